@@ -1,0 +1,115 @@
+// chat-keygen: creates the server's RSA key pair.
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "securechat/base/cat.h"
+#include "securechat/crypto/keys.h"
+#include "securechat/net/terminal.h"
+
+ABSL_FLAG(int, bits, 3072, "RSA modulus size: 2048, 3072 or 4096");
+ABSL_FLAG(std::string, out_dir, "keys", "directory for server_private.pem and server_public.pem");
+ABSL_FLAG(bool, force, false, "replace existing key files");
+ABSL_FLAG(std::string, passphrase_file, "",
+          "encrypt the private key with the passphrase in this file (first line)");
+ABSL_FLAG(bool, ask_passphrase, false,
+          "encrypt the private key with a passphrase typed at the terminal");
+
+namespace {
+
+using securechat::Cat;
+
+// Fail prints one line to stderr and returns exit code 1. Takes std:: or absl:: strings.
+template <typename Text>
+int Fail(const Text& text) {
+  const std::string message = Cat(text);
+  std::fprintf(stderr, "chat-keygen: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "creates the securechat server's RSA key pair.\n"
+      "usage: chat-keygen [--bits=3072] [--out_dir=keys] [--force]\n"
+      "                   [--passphrase_file=FILE | --ask_passphrase]\n"
+      "Writes OUT_DIR/server_private.pem (PKCS#8, mode 0600) and OUT_DIR/server_public.pem,\n"
+      "and prints the key's fingerprint. Give server_public.pem to every client.");
+  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  if (rest.size() > 1) {
+    return Fail(Cat("unexpected argument '", rest[1], "' (see --help)"));
+  }
+  const int bits = absl::GetFlag(FLAGS_bits);
+  if (bits != 2048 && bits != 3072 && bits != 4096) {
+    return Fail(Cat("--bits must be 2048, 3072 or 4096, not ", bits));
+  }
+  const std::string dir = absl::GetFlag(FLAGS_out_dir);
+  const std::string priv_path = Cat(dir, "/server_private.pem");
+  const std::string pub_path = Cat(dir, "/server_public.pem");
+  const bool force = absl::GetFlag(FLAGS_force);
+
+  std::optional<securechat::Passphrase> passphrase;
+  if (!absl::GetFlag(FLAGS_passphrase_file).empty() && absl::GetFlag(FLAGS_ask_passphrase)) {
+    return Fail("give --passphrase_file or --ask_passphrase, not both");
+  }
+  if (!absl::GetFlag(FLAGS_passphrase_file).empty()) {
+    auto p = securechat::ReadPassphraseFile(absl::GetFlag(FLAGS_passphrase_file));
+    if (!p.ok()) {
+      return Fail(p.status().message());
+    }
+    passphrase.emplace(std::move(*p));
+  } else if (absl::GetFlag(FLAGS_ask_passphrase)) {
+    auto first = securechat::net::AskPassphrase("passphrase for the new private key: ");
+    if (!first.ok()) {
+      return Fail(first.status().message());
+    }
+    auto again = securechat::net::AskPassphrase("the same passphrase again: ");
+    if (!again.ok()) {
+      return Fail(again.status().message());
+    }
+    if (first->Expose() != again->Expose()) {
+      return Fail("the passphrases differ; nothing written");
+    }
+    passphrase.emplace(std::move(*first));
+  }
+
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Fail(Cat("cannot create ", dir, ": ", std::strerror(errno)));
+  }
+  struct stat st;
+  if (!force && stat(priv_path.c_str(), &st) == 0) {
+    return Fail(Cat(priv_path, " already exists; use --force to replace it"));
+  }
+  std::fprintf(stderr, "generating an RSA-%d key...\n", bits);
+  auto key = securechat::ServerPrivateKey::Generate(bits);
+  if (!key.ok()) {
+    return Fail(key.status().message());
+  }
+  auto pem = key->ToPem(passphrase ? &*passphrase : nullptr);
+  if (!pem.ok()) {
+    return Fail(pem.status().message());
+  }
+  absl::Status written = securechat::WriteKeyFile(priv_path, *pem, 0600, force);
+  OPENSSL_cleanse(pem->data(), pem->size());
+  if (!written.ok()) {
+    return Fail(written.message());
+  }
+  const securechat::ServerPublicKey pub = key->PublicKey();
+  written = securechat::WriteKeyFile(pub_path, pub.ToPem(), 0644, /*overwrite=*/true);
+  if (!written.ok()) {
+    return Fail(written.message());
+  }
+  std::printf("wrote %s (RSA-%d, PKCS#8%s, mode 0600)\n", priv_path.c_str(), bits,
+              passphrase ? ", passphrase-protected" : "");
+  std::printf("wrote %s\n", pub_path.c_str());
+  std::printf("fingerprint %s\n", pub.Fingerprint().c_str());
+  return 0;
+}

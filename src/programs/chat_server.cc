@@ -1,0 +1,156 @@
+// chat-server: the securechat server.
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <optional>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "securechat/base/cat.h"
+#include "securechat/crypto/keys.h"
+#include "securechat/engine/server_core.h"
+#include "securechat/net/server_loop.h"
+#include "securechat/net/socket.h"
+#include "securechat/net/terminal.h"
+#include "securechat/wire/text.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:5555",
+          "address to listen on: HOST:PORT, IPv4, host name or [IPv6]:PORT; port 0 picks a "
+          "free port");
+ABSL_FLAG(std::string, key, "keys/server_private.pem", "the server's private key (PKCS#8 PEM)");
+ABSL_FLAG(std::string, passphrase_file, "",
+          "file holding the private key's passphrase; without it, an encrypted key is asked "
+          "for at the terminal");
+ABSL_FLAG(int, max_clients, 256, "most connections at once; more get ALERT 1 (server full)");
+ABSL_FLAG(std::string, motd, "welcome to securechat", "message of the day sent on join");
+
+namespace {
+
+using securechat::Cat;
+
+// Fail prints one line to stderr and returns exit code 1. Takes std:: or absl:: strings.
+template <typename Text>
+int Fail(const Text& text) {
+  const std::string message = Cat(text);
+  std::fprintf(stderr, "chat-server: %s\n", message.c_str());
+  return 1;
+}
+
+uint64_t NowMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+void LogLine(std::string_view line) {
+  std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  std::fprintf(stderr, "%s %.*s\n", stamp, static_cast<int>(line.size()), line.data());
+}
+
+void PrintLine(std::string_view line) {
+  std::fprintf(stdout, "%.*s\n", static_cast<int>(line.size()), line.data());
+  std::fflush(stdout);
+}
+
+// A server holds its private key in memory: keep it out of core files.
+void DisableCoreDumps() {
+  rlimit none{0, 0};
+  setrlimit(RLIMIT_CORE, &none);
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "the securechat server.\n"
+      "usage: chat-server [--listen=127.0.0.1:5555] [--key=keys/server_private.pem]\n"
+      "                   [--max_clients=256] [--motd=TEXT] [--passphrase_file=FILE]\n"
+      "Lines typed on stdin go to every client as CHAT from 'server'. SIGINT or SIGTERM\n"
+      "tells every client the server is shutting down, then exits.");
+  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  if (rest.size() > 1) {
+    return Fail(Cat("unexpected argument '", rest[1], "' (see --help)"));
+  }
+  DisableCoreDumps();
+  if (absl::GetFlag(FLAGS_max_clients) < 1) {
+    return Fail("--max_clients must be at least 1");
+  }
+  const std::string motd = absl::GetFlag(FLAGS_motd);
+  if (!motd.empty() && !securechat::IsValidText(motd)) {
+    return Fail("--motd must be at most 4096 bytes of UTF-8 without control characters");
+  }
+  auto addr = securechat::net::ParseHostPort(absl::GetFlag(FLAGS_listen), /*allow_zero=*/true);
+  if (!addr.ok()) {
+    return Fail(Cat("--listen: ", addr.status().message()));
+  }
+
+  std::optional<securechat::Passphrase> passphrase;
+  if (!absl::GetFlag(FLAGS_passphrase_file).empty()) {
+    auto p = securechat::ReadPassphraseFile(absl::GetFlag(FLAGS_passphrase_file));
+    if (!p.ok()) {
+      return Fail(p.status().message());
+    }
+    passphrase.emplace(std::move(*p));
+  }
+  const std::string key_path = absl::GetFlag(FLAGS_key);
+  auto key = securechat::ServerPrivateKey::ReadFile(key_path, passphrase ? &*passphrase : nullptr);
+  if (!key.ok() && !passphrase && securechat::net::HaveTerminal() &&
+      key.status().message().find("passphrase-protected") != absl::string_view::npos) {
+    auto asked = securechat::net::AskPassphrase(Cat("passphrase for ", key_path, ": "));
+    if (!asked.ok()) {
+      return Fail(asked.status().message());
+    }
+    key = securechat::ServerPrivateKey::ReadFile(key_path, &*asked);
+  }
+  if (!key.ok()) {
+    if (absl::IsNotFound(key.status())) {
+      return Fail(Cat(key.status().message(), "; create it with chat-keygen"));
+    }
+    return Fail(key.status().message());
+  }
+  passphrase.reset();
+
+  std::string bound;
+  auto listener = securechat::net::Listen(*addr, &bound);
+  if (!listener.ok()) {
+    return Fail(listener.status().message());
+  }
+
+  const bool console_tty = isatty(STDIN_FILENO) == 1;
+  securechat::ServerOptions options;
+  options.max_clients = static_cast<size_t>(absl::GetFlag(FLAGS_max_clients));
+  options.motd = motd;
+  securechat::ServerSinks sinks;
+  sinks.log = LogLine;
+  if (console_tty) {
+    sinks.room = PrintLine;
+  }
+  sinks.now_ms = NowMs;
+  securechat::OsRandom rng;
+  securechat::ServerCore core(*key, rng, options, sinks);
+
+  const std::string fingerprint = key->PublicKey().Fingerprint();
+  PrintLine(Cat("securechat server listening on ", bound));
+  PrintLine(Cat("server key fingerprint ", fingerprint));
+  PrintLine(Cat("clients connect with: chat-client --connect ", bound,
+                " --server_key keys/server_public.pem --nick NAME"));
+  if (console_tty) {
+    PrintLine("type a line to send it to everyone as 'server'; Ctrl-C stops the server");
+  }
+
+  securechat::net::ServerLoopOptions loop;
+  loop.console_fd = STDIN_FILENO;
+  loop.console_note = LogLine;
+  int rc = securechat::net::RunServer(core, std::move(*listener), loop);
+  LogLine("server stopped");
+  return rc;
+}

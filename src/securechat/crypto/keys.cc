@@ -1,0 +1,344 @@
+#include "securechat/crypto/keys.h"
+
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_format.h"
+#include "securechat/base/cat.h"
+#include "securechat/crypto/primitives.h"
+#include "securechat/wire/protocol.h"
+
+namespace securechat {
+namespace {
+
+// A std::string that wipes itself, for PEM text of private keys.
+class WipedString {
+ public:
+  WipedString() = default;
+  ~WipedString() { OPENSSL_cleanse(s_.data(), s_.size()); }
+  WipedString(const WipedString&) = delete;
+  WipedString& operator=(const WipedString&) = delete;
+  std::string& get() { return s_; }
+
+ private:
+  std::string s_;
+};
+
+absl::Status CheckRsaKey(EVP_PKEY* key) {
+  if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
+    return absl::InvalidArgumentError("not an RSA key");
+  }
+  int bits = EVP_PKEY_get_bits(key);
+  if (bits != 2048 && bits != 3072 && bits != 4096) {
+    return absl::InvalidArgumentError(
+        Cat("RSA key of ", bits, " bits; securechat uses 2048, 3072 or 4096"));
+  }
+  if (!proto::IsAllowedRsaLen(static_cast<size_t>(EVP_PKEY_get_size(key)))) {
+    return absl::InvalidArgumentError("RSA modulus size not allowed");
+  }
+  return absl::OkStatus();
+}
+
+BioPtr MemBio(std::string_view data) {
+  return BioPtr(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+}
+
+std::string BioToString(BIO* bio) {
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  return len > 0 ? std::string(data, static_cast<size_t>(len)) : std::string();
+}
+
+struct PassphraseRequest {
+  const Passphrase* passphrase;
+  bool asked = false;
+};
+
+int PassphraseCallback(char* buf, int size, int /*rwflag*/, void* user) {
+  auto* req = static_cast<PassphraseRequest*>(user);
+  req->asked = true;
+  if (req->passphrase == nullptr || size <= 0) {
+    return -1;
+  }
+  std::string_view p = req->passphrase->Expose();
+  if (p.size() > static_cast<size_t>(size)) {
+    return -1;
+  }
+  std::memcpy(buf, p.data(), p.size());
+  return static_cast<int>(p.size());
+}
+
+// ReadWholeFile reads an open descriptor to its end (key files are small: at most 64 KiB).
+absl::Status ReadWholeFd(int fd, const std::string& path, std::string* out) {
+  constexpr size_t kMaxKeyFile = 64 * 1024;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return absl::ErrnoToStatus(errno, Cat("cannot read ", path));
+    }
+    if (n == 0) {
+      break;
+    }
+    out->append(buf, static_cast<size_t>(n));
+    if (out->size() > kMaxKeyFile) {
+      OPENSSL_cleanse(buf, sizeof(buf));
+      return absl::InvalidArgumentError(Cat(path, " is too large for a key file"));
+    }
+  }
+  OPENSSL_cleanse(buf, sizeof(buf));
+  return absl::OkStatus();
+}
+
+absl::Status ReadKeyFile(const std::string& path, bool private_key, std::string* out) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::ErrnoToStatus(errno, Cat("cannot open ", path));
+  }
+  struct stat st;
+  absl::Status status;
+  if (fstat(fd, &st) != 0) {
+    status = absl::ErrnoToStatus(errno, Cat("cannot stat ", path));
+  } else if (!S_ISREG(st.st_mode)) {
+    status = absl::InvalidArgumentError(Cat(path, " is not a regular file"));
+  } else if (private_key && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    status = absl::PermissionDeniedError(
+        Cat(path, " can be read by other users (mode ", absl::StrFormat("%04o", st.st_mode & 07777),
+            "); a private key must be private: run `chmod 600 ", path, "`"));
+  } else {
+    status = ReadWholeFd(fd, path, out);
+  }
+  close(fd);
+  return status;
+}
+
+}  // namespace
+
+Passphrase::~Passphrase() { OPENSSL_cleanse(text_.data(), text_.size()); }
+
+Passphrase::Passphrase(Passphrase&& other) noexcept : text_(std::move(other.text_)) {
+  OPENSSL_cleanse(other.text_.data(), other.text_.size());
+  other.text_.clear();
+}
+
+absl::StatusOr<ServerPublicKey> ServerPublicKey::FromPem(std::string_view pem) {
+  BioPtr bio = MemBio(pem);
+  EvpPkeyPtr key(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (key == nullptr) {
+    OpenSslErrorString();
+    return absl::InvalidArgumentError("not a PEM public key (expected BEGIN PUBLIC KEY)");
+  }
+  if (absl::Status s = CheckRsaKey(key.get()); !s.ok()) {
+    return s;
+  }
+  return ServerPublicKey(std::move(key));
+}
+
+absl::StatusOr<ServerPublicKey> ServerPublicKey::ReadFile(const std::string& path) {
+  std::string pem;
+  if (absl::Status s = ReadKeyFile(path, /*private_key=*/false, &pem); !s.ok()) {
+    return s;
+  }
+  auto key = FromPem(pem);
+  if (!key.ok()) {
+    return absl::Status(key.status().code(), Cat(path, ": ", key.status().message()));
+  }
+  return key;
+}
+
+size_t ServerPublicKey::size() const { return static_cast<size_t>(EVP_PKEY_get_size(key_.get())); }
+
+std::string ServerPublicKey::Fingerprint() const {
+  unsigned char* der = nullptr;
+  int len = i2d_PUBKEY(key_.get(), &der);
+  if (len <= 0) {
+    abort();  // Encoding a key we hold cannot fail but for lack of memory.
+  }
+  Sha256Digest digest;
+  Sha256 h;
+  if (!h.Update(ByteView(der, static_cast<size_t>(len))) || !h.Final(&digest)) {
+    abort();
+  }
+  OPENSSL_free(der);
+  std::string b64 = absl::Base64Escape(
+      absl::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+  while (!b64.empty() && b64.back() == '=') {
+    b64.pop_back();
+  }
+  return Cat("SHA256:", b64);
+}
+
+std::string ServerPublicKey::ToPem() const {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (bio == nullptr || PEM_write_bio_PUBKEY(bio.get(), key_.get()) != 1) {
+    abort();
+  }
+  return BioToString(bio.get());
+}
+
+absl::StatusOr<ServerPrivateKey> ServerPrivateKey::Generate(int bits) {
+  if (bits != 2048 && bits != 3072 && bits != 4096) {
+    return absl::InvalidArgumentError(Cat("--bits must be 2048, 3072 or 4096, not ", bits));
+  }
+  EvpPkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(bits)));
+  if (key == nullptr) {
+    return absl::InternalError(Cat("RSA key generation failed: ", OpenSslErrorString()));
+  }
+  return ServerPrivateKey(std::move(key));
+}
+
+absl::StatusOr<ServerPrivateKey> ServerPrivateKey::FromPem(std::string_view pem,
+                                                           const Passphrase* passphrase) {
+  BioPtr bio = MemBio(pem);
+  PassphraseRequest req{passphrase};
+  EvpPkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, PassphraseCallback, &req)
+                     : nullptr);
+  if (key == nullptr) {
+    OpenSslErrorString();
+    if (req.asked && passphrase == nullptr) {
+      return absl::InvalidArgumentError(
+          "the private key is passphrase-protected: give --passphrase_file or run on a terminal "
+          "to be asked");
+    }
+    if (req.asked) {
+      return absl::InvalidArgumentError("wrong passphrase for the private key");
+    }
+    return absl::InvalidArgumentError("not a PEM private key (expected PKCS#8)");
+  }
+  if (absl::Status s = CheckRsaKey(key.get()); !s.ok()) {
+    return s;
+  }
+  return ServerPrivateKey(std::move(key));
+}
+
+absl::StatusOr<ServerPrivateKey> ServerPrivateKey::ReadFile(const std::string& path,
+                                                            const Passphrase* passphrase) {
+  WipedString pem;
+  if (absl::Status s = ReadKeyFile(path, /*private_key=*/true, &pem.get()); !s.ok()) {
+    return s;
+  }
+  auto key = FromPem(pem.get(), passphrase);
+  if (!key.ok()) {
+    return absl::Status(key.status().code(), Cat(path, ": ", key.status().message()));
+  }
+  return key;
+}
+
+size_t ServerPrivateKey::size() const { return static_cast<size_t>(EVP_PKEY_get_size(key_.get())); }
+
+ServerPublicKey ServerPrivateKey::PublicKey() const {
+  // Round-trip through DER so the public object holds no private material.
+  unsigned char* der = nullptr;
+  int len = i2d_PUBKEY(key_.get(), &der);
+  if (len <= 0) {
+    abort();
+  }
+  const unsigned char* p = der;
+  EvpPkeyPtr pub(d2i_PUBKEY(nullptr, &p, len));
+  OPENSSL_free(der);
+  if (pub == nullptr) {
+    abort();
+  }
+  return ServerPublicKey(std::move(pub));
+}
+
+absl::StatusOr<std::string> ServerPrivateKey::ToPem(const Passphrase* passphrase) const {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (bio == nullptr) {
+    return absl::ResourceExhaustedError("out of memory");
+  }
+  int ok;
+  if (passphrase != nullptr) {
+    std::string_view p = passphrase->Expose();
+    ok = PEM_write_bio_PKCS8PrivateKey(bio.get(), key_.get(), EVP_aes_256_cbc(),
+                                       const_cast<char*>(p.data()), static_cast<int>(p.size()),
+                                       nullptr, nullptr);
+  } else {
+    ok =
+        PEM_write_bio_PKCS8PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  }
+  if (ok != 1) {
+    return absl::InternalError(Cat("cannot encode the key: ", OpenSslErrorString()));
+  }
+  std::string pem = BioToString(bio.get());
+  // Wipe the BIO's copy before it is freed.
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  if (len > 0) {
+    OPENSSL_cleanse(data, static_cast<size_t>(len));
+  }
+  return pem;
+}
+
+absl::Status WriteKeyFile(const std::string& path, std::string_view contents, int mode,
+                          bool overwrite) {
+  std::string tmp = path + ".tmp.XXXXXX";
+  int fd = mkostemp(tmp.data(), O_CLOEXEC);  // created with mode 0600
+  if (fd < 0) {
+    return absl::ErrnoToStatus(errno, Cat("cannot create a file next to ", path));
+  }
+  absl::Status status;
+  size_t done = 0;
+  if (fchmod(fd, static_cast<mode_t>(mode)) != 0) {
+    status = absl::ErrnoToStatus(errno, Cat("cannot set the mode of ", tmp));
+  }
+  while (status.ok() && done < contents.size()) {
+    ssize_t n = write(fd, contents.data() + done, contents.size() - done);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      status = absl::ErrnoToStatus(errno, Cat("cannot write ", tmp));
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (status.ok() && fsync(fd) != 0) {
+    status = absl::ErrnoToStatus(errno, Cat("cannot sync ", tmp));
+  }
+  close(fd);
+  if (status.ok()) {
+    if (overwrite) {
+      if (rename(tmp.c_str(), path.c_str()) != 0) {
+        status = absl::ErrnoToStatus(errno, Cat("cannot rename to ", path));
+      }
+    } else if (link(tmp.c_str(), path.c_str()) != 0) {
+      status =
+          errno == EEXIST
+              ? absl::AlreadyExistsError(Cat(path, " already exists; use --force to replace it"))
+              : absl::ErrnoToStatus(errno, Cat("cannot create ", path));
+    }
+  }
+  unlink(tmp.c_str());  // After rename this fails harmlessly; after link it drops the temp name.
+  return status;
+}
+
+absl::StatusOr<Passphrase> ReadPassphraseFile(const std::string& path) {
+  WipedString text;
+  if (absl::Status s = ReadKeyFile(path, /*private_key=*/false, &text.get()); !s.ok()) {
+    return s;
+  }
+  std::string_view line = text.get();
+  line = line.substr(0, line.find('\n'));
+  if (!line.empty() && line.back() == '\r') {
+    line.remove_suffix(1);
+  }
+  if (line.empty()) {
+    return absl::InvalidArgumentError(Cat(path, ": the passphrase is empty"));
+  }
+  return Passphrase(std::string(line));
+}
+
+}  // namespace securechat

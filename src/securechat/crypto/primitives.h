@@ -1,0 +1,102 @@
+// Thin, hard-to-misuse wrappers over the OpenSSL primitives securechat uses. Each is tested
+// against Wycheproof vectors. Contexts that the per-message path needs (AesCbc128, HmacSha256)
+// are set up once and reused without allocating.
+#ifndef SECURECHAT_CRYPTO_PRIMITIVES_H_
+#define SECURECHAT_CRYPTO_PRIMITIVES_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "absl/types/span.h"
+#include "securechat/crypto/openssl_util.h"
+#include "securechat/crypto/secret.h"
+#include "securechat/wire/protocol.h"
+
+namespace securechat {
+
+using ByteView = absl::Span<const uint8_t>;
+using Sha256Digest = std::array<uint8_t, proto::kHashLen>;
+using X25519Public = std::array<uint8_t, proto::kX25519Len>;
+using X25519Private = Secret<proto::kX25519Len>;
+
+// AesCbc128 is AES-128-CBC without padding over whole blocks, keyed once.
+class AesCbc128 {
+ public:
+  // Init keys the context for encryption or decryption. Returns false if OpenSSL fails or the
+  // key is not 16 bytes.
+  [[nodiscard]] bool Init(ByteView key, bool encrypt);
+  // Run processes `in` (a whole number of blocks) under `iv` into out[0, in.size()). Returns
+  // false if sizes are wrong or OpenSSL fails.
+  [[nodiscard]] bool Run(ByteView iv, ByteView in, absl::Span<uint8_t> out);
+
+ private:
+  EvpCipherCtxPtr ctx_;
+};
+
+// Pkcs7PadBlock returns the final padded block for a message whose last `tail.size()` bytes
+// (0..15) did not fill a block.
+std::array<uint8_t, proto::kAesBlockLen> Pkcs7PadBlock(ByteView tail);
+
+// Pkcs7PaddingLen checks the PKCS#7 padding at the end of `plain` (a non-empty whole number of
+// blocks) in time independent of the padding bytes. Returns the pad length (1..16), or 0 when
+// the padding is invalid.
+size_t Pkcs7PaddingLen(ByteView plain);
+
+// HmacSha256 keeps the key's inner and outer state, computed once by Init, for many messages.
+class HmacSha256 {
+ public:
+  [[nodiscard]] bool Init(ByteView key);
+  // Begin starts a message from the precomputed key state; Update adds bytes; Final writes the
+  // 32-byte tag. Each returns false only if OpenSSL fails.
+  [[nodiscard]] bool Begin();
+  [[nodiscard]] bool Update(ByteView data);
+  [[nodiscard]] bool Final(absl::Span<uint8_t> tag);
+
+  // Compute is a one-shot HMAC-SHA-256 of `data` under `key`.
+  [[nodiscard]] static bool Compute(ByteView key, ByteView data, absl::Span<uint8_t> tag);
+
+ private:
+  EvpMacCtxPtr ctx_;
+};
+
+// Sha256 is a streaming SHA-256, for the handshake transcript.
+class Sha256 {
+ public:
+  Sha256();
+  [[nodiscard]] bool Update(ByteView data);
+  [[nodiscard]] bool Final(Sha256Digest* out);
+
+ private:
+  EvpMdCtxPtr ctx_;
+  bool ok_ = false;
+};
+
+// X25519PublicKey computes the public key of a raw 32-byte private scalar.
+[[nodiscard]] bool X25519PublicKey(const X25519Private& priv, X25519Public* pub);
+
+// X25519 computes the shared secret. Returns false if OpenSSL refuses the inputs or the result
+// is all zero (a low-order peer share), which the protocol treats as an abort.
+[[nodiscard]] bool X25519(const X25519Private& priv, ByteView peer_public,
+                          Secret<proto::kX25519Len>* shared);
+
+// HkdfExtract and HkdfExpand are RFC 5869 with SHA-256. Expand fails when out is longer than
+// 255 * 32 bytes.
+[[nodiscard]] bool HkdfExtract(ByteView salt, ByteView ikm, absl::Span<uint8_t> prk);
+[[nodiscard]] bool HkdfExpand(ByteView prk, ByteView info, absl::Span<uint8_t> out);
+
+// RsaOaepDecrypt decrypts `ct` under RSA-OAEP with SHA-256, MGF1-SHA-256 and `label`.
+// `out` must have room for the modulus size; *out_len gets the plaintext length. Returns false
+// on any failure, with *out_len 0 and `out` holding nothing the caller may use.
+[[nodiscard]] bool RsaOaepDecrypt(EVP_PKEY* key, ByteView label, ByteView ct,
+                                  absl::Span<uint8_t> out, size_t* out_len);
+
+// RsaOaepEncrypt encrypts `plain` under RSA-OAEP (SHA-256, MGF1-SHA-256, `label`), drawing the
+// OAEP seed from OpenSSL's CSPRNG. *out is replaced by the ciphertext (modulus size).
+[[nodiscard]] bool RsaOaepEncrypt(EVP_PKEY* key, ByteView label, ByteView plain,
+                                  std::vector<uint8_t>* out);
+
+}  // namespace securechat
+
+#endif  // SECURECHAT_CRYPTO_PRIMITIVES_H_

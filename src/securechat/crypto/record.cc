@@ -1,0 +1,127 @@
+#include "securechat/crypto/record.h"
+
+#include <limits>
+
+#include "securechat/crypto/constant_time.h"
+#include "securechat/wire/frame.h"
+#include "securechat/wire/writer.h"
+
+namespace securechat {
+namespace {
+
+using Tag = std::array<uint8_t, proto::kTagLen>;
+
+std::array<uint8_t, proto::kSeqLen> EncodeSeq(uint64_t seq) {
+  std::array<uint8_t, proto::kSeqLen> out;
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i] = static_cast<uint8_t>(seq >> (8 * (out.size() - 1 - i)));
+  }
+  return out;
+}
+
+// ComputeTag computes HMAC(mac_key, u64(seq) || header || iv || ct), where `covered` is the
+// frame's header, iv and ct in one contiguous run.
+bool ComputeTag(HmacSha256& mac, uint64_t seq, ByteView covered, Tag* tag) {
+  const auto seq_bytes = EncodeSeq(seq);
+  return mac.Begin() && mac.Update(seq_bytes) && mac.Update(covered) &&
+         mac.Final(absl::MakeSpan(*tag));
+}
+
+}  // namespace
+
+bool RecordSealer::Init(const EncKey& enc_key, const MacKey& mac_key) {
+  ready_ = aes_.Init(enc_key.Expose(), /*encrypt=*/true) && mac_.Init(mac_key.Expose());
+  seq_ = 0;
+  exhausted_ = false;
+  return ready_;
+}
+
+bool RecordSealer::Seal(ByteView plaintext, RandomSource& rng, std::vector<uint8_t>* out) {
+  if (!ready_ || exhausted_ || plaintext.empty() || plaintext.size() > proto::kMaxPlaintextLen) {
+    return false;
+  }
+  const size_t whole = plaintext.size() - plaintext.size() % proto::kAesBlockLen;
+  const size_t ct_len = whole + proto::kAesBlockLen;
+  const size_t start = out->size();
+
+  Writer w(out);
+  const size_t frame = w.BeginFrame(proto::FrameType::kRecord);
+  std::array<uint8_t, proto::kIvLen> iv;
+  rng.Fill(absl::MakeSpan(iv));
+  w.Bytes(iv);
+  // Grow once to the whole frame, then encrypt in place into it.
+  out->resize(out->size() + ct_len + proto::kTagLen);
+  w.EndFrame(frame);
+  uint8_t* ct = out->data() + start + proto::kFrameHeaderLen + proto::kIvLen;
+  const auto last = Pkcs7PadBlock(plaintext.subspan(whole));
+  Tag tag;
+  bool ok =
+      aes_.Run(iv, plaintext.first(whole), absl::MakeSpan(ct, whole)) &&
+      // CBC chains from the last ciphertext block (or the IV when there is none).
+      aes_.Run(whole == 0 ? ByteView(iv) : ByteView(ct + whole - proto::kIvLen, proto::kIvLen),
+               last, absl::MakeSpan(ct + whole, proto::kAesBlockLen)) &&
+      ComputeTag(mac_, seq_,
+                 ByteView(out->data() + start, proto::kFrameHeaderLen + proto::kIvLen + ct_len),
+                 &tag);
+  if (!ok) {
+    out->resize(start);
+    return false;
+  }
+  std::copy(tag.begin(), tag.end(), ct + ct_len);
+  if (seq_ == std::numeric_limits<uint64_t>::max()) {
+    exhausted_ = true;
+  } else {
+    ++seq_;
+  }
+  return true;
+}
+
+bool RecordOpener::Init(const EncKey& enc_key, const MacKey& mac_key) {
+  ready_ = aes_.Init(enc_key.Expose(), /*encrypt=*/false) && mac_.Init(mac_key.Expose());
+  seq_ = 0;
+  exhausted_ = false;
+  return ready_;
+}
+
+bool RecordOpener::Open(ByteView frame, std::vector<uint8_t>* plaintext) {
+  plaintext->clear();
+  FrameHeader header;
+  if (!ready_ || exhausted_ || frame.size() < proto::kFrameHeaderLen ||
+      !CheckFrameHeader(FramePolicy{FrameExpect::kRecord, 0}, frame.first(proto::kFrameHeaderLen),
+                        &header) ||
+      frame.size() - proto::kFrameHeaderLen != header.body_len) {
+    return false;
+  }
+  Reader r(frame);
+  ByteView covered, iv, ct, received_tag;
+  const size_t ct_len = header.body_len - proto::kRecordOverhead;
+  if (!r.ReadBytes(proto::kFrameHeaderLen + proto::kIvLen + ct_len, &covered) ||
+      !r.ReadBytes(proto::kTagLen, &received_tag) || !r.empty()) {
+    return false;
+  }
+  Reader parts(covered.subspan(proto::kFrameHeaderLen));
+  if (!parts.ReadBytes(proto::kIvLen, &iv) || !parts.ReadBytes(ct_len, &ct)) {
+    return false;
+  }
+  Tag tag;
+  if (!ComputeTag(mac_, seq_, covered, &tag) || !ConstantTimeEqual(tag, received_tag)) {
+    return false;
+  }
+  // Only an authentic record is decrypted.
+  plaintext->resize(ct_len);
+  const size_t pad = aes_.Run(iv, ct, absl::MakeSpan(*plaintext)) ? Pkcs7PaddingLen(*plaintext) : 0;
+  const size_t len = ct_len - pad;
+  if (pad == 0 || len == 0 || len > proto::kMaxPlaintextLen) {
+    plaintext->clear();
+    return false;
+  }
+  plaintext->resize(len);
+  if (seq_ == std::numeric_limits<uint64_t>::max()) {
+    exhausted_ = true;
+  } else {
+    ++seq_;
+  }
+  return true;
+}
+
+}  // namespace securechat

@@ -1,0 +1,79 @@
+#include "securechat/engine/server_connection.h"
+
+namespace securechat {
+
+ServerConnection::ServerConnection(const ServerPrivateKey& key, RandomSource& rng)
+    : key_(key), rng_(rng) {
+  plaintext_.reserve(proto::kRecordMaxBodyLen);
+  scratch_.reserve(proto::kMaxPlaintextLen);
+}
+
+ServerConnection::Step ServerConnection::Fail(const char* reason) {
+  if (state_ != State::kClosed) {
+    close_reason_ = reason;
+    state_ = State::kClosed;
+  }
+  return Step::kClose;
+}
+
+ServerConnection::Step ServerConnection::HandleClientHello(ByteView frame) {
+  SessionKeys keys;
+  switch (ServerHandshake(key_, rng_, frame, output_.buffer(), &keys)) {
+    case ServerHandshakeResult::kOk:
+      break;
+    case ServerHandshakeResult::kUnsupportedVersion:
+      AppendAlert(proto::AlertCode::kUnsupportedVersion, "unsupported protocol version",
+                  output_.buffer());
+      return Fail("unsupported protocol version");
+    case ServerHandshakeResult::kClose:
+      return Fail("handshake failed");
+  }
+  if (!sealer_.Init(keys.s2c_enc, keys.s2c_mac) || !opener_.Init(keys.c2s_enc, keys.c2s_mac)) {
+    return Fail("cannot set up record keys");
+  }
+  state_ = State::kEstablished;
+  return Step::kNeedMore;
+}
+
+ServerConnection::Step ServerConnection::Next(ByteView* in, ByteView* plaintext) {
+  while (state_ != State::kClosed) {
+    const FramePolicy policy = state_ == State::kAwaitClientHello
+                                   ? FramePolicy{FrameExpect::kClientHello, key_.size()}
+                                   : FramePolicy{FrameExpect::kRecord, 0};
+    switch (frames_.Take(policy, in)) {
+      case FrameResult::kNeedMore:
+        return Step::kNeedMore;
+      case FrameResult::kError:
+        return Fail("bad frame header");
+      case FrameResult::kFrame:
+        break;
+    }
+    if (state_ == State::kAwaitClientHello) {
+      if (HandleClientHello(frames_.frame()) == Step::kClose) {
+        return Step::kClose;
+      }
+      continue;
+    }
+    if (!opener_.Open(frames_.frame(), &plaintext_)) {
+      return Fail("record failed to open");
+    }
+    *plaintext = ByteView(plaintext_.data(), plaintext_.size());
+    return Step::kMessage;
+  }
+  return Step::kClose;
+}
+
+bool ServerConnection::Send(const msg::ServerMessage& m) {
+  if (state_ != State::kEstablished) {
+    return false;
+  }
+  scratch_.clear();
+  msg::EncodeMessage(m, &scratch_);
+  if (!sealer_.Seal(scratch_, rng_, output_.buffer())) {
+    Fail("cannot seal a record");
+    return false;
+  }
+  return true;
+}
+
+}  // namespace securechat

@@ -1,0 +1,69 @@
+// ServerConnection: the server side of one connection, without a socket. Bytes go in; the
+// handshake reply and sealed records come out in output(); client messages come out of Next.
+#ifndef SECURECHAT_ENGINE_SERVER_CONNECTION_H_
+#define SECURECHAT_ENGINE_SERVER_CONNECTION_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "securechat/crypto/handshake.h"
+#include "securechat/crypto/keys.h"
+#include "securechat/crypto/random.h"
+#include "securechat/crypto/record.h"
+#include "securechat/engine/output_queue.h"
+#include "securechat/wire/frame.h"
+#include "securechat/wire/message.h"
+
+namespace securechat {
+
+class ServerConnection {
+ public:
+  enum class State {
+    kAwaitClientHello,
+    kEstablished,
+    kClosed,  // nothing more is read; output may still be flushed
+  };
+  enum class Step {
+    kNeedMore,  // all input consumed
+    kMessage,   // *plaintext holds one decrypted client message
+    kClose,     // the connection must close; see close_reason()
+  };
+
+  // `key` and `rng` must outlive the connection.
+  ServerConnection(const ServerPrivateKey& key, RandomSource& rng);
+
+  // Next consumes bytes from the front of *in until one client message is ready. The view in
+  // *plaintext is valid until the next call. After kClose, every call returns kClose.
+  Step Next(ByteView* in, ByteView* plaintext);
+
+  // Send seals one message into output(). Returns false if the connection cannot send (not
+  // established, closed, or the sequence number is exhausted); the caller then closes it.
+  [[nodiscard]] bool Send(const msg::ServerMessage& m);
+
+  // Close stops reading; output() keeps what was queued so it can still be flushed.
+  void Close() { state_ = State::kClosed; }
+
+  State state() const { return state_; }
+  OutputQueue& output() { return output_; }
+  const char* close_reason() const { return close_reason_; }
+  size_t buffered_input() const { return frames_.buffered(); }
+
+ private:
+  Step Fail(const char* reason);
+  Step HandleClientHello(ByteView frame);
+
+  const ServerPrivateKey& key_;
+  RandomSource& rng_;
+  State state_ = State::kAwaitClientHello;
+  FrameAssembler frames_;
+  RecordSealer sealer_;
+  RecordOpener opener_;
+  std::vector<uint8_t> plaintext_;
+  std::vector<uint8_t> scratch_;
+  OutputQueue output_;
+  const char* close_reason_ = "";
+};
+
+}  // namespace securechat
+
+#endif  // SECURECHAT_ENGINE_SERVER_CONNECTION_H_

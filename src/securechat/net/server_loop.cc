@@ -1,0 +1,254 @@
+#include "securechat/net/server_loop.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <string>
+
+#include "securechat/base/cat.h"
+#include "securechat/wire/frame.h"
+#include "securechat/wire/protocol.h"
+
+namespace securechat::net {
+namespace {
+
+// The self-pipe: the signal handler writes one byte, select() wakes up on it.
+int g_signal_pipe[2] = {-1, -1};
+
+void OnSignal(int) {
+  const int saved = errno;
+  const char byte = 1;
+  [[maybe_unused]] ssize_t n = write(g_signal_pipe[1], &byte, 1);
+  errno = saved;
+}
+
+bool InstallSignalHandlers() {
+  if (pipe2(g_signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+    return false;
+  }
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  return sigaction(SIGINT, &sa, nullptr) == 0 && sigaction(SIGTERM, &sa, nullptr) == 0;
+}
+
+// Console collects operator lines from a descriptor.
+class Console {
+ public:
+  explicit Console(int fd) : fd_(fd) {}
+  int fd() const { return fd_; }
+  bool open() const { return fd_ >= 0; }
+  // Read reads what is there and calls `line` for each complete line. Returns false at EOF.
+  template <typename F>
+  bool Read(F&& line) {
+    char buf[4096];
+    ssize_t n = read(fd_, buf, sizeof(buf));
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+      return true;
+    }
+    if (n <= 0) {
+      fd_ = -1;
+      return false;
+    }
+    pending_.append(buf, static_cast<size_t>(n));
+    size_t start = 0;
+    for (size_t nl; (nl = pending_.find('\n', start)) != std::string::npos; start = nl + 1) {
+      std::string_view l(pending_.data() + start, nl - start);
+      if (!l.empty() && l.back() == '\r') {
+        l.remove_suffix(1);
+      }
+      line(l);
+    }
+    pending_.erase(0, start);
+    if (pending_.size() > proto::kMaxTextLen) {
+      pending_.clear();  // a line longer than any message: drop it
+      line(std::string_view());
+    }
+    return true;
+  }
+
+ private:
+  int fd_;
+  std::string pending_;
+};
+
+class Loop {
+ public:
+  Loop(ServerCore& core, Fd listener, const ServerLoopOptions& options)
+      : core_(core),
+        listener_(std::move(listener)),
+        options_(options),
+        console_(options.console_fd) {}
+
+  int Run();
+
+ private:
+  void AcceptAll();
+  void ReadFrom(ConnId id, int fd);
+  void FlushAll();
+  void Note(std::string_view s) {
+    if (options_.console_note) {
+      options_.console_note(s);
+    }
+  }
+
+  ServerCore& core_;
+  Fd listener_;
+  const ServerLoopOptions& options_;
+  Console console_;
+  std::map<ConnId, Fd> fds_;
+  std::array<uint8_t, 16 * 1024> read_buf_{};
+};
+
+void Loop::AcceptAll() {
+  // Bounded: a flood of connections cannot keep the loop from serving everyone else.
+  for (int i = 0; i < 64; ++i) {
+    int raw = accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (raw < 0) {
+      return;  // EAGAIN, or a transient error: try again on the next readiness
+    }
+    Fd fd(raw);
+    const ConnId id = core_.Accept(PeerName(fd.get()));
+    if (fd.get() >= FD_SETSIZE) {
+      // select() cannot watch it: refuse it now, without touching an fd_set.
+      core_.PeerClosed(id, "descriptor above FD_SETSIZE");
+      std::vector<uint8_t> alert;
+      AppendAlert(proto::AlertCode::kServerFull, "server full", &alert);
+      [[maybe_unused]] ssize_t n = send(fd.get(), alert.data(), alert.size(), MSG_NOSIGNAL);
+      core_.Forget(id);
+      continue;
+    }
+    fds_.emplace(id, std::move(fd));
+  }
+}
+
+void Loop::ReadFrom(ConnId id, int fd) {
+  ssize_t n = recv(fd, read_buf_.data(), read_buf_.size(), 0);
+  if (n > 0) {
+    core_.Receive(id, ByteView(read_buf_.data(), static_cast<size_t>(n)));
+  } else if (n == 0) {
+    core_.PeerClosed(id, "peer closed");
+  } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+    core_.PeerClosed(id, strerror(errno));
+  }
+}
+
+void Loop::FlushAll() {
+  for (auto it = fds_.begin(); it != fds_.end();) {
+    const ConnId id = it->first;
+    for (ByteView out = core_.Pending(id); !out.empty(); out = core_.Pending(id)) {
+      ssize_t n = send(it->second.get(), out.data(), out.size(), MSG_NOSIGNAL);
+      if (n > 0) {
+        core_.Consumed(id, static_cast<size_t>(n));
+        continue;
+      }
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        break;
+      }
+      core_.PeerClosed(id, n < 0 ? strerror(errno) : "write failed");
+      break;
+    }
+    if (core_.ShouldClose(id)) {
+      core_.Forget(id);
+      it = fds_.erase(it);  // closes the socket
+    } else {
+      ++it;
+    }
+  }
+}
+
+int Loop::Run() {
+  if (!InstallSignalHandlers()) {
+    Note("cannot install signal handlers");
+    return 1;
+  }
+  bool stopping = false;
+  auto deadline = std::chrono::steady_clock::time_point::max();
+  for (;;) {
+    if (stopping && (fds_.empty() || std::chrono::steady_clock::now() >= deadline)) {
+      return 0;
+    }
+    fd_set rd, wr;
+    FD_ZERO(&rd);
+    FD_ZERO(&wr);
+    int max_fd = g_signal_pipe[0];
+    FD_SET(g_signal_pipe[0], &rd);
+    if (!stopping) {
+      FD_SET(listener_.get(), &rd);
+      max_fd = std::max(max_fd, listener_.get());
+      if (console_.open()) {
+        FD_SET(console_.fd(), &rd);
+        max_fd = std::max(max_fd, console_.fd());
+      }
+    }
+    for (const auto& [id, fd] : fds_) {
+      FD_SET(fd.get(), &rd);
+      if (!core_.Pending(id).empty()) {
+        FD_SET(fd.get(), &wr);
+      }
+      max_fd = std::max(max_fd, fd.get());
+    }
+    timeval tv{0, 100 * 1000};
+    int ready = select(max_fd + 1, &rd, &wr, nullptr, stopping ? &tv : nullptr);
+    if (ready < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      Note(Cat("select failed: ", strerror(errno)));
+      return 1;
+    }
+    if (FD_ISSET(g_signal_pipe[0], &rd)) {
+      char drain[16];
+      while (read(g_signal_pipe[0], drain, sizeof(drain)) > 0) {
+      }
+      if (!stopping) {
+        stopping = true;
+        deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        core_.Shutdown();
+      }
+    }
+    if (!stopping && FD_ISSET(listener_.get(), &rd)) {
+      AcceptAll();
+    }
+    if (!stopping && console_.open() && FD_ISSET(console_.fd(), &rd)) {
+      bool open = console_.Read([&](std::string_view line) {
+        if (line.empty()) {
+          return;
+        }
+        if (!core_.ConsoleLine(line)) {
+          Note(
+              "not sent: a console line must be 1 to 4096 bytes of UTF-8 without control "
+              "characters");
+        }
+      });
+      if (!open) {
+        Note("console closed (end of input); the server keeps running");
+      }
+    }
+    for (auto& [id, fd] : fds_) {
+      if (FD_ISSET(fd.get(), &rd)) {
+        ReadFrom(id, fd.get());
+      }
+    }
+    FlushAll();
+  }
+}
+
+}  // namespace
+
+int RunServer(ServerCore& core, Fd listener, const ServerLoopOptions& options) {
+  IgnoreSigpipe();
+  Loop loop(core, std::move(listener), options);
+  return loop.Run();
+}
+
+}  // namespace securechat::net

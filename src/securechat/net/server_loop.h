@@ -1,0 +1,26 @@
+// RunServer: the single-threaded select() loop around a ServerCore.
+#ifndef SECURECHAT_NET_SERVER_LOOP_H_
+#define SECURECHAT_NET_SERVER_LOOP_H_
+
+#include <functional>
+#include <string_view>
+
+#include "securechat/engine/server_core.h"
+#include "securechat/net/socket.h"
+
+namespace securechat::net {
+
+struct ServerLoopOptions {
+  int console_fd = 0;  // the operator's console (-1 for none); lines go to the room
+  // Called with a message for the operator console (invalid console line, console closed).
+  std::function<void(std::string_view)> console_note;
+};
+
+// RunServer serves `listener` until SIGINT or SIGTERM, then sends every client ERROR 9,
+// flushes for at most two seconds, and returns 0. Never blocks on one client: all sockets are
+// non-blocking and every write goes through the core's per-connection queue.
+int RunServer(ServerCore& core, Fd listener, const ServerLoopOptions& options);
+
+}  // namespace securechat::net
+
+#endif  // SECURECHAT_NET_SERVER_LOOP_H_

@@ -1,0 +1,181 @@
+#include "securechat/net/socket.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "absl/strings/numbers.h"
+#include "securechat/base/cat.h"
+
+namespace securechat::net {
+namespace {
+
+struct AddrInfoDeleter {
+  void operator()(addrinfo* ai) const { freeaddrinfo(ai); }
+};
+using AddrInfoPtr = std::unique_ptr<addrinfo, AddrInfoDeleter>;
+
+absl::StatusOr<AddrInfoPtr> Resolve(const HostPort& addr, bool passive, ConnectError* error) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : AI_ADDRCONFIG);
+  addrinfo* res = nullptr;
+  int rc =
+      getaddrinfo(addr.host.empty() ? nullptr : addr.host.c_str(), addr.port.c_str(), &hints, &res);
+  if (rc != 0) {
+    if (error != nullptr) {
+      *error = ConnectError::kNotFound;
+    }
+    return absl::NotFoundError(Cat("cannot resolve ", addr.host, ": ", gai_strerror(rc)));
+  }
+  return AddrInfoPtr(res);
+}
+
+std::string FormatAddress(const sockaddr* sa) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  uint16_t port = 0;
+  if (sa->sa_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(sa);
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+    port = ntohs(in->sin_port);
+    return Cat(host, ":", port);
+  }
+  if (sa->sa_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+    port = ntohs(in6->sin6_port);
+    return Cat("[", host, "]:", port);
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+void Fd::Reset(int fd) {
+  if (fd_ >= 0) {
+    close(fd_);
+  }
+  fd_ = fd;
+}
+
+absl::StatusOr<HostPort> ParseHostPort(std::string_view text, bool allow_zero) {
+  HostPort out;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return absl::InvalidArgumentError(Cat("bad address '", text, "': expected [IPv6]:PORT"));
+    }
+    out.host = std::string(text.substr(1, close - 1));
+    port = text.substr(close + 2);
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos || text.find(':') != colon) {
+      return absl::InvalidArgumentError(
+          Cat("bad address '", text, "': expected HOST:PORT (write IPv6 as [::1]:PORT)"));
+    }
+    out.host = std::string(text.substr(0, colon));
+    port = text.substr(colon + 1);
+  }
+  uint32_t number = 0;
+  if (!absl::SimpleAtoi(absl::string_view(port.data(), port.size()), &number) || number > 65535 ||
+      (number == 0 && !allow_zero) || port.empty() || port[0] == '+' || port[0] == '-') {
+    return absl::InvalidArgumentError(Cat("bad port in '", text, "'"));
+  }
+  out.port = std::to_string(number);
+  return out;
+}
+
+bool SetNonBlocking(int fd) {
+  int flags = fcntl(fd, F_GETFL);
+  return flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 &&
+         fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
+}
+
+absl::StatusOr<Fd> Listen(const HostPort& addr, std::string* bound) {
+  auto res = Resolve(addr, /*passive=*/true, nullptr);
+  if (!res.ok()) {
+    return res.status();
+  }
+  int last_errno = 0;
+  for (addrinfo* ai = res->get(); ai != nullptr; ai = ai->ai_next) {
+    Fd fd(socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
+    if (!fd.valid()) {
+      last_errno = errno;
+      continue;
+    }
+    int one = 1;
+    setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd.get(), SOMAXCONN) != 0 ||
+        !SetNonBlocking(fd.get())) {
+      last_errno = errno;
+      continue;
+    }
+    sockaddr_storage ss{};
+    socklen_t len = sizeof(ss);
+    getsockname(fd.get(), reinterpret_cast<sockaddr*>(&ss), &len);
+    *bound = FormatAddress(reinterpret_cast<sockaddr*>(&ss));
+    return fd;
+  }
+  return absl::ErrnoToStatus(last_errno, Cat("cannot listen on ", addr.host, ":", addr.port));
+}
+
+absl::StatusOr<Fd> Connect(const HostPort& addr, ConnectError* error) {
+  *error = ConnectError::kOther;
+  auto res = Resolve(addr, /*passive=*/false, error);
+  if (!res.ok()) {
+    return res.status();
+  }
+  int last_errno = 0;
+  for (addrinfo* ai = res->get(); ai != nullptr; ai = ai->ai_next) {
+    Fd fd(socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
+    if (!fd.valid()) {
+      last_errno = errno;
+      continue;
+    }
+    int rc;
+    do {
+      rc = connect(fd.get(), ai->ai_addr, ai->ai_addrlen);
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0) {
+      last_errno = errno;
+      continue;
+    }
+    int one = 1;
+    setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (!SetNonBlocking(fd.get())) {
+      last_errno = errno;
+      continue;
+    }
+    return fd;
+  }
+  if (last_errno == ECONNREFUSED) {
+    *error = ConnectError::kRefused;
+  } else if (last_errno == ENETUNREACH || last_errno == EHOSTUNREACH || last_errno == ETIMEDOUT) {
+    *error = ConnectError::kUnreachable;
+  }
+  return absl::ErrnoToStatus(last_errno, Cat("cannot connect to ", addr.host, ":", addr.port));
+}
+
+std::string PeerName(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+    return "unknown";
+  }
+  return FormatAddress(reinterpret_cast<sockaddr*>(&ss));
+}
+
+void IgnoreSigpipe() { signal(SIGPIPE, SIG_IGN); }
+
+}  // namespace securechat::net

@@ -1,0 +1,73 @@
+// Sockets: addresses, listening, connecting, and an owning descriptor. Only src/securechat/net
+// makes socket system calls.
+#ifndef SECURECHAT_NET_SOCKET_H_
+#define SECURECHAT_NET_SOCKET_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace securechat::net {
+
+// Fd owns a file descriptor and closes it once.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() { Reset(); }
+  Fd(Fd&& other) noexcept : fd_(other.Release()) {}
+  Fd& operator=(Fd&& other) noexcept {
+    if (this != &other) {
+      Reset(other.Release());
+    }
+    return *this;
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  int Release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  void Reset(int fd = -1);
+
+ private:
+  int fd_ = -1;
+};
+
+struct HostPort {
+  std::string host;
+  std::string port;
+};
+
+// ParseHostPort splits "host:port", "1.2.3.4:port" or "[v6addr]:port". The port must be a
+// number from 1 to 65535 (0 too when `allow_zero`, meaning "any free port").
+absl::StatusOr<HostPort> ParseHostPort(std::string_view text, bool allow_zero = false);
+
+// Listen resolves `addr` and listens on the first address that binds (SO_REUSEADDR,
+// non-blocking, close-on-exec). *bound gets the address actually bound, as "host:port".
+absl::StatusOr<Fd> Listen(const HostPort& addr, std::string* bound);
+
+// The ways a connect can fail that a user needs to tell apart.
+enum class ConnectError { kRefused, kUnreachable, kNotFound, kOther };
+
+// Connect resolves `addr` and connects to the first address that accepts, blocking. On
+// failure *error says which kind and the status says why. The socket is non-blocking after.
+absl::StatusOr<Fd> Connect(const HostPort& addr, ConnectError* error);
+
+// SetNonBlocking sets O_NONBLOCK (and FD_CLOEXEC). Returns false on failure.
+bool SetNonBlocking(int fd);
+
+// PeerName formats a connected socket's peer as "1.2.3.4:port" or "[v6]:port".
+std::string PeerName(int fd);
+
+// IgnoreSigpipe makes writes to a closed socket fail with EPIPE instead of killing us.
+void IgnoreSigpipe();
+
+}  // namespace securechat::net
+
+#endif  // SECURECHAT_NET_SOCKET_H_

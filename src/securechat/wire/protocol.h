@@ -1,0 +1,126 @@
+// Every number, kind, code and label of securechat protocol version 1, in one place.
+// PROTOCOL.md explains each one; logic code names these constants and never repeats a value.
+#ifndef SECURECHAT_WIRE_PROTOCOL_H_
+#define SECURECHAT_WIRE_PROTOCOL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace securechat::proto {
+
+inline constexpr uint8_t kVersion = 1;
+
+// Frames: type u8 || flags u8 || length u16 || body.
+enum class FrameType : uint8_t {
+  kClientHello = 0x01,
+  kServerHello = 0x02,
+  kAlert = 0x03,
+  kRecord = 0x04,
+};
+inline constexpr size_t kFrameHeaderLen = 4;
+inline constexpr uint8_t kFrameFlags = 0;
+
+// Handshake field sizes.
+inline constexpr size_t kRandomLen = 32;
+inline constexpr size_t kShareLen = 32;  // X25519 public key
+inline constexpr size_t kX25519Len = 32;
+inline constexpr size_t kWrapSecretLen = 32;
+inline constexpr size_t kConfirmLen = 32;
+inline constexpr size_t kHashLen = 32;  // SHA-256
+// CLIENT_HELLO body: version || client_random || client_share || wrapped[k].
+inline constexpr size_t kClientHelloFixedLen = 1 + kRandomLen + kShareLen;
+// SERVER_HELLO body: version || server_random || server_share || confirm.
+inline constexpr size_t kServerHelloBodyLen = 1 + kRandomLen + kShareLen + kConfirmLen;
+// The part of the SERVER_HELLO frame that enters the transcript hash.
+inline constexpr size_t kServerHelloTranscriptLen =
+    kFrameHeaderLen + kServerHelloBodyLen - kConfirmLen;
+// Accepted RSA modulus sizes in bytes (2048, 3072 and 4096 bits).
+inline constexpr size_t kRsaLenMin = 256;
+inline constexpr size_t kRsaLenMid = 384;
+inline constexpr size_t kRsaLenMax = 512;
+inline constexpr bool IsAllowedRsaLen(size_t k) {
+  return k == kRsaLenMin || k == kRsaLenMid || k == kRsaLenMax;
+}
+
+// ALERT body: code u8 || reason str, reason at most 256 bytes.
+enum class AlertCode : uint8_t {
+  kServerFull = 1,
+  kUnsupportedVersion = 2,
+  kTooManyFromAddress = 3,
+};
+inline constexpr size_t kMaxAlertReasonLen = 256;
+inline constexpr size_t kAlertMinBodyLen = 1 + 2;
+inline constexpr size_t kAlertMaxBodyLen = kAlertMinBodyLen + kMaxAlertReasonLen;
+
+// Records: body = iv[16] || ct || tag[32], ct a whole number of AES blocks.
+inline constexpr size_t kAesKeyLen = 16;
+inline constexpr size_t kAesBlockLen = 16;
+inline constexpr size_t kIvLen = 16;
+inline constexpr size_t kMacKeyLen = 32;
+inline constexpr size_t kTagLen = 32;
+inline constexpr size_t kMaxPlaintextLen = 16384;
+inline constexpr size_t kRecordOverhead = kIvLen + kTagLen;
+inline constexpr size_t kRecordMinBodyLen = kRecordOverhead + kAesBlockLen;
+inline constexpr size_t kRecordMaxBodyLen = kRecordOverhead + kMaxPlaintextLen + kAesBlockLen;
+// The MAC input starts with the u64 sequence number.
+inline constexpr size_t kSeqLen = 8;
+
+// The largest frame either side can ever accept; no input buffer grows past it.
+inline constexpr size_t kMaxFrameLen = kFrameHeaderLen + kRecordMaxBodyLen;
+static_assert(kMaxFrameLen >= kFrameHeaderLen + kClientHelloFixedLen + kRsaLenMax);
+
+// Key schedule.
+inline constexpr size_t kOkmLen = 128;
+inline constexpr size_t kOkmC2sEnc = 0;
+inline constexpr size_t kOkmC2sMac = 16;
+inline constexpr size_t kOkmS2cEnc = 48;
+inline constexpr size_t kOkmS2cMac = 64;
+inline constexpr size_t kOkmConfirm = 96;
+inline constexpr std::string_view kOaepLabel = "securechat v1 key wrap";
+inline constexpr std::string_view kHkdfInfo = "securechat v1 keys";
+inline constexpr std::string_view kConfirmLabel = "securechat v1 server confirm";
+
+// Messages: the first plaintext byte of a record.
+enum class Kind : uint8_t {
+  kJoin = 0x01,
+  kSay = 0x02,
+  kWhisper = 0x03,
+  kWho = 0x04,
+  kNick = 0x05,
+  kPing = 0x06,
+  kBye = 0x07,
+  kWelcome = 0x81,
+  kChat = 0x82,
+  kNotice = 0x83,
+  kUsers = 0x84,
+  kPong = 0x85,
+  kError = 0x86,
+};
+
+enum class ErrorCode : uint16_t {
+  kMalformed = 1,
+  kNotJoined = 2,
+  kNickTaken = 3,
+  kInvalidNick = 4,
+  kNoSuchUser = 5,
+  kRateLimited = 6,
+  kBadText = 7,
+  kUnknownKind = 8,
+  kShuttingDown = 9,
+};
+
+inline constexpr size_t kMaxTextLen = 4096;
+inline constexpr size_t kMaxNickLen = 32;
+inline constexpr size_t kMaxPingDataLen = 64;
+inline constexpr std::string_view kServerNick = "server";
+inline constexpr uint8_t kChatFlagPrivate = 0x01;
+
+// USERS: more u8 || count u16 || count x nick str. A full page of the longest nicks must fit
+// in one record's plaintext.
+inline constexpr size_t kUsersPerPage = 256;
+static_assert(1 + 1 + 2 + kUsersPerPage * (2 + kMaxNickLen) <= kMaxPlaintextLen);
+
+}  // namespace securechat::proto
+
+#endif  // SECURECHAT_WIRE_PROTOCOL_H_

@@ -1,0 +1,75 @@
+#include "securechat/wire/reader.h"
+
+namespace securechat {
+
+bool Reader::Take(size_t n, const uint8_t** out) {
+  if (n > data_.size()) {
+    return false;
+  }
+  *out = data_.data();
+  data_.remove_prefix(n);
+  return true;
+}
+
+bool Reader::ReadU8(uint8_t* out) {
+  const uint8_t* p;
+  if (!Take(1, &p)) {
+    return false;
+  }
+  *out = p[0];
+  return true;
+}
+
+bool Reader::ReadU16(uint16_t* out) {
+  const uint8_t* p;
+  if (!Take(2, &p)) {
+    return false;
+  }
+  *out = static_cast<uint16_t>((p[0] << 8) | p[1]);
+  return true;
+}
+
+bool Reader::ReadU64(uint64_t* out) {
+  const uint8_t* p;
+  if (!Take(8, &p)) {
+    return false;
+  }
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    v = (v << 8) | p[i];
+  }
+  *out = v;
+  return true;
+}
+
+bool Reader::ReadBytes(size_t n, ByteView* out) {
+  const uint8_t* p;
+  if (!Take(n, &p)) {
+    return false;
+  }
+  *out = ByteView(p, n);
+  return true;
+}
+
+bool Reader::ReadStr(ByteView* out) {
+  Reader copy = *this;  // Commit only when both the length and the bytes are there.
+  uint16_t len;
+  ByteView bytes;
+  if (!copy.ReadU16(&len) || !copy.ReadBytes(len, &bytes)) {
+    return false;
+  }
+  *this = copy;
+  *out = bytes;
+  return true;
+}
+
+bool Reader::ReadStr(std::string_view* out) {
+  ByteView bytes;
+  if (!ReadStr(&bytes)) {
+    return false;
+  }
+  *out = std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  return true;
+}
+
+}  // namespace securechat

@@ -1,0 +1,55 @@
+// Reader: the one bounds-checked cursor that every decoder in securechat walks.
+//
+// Every read either succeeds and advances, or fails and leaves both the cursor and the output
+// untouched. No other code indexes a buffer with a length that came from the network.
+#ifndef SECURECHAT_WIRE_READER_H_
+#define SECURECHAT_WIRE_READER_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#include "absl/types/span.h"
+
+namespace securechat {
+
+using ByteView = absl::Span<const uint8_t>;
+
+class Reader {
+ public:
+  explicit Reader(ByteView data) : data_(data) {}
+
+  [[nodiscard]] bool ReadU8(uint8_t* out);
+  [[nodiscard]] bool ReadU16(uint16_t* out);
+  [[nodiscard]] bool ReadU64(uint64_t* out);
+  // ReadBytes sets *out to a view of the next n bytes, pointing into the reader's data.
+  [[nodiscard]] bool ReadBytes(size_t n, ByteView* out);
+  // ReadStr reads `u16 length || bytes` and sets *out to a view of the bytes.
+  [[nodiscard]] bool ReadStr(ByteView* out);
+  // ReadStr, viewed as characters (no validation: callers check text and nick rules).
+  [[nodiscard]] bool ReadStr(std::string_view* out);
+  template <size_t N>
+  [[nodiscard]] bool ReadFixed(std::array<uint8_t, N>* out) {
+    const uint8_t* p;
+    if (!Take(N, &p)) {
+      return false;
+    }
+    std::memcpy(out->data(), p, N);
+    return true;
+  }
+
+  size_t remaining() const { return data_.size(); }
+  bool empty() const { return data_.empty(); }
+
+ private:
+  // Take is the only place that moves the cursor: it checks n against what is left first.
+  [[nodiscard]] bool Take(size_t n, const uint8_t** out);
+
+  ByteView data_;
+};
+
+}  // namespace securechat
+
+#endif  // SECURECHAT_WIRE_READER_H_
