@@ -1,0 +1,77 @@
+// Helpers shared by the tests: hex, vector files, scripted randomness.
+#ifndef SECURECHAT_TESTS_SUPPORT_TEST_UTIL_H_
+#define SECURECHAT_TESTS_SUPPORT_TEST_UTIL_H_
+
+#include <cstdint>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/types/span.h"
+#include "nlohmann/json.hpp"
+
+namespace securechat::testing {
+
+// The folder tests/vectors of the source tree (set by CMake).
+inline std::string VectorPath(std::string_view relative) {
+  return std::string(SECURECHAT_VECTOR_DIR) + "/" + std::string(relative);
+}
+
+// LoadJson parses a vector file; throws (failing the test) if it is missing or malformed.
+inline nlohmann::json LoadJson(std::string_view relative) {
+  std::ifstream in(VectorPath(relative));
+  if (!in) {
+    throw std::runtime_error("cannot open vector file " + std::string(relative));
+  }
+  return nlohmann::json::parse(in);
+}
+
+// Hex decodes lowercase or uppercase hex; throws on odd length or a bad digit.
+inline std::vector<uint8_t> Hex(std::string_view hex) {
+  if (hex.size() % 2 != 0) {
+    throw std::runtime_error("odd-length hex");
+  }
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    throw std::runtime_error("bad hex digit");
+  };
+  std::vector<uint8_t> out(hex.size() / 2);
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i] = static_cast<uint8_t>(digit(hex[2 * i]) << 4 | digit(hex[2 * i + 1]));
+  }
+  return out;
+}
+
+inline std::string ToHex(absl::Span<const uint8_t> bytes) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (uint8_t b : bytes) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 15]);
+  }
+  return out;
+}
+
+inline std::vector<uint8_t> Bytes(std::string_view s) {
+  return std::vector<uint8_t>(s.begin(), s.end());
+}
+
+inline std::string ReadFileOrDie(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw std::runtime_error("cannot open " + path);
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace securechat::testing
+
+#endif  // SECURECHAT_TESTS_SUPPORT_TEST_UTIL_H_
