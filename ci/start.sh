@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# ci/start.sh [chat-server flags...]: installs what is missing, builds the release programs,
+# creates the server keys in keys/ if there are none, and starts the server in the
+# foreground. Ctrl-C stops it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ci/install-deps.sh
+ci/build.sh release
+bin=build/release/src
+if [ ! -f keys/server_private.pem ]; then
+  "$bin/chat-keygen" --out_dir=keys
+fi
+echo
+echo "In another terminal, start a client:"
+echo "  $bin/chat-client --nick=YOUR_NICK"
+echo
+exec "$bin/chat-server" --key=keys/server_private.pem "$@"

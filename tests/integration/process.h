@@ -1,0 +1,139 @@
+// Helpers for the integration tests: run the built programs as child processes, talk to them
+// through pipes, and wait for what they print with deadlines (never with sleeps).
+#ifndef SECURECHAT_TESTS_INTEGRATION_PROCESS_H_
+#define SECURECHAT_TESTS_INTEGRATION_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace securechat::testing {
+
+using Duration = std::chrono::milliseconds;
+
+// ProgramPath returns the path of a built program ("chat-server", "chat-client",
+// "chat-keygen") in SECURECHAT_BIN_DIR.
+std::string ProgramPath(std::string_view program);
+
+// TestKeyPath returns the path of a file in tests/keys (SECURECHAT_TEST_KEY_DIR).
+std::string TestKeyPath(std::string_view name);
+
+// TempDir is a fresh private directory (mkdtemp, mode 0700) that is removed with everything
+// in it when the object is destroyed. A TempDir that could not be created has an empty path().
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  // File returns path()/name; it does not create anything.
+  std::string File(std::string_view name) const;
+
+ private:
+  std::string path_;
+};
+
+// CopyFileWithMode copies `from` to `to` (replacing it) and gives the copy `mode`. Returns an
+// error naming the file that failed.
+absl::Status CopyFileWithMode(const std::string& from, const std::string& to, mode_t mode);
+
+// Process is a running child program whose stdin, stdout and stderr are pipes. Output is
+// collected as it arrives and kept whole, so a test can wait for a line and later check
+// everything a program printed. The destructor kills (SIGKILL) and reaps a child that is
+// still running.
+class Process {
+ public:
+  // Start spawns `program` with `args` (not including argv[0]). Returns an error if the pipes
+  // or the spawn fail; a program that starts and then fails shows up in Wait().
+  static absl::StatusOr<std::unique_ptr<Process>> Start(const std::string& program,
+                                                        const std::vector<std::string>& args);
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  pid_t pid() const { return pid_; }
+
+  // WriteStdin writes `line` and a newline to the child's stdin. Returns false if stdin is
+  // closed or the child no longer reads it.
+  bool WriteStdin(std::string_view line);
+  // CloseStdin closes the child's stdin, so it reads end of file.
+  void CloseStdin();
+
+  // WaitForStdout waits until everything printed on stdout so far contains `text`. Returns
+  // false if `timeout` passes first or stdout is closed without it.
+  bool WaitForStdout(std::string_view text, Duration timeout);
+  // WaitForStderr is WaitForStdout for stderr.
+  bool WaitForStderr(std::string_view text, Duration timeout);
+  // WaitForStdoutMatch waits until `re` matches (regex_search) somewhere in stdout. On success
+  // fills *groups (if not null) with the whole match followed by the capture groups. Returns
+  // false if `timeout` passes first or stdout is closed without a match.
+  bool WaitForStdoutMatch(const std::regex& re, Duration timeout,
+                          std::vector<std::string>* groups);
+
+  // Everything read from stdout / stderr so far.
+  const std::string& out() const { return out_.text; }
+  const std::string& err() const { return err_.text; }
+
+  // Signal sends `sig` to the child. Returns false if it has already been reaped.
+  bool Signal(int sig);
+  // Wait waits up to `timeout` for the child to exit and then reads the rest of its output.
+  // Returns its exit code, or 128 + N if signal N killed it; nullopt if it is still running at
+  // the deadline. Once the child has exited, every later call returns the same value at once.
+  std::optional<int> Wait(Duration timeout);
+
+ private:
+  struct Stream {
+    int fd = -1;  // our non-blocking read end; -1 once the child closed it
+    std::string text;
+  };
+  using Clock = std::chrono::steady_clock;
+
+  Process() = default;
+  // Pump waits until `deadline` (or until something happens) for output or the child's exit,
+  // and appends whatever output is available. Returns false once nothing more can happen
+  // before the deadline (it passed).
+  bool Pump(Clock::time_point deadline);
+  // ReapIfExited collects the exit status without blocking. Returns true if the child is gone.
+  bool ReapIfExited();
+  // WaitFor waits until `done(stream.text)` holds. Returns false at the deadline or when the
+  // stream is closed and `done` is still false.
+  template <typename Done>
+  bool WaitFor(Stream& stream, Done&& done, Duration timeout);
+
+  pid_t pid_ = -1;
+  int pidfd_ = -1;  // readable when the child exits; -1 if the kernel lacks pidfd_open
+  int stdin_fd_ = -1;
+  Stream out_;
+  Stream err_;
+  std::optional<int> exit_code_;
+};
+
+// A chat-server started by StartServer.
+struct ServerProcess {
+  std::unique_ptr<Process> process;
+  int port = 0;
+  std::string address;      // "127.0.0.1:PORT"
+  std::string fingerprint;  // "SHA256:...", as the server printed it
+};
+
+// StartServer runs `chat-server --listen 127.0.0.1:0 --key private_key extra_args...` and
+// waits up to `timeout` for it to print the port it bound and its key fingerprint. Returns an
+// error with the server's stderr if it exits or stays silent instead.
+absl::StatusOr<ServerProcess> StartServer(const std::string& private_key,
+                                          const std::vector<std::string>& extra_args,
+                                          Duration timeout);
+
+}  // namespace securechat::testing
+
+#endif  // SECURECHAT_TESTS_INTEGRATION_PROCESS_H_

@@ -1,0 +1,129 @@
+// An in-memory network: a ServerCore and any number of clients (ClientConnection plus
+// ClientSession, exactly as the program uses them), wired together without sockets.
+#ifndef SECURECHAT_TESTS_SUPPORT_IN_MEMORY_H_
+#define SECURECHAT_TESTS_SUPPORT_IN_MEMORY_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "securechat/client/session.h"
+#include "securechat/crypto/keys.h"
+#include "securechat/crypto/random.h"
+#include "securechat/engine/server_core.h"
+#include "support/test_util.h"
+
+namespace securechat::testing {
+
+inline const ServerPrivateKey& TestKey2048() {
+  static const auto* key = new ServerPrivateKey(
+      ServerPrivateKey::FromPem(ReadFileOrDie(std::string(SECURECHAT_TEST_KEY_DIR) +
+                                              "/test_rsa2048_private.pem"),
+                                nullptr)
+          .value());
+  return *key;
+}
+
+class InMemoryNet {
+ public:
+  struct Member {
+    Member(const ServerPublicKey& k, RandomSource& rng, std::string nick)
+        : key(ServerPublicKey::FromPem(k.ToPem()).value()),
+          conn(key, rng),
+          session(conn, std::move(nick), [this](std::string_view l) { lines.emplace_back(l); }) {}
+    ServerPublicKey key;
+    ClientConnection conn;
+    ClientSession session;
+    std::vector<std::string> lines;
+    ConnId id = 0;
+    bool server_gone = false;
+
+    bool Saw(std::string_view line) const {
+      for (const auto& l : lines) {
+        if (l == line) return true;
+      }
+      return false;
+    }
+    bool SawContaining(std::string_view part) const {
+      for (const auto& l : lines) {
+        if (l.find(part) != std::string::npos) return true;
+      }
+      return false;
+    }
+  };
+
+  explicit InMemoryNet(ServerOptions options = {}, const ServerPrivateKey& key = TestKey2048())
+      : key_(key),
+        core_(key_, rng_, std::move(options),
+              ServerSinks{[this](std::string_view l) { log.emplace_back(l); },
+                          [this](std::string_view l) { room.emplace_back(l); },
+                          [this] { return now_ms; }}) {}
+
+  // Connect opens a connection, runs the handshake and JOIN, and returns the member.
+  Member& Connect(const std::string& nick) { return Connect(nick, key_.PublicKey()); }
+  Member& Connect(const std::string& nick, const ServerPublicKey& pinned) {
+    members_.push_back(std::make_unique<Member>(pinned, rng_, nick));
+    Member& m = *members_.back();
+    m.id = core_.Accept("test");
+    if (!m.conn.Start()) {
+      throw std::runtime_error("client handshake could not start");
+    }
+    Pump();
+    return m;
+  }
+
+  // Pump moves bytes both ways until nothing moves; closes what the server closes.
+  void Pump() {
+    for (int round = 0; round < 1000; ++round) {
+      bool moved = false;
+      for (auto& mp : members_) {
+        Member& m = *mp;
+        if (m.server_gone) continue;
+        ByteView out = m.conn.output().pending();
+        if (!out.empty()) {
+          std::vector<uint8_t> copy(out.begin(), out.end());
+          m.conn.output().Consume(copy.size());
+          core_.Receive(m.id, copy);
+          moved = true;
+        }
+        ByteView in = core_.Pending(m.id);
+        if (!in.empty()) {
+          std::vector<uint8_t> copy(in.begin(), in.end());
+          core_.Consumed(m.id, copy.size());
+          if (!m.session.finished()) m.session.Received(copy);
+          moved = true;
+        }
+        if (core_.ShouldClose(m.id)) {
+          core_.Forget(m.id);
+          m.server_gone = true;
+          if (!m.session.finished()) m.session.ServerClosed();
+          moved = true;
+        }
+      }
+      if (!moved) return;
+    }
+    throw std::runtime_error("in-memory network did not settle");
+  }
+
+  // Say types a line at member m and pumps.
+  void Type(Member& m, std::string_view line) {
+    m.session.InputLine(line);
+    Pump();
+  }
+
+  ServerCore& core() { return core_; }
+  ScriptedRandom& rng() { return rng_; }
+  std::vector<std::string> log;
+  std::vector<std::string> room;
+  uint64_t now_ms = 1700000000000;
+
+ private:
+  const ServerPrivateKey& key_;
+  ScriptedRandom rng_;
+  ServerCore core_;
+  std::vector<std::unique_ptr<Member>> members_;
+};
+
+}  // namespace securechat::testing
+
+#endif  // SECURECHAT_TESTS_SUPPORT_IN_MEMORY_H_

@@ -1,0 +1,140 @@
+// Key generation, PEM files, passphrases, file modes and fingerprints.
+#include <gtest/gtest.h>
+#include <openssl/pem.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "securechat/crypto/keys.h"
+#include "support/test_util.h"
+
+namespace securechat {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "securechat-keys-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string File(std::string_view name) const { return path_ + "/" + std::string(name); }
+
+ private:
+  std::string path_;
+};
+
+std::string TestKeyPem() {
+  return testing::ReadFileOrDie(std::string(SECURECHAT_TEST_KEY_DIR) + "/test_rsa2048_private.pem");
+}
+
+TEST(KeysTest, FingerprintIsSha256OfTheSubjectPublicKeyInfo) {
+  // The value an independent implementation computed for the rsa2048 vector key.
+  auto key = ServerPrivateKey::FromPem(TestKeyPem(), nullptr);
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(key->PublicKey().Fingerprint(), "SHA256:LqtvS1ABzmalR9bxu0QFrerKip1zL8J5ju6E1UxWPQ8");
+  auto pub = ServerPublicKey::FromPem(key->PublicKey().ToPem());
+  ASSERT_TRUE(pub.ok());
+  EXPECT_EQ(pub->Fingerprint(), key->PublicKey().Fingerprint());
+  EXPECT_EQ(pub->size(), 256u);
+}
+
+TEST(KeysTest, GenerateRefusesOtherSizes) {
+  for (int bits : {0, 1024, 2047, 8192}) {
+    EXPECT_FALSE(ServerPrivateKey::Generate(bits).ok()) << bits;
+  }
+}
+
+TEST(KeysTest, PassphraseProtectedRoundTrip) {
+  auto key = ServerPrivateKey::FromPem(TestKeyPem(), nullptr).value();
+  Passphrase pass("correct horse battery staple");
+  auto pem = key.ToPem(&pass);
+  ASSERT_TRUE(pem.ok());
+  EXPECT_NE(pem->find("BEGIN ENCRYPTED PRIVATE KEY"), std::string::npos);
+
+  auto none = ServerPrivateKey::FromPem(*pem, nullptr);
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(std::string(none.status().message()).find("passphrase-protected"), std::string::npos);
+
+  Passphrase wrong("wrong horse");
+  auto bad = ServerPrivateKey::FromPem(*pem, &wrong);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(std::string(bad.status().message()).find("wrong passphrase"), std::string::npos);
+
+  auto good = ServerPrivateKey::FromPem(*pem, &pass);
+  ASSERT_TRUE(good.ok()) << good.status();
+  EXPECT_EQ(good->PublicKey().Fingerprint(), key.PublicKey().Fingerprint());
+}
+
+TEST(KeysTest, RejectsNonRsaAndSmallKeys) {
+  EXPECT_FALSE(ServerPublicKey::FromPem("not a key").ok());
+  EvpPkeyPtr small(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{1024}));
+  ASSERT_NE(small, nullptr);
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  ASSERT_EQ(PEM_write_bio_PUBKEY(bio.get(), small.get()), 1);
+  char* data;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  auto key = ServerPublicKey::FromPem(std::string(data, static_cast<size_t>(len)));
+  ASSERT_FALSE(key.ok());
+  EXPECT_NE(std::string(key.status().message()).find("1024 bits"), std::string::npos);
+  EvpPkeyPtr ec(EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519"));
+  BioPtr bio2(BIO_new(BIO_s_mem()));
+  ASSERT_EQ(PEM_write_bio_PUBKEY(bio2.get(), ec.get()), 1);
+  len = BIO_get_mem_data(bio2.get(), &data);
+  EXPECT_FALSE(ServerPublicKey::FromPem(std::string(data, static_cast<size_t>(len))).ok());
+}
+
+TEST(KeysTest, PrivateKeyFileReadableByOthersIsRefused) {
+  TempDir dir;
+  const std::string path = dir.File("server_private.pem");
+  ASSERT_TRUE(WriteKeyFile(path, TestKeyPem(), 0644, false).ok());
+  auto key = ServerPrivateKey::ReadFile(path, nullptr);
+  ASSERT_FALSE(key.ok());
+  EXPECT_NE(std::string(key.status().message()).find("chmod 600"), std::string::npos)
+      << key.status();
+  ASSERT_EQ(chmod(path.c_str(), 0600), 0);
+  EXPECT_TRUE(ServerPrivateKey::ReadFile(path, nullptr).ok());
+}
+
+TEST(KeysTest, WriteKeyFileNeverOverwritesWithoutBeingAsked) {
+  TempDir dir;
+  const std::string path = dir.File("k.pem");
+  ASSERT_TRUE(WriteKeyFile(path, "first", 0600, false).ok());
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  absl::Status again = WriteKeyFile(path, "second", 0600, false);
+  EXPECT_TRUE(absl::IsAlreadyExists(again)) << again;
+  EXPECT_EQ(testing::ReadFileOrDie(path), "first");
+  EXPECT_TRUE(WriteKeyFile(path, "third", 0600, true).ok());
+  EXPECT_EQ(testing::ReadFileOrDie(path), "third");
+  // No temporary file is left behind.
+  size_t files = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir.File(""))) {
+    ++files;
+  }
+  EXPECT_EQ(files, 1u);
+}
+
+TEST(KeysTest, MissingFileSaysNotFound) {
+  auto key = ServerPrivateKey::ReadFile("/nonexistent/key.pem", nullptr);
+  EXPECT_TRUE(absl::IsNotFound(key.status())) << key.status();
+}
+
+TEST(KeysTest, PassphraseFileTakesTheFirstLine) {
+  TempDir dir;
+  const std::string path = dir.File("pass");
+  ASSERT_TRUE(WriteKeyFile(path, "s3cret\r\nignored\n", 0600, false).ok());
+  auto p = ReadPassphraseFile(path);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->Expose(), "s3cret");
+  ASSERT_TRUE(WriteKeyFile(dir.File("empty"), "\n", 0600, false).ok());
+  EXPECT_FALSE(ReadPassphraseFile(dir.File("empty")).ok());
+}
+
+}  // namespace
+}  // namespace securechat

@@ -1,0 +1,224 @@
+// The reader, the writer, frame assembly and message layouts, attacked field by field.
+#include <gtest/gtest.h>
+
+#include "securechat/wire/frame.h"
+#include "securechat/wire/message.h"
+#include "securechat/wire/reader.h"
+#include "securechat/wire/text.h"
+#include "securechat/wire/writer.h"
+#include "support/test_util.h"
+
+namespace securechat {
+namespace {
+
+using testing::Hex;
+
+TEST(ReaderTest, FailedReadsLeaveCursorAndOutputUntouched) {
+  const std::vector<uint8_t> data = Hex("0003616263ff");
+  Reader r(data);
+  uint64_t u64 = 42;
+  EXPECT_FALSE(r.ReadU64(&u64));
+  EXPECT_EQ(u64, 42u);
+  EXPECT_EQ(r.remaining(), 6u);
+  std::string_view s;
+  ASSERT_TRUE(r.ReadStr(&s));
+  EXPECT_EQ(s, "abc");
+  uint16_t u16 = 7;
+  EXPECT_FALSE(r.ReadU16(&u16));
+  EXPECT_EQ(u16, 7);
+  uint8_t u8;
+  ASSERT_TRUE(r.ReadU8(&u8));
+  EXPECT_EQ(u8, 0xff);
+  EXPECT_TRUE(r.empty());
+}
+
+TEST(ReaderTest, StrWhoseLengthRunsPastTheEndConsumesNothing) {
+  const std::vector<uint8_t> data = Hex("0009616263");
+  Reader r(data);
+  std::string_view s = "unchanged";
+  EXPECT_FALSE(r.ReadStr(&s));
+  EXPECT_EQ(s, "unchanged");
+  EXPECT_EQ(r.remaining(), data.size());
+  ByteView bytes;
+  ASSERT_TRUE(r.ReadBytes(5, &bytes));
+  EXPECT_FALSE(r.ReadBytes(1, &bytes));
+  std::array<uint8_t, 1> fixed{9};
+  EXPECT_FALSE(r.ReadFixed(&fixed));
+  EXPECT_EQ(fixed[0], 9);
+}
+
+TEST(WriterTest, FrameLengthComesFromWhatWasWritten) {
+  std::vector<uint8_t> out = {0xAA};
+  Writer w(&out);
+  size_t f = w.BeginFrame(proto::FrameType::kAlert);
+  w.U8(1);
+  w.Str(std::string_view("full"));
+  w.EndFrame(f);
+  EXPECT_EQ(testing::ToHex(out), "aa03000007010004" "66756c6c");
+  std::vector<uint8_t> big;
+  Writer w2(&big);
+  w2.U64(0x0102030405060708ull);
+  w2.U16(0xBEEF);
+  EXPECT_EQ(testing::ToHex(big), "0102030405060708beef");
+}
+
+// A record frame of the smallest legal size, built by hand.
+std::vector<uint8_t> MinimalRecordFrame(uint8_t fill) {
+  std::vector<uint8_t> frame = Hex("04000040");
+  frame.resize(4 + 64, fill);
+  return frame;
+}
+
+TEST(FrameAssemblerTest, StreamSplitAtEveryPointGivesTheSameFrames) {
+  std::vector<uint8_t> stream = MinimalRecordFrame(1);
+  std::vector<uint8_t> second = MinimalRecordFrame(2);
+  stream.insert(stream.end(), second.begin(), second.end());
+  const FramePolicy policy{FrameExpect::kRecord, 0};
+  for (size_t split = 0; split <= stream.size(); ++split) {
+    FrameAssembler assembler;
+    std::vector<std::vector<uint8_t>> frames;
+    for (ByteView chunk : {ByteView(stream).first(split), ByteView(stream).subspan(split)}) {
+      while (true) {
+        FrameResult r = assembler.Take(policy, &chunk);
+        ASSERT_NE(r, FrameResult::kError);
+        if (r == FrameResult::kNeedMore) break;
+        frames.emplace_back(assembler.frame().begin(), assembler.frame().end());
+      }
+    }
+    ASSERT_EQ(frames.size(), 2u) << "split at " << split;
+    EXPECT_EQ(frames[0], MinimalRecordFrame(1));
+    EXPECT_EQ(frames[1], MinimalRecordFrame(2));
+  }
+}
+
+TEST(FrameAssemblerTest, OneByteAtATime) {
+  const std::vector<uint8_t> frame = MinimalRecordFrame(7);
+  FrameAssembler assembler;
+  for (size_t i = 0; i < frame.size(); ++i) {
+    ByteView one(&frame[i], 1);
+    FrameResult r = assembler.Take(FramePolicy{FrameExpect::kRecord, 0}, &one);
+    EXPECT_EQ(r, i + 1 == frame.size() ? FrameResult::kFrame : FrameResult::kNeedMore);
+    EXPECT_TRUE(one.empty());
+  }
+}
+
+TEST(FrameAssemblerTest, OversizedHeaderIsRejectedBeforeAnyBodyByteIsBuffered) {
+  std::vector<uint8_t> attack = Hex("0400ffff");
+  attack.resize(4 + 1000, 0x41);
+  FrameAssembler assembler;
+  ByteView in(attack);
+  EXPECT_EQ(assembler.Take(FramePolicy{FrameExpect::kRecord, 0}, &in), FrameResult::kError);
+  EXPECT_EQ(in.size(), 1000u) << "the body must not be consumed";
+  EXPECT_EQ(assembler.buffered(), 4u);
+  // The error is sticky.
+  ByteView more(attack);
+  EXPECT_EQ(assembler.Take(FramePolicy{FrameExpect::kRecord, 0}, &more), FrameResult::kError);
+}
+
+TEST(FrameAssemblerTest, GarbageHttpAndTlsAreRejectedOnTheHeader) {
+  using namespace std::string_view_literals;
+  for (std::string_view first : {"GET / HTTP/1.1\r\n"sv, "\x16\x03\x01\x02\x00\x01\x00\x01"sv,
+                                 "\x01\x00\x00\x00"sv, "\x00\x00\x00\x00"sv}) {
+    FrameAssembler assembler;
+    ByteView in(reinterpret_cast<const uint8_t*>(first.data()), first.size());
+    EXPECT_EQ(assembler.Take(FramePolicy{FrameExpect::kClientHello, 256}, &in),
+              FrameResult::kError)
+        << testing::ToHex(in);
+  }
+}
+
+TEST(FrameHeaderTest, ClientHelloLengthFollowsTheKeySize) {
+  FrameHeader h;
+  for (size_t k : {256u, 384u, 512u}) {
+    std::vector<uint8_t> header = {0x01, 0x00, static_cast<uint8_t>((65 + k) >> 8),
+                                   static_cast<uint8_t>(65 + k)};
+    EXPECT_TRUE(CheckFrameHeader(FramePolicy{FrameExpect::kClientHello, k}, header, &h));
+    EXPECT_FALSE(CheckFrameHeader(FramePolicy{FrameExpect::kClientHello, k + 1}, header, &h));
+    EXPECT_FALSE(CheckFrameHeader(FramePolicy{FrameExpect::kRecord, 0}, header, &h));
+  }
+  EXPECT_FALSE(CheckFrameHeader(FramePolicy{FrameExpect::kNothing, 0}, Hex("04000040"), &h));
+  EXPECT_FALSE(CheckFrameHeader(FramePolicy{FrameExpect::kRecord, 0}, Hex("040000"), &h));
+}
+
+TEST(AlertTest, ReasonIsCutToTheProtocolLimit) {
+  std::vector<uint8_t> out;
+  AppendAlert(proto::AlertCode::kServerFull, std::string(300, 'r'), &out);
+  ASSERT_EQ(out.size(), 4u + 3 + 256);
+  AlertBody body;
+  ASSERT_TRUE(DecodeAlert(ByteView(out).subspan(4), &body));
+  EXPECT_EQ(body.code, 1);
+  EXPECT_EQ(body.reason.size(), 256u);
+}
+
+// Every message kind: the encoded form decodes back to itself; each truncation and an extra
+// trailing byte are malformed.
+TEST(MessageTest, EveryTruncationAndTrailingByteIsMalformed) {
+  std::vector<msg::ClientMessage> client = {
+      msg::Join{"alice"}, msg::Say{"hi"},  msg::Whisper{"bob", "psst"}, msg::Who{},
+      msg::Nick{"al"},    msg::Ping{"x"}, msg::Bye{}};
+  for (const auto& m : client) {
+    std::vector<uint8_t> bytes;
+    msg::EncodeMessage(m, &bytes);
+    msg::ClientMessage decoded;
+    ASSERT_EQ(msg::DecodeClientMessage(bytes, &decoded), msg::DecodeStatus::kOk);
+    std::vector<uint8_t> again;
+    msg::EncodeMessage(decoded, &again);
+    EXPECT_EQ(again, bytes);
+    for (size_t len = 0; len < bytes.size(); ++len) {
+      if (len == 1 && bytes.size() == 1) continue;
+      const auto status = msg::DecodeClientMessage(ByteView(bytes).first(len), &decoded);
+      if (len == 0 || bytes.size() > 1) {
+        EXPECT_EQ(status, msg::DecodeStatus::kMalformed) << testing::ToHex(bytes) << " @" << len;
+      }
+    }
+    bytes.push_back(0);
+    EXPECT_EQ(msg::DecodeClientMessage(bytes, &decoded), msg::DecodeStatus::kMalformed);
+  }
+  std::vector<msg::ServerMessage> server = {
+      msg::Welcome{"alice", "motd", 3}, msg::Chat{"bob", 1, 99, "hi"}, msg::Notice{"n"},
+      msg::Users{0, {"a", "b"}},        msg::Pong{"x"},                 msg::Error{proto::ErrorCode::kNickTaken, 0, "t"}};
+  for (const auto& m : server) {
+    std::vector<uint8_t> bytes;
+    msg::EncodeMessage(m, &bytes);
+    msg::ServerMessage decoded;
+    ASSERT_EQ(msg::DecodeServerMessage(bytes, &decoded), msg::DecodeStatus::kOk);
+    std::vector<uint8_t> again;
+    msg::EncodeMessage(decoded, &again);
+    EXPECT_EQ(again, bytes);
+    for (size_t len = 0; len < bytes.size(); ++len) {
+      EXPECT_EQ(msg::DecodeServerMessage(ByteView(bytes).first(len), &decoded),
+                msg::DecodeStatus::kMalformed)
+          << testing::ToHex(bytes) << " @" << len;
+    }
+    bytes.push_back(0);
+    EXPECT_EQ(msg::DecodeServerMessage(bytes, &decoded), msg::DecodeStatus::kMalformed);
+  }
+}
+
+TEST(MessageTest, UsersCountLargerThanTheBodyIsRejectedWithoutReserving) {
+  msg::ServerMessage decoded;
+  EXPECT_EQ(msg::DecodeServerMessage(Hex("8400ffff"), &decoded), msg::DecodeStatus::kMalformed);
+}
+
+TEST(TextTest, EscapeForDisplayNeutralisesTerminalControls) {
+  EXPECT_EQ(EscapeForDisplay("plain é ✓"), "plain é ✓");
+  EXPECT_EQ(EscapeForDisplay("\x1b[2J"), "\\x1B[2J");
+  EXPECT_EQ(EscapeForDisplay("a\nb\tc\x7f"), "a\\x0Ab\\x09c\\x7F");
+  EXPECT_EQ(EscapeForDisplay("\xc2\x9b"), "\\u{009B}");              // C1 CSI
+  EXPECT_EQ(EscapeForDisplay("\xe2\x80\xae" "abc"), "\\u{202E}abc");  // RLO
+  EXPECT_EQ(EscapeForDisplay("\xff\xc0\xaf"), "\\xFF\\xC0\\xAF");     // not UTF-8
+  EXPECT_EQ(EscapeForDisplay("back\\slash"), "back\\\\slash");
+}
+
+TEST(TextTest, NickRules) {
+  EXPECT_TRUE(IsValidNick("Az09_.-"));
+  EXPECT_TRUE(IsValidNick(std::string(32, 'a')));
+  EXPECT_FALSE(IsValidNick(std::string(33, 'a')));
+  EXPECT_FALSE(IsValidNick(""));
+  EXPECT_FALSE(IsValidNick("a b"));
+  EXPECT_TRUE(IsReservedNick("sErVeR"));
+  EXPECT_FALSE(IsReservedNick("servers"));
+}
+
+}  // namespace
+}  // namespace securechat
