@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
   if (!conn.Start()) {
     return Fail(securechat::kExitUsage, "cannot build the handshake with this server key");
   }
-  securechat::ClientSession session(conn, nick, PrintLine);
+  securechat::ClientSession session(conn, nick, PrintLine, securechat::net::MonotonicMs);
   int rc = securechat::net::RunClient(conn, session, std::move(*socket), STDIN_FILENO);
   if (!session.final_message().empty()) {
     Fail(rc, session.final_message());

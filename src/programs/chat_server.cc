@@ -3,7 +3,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <optional>
@@ -12,7 +14,9 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/time/time.h"
 #include "securechat/base/cat.h"
+#include "securechat/crypto/handshake.h"
 #include "securechat/crypto/keys.h"
 #include "securechat/engine/server_core.h"
 #include "securechat/net/server_loop.h"
@@ -28,6 +32,20 @@ ABSL_FLAG(std::string, passphrase_file, "",
           "file holding the private key's passphrase; without it, an encrypted key is asked "
           "for at the terminal");
 ABSL_FLAG(int, max_clients, 256, "most connections at once; more get ALERT 1 (server full)");
+ABSL_FLAG(int, max_per_address, 16, "most connections at once from one address; more get ALERT 3");
+ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
+          "time from connect to a successful JOIN before the server closes the connection");
+ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(300),
+          "a joined client that sends nothing for this long is closed (clients PING after 60s)");
+ABSL_FLAG(int64_t, max_queue_bytes, 1 << 20,
+          "unsent bytes queued for one client; a client that lets more pile up is dropped");
+ABSL_FLAG(double, rate, 5, "messages per second per client (token bucket); 0: unlimited");
+ABSL_FLAG(double, burst, 10,
+          "messages a client may send at once; more than this many refusals in a row "
+          "disconnect it");
+ABSL_FLAG(double, handshakes_per_second, 0,
+          "RSA handshakes per second, for everyone together (each address gets a quarter); "
+          "0: measured at start so that handshakes take at most half of a core");
 ABSL_FLAG(std::string, motd, "welcome to securechat", "message of the day sent on join");
 
 namespace {
@@ -73,7 +91,9 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "the securechat server.\n"
       "usage: chat-server [--listen=127.0.0.1:5555] [--key=keys/server_private.pem]\n"
-      "                   [--max_clients=256] [--motd=TEXT] [--passphrase_file=FILE]\n"
+      "                   [--motd=TEXT] [--passphrase_file=FILE] [limits...]\n"
+      "Limits: --max_clients --max_per_address --handshake_timeout --idle_timeout\n"
+      "        --max_queue_bytes --rate --burst --handshakes_per_second (see below).\n"
       "Lines typed on stdin go to every client as CHAT from 'server'. SIGINT or SIGTERM\n"
       "tells every client the server is shutting down, then exits.");
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
@@ -81,8 +101,20 @@ int main(int argc, char** argv) {
     return Fail(Cat("unexpected argument '", rest[1], "' (see --help)"));
   }
   DisableCoreDumps();
-  if (absl::GetFlag(FLAGS_max_clients) < 1) {
-    return Fail("--max_clients must be at least 1");
+  if (absl::GetFlag(FLAGS_max_clients) < 1 || absl::GetFlag(FLAGS_max_per_address) < 1) {
+    return Fail("--max_clients and --max_per_address must be at least 1");
+  }
+  if (absl::GetFlag(FLAGS_handshake_timeout) <= absl::ZeroDuration() ||
+      absl::GetFlag(FLAGS_idle_timeout) <= absl::ZeroDuration()) {
+    return Fail("--handshake_timeout and --idle_timeout must be positive durations, like 10s");
+  }
+  if (absl::GetFlag(FLAGS_max_queue_bytes) <
+      static_cast<int64_t>(securechat::proto::kMaxFrameLen)) {
+    return Fail("--max_queue_bytes must hold at least one record (16452 bytes)");
+  }
+  if (absl::GetFlag(FLAGS_rate) < 0 || absl::GetFlag(FLAGS_handshakes_per_second) < 0 ||
+      (absl::GetFlag(FLAGS_rate) > 0 && absl::GetFlag(FLAGS_burst) < 1)) {
+    return Fail("--rate and --handshakes_per_second must be >= 0, and --burst >= 1");
   }
   const std::string motd = absl::GetFlag(FLAGS_motd);
   if (!motd.empty() && !securechat::IsValidText(motd)) {
@@ -128,6 +160,21 @@ int main(int argc, char** argv) {
   const bool console_tty = isatty(STDIN_FILENO) == 1;
   securechat::ServerOptions options;
   options.max_clients = static_cast<size_t>(absl::GetFlag(FLAGS_max_clients));
+  options.max_per_address = static_cast<size_t>(absl::GetFlag(FLAGS_max_per_address));
+  options.handshake_timeout_ms =
+      static_cast<uint64_t>(absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_handshake_timeout)));
+  options.idle_timeout_ms =
+      static_cast<uint64_t>(absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_idle_timeout)));
+  options.max_queue_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_queue_bytes));
+  options.rate = absl::GetFlag(FLAGS_rate);
+  options.burst = absl::GetFlag(FLAGS_burst);
+  options.handshakes_per_second = absl::GetFlag(FLAGS_handshakes_per_second);
+  if (options.handshakes_per_second == 0) {
+    // Half a core's worth of RSA private operations.
+    options.handshakes_per_second =
+        std::max(1.0, std::floor(0.5 / securechat::MeasureUnwrapSeconds(*key)));
+  }
+  options.handshakes_per_second_per_address = std::max(1.0, options.handshakes_per_second / 4);
   options.motd = motd;
   securechat::ServerSinks sinks;
   sinks.log = LogLine;
@@ -135,12 +182,17 @@ int main(int argc, char** argv) {
     sinks.room = PrintLine;
   }
   sinks.now_ms = NowMs;
+  sinks.mono_ms = securechat::net::MonotonicMs;
   securechat::OsRandom rng;
   securechat::ServerCore core(*key, rng, options, sinks);
 
   const std::string fingerprint = key->PublicKey().Fingerprint();
   PrintLine(Cat("securechat server listening on ", bound));
   PrintLine(Cat("server key fingerprint ", fingerprint));
+  LogLine(Cat("limits: ", options.max_clients, " clients, ", options.max_per_address,
+              " per address, ", static_cast<int64_t>(options.handshakes_per_second),
+              " handshakes/s, rate ", static_cast<int64_t>(options.rate), "/s burst ",
+              static_cast<int64_t>(options.burst)));
   PrintLine(Cat("clients connect with: chat-client --connect ", bound,
                 " --server_key keys/server_public.pem --nick NAME"));
   if (console_tty) {

@@ -17,9 +17,9 @@ namespace securechat::testing {
 
 inline const ServerPrivateKey& TestKey2048() {
   static const auto* key = new ServerPrivateKey(
-      ServerPrivateKey::FromPem(ReadFileOrDie(std::string(SECURECHAT_TEST_KEY_DIR) +
-                                              "/test_rsa2048_private.pem"),
-                                nullptr)
+      ServerPrivateKey::FromPem(
+          ReadFileOrDie(std::string(SECURECHAT_TEST_KEY_DIR) + "/test_rsa2048_private.pem"),
+          nullptr)
           .value());
   return *key;
 }
@@ -37,6 +37,7 @@ class InMemoryNet {
     std::vector<std::string> lines;
     ConnId id = 0;
     bool server_gone = false;
+    bool reading = true;  // false: the server's output piles up, as for a client that hangs
 
     bool Saw(std::string_view line) const {
       for (const auto& l : lines) {
@@ -57,7 +58,7 @@ class InMemoryNet {
         core_(key_, rng_, std::move(options),
               ServerSinks{[this](std::string_view l) { log.emplace_back(l); },
                           [this](std::string_view l) { room.emplace_back(l); },
-                          [this] { return now_ms; }}) {}
+                          [this] { return now_ms; }, [this] { return mono_ms; }}) {}
 
   // Connect opens a connection, runs the handshake and JOIN, and returns the member.
   Member& Connect(const std::string& nick) { return Connect(nick, key_.PublicKey()); }
@@ -86,7 +87,7 @@ class InMemoryNet {
           core_.Receive(m.id, copy);
           moved = true;
         }
-        ByteView in = core_.Pending(m.id);
+        ByteView in = m.reading ? core_.Pending(m.id) : ByteView();
         if (!in.empty()) {
           std::vector<uint8_t> copy(in.begin(), in.end());
           core_.Consumed(m.id, copy.size());
@@ -111,11 +112,19 @@ class InMemoryNet {
     Pump();
   }
 
+  // Advance moves the monotonic clock on, runs the server's timers and pumps.
+  void Advance(uint64_t ms) {
+    mono_ms += ms;
+    core_.Tick();
+    Pump();
+  }
+
   ServerCore& core() { return core_; }
   ScriptedRandom& rng() { return rng_; }
   std::vector<std::string> log;
   std::vector<std::string> room;
-  uint64_t now_ms = 1700000000000;
+  uint64_t now_ms = 1700000000000;  // wall clock: CHAT time
+  uint64_t mono_ms = 1000;          // monotonic clock: limits and timers
 
  private:
   const ServerPrivateKey& key_;

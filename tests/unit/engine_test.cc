@@ -65,6 +65,7 @@ TEST(EngineTest, RenameIsAnnouncedToEveryoneIncludingTheRenamer) {
 TEST(EngineTest, WhoIsPagedAcrossSeveralUsersMessages) {
   ServerOptions options;
   options.max_clients = 1000;
+  options.max_per_address = 1000;
   InMemoryNet net(options);
   std::vector<InMemoryNet::Member*> members;
   for (int i = 0; i < 300; ++i) {

@@ -25,8 +25,12 @@ std::string Shown(std::string_view s) { return EscapeForDisplay(s); }
 
 }  // namespace
 
-ClientSession::ClientSession(ClientConnection& conn, std::string nick, Printer print)
-    : conn_(conn), nick_(std::move(nick)), print_(std::move(print)) {}
+ClientSession::ClientSession(ClientConnection& conn, std::string nick, Printer print, Clock clock)
+    : conn_(conn), nick_(std::move(nick)), print_(std::move(print)), clock_(std::move(clock)) {
+  if (clock_) {
+    last_sent_ms_ = clock_();
+  }
+}
 
 std::vector<std::string> ClientSession::HelpLines() {
   return {
@@ -146,6 +150,9 @@ void ClientSession::HandleMessage(const msg::ServerMessage& m) {
 }
 
 void ClientSession::SendOrFail(const msg::ClientMessage& m) {
+  if (clock_) {
+    last_sent_ms_ = clock_();
+  }
   if (!conn_.Send(m)) {
     Finish(kExitConnectionLost, "connection lost: cannot send");
   }
@@ -161,23 +168,47 @@ void ClientSession::InputLine(std::string_view line) {
   if (line.empty()) {
     return;
   }
-  if (!joined_) {
-    queued_.emplace_back(line);
-    return;
+  queued_.emplace_back(line);
+  if (joined_) {
+    FlushQueued();
   }
-  Execute(line);
 }
 
 void ClientSession::FlushQueued() {
   while (!queued_.empty() && !finished_ && !bye_sent_) {
+    if (clock_ && !pace_.Take(clock_())) {
+      return;  // Tick sends the rest as the pace allows
+    }
     std::string line = std::move(queued_.front());
     queued_.pop_front();
     Execute(line);
   }
-  if (input_done_ && !bye_sent_ && !finished_) {
+  if (input_done_ && queued_.empty() && !bye_sent_ && !finished_) {
     SendOrFail(msg::Bye{});
     bye_sent_ = true;
   }
+}
+
+void ClientSession::Tick() {
+  if (finished_ || !joined_ || !clock_) {
+    return;
+  }
+  FlushQueued();
+  if (!bye_sent_ && !finished_ && clock_() - last_sent_ms_ >= kKeepaliveMs) {
+    SendOrFail(msg::Ping{});
+  }
+}
+
+std::optional<uint64_t> ClientSession::MsUntilTick() {
+  if (finished_ || !joined_ || !clock_) {
+    return std::nullopt;
+  }
+  const uint64_t now = clock_();
+  if (!queued_.empty()) {
+    return pace_.MsUntilToken(now);
+  }
+  const uint64_t idle = now - last_sent_ms_;
+  return idle >= kKeepaliveMs ? 0 : kKeepaliveMs - idle;
 }
 
 void ClientSession::Execute(std::string_view line) {

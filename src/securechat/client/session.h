@@ -7,11 +7,13 @@
 
 #include <deque>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "securechat/engine/client_connection.h"
+#include "securechat/engine/token_bucket.h"
 
 namespace securechat {
 
@@ -31,8 +33,19 @@ class ClientSession {
  public:
   using Printer = std::function<void(std::string_view line)>;
 
-  // `conn` must outlive the session; `print` receives one display line at a time.
-  ClientSession(ClientConnection& conn, std::string nick, Printer print);
+  using Clock = std::function<uint64_t()>;  // monotonic milliseconds
+
+  // The client's own pace, a little under the server's default limit (5 per second, bursts
+  // of 10), so that a pasted or piped batch of lines is sent whole instead of being refused.
+  static constexpr double kSendRate = 4;
+  static constexpr double kSendBurst = 8;
+  // The client PINGs after this long without sending, so the server's idle timeout (300 s by
+  // default) never closes a healthy quiet client.
+  static constexpr uint64_t kKeepaliveMs = 60'000;
+
+  // `conn` must outlive the session; `print` receives one display line at a time. With a
+  // clock, lines are paced and keepalive PINGs are sent (see Tick); without one, neither.
+  ClientSession(ClientConnection& conn, std::string nick, Printer print, Clock clock = {});
 
   // Received feeds bytes from the server.
   void Received(ByteView bytes);
@@ -42,6 +55,10 @@ class ClientSession {
   void InputLine(std::string_view line);
   // InputEof: no more input. Queued lines are sent, then BYE.
   void InputEof();
+  // Tick sends what the pace allows and the keepalive PING when due.
+  void Tick();
+  // MsUntilTick: how long the caller may wait before Tick has work (nullopt: nothing timed).
+  std::optional<uint64_t> MsUntilTick();
 
   bool finished() const { return finished_; }
   int exit_code() const { return exit_code_; }
@@ -62,6 +79,9 @@ class ClientSession {
   ClientConnection& conn_;
   std::string nick_;
   Printer print_;
+  Clock clock_;
+  TokenBucket pace_{kSendRate, kSendBurst};
+  uint64_t last_sent_ms_ = 0;
   bool joined_ = false;
   bool input_done_ = false;
   bool bye_sent_ = false;

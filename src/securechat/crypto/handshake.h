@@ -89,6 +89,11 @@ void UnwrapSecret(const ServerPrivateKey& key, ByteView wrapped,
                   const Secret<proto::kWrapSecretLen>& fallback,
                   Secret<proto::kWrapSecretLen>* out);
 
+// MeasureUnwrapSeconds times a few RSA-OAEP unwraps with `key` (of a ciphertext that fails,
+// which costs the same) and returns the fastest, in seconds: the handshake's CPU cost, from
+// which a server sizes its handshake budget.
+double MeasureUnwrapSeconds(const ServerPrivateKey& key);
+
 }  // namespace securechat
 
 #endif  // SECURECHAT_CRYPTO_HANDSHAKE_H_

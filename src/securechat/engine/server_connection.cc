@@ -16,27 +16,37 @@ ServerConnection::Step ServerConnection::Fail(const char* reason) {
   return Step::kClose;
 }
 
-ServerConnection::Step ServerConnection::HandleClientHello(ByteView frame) {
+bool ServerConnection::CompleteHandshake() {
+  if (state_ != State::kHelloPending) {
+    return false;
+  }
   SessionKeys keys;
-  switch (ServerHandshake(key_, rng_, frame, output_.buffer(), &keys)) {
+  switch (ServerHandshake(key_, rng_, frames_.frame(), output_.buffer(), &keys)) {
     case ServerHandshakeResult::kOk:
       break;
     case ServerHandshakeResult::kUnsupportedVersion:
       AppendAlert(proto::AlertCode::kUnsupportedVersion, "unsupported protocol version",
                   output_.buffer());
-      return Fail("unsupported protocol version");
+      Fail("unsupported protocol version");
+      return false;
     case ServerHandshakeResult::kClose:
-      return Fail("handshake failed");
+      Fail("handshake failed");
+      return false;
   }
   if (!sealer_.Init(keys.s2c_enc, keys.s2c_mac) || !opener_.Init(keys.c2s_enc, keys.c2s_mac)) {
-    return Fail("cannot set up record keys");
+    Fail("cannot set up record keys");
+    return false;
   }
   state_ = State::kEstablished;
-  return Step::kNeedMore;
+  return true;
 }
 
 ServerConnection::Step ServerConnection::Next(ByteView* in, ByteView* plaintext) {
   while (state_ != State::kClosed) {
+    if (state_ == State::kHelloPending) {
+      // A client sends nothing more until it has read SERVER_HELLO.
+      return in->empty() ? Step::kNeedMore : Fail("data before the handshake finished");
+    }
     const FramePolicy policy = state_ == State::kAwaitClientHello
                                    ? FramePolicy{FrameExpect::kClientHello, key_.size()}
                                    : FramePolicy{FrameExpect::kRecord, 0};
@@ -49,10 +59,8 @@ ServerConnection::Step ServerConnection::Next(ByteView* in, ByteView* plaintext)
         break;
     }
     if (state_ == State::kAwaitClientHello) {
-      if (HandleClientHello(frames_.frame()) == Step::kClose) {
-        return Step::kClose;
-      }
-      continue;
+      state_ = State::kHelloPending;
+      return Step::kHelloReady;
     }
     if (!opener_.Open(frames_.frame(), &plaintext_)) {
       return Fail("record failed to open");

@@ -20,13 +20,15 @@ class ServerConnection {
  public:
   enum class State {
     kAwaitClientHello,
+    kHelloPending,  // a whole CLIENT_HELLO waits for the handshake budget
     kEstablished,
     kClosed,  // nothing more is read; output may still be flushed
   };
   enum class Step {
-    kNeedMore,  // all input consumed
-    kMessage,   // *plaintext holds one decrypted client message
-    kClose,     // the connection must close; see close_reason()
+    kNeedMore,    // all input consumed
+    kHelloReady,  // a whole CLIENT_HELLO arrived: call CompleteHandshake when the budget allows
+    kMessage,     // *plaintext holds one decrypted client message
+    kClose,       // the connection must close; see close_reason()
   };
 
   // `key` and `rng` must outlive the connection.
@@ -35,6 +37,10 @@ class ServerConnection {
   // Next consumes bytes from the front of *in until one client message is ready. The view in
   // *plaintext is valid until the next call. After kClose, every call returns kClose.
   Step Next(ByteView* in, ByteView* plaintext);
+
+  // CompleteHandshake answers the CLIENT_HELLO that Next reported (the RSA private operation:
+  // the expensive step a server budgets). Returns false if the connection closed instead.
+  bool CompleteHandshake();
 
   // Send seals one message into output(). Returns false if the connection cannot send (not
   // established, closed, or the sequence number is exhausted); the caller then closes it.
@@ -50,7 +56,6 @@ class ServerConnection {
 
  private:
   Step Fail(const char* reason);
-  Step HandleClientHello(ByteView frame);
 
   const ServerPrivateKey& key_;
   RandomSource& rng_;

@@ -9,13 +9,31 @@
 
 namespace securechat {
 
+struct ServerCore::Address {
+  Address(double rate, double burst) : handshakes(rate, burst) {}
+  size_t connections = 0;
+  TokenBucket handshakes;
+  uint64_t last_used_ms = 0;
+};
+
 struct ServerCore::Client {
-  Client(ConnId id_in, std::string_view peer_in, const ServerPrivateKey& key, RandomSource& rng)
-      : id(id_in), peer(peer_in), conn(key, rng) {}
+  Client(ConnId id_in, std::string_view address_in, std::string_view peer_in,
+         const ServerPrivateKey& key, RandomSource& rng, const ServerOptions& options, uint64_t now)
+      : id(id_in),
+        address(address_in),
+        peer(peer_in),
+        conn(key, rng),
+        rate(options.rate, options.burst),
+        deadline_ms(now + options.handshake_timeout_ms) {}
   ConnId id;
+  std::string address;
   std::string peer;
   ServerConnection conn;
   std::string nick;  // empty until JOIN succeeds
+  TokenBucket rate;
+  int strikes = 0;       // messages refused in a row by the rate limit
+  uint64_t deadline_ms;  // handshake deadline, then idle deadline, then linger deadline
+  bool counted = false;  // holds a place in its Address's connection count
   bool joined() const { return !nick.empty(); }
 };
 
@@ -23,11 +41,23 @@ namespace {
 
 std::string Tag(ConnId id) { return Cat("#", id); }
 
+constexpr std::string_view kBadNickText = "invalid nick: use 1 to 32 of A-Z a-z 0-9 _ . -";
+
 }  // namespace
 
 ServerCore::ServerCore(const ServerPrivateKey& key, RandomSource& rng, ServerOptions options,
                        ServerSinks sinks)
-    : key_(key), rng_(rng), options_(std::move(options)), sinks_(std::move(sinks)) {}
+    : key_(key),
+      rng_(rng),
+      options_(std::move(options)),
+      sinks_(std::move(sinks)),
+      // A second's worth of budget may be spent at once.
+      handshake_budget_(options_.handshakes_per_second,
+                        std::max(1.0, options_.handshakes_per_second)) {
+  if (!sinks_.mono_ms) {
+    sinks_.mono_ms = sinks_.now_ms;
+  }
+}
 
 ServerCore::~ServerCore() = default;
 
@@ -48,17 +78,42 @@ void ServerCore::ShowRoom(std::string_view line) const {
   }
 }
 
-ConnId ServerCore::Accept(std::string_view peer) {
+ConnId ServerCore::Accept(std::string_view address, std::string_view peer) {
+  const uint64_t now = Mono();
   const ConnId id = next_id_++;
-  const bool full = clients_.size() >= options_.max_clients;
-  auto client = std::make_unique<Client>(id, peer, key_, rng_);
-  if (full) {
+  if (peer.empty()) {
+    peer = address;
+  }
+  auto client = std::make_unique<Client>(id, address, peer, key_, rng_, options_, now);
+  auto it = addresses_.find(address);
+  if (it == addresses_.end()) {
+    const double per_address = options_.handshakes_per_second_per_address;
+    it = addresses_
+             .emplace(std::string(address),
+                      std::make_unique<Address>(per_address, std::max(1.0, per_address)))
+             .first;
+  }
+  Address& addr = *it->second;
+  addr.last_used_ms = now;
+  const char* refusal = nullptr;
+  if (clients_.size() >= options_.max_clients) {
     AppendAlert(proto::AlertCode::kServerFull, "server full", client->conn.output().buffer());
+    refusal = "server full";
+  } else if (addr.connections >= options_.max_per_address) {
+    AppendAlert(proto::AlertCode::kTooManyFromAddress, "too many connections from your address",
+                client->conn.output().buffer());
+    refusal = "too many connections from this address";
+  }
+  if (refusal != nullptr) {
     client->conn.Close();
-    Log(Cat("refuse ", Tag(id), " from ", peer, ": server full"));
+    client->deadline_ms = now + options_.linger_ms;
+    Log(Cat("refuse ", Tag(id), " from ", peer, ": ", refusal));
   } else {
+    ++addr.connections;
+    client->counted = true;
     Log(Cat("connect ", Tag(id), " from ", peer));
   }
+  next_deadline_ms_ = std::min(next_deadline_ms_, client->deadline_ms);
   clients_.emplace(id, std::move(client));
   return id;
 }
@@ -74,25 +129,62 @@ void ServerCore::Receive(ConnId id, ByteView bytes) {
     switch (c->conn.Next(&in, &plaintext)) {
       case ServerConnection::Step::kNeedMore:
         return;
+      case ServerConnection::Step::kHelloReady:
+        pending_handshakes_.push_back(id);
+        RunPendingHandshakes(Mono());
+        break;
       case ServerConnection::Step::kClose:
         Log(Cat("error ", Tag(id), ": ", c->conn.close_reason()));
-        Leave(*c, "connection error");
+        Drop(*c, "connection error");
         return;
       case ServerConnection::Step::kMessage:
+        if (c->joined()) {
+          c->deadline_ms = Mono() + options_.idle_timeout_ms;
+        }
         HandleMessage(*c, plaintext);
         break;
     }
   }
 }
 
-void ServerCore::PeerClosed(ConnId id, std::string_view why) {
-  Client* c = Find(id);
-  if (c == nullptr) {
-    return;
+void ServerCore::RunPendingHandshakes(uint64_t now) {
+  // Each waiting hello is looked at once per call: those whose address is over its budget
+  // stay queued, in order, behind nobody.
+  for (size_t n = pending_handshakes_.size(); n > 0 && !pending_handshakes_.empty(); --n) {
+    const ConnId id = pending_handshakes_.front();
+    pending_handshakes_.pop_front();
+    Client* c = Find(id);
+    if (c == nullptr || c->conn.state() != ServerConnection::State::kHelloPending) {
+      continue;
+    }
+    Address& addr = *addresses_.find(c->address)->second;
+    if (addr.handshakes.MsUntilToken(now) > 0) {
+      pending_handshakes_.push_back(id);
+      continue;
+    }
+    if (!handshake_budget_.Take(now)) {
+      pending_handshakes_.push_front(id);
+      return;
+    }
+    (void)addr.handshakes.Take(now);
+    if (!c->conn.CompleteHandshake()) {
+      Log(Cat("error ", Tag(id), ": ", c->conn.close_reason()));
+      c->deadline_ms = now + options_.linger_ms;  // an ALERT 2 may still be flushed
+      next_deadline_ms_ = std::min(next_deadline_ms_, c->deadline_ms);
+    }
   }
-  c->conn.Close();
-  c->conn.output().Clear();  // nobody is left to read it
-  Leave(*c, why);
+}
+
+void ServerCore::PeerClosed(ConnId id, std::string_view why) {
+  if (Client* c = Find(id)) {
+    Drop(*c, why);
+  }
+}
+
+void ServerCore::Drop(Client& c, std::string_view why) {
+  c.conn.Close();
+  c.conn.output().Clear();  // nobody is left to read it, or they would not read it
+  Leave(c, why);
 }
 
 void ServerCore::HandleMessage(Client& c, ByteView plaintext) {
@@ -118,6 +210,15 @@ void ServerCore::HandleMessage(Client& c, ByteView plaintext) {
     SendError(c, ErrorCode::kNotJoined, "join first");
     return;
   }
+  if (!is_bye && !c.rate.Take(Mono())) {
+    if (++c.strikes > options_.burst) {
+      SendFatal(c, ErrorCode::kRateLimited, "rate limit exceeded again and again");
+    } else {
+      SendError(c, ErrorCode::kRateLimited, "rate limited: message dropped, slow down");
+    }
+    return;
+  }
+  c.strikes = 0;
   if (auto* join = std::get_if<msg::Join>(&m)) {
     HandleJoin(c, join->nick);
   } else if (auto* say = std::get_if<msg::Say>(&m)) {
@@ -132,13 +233,15 @@ void ServerCore::HandleMessage(Client& c, ByteView plaintext) {
     Send(c, msg::Pong{ping->data});
   } else if (is_bye) {
     c.conn.Close();
+    c.deadline_ms = Mono() + options_.linger_ms;
+    next_deadline_ms_ = std::min(next_deadline_ms_, c.deadline_ms);
     Leave(c, "bye");
   }
 }
 
 void ServerCore::HandleJoin(Client& c, std::string_view nick) {
   if (!IsValidNick(nick) || IsReservedNick(nick)) {
-    SendError(c, proto::ErrorCode::kInvalidNick, "invalid nick: use 1 to 32 of A-Z a-z 0-9 _ . -");
+    SendError(c, proto::ErrorCode::kInvalidNick, kBadNickText);
     return;
   }
   if (by_nick_.count(nick) != 0) {
@@ -147,6 +250,7 @@ void ServerCore::HandleJoin(Client& c, std::string_view nick) {
   }
   c.nick = std::string(nick);
   by_nick_.emplace(c.nick, c.id);
+  c.deadline_ms = Mono() + options_.idle_timeout_ms;
   const auto online = static_cast<uint16_t>(
       std::min<size_t>(by_nick_.size(), std::numeric_limits<uint16_t>::max()));
   Send(c, msg::Welcome{c.nick, options_.motd, online});
@@ -158,7 +262,7 @@ void ServerCore::HandleJoin(Client& c, std::string_view nick) {
 
 void ServerCore::HandleNick(Client& c, std::string_view nick) {
   if (!IsValidNick(nick) || IsReservedNick(nick)) {
-    SendError(c, proto::ErrorCode::kInvalidNick, "invalid nick: use 1 to 32 of A-Z a-z 0-9 _ . -");
+    SendError(c, proto::ErrorCode::kInvalidNick, kBadNickText);
     return;
   }
   if (nick == c.nick) {
@@ -229,27 +333,56 @@ void ServerCore::SendFatal(Client& c, proto::ErrorCode code, std::string_view te
   Send(c, msg::Error{code, 1, text});
   Log(Cat("error ", Tag(c.id), ": ", text));
   c.conn.Close();
+  c.deadline_ms = Mono() + options_.linger_ms;
+  next_deadline_ms_ = std::min(next_deadline_ms_, c.deadline_ms);
   Leave(c, "error");
 }
 
-void ServerCore::Send(Client& c, const msg::ServerMessage& m) {
-  if (!c.conn.Send(m) && c.conn.state() == ServerConnection::State::kClosed) {
-    Leave(c, c.conn.close_reason());
+void ServerCore::CheckQueue(Client& c) {
+  if (c.conn.output().size() > options_.max_queue_bytes) {
+    Log(Cat("error ", Tag(c.id), ": output queue over ", options_.max_queue_bytes,
+            " bytes (not reading)"));
+    Drop(c, "not reading");
   }
 }
 
+void ServerCore::Send(Client& c, const msg::ServerMessage& m) {
+  if (!c.conn.Send(m)) {
+    if (c.conn.state() == ServerConnection::State::kClosed) {
+      Drop(c, c.conn.close_reason());
+    }
+    return;
+  }
+  CheckQueue(c);
+}
+
 void ServerCore::Broadcast(const msg::ServerMessage& m, const Client* except) {
+  overflowed_.clear();
   for (const auto& [nick, id] : by_nick_) {
     Client* other = Find(id);
-    if (other != except) {
-      // A failed send has closed that connection; the network layer sees ShouldClose and
-      // Forget makes it leave. Leaving here would change by_nick_ under this loop.
-      [[maybe_unused]] const bool sent = other->conn.Send(m);
+    if (other == except) {
+      continue;
+    }
+    // A failed send closes that connection; like an overflow, it is handled after the loop,
+    // since leaving changes by_nick_.
+    if (!other->conn.Send(m) || other->conn.output().size() > options_.max_queue_bytes) {
+      overflowed_.push_back(other);
+    }
+  }
+  // Leave broadcasts in turn; take the list first so that nesting starts afresh.
+  std::vector<Client*> failed = std::move(overflowed_);
+  overflowed_.clear();
+  for (Client* other : failed) {
+    if (other->conn.state() == ServerConnection::State::kClosed) {
+      Drop(*other, other->conn.close_reason());
+    } else {
+      CheckQueue(*other);
     }
   }
 }
 
 void ServerCore::Leave(Client& c, std::string_view why) {
+  ReleaseAddress(c);
   if (!c.joined()) {
     return;
   }
@@ -262,6 +395,18 @@ void ServerCore::Leave(Client& c, std::string_view why) {
   ShowRoom(Cat("-!- ", notice));
 }
 
+void ServerCore::ReleaseAddress(Client& c) {
+  if (!c.counted) {
+    return;
+  }
+  c.counted = false;
+  auto it = addresses_.find(c.address);
+  if (it != addresses_.end() && it->second->connections > 0) {
+    --it->second->connections;
+    it->second->last_used_ms = Mono();
+  }
+}
+
 bool ServerCore::ConsoleLine(std::string_view line) {
   if (!IsValidText(line)) {
     return false;
@@ -271,6 +416,7 @@ bool ServerCore::ConsoleLine(std::string_view line) {
 }
 
 void ServerCore::Shutdown() {
+  const uint64_t now = Mono();
   for (auto& [id, c] : clients_) {
     if (c->conn.state() == ServerConnection::State::kEstablished) {
       // Best effort: the connection closes either way.
@@ -279,9 +425,64 @@ void ServerCore::Shutdown() {
     }
     c->conn.Close();
     c->nick.clear();
+    c->deadline_ms = now + options_.linger_ms;
+    ReleaseAddress(*c);
   }
   by_nick_.clear();
+  next_deadline_ms_ = 0;
   Log("shutdown: told every client");
+}
+
+void ServerCore::Tick() {
+  const uint64_t now = Mono();
+  RunPendingHandshakes(now);
+  if (now < next_deadline_ms_) {
+    return;
+  }
+  uint64_t next = std::numeric_limits<uint64_t>::max();
+  for (auto& [id, c] : clients_) {
+    if (now < c->deadline_ms) {
+      next = std::min(next, c->deadline_ms);
+      continue;
+    }
+    if (c->conn.state() == ServerConnection::State::kClosed) {
+      if (!c->conn.output().empty()) {
+        Log(Cat("error ", Tag(id), ": did not read its last messages in time"));
+        c->conn.output().Clear();
+      }
+    } else if (c->joined()) {
+      Log(Cat("timeout ", Tag(id), ": idle for ", options_.idle_timeout_ms / 1000, " s"));
+      Drop(*c, "idle timeout");
+    } else {
+      Log(Cat("timeout ", Tag(id), ": no handshake and JOIN within ",
+              options_.handshake_timeout_ms / 1000, " s"));
+      Drop(*c, "handshake timeout");
+    }
+  }
+  next_deadline_ms_ = next;
+  // Forget per-address state nobody has used for a minute (its buckets are full again).
+  for (auto it = addresses_.begin(); it != addresses_.end();) {
+    if (it->second->connections == 0 && now - it->second->last_used_ms > 60'000) {
+      it = addresses_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+std::optional<uint64_t> ServerCore::MsUntilTick() {
+  const uint64_t now = Mono();
+  std::optional<uint64_t> wait;
+  if (!pending_handshakes_.empty()) {
+    wait = std::max<uint64_t>(1, handshake_budget_.MsUntilToken(now));
+    // A hello held back by its address's budget waits at most this long too.
+    wait = std::min<uint64_t>(*wait, 50);
+  }
+  if (next_deadline_ms_ != std::numeric_limits<uint64_t>::max()) {
+    const uint64_t until = next_deadline_ms_ > now ? next_deadline_ms_ - now : 0;
+    wait = wait ? std::min(*wait, until) : until;
+  }
+  return wait;
 }
 
 ByteView ServerCore::Pending(ConnId id) const {

@@ -5,22 +5,34 @@
 #define SECURECHAT_ENGINE_SERVER_CORE_H_
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "securechat/crypto/keys.h"
 #include "securechat/crypto/random.h"
 #include "securechat/engine/server_connection.h"
+#include "securechat/engine/token_bucket.h"
 
 namespace securechat {
 
 using ConnId = uint64_t;
 
 struct ServerOptions {
-  size_t max_clients = 256;  // connections at once, in the handshake or joined
+  size_t max_clients = 256;     // connections at once, in the handshake or joined: ALERT 1
+  size_t max_per_address = 16;  // connections at once from one address: ALERT 3
+  uint64_t handshake_timeout_ms = 10'000;  // from accept until a successful JOIN
+  uint64_t idle_timeout_ms = 300'000;      // a joined client that sends nothing is closed
+  size_t max_queue_bytes = 1 << 20;  // unsent output per client; beyond it the client is dropped
+  double rate = 5;                   // client messages per second (token bucket), 0: no limit
+  double burst = 10;                 // bucket size; more consecutive refusals disconnect
+  double handshakes_per_second = 0;  // RSA private operations per second, 0: no limit
+  double handshakes_per_second_per_address = 0;  // the same for one address, 0: no limit
+  uint64_t linger_ms = 2'000;  // how long a closed connection may take to flush its output
   std::string motd = "welcome to securechat";
 };
 
@@ -29,7 +41,8 @@ struct ServerOptions {
 struct ServerSinks {
   std::function<void(std::string_view)> log;
   std::function<void(std::string_view)> room;  // may be empty
-  std::function<uint64_t()> now_ms;            // server clock, Unix milliseconds
+  std::function<uint64_t()> now_ms;            // server clock, Unix milliseconds (CHAT time)
+  std::function<uint64_t()> mono_ms;           // monotonic milliseconds, for limits and timers
 };
 
 class ServerCore {
@@ -39,9 +52,11 @@ class ServerCore {
              ServerSinks sinks);
   ~ServerCore();
 
-  // Accept registers a new connection from `peer` (for logs) and returns its id. When the
-  // server is full, the connection gets ALERT 1 queued and is marked to close after flushing.
-  ConnId Accept(std::string_view peer);
+  // Accept registers a new connection from `address` (its IP: the unit of the per-address
+  // limits) and returns its id; `peer` names it in logs (defaults to the address). A server
+  // at max_clients queues ALERT 1, an address at max_per_address ALERT 3, and the connection
+  // is marked to close after flushing: nothing of it is read.
+  ConnId Accept(std::string_view address, std::string_view peer = {});
 
   // Receive feeds bytes read from connection `id`.
   void Receive(ConnId id, ByteView bytes);
@@ -55,6 +70,13 @@ class ServerCore {
 
   // Shutdown sends ERROR 9 (fatal) to every established connection and closes them all.
   void Shutdown();
+
+  // Tick runs the timers: handshakes waiting for the budget, handshake and idle deadlines,
+  // connections that take too long to flush. Call it after each batch of events.
+  void Tick();
+  // MsUntilTick is how long the network layer may sleep before Tick has work (nullopt: no
+  // timer is pending).
+  std::optional<uint64_t> MsUntilTick();
 
   // For the network layer: what to write, what was written, and when to close.
   ByteView Pending(ConnId id) const;
@@ -72,7 +94,15 @@ class ServerCore {
  private:
   struct Client;
 
+  struct Address;
+
   Client* Find(ConnId id) const;
+  uint64_t Mono() const { return sinks_.mono_ms(); }
+  // Drop closes a connection at once, discarding its unsent output.
+  void Drop(Client& c, std::string_view why);
+  void CheckQueue(Client& c);
+  void RunPendingHandshakes(uint64_t now);
+  void ReleaseAddress(Client& c);
   void HandleMessage(Client& c, ByteView plaintext);
   void HandleJoin(Client& c, std::string_view nick);
   void HandleNick(Client& c, std::string_view nick);
@@ -95,6 +125,11 @@ class ServerCore {
   ConnId next_id_ = 1;
   std::map<ConnId, std::unique_ptr<Client>> clients_;
   std::map<std::string, ConnId, std::less<>> by_nick_;  // joined clients, sorted for WHO
+  std::map<std::string, std::unique_ptr<Address>, std::less<>> addresses_;
+  std::deque<ConnId> pending_handshakes_;
+  TokenBucket handshake_budget_;
+  uint64_t next_deadline_ms_ = 0;    // no deadline expires before this (0: scan on next Tick)
+  std::vector<Client*> overflowed_;  // clients whose queue overflowed during a broadcast
 };
 
 }  // namespace securechat

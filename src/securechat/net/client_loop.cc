@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <optional>
 #include <string>
 
 #include "securechat/wire/protocol.h"
@@ -38,6 +39,7 @@ int RunClient(ClientConnection& conn, ClientSession& session, Fd socket, int inp
   bool input_open = input_fd >= 0;
   const int sock = socket.get();
   while (!session.finished()) {
+    session.Tick();
     if (!FlushSocket(conn, sock)) {
       session.ServerClosed();
       break;
@@ -54,11 +56,20 @@ int RunClient(ClientConnection& conn, ClientSession& session, Fd socket, int inp
       FD_SET(input_fd, &rd);
       max_fd = std::max(max_fd, input_fd);
     }
-    if (select(max_fd + 1, &rd, &wr, nullptr, nullptr) < 0) {
+    const std::optional<uint64_t> wait_ms = session.MsUntilTick();
+    timeval tv{};
+    if (wait_ms) {
+      tv.tv_sec = static_cast<time_t>(*wait_ms / 1000);
+      tv.tv_usec = static_cast<suseconds_t>(*wait_ms % 1000 * 1000);
+    }
+    if (select(max_fd + 1, &rd, &wr, nullptr, wait_ms ? &tv : nullptr) < 0) {
       if (errno == EINTR) {
         continue;
       }
       session.ServerClosed();
+      break;
+    }
+    if (session.finished()) {
       break;
     }
     if (FD_ISSET(sock, &rd)) {

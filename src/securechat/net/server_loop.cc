@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "securechat/base/cat.h"
@@ -105,7 +106,10 @@ class Loop {
   Fd listener_;
   const ServerLoopOptions& options_;
   Console console_;
+  static constexpr uint64_t kAcceptBackoffMs = 100;
+
   std::map<ConnId, Fd> fds_;
+  uint64_t accept_paused_until_ = 0;
   std::array<uint8_t, 16 * 1024> read_buf_{};
 };
 
@@ -114,19 +118,25 @@ void Loop::AcceptAll() {
   for (int i = 0; i < 64; ++i) {
     int raw = accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (raw < 0) {
-      return;  // EAGAIN, or a transient error: try again on the next readiness
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // Out of descriptors or memory: the pending connection stays in the backlog and
+        // select() would report it again at once. Stop watching the listener for a while
+        // instead of spinning.
+        accept_paused_until_ = MonotonicMs() + kAcceptBackoffMs;
+        Note(Cat("accept: ", strerror(errno), "; pausing accepts for ", kAcceptBackoffMs, " ms"));
+      }
+      return;  // EAGAIN, ECONNABORTED and the like: nothing to do until the next readiness
     }
     Fd fd(raw);
-    const ConnId id = core_.Accept(PeerName(fd.get()));
     if (fd.get() >= FD_SETSIZE) {
       // select() cannot watch it: refuse it now, without touching an fd_set.
-      core_.PeerClosed(id, "descriptor above FD_SETSIZE");
       std::vector<uint8_t> alert;
       AppendAlert(proto::AlertCode::kServerFull, "server full", &alert);
       [[maybe_unused]] ssize_t n = send(fd.get(), alert.data(), alert.size(), MSG_NOSIGNAL);
-      core_.Forget(id);
+      Note(Cat("refuse ", PeerName(fd.get()), ": descriptor ", fd.get(), " is past FD_SETSIZE"));
       continue;
     }
+    const ConnId id = core_.Accept(PeerAddress(fd.get()), PeerName(fd.get()));
     fds_.emplace(id, std::move(fd));
   }
 }
@@ -182,9 +192,12 @@ int Loop::Run() {
     FD_ZERO(&wr);
     int max_fd = g_signal_pipe[0];
     FD_SET(g_signal_pipe[0], &rd);
-    if (!stopping) {
+    const bool accepting = !stopping && MonotonicMs() >= accept_paused_until_;
+    if (accepting) {
       FD_SET(listener_.get(), &rd);
       max_fd = std::max(max_fd, listener_.get());
+    }
+    if (!stopping) {
       if (console_.open()) {
         FD_SET(console_.fd(), &rd);
         max_fd = std::max(max_fd, console_.fd());
@@ -197,8 +210,18 @@ int Loop::Run() {
       }
       max_fd = std::max(max_fd, fd.get());
     }
-    timeval tv{0, 100 * 1000};
-    int ready = select(max_fd + 1, &rd, &wr, nullptr, stopping ? &tv : nullptr);
+    // Sleep until the next timer of the core, the end of an accept pause, or (stopping) a
+    // short poll for the flush.
+    std::optional<uint64_t> wait_ms = core_.MsUntilTick();
+    if (!accepting) {
+      wait_ms = std::min<uint64_t>(wait_ms.value_or(kAcceptBackoffMs), kAcceptBackoffMs);
+    }
+    timeval tv{};
+    if (wait_ms) {
+      tv.tv_sec = static_cast<time_t>(*wait_ms / 1000);
+      tv.tv_usec = static_cast<suseconds_t>(*wait_ms % 1000 * 1000);
+    }
+    int ready = select(max_fd + 1, &rd, &wr, nullptr, wait_ms ? &tv : nullptr);
     if (ready < 0) {
       if (errno == EINTR) {
         continue;
@@ -216,7 +239,7 @@ int Loop::Run() {
         core_.Shutdown();
       }
     }
-    if (!stopping && FD_ISSET(listener_.get(), &rd)) {
+    if (accepting && FD_ISSET(listener_.get(), &rd)) {
       AcceptAll();
     }
     if (!stopping && console_.open() && FD_ISSET(console_.fd(), &rd)) {
@@ -239,6 +262,7 @@ int Loop::Run() {
         ReadFrom(id, fd.get());
       }
     }
+    core_.Tick();
     FlushAll();
   }
 }

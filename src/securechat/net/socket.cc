@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -39,6 +40,16 @@ absl::StatusOr<AddrInfoPtr> Resolve(const HostPort& addr, bool passive, ConnectE
     return absl::NotFoundError(Cat("cannot resolve ", addr.host, ": ", gai_strerror(rc)));
   }
   return AddrInfoPtr(res);
+}
+
+std::string FormatHost(const sockaddr* sa) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  if (sa->sa_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, host, sizeof(host));
+  } else if (sa->sa_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, host, sizeof(host));
+  }
+  return host;
 }
 
 std::string FormatAddress(const sockaddr* sa) {
@@ -174,6 +185,21 @@ std::string PeerName(int fd) {
     return "unknown";
   }
   return FormatAddress(reinterpret_cast<sockaddr*>(&ss));
+}
+
+std::string PeerAddress(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+    return "unknown";
+  }
+  return FormatHost(reinterpret_cast<sockaddr*>(&ss));
+}
+
+uint64_t MonotonicMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1'000'000;
 }
 
 void IgnoreSigpipe() { signal(SIGPIPE, SIG_IGN); }

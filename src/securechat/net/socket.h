@@ -3,6 +3,7 @@
 #ifndef SECURECHAT_NET_SOCKET_H_
 #define SECURECHAT_NET_SOCKET_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -64,6 +65,11 @@ bool SetNonBlocking(int fd);
 
 // PeerName formats a connected socket's peer as "1.2.3.4:port" or "[v6]:port".
 std::string PeerName(int fd);
+// PeerAddress is the peer's address alone ("1.2.3.4", "::1"): the unit of per-address limits.
+std::string PeerAddress(int fd);
+
+// MonotonicMs is a monotonic clock in milliseconds, for timers and rate limits.
+uint64_t MonotonicMs();
 
 // IgnoreSigpipe makes writes to a closed socket fail with EPIPE instead of killing us.
 void IgnoreSigpipe();

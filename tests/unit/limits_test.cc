@@ -1,0 +1,175 @@
+// The server's limits, driven in memory with a controlled clock: per-address caps, message
+// rate, handshake budget, deadlines, and the output queue cap.
+#include <gtest/gtest.h>
+
+#include "securechat/wire/frame.h"
+#include "support/in_memory.h"
+
+namespace securechat {
+namespace {
+
+using testing::InMemoryNet;
+
+TEST(LimitsTest, ConnectionsBeyondThePerAddressCapGetAlertThree) {
+  ServerOptions options;
+  options.max_per_address = 2;
+  InMemoryNet net(options);
+  net.Connect("alice");
+  net.Connect("bob");
+  auto& third = net.Connect("carol");
+  EXPECT_EQ(third.session.exit_code(), kExitServerFull);
+  EXPECT_EQ(third.session.final_message(),
+            "server full: the server says: too many connections from your address (alert 3)");
+  // A place frees up when someone leaves.
+  net.core().PeerClosed(net.core().ids().front(), "test");
+  net.Pump();
+  auto& dave = net.Connect("dave");
+  EXPECT_TRUE(dave.Saw("-!- joined as dave; 2 online"));
+}
+
+TEST(LimitsTest, MessagesBeyondTheRateAreDroppedWithErrorSix) {
+  ServerOptions options;
+  options.rate = 5;
+  options.burst = 10;
+  InMemoryNet net(options);
+  auto& alice = net.Connect("alice");  // JOIN took one token
+  auto& bob = net.Connect("bob");
+  for (int i = 0; i < 10; ++i) {
+    net.Type(alice, "line " + std::to_string(i));
+  }
+  EXPECT_TRUE(bob.Saw("<alice> line 8"));
+  EXPECT_FALSE(bob.Saw("<alice> line 9"));
+  EXPECT_TRUE(alice.Saw("!! rate limited: message dropped, slow down"));
+  net.Advance(1000);  // five more tokens
+  net.Type(alice, "after a pause");
+  EXPECT_TRUE(bob.Saw("<alice> after a pause"));
+  EXPECT_FALSE(alice.session.finished());
+}
+
+TEST(LimitsTest, SustainedFloodingDisconnects) {
+  ServerOptions options;
+  options.rate = 5;
+  options.burst = 10;
+  InMemoryNet net(options);
+  auto& alice = net.Connect("alice");
+  auto& bob = net.Connect("bob");
+  for (int i = 0; i < 30 && !alice.session.finished(); ++i) {
+    net.Type(alice, "flood");
+  }
+  EXPECT_TRUE(alice.session.finished());
+  EXPECT_EQ(alice.session.exit_code(), kExitConnectionLost);
+  EXPECT_TRUE(alice.Saw("!! rate limit exceeded again and again"));
+  EXPECT_TRUE(bob.Saw("-!- alice left"));
+}
+
+TEST(LimitsTest, ByeIsNeverRateLimited) {
+  ServerOptions options;
+  options.rate = 1;
+  options.burst = 1;
+  InMemoryNet net(options);
+  auto& alice = net.Connect("alice");  // the JOIN spent the only token
+  alice.session.InputEof();
+  net.Pump();
+  EXPECT_EQ(alice.session.exit_code(), kExitOk);
+}
+
+TEST(LimitsTest, SilentConnectionIsClosedAtTheHandshakeDeadline) {
+  ServerOptions options;
+  options.handshake_timeout_ms = 10'000;
+  InMemoryNet net(options);
+  auto& alice = net.Connect("alice");
+  const ConnId silent = net.core().Accept("198.51.100.7");
+  std::vector<uint8_t> one_byte = {0x01};
+  net.core().Receive(silent, one_byte);  // slowloris: a byte, then nothing
+  net.Advance(9'999);
+  EXPECT_FALSE(net.core().ShouldClose(silent));
+  net.Advance(2);
+  EXPECT_TRUE(net.core().ShouldClose(silent));
+  EXPECT_FALSE(alice.session.finished());
+  bool logged = false;
+  for (const auto& l : net.log)
+    logged |= l.find("no handshake and JOIN within 10 s") != std::string::npos;
+  EXPECT_TRUE(logged);
+}
+
+TEST(LimitsTest, IdleJoinedClientIsClosedAndOthersAreTold) {
+  ServerOptions options;
+  options.idle_timeout_ms = 300'000;
+  InMemoryNet net(options);
+  auto& alice = net.Connect("alice");
+  auto& bob = net.Connect("bob");
+  net.Advance(200'000);
+  net.Type(alice, "still here");
+  net.Advance(100'001);
+  EXPECT_TRUE(bob.session.finished());
+  EXPECT_EQ(bob.session.exit_code(), kExitConnectionLost);
+  EXPECT_FALSE(alice.session.finished());
+  EXPECT_TRUE(alice.Saw("-!- bob left"));
+}
+
+TEST(LimitsTest, ClientThatStopsReadingIsDroppedAtTheQueueCap) {
+  ServerOptions options;
+  options.max_queue_bytes = 64 * 1024;
+  options.rate = 0;
+  InMemoryNet net(options);
+  auto& alice = net.Connect("alice");
+  auto& bob = net.Connect("bob");
+  auto& mallory = net.Connect("mallory");
+  mallory.reading = false;
+  const std::string text(1000, 'x');
+  for (int i = 0; i < 100; ++i) {
+    net.Type(alice, text);
+  }
+  EXPECT_TRUE(net.core().ShouldClose(mallory.id) || mallory.server_gone);
+  EXPECT_TRUE(bob.Saw("-!- mallory left"));
+  size_t got = 0;
+  for (const auto& l : bob.lines) got += l == "<alice> " + text;
+  EXPECT_EQ(got, 100u) << "nobody else waits for the slow reader";
+  bool logged = false;
+  for (const auto& l : net.log) logged |= l.find("not reading") != std::string::npos;
+  EXPECT_TRUE(logged);
+}
+
+TEST(LimitsTest, HandshakeBudgetDefersHellosWithoutStarvingTheRoom) {
+  ServerOptions options;
+  options.handshakes_per_second = 2;
+  InMemoryNet net(options);
+  auto& alice = net.Connect("alice");
+  auto& bob = net.Connect("bob");  // the bucket (2) is now empty
+  std::vector<InMemoryNet::Member*> waiting;
+  for (int i = 0; i < 4; ++i) {
+    waiting.push_back(&net.Connect("late" + std::to_string(i)));
+  }
+  for (auto* m : waiting) {
+    EXPECT_FALSE(m->session.joined());
+  }
+  ASSERT_TRUE(net.core().MsUntilTick().has_value());
+  net.Type(alice, "the room still works");
+  EXPECT_TRUE(bob.Saw("<alice> the room still works"));
+  net.Advance(500);  // one more token
+  EXPECT_TRUE(waiting[0]->session.joined());
+  EXPECT_FALSE(waiting[1]->session.joined());
+  for (int i = 0; i < 3; ++i) {
+    net.Advance(500);  // a token each time: the bucket holds at most a second's worth (2)
+  }
+  for (auto* m : waiting) {
+    EXPECT_TRUE(m->session.joined());
+  }
+}
+
+TEST(LimitsTest, ClosedConnectionThatNeverReadsIsForgottenAfterTheLinger) {
+  ServerOptions options;
+  options.linger_ms = 2'000;
+  InMemoryNet net(options);
+  auto& alice = net.Connect("alice");
+  alice.reading = false;
+  net.core().Shutdown();
+  net.Pump();
+  EXPECT_FALSE(net.core().ShouldClose(alice.id)) << "ERROR 9 is still waiting to be read";
+  net.Advance(2'001);
+  EXPECT_TRUE(alice.server_gone);
+  EXPECT_EQ(net.core().connection_count(), 0u);
+}
+
+}  // namespace
+}  // namespace securechat
