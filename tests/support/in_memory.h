@@ -27,10 +27,13 @@ inline const ServerPrivateKey& TestKey2048() {
 class InMemoryNet {
  public:
   struct Member {
-    Member(const ServerPublicKey& k, RandomSource& rng, std::string nick)
+    Member(const ServerPublicKey& k, RandomSource& rng, std::string nick,
+           ClientSession::Clock clock)
         : key(ServerPublicKey::FromPem(k.ToPem()).value()),
           conn(key, rng),
-          session(conn, std::move(nick), [this](std::string_view l) { lines.emplace_back(l); }) {}
+          session(
+              conn, std::move(nick), [this](std::string_view l) { lines.emplace_back(l); },
+              std::move(clock)) {}
     ServerPublicKey key;
     ClientConnection conn;
     ClientSession session;
@@ -63,7 +66,11 @@ class InMemoryNet {
   // Connect opens a connection, runs the handshake and JOIN, and returns the member.
   Member& Connect(const std::string& nick) { return Connect(nick, key_.PublicKey()); }
   Member& Connect(const std::string& nick, const ServerPublicKey& pinned) {
-    members_.push_back(std::make_unique<Member>(pinned, rng_, nick));
+    ClientSession::Clock clock;
+    if (paced_clients) {
+      clock = [this] { return mono_ms; };
+    }
+    members_.push_back(std::make_unique<Member>(pinned, rng_, nick, std::move(clock)));
     Member& m = *members_.back();
     m.id = core_.Accept("test");
     if (!m.conn.Start()) {
@@ -116,6 +123,9 @@ class InMemoryNet {
   void Advance(uint64_t ms) {
     mono_ms += ms;
     core_.Tick();
+    for (auto& m : members_) {
+      m->session.Tick();
+    }
     Pump();
   }
 
@@ -125,6 +135,7 @@ class InMemoryNet {
   std::vector<std::string> room;
   uint64_t now_ms = 1700000000000;  // wall clock: CHAT time
   uint64_t mono_ms = 1000;          // monotonic clock: limits and timers
+  bool paced_clients = false;       // clients made from now on pace lines and send keepalives
 
  private:
   const ServerPrivateKey& key_;

@@ -8,7 +8,7 @@
 namespace securechat {
 namespace {
 
-using testing::InMemoryNet;
+using ::securechat::testing::InMemoryNet;
 
 TEST(LimitsTest, ConnectionsBeyondThePerAddressCapGetAlertThree) {
   ServerOptions options;
@@ -169,6 +169,45 @@ TEST(LimitsTest, ClosedConnectionThatNeverReadsIsForgottenAfterTheLinger) {
   net.Advance(2'001);
   EXPECT_TRUE(alice.server_gone);
   EXPECT_EQ(net.core().connection_count(), 0u);
+}
+
+}  // namespace
+}  // namespace securechat
+
+namespace securechat {
+namespace {
+
+TEST(ClientPaceTest, APastedBatchIsSentWholeUnderTheServersRate) {
+  InMemoryNet net;  // default server limits: 5 per second, bursts of 10
+  net.paced_clients = true;
+  auto& alice = net.Connect("alice");
+  auto& bob = net.Connect("bob");
+  for (int i = 0; i < 40; ++i) {
+    alice.session.InputLine("pasted " + std::to_string(i));
+  }
+  alice.session.InputEof();
+  net.Pump();
+  for (int step = 0; step < 200 && !alice.session.finished(); ++step) {
+    auto wait = alice.session.MsUntilTick();
+    net.Advance(wait ? std::max<uint64_t>(*wait, 1) : 1);
+  }
+  size_t got = 0;
+  for (const auto& l : bob.lines) got += l.rfind("<alice> pasted ", 0) == 0;
+  EXPECT_EQ(got, 40u);
+  EXPECT_FALSE(alice.SawContaining("rate limited"));
+  EXPECT_EQ(alice.session.exit_code(), kExitOk);
+}
+
+TEST(ClientPaceTest, AQuietClientPingsBeforeTheIdleTimeout) {
+  InMemoryNet net;
+  net.paced_clients = true;
+  auto& alice = net.Connect("alice");
+  auto& bob = net.Connect("bob");
+  for (int minute = 0; minute < 10; ++minute) {
+    net.Advance(60'000);
+  }
+  EXPECT_FALSE(alice.session.finished()) << "keepalive PINGs hold off the 300 s idle timeout";
+  EXPECT_FALSE(bob.session.finished());
 }
 
 }  // namespace
