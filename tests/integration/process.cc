@@ -5,8 +5,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/pidfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,7 +18,7 @@
 #include <utility>
 
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
+#include "securechat/base/cat.h"
 
 extern char** environ;
 
@@ -70,18 +70,14 @@ void Drain(int* fd, std::string* text) {
 
 }  // namespace
 
-std::string ProgramPath(std::string_view program) {
-  return absl::StrCat(SECURECHAT_BIN_DIR, "/", program);
-}
+std::string ProgramPath(std::string_view program) { return Cat(SECURECHAT_BIN_DIR, "/", program); }
 
-std::string TestKeyPath(std::string_view name) {
-  return absl::StrCat(SECURECHAT_TEST_KEY_DIR, "/", name);
-}
+std::string TestKeyPath(std::string_view name) { return Cat(SECURECHAT_TEST_KEY_DIR, "/", name); }
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
   std::string templ =
-      absl::StrCat(base != nullptr && *base != '\0' ? base : "/tmp", "/securechat_test.XXXXXX");
+      Cat(base != nullptr && *base != '\0' ? base : "/tmp", "/securechat_test.XXXXXX");
   if (mkdtemp(templ.data()) != nullptr) {
     path_ = std::move(templ);
   }
@@ -93,16 +89,16 @@ TempDir::~TempDir() {
   }
 }
 
-std::string TempDir::File(std::string_view name) const { return absl::StrCat(path_, "/", name); }
+std::string TempDir::File(std::string_view name) const { return Cat(path_, "/", name); }
 
 absl::Status CopyFileWithMode(const std::string& from, const std::string& to, mode_t mode) {
   std::error_code ec;
   std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing, ec);
   if (ec) {
-    return absl::InternalError(absl::StrCat("cannot copy ", from, " to ", to, ": ", ec.message()));
+    return absl::InternalError(Cat("cannot copy ", from, " to ", to, ": ", ec.message()));
   }
   if (chmod(to.c_str(), mode) != 0) {
-    return absl::InternalError(absl::StrCat("cannot chmod ", to, ": ", std::strerror(errno)));
+    return absl::InternalError(Cat("cannot chmod ", to, ": ", std::strerror(errno)));
   }
   return absl::OkStatus();
 }
@@ -114,18 +110,18 @@ absl::StatusOr<std::unique_ptr<Process>> Process::Start(const std::string& progr
 
   int in[2], out[2], err[2];
   if (pipe2(in, O_CLOEXEC) != 0) {
-    return absl::InternalError(absl::StrCat("pipe2: ", std::strerror(errno)));
+    return absl::InternalError(Cat("pipe2: ", std::strerror(errno)));
   }
   if (pipe2(out, O_CLOEXEC) != 0) {
     close(in[0]);
     close(in[1]);
-    return absl::InternalError(absl::StrCat("pipe2: ", std::strerror(errno)));
+    return absl::InternalError(Cat("pipe2: ", std::strerror(errno)));
   }
   if (pipe2(err, O_CLOEXEC) != 0) {
     for (int fd : {in[0], in[1], out[0], out[1]}) {
       close(fd);
     }
-    return absl::InternalError(absl::StrCat("pipe2: ", std::strerror(errno)));
+    return absl::InternalError(Cat("pipe2: ", std::strerror(errno)));
   }
 
   posix_spawn_file_actions_t actions;
@@ -166,12 +162,14 @@ absl::StatusOr<std::unique_ptr<Process>> Process::Start(const std::string& progr
     for (int fd : {in[1], out[0], err[0]}) {
       close(fd);
     }
-    return absl::InternalError(absl::StrCat("cannot run ", program, ": ", std::strerror(rc)));
+    return absl::InternalError(Cat("cannot run ", program, ": ", std::strerror(rc)));
   }
 
   std::unique_ptr<Process> p(new Process());
   p->pid_ = pid;
-  p->pidfd_ = pidfd_open(pid, 0);  // -1 on old kernels: Pump then polls for the exit
+  // Through syscall(): Debian's <sys/pidfd.h> declares pidfd_open without C linkage for C++.
+  // -1 on kernels before 5.3: Pump then polls for the exit.
+  p->pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   p->stdin_fd_ = in[1];
   p->out_.fd = out[0];
   p->err_.fd = err[0];
@@ -198,7 +196,7 @@ bool Process::WriteStdin(std::string_view line) {
   if (stdin_fd_ < 0) {
     return false;
   }
-  std::string data = absl::StrCat(line, "\n");
+  std::string data = Cat(line, "\n");
   std::string_view rest = data;
   while (!rest.empty()) {
     ssize_t n = write(stdin_fd_, rest.data(), rest.size());
@@ -293,8 +291,8 @@ bool Process::WaitForStderr(std::string_view text, Duration timeout) {
 bool Process::WaitForStdoutMatch(const std::regex& re, Duration timeout,
                                  std::vector<std::string>* groups) {
   std::smatch m;
-  const bool found =
-      WaitFor(out_, [&](const std::string& s) { return std::regex_search(s, m, re); }, timeout);
+  const bool found = WaitFor(
+      out_, [&](const std::string& s) { return std::regex_search(s, m, re); }, timeout);
   if (found && groups != nullptr) {
     groups->clear();
     for (const auto& g : m) {
@@ -341,15 +339,14 @@ absl::StatusOr<ServerProcess> StartServer(const std::string& private_key,
   if (!(*process)->WaitForStdoutMatch(kBanner, timeout, &groups)) {
     // Collect a quick exit's last words; a server that hangs is killed by the destructor.
     const std::optional<int> code = (*process)->Wait(Duration(200));
-    return absl::UnavailableError(absl::StrCat(
-        "chat-server did not announce its port (exit ",
-        code.has_value() ? absl::StrCat(*code) : "none yet", ")\nstdout:\n", (*process)->out(),
-        "stderr:\n", (*process)->err()));
+    return absl::UnavailableError(Cat("chat-server did not announce its port (exit ",
+                                      code.has_value() ? Cat(*code) : "none yet", ")\nstdout:\n",
+                                      (*process)->out(), "stderr:\n", (*process)->err()));
   }
   ServerProcess server;
   server.address = groups[1];
   if (!absl::SimpleAtoi(groups[2], &server.port) || server.port <= 0 || server.port > 65535) {
-    return absl::InternalError(absl::StrCat("bad port in: ", groups[0]));
+    return absl::InternalError(Cat("bad port in: ", groups[0]));
   }
   server.fingerprint = groups[3];
   server.process = std::move(*process);

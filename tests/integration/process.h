@@ -78,8 +78,7 @@ class Process {
   // WaitForStdoutMatch waits until `re` matches (regex_search) somewhere in stdout. On success
   // fills *groups (if not null) with the whole match followed by the capture groups. Returns
   // false if `timeout` passes first or stdout is closed without a match.
-  bool WaitForStdoutMatch(const std::regex& re, Duration timeout,
-                          std::vector<std::string>* groups);
+  bool WaitForStdoutMatch(const std::regex& re, Duration timeout, std::vector<std::string>* groups);
 
   // Everything read from stdout / stderr so far.
   const std::string& out() const { return out_.text; }

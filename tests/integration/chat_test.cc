@@ -1,0 +1,631 @@
+// End-to-end tests: the real chat-server, chat-client and chat-keygen programs talking over
+// loopback TCP. Every wait has a deadline; no test sleeps to let something happen.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_format.h"
+#include "gtest/gtest.h"
+#include "integration/process.h"
+#include "securechat/base/cat.h"
+
+namespace securechat::testing {
+namespace {
+
+using std::chrono_literals::operator""ms;
+using std::chrono_literals::operator""s;
+
+// How long to wait for something that should happen at once on loopback. Passing tests never
+// wait this long; failing ones stop after it.
+constexpr Duration kWait = 5s;
+// chat-keygen draws an RSA key, which can take a while on a busy machine.
+constexpr Duration kKeygenWait = 30s;
+// The server gives clients 2 s to take the shutdown notice; it must be gone soon after.
+constexpr Duration kShutdownWait = 3s;
+// A server must drop a connection that sent garbage within this time.
+constexpr int kGarbageCloseMs = 1000;
+
+// Describe returns everything a process printed, for failure messages.
+std::string Describe(const Process& p) {
+  return Cat("\n--- stdout ---\n", p.out(), "--- stderr ---\n", p.err(), "---");
+}
+
+// Quoted returns `text` in double quotes with C escapes, newlines included.
+std::string Quoted(std::string_view text) {
+  return Cat("\"", absl::CEscape(absl::string_view(text.data(), text.size())), "\"");
+}
+
+// Saw waits for `text` on the stdout of `p`.
+::testing::AssertionResult Saw(Process& p, std::string_view text) {
+  if (p.WaitForStdout(text, kWait)) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << "never printed " << Quoted(text) << Describe(p);
+}
+
+// SawOnStderr waits for `text` on the stderr of `p`.
+::testing::AssertionResult SawOnStderr(Process& p, std::string_view text) {
+  if (p.WaitForStderr(text, kWait)) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure()
+         << "never printed " << Quoted(text) << " on stderr" << Describe(p);
+}
+
+// Exits waits for `p` to exit with `code`.
+::testing::AssertionResult Exits(Process& p, int code, Duration timeout = kWait) {
+  const std::optional<int> got = p.Wait(timeout);
+  if (!got.has_value()) {
+    return ::testing::AssertionFailure() << "still running after " << timeout.count()
+                                         << " ms, expected exit " << code << Describe(p);
+  }
+  if (*got != code) {
+    return ::testing::AssertionFailure()
+           << "exited " << *got << ", expected " << code << Describe(p);
+  }
+  return ::testing::AssertionSuccess();
+}
+
+bool Contains(std::string_view haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string_view::npos;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// FileMode returns the permission bits of `path`, or -1 if it does not exist.
+int FileMode(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    return -1;
+  }
+  return static_cast<int>(st.st_mode & 07777);
+}
+
+// A loopback TCP socket, closed on destruction.
+class RawSocket {
+ public:
+  RawSocket() : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {}
+  ~RawSocket() {
+    if (fd_ >= 0) {
+      close(fd_);
+    }
+  }
+  RawSocket(const RawSocket&) = delete;
+  RawSocket& operator=(const RawSocket&) = delete;
+
+  int fd() const { return fd_; }
+
+  // BindFreePort binds 127.0.0.1 with a free port, without listening. Returns the port, or 0.
+  int BindFreePort() {
+    sockaddr_in a = Loopback(0);
+    socklen_t len = sizeof(a);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      return 0;
+    }
+    return ntohs(a.sin_port);
+  }
+
+  // Connect connects to 127.0.0.1:`port`. Returns false (errno set) if it fails.
+  bool Connect(int port) {
+    sockaddr_in a = Loopback(port);
+    return connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+  }
+
+ private:
+  static sockaddr_in Loopback(int port) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return a;
+  }
+
+  int fd_;
+};
+
+// The harness itself: exit codes, deaths by signal, and waits that end early or at their
+// deadline, on /bin/sh and /bin/cat.
+TEST(ProcessTest, ReportsExitCodesAndSignals) {
+  auto exits = Process::Start("/bin/sh", {"-c", "echo out; echo err >&2; exit 7"});
+  ASSERT_TRUE(exits.ok()) << exits.status();
+  EXPECT_TRUE(Exits(**exits, 7));
+  EXPECT_EQ((*exits)->out(), "out\n");
+  EXPECT_EQ((*exits)->err(), "err\n");
+  EXPECT_EQ((*exits)->Wait(0ms), 7);  // the same answer once reaped
+  EXPECT_FALSE((*exits)->Signal(SIGTERM));
+
+  auto killed = Process::Start("/bin/sh", {"-c", "kill -TERM $$"});
+  ASSERT_TRUE(killed.ok()) << killed.status();
+  EXPECT_TRUE(Exits(**killed, 128 + SIGTERM));
+
+  EXPECT_FALSE(Process::Start("/nonexistent/program", {}).ok());
+}
+
+TEST(ProcessTest, EchoesStdinAndStopsWaitingAtDeadlineOrEof) {
+  auto cat = Process::Start("/bin/cat", {});
+  ASSERT_TRUE(cat.ok()) << cat.status();
+  ASSERT_TRUE((*cat)->WriteStdin("ping 1"));
+  EXPECT_TRUE(Saw(**cat, "ping 1\n"));
+  std::vector<std::string> groups;
+  ASSERT_TRUE((*cat)->WriteStdin("port 4242"));
+  ASSERT_TRUE((*cat)->WaitForStdoutMatch(std::regex("port ([0-9]+)"), kWait, &groups));
+  EXPECT_EQ(groups, (std::vector<std::string>{"port 4242", "4242"}));
+
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE((*cat)->WaitForStdout("never", 100ms));
+  EXPECT_FALSE((*cat)->Wait(100ms).has_value());
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 200ms);
+
+  // At end of input cat exits; a wait for output that can no longer come ends at once.
+  (*cat)->CloseStdin();
+  const auto closed = std::chrono::steady_clock::now();
+  EXPECT_FALSE((*cat)->WaitForStdout("never", kWait));
+  EXPECT_LT(std::chrono::steady_clock::now() - closed, kWait / 2);
+  EXPECT_TRUE(Exits(**cat, 0));
+  EXPECT_FALSE((*cat)->WriteStdin("too late"));
+}
+
+TEST(ProcessTest, DestructorKillsTheChild) {
+  pid_t pid;
+  {
+    auto cat = Process::Start("/bin/cat", {});
+    ASSERT_TRUE(cat.ok()) << cat.status();
+    pid = (*cat)->pid();
+  }
+  EXPECT_EQ(kill(pid, 0), -1);
+  EXPECT_EQ(errno, ESRCH);
+}
+
+// Each test gets its own temp dir, a private copy of the 2048-bit test key with mode 0600 and
+// (after StartTestServer) its own server on a free loopback port.
+class ChatTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(dir_.path().empty()) << "mkdtemp failed: " << std::strerror(errno);
+    private_key_ = dir_.File("server_private.pem");
+    const absl::Status copied =
+        CopyFileWithMode(TestKeyPath("test_rsa2048_private.pem"), private_key_, 0600);
+    ASSERT_TRUE(copied.ok()) << copied;
+    public_key_ = TestKeyPath("test_rsa2048_public.pem");
+  }
+
+  // StartTestServer starts chat-server with the test key; use it under ASSERT_NO_FATAL_FAILURE.
+  void StartTestServer() {
+    auto server = StartServer(private_key_, {}, kWait);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+  }
+
+  Process& server() { return *server_.process; }
+
+  // StartClient runs chat-client against the test server; stdin stays open for the test.
+  std::unique_ptr<Process> StartClient(const std::string& nick, const std::string& server_key,
+                                       const std::string& address) {
+    auto client = Process::Start(ProgramPath("chat-client"), {"--connect", address, "--server_key",
+                                                              server_key, "--nick", nick});
+    if (!client.ok()) {
+      ADD_FAILURE() << client.status();
+      return nullptr;
+    }
+    return std::move(*client);
+  }
+
+  // Join starts a client with the right key and waits until the server welcomed it with
+  // `online` people in the room. Returns nullptr (and fails the test) otherwise.
+  std::unique_ptr<Process> Join(const std::string& nick, int online) {
+    std::unique_ptr<Process> client = StartClient(nick, public_key_, server_.address);
+    if (client == nullptr) {
+      return nullptr;
+    }
+    const ::testing::AssertionResult joined =
+        Saw(*client, Cat("-!- joined as ", nick, "; ", online, " online\n"));
+    if (!joined) {
+      ADD_FAILURE() << nick << " did not join: " << joined.message();
+      return nullptr;
+    }
+    return client;
+  }
+
+  TempDir dir_;
+  std::string private_key_;
+  std::string public_key_;
+  ServerProcess server_;
+};
+
+// Three people in one room: lines, join notices, a whisper, a rename, /who and a departure
+// each reach exactly who they should.
+TEST_F(ChatTest, ThreeClientsChatWhisperRenameAndLeave) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  auto alice = Join("alice", 1);
+  ASSERT_NE(alice, nullptr);
+  EXPECT_TRUE(Saw(*alice, "-!- welcome to securechat\n"));  // the default message of the day
+  auto bob = Join("bob", 2);
+  ASSERT_NE(bob, nullptr);
+  ASSERT_TRUE(Saw(*alice, "-!- bob joined\n"));
+  auto carol = Join("carol", 3);
+  ASSERT_NE(carol, nullptr);
+  ASSERT_TRUE(Saw(*alice, "-!- carol joined\n"));
+  ASSERT_TRUE(Saw(*bob, "-!- carol joined\n"));
+  ASSERT_TRUE(SawOnStderr(server(), "join #1 as alice"));
+  ASSERT_TRUE(SawOnStderr(server(), "join #3 as carol"));
+
+  // A line goes to everyone else.
+  ASSERT_TRUE(alice->WriteStdin("hello from alice"));
+  EXPECT_TRUE(Saw(*bob, "<alice> hello from alice\n"));
+  EXPECT_TRUE(Saw(*carol, "<alice> hello from alice\n"));
+
+  // A whisper goes to its addressee only.
+  ASSERT_TRUE(alice->WriteStdin("/msg bob secret plan"));
+  EXPECT_TRUE(Saw(*bob, "*alice* secret plan\n"));
+
+  // A rename is announced to everyone, the renamed client included. The server handles it
+  // after the line and the whisper above, so once a client shows it, the client has been sent
+  // everything it would ever get of those two.
+  ASSERT_TRUE(bob->WriteStdin("/nick robert"));
+  for (Process* p : {alice.get(), bob.get(), carol.get()}) {
+    EXPECT_TRUE(Saw(*p, "-!- bob is now known as robert\n"));
+  }
+  EXPECT_TRUE(SawOnStderr(server(), "rename #2 bob to robert"));
+
+  // /who lists the room, sorted.
+  ASSERT_TRUE(alice->WriteStdin("/who"));
+  EXPECT_TRUE(Saw(*alice, "-!- online (3): alice carol robert\n"));
+
+  // The old nick is gone and the new one reaches the same person.
+  ASSERT_TRUE(alice->WriteStdin("/msg bob are you there"));
+  EXPECT_TRUE(Saw(*alice, "!! no such user: bob\n"));
+  ASSERT_TRUE(alice->WriteStdin("/msg robert still secret"));
+  EXPECT_TRUE(Saw(*bob, "*alice* still secret\n"));
+
+  // A client whose input ends says goodbye and exits 0; the others see it leave.
+  carol->CloseStdin();
+  EXPECT_TRUE(Exits(*carol, 0));
+  EXPECT_TRUE(Saw(*alice, "-!- carol left\n"));
+  EXPECT_TRUE(Saw(*bob, "-!- carol left\n"));
+  EXPECT_TRUE(SawOnStderr(server(), "leave #3 carol (bye)"));
+
+  alice->CloseStdin();
+  EXPECT_TRUE(Exits(*alice, 0));
+  EXPECT_TRUE(Saw(*bob, "-!- alice left\n"));
+  bob->CloseStdin();
+  EXPECT_TRUE(Exits(*bob, 0));
+  EXPECT_TRUE(SawOnStderr(server(), "leave #2 robert (bye)"));
+
+  // Whole transcripts: nobody but bob saw a whisper, and nobody saw their own line echoed.
+  EXPECT_FALSE(Contains(carol->out(), "secret")) << Describe(*carol);
+  EXPECT_FALSE(Contains(alice->out(), "secret")) << Describe(*alice);
+  EXPECT_FALSE(Contains(alice->out(), "<alice>")) << Describe(*alice);
+  EXPECT_FALSE(Contains(alice->out(), "*alice*")) << Describe(*alice);
+  EXPECT_FALSE(Contains(bob->out(), "are you there")) << Describe(*bob);
+  for (Process* p : {bob.get(), carol.get()}) {
+    EXPECT_FALSE(Contains(p->out(), "!!")) << Describe(*p);
+    EXPECT_EQ(p->err(), "") << Describe(*p);
+  }
+  EXPECT_EQ(alice->err(), "");
+  EXPECT_FALSE(server().Wait(0ms).has_value()) << "the server stopped" << Describe(server());
+}
+
+// A line typed at the server's console reaches every client as CHAT from "server".
+TEST_F(ChatTest, ConsoleLineReachesEveryClient) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  auto dave = Join("dave", 1);
+  ASSERT_NE(dave, nullptr);
+  auto erin = Join("erin", 2);
+  ASSERT_NE(erin, nullptr);
+  ASSERT_TRUE(Saw(*dave, "-!- erin joined\n"));
+
+  ASSERT_TRUE(server().WriteStdin("maintenance at noon"));
+  EXPECT_TRUE(Saw(*dave, "<server> maintenance at noon\n"));
+  EXPECT_TRUE(Saw(*erin, "<server> maintenance at noon\n"));
+  ASSERT_TRUE(server().WriteStdin("second notice"));
+  EXPECT_TRUE(Saw(*dave, "<server> second notice\n"));
+  EXPECT_TRUE(Saw(*erin, "<server> second notice\n"));
+}
+
+// Lines piped in before the server's welcome are sent once the client has joined, in order;
+// /quit says goodbye at once, and nothing typed after it is sent.
+TEST_F(ChatTest, QueuedInputIsSentAfterJoinAndQuitEndsIt) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  auto rita = Join("rita", 1);
+  ASSERT_NE(rita, nullptr);
+
+  auto quinn = StartClient("quinn", public_key_, server_.address);
+  ASSERT_NE(quinn, nullptr);
+  for (const char* line : {"first line", "/msg rita psst", "//slash line", "/quit", "never sent"}) {
+    ASSERT_TRUE(quinn->WriteStdin(line));
+  }
+  quinn->CloseStdin();
+  EXPECT_TRUE(Exits(*quinn, 0));
+  EXPECT_TRUE(Contains(quinn->out(), "-!- joined as quinn; 2 online\n")) << Describe(*quinn);
+  EXPECT_EQ(quinn->err(), "");
+
+  EXPECT_TRUE(Saw(*rita, "-!- quinn left\n"));
+  EXPECT_TRUE(Contains(rita->out(),
+                       "-!- quinn joined\n"
+                       "<quinn> first line\n"
+                       "*quinn* psst\n"
+                       "<quinn> /slash line\n"
+                       "-!- quinn left\n"))
+      << Describe(*rita);
+  EXPECT_FALSE(Contains(rita->out(), "never sent")) << Describe(*rita);
+  EXPECT_TRUE(SawOnStderr(server(), "leave #2 quinn (bye)"));
+}
+
+// A client pinned to another server's key fails the key confirmation, says so, exits 3 and
+// never sends a record; the server goes on serving.
+TEST_F(ChatTest, WrongPinnedKeyFailsConfirmation) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  auto keygen = Process::Start(ProgramPath("chat-keygen"),
+                               {"--bits=2048", Cat("--out_dir=", dir_.File("other"))});
+  ASSERT_TRUE(keygen.ok()) << keygen.status();
+  ASSERT_TRUE(Exits(**keygen, 0, kKeygenWait));
+
+  auto frank = StartClient("frank", dir_.File("other/server_public.pem"), server_.address);
+  ASSERT_NE(frank, nullptr);
+  ASSERT_TRUE(frank->WriteStdin("this must never leave the client"));
+  EXPECT_TRUE(Exits(*frank, 3));
+  EXPECT_TRUE(Contains(frank->err(), "server key confirmation failed")) << Describe(*frank);
+  EXPECT_FALSE(Contains(frank->out(), "joined as")) << Describe(*frank);
+
+  // Another client still gets in, and is alone: frank never joined.
+  auto grace = Join("grace", 1);
+  ASSERT_NE(grace, nullptr);
+  EXPECT_TRUE(SawOnStderr(server(), "join #2 as grace"));
+  // frank's connection (#1) ended before grace's started; had frank sent a JOIN or anything
+  // else under keys the server does not share, the server would have logged an error.
+  EXPECT_TRUE(Contains(server().err(), "connect #1 from ")) << Describe(server());
+  EXPECT_FALSE(Contains(server().err(), "#1 as")) << Describe(server());
+  EXPECT_FALSE(Contains(server().err(), "error #1")) << Describe(server());
+}
+
+// A client pinned to a key of another size sends a CLIENT_HELLO of a length this server never
+// accepts: the server closes at the frame header (PROTOCOL.md 3.3), so the client reports a
+// connection lost during the handshake, exits 6, and the server goes on serving.
+TEST_F(ChatTest, PinnedKeyOfAnotherSizeIsClosedDuringHandshake) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  auto heidi = StartClient("heidi", TestKeyPath("test_rsa3072_public.pem"), server_.address);
+  ASSERT_NE(heidi, nullptr);
+  EXPECT_TRUE(Exits(*heidi, 6));
+  EXPECT_TRUE(Contains(heidi->err(), "connection lost during the handshake")) << Describe(*heidi);
+  EXPECT_FALSE(Contains(heidi->out(), "joined as")) << Describe(*heidi);
+
+  auto ivan = Join("ivan", 1);
+  ASSERT_NE(ivan, nullptr);
+}
+
+// Joining with a nick someone already has is refused with exit 5; the holder keeps it.
+TEST_F(ChatTest, TakenNickIsRefused) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  auto judy = Join("judy", 1);
+  ASSERT_NE(judy, nullptr);
+
+  auto impostor = StartClient("judy", public_key_, server_.address);
+  ASSERT_NE(impostor, nullptr);
+  EXPECT_TRUE(Exits(*impostor, 5));
+  EXPECT_TRUE(Contains(impostor->out(), "!! nick taken\n")) << Describe(*impostor);
+  EXPECT_TRUE(Contains(impostor->err(), "cannot join as judy")) << Describe(*impostor);
+  EXPECT_FALSE(Contains(impostor->out(), "joined as")) << Describe(*impostor);
+
+  ASSERT_TRUE(judy->WriteStdin("/who"));
+  EXPECT_TRUE(Saw(*judy, "-!- online (1): judy\n"));
+  EXPECT_FALSE(Contains(judy->out(), "-!- judy joined")) << Describe(*judy);
+}
+
+// A port where nothing listens: exit 2 without claiming to have connected.
+TEST_F(ChatTest, NothingListeningIsCannotConnect) {
+  // A bound socket that does not listen keeps the port ours, so nothing else can take it, and
+  // the kernel refuses connections to it.
+  RawSocket placeholder;
+  ASSERT_GE(placeholder.fd(), 0);
+  const int port = placeholder.BindFreePort();
+  ASSERT_NE(port, 0) << std::strerror(errno);
+
+  auto kate = StartClient("kate", public_key_, Cat("127.0.0.1:", port));
+  ASSERT_NE(kate, nullptr);
+  EXPECT_TRUE(Exits(*kate, 2));
+  EXPECT_FALSE(Contains(kate->out(), "connected")) << Describe(*kate);
+  EXPECT_TRUE(Contains(kate->err(), "chat-client: ")) << Describe(*kate);
+}
+
+// SIGTERM: every client is told the server is shutting down and exits 6; the server exits 0.
+TEST_F(ChatTest, SigtermShutsDownCleanly) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  auto liam = Join("liam", 1);
+  ASSERT_NE(liam, nullptr);
+  auto mia = Join("mia", 2);
+  ASSERT_NE(mia, nullptr);
+  ASSERT_TRUE(Saw(*liam, "-!- mia joined\n"));
+
+  // A connection still in its handshake is closed too, and does not hold the server up.
+  RawSocket silent;
+  ASSERT_GE(silent.fd(), 0);
+  ASSERT_TRUE(silent.Connect(server_.port)) << std::strerror(errno);
+  ASSERT_TRUE(SawOnStderr(server(), "connect #3 from "));
+
+  ASSERT_TRUE(server().Signal(SIGTERM));
+  EXPECT_TRUE(Exits(server(), 0, kShutdownWait));
+  EXPECT_TRUE(Contains(server().err(), "shutdown: told every client")) << Describe(server());
+  for (Process* p : {liam.get(), mia.get()}) {
+    EXPECT_TRUE(Exits(*p, 6));
+    EXPECT_TRUE(Contains(p->out(), "!! server shutting down\n")) << Describe(*p);
+    EXPECT_TRUE(Contains(p->err(), "connection lost: the server shut down")) << Describe(*p);
+  }
+
+  char byte;
+  EXPECT_EQ(recv(silent.fd(), &byte, 1, MSG_DONTWAIT), 0) << std::strerror(errno);
+
+  // Nothing listens on the port any more.
+  RawSocket probe;
+  ASSERT_GE(probe.fd(), 0);
+  const bool connected = probe.Connect(server_.port);
+  const int connect_errno = errno;
+  EXPECT_FALSE(connected);
+  EXPECT_EQ(connect_errno, ECONNREFUSED) << std::strerror(connect_errno);
+}
+
+// The server will not use a private key that other users can read, and says how to fix it.
+TEST_F(ChatTest, ServerRefusesPrivateKeyReadableByOthers) {
+  for (mode_t mode : {0644, 0640, 0604}) {
+    SCOPED_TRACE(absl::StrFormat("mode %04o", mode));
+    ASSERT_EQ(chmod(private_key_.c_str(), mode), 0);
+    auto server = Process::Start(ProgramPath("chat-server"),
+                                 {"--listen", "127.0.0.1:0", "--key", private_key_});
+    ASSERT_TRUE(server.ok()) << server.status();
+    EXPECT_TRUE(Exits(**server, 1));
+    EXPECT_TRUE(Contains((*server)->err(), "chmod 600")) << Describe(**server);
+    EXPECT_FALSE(Contains((*server)->out(), "listening")) << Describe(**server);
+  }
+}
+
+// chat-keygen writes a key pair the server uses, protects the private key, never overwrites
+// one silently, and prints the fingerprint that the server and the client print.
+TEST_F(ChatTest, KeygenWritesKeyPairTheServerUses) {
+  const std::string out_dir = dir_.File("keys");
+  const std::string priv = out_dir + "/server_private.pem";
+  const std::string pub = out_dir + "/server_public.pem";
+  static const std::regex kFingerprint("\nfingerprint (SHA256:[A-Za-z0-9+/]{43})\n");
+  std::vector<std::string> groups;
+
+  auto first =
+      Process::Start(ProgramPath("chat-keygen"), {"--bits=2048", Cat("--out_dir=", out_dir)});
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(Exits(**first, 0, kKeygenWait));
+  ASSERT_TRUE((*first)->WaitForStdoutMatch(kFingerprint, 0ms, &groups)) << Describe(**first);
+  const std::string first_fingerprint = groups[1];
+  EXPECT_EQ(FileMode(priv), 0600);
+  EXPECT_NE(FileMode(pub), -1);
+  const std::string first_priv = ReadFile(priv);
+  const std::string first_pub = ReadFile(pub);
+  EXPECT_TRUE(Contains(first_priv, "-----BEGIN PRIVATE KEY-----"));
+  EXPECT_TRUE(Contains(first_pub, "-----BEGIN PUBLIC KEY-----"));
+
+  // Without --force an existing key stays as it is.
+  auto again =
+      Process::Start(ProgramPath("chat-keygen"), {"--bits=2048", Cat("--out_dir=", out_dir)});
+  ASSERT_TRUE(again.ok()) << again.status();
+  const std::optional<int> again_code = (*again)->Wait(kKeygenWait);
+  ASSERT_TRUE(again_code.has_value()) << Describe(**again);
+  EXPECT_NE(*again_code, 0) << Describe(**again);
+  EXPECT_TRUE(Contains((*again)->err(), "--force")) << Describe(**again);
+  EXPECT_EQ(ReadFile(priv), first_priv);
+  EXPECT_EQ(ReadFile(pub), first_pub);
+
+  // With --force it is replaced by a new one, still private.
+  auto forced = Process::Start(ProgramPath("chat-keygen"),
+                               {"--bits=2048", "--force", Cat("--out_dir=", out_dir)});
+  ASSERT_TRUE(forced.ok()) << forced.status();
+  ASSERT_TRUE(Exits(**forced, 0, kKeygenWait));
+  ASSERT_TRUE((*forced)->WaitForStdoutMatch(kFingerprint, 0ms, &groups)) << Describe(**forced);
+  const std::string fingerprint = groups[1];
+  EXPECT_NE(fingerprint, first_fingerprint);
+  EXPECT_NE(ReadFile(priv), first_priv);
+  EXPECT_EQ(FileMode(priv), 0600);
+
+  // The server and a client pinned to the new public key print the same fingerprint.
+  auto server = StartServer(priv, {}, kWait);
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_EQ(server->fingerprint, fingerprint);
+  auto nora = StartClient("nora", pub, server->address);
+  ASSERT_NE(nora, nullptr);
+  EXPECT_TRUE(Saw(*nora, Cat("; server key ", fingerprint, "\n")));
+  EXPECT_TRUE(Saw(*nora, "-!- joined as nora; 1 online\n"));
+
+  // Made readable by others, the same key is refused with advice to chmod it.
+  ASSERT_EQ(chmod(priv.c_str(), 0644), 0);
+  auto refused = StartServer(priv, {}, kWait);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(Contains(std::string(refused.status().message()), "chmod")) << refused.status();
+}
+
+// chat-keygen refuses key sizes the protocol does not allow and writes nothing.
+TEST_F(ChatTest, KeygenRefusesSmallKeys) {
+  const std::string out_dir = dir_.File("small");
+  auto keygen =
+      Process::Start(ProgramPath("chat-keygen"), {"--bits=1024", Cat("--out_dir=", out_dir)});
+  ASSERT_TRUE(keygen.ok()) << keygen.status();
+  const std::optional<int> code = (*keygen)->Wait(kKeygenWait);
+  ASSERT_TRUE(code.has_value()) << Describe(**keygen);
+  EXPECT_NE(*code, 0) << Describe(**keygen);
+  EXPECT_TRUE(Contains((*keygen)->err(), "--bits")) << Describe(**keygen);
+  EXPECT_EQ(FileMode(out_dir + "/server_private.pem"), -1);
+  EXPECT_EQ(FileMode(out_dir + "/server_public.pem"), -1);
+}
+
+// Eight bytes that are not a CLIENT_HELLO the server can accept.
+struct Garbage {
+  const char* name;
+  std::string bytes;
+};
+
+std::string GarbageName(const ::testing::TestParamInfo<Garbage>& garbage) {
+  return garbage.param.name;
+}
+
+class GarbageTest : public ChatTest, public ::testing::WithParamInterface<Garbage> {};
+
+// A connection that opens with garbage is closed at once (a clean close, not a reset), and a
+// client already in the room notices nothing.
+TEST_P(GarbageTest, ServerClosesTheConnection) {
+  ASSERT_EQ(GetParam().bytes.size(), 8u);
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  auto olivia = Join("olivia", 1);
+  ASSERT_NE(olivia, nullptr);
+
+  RawSocket raw;
+  ASSERT_GE(raw.fd(), 0);
+  ASSERT_TRUE(raw.Connect(server_.port)) << std::strerror(errno);
+  ASSERT_EQ(send(raw.fd(), GetParam().bytes.data(), GetParam().bytes.size(), MSG_NOSIGNAL), 8)
+      << std::strerror(errno);
+  pollfd pfd{raw.fd(), POLLIN, 0};
+  ASSERT_EQ(poll(&pfd, 1, kGarbageCloseMs), 1)
+      << "the server kept the connection open" << Describe(server());
+  char buf[64];
+  const ssize_t n = recv(raw.fd(), buf, sizeof(buf), MSG_DONTWAIT);
+  EXPECT_EQ(n, 0) << (n < 0 ? std::strerror(errno) : "the server answered garbage");
+
+  // The room carries on.
+  ASSERT_TRUE(olivia->WriteStdin("/who"));
+  EXPECT_TRUE(Saw(*olivia, "-!- online (1): olivia\n"));
+  auto peter = Join("peter", 2);
+  ASSERT_NE(peter, nullptr);
+  EXPECT_TRUE(Saw(*olivia, "-!- peter joined\n"));
+  ASSERT_TRUE(olivia->WriteStdin("still here"));
+  EXPECT_TRUE(Saw(*peter, "<olivia> still here\n"));
+  EXPECT_FALSE(Contains(olivia->out(), "!!")) << Describe(*olivia);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Bytes, GarbageTest,
+    ::testing::Values(Garbage{"Text", "GARBAGE!"}, Garbage{"Zeros", std::string(8, '\0')},
+                      Garbage{"Http", "GET / HT"},
+                      Garbage{"RecordBeforeHandshake", std::string("\x04\x00\x00\x40xxxx", 8)},
+                      Garbage{"HelloOfWrongLength", std::string("\x01\x00\x00\x04xxxx", 8)},
+                      Garbage{"HelloWithFlags", std::string("\x01\x01\x01\x41xxxx", 8)},
+                      Garbage{"AlertFromClient", std::string("\x03\x00\x00\x04xxxx", 8)}),
+    GarbageName);
+
+}  // namespace
+}  // namespace securechat::testing
