@@ -31,13 +31,16 @@ class InMemoryNet {
            ClientSession::Clock clock)
         : key(ServerPublicKey::FromPem(k.ToPem()).value()),
           conn(key, rng),
-          session(
-              conn, std::move(nick), [this](std::string_view l) { lines.emplace_back(l); },
-              std::move(clock)) {}
+          session(conn, std::move(nick), ClientSession::Display([this](const DisplayLine& l) {
+                    events.push_back(l);
+                    lines.push_back(PlainLine(l));
+                  }),
+                  std::move(clock)) {}
     ServerPublicKey key;
     ClientConnection conn;
     ClientSession session;
-    std::vector<std::string> lines;
+    std::vector<std::string> lines;   // what the plain client prints
+    std::vector<DisplayLine> events;  // the same lines, structured
     ConnId id = 0;
     bool server_gone = false;
     bool reading = true;  // false: the server's output piles up, as for a client that hangs

@@ -26,10 +26,30 @@ std::string Shown(std::string_view s) { return EscapeForDisplay(s); }
 }  // namespace
 
 ClientSession::ClientSession(ClientConnection& conn, std::string nick, Printer print, Clock clock)
-    : conn_(conn), nick_(std::move(nick)), print_(std::move(print)), clock_(std::move(clock)) {
+    : ClientSession(
+          conn, std::move(nick),
+          Display([print = std::move(print)](const DisplayLine& l) { print(PlainLine(l)); }),
+          std::move(clock)) {}
+
+ClientSession::ClientSession(ClientConnection& conn, std::string nick, Display display, Clock clock)
+    : conn_(&conn), nick_(std::move(nick)), display_(std::move(display)), clock_(std::move(clock)) {
   if (clock_) {
     last_sent_ms_ = clock_();
   }
+}
+
+void ClientSession::Reattach(ClientConnection& conn) {
+  conn_ = &conn;
+  rejoining_ = true;
+  joined_ = false;
+  input_done_ = false;
+  bye_sent_ = false;
+  finished_ = false;
+  shutting_down_ = false;
+  exit_code_ = kExitOk;
+  final_message_.clear();
+  who_.clear();
+  who_raw_.clear();
 }
 
 std::vector<std::string> ClientSession::HelpLines() {
@@ -38,11 +58,42 @@ std::vector<std::string> ClientSession::HelpLines() {
       "-!-   /msg NICK TEXT   send TEXT to NICK only",
       "-!-   /who             list who is online",
       "-!-   /nick NEW        change your nick",
+      "-!-   /ignore [NICK]   hide NICK's messages for this session (alone: list them)",
+      "-!-   /unignore NICK   show NICK's messages again",
       "-!-   /quit            leave the chat",
       "-!-   /help            show this list",
       "-!-   //TEXT           say TEXT starting with a slash",
       "-!- any other line is said to the room",
   };
+}
+
+std::vector<std::string> ClientSession::Commands() {
+  return {"/help", "/ignore", "/msg", "/nick", "/quit", "/unignore", "/who"};
+}
+
+std::vector<std::string> ClientSession::KnownNicks() const {
+  std::vector<std::string> out;
+  for (const std::string& n : nicks_) {
+    if (n != nick_) {
+      out.push_back(n);
+    }
+  }
+  return out;
+}
+
+void ClientSession::Show(DisplayLine::Kind kind, std::string text) {
+  DisplayLine line;
+  line.kind = kind;
+  line.text = std::move(text);
+  display_(line);
+}
+
+void ClientSession::ShowNotice(std::string text) {
+  Show(DisplayLine::Kind::kNotice, std::move(text));
+}
+
+void ClientSession::ShowError(std::string text) {
+  Show(DisplayLine::Kind::kError, std::move(text));
 }
 
 void ClientSession::Finish(int code, std::string message) {
@@ -58,7 +109,7 @@ void ClientSession::Received(ByteView bytes) {
   ByteView in = bytes;
   msg::ServerMessage m;
   while (!finished_) {
-    switch (conn_.Next(&in, &m)) {
+    switch (conn_->Next(&in, &m)) {
       case ClientConnection::Step::kNeedMore:
         return;
       case ClientConnection::Step::kEstablished:
@@ -68,7 +119,7 @@ void ClientSession::Received(ByteView bytes) {
         HandleMessage(m);
         break;
       case ClientConnection::Step::kAlert: {
-        const AlertBody& a = conn_.alert();
+        const AlertBody& a = conn_->alert();
         const std::string reason =
             Cat("the server says: ", Shown(a.reason), " (alert ", a.code, ")");
         switch (static_cast<proto::AlertCode>(a.code)) {
@@ -86,7 +137,7 @@ void ClientSession::Received(ByteView bytes) {
         return;
       }
       case ClientConnection::Step::kFailed:
-        if (conn_.failure() == ClientConnection::Failure::kConfirmFailed) {
+        if (conn_->failure() == ClientConnection::Failure::kConfirmFailed) {
           Finish(kExitConfirmFailed,
                  "server key confirmation failed: wrong server key or tampered handshake");
         } else {
@@ -102,7 +153,7 @@ void ClientSession::ServerClosed() {
     Finish(kExitOk, "");
   } else if (shutting_down_) {
     Finish(kExitConnectionLost, "connection lost: the server shut down");
-  } else if (conn_.state() == ClientConnection::State::kAwaitServerHello) {
+  } else if (conn_->state() == ClientConnection::State::kAwaitServerHello) {
     Finish(kExitConnectionLost,
            "connection lost during the handshake (a server with another key, or not a "
            "securechat server)");
@@ -115,29 +166,51 @@ void ClientSession::HandleMessage(const msg::ServerMessage& m) {
   if (const auto* w = std::get_if<msg::Welcome>(&m)) {
     joined_ = true;
     nick_ = std::string(w->nick);
-    print_(Cat("-!- joined as ", Shown(w->nick), "; ", w->online, " online"));
+    ShowNotice(Cat(rejoining_ ? "rejoined as " : "joined as ", Shown(w->nick), "; ", w->online,
+                   " online"));
     if (!w->motd.empty()) {
-      print_(Cat("-!- ", Shown(w->motd)));
+      ShowNotice(Shown(w->motd));
+    }
+    if (who_on_join_) {
+      SendOrFail(msg::Who{});
     }
     FlushQueued();
   } else if (const auto* c = std::get_if<msg::Chat>(&m)) {
-    if (c->flags & proto::kChatFlagPrivate) {
-      print_(Cat("*", Shown(c->from), "* ", Shown(c->text)));
-    } else {
-      print_(Cat("<", Shown(c->from), "> ", Shown(c->text)));
+    if (IsValidNick(c->from)) {
+      nicks_.insert(std::string(c->from));
     }
+    if (ignored_.count(std::string(c->from)) != 0) {
+      return;
+    }
+    DisplayLine line;
+    const bool whisper = (c->flags & proto::kChatFlagPrivate) != 0;
+    line.kind = whisper ? DisplayLine::Kind::kPrivate : DisplayLine::Kind::kChat;
+    line.from = Shown(c->from);
+    line.text = Shown(c->text);
+    line.time_ms = c->time_ms;
+    line.mention = !whisper && MentionsNick(c->text, nick_);
+    display_(line);
   } else if (const auto* n = std::get_if<msg::Notice>(&m)) {
-    print_(Cat("-!- ", Shown(n->text)));
+    HandleNotice(n->text);
+    ShowNotice(Shown(n->text));
   } else if (const auto* u = std::get_if<msg::Users>(&m)) {
     for (std::string_view nick : u->nicks) {
       who_.push_back(Shown(nick));
+      who_raw_.emplace_back(nick);
     }
     if (u->more == 0) {
-      print_(Cat("-!- online (", who_.size(), "): ", absl::StrJoin(who_, " ")));
+      ShowNotice(Cat("online (", who_.size(), "): ", absl::StrJoin(who_, " ")));
+      nicks_.clear();
+      for (std::string& nick : who_raw_) {
+        if (IsValidNick(nick)) {
+          nicks_.insert(std::move(nick));
+        }
+      }
       who_.clear();
+      who_raw_.clear();
     }
   } else if (const auto* e = std::get_if<msg::Error>(&m)) {
-    print_(Cat("!! ", Shown(e->text)));
+    ShowError(Shown(e->text));
     const bool refused =
         e->code == proto::ErrorCode::kNickTaken || e->code == proto::ErrorCode::kInvalidNick;
     if (!joined_ && refused) {
@@ -149,11 +222,45 @@ void ClientSession::HandleMessage(const msg::ServerMessage& m) {
   // PONG needs no display: it only keeps the connection alive.
 }
 
+// HandleNotice follows the room from the server's notices. Their wording is not part of the
+// protocol (PROTOCOL.md), so this is best effort: "NICK joined", "NICK left" and "OLD is now
+// known as NEW", as this server words them, with valid nicks only; anything else is only shown.
+void ClientSession::HandleNotice(std::string_view text) {
+  constexpr std::string_view kJoined = " joined";
+  constexpr std::string_view kLeft = " left";
+  constexpr std::string_view kRenamed = " is now known as ";
+  if (text.ends_with(kJoined)) {
+    std::string_view nick = text.substr(0, text.size() - kJoined.size());
+    if (IsValidNick(nick)) {
+      nicks_.insert(std::string(nick));
+    }
+  } else if (text.ends_with(kLeft)) {
+    std::string_view nick = text.substr(0, text.size() - kLeft.size());
+    if (IsValidNick(nick)) {
+      nicks_.erase(std::string(nick));
+    }
+  } else if (size_t at = text.find(kRenamed); at != std::string_view::npos) {
+    const std::string from(text.substr(0, at));
+    const std::string to(text.substr(at + kRenamed.size()));
+    if (!IsValidNick(from) || !IsValidNick(to)) {
+      return;
+    }
+    nicks_.erase(from);
+    nicks_.insert(to);
+    if (from == nick_) {
+      nick_ = to;
+    }
+    if (ignored_.erase(from) != 0) {
+      ignored_.insert(to);
+    }
+  }
+}
+
 void ClientSession::SendOrFail(const msg::ClientMessage& m) {
   if (clock_) {
     last_sent_ms_ = clock_();
   }
-  if (!conn_.Send(m)) {
+  if (!conn_->Send(m)) {
     Finish(kExitConnectionLost, "connection lost: cannot send");
   }
 }
@@ -215,9 +322,9 @@ void ClientSession::Execute(std::string_view line) {
   if (line.front() != '/' || line.substr(0, 2) == "//") {
     std::string_view text = line.front() == '/' ? line.substr(1) : line;
     if (!IsValidText(text)) {
-      print_(text.size() > proto::kMaxTextLen
-                 ? "!! not sent: a message is at most 4096 bytes"
-                 : "!! not sent: the line has control characters or invalid UTF-8");
+      ShowError(text.size() > proto::kMaxTextLen
+                    ? "not sent: a message is at most 4096 bytes"
+                    : "not sent: the line has control characters or invalid UTF-8");
       return;
     }
     SendOrFail(msg::Say{text});
@@ -228,9 +335,9 @@ void ClientSession::Execute(std::string_view line) {
   if (command == "msg") {
     const std::string_view to = SplitWord(&rest);
     if (to.empty() || rest.empty()) {
-      print_("!! usage: /msg NICK TEXT");
+      ShowError("usage: /msg NICK TEXT");
     } else if (!IsValidText(rest)) {
-      print_("!! not sent: the text has control characters, invalid UTF-8 or is too long");
+      ShowError("not sent: the text has control characters, invalid UTF-8 or is too long");
     } else {
       SendOrFail(msg::Whisper{to, rest});
     }
@@ -239,20 +346,71 @@ void ClientSession::Execute(std::string_view line) {
   } else if (command == "nick") {
     const std::string_view nick = SplitWord(&rest);
     if (nick.empty() || !rest.empty()) {
-      print_("!! usage: /nick NEW");
+      ShowError("usage: /nick NEW");
     } else {
       SendOrFail(msg::Nick{nick});
     }
   } else if (command == "quit") {
     SendOrFail(msg::Bye{});
     bye_sent_ = true;
-  } else if (command == "help") {
+  } else if (!ExecuteLocal(command, rest)) {
+    ShowError(Cat("unknown command /", Shown(command), "; /help lists the commands"));
+  }
+}
+
+bool ClientSession::ExecuteLocal(std::string_view command, std::string_view rest) {
+  if (command == "help") {
     for (const std::string& l : HelpLines()) {
-      print_(l);
+      ShowNotice(l.substr(4));  // HelpLines carry the "-!- " that ShowNotice adds
+    }
+  } else if (command == "ignore" || command == "unignore") {
+    const std::string_view nick = SplitWord(&rest);
+    if (!rest.empty() || (command == "unignore" && nick.empty())) {
+      ShowError(command == "ignore" ? "usage: /ignore [NICK]" : "usage: /unignore NICK");
+    } else if (nick.empty()) {
+      ShowNotice(ignored_.empty()
+                     ? "ignoring nobody"
+                     : Cat("ignoring (", ignored_.size(), "): ", absl::StrJoin(ignored_, " ")));
+    } else if (!IsValidNick(nick)) {
+      ShowError(Cat("not a nick: ", Shown(nick)));
+    } else if (command == "unignore") {
+      if (ignored_.erase(std::string(nick)) != 0) {
+        ShowNotice(Cat("no longer ignoring ", nick));
+      } else {
+        ShowError(Cat("not ignoring ", nick));
+      }
+    } else if (nick == nick_) {
+      ShowError("you cannot ignore yourself");
+    } else if (!ignored_.insert(std::string(nick)).second) {
+      ShowNotice(Cat("already ignoring ", nick));
+    } else {
+      ShowNotice(Cat("ignoring ", nick, " for this session; /unignore ", nick, " to undo"));
     }
   } else {
-    print_(Cat("!! unknown command /", Shown(command), "; /help lists the commands"));
+    return false;
   }
+  return true;
+}
+
+bool ClientSession::OfflineLine(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') {
+    line.remove_suffix(1);
+  }
+  if (line.empty()) {
+    return false;
+  }
+  if (line.front() == '/' && line.substr(0, 2) != "//") {
+    std::string_view rest = line.substr(1);
+    const std::string_view command = SplitWord(&rest);
+    if (command == "quit") {
+      return true;
+    }
+    if (ExecuteLocal(command, rest)) {
+      return false;
+    }
+  }
+  ShowError("not sent: not connected (reconnecting; /quit to leave)");
+  return false;
 }
 
 void ClientSession::InputEof() {

@@ -1,0 +1,82 @@
+// What the client shows, as structured lines, and the two ways of printing them: the plain,
+// scriptable form (pipes and files) and the formatted form for a terminal (timestamps, a colour
+// per nick, highlighted private messages and mentions, an optional bell). No system calls:
+// the clocks come in as functions.
+#ifndef SECURECHAT_CLIENT_DISPLAY_H_
+#define SECURECHAT_CLIENT_DISPLAY_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace securechat {
+
+// DisplayLine is one line for the user. `from` and `text` are already escaped for display
+// (EscapeForDisplay): a formatter may add its own terminal sequences around them but never
+// needs to look inside.
+struct DisplayLine {
+  enum class Kind {
+    kChat,     // <from> text: said to the room
+    kPrivate,  // *from* text: a whisper to us
+    kNotice,   // -!- text: joins, leaves, renames, client notes
+    kError,    // !! text: the server's errors and the client's refusals
+  };
+  Kind kind = Kind::kNotice;
+  std::string from;
+  std::string text;
+  uint64_t time_ms = 0;  // CHAT: the server's time (ms since the Unix epoch); 0: not given
+  bool mention = false;  // kChat: the text names our own nick
+};
+
+// PlainLine returns the line as the client has always printed it: "<nick> text",
+// "*nick* text", "-!- text" or "!! text".
+std::string PlainLine(const DisplayLine& line);
+
+// MentionsNick is true if `text` contains `nick` as a whole word (ASCII case ignored). A word
+// boundary is the start or end of the text or any byte that is not a letter, digit or '_'.
+bool MentionsNick(std::string_view text, std::string_view nick);
+
+// UseColor decides whether the terminal formatter colours: the --color flag is set, stdout is
+// a terminal and NO_COLOR is unset or empty (https://no-color.org). `no_color_env` is the
+// value of NO_COLOR, or nullptr when it is unset.
+bool UseColor(bool color_flag, bool stdout_is_terminal, const char* no_color_env);
+
+struct HourMinute {
+  int hour = 0;
+  int minute = 0;
+};
+
+class Formatter {
+ public:
+  struct Options {
+    bool color = false;
+    bool timestamps = true;
+    bool bell = false;  // append BEL to private messages and mentions
+  };
+  // LocalTime turns Unix milliseconds into the local hour and minute.
+  using LocalTime = std::function<HourMinute(uint64_t unix_ms)>;
+  // WallClock is the current Unix time in milliseconds, for lines without a time of their own.
+  using WallClock = std::function<uint64_t()>;
+
+  Formatter(Options options, LocalTime local_time, WallClock wall_clock);
+
+  // Format returns `line` as it should appear in a terminal, without a newline: an
+  // "[HH:MM] " prefix when timestamps are on, then the plain form, with SGR colour sequences
+  // around its parts when colour is on, and a BEL at the end of private messages and
+  // mentions when the bell is on. Without colour, timestamps and bell it is PlainLine.
+  std::string Format(const DisplayLine& line) const;
+
+  // NickColor returns the SGR foreground code (31..36, 91..96) of `nick`: the same nick always
+  // gets the same colour, in every client and every session.
+  static int NickColor(std::string_view nick);
+
+ private:
+  Options options_;
+  LocalTime local_time_;
+  WallClock wall_clock_;
+};
+
+}  // namespace securechat
+
+#endif  // SECURECHAT_CLIENT_DISPLAY_H_

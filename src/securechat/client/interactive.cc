@@ -1,0 +1,83 @@
+#include "securechat/client/interactive.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace securechat {
+namespace {
+
+bool IsYes(std::string_view answer) {
+  while (!answer.empty() && answer.back() == ' ') {
+    answer.remove_suffix(1);
+  }
+  while (!answer.empty() && answer.front() == ' ') {
+    answer.remove_prefix(1);
+  }
+  return answer == "y" || answer == "Y" || answer == "yes" || answer == "Yes" || answer == "YES";
+}
+
+}  // namespace
+
+PasteGuard::Result PasteGuard::Typed(std::string line, uint64_t now_ms) {
+  Result r;
+  if (asking_) {
+    asking_ = false;
+    if (IsYes(line)) {
+      r.send = std::move(held_);
+    } else {
+      r.dropped = held_.size();
+    }
+    held_.clear();
+    return r;
+  }
+  held_.push_back(std::move(line));
+  last_ms_ = now_ms;
+  return r;
+}
+
+PasteGuard::Result PasteGuard::Tick(uint64_t now_ms) {
+  Result r;
+  if (asking_ || held_.empty() || now_ms - last_ms_ < kBurstMs) {
+    return r;
+  }
+  if (held_.size() <= kMaxUnasked) {
+    r.send = std::move(held_);
+    held_.clear();
+  } else {
+    asking_ = true;
+    r.ask = held_.size();
+  }
+  return r;
+}
+
+std::optional<uint64_t> PasteGuard::MsUntilTick(uint64_t now_ms) const {
+  if (asking_ || held_.empty()) {
+    return std::nullopt;
+  }
+  const uint64_t since = now_ms - last_ms_;
+  return since >= kBurstMs ? 0 : kBurstMs - since;
+}
+
+uint64_t Backoff::NextMs(uint32_t random) {
+  const uint64_t d = nominal_ms_;
+  nominal_ms_ = std::min(kMaxMs, nominal_ms_ * 2);
+  const uint64_t half = d / 2;
+  return half + random % (d - half + 1);
+}
+
+std::vector<std::string> CompletionCandidates(std::string_view word, size_t word_start,
+                                              const std::vector<std::string>& commands,
+                                              const std::vector<std::string>& nicks) {
+  std::vector<std::string> out;
+  const bool command = word_start == 0 && !word.empty() && word.front() == '/';
+  for (const std::string& c : command ? commands : nicks) {
+    if (c.size() >= word.size() && std::string_view(c).substr(0, word.size()) == word) {
+      out.push_back(c);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+}  // namespace securechat

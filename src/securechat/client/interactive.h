@@ -1,0 +1,74 @@
+// The pieces of the interactive client that need no terminal: the paste guard, the reconnect
+// backoff and completion candidates. Each takes its time and randomness from the caller.
+#ifndef SECURECHAT_CLIENT_INTERACTIVE_H_
+#define SECURECHAT_CLIENT_INTERACTIVE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace securechat {
+
+// PasteGuard holds typed lines that arrive in a burst (each within kBurstMs of the one
+// before) until the burst is over. A burst of at most kMaxUnasked lines is then released; a
+// longer one (a paste) is held and the user is asked whether to send it all: the next line
+// typed is the answer, "y" or "yes" sends the batch, anything else drops it.
+class PasteGuard {
+ public:
+  static constexpr size_t kMaxUnasked = 5;
+  static constexpr uint64_t kBurstMs = 100;
+
+  // What the caller should do now.
+  struct Result {
+    std::vector<std::string> send;  // lines to hand to the session, in order
+    size_t ask = 0;                 // > 0: ask "send `ask` lines? [y/N]"
+    size_t dropped = 0;             // > 0: the user said no to this many lines
+  };
+
+  // Typed takes one line the user entered at `now_ms`.
+  Result Typed(std::string line, uint64_t now_ms);
+  // Tick releases or questions a burst that has ended by `now_ms`.
+  Result Tick(uint64_t now_ms);
+  // MsUntilTick: how long until Tick has work (nullopt: nothing held, or waiting for an answer).
+  std::optional<uint64_t> MsUntilTick(uint64_t now_ms) const;
+
+  bool asking() const { return asking_; }
+  size_t held() const { return held_.size(); }
+
+ private:
+  std::vector<std::string> held_;
+  uint64_t last_ms_ = 0;
+  bool asking_ = false;
+};
+
+// Backoff: reconnect delays that start at kFirstMs, double on every failure up to kMaxMs, and
+// are spread by jitter: each delay is drawn from [d/2, d] for the nominal delay d, so clients
+// that lost the same server do not all return at the same moment.
+class Backoff {
+ public:
+  static constexpr uint64_t kFirstMs = 1000;
+  static constexpr uint64_t kMaxMs = 30'000;
+
+  // NextMs returns the next delay. `random` is any 32-bit random value.
+  uint64_t NextMs(uint32_t random);
+  // Reset starts again from kFirstMs (after a connection that worked).
+  void Reset() { nominal_ms_ = kFirstMs; }
+
+ private:
+  uint64_t nominal_ms_ = kFirstMs;
+};
+
+// CompletionCandidates returns the words that could complete `word`, the word being typed,
+// which starts at byte `word_start` of the line: command names (with their '/') when it is
+// the first word and starts with '/', otherwise the nicks that start with it. Sorted, without
+// duplicates.
+std::vector<std::string> CompletionCandidates(std::string_view word, size_t word_start,
+                                              const std::vector<std::string>& commands,
+                                              const std::vector<std::string>& nicks);
+
+}  // namespace securechat
+
+#endif  // SECURECHAT_CLIENT_INTERACTIVE_H_

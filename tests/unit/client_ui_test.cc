@@ -1,0 +1,372 @@
+// The interactive client without a terminal: the formatter (timestamps, colours, highlights,
+// escaping), /ignore, nick tracking and completion candidates, the paste guard and the
+// reconnect backoff.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <regex>
+#include <set>
+
+#include "securechat/base/cat.h"
+#include "securechat/client/display.h"
+#include "securechat/client/interactive.h"
+#include "securechat/wire/text.h"
+#include "support/in_memory.h"
+
+namespace securechat {
+namespace {
+
+using testing::InMemoryNet;
+
+// A fixed "local time": UTC, so that tests do not depend on the machine's time zone.
+HourMinute FakeLocal(uint64_t unix_ms) {
+  const uint64_t minutes = unix_ms / 60'000;
+  return {static_cast<int>(minutes / 60 % 24), static_cast<int>(minutes % 60)};
+}
+
+constexpr uint64_t k0905 = (9 * 60 + 5) * 60'000ULL + 1'700'006'400'000ULL;  // 09:05 UTC
+constexpr uint64_t k2359 = (23 * 60 + 59) * 60'000ULL + 1'700'006'400'000ULL;
+
+Formatter MakeFormatter(bool color, bool timestamps, bool bell) {
+  Formatter::Options o;
+  o.color = color;
+  o.timestamps = timestamps;
+  o.bell = bell;
+  return Formatter(o, FakeLocal, [] { return k2359; });
+}
+
+DisplayLine Line(DisplayLine::Kind kind, std::string from, std::string text, uint64_t time_ms = 0,
+                 bool mention = false) {
+  DisplayLine l;
+  l.kind = kind;
+  l.from = std::move(from);
+  l.text = std::move(text);
+  l.time_ms = time_ms;
+  l.mention = mention;
+  return l;
+}
+
+// OnlySgr is true if every ESC in `s` starts an SGR sequence (ESC [ digits and ';' m): the
+// formatter's colours, nothing a terminal could do more with.
+bool OnlySgr(const std::string& s) {
+  static const std::regex kSgr("^\x1b\\[[0-9;]*m");
+  for (size_t at = s.find('\x1b'); at != std::string::npos; at = s.find('\x1b', at + 1)) {
+    if (!std::regex_search(s.substr(at), kSgr)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+TEST(FormatterTest, PlainFormIsTodaysOutput) {
+  EXPECT_EQ(PlainLine(Line(DisplayLine::Kind::kChat, "bob", "hi")), "<bob> hi");
+  EXPECT_EQ(PlainLine(Line(DisplayLine::Kind::kPrivate, "bob", "psst")), "*bob* psst");
+  EXPECT_EQ(PlainLine(Line(DisplayLine::Kind::kNotice, "", "bob joined")), "-!- bob joined");
+  EXPECT_EQ(PlainLine(Line(DisplayLine::Kind::kError, "", "nick taken")), "!! nick taken");
+  const Formatter plain = MakeFormatter(false, false, false);
+  for (auto kind : {DisplayLine::Kind::kChat, DisplayLine::Kind::kPrivate,
+                    DisplayLine::Kind::kNotice, DisplayLine::Kind::kError}) {
+    const DisplayLine l = Line(kind, "bob", "hello bob", k0905, true);
+    EXPECT_EQ(plain.Format(l), PlainLine(l));
+  }
+}
+
+TEST(FormatterTest, TimestampsComeFromTheMessageTimeOrTheWallClock) {
+  const Formatter f = MakeFormatter(false, true, false);
+  EXPECT_EQ(f.Format(Line(DisplayLine::Kind::kChat, "bob", "hi", k0905)), "[09:05] <bob> hi");
+  EXPECT_EQ(f.Format(Line(DisplayLine::Kind::kNotice, "", "bob left")), "[23:59] -!- bob left");
+}
+
+TEST(FormatterTest, EachNickHasAStableColour) {
+  std::set<int> seen;
+  for (const char* nick : {"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"}) {
+    const int c = Formatter::NickColor(nick);
+    EXPECT_EQ(c, Formatter::NickColor(nick));
+    EXPECT_TRUE((c >= 31 && c <= 36) || (c >= 91 && c <= 96)) << c;
+    seen.insert(c);
+  }
+  EXPECT_GE(seen.size(), 4u) << "eight nicks should not crowd into a few colours";
+
+  const Formatter f = MakeFormatter(true, false, false);
+  const std::string line = f.Format(Line(DisplayLine::Kind::kChat, "bob", "hi"));
+  EXPECT_EQ(line, Cat("<\x1b[", Formatter::NickColor("bob"), "mbob\x1b[0m> hi"));
+}
+
+TEST(FormatterTest, PrivateMessagesAndMentionsStandOutAndRingWithBell) {
+  const Formatter f = MakeFormatter(true, false, true);
+  const std::string whisper = f.Format(Line(DisplayLine::Kind::kPrivate, "bob", "psst"));
+  EXPECT_EQ(whisper, "\x1b[1;35m*bob* psst\x1b[0m\a");
+  const std::string mention =
+      f.Format(Line(DisplayLine::Kind::kChat, "bob", "alice: look", 0, true));
+  EXPECT_NE(mention.find("\x1b[1;33malice: look\x1b[0m"), std::string::npos) << mention;
+  EXPECT_EQ(mention.back(), '\a');
+  const std::string ordinary = f.Format(Line(DisplayLine::Kind::kChat, "bob", "hi all"));
+  EXPECT_EQ(ordinary.find('\a'), std::string::npos);
+  EXPECT_EQ(ordinary.find("1;33m"), std::string::npos);
+
+  // The bell is off unless asked for, and comes without colour too.
+  EXPECT_EQ(MakeFormatter(true, false, false)
+                .Format(Line(DisplayLine::Kind::kPrivate, "bob", "psst"))
+                .find('\a'),
+            std::string::npos);
+  EXPECT_EQ(MakeFormatter(false, false, true).Format(Line(DisplayLine::Kind::kPrivate, "b", "x")),
+            "*b* x\a");
+}
+
+TEST(FormatterTest, NoticesAndErrorsAreMarked) {
+  const Formatter f = MakeFormatter(true, true, false);
+  EXPECT_EQ(f.Format(Line(DisplayLine::Kind::kNotice, "", "bob joined", k0905)),
+            "\x1b[2m[09:05]\x1b[0m \x1b[36m-!-\x1b[0m bob joined");
+  EXPECT_EQ(f.Format(Line(DisplayLine::Kind::kError, "", "nick taken", k0905)),
+            "\x1b[2m[09:05]\x1b[0m \x1b[1;31m!!\x1b[0m nick taken");
+}
+
+// Bytes a hostile peer sends reach the terminal escaped, with colour, timestamps and bell on:
+// the formatter adds SGR sequences and nothing else.
+TEST(FormatterTest, EscapingSurvivesFormatting) {
+  InMemoryNet net;
+  auto& alice = net.Connect("alice");
+  auto& bob = net.Connect("bob");
+  // Through a real room: a bidi override never leaves bob's client, and a backslash reaches
+  // alice's display escaped, marked as a mention of her, with the server's time.
+  net.Type(bob, "alice \xe2\x80\xae look");
+  EXPECT_TRUE(bob.SawContaining("not sent"));
+  net.Type(bob, "alice: look at \\x1B[2J");
+  ASSERT_FALSE(alice.events.empty());
+  const DisplayLine& got = alice.events.back();
+  EXPECT_EQ(got.kind, DisplayLine::Kind::kChat);
+  EXPECT_TRUE(got.mention);
+  EXPECT_EQ(got.text, "alice: look at \\\\x1B[2J");
+  EXPECT_NE(got.time_ms, 0u);
+
+  // A hostile server can send anything: the session escapes it, and the formatter keeps it so.
+  DisplayLine hostile =
+      Line(DisplayLine::Kind::kChat, EscapeForDisplay("ev\x1bil"),
+           EscapeForDisplay("\x1b]0;pwned\a\x1b[2J\xe2\x80\xae\x9b"), k0905, true);
+  for (const Formatter& f : {MakeFormatter(true, true, true), MakeFormatter(false, true, true)}) {
+    const std::string out = f.Format(hostile);
+    EXPECT_TRUE(OnlySgr(out)) << out;
+    EXPECT_EQ(out.find("\x1b]"), std::string::npos);
+    EXPECT_EQ(out.find("\x1b[2J"), std::string::npos);
+    EXPECT_EQ(out.find("\xe2\x80\xae"), std::string::npos);
+    EXPECT_NE(out.find("\\x1B]0;pwned\\x07\\x1B[2J\\u{202E}"), std::string::npos) << out;
+    EXPECT_EQ(std::count(out.begin(), out.end(), '\a'), 1) << "only the bell we add";
+  }
+}
+
+TEST(DisplayTest, MentionsAreWholeWordsInAnyCase) {
+  EXPECT_TRUE(MentionsNick("alice: look", "alice"));
+  EXPECT_TRUE(MentionsNick("hey Alice!", "alice"));
+  EXPECT_TRUE(MentionsNick("ALICE", "alice"));
+  EXPECT_TRUE(MentionsNick("ping alice.", "alice"));
+  EXPECT_FALSE(MentionsNick("malice aforethought", "alice"));
+  EXPECT_FALSE(MentionsNick("alice_b is here", "alice"));
+  EXPECT_FALSE(MentionsNick("alic", "alice"));
+  EXPECT_FALSE(MentionsNick("anything", ""));
+}
+
+TEST(DisplayTest, ColourNeedsTheFlagATerminalAndNoNoColor) {
+  EXPECT_TRUE(UseColor(true, true, nullptr));
+  EXPECT_TRUE(UseColor(true, true, ""));  // NO_COLOR set but empty does not count
+  EXPECT_FALSE(UseColor(true, true, "1"));
+  EXPECT_FALSE(UseColor(true, false, nullptr));
+  EXPECT_FALSE(UseColor(false, true, nullptr));
+}
+
+TEST(IgnoreTest, IgnoredNicksAreHiddenAcrossRenamesUntilUnignored) {
+  InMemoryNet net;
+  auto& alice = net.Connect("alice");
+  auto& bob = net.Connect("bob");
+  auto& carol = net.Connect("carol");
+  net.Type(alice, "/ignore");
+  EXPECT_TRUE(alice.Saw("-!- ignoring nobody"));
+  net.Type(alice, "/ignore bob");
+  EXPECT_TRUE(alice.Saw("-!- ignoring bob for this session; /unignore bob to undo"));
+  net.Type(bob, "spam");
+  net.Type(bob, "/msg alice private spam");
+  net.Type(carol, "not spam");
+  EXPECT_FALSE(alice.SawContaining("spam>"));
+  EXPECT_FALSE(alice.SawContaining("<bob>"));
+  EXPECT_FALSE(alice.SawContaining("*bob*"));
+  EXPECT_TRUE(alice.Saw("<carol> not spam"));
+  EXPECT_TRUE(carol.Saw("<bob> spam")) << "ignoring is alice's business only";
+
+  net.Type(bob, "/nick robert");
+  EXPECT_TRUE(alice.Saw("-!- bob is now known as robert"));  // notices still show
+  net.Type(bob, "still spam");
+  EXPECT_FALSE(alice.SawContaining("still spam"));
+  net.Type(alice, "/ignore");
+  EXPECT_TRUE(alice.Saw("-!- ignoring (1): robert"));
+
+  net.Type(alice, "/ignore robert");
+  EXPECT_TRUE(alice.Saw("-!- already ignoring robert"));
+  net.Type(alice, "/ignore alice");
+  EXPECT_TRUE(alice.Saw("!! you cannot ignore yourself"));
+  net.Type(alice, "/ignore bad\x1bnick");
+  EXPECT_TRUE(alice.Saw("!! not a nick: bad\\x1Bnick"));
+  net.Type(alice, "/unignore bob");
+  EXPECT_TRUE(alice.Saw("!! not ignoring bob"));
+  net.Type(alice, "/unignore");
+  EXPECT_TRUE(alice.Saw("!! usage: /unignore NICK"));
+
+  net.Type(alice, "/unignore robert");
+  EXPECT_TRUE(alice.Saw("-!- no longer ignoring robert"));
+  net.Type(bob, "back again");
+  EXPECT_TRUE(alice.Saw("<robert> back again"));
+  EXPECT_EQ(bob.session.exit_code(), kExitOk);
+}
+
+TEST(NickTrackingTest, KnownNicksFollowWelcomeNoticesChatAndWho) {
+  InMemoryNet net;
+  auto& alice = net.Connect("alice");
+  EXPECT_EQ(alice.session.nick(), "alice");
+  EXPECT_TRUE(alice.session.KnownNicks().empty());
+  auto& bob = net.Connect("bob");
+  net.Connect("carol");
+  EXPECT_EQ(alice.session.KnownNicks(), (std::vector<std::string>{"bob", "carol"}));
+
+  net.Type(bob, "/nick robert");
+  EXPECT_EQ(alice.session.KnownNicks(), (std::vector<std::string>{"carol", "robert"}));
+  EXPECT_EQ(bob.session.nick(), "robert") << "the session follows its own rename";
+  // bob joined after alice and has not asked /who: he knows carol from her join only.
+  EXPECT_EQ(bob.session.KnownNicks(), (std::vector<std::string>{"carol"}));
+
+  net.Type(alice, "/nick al");
+  EXPECT_EQ(alice.session.nick(), "al");
+
+  bob.session.InputEof();
+  net.Pump();
+  EXPECT_EQ(alice.session.KnownNicks(), (std::vector<std::string>{"carol"}));
+
+  // Someone alice never saw join (she joined after them) is learnt from /who and from CHAT.
+  auto& dave = net.Connect("dave");
+  EXPECT_EQ(dave.session.KnownNicks(), std::vector<std::string>{});
+  net.Type(alice, "hello dave");
+  EXPECT_EQ(dave.session.KnownNicks(), (std::vector<std::string>{"al"}));
+  net.Type(dave, "/who");
+  EXPECT_EQ(dave.session.KnownNicks(), (std::vector<std::string>{"al", "carol"}));
+}
+
+TEST(HelpTest, EveryCommandHasOneHelpLine) {
+  const std::vector<std::string> help = ClientSession::HelpLines();
+  for (const std::string& command : ClientSession::Commands()) {
+    int lines = 0;
+    for (const std::string& l : help) {
+      lines += l.rfind(Cat("-!-   ", command, " "), 0) == 0;
+    }
+    EXPECT_EQ(lines, 1) << command;
+  }
+  InMemoryNet net;
+  auto& alice = net.Connect("alice");
+  net.Type(alice, "/help");
+  for (const std::string& l : help) {
+    EXPECT_TRUE(alice.Saw(l)) << l;
+  }
+  net.Type(alice, "/me waves");
+  EXPECT_TRUE(alice.Saw("!! unknown command /me; /help lists the commands"));
+}
+
+TEST(CompletionTest, CommandsAtTheStartNicksElsewhere) {
+  const std::vector<std::string> commands = ClientSession::Commands();
+  const std::vector<std::string> nicks = {"albert", "alice", "bob"};
+  using V = std::vector<std::string>;
+  EXPECT_EQ(CompletionCandidates("/ms", 0, commands, nicks), V{"/msg"});
+  EXPECT_EQ(CompletionCandidates("/", 0, commands, nicks), commands);
+  EXPECT_EQ(CompletionCandidates("/un", 0, commands, nicks), V{"/unignore"});
+  EXPECT_EQ(CompletionCandidates("/x", 0, commands, nicks), V{});
+  EXPECT_EQ(CompletionCandidates("al", 5, commands, nicks), (V{"albert", "alice"}));
+  EXPECT_EQ(CompletionCandidates("ali", 0, commands, nicks), V{"alice"});
+  EXPECT_EQ(CompletionCandidates("", 5, commands, nicks), nicks);
+  EXPECT_EQ(CompletionCandidates("Al", 5, commands, nicks), V{}) << "nicks are case-sensitive";
+  EXPECT_EQ(CompletionCandidates("/ms", 3, commands, nicks), V{}) << "commands start a line";
+}
+
+TEST(PasteGuardTest, ShortBurstsGoWithoutAsking) {
+  PasteGuard g;
+  EXPECT_FALSE(g.MsUntilTick(1000).has_value());
+  EXPECT_TRUE(g.Typed("one", 1000).send.empty());
+  EXPECT_EQ(g.MsUntilTick(1000), 100u);
+  EXPECT_TRUE(g.Tick(1050).send.empty());
+  g.Typed("two", 1050);
+  EXPECT_TRUE(g.Tick(1149).send.empty()) << "the burst goes on until 100 ms of quiet";
+  const PasteGuard::Result r = g.Tick(1150);
+  EXPECT_EQ(r.send, (std::vector<std::string>{"one", "two"}));
+  EXPECT_EQ(r.ask, 0u);
+  EXPECT_FALSE(g.MsUntilTick(1150).has_value());
+
+  for (int i = 0; i < 5; ++i) {
+    g.Typed("line", 2000);
+  }
+  EXPECT_EQ(g.Tick(2100).send.size(), 5u) << "five lines are not a paste";
+}
+
+TEST(PasteGuardTest, ALongPasteIsHeldUntilTheUserSaysYes) {
+  PasteGuard g;
+  for (int i = 0; i < 12; ++i) {
+    g.Typed("pasted " + std::to_string(i), 1000);
+  }
+  PasteGuard::Result r = g.Tick(1100);
+  EXPECT_TRUE(r.send.empty());
+  EXPECT_EQ(r.ask, 12u);
+  EXPECT_TRUE(g.asking());
+  EXPECT_FALSE(g.MsUntilTick(5000).has_value()) << "no timer while waiting for the answer";
+  EXPECT_TRUE(g.Tick(9000).send.empty());
+  r = g.Typed("y", 9000);
+  ASSERT_EQ(r.send.size(), 12u);
+  EXPECT_EQ(r.send.front(), "pasted 0");
+  EXPECT_EQ(r.send.back(), "pasted 11");
+  EXPECT_FALSE(g.asking());
+  EXPECT_EQ(g.held(), 0u);
+}
+
+TEST(PasteGuardTest, AnythingButYesDropsThePaste) {
+  for (const char* answer : {"", "n", "no", "sure", "/quit"}) {
+    PasteGuard g;
+    for (int i = 0; i < 6; ++i) {
+      g.Typed("x", 0);
+    }
+    EXPECT_EQ(g.Tick(100).ask, 6u);
+    const PasteGuard::Result r = g.Typed(answer, 200);
+    EXPECT_TRUE(r.send.empty()) << answer;
+    EXPECT_EQ(r.dropped, 6u) << answer;
+  }
+  PasteGuard g;
+  for (int i = 0; i < 6; ++i) {
+    g.Typed("x", 0);
+  }
+  g.Tick(100);
+  EXPECT_EQ(g.Typed(" YES ", 200).send.size(), 6u);
+}
+
+TEST(BackoffTest, DoublesToTheCapWithJitterAndResets) {
+  Backoff b;
+  const uint64_t nominal[] = {1000, 2000, 4000, 8000, 16000, 30000, 30000};
+  for (uint64_t d : nominal) {
+    Backoff low = b, high = b;
+    EXPECT_EQ(low.NextMs(0), d / 2);
+    EXPECT_EQ(high.NextMs(static_cast<uint32_t>(d / 2)), d);
+    const uint64_t got = b.NextMs(0xDEADBEEF);
+    EXPECT_GE(got, d / 2);
+    EXPECT_LE(got, d);
+  }
+  b.Reset();
+  EXPECT_LE(b.NextMs(0xFFFFFFFF), 1000u);
+}
+
+TEST(OfflineTest, LocalCommandsWorkAndNothingIsQueuedWithoutAConnection) {
+  InMemoryNet net;
+  auto& alice = net.Connect("alice");
+  net.core().Shutdown();
+  net.Pump();
+  ASSERT_TRUE(alice.session.finished());
+  EXPECT_FALSE(alice.session.OfflineLine("hello"));
+  EXPECT_TRUE(alice.Saw("!! not sent: not connected (reconnecting; /quit to leave)"));
+  EXPECT_FALSE(alice.session.OfflineLine("/ignore bob"));
+  EXPECT_TRUE(alice.Saw("-!- ignoring bob for this session; /unignore bob to undo"));
+  EXPECT_FALSE(alice.session.OfflineLine("/help"));
+  EXPECT_TRUE(alice.Saw("-!-   /quit            leave the chat"));
+  EXPECT_TRUE(alice.session.OfflineLine("/quit"));
+}
+
+}  // namespace
+}  // namespace securechat
