@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build pkg-config
-  libssl-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
+  libssl-dev libabsl-dev libedit-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
+  tmux
   clang libclang-rt-14-dev
 )
 

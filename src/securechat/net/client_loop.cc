@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "securechat/wire/protocol.h"
 
@@ -30,18 +31,79 @@ bool FlushSocket(ClientConnection& conn, int fd) {
   return true;
 }
 
+// Earliest returns the sooner of two optional waits.
+std::optional<uint64_t> Earliest(std::optional<uint64_t> a, std::optional<uint64_t> b) {
+  if (!a) {
+    return b;
+  }
+  if (!b) {
+    return a;
+  }
+  return std::min(*a, *b);
+}
+
+timeval ToTimeval(uint64_t ms) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(ms / 1000);
+  tv.tv_usec = static_cast<suseconds_t>(ms % 1000 * 1000);
+  return tv;
+}
+
 }  // namespace
 
-int RunClient(ClientConnection& conn, ClientSession& session, Fd socket, int input_fd) {
+bool FdLineInput::Read(const OnLine& on_line) {
+  std::array<char, 16 * 1024> buf;
+  ssize_t n = read(fd_, buf.data(), buf.size());
+  if (n > 0) {
+    typed_.append(buf.data(), static_cast<size_t>(n));
+    size_t start = 0;
+    for (size_t nl; (nl = typed_.find('\n', start)) != std::string::npos; start = nl + 1) {
+      on_line(std::string_view(typed_).substr(start, nl - start));
+    }
+    typed_.erase(0, start);
+    if (typed_.size() > 4 * proto::kMaxTextLen) {
+      typed_.clear();  // a runaway line without a newline; the session rejects long text anyway
+    }
+    return true;
+  }
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+    return true;
+  }
+  if (!typed_.empty()) {
+    on_line(typed_);
+    typed_.clear();
+  }
+  fd_ = -1;
+  return false;
+}
+
+ClientLoop::ClientLoop(ClientSession& session, LineInput* input, Hooks hooks)
+    : session_(session),
+      input_(input),
+      hooks_(std::move(hooks)),
+      input_open_(input != nullptr && input->fd() >= 0) {}
+
+void ClientLoop::ReadInput(const fd_set& ready) {
+  if (!input_open_ || !FD_ISSET(input_->fd(), &ready)) {
+    return;
+  }
+  if (!input_->Read(hooks_.line)) {
+    input_open_ = false;
+    hooks_.eof();
+  }
+}
+
+int ClientLoop::RunConnected(ClientConnection& conn, Fd socket) {
   IgnoreSigpipe();
   std::array<uint8_t, 16 * 1024> buf;
-  std::string typed;  // input not yet ended by a newline
-  bool input_open = input_fd >= 0;
   const int sock = socket.get();
-  while (!session.finished()) {
-    session.Tick();
+  while (!session_.finished()) {
+    if (hooks_.timer) {
+      hooks_.timer();
+    }
+    session_.Tick();
     if (!FlushSocket(conn, sock)) {
-      session.ServerClosed();
+      session_.ServerClosed();
       break;
     }
     fd_set rd, wr;
@@ -52,58 +114,70 @@ int RunClient(ClientConnection& conn, ClientSession& session, Fd socket, int inp
     if (!conn.output().empty()) {
       FD_SET(sock, &wr);
     }
-    if (input_open) {
-      FD_SET(input_fd, &rd);
-      max_fd = std::max(max_fd, input_fd);
+    if (input_open_) {
+      FD_SET(input_->fd(), &rd);
+      max_fd = std::max(max_fd, input_->fd());
     }
-    const std::optional<uint64_t> wait_ms = session.MsUntilTick();
-    timeval tv{};
-    if (wait_ms) {
-      tv.tv_sec = static_cast<time_t>(*wait_ms / 1000);
-      tv.tv_usec = static_cast<suseconds_t>(*wait_ms % 1000 * 1000);
+    std::optional<uint64_t> wait_ms = session_.MsUntilTick();
+    if (hooks_.ms_until_timer) {
+      wait_ms = Earliest(wait_ms, hooks_.ms_until_timer());
     }
+    timeval tv = ToTimeval(wait_ms.value_or(0));
     if (select(max_fd + 1, &rd, &wr, nullptr, wait_ms ? &tv : nullptr) < 0) {
       if (errno == EINTR) {
         continue;
       }
-      session.ServerClosed();
+      session_.ServerClosed();
       break;
     }
-    if (session.finished()) {
+    if (session_.finished()) {
       break;
     }
     if (FD_ISSET(sock, &rd)) {
       ssize_t n = recv(sock, buf.data(), buf.size(), 0);
       if (n > 0) {
-        session.Received(ByteView(buf.data(), static_cast<size_t>(n)));
+        session_.Received(ByteView(buf.data(), static_cast<size_t>(n)));
       } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-        session.ServerClosed();
+        session_.ServerClosed();
       }
     }
-    if (input_open && FD_ISSET(input_fd, &rd) && !session.finished()) {
-      ssize_t n = read(input_fd, buf.data(), buf.size());
-      if (n > 0) {
-        typed.append(reinterpret_cast<const char*>(buf.data()), static_cast<size_t>(n));
-        size_t start = 0;
-        for (size_t nl; (nl = typed.find('\n', start)) != std::string::npos; start = nl + 1) {
-          session.InputLine(std::string_view(typed).substr(start, nl - start));
-        }
-        typed.erase(0, start);
-        if (typed.size() > 4 * proto::kMaxTextLen) {
-          typed.clear();  // a runaway line without a newline; the session rejects long text anyway
-        }
-      } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-        if (!typed.empty()) {
-          session.InputLine(typed);
-          typed.clear();
-        }
-        input_open = false;
-        session.InputEof();
-      }
+    if (!session_.finished()) {
+      ReadInput(rd);
     }
   }
   FlushSocket(conn, sock);
-  return session.exit_code();
+  return session_.exit_code();
+}
+
+bool ClientLoop::RunOffline(uint64_t ms) {
+  const uint64_t deadline = MonotonicMs() + ms;
+  for (;;) {
+    if (hooks_.timer) {
+      hooks_.timer();
+    }
+    if (!input_open_ || (hooks_.stop && hooks_.stop())) {
+      return false;
+    }
+    const uint64_t now = MonotonicMs();
+    if (now >= deadline) {
+      return true;
+    }
+    std::optional<uint64_t> wait_ms = deadline - now;
+    if (hooks_.ms_until_timer) {
+      wait_ms = Earliest(wait_ms, hooks_.ms_until_timer());
+    }
+    fd_set rd;
+    FD_ZERO(&rd);
+    FD_SET(input_->fd(), &rd);
+    timeval tv = ToTimeval(*wait_ms);
+    if (select(input_->fd() + 1, &rd, nullptr, nullptr, &tv) < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return false;
+    }
+    ReadInput(rd);
+  }
 }
 
 }  // namespace securechat::net

@@ -1,8 +1,14 @@
-// RunClient: the client's select() loop over the terminal and the server socket.
+// The client's select() loop over its input (a terminal, a pipe or a file) and the server
+// socket, with or without a connection.
 #ifndef SECURECHAT_NET_CLIENT_LOOP_H_
 #define SECURECHAT_NET_CLIENT_LOOP_H_
 
+#include <sys/select.h>
+
+#include <cstdint>
 #include <functional>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "securechat/client/session.h"
@@ -10,10 +16,64 @@
 
 namespace securechat::net {
 
-// RunClient shuttles bytes between `socket`, `input_fd` (typed lines) and `session` until the
-// session finishes, and returns the session's exit code. Lines for the user go through the
-// session's printer; the final error line, if any, is left to the caller.
-int RunClient(ClientConnection& conn, ClientSession& session, Fd socket, int input_fd);
+// LineInput is where typed lines come from.
+class LineInput {
+ public:
+  using OnLine = std::function<void(std::string_view line)>;
+  virtual ~LineInput() = default;
+  // fd is the descriptor to wait on for input; -1 once the input has ended.
+  virtual int fd() const = 0;
+  // Read takes what is waiting on fd() and passes each complete line (without its newline) to
+  // `on_line`. Returns false at the end of input, after passing on a last unfinished line.
+  virtual bool Read(const OnLine& on_line) = 0;
+};
+
+// FdLineInput reads lines from a pipe or a file: everything up to each '\n'.
+class FdLineInput : public LineInput {
+ public:
+  explicit FdLineInput(int fd) : fd_(fd) {}
+  int fd() const override { return fd_; }
+  bool Read(const OnLine& on_line) override;
+
+ private:
+  int fd_;
+  std::string typed_;  // input not yet ended by a newline
+};
+
+class ClientLoop {
+ public:
+  struct Hooks {
+    LineInput::OnLine line;     // a typed line
+    std::function<void()> eof;  // the input ended
+    // Optional: a timer of the caller's (the paste guard): how long until `timer` has work,
+    // and the work, which runs on every turn of the loop.
+    std::function<std::optional<uint64_t>()> ms_until_timer;
+    std::function<void()> timer;
+    // Optional: true stops RunOffline early (the user quit).
+    std::function<bool()> stop;
+  };
+
+  // `session` and `input` (which may be null: no input) must outlive the loop.
+  ClientLoop(ClientSession& session, LineInput* input, Hooks hooks);
+
+  // RunConnected shuttles bytes between `socket`, the input and the session until the session
+  // finishes. Lines for the user go through the session's display; the final error line, if
+  // any, is left to the caller. Returns the session's exit code.
+  int RunConnected(ClientConnection& conn, Fd socket);
+
+  // RunOffline serves the input without a connection for `ms` milliseconds. Returns false if
+  // it stopped early: the input ended or hooks.stop said so.
+  bool RunOffline(uint64_t ms);
+
+ private:
+  // ReadInput reads the input if `ready` says it is readable, and calls hooks_.eof at its end.
+  void ReadInput(const fd_set& ready);
+
+  ClientSession& session_;
+  LineInput* input_;
+  Hooks hooks_;
+  bool input_open_;
+};
 
 }  // namespace securechat::net
 

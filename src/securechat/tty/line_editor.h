@@ -1,0 +1,77 @@
+// The interactive client's terminal: line editing, history and completion through libedit's
+// readline-compatible callback interface, driven by the client's own select() loop, and
+// printing above the prompt without disturbing a half-typed line. Only chat-client links this
+// layer; it and src/securechat/net are the only code that makes terminal system calls.
+#ifndef SECURECHAT_TTY_LINE_EDITOR_H_
+#define SECURECHAT_TTY_LINE_EDITOR_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "securechat/client/display.h"
+#include "securechat/net/client_loop.h"
+
+namespace securechat::tty {
+
+// IsTerminal is true if `fd` is a terminal.
+bool IsTerminal(int fd);
+
+// LocalHourMinute is the hour and minute of `unix_ms` in the local time zone (00:00 if the
+// time cannot be converted).
+HourMinute LocalHourMinute(uint64_t unix_ms);
+
+// WallClockMs is the current Unix time in milliseconds.
+uint64_t WallClockMs();
+
+// LineEditor owns the terminal on stdin and stdout while it exists. libedit keeps global
+// state, so there is at most one.
+class LineEditor : public net::LineInput {
+ public:
+  // Completer returns the candidates for `word`, which starts at byte `word_start` of the line.
+  using Completer =
+      std::function<std::vector<std::string>(std::string_view word, size_t word_start)>;
+
+  // Start installs libedit's callback interface with `prompt` and shows the prompt. Returns
+  // nullptr if a LineEditor already exists.
+  static std::unique_ptr<LineEditor> Start(std::string prompt, Completer completer);
+  // The destructor clears the prompt line and gives the terminal back in its old mode.
+  ~LineEditor() override;
+  LineEditor(const LineEditor&) = delete;
+  LineEditor& operator=(const LineEditor&) = delete;
+
+  int fd() const override { return fd_; }
+  // Read feeds every byte waiting on the terminal to libedit and passes on the lines the user
+  // entered. Returns false at end of input: Ctrl-D on an empty line, or the terminal hung up.
+  bool Read(const OnLine& on_line) override;
+
+  // PrintAbove prints `line` (no newline; it must hold no terminal sequences but the caller's
+  // own formatting) on its own line above the prompt, then redraws the prompt and whatever was
+  // typed so far with the cursor where it was.
+  void PrintAbove(std::string_view line);
+  // SetPrompt changes the prompt and redraws it.
+  void SetPrompt(std::string prompt);
+  // AddHistory adds `line` to the history that the arrow keys recall.
+  void AddHistory(const std::string& line);
+
+ private:
+  LineEditor(std::string prompt, Completer completer);
+  static void OnLineThunk(char* line);
+  static char** CompleteThunk(const char* text, int start, int end);
+  static char* NextMatchThunk(const char* text, int state);
+  void ClearTyped();
+
+  int fd_;
+  std::string prompt_;
+  Completer completer_;
+  std::vector<std::string> entered_;  // lines libedit handed over during one Read
+  std::vector<std::string> matches_;  // candidates of the completion in progress
+  bool eof_ = false;
+};
+
+}  // namespace securechat::tty
+
+#endif  // SECURECHAT_TTY_LINE_EDITOR_H_
