@@ -1,0 +1,437 @@
+// The interactive client in a real terminal: chat-client runs in tmux sessions (one tmux
+// server per test, on its own socket, without a config file), keys are typed with send-keys
+// and the screen is read with capture-pane. Every wait polls the screen until a deadline.
+// Skipped, with the reason, where tmux is not installed.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "gtest/gtest.h"
+#include "integration/process.h"
+#include "securechat/base/cat.h"
+#include "securechat/client/display.h"
+
+namespace securechat::testing {
+namespace {
+
+using std::chrono_literals::operator""ms;
+using std::chrono_literals::operator""s;
+
+constexpr Duration kWait = 5s;
+// A reconnect waits out its backoff (0.5 to 1 s, then 1 to 2 s, ...) before it tries again.
+constexpr Duration kReconnectWait = 15s;
+// How often a wait looks at the screen again.
+constexpr Duration kPollInterval = 25ms;
+
+// FindTmux returns the path of tmux on PATH, or "" if there is none.
+std::string FindTmux() {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path != nullptr ? path : "/usr/bin:/bin");
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    const std::string candidate = Cat(dir.empty() ? "." : dir, "/tmux");
+    if (access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+  }
+  return "";
+}
+
+// ShellQuote puts `s` in single quotes for sh.
+std::string ShellQuote(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out.push_back(c);
+    }
+  }
+  out += "'";
+  return out;
+}
+
+std::string Printable(std::string_view s) {
+  return absl::CEscape(absl::string_view(s.data(), s.size()));
+}
+
+// Lines splits a captured screen into its rows, without the empty rows at the bottom.
+std::vector<std::string> Lines(const std::string& screen) {
+  std::vector<std::string> rows;
+  std::stringstream in(screen);
+  for (std::string row; std::getline(in, row);) {
+    rows.push_back(row);
+  }
+  while (!rows.empty() && rows.back().empty()) {
+    rows.pop_back();
+  }
+  return rows;
+}
+
+// LastLine is the last row of the screen with something on it: the prompt row.
+std::string LastLine(const std::string& screen) {
+  std::vector<std::string> rows = Lines(screen);
+  return rows.empty() ? "" : rows.back();
+}
+
+bool Contains(std::string_view haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string_view::npos;
+}
+
+// HasColour is true if `screen` (captured with escapes) has an SGR sequence that sets one of
+// the foreground colours the formatter uses, or bold or dim.
+bool HasColour(const std::string& screen) {
+  static const std::regex kColour("\x1b\\[([0-9;]*;)?(3[1-6]|9[1-6]|1|2)(;[0-9;]*)?m");
+  return std::regex_search(screen, kColour);
+}
+
+// A tmux server of our own, killed (with every session in it) on destruction.
+class Tmux {
+ public:
+  Tmux(std::string tmux, std::string socket) : tmux_(std::move(tmux)), socket_(std::move(socket)) {}
+  ~Tmux() { Run({"kill-server"}); }
+  Tmux(const Tmux&) = delete;
+  Tmux& operator=(const Tmux&) = delete;
+
+  // Run runs one tmux command and returns its stdout, or nullopt if it failed.
+  std::optional<std::string> Run(const std::vector<std::string>& args) {
+    std::vector<std::string> all = {"-S", socket_, "-f", "/dev/null"};
+    all.insert(all.end(), args.begin(), args.end());
+    auto p = Process::Start(tmux_, all);
+    if (!p.ok()) {
+      return std::nullopt;
+    }
+    const std::optional<int> code = (*p)->Wait(kWait);
+    if (code != 0) {
+      last_error_ = (*p)->err();
+      return std::nullopt;
+    }
+    return (*p)->out();
+  }
+
+  // NewSession starts `command` (a sh command line) in a new detached 80x24 session `name`,
+  // with `env` ("NAME=value") added to its environment.
+  bool NewSession(const std::string& name, const std::string& command,
+                  const std::vector<std::string>& env = {}) {
+    std::vector<std::string> args = {"new-session", "-d", "-s", name, "-x", "80", "-y", "24"};
+    for (const std::string& e : env) {
+      args.push_back("-e");
+      args.push_back(e);
+    }
+    args.push_back(command);
+    return Run(args).has_value();
+  }
+
+  // Type types `text` literally; Keys sends key names ("Enter", "Tab", "Up", "C-u").
+  bool Type(const std::string& name, const std::string& text) {
+    return Run({"send-keys", "-t", Target(name), "-l", text}).has_value();
+  }
+  bool Keys(const std::string& name, const std::vector<std::string>& keys) {
+    std::vector<std::string> args = {"send-keys", "-t", Target(name)};
+    args.insert(args.end(), keys.begin(), keys.end());
+    return Run(args).has_value();
+  }
+  // Paste pastes `text` as a terminal paste does: all at once, newlines as Enter.
+  bool Paste(const std::string& name, const std::string& text) {
+    return Run({"set-buffer", "--", text}).has_value() &&
+           Run({"paste-buffer", "-d", "-t", Target(name)}).has_value();
+  }
+
+  // Screen is what the session shows; with `escapes`, with its colours as SGR sequences.
+  std::string Screen(const std::string& name, bool escapes = false) {
+    std::vector<std::string> args = {"capture-pane", "-p", "-t", Target(name)};
+    if (escapes) {
+      args.push_back("-e");
+    }
+    return Run(args).value_or("");
+  }
+
+  // WaitFor waits until `done` holds for the screen of `name`.
+  ::testing::AssertionResult WaitFor(const std::string& name,
+                                     const std::function<bool(const std::string&)>& done,
+                                     const std::string& what, Duration timeout = kWait) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::string screen;
+    for (;;) {
+      screen = Screen(name);
+      if (done(screen)) {
+        return ::testing::AssertionSuccess();
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        break;
+      }
+      std::this_thread::sleep_for(kPollInterval);
+    }
+    return ::testing::AssertionFailure() << name << " never showed " << what << "; screen:\n"
+                                         << screen << "\n(" << last_error_ << ")";
+  }
+  // Shows waits for `text` anywhere on the screen.
+  ::testing::AssertionResult Shows(const std::string& name, const std::string& text,
+                                   Duration timeout = kWait) {
+    return WaitFor(
+        name, [&](const std::string& s) { return Contains(s, text); }, Cat("\"", text, "\""),
+        timeout);
+  }
+  // Prompt waits until the last row of the screen is exactly `row`.
+  ::testing::AssertionResult Prompt(const std::string& name, const std::string& row) {
+    return WaitFor(
+        name, [&](const std::string& s) { return LastLine(s) == row; },
+        Cat("the prompt row \"", row, "\""));
+  }
+
+ private:
+  static std::string Target(const std::string& name) { return Cat("=", name, ":"); }
+
+  std::string tmux_;
+  std::string socket_;
+  std::string last_error_;
+};
+
+class TerminalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string tmux = FindTmux();
+    if (tmux.empty()) {
+      GTEST_SKIP() << "tmux is not installed (ci/install-deps.sh installs it)";
+    }
+    ASSERT_FALSE(dir_.path().empty()) << "mkdtemp failed: " << std::strerror(errno);
+    private_key_ = dir_.File("server_private.pem");
+    const absl::Status copied =
+        CopyFileWithMode(TestKeyPath("test_rsa2048_private.pem"), private_key_, 0600);
+    ASSERT_TRUE(copied.ok()) << copied;
+    tmux_ = std::make_unique<Tmux>(tmux, dir_.File("tmux.sock"));
+  }
+
+  void StartTestServer(const std::string& listen = "127.0.0.1:0") {
+    std::vector<std::string> args;
+    if (listen != "127.0.0.1:0") {
+      args = {"--listen", listen};  // a later --listen wins over StartServer's own
+    }
+    auto server = StartServer(private_key_, args, kWait);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+  }
+
+  // ClientCommand is the sh command line that runs chat-client for `nick` against the test
+  // server, then shows its exit code and keeps the pane open.
+  std::string ClientCommand(const std::string& nick, const std::string& extra_args = "",
+                            const std::string& redirect = "") {
+    return Cat(ShellQuote(ProgramPath("chat-client")), " --nick ", nick, " --connect ",
+               server_.address, " --server_key ",
+               ShellQuote(TestKeyPath("test_rsa2048_public.pem")), " ", extra_args, " ", redirect,
+               "; echo EXIT=$?; sleep 600");
+  }
+
+  // Open starts a client for `nick` in a tmux session of the same name and waits until it
+  // has joined with `online` people in the room.
+  ::testing::AssertionResult Open(const std::string& nick, int online,
+                                  const std::string& extra_args = "",
+                                  const std::vector<std::string>& env = {}) {
+    if (!tmux_->NewSession(nick, ClientCommand(nick, extra_args), env)) {
+      return ::testing::AssertionFailure() << "tmux new-session failed for " << nick;
+    }
+    return tmux_->Shows(nick, Cat("-!- joined as ", nick, "; ", online, " online"));
+  }
+
+  Tmux& tmux() { return *tmux_; }
+
+  TempDir dir_;
+  std::string private_key_;
+  ServerProcess server_;
+  std::unique_ptr<Tmux> tmux_;
+};
+
+// The heart of it: a line that arrives while alice is typing appears above her prompt, her
+// half-typed line stays as it was, and Enter sends it whole. Lines carry [HH:MM] stamps.
+TEST_F(TerminalTest, IncomingLineKeepsTheHalfTypedLineIntact) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  ASSERT_TRUE(Open("alice", 1));
+  ASSERT_TRUE(Open("bob", 2));
+  ASSERT_TRUE(tmux().Shows("alice", "-!- bob joined"));
+  ASSERT_TRUE(tmux().Prompt("alice", "[alice]"));
+
+  ASSERT_TRUE(tmux().Type("alice", "this is half a li"));
+  ASSERT_TRUE(tmux().Prompt("alice", "[alice] this is half a li"));
+  ASSERT_TRUE(tmux().Type("bob", "a message from bob"));
+  ASSERT_TRUE(tmux().Keys("bob", {"Enter"}));
+  ASSERT_TRUE(tmux().Shows("alice", "<bob> a message from bob"));
+
+  const std::vector<std::string> rows = Lines(tmux().Screen("alice"));
+  ASSERT_GE(rows.size(), 2u);
+  EXPECT_EQ(rows.back(), "[alice] this is half a li") << "the half line was disturbed";
+  EXPECT_TRUE(std::regex_match(rows[rows.size() - 2],
+                               std::regex("\\[[0-2][0-9]:[0-5][0-9]\\] <bob> a message from bob")))
+      << rows[rows.size() - 2];
+
+  ASSERT_TRUE(tmux().Type("alice", "ne"));
+  ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
+  EXPECT_TRUE(tmux().Shows("bob", "<alice> this is half a line"));
+  EXPECT_TRUE(tmux().Prompt("alice", "[alice]"));
+
+  // The arrow keys recall what was said.
+  ASSERT_TRUE(tmux().Keys("alice", {"Up"}));
+  EXPECT_TRUE(tmux().Prompt("alice", "[alice] this is half a line"));
+  ASSERT_TRUE(tmux().Keys("alice", {"C-u"}));
+  EXPECT_TRUE(tmux().Prompt("alice", "[alice]"));
+
+  // /quit leaves with exit code 0 and gives the terminal back.
+  ASSERT_TRUE(tmux().Type("alice", "/quit"));
+  ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
+  EXPECT_TRUE(tmux().Shows("alice", "EXIT=0"));
+  EXPECT_TRUE(tmux().Shows("bob", "-!- alice left"));
+}
+
+// Tab completes command names at the start of a line and nicks elsewhere; bob, who joined
+// after alice, knows her nick from the list he is sent on joining.
+TEST_F(TerminalTest, TabCompletesCommandsAndNicks) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  ASSERT_TRUE(Open("alice", 1));
+  ASSERT_TRUE(Open("bob", 2));
+  ASSERT_TRUE(tmux().Shows("alice", "-!- bob joined"));
+
+  ASSERT_TRUE(tmux().Type("alice", "/ms"));
+  ASSERT_TRUE(tmux().Keys("alice", {"Tab"}));
+  EXPECT_TRUE(tmux().Prompt("alice", "[alice] /msg"));
+  ASSERT_TRUE(tmux().Type("alice", "b"));
+  ASSERT_TRUE(tmux().Keys("alice", {"Tab"}));
+  ASSERT_TRUE(tmux().Type("alice", "psst"));
+  EXPECT_TRUE(tmux().Prompt("alice", "[alice] /msg bob psst"));
+  ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
+  EXPECT_TRUE(tmux().Shows("bob", "*alice* psst"));
+
+  ASSERT_TRUE(tmux().Type("bob", "/m"));
+  ASSERT_TRUE(tmux().Keys("bob", {"Tab"}));
+  ASSERT_TRUE(tmux().Type("bob", "al"));
+  ASSERT_TRUE(tmux().Keys("bob", {"Tab"}));
+  ASSERT_TRUE(tmux().Type("bob", "hi"));
+  EXPECT_TRUE(tmux().Prompt("bob", "[bob] /msg alice hi"));
+  ASSERT_TRUE(tmux().Keys("bob", {"Enter"}));
+  EXPECT_TRUE(tmux().Shows("alice", "*bob* hi"));
+
+  // An unknown command is refused with a hint and never reaches the room.
+  ASSERT_TRUE(tmux().Type("bob", "/me waves"));
+  ASSERT_TRUE(tmux().Keys("bob", {"Enter"}));
+  EXPECT_TRUE(tmux().Shows("bob", "!! unknown command /me; /help lists the commands"));
+  ASSERT_TRUE(tmux().Type("bob", "/help"));
+  ASSERT_TRUE(tmux().Keys("bob", {"Enter"}));
+  EXPECT_TRUE(tmux().Shows("bob", "/unignore NICK"));
+  EXPECT_FALSE(Contains(tmux().Screen("alice"), "waves"));
+}
+
+// A paste of many lines is held until the user says yes; a short one goes at once.
+TEST_F(TerminalTest, PasteGuardAsksBeforeSendingALongPaste) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  ASSERT_TRUE(Open("alice", 1));
+  ASSERT_TRUE(Open("bob", 2));
+  ASSERT_TRUE(tmux().Shows("alice", "-!- bob joined"));
+
+  ASSERT_TRUE(tmux().Paste("alice", "l1\nl2\nl3\nl4\nl5\nl6\nl7\n"));
+  ASSERT_TRUE(tmux().Prompt("alice", "send 7 lines? [y/N]"));
+  EXPECT_FALSE(Contains(tmux().Screen("bob"), "<alice> l1"));
+  ASSERT_TRUE(tmux().Type("alice", "y"));
+  ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
+  EXPECT_TRUE(tmux().Shows("bob", "<alice> l7"));
+  EXPECT_TRUE(tmux().Prompt("alice", "[alice]"));
+
+  ASSERT_TRUE(tmux().Paste("alice", "m1\nm2\nm3\nm4\nm5\nm6\n"));
+  ASSERT_TRUE(tmux().Prompt("alice", "send 6 lines? [y/N]"));
+  ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
+  EXPECT_TRUE(tmux().Shows("alice", "-!- 6 pasted lines not sent"));
+
+  ASSERT_TRUE(tmux().Paste("alice", "n1\nn2\n"));
+  EXPECT_TRUE(tmux().Shows("bob", "<alice> n2"));
+  EXPECT_FALSE(Contains(tmux().Screen("bob"), "<alice> m1"));
+}
+
+// Colour at a terminal only: not with NO_COLOR, not with --nocolor, not into a pipe. Lines
+// from the network stay escaped either way.
+TEST_F(TerminalTest, ColourOnlyAtATerminalWithoutNoColor) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  ASSERT_TRUE(Open("alice", 1, "", {"NO_COLOR="}));
+  ASSERT_TRUE(Open("bob", 2, "", {"NO_COLOR=1"}));
+  ASSERT_TRUE(Open("carol", 3, "--nocolor", {"NO_COLOR="}));
+  const std::string piped = dir_.File("dave.out");
+  ASSERT_TRUE(
+      tmux().NewSession("dave", ClientCommand("dave", "", Cat("| tee ", piped)), {"NO_COLOR="}));
+  ASSERT_TRUE(tmux().Shows("dave", "-!- joined as dave; 4 online"));
+  ASSERT_TRUE(tmux().Shows("alice", "-!- dave joined"));
+
+  auto eve = Process::Start(ProgramPath("chat-client"),
+                            {"--nick", "eve", "--connect", server_.address, "--server_key",
+                             TestKeyPath("test_rsa2048_public.pem")});
+  ASSERT_TRUE(eve.ok()) << eve.status();
+  ASSERT_TRUE((*eve)->WaitForStdout("-!- joined as eve; 5 online", kWait));
+  ASSERT_TRUE((*eve)->WriteStdin("alice bob carol dave: look \\e[31m"));
+  for (const char* nick : {"alice", "bob", "carol", "dave"}) {
+    ASSERT_TRUE(tmux().Shows(nick, "<eve> alice bob carol dave: look \\\\e[31m"));
+  }
+  (*eve)->CloseStdin();
+  EXPECT_EQ((*eve)->Wait(kWait), 0);
+  EXPECT_FALSE(Contains((*eve)->out(), "\x1b")) << "a pipe gets plain lines";
+
+  const std::string coloured = tmux().Screen("alice", true);
+  EXPECT_TRUE(HasColour(coloured)) << Printable(coloured);
+  EXPECT_TRUE(Contains(coloured, Cat("\x1b[", Formatter::NickColor("eve"), "meve")))
+      << Printable(coloured);
+  for (const char* nick : {"bob", "carol", "dave"}) {
+    const std::string screen = tmux().Screen(nick, true);
+    EXPECT_FALSE(HasColour(screen)) << nick << ": " << Printable(screen);
+    EXPECT_TRUE(std::regex_search(screen, std::regex("\\[[0-9][0-9]:[0-9][0-9]\\] <eve>")))
+        << nick << " still has timestamps at a terminal";
+  }
+  std::ifstream in(piped, std::ios::binary);
+  std::stringstream file;
+  file << in.rdbuf();
+  EXPECT_TRUE(Contains(file.str(), "<eve> alice bob carol dave: look")) << Printable(file.str());
+  EXPECT_FALSE(HasColour(file.str())) << Printable(file.str());
+}
+
+// With --reconnect, a client whose server restarts (same port) says the connection was lost,
+// keeps the half-typed line, comes back with the same nick and says so.
+TEST_F(TerminalTest, ReconnectsAfterServerRestart) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  const std::string address = server_.address;
+  ASSERT_TRUE(Open("alice", 1, "--reconnect"));
+  ASSERT_TRUE(tmux().Type("alice", "/nick alicia"));
+  ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
+  ASSERT_TRUE(tmux().Shows("alice", "-!- alice is now known as alicia"));
+  ASSERT_TRUE(tmux().Prompt("alice", "[alicia]"));
+  ASSERT_TRUE(tmux().Type("alice", "typed before"));
+
+  ASSERT_TRUE(server_.process->Signal(SIGTERM));
+  ASSERT_EQ(server_.process->Wait(kWait), 0);
+  ASSERT_TRUE(tmux().Shows("alice", "!! connection lost: the server shut down; reconnecting in"));
+  EXPECT_TRUE(tmux().Prompt("alice", "[alicia] typed before"));
+
+  ASSERT_NO_FATAL_FAILURE(StartTestServer(address));
+  ASSERT_EQ(server_.address, address);
+  EXPECT_TRUE(tmux().Shows("alice", "-!- rejoined as alicia; 1 online", kReconnectWait));
+  EXPECT_TRUE(tmux().Prompt("alice", "[alicia] typed before"));
+
+  auto bob = Process::Start(ProgramPath("chat-client"),
+                            {"--nick", "bob", "--connect", address, "--server_key",
+                             TestKeyPath("test_rsa2048_public.pem")});
+  ASSERT_TRUE(bob.ok()) << bob.status();
+  ASSERT_TRUE((*bob)->WriteStdin("welcome back"));
+  (*bob)->CloseStdin();
+  EXPECT_TRUE(tmux().Shows("alice", "<bob> welcome back"));
+  ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
+  EXPECT_TRUE(tmux().Prompt("alice", "[alicia]"));
+  EXPECT_TRUE(server_.process->WaitForStderr("join #1 as alicia", kWait)) << server_.process->err();
+}
+
+}  // namespace
+}  // namespace securechat::testing
