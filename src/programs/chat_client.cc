@@ -190,6 +190,7 @@ int main(int argc, char** argv) {
     };
     hooks.ms_until_timer = [&] { return guard.MsUntilTick(securechat::net::MonotonicMs()); };
     hooks.timer = [&] {
+      editor->RedrawAfterSignals();
       apply(guard.Tick(securechat::net::MonotonicMs()));
       refresh_prompt();
     };

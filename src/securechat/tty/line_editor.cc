@@ -30,6 +30,7 @@ LineEditor* g_editor = nullptr;
 termios g_saved_termios;
 bool g_have_saved_termios = false;
 volatile sig_atomic_t g_resized = 0;
+volatile sig_atomic_t g_continued = 0;
 
 // How many bytes one Read hands libedit at most before going back to the select() loop.
 constexpr int kMaxBytesPerRead = 64 * 1024;
@@ -49,6 +50,30 @@ void OnFatalSignal(int sig) {
 }
 
 void OnResize(int) { g_resized = 1; }
+
+// OnStop (Ctrl-Z) gives the shell back the terminal as it was, stops, and on `fg` puts
+// libedit's settings back; the loop then redraws the prompt (RedrawAfterSignals). Only
+// async-signal-safe calls.
+void OnStop(int) {
+  const int saved_errno = errno;
+  termios editing;
+  const bool have_editing = tcgetattr(STDIN_FILENO, &editing) == 0;
+  if (g_have_saved_termios) {
+    tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_termios);
+  }
+  signal(SIGTSTP, SIG_DFL);
+  sigset_t tstp;
+  sigemptyset(&tstp);
+  sigaddset(&tstp, SIGTSTP);
+  sigprocmask(SIG_UNBLOCK, &tstp, nullptr);
+  raise(SIGTSTP);  // stopped here until SIGCONT
+  signal(SIGTSTP, OnStop);
+  if (have_editing) {
+    tcsetattr(STDIN_FILENO, TCSANOW, &editing);
+  }
+  g_continued = 1;
+  errno = saved_errno;
+}
 
 // Columns counts the terminal columns of UTF-8 text, one per code point (wide characters are
 // rare in a nick or a half-typed line; a miscount only misplaces one redraw).
@@ -104,6 +129,7 @@ std::unique_ptr<LineEditor> LineEditor::Start(std::string prompt, Completer comp
     signal(sig, OnFatalSignal);
   }
   signal(SIGWINCH, OnResize);
+  signal(SIGTSTP, OnStop);
   rl_readline_name = "chat-client";  // for ~/.editrc
   rl_attempted_completion_function = CompleteThunk;
   stifle_history(kHistoryLines);
@@ -121,6 +147,7 @@ LineEditor::~LineEditor() {
     signal(sig, SIG_DFL);
   }
   signal(SIGWINCH, SIG_DFL);
+  signal(SIGTSTP, SIG_DFL);
   g_editor = nullptr;
 }
 
@@ -210,6 +237,14 @@ void LineEditor::ClearTyped() {
   }
   out += "\x1b[J";
   WriteOut(out);
+}
+
+void LineEditor::RedrawAfterSignals() {
+  if (g_continued) {
+    g_continued = 0;
+    WriteOut("\r\n");
+    rl_forced_update_display();
+  }
 }
 
 void LineEditor::PrintAbove(std::string_view line) {

@@ -52,6 +52,9 @@ class LineEditor : public net::LineInput {
   // own formatting) on its own line above the prompt, then redraws the prompt and whatever was
   // typed so far with the cursor where it was.
   void PrintAbove(std::string_view line);
+  // RedrawAfterSignals shows the prompt and the typed text again if the process was stopped
+  // (Ctrl-Z) and continued since the last call. Call it on every turn of the loop.
+  void RedrawAfterSignals();
   // SetPrompt changes the prompt and redraws it.
   void SetPrompt(std::string prompt);
   // AddHistory adds `line` to the history that the arrow keys recall.
