@@ -143,6 +143,7 @@ void Loop::AcceptAll() {
       std::vector<uint8_t> alert;
       AppendAlert(proto::AlertCode::kServerFull, "server full", &alert);
       [[maybe_unused]] ssize_t n = send(fd.get(), alert.data(), alert.size(), MSG_NOSIGNAL);
+      CloseGently(fd.get());
       Note(Cat("refuse ", PeerName(fd.get()), ": descriptor ", fd.get(), " is past FD_SETSIZE"));
       continue;
     }
