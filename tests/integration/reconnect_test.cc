@@ -1,0 +1,125 @@
+// --reconnect with the client's input a pipe: the plain client survives a server restart on
+// the same port, and while it waits only local commands work and /quit leaves with 0.
+#include <signal.h>
+
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "integration/process.h"
+#include "securechat/base/cat.h"
+
+namespace securechat::testing {
+namespace {
+
+using std::chrono_literals::operator""s;
+
+constexpr Duration kWait = 5s;
+// The first retry comes 0.5 to 1 s after the loss, the next 1 to 2 s after that, ...
+constexpr Duration kReconnectWait = 15s;
+
+class ReconnectTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(dir_.path().empty()) << "mkdtemp failed: " << std::strerror(errno);
+    private_key_ = dir_.File("server_private.pem");
+    const absl::Status copied =
+        CopyFileWithMode(TestKeyPath("test_rsa2048_private.pem"), private_key_, 0600);
+    ASSERT_TRUE(copied.ok()) << copied;
+  }
+
+  // StartTestServer starts a server on `listen` ("127.0.0.1:0": any free port).
+  void StartTestServer(const std::string& listen) {
+    auto server = StartServer(private_key_, {"--listen", listen}, kWait);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+  }
+
+  std::unique_ptr<Process> StartClient(const std::string& nick, bool reconnect) {
+    std::vector<std::string> args = {"--nick",       nick,
+                                     "--connect",    server_.address,
+                                     "--server_key", TestKeyPath("test_rsa2048_public.pem")};
+    if (reconnect) {
+      args.push_back("--reconnect");
+    }
+    auto client = Process::Start(ProgramPath("chat-client"), args);
+    if (!client.ok()) {
+      ADD_FAILURE() << client.status();
+      return nullptr;
+    }
+    return std::move(*client);
+  }
+
+  // StopServer sends SIGTERM and waits for a clean exit.
+  void StopServer() {
+    ASSERT_TRUE(server_.process->Signal(SIGTERM));
+    ASSERT_EQ(server_.process->Wait(kWait), 0) << server_.process->err();
+  }
+
+  TempDir dir_;
+  std::string private_key_;
+  ServerProcess server_;
+};
+
+TEST_F(ReconnectTest, PipedClientRejoinsAfterServerRestart) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer("127.0.0.1:0"));
+  const std::string address = server_.address;
+  auto alice = StartClient("alice", true);
+  ASSERT_NE(alice, nullptr);
+  ASSERT_TRUE(alice->WaitForStdout("-!- joined as alice; 1 online\n", kWait)) << alice->out();
+
+  ASSERT_NO_FATAL_FAILURE(StopServer());
+  ASSERT_TRUE(alice->WaitForStdout(
+      "!! server shutting down\n!! connection lost: the server shut down; reconnecting in ", kWait))
+      << alice->out();
+  ASSERT_TRUE(alice->WriteStdin("said while away"));
+  ASSERT_TRUE(
+      alice->WaitForStdout("!! not sent: not connected (reconnecting; /quit to leave)\n", kWait))
+      << alice->out();
+
+  ASSERT_NO_FATAL_FAILURE(StartTestServer(address));
+  ASSERT_TRUE(alice->WaitForStdout("-!- rejoined as alice; 1 online\n", kReconnectWait))
+      << alice->out();
+  auto bob = StartClient("bob", false);
+  ASSERT_NE(bob, nullptr);
+  ASSERT_TRUE(bob->WaitForStdout("-!- joined as bob; 2 online\n", kWait)) << bob->out();
+  ASSERT_TRUE(alice->WriteStdin("back again"));
+  EXPECT_TRUE(bob->WaitForStdout("<alice> back again\n", kWait)) << bob->out();
+
+  alice->CloseStdin();
+  EXPECT_EQ(alice->Wait(kWait), 0) << alice->err();
+  EXPECT_EQ(alice->err(), "");
+  EXPECT_TRUE(bob->WaitForStdout("-!- alice left\n", kWait)) << bob->out();
+  EXPECT_EQ(bob->out().find("said while away"), std::string::npos) << "nothing is queued offline";
+}
+
+TEST_F(ReconnectTest, QuitWhileWaitingLeavesWithZero) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer("127.0.0.1:0"));
+  auto alice = StartClient("alice", true);
+  ASSERT_NE(alice, nullptr);
+  ASSERT_TRUE(alice->WaitForStdout("-!- joined as alice; 1 online\n", kWait)) << alice->out();
+  ASSERT_NO_FATAL_FAILURE(StopServer());
+  ASSERT_TRUE(alice->WaitForStdout("reconnecting in ", kWait)) << alice->out();
+  ASSERT_TRUE(alice->WriteStdin("/ignore bob"));
+  ASSERT_TRUE(alice->WaitForStdout("-!- ignoring bob for this session", kWait)) << alice->out();
+  ASSERT_TRUE(alice->WriteStdin("/quit"));
+  EXPECT_EQ(alice->Wait(kWait), 0) << alice->out() << alice->err();
+}
+
+// Without --reconnect nothing changes: a lost connection is exit 6 at once.
+TEST_F(ReconnectTest, WithoutTheFlagALostConnectionEndsTheClient) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer("127.0.0.1:0"));
+  auto alice = StartClient("alice", false);
+  ASSERT_NE(alice, nullptr);
+  ASSERT_TRUE(alice->WaitForStdout("-!- joined as alice; 1 online\n", kWait)) << alice->out();
+  ASSERT_NO_FATAL_FAILURE(StopServer());
+  EXPECT_EQ(alice->Wait(kWait), 6);
+  EXPECT_EQ(alice->out().find("reconnecting"), std::string::npos) << alice->out();
+  EXPECT_NE(alice->err().find("connection lost: the server shut down"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace securechat::testing
