@@ -1,3 +1,5 @@
+// HmacSha256 copies SHA256_CTX states with the low-level SHA-256 calls, deprecated in 3.0.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "securechat/crypto/primitives.h"
 
 #include <openssl/core_names.h>
@@ -14,11 +16,6 @@ namespace securechat {
 namespace {
 
 // Fetched once per process; OpenSSL keeps them for its lifetime.
-EVP_MAC* HmacAlgorithm() {
-  static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  return mac;
-}
-
 EVP_KDF* HkdfAlgorithm() {
   static EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
   return kdf;
@@ -157,37 +154,86 @@ size_t Pkcs7PaddingLen(ByteView plain) {
   return pad & good;
 }
 
+HmacSha256::~HmacSha256() { Wipe(); }
+
+HmacSha256::HmacSha256(HmacSha256&& other) noexcept { *this = std::move(other); }
+
+HmacSha256& HmacSha256::operator=(HmacSha256&& other) noexcept {
+  if (this != &other) {
+    inner_ = other.inner_;
+    outer_ = other.outer_;
+    work_ = other.work_;
+    keyed_ = other.keyed_;
+    started_ = other.started_;
+    other.Wipe();
+  }
+  return *this;
+}
+
+void HmacSha256::Wipe() {
+  OPENSSL_cleanse(&inner_, sizeof(inner_));
+  OPENSSL_cleanse(&outer_, sizeof(outer_));
+  OPENSSL_cleanse(&work_, sizeof(work_));
+  keyed_ = false;
+  started_ = false;
+}
+
 bool HmacSha256::Init(ByteView key) {
-  EVP_MAC* mac = HmacAlgorithm();
-  if (mac == nullptr) {
+  Wipe();
+  // RFC 2104: a key longer than the block is replaced by its hash; then it is padded with
+  // zeros to one block and XORed with the two pads.
+  std::array<uint8_t, SHA256_CBLOCK> block{};
+  ScopedWipe wipe_block(absl::MakeSpan(block));
+  if (key.size() > block.size()) {
+    if (SHA256(key.data(), key.size(), block.data()) == nullptr) {
+      return false;
+    }
+  } else if (!key.empty()) {
+    std::memcpy(block.data(), key.data(), key.size());
+  }
+  std::array<uint8_t, SHA256_CBLOCK> pad;
+  ScopedWipe wipe_pad(absl::MakeSpan(pad));
+  for (size_t i = 0; i < pad.size(); ++i) {
+    pad[i] = block[i] ^ 0x36;
+  }
+  if (SHA256_Init(&inner_) != 1 || SHA256_Update(&inner_, pad.data(), pad.size()) != 1) {
     return false;
   }
-  ctx_.reset(EVP_MAC_CTX_new(mac));
-  if (ctx_ == nullptr) {
+  for (size_t i = 0; i < pad.size(); ++i) {
+    pad[i] = block[i] ^ 0x5c;
+  }
+  if (SHA256_Init(&outer_) != 1 || SHA256_Update(&outer_, pad.data(), pad.size()) != 1) {
     return false;
   }
-  char digest[] = "SHA256";
-  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                         OSSL_PARAM_construct_end()};
-  // OpenSSL treats a NULL key as "reuse the current key", so an empty key needs a real pointer.
-  static const uint8_t kEmpty = 0;
-  const uint8_t* k = key.empty() ? &kEmpty : key.data();
-  return EVP_MAC_init(ctx_.get(), k, key.size(), params) == 1;
+  keyed_ = true;
+  return Begin();  // ready for a first message without Begin
 }
 
 bool HmacSha256::Begin() {
-  // A NULL key restarts from the inner and outer states Init computed.
-  return ctx_ != nullptr && EVP_MAC_init(ctx_.get(), nullptr, 0, nullptr) == 1;
+  if (!keyed_) {
+    return false;
+  }
+  work_ = inner_;
+  started_ = true;
+  return true;
 }
 
 bool HmacSha256::Update(ByteView data) {
-  return EVP_MAC_update(ctx_.get(), data.data(), data.size()) == 1;
+  return started_ && SHA256_Update(&work_, data.data(), data.size()) == 1;
 }
 
 bool HmacSha256::Final(absl::Span<uint8_t> tag) {
-  size_t len = 0;
-  return tag.size() == proto::kTagLen &&
-         EVP_MAC_final(ctx_.get(), tag.data(), &len, tag.size()) == 1 && len == proto::kTagLen;
+  if (!started_ || tag.size() != proto::kTagLen) {
+    return false;
+  }
+  started_ = false;
+  std::array<uint8_t, SHA256_DIGEST_LENGTH> inner_hash;
+  const bool ok = SHA256_Final(inner_hash.data(), &work_) == 1;
+  work_ = outer_;
+  const bool done = ok && SHA256_Update(&work_, inner_hash.data(), inner_hash.size()) == 1 &&
+                    SHA256_Final(tag.data(), &work_) == 1;
+  OPENSSL_cleanse(&work_, sizeof(work_));
+  return done;
 }
 
 bool HmacSha256::Compute(ByteView key, ByteView data, absl::Span<uint8_t> tag) {

@@ -4,6 +4,8 @@
 #ifndef SECURECHAT_CRYPTO_PRIMITIVES_H_
 #define SECURECHAT_CRYPTO_PRIMITIVES_H_
 
+#include <openssl/sha.h>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +15,10 @@
 #include "securechat/crypto/openssl_util.h"
 #include "securechat/crypto/secret.h"
 #include "securechat/wire/protocol.h"
+
+#ifdef OPENSSL_NO_DEPRECATED_3_0
+#error "HmacSha256 needs SHA256_CTX, which OPENSSL_NO_DEPRECATED_3_0 hides"
+#endif
 
 namespace securechat {
 
@@ -27,8 +33,9 @@ class AesCbc128 {
   // Init keys the context for encryption or decryption. Returns false if OpenSSL fails or the
   // key is not 16 bytes.
   [[nodiscard]] bool Init(ByteView key, bool encrypt);
-  // Run processes `in` (a whole number of blocks) under `iv` into out[0, in.size()). Returns
-  // false if sizes are wrong or OpenSSL fails.
+  // Run processes `in` (a whole number of blocks) under `iv` into out[0, in.size()); `in` and
+  // `out` may be the same bytes (not otherwise overlapping). Returns false if sizes are wrong
+  // or OpenSSL fails.
   [[nodiscard]] bool Run(ByteView iv, ByteView in, absl::Span<uint8_t> out);
 
  private:
@@ -45,11 +52,27 @@ std::array<uint8_t, proto::kAesBlockLen> Pkcs7PadBlock(ByteView tail);
 size_t Pkcs7PaddingLen(ByteView plain);
 
 // HmacSha256 keeps the key's inner and outer state, computed once by Init, for many messages.
+//
+// The states are plain SHA256_CTX structs that Begin and Final copy: OpenSSL 3.0's EVP_MAC
+// restarts HMAC by duplicating a provider digest context, two heap allocations per tag (one
+// per seal, one per open), which the per-message path must not make. The low-level SHA-256
+// calls are deprecated in OpenSSL 3.0 but present throughout 3.x and run the same code. All
+// three states are wiped when the object goes away, and when it is moved from.
 class HmacSha256 {
  public:
+  HmacSha256() = default;
+  ~HmacSha256();
+  HmacSha256(const HmacSha256&) = delete;
+  HmacSha256& operator=(const HmacSha256&) = delete;
+  HmacSha256(HmacSha256&& other) noexcept;
+  HmacSha256& operator=(HmacSha256&& other) noexcept;
+
+  // Init keys the object (any key length; keys over 64 bytes are hashed first, RFC 2104) and
+  // starts a first message, as Begin does. Returns false only if OpenSSL fails.
   [[nodiscard]] bool Init(ByteView key);
   // Begin starts a message from the precomputed key state; Update adds bytes; Final writes the
-  // 32-byte tag. Each returns false only if OpenSSL fails.
+  // 32-byte tag. Each returns false only when called out of order (before Init, or Update or
+  // Final without Begin) or with a tag buffer that is not 32 bytes.
   [[nodiscard]] bool Begin();
   [[nodiscard]] bool Update(ByteView data);
   [[nodiscard]] bool Final(absl::Span<uint8_t> tag);
@@ -58,7 +81,13 @@ class HmacSha256 {
   [[nodiscard]] static bool Compute(ByteView key, ByteView data, absl::Span<uint8_t> tag);
 
  private:
-  EvpMacCtxPtr ctx_;
+  void Wipe();
+
+  SHA256_CTX inner_;  // after hashing key ^ ipad
+  SHA256_CTX outer_;  // after hashing key ^ opad
+  SHA256_CTX work_;   // the message in progress
+  bool keyed_ = false;
+  bool started_ = false;
 };
 
 // Sha256 is a streaming SHA-256, for the handshake transcript.

@@ -40,8 +40,8 @@ bool RecordSealer::Seal(ByteView plaintext, RandomSource& rng, std::vector<uint8
   if (!ready_ || exhausted_ || plaintext.empty() || plaintext.size() > proto::kMaxPlaintextLen) {
     return false;
   }
-  const size_t whole = plaintext.size() - plaintext.size() % proto::kAesBlockLen;
-  const size_t ct_len = whole + proto::kAesBlockLen;
+  const size_t ct_len = (plaintext.size() / proto::kAesBlockLen + 1) * proto::kAesBlockLen;
+  const size_t pad = ct_len - plaintext.size();  // 1..16
   const size_t start = out->size();
 
   Writer w(out);
@@ -49,17 +49,16 @@ bool RecordSealer::Seal(ByteView plaintext, RandomSource& rng, std::vector<uint8
   std::array<uint8_t, proto::kIvLen> iv;
   rng.Fill(absl::MakeSpan(iv));
   w.Bytes(iv);
-  // Grow once to the whole frame, then encrypt in place into it.
-  out->resize(out->size() + ct_len + proto::kTagLen);
+  // The padded plaintext goes where the ciphertext will be, then is encrypted in place in one
+  // call; appending (not resizing) writes each byte once.
+  w.Bytes(plaintext);
+  out->insert(out->end(), pad, static_cast<uint8_t>(pad));
+  out->resize(out->size() + proto::kTagLen);
   w.EndFrame(frame);
   uint8_t* ct = out->data() + start + proto::kFrameHeaderLen + proto::kIvLen;
-  const auto last = Pkcs7PadBlock(plaintext.subspan(whole));
   Tag tag;
-  bool ok =
-      aes_.Run(iv, plaintext.first(whole), absl::MakeSpan(ct, whole)) &&
-      // CBC chains from the last ciphertext block (or the IV when there is none).
-      aes_.Run(whole == 0 ? ByteView(iv) : ByteView(ct + whole - proto::kIvLen, proto::kIvLen),
-               last, absl::MakeSpan(ct + whole, proto::kAesBlockLen)) &&
+  const bool ok =
+      aes_.Run(iv, ByteView(ct, ct_len), absl::MakeSpan(ct, ct_len)) &&
       ComputeTag(mac_, seq_,
                  ByteView(out->data() + start, proto::kFrameHeaderLen + proto::kIvLen + ct_len),
                  &tag);
