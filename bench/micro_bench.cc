@@ -590,6 +590,21 @@ void BM_X25519Raw(benchmark::State& state) {
 }
 BENCHMARK(BM_X25519Raw)->Unit(benchmark::kMicrosecond);
 
+// The key schedule both sides run: transcript hash, HKDF-Extract, HKDF-Expand, confirm.
+void BM_KeySchedule(benchmark::State& state) {
+  const std::vector<uint8_t> client_hello(
+      proto::kFrameHeaderLen + proto::kClientHelloFixedLen + proto::kRsaLenMin, 0x01);
+  const std::vector<uint8_t> server_hello(proto::kFrameHeaderLen + proto::kServerHelloBodyLen,
+                                          0x02);
+  Secret<proto::kWrapSecretLen> wrap_secret;
+  Secret<proto::kX25519Len> dh;
+  KeySchedule ks;
+  for (auto _ : state) {
+    Check(DeriveKeySchedule(client_hello, server_hello, wrap_secret, dh, &ks), "key schedule");
+  }
+}
+BENCHMARK(BM_KeySchedule)->Unit(benchmark::kMicrosecond);
+
 // A CLIENT_HELLO for `key`, built by a real client.
 std::vector<uint8_t> MakeClientHello(const ServerPrivateKey& key) {
   OsRandom rng;

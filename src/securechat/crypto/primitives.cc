@@ -256,26 +256,30 @@ bool Sha256::Final(Sha256Digest* out) {
   return ok_;
 }
 
-bool X25519PublicKey(const X25519Private& priv, X25519Public* pub) {
-  EvpPkeyPtr key(EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr, priv.Expose().data(),
-                                              priv.Expose().size()));
+namespace {
+
+EvpPkeyPtr X25519Key(const X25519Private& priv) {
+  // Making the key object computes its public key: one scalar multiplication.
+  return EvpPkeyPtr(EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr, priv.Expose().data(),
+                                                 priv.Expose().size()));
+}
+
+bool GetX25519Public(EVP_PKEY* key, X25519Public* pub) {
   size_t len = pub->size();
-  return key != nullptr && EVP_PKEY_get_raw_public_key(key.get(), pub->data(), &len) == 1 &&
+  return key != nullptr && EVP_PKEY_get_raw_public_key(key, pub->data(), &len) == 1 &&
          len == pub->size();
 }
 
-bool X25519(const X25519Private& priv, ByteView peer_public, Secret<proto::kX25519Len>* shared) {
-  if (peer_public.size() != proto::kX25519Len) {
+// Derive computes the shared secret of `own` with `peer_public` (the second scalar
+// multiplication) and applies the all-zero rule; on failure *shared is wiped.
+bool Derive(EVP_PKEY* own, ByteView peer_public, Secret<proto::kX25519Len>* shared) {
+  if (own == nullptr || peer_public.size() != proto::kX25519Len) {
+    shared->Wipe();
     return false;
   }
-  EvpPkeyPtr own(EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr, priv.Expose().data(),
-                                              priv.Expose().size()));
   EvpPkeyPtr peer(EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr, peer_public.data(),
                                               peer_public.size()));
-  if (own == nullptr || peer == nullptr) {
-    return false;
-  }
-  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, own.get(), nullptr));
+  EvpPkeyCtxPtr ctx(peer == nullptr ? nullptr : EVP_PKEY_CTX_new_from_pkey(nullptr, own, nullptr));
   // No peer validation: every 32-byte string is a valid X25519 input (RFC 7748); the all-zero
   // output check below is the protocol's rule for low-order shares.
   size_t len = proto::kX25519Len;
@@ -289,6 +293,28 @@ bool X25519(const X25519Private& priv, ByteView peer_public, Secret<proto::kX255
     return false;
   }
   return true;
+}
+
+}  // namespace
+
+bool X25519PublicKey(const X25519Private& priv, X25519Public* pub) {
+  return GetX25519Public(X25519Key(priv).get(), pub);
+}
+
+bool X25519(const X25519Private& priv, ByteView peer_public, Secret<proto::kX25519Len>* shared) {
+  if (peer_public.size() != proto::kX25519Len) {
+    return false;
+  }
+  return Derive(X25519Key(priv).get(), peer_public, shared);
+}
+
+bool X25519Exchange(const X25519Private& priv, ByteView peer_public, X25519Public* share,
+                    Secret<proto::kX25519Len>* shared) {
+  if (peer_public.size() != proto::kX25519Len) {
+    return false;
+  }
+  EvpPkeyPtr own = X25519Key(priv);
+  return GetX25519Public(own.get(), share) && Derive(own.get(), peer_public, shared);
 }
 
 bool HkdfExtract(ByteView salt, ByteView ikm, absl::Span<uint8_t> prk) {

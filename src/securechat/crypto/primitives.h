@@ -110,6 +110,13 @@ class Sha256 {
 [[nodiscard]] bool X25519(const X25519Private& priv, ByteView peer_public,
                           Secret<proto::kX25519Len>* shared);
 
+// X25519Exchange computes both the public share of `priv` and the shared secret with
+// `peer_public` from one key object: one scalar multiplication fewer than X25519PublicKey
+// followed by X25519, whose key object recomputes the share. Fails like X25519, with *share
+// unspecified.
+[[nodiscard]] bool X25519Exchange(const X25519Private& priv, ByteView peer_public,
+                                  X25519Public* share, Secret<proto::kX25519Len>* shared);
+
 // HkdfExtract and HkdfExpand are RFC 5869 with SHA-256. Expand fails when out is longer than
 // 255 * 32 bytes.
 [[nodiscard]] bool HkdfExtract(ByteView salt, ByteView ikm, absl::Span<uint8_t> prk);
