@@ -109,24 +109,67 @@ bool AesCbc128::Init(ByteView key, bool encrypt) {
     return false;
   }
   ctx_.reset(EVP_CIPHER_CTX_new());
+  encrypt_ = encrypt;
   return ctx_ != nullptr &&
          EVP_CipherInit_ex(ctx_.get(), EVP_aes_128_cbc(), nullptr, key.data(), nullptr,
                            encrypt ? 1 : 0) == 1 &&
-         EVP_CIPHER_CTX_set_padding(ctx_.get(), 0) == 1;
+         EVP_CIPHER_CTX_set_padding(ctx_.get(), 0) == 1 && Restart();
+}
+
+namespace {
+
+// XorBlock sets block ^= a ^ b over one AES block.
+void XorBlock(const uint8_t* a, const uint8_t* b, uint8_t* block) {
+  static_assert(proto::kAesBlockLen == 2 * sizeof(uint64_t));
+  uint64_t x[2], y[2], z[2];
+  std::memcpy(x, a, sizeof(x));
+  std::memcpy(y, b, sizeof(y));
+  std::memcpy(z, block, sizeof(z));
+  z[0] ^= x[0] ^ y[0];
+  z[1] ^= x[1] ^ y[1];
+  std::memcpy(block, z, sizeof(z));
+}
+
+}  // namespace
+
+bool AesCbc128::Restart() {
+  chain_.fill(0);
+  return EVP_CipherInit_ex(ctx_.get(), nullptr, nullptr, nullptr, chain_.data(), -1) == 1;
 }
 
 bool AesCbc128::Run(ByteView iv, ByteView in, absl::Span<uint8_t> out) {
-  if (ctx_ == nullptr || iv.size() != proto::kIvLen || in.size() % proto::kAesBlockLen != 0 ||
+  constexpr size_t kBlock = proto::kAesBlockLen;
+  if (ctx_ == nullptr || iv.size() != proto::kIvLen || in.size() % kBlock != 0 ||
       out.size() < in.size() || !FitsInt(in.size())) {
     return false;
   }
+  const size_t n = in.size();
+  if (n == 0) {
+    return true;
+  }
+  std::array<uint8_t, kBlock> last;  // the last ciphertext block: where the chain goes on
   int out_len = 0;
-  if (EVP_CipherInit_ex(ctx_.get(), nullptr, nullptr, nullptr, iv.data(), -1) != 1 ||
-      EVP_CipherUpdate(ctx_.get(), out.data(), &out_len, in.data(), static_cast<int>(in.size())) !=
-          1) {
+  bool ok;
+  if (encrypt_) {
+    // The first block enters the cipher as P1 ^ iv ^ chain; the context XORs chain in again.
+    if (out.data() != in.data()) {
+      std::memmove(out.data(), in.data(), n);
+    }
+    XorBlock(iv.data(), chain_.data(), out.data());
+    ok = EVP_CipherUpdate(ctx_.get(), out.data(), &out_len, out.data(), static_cast<int>(n)) == 1;
+    std::memcpy(last.data(), out.data() + n - kBlock, kBlock);
+  } else {
+    // The context gives D(C1) ^ chain for the first block; CBC under iv wants D(C1) ^ iv.
+    std::memcpy(last.data(), in.data() + n - kBlock, kBlock);  // before an in-place run
+    ok = EVP_CipherUpdate(ctx_.get(), out.data(), &out_len, in.data(), static_cast<int>(n)) == 1;
+    XorBlock(iv.data(), chain_.data(), out.data());
+  }
+  if (!ok || static_cast<size_t>(out_len) != n) {
+    [[maybe_unused]] const bool restarted = Restart();
     return false;
   }
-  return static_cast<size_t>(out_len) == in.size();
+  chain_ = last;
+  return true;
 }
 
 std::array<uint8_t, proto::kAesBlockLen> Pkcs7PadBlock(ByteView tail) {
@@ -142,15 +185,18 @@ size_t Pkcs7PaddingLen(ByteView plain) {
   if (plain.empty() || plain.size() % proto::kAesBlockLen != 0) {
     return 0;  // Public: lengths come from the frame header.
   }
-  const size_t pad = plain[plain.size() - 1];
+  const uint8_t* block = plain.data() + plain.size() - proto::kAesBlockLen;
+  const size_t pad = block[proto::kAesBlockLen - 1];
   // good stays all-ones while pad is 1..16 and each of the last `pad` bytes equals pad. The
   // loop always reads all 16 bytes of the last block, so timing does not depend on `pad`.
   size_t good = ~CtMaskEq(pad, 0) & CtMaskLt(pad, proto::kAesBlockLen + 1);
-  for (size_t i = 1; i <= proto::kAesBlockLen; ++i) {
-    const size_t in_pad = CtMaskLt(i - 1, pad);  // i <= pad
-    const size_t b = plain[plain.size() - i];
-    good &= ~in_pad | CtMaskEq(b, pad);
+  uint8_t diff = 0;
+  for (size_t i = 0; i < proto::kAesBlockLen; ++i) {
+    // Byte i is padding when it is among the last `pad`: 15 - i < pad.
+    const auto in_pad = static_cast<uint8_t>(CtMaskLt(proto::kAesBlockLen - 1 - i, pad));
+    diff |= static_cast<uint8_t>(in_pad & (block[i] ^ static_cast<uint8_t>(pad)));
   }
+  good &= CtMaskEq(diff, 0);
   return pad & good;
 }
 
@@ -228,12 +274,12 @@ bool HmacSha256::Final(absl::Span<uint8_t> tag) {
   }
   started_ = false;
   std::array<uint8_t, SHA256_DIGEST_LENGTH> inner_hash;
+  // SHA256_Final wipes the block it buffered; the chaining value left is the inner hash, then
+  // (after the outer pass) the tag, so nothing of the key state stays in work_.
   const bool ok = SHA256_Final(inner_hash.data(), &work_) == 1;
   work_ = outer_;
-  const bool done = ok && SHA256_Update(&work_, inner_hash.data(), inner_hash.size()) == 1 &&
-                    SHA256_Final(tag.data(), &work_) == 1;
-  OPENSSL_cleanse(&work_, sizeof(work_));
-  return done;
+  return ok && SHA256_Update(&work_, inner_hash.data(), inner_hash.size()) == 1 &&
+         SHA256_Final(tag.data(), &work_) == 1;
 }
 
 bool HmacSha256::Compute(ByteView key, ByteView data, absl::Span<uint8_t> tag) {

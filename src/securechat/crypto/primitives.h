@@ -28,6 +28,11 @@ using X25519Public = std::array<uint8_t, proto::kX25519Len>;
 using X25519Private = Secret<proto::kX25519Len>;
 
 // AesCbc128 is AES-128-CBC without padding over whole blocks, keyed once.
+//
+// Each Run starts a new CBC chain from its own IV without re-initialising the context: OpenSSL
+// 3.0's re-initialisation looks up named parameters and costs more than encrypting a short
+// record. The context's chain simply continues, and the first block is corrected by
+// (iv XOR the block the chain continues from), which gives exactly CBC under `iv`.
 class AesCbc128 {
  public:
   // Init keys the context for encryption or decryption. Returns false if OpenSSL fails or the
@@ -39,7 +44,13 @@ class AesCbc128 {
   [[nodiscard]] bool Run(ByteView iv, ByteView in, absl::Span<uint8_t> out);
 
  private:
+  // Restart sets the context's chain back to a zero IV, after Init or a failure.
+  bool Restart();
+
   EvpCipherCtxPtr ctx_;
+  bool encrypt_ = false;
+  // The block the context's CBC chain continues from: the last ciphertext block it saw.
+  std::array<uint8_t, proto::kAesBlockLen> chain_{};
 };
 
 // Pkcs7PadBlock returns the final padded block for a message whose last `tail.size()` bytes

@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
-#include <mutex>
 
 namespace securechat {
 
@@ -20,11 +19,12 @@ namespace {
 std::atomic<uint64_t> g_fork_generation{0};
 
 uint64_t ForkGeneration() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    pthread_atfork(nullptr, nullptr,
-                   [] { g_fork_generation.fetch_add(1, std::memory_order_relaxed); });
-  });
+  static const bool registered = pthread_atfork(nullptr, nullptr, [] {
+                                   g_fork_generation.fetch_add(1, std::memory_order_relaxed);
+                                 }) == 0;
+  if (!registered) {
+    abort();  // without the handler a child could repeat its parent's draws
+  }
   return g_fork_generation.load(std::memory_order_relaxed);
 }
 

@@ -1,5 +1,6 @@
 #include "securechat/crypto/record.h"
 
+#include <cstring>
 #include <limits>
 
 #include "securechat/crypto/constant_time.h"
@@ -21,10 +22,9 @@ std::array<uint8_t, proto::kSeqLen> EncodeSeq(uint64_t seq) {
 
 // ComputeTag computes HMAC(mac_key, u64(seq) || header || iv || ct), where `covered` is the
 // frame's header, iv and ct in one contiguous run.
-bool ComputeTag(HmacSha256& mac, uint64_t seq, ByteView covered, Tag* tag) {
+bool ComputeTag(HmacSha256& mac, uint64_t seq, ByteView covered, absl::Span<uint8_t> tag) {
   const auto seq_bytes = EncodeSeq(seq);
-  return mac.Begin() && mac.Update(seq_bytes) && mac.Update(covered) &&
-         mac.Final(absl::MakeSpan(*tag));
+  return mac.Begin() && mac.Update(seq_bytes) && mac.Update(covered) && mac.Final(tag);
 }
 
 }  // namespace
@@ -46,27 +46,24 @@ bool RecordSealer::Seal(ByteView plaintext, RandomSource& rng, std::vector<uint8
 
   Writer w(out);
   const size_t frame = w.BeginFrame(proto::FrameType::kRecord);
-  std::array<uint8_t, proto::kIvLen> iv;
-  rng.Fill(absl::MakeSpan(iv));
-  w.Bytes(iv);
-  // The padded plaintext goes where the ciphertext will be, then is encrypted in place in one
-  // call; appending (not resizing) writes each byte once.
-  w.Bytes(plaintext);
-  out->insert(out->end(), pad, static_cast<uint8_t>(pad));
-  out->resize(out->size() + proto::kTagLen);
+  // Grow once to the whole frame. The padded plaintext goes where the ciphertext will be and
+  // is encrypted in place in one call; the tag is computed into its place.
+  out->resize(out->size() + proto::kIvLen + ct_len + proto::kTagLen);
   w.EndFrame(frame);
-  uint8_t* ct = out->data() + start + proto::kFrameHeaderLen + proto::kIvLen;
-  Tag tag;
+  uint8_t* iv = out->data() + start + proto::kFrameHeaderLen;
+  uint8_t* ct = iv + proto::kIvLen;
+  rng.Fill(absl::MakeSpan(iv, proto::kIvLen));
+  std::memcpy(ct, plaintext.data(), plaintext.size());
+  std::memset(ct + plaintext.size(), static_cast<int>(pad), pad);
   const bool ok =
-      aes_.Run(iv, ByteView(ct, ct_len), absl::MakeSpan(ct, ct_len)) &&
+      aes_.Run(ByteView(iv, proto::kIvLen), ByteView(ct, ct_len), absl::MakeSpan(ct, ct_len)) &&
       ComputeTag(mac_, seq_,
                  ByteView(out->data() + start, proto::kFrameHeaderLen + proto::kIvLen + ct_len),
-                 &tag);
+                 absl::MakeSpan(ct + ct_len, proto::kTagLen));
   if (!ok) {
     out->resize(start);
     return false;
   }
-  std::copy(tag.begin(), tag.end(), ct + ct_len);
   if (seq_ == std::numeric_limits<uint64_t>::max()) {
     exhausted_ = true;
   } else {
@@ -103,7 +100,8 @@ bool RecordOpener::Open(ByteView frame, std::vector<uint8_t>* plaintext) {
     return false;
   }
   Tag tag;
-  if (!ComputeTag(mac_, seq_, covered, &tag) || !ConstantTimeEqual(tag, received_tag)) {
+  if (!ComputeTag(mac_, seq_, covered, absl::MakeSpan(tag)) ||
+      !ConstantTimeEqual(tag, received_tag)) {
     return false;
   }
   // Only an authentic record is decrypted.
