@@ -3,8 +3,8 @@
 // Every benchmark that runs per-message code also reports allocs_per_msg: heap allocations
 // (operator new and OpenSSL's CRYPTO_malloc) per iteration in steady state, after a warm-up.
 // The *VsFloor and *VsOps benchmarks interleave our code with the floor it is compared to,
-// batch by batch, so that a noisy machine slows both alike; their `ratio` counter is ours over
-// the floor.
+// batch by batch, and time each batch in thread CPU time, so that a noisy machine affects both
+// alike; their `ratio` counter is ours over the floor.
 #define OPENSSL_SUPPRESS_DEPRECATED  // the floor's HMAC uses SHA256_CTX copies, see FloorHmac
 #include <benchmark/benchmark.h>
 #include <openssl/crypto.h>
@@ -14,7 +14,7 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -38,8 +38,6 @@
 
 namespace securechat::bench {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 constexpr int kWarmup = 64;
 constexpr int kBatch = 16;  // operations per timed batch in the interleaved handshake benchmark
@@ -92,9 +90,16 @@ void SetAllocCounter(benchmark::State& state, uint64_t since) {
       static_cast<double>(AllocationCount() - since), benchmark::Counter::kAvgIterations);
 }
 
-// Interleaved timing of two operations, `ours` and `floor`, `batch` at a time each: batches
-// long enough (~0.1 to 1 ms) that switching between the two costs nothing measurable, short
-// enough that a noisy machine slows both alike.
+// ThreadCpuNs is this thread's CPU time: time spent preempted by other work does not count.
+double ThreadCpuNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
+
+// Interleaved timing of two operations, `ours` and `floor`, `batch` at a time each, in thread
+// CPU time: batches long enough (~0.1 to 1 ms) that switching between the two and reading the
+// clock cost nothing measurable, short enough that a noisy machine affects both alike.
 struct Interleaved {
   explicit Interleaved(int batch_in) : batch(batch_in) {}
   int batch;
@@ -102,19 +107,18 @@ struct Interleaved {
   double floor_ns = 0;
   template <typename Ours, typename Floor>
   double Batch(Ours&& ours, Floor&& floor) {
-    const auto t0 = Clock::now();
+    const double t0 = ThreadCpuNs();
     for (int i = 0; i < batch; ++i) {
       ours();
     }
-    const auto t1 = Clock::now();
+    const double t1 = ThreadCpuNs();
     for (int i = 0; i < batch; ++i) {
       floor();
     }
-    const auto t2 = Clock::now();
-    const double a = std::chrono::duration<double, std::nano>(t1 - t0).count();
-    ours_ns += a;
-    floor_ns += std::chrono::duration<double, std::nano>(t2 - t1).count();
-    return a / 1e9;  // seconds of our side, for SetIterationTime
+    const double t2 = ThreadCpuNs();
+    ours_ns += t1 - t0;
+    floor_ns += t2 - t1;
+    return (t1 - t0) / 1e9;  // CPU seconds of our side, for SetIterationTime
   }
   void Report(benchmark::State& state) const {
     const double n = static_cast<double>(state.iterations()) * batch;

@@ -156,12 +156,12 @@ bool AesCbc128::Run(ByteView iv, ByteView in, absl::Span<uint8_t> out) {
       std::memmove(out.data(), in.data(), n);
     }
     XorBlock(iv.data(), chain_.data(), out.data());
-    ok = EVP_CipherUpdate(ctx_.get(), out.data(), &out_len, out.data(), static_cast<int>(n)) == 1;
+    ok = EVP_EncryptUpdate(ctx_.get(), out.data(), &out_len, out.data(), static_cast<int>(n)) == 1;
     std::memcpy(last.data(), out.data() + n - kBlock, kBlock);
   } else {
     // The context gives D(C1) ^ chain for the first block; CBC under iv wants D(C1) ^ iv.
     std::memcpy(last.data(), in.data() + n - kBlock, kBlock);  // before an in-place run
-    ok = EVP_CipherUpdate(ctx_.get(), out.data(), &out_len, in.data(), static_cast<int>(n)) == 1;
+    ok = EVP_DecryptUpdate(ctx_.get(), out.data(), &out_len, in.data(), static_cast<int>(n)) == 1;
     XorBlock(iv.data(), chain_.data(), out.data());
   }
   if (!ok || static_cast<size_t>(out_len) != n) {
@@ -280,6 +280,36 @@ bool HmacSha256::Final(absl::Span<uint8_t> tag) {
   work_ = outer_;
   return ok && SHA256_Update(&work_, inner_hash.data(), inner_hash.size()) == 1 &&
          SHA256_Final(tag.data(), &work_) == 1;
+}
+
+bool HmacSha256::Mac(ByteView head, ByteView body, absl::Span<uint8_t> tag) {
+  if (!keyed_ || tag.size() != proto::kTagLen) {
+    return false;
+  }
+  work_ = inner_;
+  started_ = true;
+  constexpr size_t kHead = sizeof(uint64_t);
+  if (head.size() == kHead && body.size() >= SHA256_CBLOCK - kHead) {
+    // The first block is head || body[0, 56). SHA256_Update would assemble it in its buffer
+    // with unaligned copies and at once load it back 16 bytes at a time; each load that spans
+    // two pending stores waits for them (~30 ns per tag here, 15% of a 64-byte seal). So the
+    // block is written in the 16-byte pieces it is loaded in, and hashed from there.
+    using Piece = uint64_t __attribute__((vector_size(16)));
+    alignas(16) uint8_t block[SHA256_CBLOCK];
+    uint64_t first[2];
+    std::memcpy(&first[0], head.data(), kHead);
+    std::memcpy(&first[1], body.data(), kHead);
+    const Piece piece = {first[0], first[1]};
+    std::memcpy(block, &piece, sizeof(piece));
+    for (size_t at = sizeof(piece); at < sizeof(block); at += sizeof(piece)) {
+      std::memcpy(block + at, body.data() + at - kHead, sizeof(piece));
+    }
+    const ByteView rest = body.subspan(SHA256_CBLOCK - kHead);
+    return SHA256_Update(&work_, block, sizeof(block)) == 1 &&
+           SHA256_Update(&work_, rest.data(), rest.size()) == 1 && Final(tag);
+  }
+  return SHA256_Update(&work_, head.data(), head.size()) == 1 &&
+         SHA256_Update(&work_, body.data(), body.size()) == 1 && Final(tag);
 }
 
 bool HmacSha256::Compute(ByteView key, ByteView data, absl::Span<uint8_t> tag) {
