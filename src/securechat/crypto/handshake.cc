@@ -175,7 +175,7 @@ ServerHandshakeResult ServerHandshake(const ServerPrivateKey& key, RandomSource&
 
   X25519Public share;
   Secret<proto::kX25519Len> dh;
-  if (!X25519PublicKey(ephemeral, &share) || !X25519(ephemeral, hello.client_share, &dh)) {
+  if (!X25519Exchange(ephemeral, hello.client_share, &share, &dh)) {
     return ServerHandshakeResult::kClose;
   }
   std::vector<uint8_t> reply;

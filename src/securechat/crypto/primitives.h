@@ -4,6 +4,8 @@
 #ifndef SECURECHAT_CRYPTO_PRIMITIVES_H_
 #define SECURECHAT_CRYPTO_PRIMITIVES_H_
 
+#include <openssl/sha.h>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -14,6 +16,10 @@
 #include "securechat/crypto/secret.h"
 #include "securechat/wire/protocol.h"
 
+#ifdef OPENSSL_NO_DEPRECATED_3_0
+#error "HmacSha256 needs SHA256_CTX, which OPENSSL_NO_DEPRECATED_3_0 hides"
+#endif
+
 namespace securechat {
 
 using ByteView = absl::Span<const uint8_t>;
@@ -22,17 +28,29 @@ using X25519Public = std::array<uint8_t, proto::kX25519Len>;
 using X25519Private = Secret<proto::kX25519Len>;
 
 // AesCbc128 is AES-128-CBC without padding over whole blocks, keyed once.
+//
+// Each Run starts a new CBC chain from its own IV without re-initialising the context: OpenSSL
+// 3.0's re-initialisation looks up named parameters and costs more than encrypting a short
+// record. The context's chain simply continues, and the first block is corrected by
+// (iv XOR the block the chain continues from), which gives exactly CBC under `iv`.
 class AesCbc128 {
  public:
   // Init keys the context for encryption or decryption. Returns false if OpenSSL fails or the
   // key is not 16 bytes.
   [[nodiscard]] bool Init(ByteView key, bool encrypt);
-  // Run processes `in` (a whole number of blocks) under `iv` into out[0, in.size()). Returns
-  // false if sizes are wrong or OpenSSL fails.
+  // Run processes `in` (a whole number of blocks) under `iv` into out[0, in.size()); `in` and
+  // `out` may be the same bytes (not otherwise overlapping). Returns false if sizes are wrong
+  // or OpenSSL fails.
   [[nodiscard]] bool Run(ByteView iv, ByteView in, absl::Span<uint8_t> out);
 
  private:
+  // Restart sets the context's chain back to a zero IV, after Init or a failure.
+  bool Restart();
+
   EvpCipherCtxPtr ctx_;
+  bool encrypt_ = false;
+  // The block the context's CBC chain continues from: the last ciphertext block it saw.
+  std::array<uint8_t, proto::kAesBlockLen> chain_{};
 };
 
 // Pkcs7PadBlock returns the final padded block for a message whose last `tail.size()` bytes
@@ -45,20 +63,48 @@ std::array<uint8_t, proto::kAesBlockLen> Pkcs7PadBlock(ByteView tail);
 size_t Pkcs7PaddingLen(ByteView plain);
 
 // HmacSha256 keeps the key's inner and outer state, computed once by Init, for many messages.
+//
+// The states are plain SHA256_CTX structs that Begin and Final copy: OpenSSL 3.0's EVP_MAC
+// restarts HMAC by duplicating a provider digest context, two heap allocations per tag (one
+// per seal, one per open), which the per-message path must not make. The low-level SHA-256
+// calls are deprecated in OpenSSL 3.0 but present throughout 3.x and run the same code. All
+// three states are wiped when the object goes away, and when it is moved from.
 class HmacSha256 {
  public:
+  HmacSha256() = default;
+  ~HmacSha256();
+  HmacSha256(const HmacSha256&) = delete;
+  HmacSha256& operator=(const HmacSha256&) = delete;
+  HmacSha256(HmacSha256&& other) noexcept;
+  HmacSha256& operator=(HmacSha256&& other) noexcept;
+
+  // Init keys the object (any key length; keys over 64 bytes are hashed first, RFC 2104) and
+  // starts a first message, as Begin does. Returns false only if OpenSSL fails.
   [[nodiscard]] bool Init(ByteView key);
   // Begin starts a message from the precomputed key state; Update adds bytes; Final writes the
-  // 32-byte tag. Each returns false only if OpenSSL fails.
+  // 32-byte tag. Each returns false only when called out of order (before Init, or Update or
+  // Final without Begin) or with a tag buffer that is not 32 bytes.
   [[nodiscard]] bool Begin();
   [[nodiscard]] bool Update(ByteView data);
   [[nodiscard]] bool Final(absl::Span<uint8_t> tag);
+
+  // Mac writes the 32-byte tag of head || body, from the precomputed key state, in one call:
+  // Begin, Update(head), Update(body), Final. Returns false only before Init or with a tag
+  // buffer that is not 32 bytes. An 8-byte head (a record's sequence number) before at least
+  // 56 bytes takes a faster path, see the .cc.
+  [[nodiscard]] bool Mac(ByteView head, ByteView body, absl::Span<uint8_t> tag);
 
   // Compute is a one-shot HMAC-SHA-256 of `data` under `key`.
   [[nodiscard]] static bool Compute(ByteView key, ByteView data, absl::Span<uint8_t> tag);
 
  private:
-  EvpMacCtxPtr ctx_;
+  void Wipe();
+
+  SHA256_CTX inner_;  // after hashing key ^ ipad
+  SHA256_CTX outer_;  // after hashing key ^ opad
+  SHA256_CTX work_;   // the message in progress
+  bool keyed_ = false;
+  bool started_ = false;
 };
 
 // Sha256 is a streaming SHA-256, for the handshake transcript.
@@ -80,6 +126,13 @@ class Sha256 {
 // is all zero (a low-order peer share), which the protocol treats as an abort.
 [[nodiscard]] bool X25519(const X25519Private& priv, ByteView peer_public,
                           Secret<proto::kX25519Len>* shared);
+
+// X25519Exchange computes both the public share of `priv` and the shared secret with
+// `peer_public` from one key object: one scalar multiplication fewer than X25519PublicKey
+// followed by X25519, whose key object recomputes the share. Fails like X25519, with *share
+// unspecified.
+[[nodiscard]] bool X25519Exchange(const X25519Private& priv, ByteView peer_public,
+                                  X25519Public* share, Secret<proto::kX25519Len>* shared);
 
 // HkdfExtract and HkdfExpand are RFC 5869 with SHA-256. Expand fails when out is longer than
 // 255 * 32 bytes.

@@ -2,6 +2,8 @@
 #ifndef SECURECHAT_CRYPTO_RANDOM_H_
 #define SECURECHAT_CRYPTO_RANDOM_H_
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -17,9 +19,26 @@ class RandomSource {
 };
 
 // OsRandom draws from RAND_bytes and aborts the process if the CSPRNG fails.
+//
+// Small draws (a record's IV, a handshake's secrets) are served in order from a block of
+// CSPRNG output fetched kBlockLen bytes at a time; each byte is wiped as it is handed out, and
+// a child process discards the parent's block after fork(). One RAND_bytes call costs about
+// as much for 16 bytes as for 4 KiB (OpenSSL 3.0 makes a getpid() system call on each one),
+// so drawing each IV alone would cost more than sealing its record. Not thread-safe: one
+// OsRandom per thread.
 class OsRandom final : public RandomSource {
  public:
+  OsRandom();
+  ~OsRandom() override;
+  OsRandom(const OsRandom&) = delete;
+  OsRandom& operator=(const OsRandom&) = delete;
   void Fill(absl::Span<uint8_t> out) override;
+
+ private:
+  static constexpr size_t kBlockLen = 4096;
+  std::array<uint8_t, kBlockLen> block_;
+  size_t used_ = kBlockLen;  // bytes of block_ handed out (and wiped) already
+  uint64_t fork_generation_;
 };
 
 // ScriptedRandom hands out the given bytes in order, then a deterministic counter stream, so

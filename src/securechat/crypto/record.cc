@@ -1,5 +1,6 @@
 #include "securechat/crypto/record.h"
 
+#include <cstring>
 #include <limits>
 
 #include "securechat/crypto/constant_time.h"
@@ -21,10 +22,9 @@ std::array<uint8_t, proto::kSeqLen> EncodeSeq(uint64_t seq) {
 
 // ComputeTag computes HMAC(mac_key, u64(seq) || header || iv || ct), where `covered` is the
 // frame's header, iv and ct in one contiguous run.
-bool ComputeTag(HmacSha256& mac, uint64_t seq, ByteView covered, Tag* tag) {
+bool ComputeTag(HmacSha256& mac, uint64_t seq, ByteView covered, absl::Span<uint8_t> tag) {
   const auto seq_bytes = EncodeSeq(seq);
-  return mac.Begin() && mac.Update(seq_bytes) && mac.Update(covered) &&
-         mac.Final(absl::MakeSpan(*tag));
+  return mac.Mac(seq_bytes, covered, tag);
 }
 
 }  // namespace
@@ -40,34 +40,31 @@ bool RecordSealer::Seal(ByteView plaintext, RandomSource& rng, std::vector<uint8
   if (!ready_ || exhausted_ || plaintext.empty() || plaintext.size() > proto::kMaxPlaintextLen) {
     return false;
   }
-  const size_t whole = plaintext.size() - plaintext.size() % proto::kAesBlockLen;
-  const size_t ct_len = whole + proto::kAesBlockLen;
+  const size_t ct_len = (plaintext.size() / proto::kAesBlockLen + 1) * proto::kAesBlockLen;
+  const size_t pad = ct_len - plaintext.size();  // 1..16
   const size_t start = out->size();
 
   Writer w(out);
   const size_t frame = w.BeginFrame(proto::FrameType::kRecord);
-  std::array<uint8_t, proto::kIvLen> iv;
-  rng.Fill(absl::MakeSpan(iv));
-  w.Bytes(iv);
-  // Grow once to the whole frame, then encrypt in place into it.
-  out->resize(out->size() + ct_len + proto::kTagLen);
+  // The padded plaintext goes where the ciphertext will be and is encrypted in place in one
+  // call; the tag is computed into its place. Appending writes each plaintext byte once.
+  out->resize(out->size() + proto::kIvLen);
+  w.Bytes(plaintext);
+  out->insert(out->end(), pad, static_cast<uint8_t>(pad));
+  out->resize(out->size() + proto::kTagLen);
   w.EndFrame(frame);
-  uint8_t* ct = out->data() + start + proto::kFrameHeaderLen + proto::kIvLen;
-  const auto last = Pkcs7PadBlock(plaintext.subspan(whole));
-  Tag tag;
-  bool ok =
-      aes_.Run(iv, plaintext.first(whole), absl::MakeSpan(ct, whole)) &&
-      // CBC chains from the last ciphertext block (or the IV when there is none).
-      aes_.Run(whole == 0 ? ByteView(iv) : ByteView(ct + whole - proto::kIvLen, proto::kIvLen),
-               last, absl::MakeSpan(ct + whole, proto::kAesBlockLen)) &&
+  uint8_t* iv = out->data() + start + proto::kFrameHeaderLen;
+  uint8_t* ct = iv + proto::kIvLen;
+  rng.Fill(absl::MakeSpan(iv, proto::kIvLen));
+  const bool ok =
+      aes_.Run(ByteView(iv, proto::kIvLen), ByteView(ct, ct_len), absl::MakeSpan(ct, ct_len)) &&
       ComputeTag(mac_, seq_,
                  ByteView(out->data() + start, proto::kFrameHeaderLen + proto::kIvLen + ct_len),
-                 &tag);
+                 absl::MakeSpan(ct + ct_len, proto::kTagLen));
   if (!ok) {
     out->resize(start);
     return false;
   }
-  std::copy(tag.begin(), tag.end(), ct + ct_len);
   if (seq_ == std::numeric_limits<uint64_t>::max()) {
     exhausted_ = true;
   } else {
@@ -84,36 +81,42 @@ bool RecordOpener::Init(const EncKey& enc_key, const MacKey& mac_key) {
 }
 
 bool RecordOpener::Open(ByteView frame, std::vector<uint8_t>* plaintext) {
-  plaintext->clear();
+  // Every failure leaves *plaintext empty. Success resizes it without clearing it first, so a
+  // buffer that held a message of about this size is not zero-filled again before the
+  // decryption overwrites it.
+  auto fail = [plaintext] {
+    plaintext->clear();
+    return false;
+  };
   FrameHeader header;
   if (!ready_ || exhausted_ || frame.size() < proto::kFrameHeaderLen ||
       !CheckFrameHeader(FramePolicy{FrameExpect::kRecord, 0}, frame.first(proto::kFrameHeaderLen),
                         &header) ||
       frame.size() - proto::kFrameHeaderLen != header.body_len) {
-    return false;
+    return fail();
   }
   Reader r(frame);
   ByteView covered, iv, ct, received_tag;
   const size_t ct_len = header.body_len - proto::kRecordOverhead;
   if (!r.ReadBytes(proto::kFrameHeaderLen + proto::kIvLen + ct_len, &covered) ||
       !r.ReadBytes(proto::kTagLen, &received_tag) || !r.empty()) {
-    return false;
+    return fail();
   }
   Reader parts(covered.subspan(proto::kFrameHeaderLen));
   if (!parts.ReadBytes(proto::kIvLen, &iv) || !parts.ReadBytes(ct_len, &ct)) {
-    return false;
+    return fail();
   }
   Tag tag;
-  if (!ComputeTag(mac_, seq_, covered, &tag) || !ConstantTimeEqual(tag, received_tag)) {
-    return false;
+  if (!ComputeTag(mac_, seq_, covered, absl::MakeSpan(tag)) ||
+      !ConstantTimeEqual(tag, received_tag)) {
+    return fail();
   }
   // Only an authentic record is decrypted.
   plaintext->resize(ct_len);
   const size_t pad = aes_.Run(iv, ct, absl::MakeSpan(*plaintext)) ? Pkcs7PaddingLen(*plaintext) : 0;
   const size_t len = ct_len - pad;
   if (pad == 0 || len == 0 || len > proto::kMaxPlaintextLen) {
-    plaintext->clear();
-    return false;
+    return fail();
   }
   plaintext->resize(len);
   if (seq_ == std::numeric_limits<uint64_t>::max()) {

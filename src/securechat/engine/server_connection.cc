@@ -3,10 +3,7 @@
 namespace securechat {
 
 ServerConnection::ServerConnection(const ServerPrivateKey& key, RandomSource& rng)
-    : key_(key), rng_(rng) {
-  plaintext_.reserve(proto::kRecordMaxBodyLen);
-  scratch_.reserve(proto::kMaxPlaintextLen);
-}
+    : key_(key), rng_(rng) {}
 
 ServerConnection::Step ServerConnection::Fail(const char* reason) {
   if (state_ != State::kClosed) {
@@ -77,7 +74,14 @@ bool ServerConnection::Send(const msg::ServerMessage& m) {
   }
   scratch_.clear();
   msg::EncodeMessage(m, &scratch_);
-  if (!sealer_.Seal(scratch_, rng_, output_.buffer())) {
+  return SendEncoded(scratch_);
+}
+
+bool ServerConnection::SendEncoded(ByteView message) {
+  if (state_ != State::kEstablished) {
+    return false;
+  }
+  if (!sealer_.Seal(message, rng_, output_.buffer())) {
     Fail("cannot seal a record");
     return false;
   }

@@ -45,6 +45,9 @@ class ServerConnection {
   // Send seals one message into output(). Returns false if the connection cannot send (not
   // established, closed, or the sequence number is exhausted); the caller then closes it.
   [[nodiscard]] bool Send(const msg::ServerMessage& m);
+  // SendEncoded is Send for a message already encoded by msg::EncodeMessage, so that a
+  // message for many recipients is encoded once and only sealed for each. Fails like Send.
+  [[nodiscard]] bool SendEncoded(ByteView message);
 
   // Close stops reading; output() keeps what was queued so it can still be flushed.
   void Close() { state_ = State::kClosed; }
@@ -63,6 +66,8 @@ class ServerConnection {
   FrameAssembler frames_;
   RecordSealer sealer_;
   RecordOpener opener_;
+  // Both grow to the largest message seen and keep their capacity: nothing is reserved up
+  // front, so an idle connection costs only what it used.
   std::vector<uint8_t> plaintext_;
   std::vector<uint8_t> scratch_;
   OutputQueue output_;

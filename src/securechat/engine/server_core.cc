@@ -249,7 +249,7 @@ void ServerCore::HandleJoin(Client& c, std::string_view nick) {
     return;
   }
   c.nick = std::string(nick);
-  by_nick_.emplace(c.nick, c.id);
+  by_nick_.emplace(c.nick, &c);
   c.deadline_ms = Mono() + options_.idle_timeout_ms;
   const auto online = static_cast<uint16_t>(
       std::min<size_t>(by_nick_.size(), std::numeric_limits<uint16_t>::max()));
@@ -275,7 +275,7 @@ void ServerCore::HandleNick(Client& c, std::string_view nick) {
   const std::string old = std::move(c.nick);
   by_nick_.erase(old);
   c.nick = std::string(nick);
-  by_nick_.emplace(c.nick, c.id);
+  by_nick_.emplace(c.nick, &c);
   const std::string notice = Cat(old, " is now known as ", c.nick);
   Broadcast(msg::Notice{notice}, nullptr);
   ShowRoom(Cat("-!- ", notice));
@@ -288,7 +288,9 @@ void ServerCore::HandleSay(Client& c, std::string_view text) {
     return;
   }
   Broadcast(msg::Chat{c.nick, 0, sinks_.now_ms(), text}, &c);
-  ShowRoom(Cat("<", c.nick, "> ", EscapeForDisplay(text)));
+  if (sinks_.room) {  // the escaped line is built only for a console that shows it
+    ShowRoom(Cat("<", c.nick, "> ", EscapeForDisplay(text)));
+  }
 }
 
 void ServerCore::HandleWhisper(Client& c, std::string_view to, std::string_view text) {
@@ -305,14 +307,14 @@ void ServerCore::HandleWhisper(Client& c, std::string_view to, std::string_view 
     SendError(c, proto::ErrorCode::kBadText, "text invalid or too long");
     return;
   }
-  Send(*Find(it->second), msg::Chat{c.nick, proto::kChatFlagPrivate, sinks_.now_ms(), text});
+  Send(*it->second, msg::Chat{c.nick, proto::kChatFlagPrivate, sinks_.now_ms(), text});
 }
 
 void ServerCore::HandleWho(Client& c) {
   msg::Users page;
   page.nicks.reserve(std::min(by_nick_.size(), proto::kUsersPerPage));
   size_t left = by_nick_.size();
-  for (const auto& [nick, id] : by_nick_) {
+  for (const auto& [nick, member] : by_nick_) {
     page.nicks.push_back(nick);
     --left;
     if (page.nicks.size() == proto::kUsersPerPage && left > 0) {
@@ -347,7 +349,9 @@ void ServerCore::CheckQueue(Client& c) {
 }
 
 void ServerCore::Send(Client& c, const msg::ServerMessage& m) {
-  if (!c.conn.Send(m)) {
+  encoded_.clear();
+  msg::EncodeMessage(m, &encoded_);
+  if (!c.conn.SendEncoded(encoded_)) {
     if (c.conn.state() == ServerConnection::State::kClosed) {
       Drop(c, c.conn.close_reason());
     }
@@ -357,15 +361,18 @@ void ServerCore::Send(Client& c, const msg::ServerMessage& m) {
 }
 
 void ServerCore::Broadcast(const msg::ServerMessage& m, const Client* except) {
+  // Encoded once; each recipient only seals it with its own keys.
+  encoded_.clear();
+  msg::EncodeMessage(m, &encoded_);
   overflowed_.clear();
-  for (const auto& [nick, id] : by_nick_) {
-    Client* other = Find(id);
+  for (const auto& [nick, other] : by_nick_) {
     if (other == except) {
       continue;
     }
     // A failed send closes that connection; like an overflow, it is handled after the loop,
     // since leaving changes by_nick_.
-    if (!other->conn.Send(m) || other->conn.output().size() > options_.max_queue_bytes) {
+    if (!other->conn.SendEncoded(encoded_) ||
+        other->conn.output().size() > options_.max_queue_bytes) {
       overflowed_.push_back(other);
     }
   }

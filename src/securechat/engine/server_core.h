@@ -124,12 +124,13 @@ class ServerCore {
   ServerSinks sinks_;
   ConnId next_id_ = 1;
   std::map<ConnId, std::unique_ptr<Client>> clients_;
-  std::map<std::string, ConnId, std::less<>> by_nick_;  // joined clients, sorted for WHO
+  std::map<std::string, Client*, std::less<>> by_nick_;  // joined clients, sorted for WHO
   std::map<std::string, std::unique_ptr<Address>, std::less<>> addresses_;
   std::deque<ConnId> pending_handshakes_;
   TokenBucket handshake_budget_;
   uint64_t next_deadline_ms_ = 0;    // no deadline expires before this (0: scan on next Tick)
   std::vector<Client*> overflowed_;  // clients whose queue overflowed during a broadcast
+  std::vector<uint8_t> encoded_;     // the message being sent, encoded once for everyone
 };
 
 }  // namespace securechat

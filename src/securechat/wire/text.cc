@@ -62,7 +62,13 @@ bool IsValidText(std::string_view text) {
   if (text.empty() || text.size() > proto::kMaxTextLen) {
     return false;
   }
-  for (size_t pos = 0; pos < text.size();) {
+  // Printable ASCII (0x20..0x7E) is valid text byte by byte: skip it without decoding, which
+  // is most of a typical message (and what a receiving client spends most time on).
+  size_t pos = 0;
+  while (pos < text.size() && static_cast<uint8_t>(text[pos]) - 0x20u < 0x7Fu - 0x20u) {
+    ++pos;
+  }
+  while (pos < text.size()) {
     uint32_t cp = DecodeUtf8(text, &pos);
     if (cp == kBad || IsForbiddenCodePoint(cp)) {
       return false;

@@ -1,0 +1,1058 @@
+// chat-loadgen: drives a real chat-server on 127.0.0.1 with protocol-conformant clients (the
+// library's ClientConnection), all in one thread over non-blocking sockets and epoll.
+//
+// It generates a 2048-bit key with chat-keygen in a private temporary directory, starts
+// chat-server on a free port with its limits raised by flags (printed, and written to the JSON
+// output), runs one mode, and stops the server.
+//
+//   throughput  S senders and R receivers in the room; each sender sends M messages of B bytes
+//               as fast as the server takes them (at most --window in flight per sender, so
+//               that no queue grows without bound). Deliveries per second, server CPU seconds
+//               and peak RSS.
+//   latency     the same room, senders paced at --rate messages per second in total: p50, p99
+//               and max time from the send() of a message to its decryption at a receiver.
+//   idle        N joined, silent clients: server RSS per connection.
+//   handshake   connect, handshake, JOIN, BYE, with K connections in flight: connections per
+//               second.
+//
+// Every delivery is verified: each receiver must get, from each sender, exactly the messages
+// it sent, in order, byte for byte; any difference, error or unexpected close fails the run
+// (exit code 1, "verified": false, and the throughput figure reported as 0).
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_join.h"
+#include "nlohmann/json.hpp"
+#include "securechat/base/cat.h"
+#include "securechat/crypto/keys.h"
+#include "securechat/crypto/random.h"
+#include "securechat/engine/client_connection.h"
+#include "securechat/wire/message.h"
+
+ABSL_FLAG(std::string, mode, "throughput", "throughput, latency, idle or handshake");
+ABSL_FLAG(int, receivers, 50, "throughput, latency: receiving clients (R)");
+ABSL_FLAG(int, senders, 1, "throughput, latency: sending clients (S); they receive too");
+ABSL_FLAG(int64_t, messages, 20000, "throughput: messages per sender (M)");
+ABSL_FLAG(int, bytes, 200, "throughput, latency: text bytes per message (B), 24 to 4096");
+ABSL_FLAG(int, window, 1024,
+          "throughput: messages a sender may have sent that some client has not yet received");
+ABSL_FLAG(double, rate, 1000, "latency: messages per second, all senders together");
+ABSL_FLAG(double, seconds, 10, "latency: how long to send");
+ABSL_FLAG(int, clients, 1000, "idle: joined silent clients (N)");
+ABSL_FLAG(int, connections, 4000, "handshake: connections to make");
+ABSL_FLAG(int, in_flight, 16, "handshake, idle: connections being set up at once (K)");
+ABSL_FLAG(int, key_bits, 2048, "RSA key size of the server key chat-keygen makes");
+ABSL_FLAG(std::string, bin_dir, SECURECHAT_BIN_DIR, "where chat-server and chat-keygen are");
+ABSL_FLAG(std::vector<std::string>, server_flags, {},
+          "extra chat-server flags, comma-separated (after the generator's own)");
+ABSL_FLAG(double, timeout, 300, "fail if the run takes longer than this many seconds");
+ABSL_FLAG(std::string, json, "", "also write the results as JSON to this file");
+
+namespace securechat::loadgen {
+namespace {
+
+using securechat::Cat;
+
+using Json = nlohmann::json;
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string UtcNow() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string LoadAverage() {
+  std::string s = ReadFile("/proc/loadavg");
+  // "0.52 0.58 0.59 1/123 4567": the three averages.
+  std::istringstream in(s);
+  std::string a, b, c;
+  in >> a >> b >> c;
+  return Cat(a, " ", b, " ", c);
+}
+
+// CpuSeconds is utime + stime of `pid` from /proc/<pid>/stat.
+double CpuSeconds(pid_t pid) {
+  const std::string stat = ReadFile(Cat("/proc/", pid, "/stat"));
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) {
+    return 0;
+  }
+  std::istringstream in(stat.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  // After ") ": state(3) ... utime is field 14, stime 15 (1-based over the whole line).
+  for (int i = 3; i <= 15 && in >> field; ++i) {
+    if (i == 14) {
+      utime = std::stoull(field);
+    } else if (i == 15) {
+      stime = std::stoull(field);
+    }
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// StatusKiB reads a "Name:   123 kB" line of /proc/<pid>/status (VmRSS, VmHWM).
+int64_t StatusKiB(pid_t pid, std::string_view name) {
+  std::istringstream in(ReadFile(Cat("/proc/", pid, "/status")));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.size() > name.size() && line.compare(0, name.size(), name) == 0 &&
+        line[name.size()] == ':') {
+      return std::stoll(line.substr(name.size() + 1));
+    }
+  }
+  return -1;
+}
+
+double SelfCpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto sec = [](const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+  };
+  return sec(ru.ru_utime) + sec(ru.ru_stime);
+}
+
+// TempDir is a private directory removed, with the files named in it, on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/chat-loadgen.XXXXXX";
+    if (mkdtemp(tmpl) != nullptr) {
+      path_ = tmpl;
+    }
+  }
+  ~TempDir() {
+    if (path_.empty()) {
+      return;
+    }
+    for (const char* f : {"server_private.pem", "server_public.pem", "server.log"}) {
+      unlink(File(f).c_str());
+    }
+    rmdir(path_.c_str());
+  }
+  const std::string& path() const { return path_; }
+  std::string File(std::string_view name) const { return Cat(path_, "/", name); }
+
+ private:
+  std::string path_;
+};
+
+// Spawn starts `argv` with stdin from /dev/null, stdout to `out_fd` and stderr to
+// `err_path` (appended). Returns the pid, or -1.
+pid_t Spawn(const std::vector<std::string>& argv, int out_fd, const std::string& err_path) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+  posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+  std::vector<char*> args;
+  for (const std::string& a : argv) {
+    args.push_back(const_cast<char*>(a.c_str()));
+  }
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  if (posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ) != 0) {
+    pid = -1;
+  }
+  posix_spawn_file_actions_destroy(&fa);
+  return pid;
+}
+
+// Server is a chat-server child on 127.0.0.1 with a fresh key.
+class Server {
+ public:
+  ~Server() { Stop(); }
+
+  // Start makes the key and starts the server with `flags`. Returns "" or what went wrong.
+  std::string Start(const std::vector<std::string>& flags) {
+    if (dir_.path().empty()) {
+      return "cannot create a temporary directory";
+    }
+    const std::string bin = absl::GetFlag(FLAGS_bin_dir);
+    const std::string log = dir_.File("server.log");
+    int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    pid_t keygen = Spawn({bin + "/chat-keygen", Cat("--bits=", absl::GetFlag(FLAGS_key_bits)),
+                          "--out_dir=" + dir_.path()},
+                         devnull, log);
+    close(devnull);
+    int status = 0;
+    if (keygen < 0 || waitpid(keygen, &status, 0) != keygen || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0) {
+      return "chat-keygen failed: " + ReadFile(log);
+    }
+    auto key = ServerPublicKey::ReadFile(dir_.File("server_public.pem"));
+    if (!key.ok()) {
+      return std::string(key.status().message());
+    }
+    public_key_ = std::make_unique<ServerPublicKey>(std::move(*key));
+
+    int pipe_fds[2];
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+      return "pipe failed";
+    }
+    std::vector<std::string> argv = {bin + "/chat-server", "--listen=127.0.0.1:0",
+                                     "--key=" + dir_.File("server_private.pem")};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    pid_ = Spawn(argv, pipe_fds[1], log);
+    close(pipe_fds[1]);
+    stdout_fd_ = pipe_fds[0];  // kept open: the server prints a few lines more at start
+    if (pid_ < 0) {
+      return "cannot start " + argv[0];
+    }
+    // The first line says where it listens.
+    std::string out;
+    char c;
+    while (out.find('\n') == std::string::npos && read(stdout_fd_, &c, 1) == 1) {
+      out.push_back(c);
+    }
+    const std::string prefix = "securechat server listening on 127.0.0.1:";
+    if (out.compare(0, prefix.size(), prefix) != 0) {
+      return "chat-server did not start: " + ReadFile(log);
+    }
+    port_ = static_cast<uint16_t>(std::stoi(out.substr(prefix.size())));
+    return "";
+  }
+
+  void Stop() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      int status;
+      for (int i = 0; i < 500 && waitpid(pid_, &status, WNOHANG) == 0; ++i) {
+        usleep(10'000);
+      }
+      if (waitpid(pid_, &status, WNOHANG) == 0) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, &status, 0);
+      }
+      pid_ = -1;
+    }
+    if (stdout_fd_ >= 0) {
+      close(stdout_fd_);
+      stdout_fd_ = -1;
+    }
+  }
+
+  bool Alive() const { return pid_ > 0 && kill(pid_, 0) == 0; }
+  std::string LogTail() const {
+    const std::string log = ReadFile(dir_.File("server.log"));
+    return log.size() > 2000 ? log.substr(log.size() - 2000) : log;
+  }
+
+  pid_t pid() const { return pid_; }
+  uint16_t port() const { return port_; }
+  const ServerPublicKey& public_key() const { return *public_key_; }
+
+ private:
+  TempDir dir_;
+  pid_t pid_ = -1;
+  int stdout_fd_ = -1;
+  uint16_t port_ = 0;
+  std::unique_ptr<ServerPublicKey> public_key_;
+};
+
+// ---------------------------------------------------------------------------------------
+// Clients and the event loop.
+
+enum class Phase { kConnecting, kHandshake, kJoining, kJoined, kLeaving, kClosed };
+
+struct Client {
+  int fd = -1;
+  Phase phase = Phase::kConnecting;
+  std::unique_ptr<ClientConnection> conn;
+  std::string nick;
+  int sender = -1;                 // index of this client among the senders, or -1
+  bool receiver = false;           // counted as a receiver
+  std::vector<uint64_t> next_seq;  // per sender: the next sequence number expected
+  uint64_t chats = 0;              // chats received and verified
+  bool want_out = false;           // registered for EPOLLOUT
+  bool dirty = false;              // in the flush list
+};
+
+class Driver {
+ public:
+  std::function<void(Client&)> on_joined;
+  std::function<void(Client&, const msg::Chat&, int64_t now_ns)> on_chat;
+  std::function<void(Client&)> on_closed;  // EOF after our BYE
+  std::function<void(int64_t now_ns)> on_tick;
+  std::function<std::optional<int64_t>()> next_timer_ns;
+
+  Driver(const ServerPublicKey& key, uint16_t port)
+      : key_(key), epoll_(epoll_create1(EPOLL_CLOEXEC)) {
+    addr_.sin_family = AF_INET;
+    addr_.sin_port = htons(port);
+    addr_.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    read_buf_.resize(256 * 1024);
+  }
+  ~Driver() {
+    for (auto& c : clients_) {
+      if (c->fd >= 0) {
+        close(c->fd);
+      }
+    }
+    close(epoll_);
+  }
+
+  // Open connects a new client and queues its CLIENT_HELLO; it JOINs as `nick` once the
+  // handshake is done.
+  Client* Open(std::string nick) {
+    auto c = std::make_unique<Client>();
+    c->nick = std::move(nick);
+    c->conn = std::make_unique<ClientConnection>(key_, rng_);
+    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->fd < 0 || !c->conn->Start()) {
+      Fail(Cat("socket: ", strerror(errno)));
+      return nullptr;
+    }
+    int one = 1;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    Client* raw = c.get();
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT;
+    ev.data.ptr = raw;
+    raw->want_out = true;
+    if (epoll_ctl(epoll_, EPOLL_CTL_ADD, raw->fd, &ev) != 0) {
+      Fail(Cat("epoll_ctl: ", strerror(errno)));
+    }
+    if (connect(raw->fd, reinterpret_cast<sockaddr*>(&addr_), sizeof(addr_)) == 0) {
+      raw->phase = Phase::kHandshake;
+      MarkDirty(*raw);
+    } else if (errno != EINPROGRESS) {
+      Fail(Cat("connect: ", strerror(errno)));
+    }
+    clients_.push_back(std::move(c));
+    ++open_;
+    return raw;
+  }
+
+  // Send queues one message from `c` (flushed at the end of the loop iteration).
+  void Send(Client& c, const msg::ClientMessage& m) {
+    if (!c.conn->Send(m)) {
+      Fail(Cat(c.nick, ": cannot send"));
+      return;
+    }
+    MarkDirty(c);
+  }
+
+  void Bye(Client& c) {
+    Send(c, msg::Bye{});
+    c.phase = Phase::kLeaving;
+  }
+
+  // Run serves events until `done` returns true, the deadline passes or something fails.
+  // Returns false on failure or timeout (error() says which).
+  bool Run(const std::function<bool()>& done, int64_t deadline_ns) {
+    std::vector<epoll_event> events(256);
+    while (failure_.empty() && !done()) {
+      const int64_t now = NowNs();
+      if (now > deadline_ns) {
+        Fail("timed out");
+        break;
+      }
+      int64_t wait_ns = std::min<int64_t>(deadline_ns - now, 100'000'000);
+      if (next_timer_ns) {
+        if (auto t = next_timer_ns()) {
+          wait_ns = std::clamp<int64_t>(*t - now, 0, wait_ns);
+        }
+      }
+      timespec ts{static_cast<time_t>(wait_ns / 1'000'000'000),
+                  static_cast<long>(wait_ns % 1'000'000'000)};
+      const int n =
+          epoll_pwait2(epoll_, events.data(), static_cast<int>(events.size()), &ts, nullptr);
+      if (n < 0 && errno != EINTR) {
+        Fail(Cat("epoll: ", strerror(errno)));
+        break;
+      }
+      for (int i = 0; i < n && failure_.empty(); ++i) {
+        Client& c = *static_cast<Client*>(events[i].data.ptr);
+        if (c.fd < 0) {
+          continue;
+        }
+        if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+          if (c.phase == Phase::kConnecting) {
+            Connected(c);
+          }
+          if (c.fd >= 0 && c.phase != Phase::kConnecting) {
+            Readable(c);
+          }
+        }
+        if (c.fd >= 0 && (events[i].events & EPOLLOUT)) {
+          if (c.phase == Phase::kConnecting) {
+            Connected(c);
+          }
+          MarkDirty(c);
+        }
+      }
+      if (on_tick) {
+        on_tick(NowNs());
+      }
+      FlushDirty();
+    }
+    return failure_.empty();
+  }
+
+  void Fail(std::string why) {
+    if (failure_.empty()) {
+      failure_ = std::move(why);
+    }
+  }
+  const std::string& error() const { return failure_; }
+  int open_count() const { return open_; }
+
+ private:
+  void Connected(Client& c) {
+    int err = 0;
+    socklen_t len = sizeof(err);
+    getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) {
+      Fail(Cat(c.nick, ": connect: ", strerror(err)));
+      return;
+    }
+    c.phase = Phase::kHandshake;
+    MarkDirty(c);
+  }
+
+  void Readable(Client& c) {
+    for (;;) {
+      const ssize_t n = recv(c.fd, read_buf_.data(), read_buf_.size(), 0);
+      if (n > 0) {
+        Feed(c, ByteView(read_buf_.data(), static_cast<size_t>(n)), NowNs());
+        if (static_cast<size_t>(n) < read_buf_.size() || c.fd < 0 || !failure_.empty()) {
+          return;
+        }
+        continue;
+      }
+      if (n == 0) {
+        if (c.phase == Phase::kLeaving) {
+          CloseClient(c);
+          if (on_closed) {
+            on_closed(c);
+          }
+        } else {
+          Fail(Cat(c.nick, ": server closed the connection"));
+        }
+        return;
+      }
+      if (errno == EINTR) {
+        continue;
+      }
+      if (errno != EAGAIN) {
+        Fail(Cat(c.nick, ": recv: ", strerror(errno)));
+      }
+      return;
+    }
+  }
+
+  void Feed(Client& c, ByteView in, int64_t now) {
+    msg::ServerMessage m;
+    while (failure_.empty()) {
+      switch (c.conn->Next(&in, &m)) {
+        case ClientConnection::Step::kNeedMore:
+          return;
+        case ClientConnection::Step::kEstablished:
+          c.phase = Phase::kJoining;
+          Send(c, msg::Join{c.nick});
+          break;
+        case ClientConnection::Step::kAlert:
+          Fail(Cat(c.nick, ": ALERT ", c.conn->alert().code, " ", c.conn->alert().reason));
+          return;
+        case ClientConnection::Step::kFailed:
+          Fail(Cat(c.nick, ": connection failed (protocol or key confirmation)"));
+          return;
+        case ClientConnection::Step::kMessage:
+          OnMessage(c, m, now);
+          break;
+      }
+    }
+  }
+
+  void OnMessage(Client& c, const msg::ServerMessage& m, int64_t now) {
+    if (const auto* chat = std::get_if<msg::Chat>(&m)) {
+      if (c.phase != Phase::kJoined || !on_chat) {
+        Fail(Cat(c.nick, ": unexpected CHAT from ", chat->from));
+        return;
+      }
+      on_chat(c, *chat, now);
+    } else if (const auto* welcome = std::get_if<msg::Welcome>(&m)) {
+      if (c.phase != Phase::kJoining || welcome->nick != c.nick) {
+        Fail(Cat(c.nick, ": unexpected WELCOME"));
+        return;
+      }
+      c.phase = Phase::kJoined;
+      if (on_joined) {
+        on_joined(c);
+      }
+    } else if (const auto* error = std::get_if<msg::Error>(&m)) {
+      Fail(Cat(c.nick, ": ERROR ", static_cast<int>(error->code), " ", error->text));
+    }
+    // NOTICE (joins and leaves), USERS and PONG need nothing.
+  }
+
+  void MarkDirty(Client& c) {
+    if (!c.dirty && c.fd >= 0) {
+      c.dirty = true;
+      dirty_.push_back(&c);
+    }
+  }
+
+  void WantOut(Client& c, bool want) {
+    if (c.want_out == want) {
+      return;
+    }
+    c.want_out = want;
+    epoll_event ev{};
+    ev.events = want ? EPOLLIN | EPOLLOUT : EPOLLIN;
+    ev.data.ptr = &c;
+    epoll_ctl(epoll_, EPOLL_CTL_MOD, c.fd, &ev);
+  }
+
+  void FlushDirty() {
+    for (Client* c : dirty_) {
+      c->dirty = false;
+      if (c->fd < 0 || c->phase == Phase::kConnecting) {
+        continue;
+      }
+      OutputQueue& out = c->conn->output();
+      bool blocked = false;
+      while (!out.empty()) {
+        const ByteView p = out.pending();
+        const ssize_t n = send(c->fd, p.data(), p.size(), MSG_NOSIGNAL);
+        if (n > 0) {
+          out.Consume(static_cast<size_t>(n));
+        } else if (n < 0 && errno == EINTR) {
+          continue;
+        } else if (n < 0 && errno == EAGAIN) {
+          blocked = true;
+          break;
+        } else {
+          Fail(Cat(c->nick, ": send: ", strerror(errno)));
+          break;
+        }
+      }
+      WantOut(*c, blocked);
+    }
+    dirty_.clear();
+  }
+
+  void CloseClient(Client& c) {
+    epoll_ctl(epoll_, EPOLL_CTL_DEL, c.fd, nullptr);
+    close(c.fd);
+    c.fd = -1;
+    c.phase = Phase::kClosed;
+    c.conn.reset();
+    --open_;
+  }
+
+  const ServerPublicKey& key_;
+  OsRandom rng_;
+  int epoll_;
+  sockaddr_in addr_{};
+  std::vector<std::unique_ptr<Client>> clients_;
+  std::vector<Client*> dirty_;
+  std::vector<uint8_t> read_buf_;
+  std::string failure_;
+  int open_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------
+// The room of the throughput and latency modes: S senders, R receivers, every message checked.
+
+// Texts holds the text of each sender's recent messages: a receiver checks what arrives
+// against it byte for byte. Message `seq` of sender `s` is "s<s> m<seq> " and then letters
+// that depend on seq, up to B bytes.
+class Texts {
+ public:
+  Texts(int senders, size_t ring, size_t len)
+      : ring_(ring), len_(len), texts_(static_cast<size_t>(senders) * ring) {}
+  const std::string& Make(int sender, uint64_t seq) {
+    std::string& t = Slot(sender, seq);
+    t = Cat("s", sender, " m", seq, " ");
+    for (size_t i = t.size(); i < len_; ++i) {
+      t.push_back(static_cast<char>('a' + (seq + i) % 26));
+    }
+    t.resize(len_);
+    return t;
+  }
+  const std::string& Get(int sender, uint64_t seq) { return Slot(sender, seq); }
+  size_t ring() const { return ring_; }
+
+ private:
+  std::string& Slot(int sender, uint64_t seq) {
+    return texts_[static_cast<size_t>(sender) * ring_ + seq % ring_];
+  }
+  size_t ring_;
+  size_t len_;
+  std::vector<std::string> texts_;
+};
+
+struct Room {
+  std::vector<Client*> senders;
+  std::vector<Client*> receivers;  // receivers only
+  std::vector<Client*> all;        // senders and receivers
+  std::vector<uint64_t> sent;      // per sender
+  uint64_t receiver_deliveries = 0;
+  uint64_t sender_deliveries = 0;
+  int64_t last_delivery_ns = 0;
+  int joined = 0;
+};
+
+std::string SenderNick(int i) { return Cat("snd", i); }
+
+// Verify checks one CHAT at `c` against what its sender sent; returns the sender's index and
+// the message's sequence number, or fails the driver.
+std::optional<std::pair<int, uint64_t>> Verify(Driver& d, Room& room, Texts& texts, Client& c,
+                                               const msg::Chat& chat) {
+  int s = -1;
+  if (chat.from.size() > 3 && chat.from.substr(0, 3) == "snd") {
+    s = std::atoi(std::string(chat.from.substr(3)).c_str());
+  }
+  if (s < 0 || s >= static_cast<int>(room.senders.size()) || chat.from != room.senders[s]->nick ||
+      s == c.sender || chat.flags != 0) {
+    d.Fail(Cat(c.nick, ": CHAT from an unexpected sender or with flags: ", chat.from));
+    return std::nullopt;
+  }
+  const uint64_t seq = c.next_seq[s];
+  if (seq >= room.sent[s]) {
+    d.Fail(Cat(c.nick, ": more messages from ", chat.from, " than it sent (", seq, ")"));
+    return std::nullopt;
+  }
+  if (room.sent[s] - seq > texts.ring()) {
+    d.Fail(Cat(c.nick, ": fell more than ", texts.ring(), " messages behind"));
+    return std::nullopt;
+  }
+  if (chat.text != texts.Get(s, seq)) {
+    d.Fail(Cat(c.nick, ": message ", seq, " from ", chat.from,
+               " is not what was sent (wrong content, order or a lost message)"));
+    return std::nullopt;
+  }
+  ++c.next_seq[s];
+  ++c.chats;
+  if (c.receiver) {
+    ++room.receiver_deliveries;
+  } else {
+    ++room.sender_deliveries;
+  }
+  return std::make_pair(s, seq);
+}
+
+// JoinRoom connects S senders and R receivers and runs until all are joined.
+bool JoinRoom(Driver& d, Room& room, int senders, int receivers, int64_t deadline) {
+  d.on_joined = [&](Client&) { ++room.joined; };
+  for (int i = 0; i < senders; ++i) {
+    Client* c = d.Open(SenderNick(i));
+    if (c == nullptr) {
+      return false;
+    }
+    c->sender = i;
+    room.senders.push_back(c);
+  }
+  for (int i = 0; i < receivers; ++i) {
+    Client* c = d.Open(Cat("rcv", i));
+    if (c == nullptr) {
+      return false;
+    }
+    c->receiver = true;
+    room.receivers.push_back(c);
+  }
+  room.all = room.senders;
+  room.all.insert(room.all.end(), room.receivers.begin(), room.receivers.end());
+  for (Client* c : room.all) {
+    c->next_seq.assign(static_cast<size_t>(senders), 0);
+  }
+  room.sent.assign(static_cast<size_t>(senders), 0);
+  const int want = senders + receivers;
+  return d.Run([&] { return room.joined == want; }, deadline);
+}
+
+struct Common {
+  Server* server;
+  int64_t deadline;
+};
+
+Json Throughput(Driver& d, const Common& common) {
+  const int senders = absl::GetFlag(FLAGS_senders);
+  const int receivers = absl::GetFlag(FLAGS_receivers);
+  const auto messages = static_cast<uint64_t>(absl::GetFlag(FLAGS_messages));
+  const auto window = static_cast<uint64_t>(absl::GetFlag(FLAGS_window));
+  const auto bytes = static_cast<size_t>(absl::GetFlag(FLAGS_bytes));
+  Room room;
+  Json out;
+  if (!JoinRoom(d, room, senders, receivers, common.deadline)) {
+    return out;
+  }
+  Texts texts(senders, window, bytes);
+  d.on_chat = [&](Client& c, const msg::Chat& chat, int64_t now) {
+    if (Verify(d, room, texts, c, chat)) {
+      room.last_delivery_ns = now;
+    }
+  };
+  constexpr size_t kMaxQueued = 256 * 1024;  // bytes a sender queues before a send()
+  d.on_tick = [&](int64_t) {
+    for (int s = 0; s < senders; ++s) {
+      Client& c = *room.senders[s];
+      // Sent but not yet received by every other client.
+      uint64_t acked = room.sent[s];
+      for (Client* r : room.all) {
+        if (r != &c) {
+          acked = std::min(acked, r->next_seq[s]);
+        }
+      }
+      while (room.sent[s] < messages && room.sent[s] - acked < window &&
+             c.conn->output().size() < kMaxQueued) {
+        d.Send(c, msg::Say{texts.Make(s, room.sent[s])});
+        ++room.sent[s];
+      }
+    }
+  };
+  const uint64_t want_receiver = static_cast<uint64_t>(receivers) * senders * messages;
+  const uint64_t want_sender = static_cast<uint64_t>(senders) * (senders - 1) * messages;
+  const double cpu0 = CpuSeconds(common.server->pid());
+  const double self0 = SelfCpuSeconds();
+  const int64_t t0 = NowNs();
+  const bool ok = d.Run(
+      [&] {
+        return room.receiver_deliveries == want_receiver && room.sender_deliveries == want_sender;
+      },
+      common.deadline);
+  const double secs = static_cast<double>(room.last_delivery_ns - t0) / 1e9;
+  const double cpu = CpuSeconds(common.server->pid()) - cpu0;
+  out["receiver_deliveries"] = room.receiver_deliveries;
+  out["sender_deliveries"] = room.sender_deliveries;
+  out["seconds"] = secs;
+  if (ok && secs > 0) {
+    out["deliveries_per_second"] = static_cast<double>(room.receiver_deliveries) / secs;
+    out["all_deliveries_per_second"] =
+        static_cast<double>(room.receiver_deliveries + room.sender_deliveries) / secs;
+    out["messages_per_second"] = static_cast<double>(senders * messages) / secs;
+  } else {
+    out["deliveries_per_second"] = 0;
+  }
+  out["server_cpu_seconds"] = cpu;
+  out["server_cpu_per_delivery_us"] =
+      cpu * 1e6 /
+      static_cast<double>(std::max<uint64_t>(1, room.receiver_deliveries + room.sender_deliveries));
+  out["server_peak_rss_kib"] = StatusKiB(common.server->pid(), "VmHWM");
+  out["loadgen_cpu_seconds"] = SelfCpuSeconds() - self0;
+  return out;
+}
+
+Json Latency(Driver& d, const Common& common) {
+  const int senders = absl::GetFlag(FLAGS_senders);
+  const int receivers = absl::GetFlag(FLAGS_receivers);
+  const double rate = absl::GetFlag(FLAGS_rate);
+  const auto bytes = static_cast<size_t>(absl::GetFlag(FLAGS_bytes));
+  const auto total = static_cast<uint64_t>(rate * absl::GetFlag(FLAGS_seconds));
+  Room room;
+  Json out;
+  if (!JoinRoom(d, room, senders, receivers, common.deadline)) {
+    return out;
+  }
+  constexpr size_t kRing = 16384;
+  Texts texts(senders, kRing, bytes);
+  std::vector<int64_t> sent_at(static_cast<size_t>(senders) * kRing);
+  std::vector<int64_t> latencies;
+  latencies.reserve(total * static_cast<uint64_t>(receivers + senders - 1));
+  d.on_chat = [&](Client& c, const msg::Chat& chat, int64_t now) {
+    if (auto v = Verify(d, room, texts, c, chat)) {
+      latencies.push_back(now - sent_at[static_cast<size_t>(v->first) * kRing + v->second % kRing]);
+      room.last_delivery_ns = now;
+    }
+  };
+  const double interval_ns = 1e9 / rate;
+  const int64_t t0 = NowNs() + 10'000'000;
+  uint64_t next = 0;  // the next message, over all senders
+  auto due = [&](uint64_t k) {
+    return t0 + static_cast<int64_t>(static_cast<double>(k) * interval_ns);
+  };
+  d.next_timer_ns = [&]() -> std::optional<int64_t> {
+    if (next >= total) {
+      return std::nullopt;
+    }
+    return due(next);
+  };
+  d.on_tick = [&](int64_t now) {
+    for (; next < total && due(next) <= now; ++next) {
+      const int s = static_cast<int>(next % static_cast<uint64_t>(senders));
+      const uint64_t seq = room.sent[s]++;
+      d.Send(*room.senders[s], msg::Say{texts.Make(s, seq)});
+      sent_at[static_cast<size_t>(s) * kRing + seq % kRing] = NowNs();
+    }
+  };
+  const uint64_t want = total * static_cast<uint64_t>(receivers + senders - 1);
+  const double cpu0 = CpuSeconds(common.server->pid());
+  const bool ok = d.Run([&] { return latencies.size() == want; }, common.deadline);
+  out["messages"] = total;
+  out["deliveries"] = latencies.size();
+  out["server_cpu_seconds"] = CpuSeconds(common.server->pid()) - cpu0;
+  if (!ok || latencies.empty()) {
+    return out;
+  }
+  auto pct = [&](double p) {
+    const size_t i = std::min(latencies.size() - 1,
+                              static_cast<size_t>(p * static_cast<double>(latencies.size())));
+    std::nth_element(latencies.begin(), latencies.begin() + static_cast<ptrdiff_t>(i),
+                     latencies.end());
+    return static_cast<double>(latencies[i]) / 1e6;
+  };
+  out["p50_ms"] = pct(0.50);
+  out["p99_ms"] = pct(0.99);
+  out["p999_ms"] = pct(0.999);
+  out["max_ms"] = static_cast<double>(*std::max_element(latencies.begin(), latencies.end())) / 1e6;
+  out["achieved_rate"] =
+      static_cast<double>(total) / (static_cast<double>(room.last_delivery_ns - t0) / 1e9);
+  return out;
+}
+
+// JoinMany opens `count` clients named <prefix><i>, at most `in_flight` joining at once, and
+// runs until all are joined; *out gets them.
+bool JoinMany(Driver& d, const std::string& prefix, int count, int in_flight, int64_t deadline,
+              std::vector<Client*>* out) {
+  int joined = 0;
+  auto open_next = [&] {
+    if (static_cast<int>(out->size()) < count) {
+      if (Client* c = d.Open(Cat(prefix, out->size()))) {
+        out->push_back(c);
+      }
+    }
+  };
+  d.on_joined = [&](Client&) {
+    ++joined;
+    open_next();
+  };
+  for (int i = 0; i < in_flight; ++i) {
+    open_next();
+  }
+  const bool ok = d.Run([&] { return joined == count; }, deadline);
+  d.on_joined = nullptr;
+  return ok;
+}
+
+// Settle keeps serving events (clients read whatever arrives) for `ns`.
+bool Settle(Driver& d, int64_t ns, int64_t deadline) {
+  const int64_t until = NowNs() + ns;
+  return d.Run([&] { return NowNs() >= until; }, deadline);
+}
+
+Json Idle(Driver& d, const Common& common) {
+  const int clients = absl::GetFlag(FLAGS_clients);
+  const int in_flight = absl::GetFlag(FLAGS_in_flight);
+  const pid_t pid = common.server->pid();
+  Json out;
+  // A first client joins and leaves, so that what a server sets up once (OpenSSL's tables,
+  // the first RSA operation's caches) is in the baseline.
+  std::vector<Client*> warm;
+  bool closed = false;
+  d.on_closed = [&](Client&) { closed = true; };
+  if (!JoinMany(d, "warmup", 1, 1, common.deadline, &warm)) {
+    return out;
+  }
+  d.Bye(*warm[0]);
+  if (!d.Run([&] { return closed; }, common.deadline) || !Settle(d, 500'000'000, common.deadline)) {
+    return out;
+  }
+  const int64_t rss0 = StatusKiB(pid, "VmRSS");
+  std::vector<Client*> idle;
+  const int64_t t0 = NowNs();
+  if (!JoinMany(d, "idle", clients, in_flight, common.deadline, &idle)) {
+    return out;
+  }
+  const double join_secs = static_cast<double>(NowNs() - t0) / 1e9;
+  // Everyone reads the last join notices; then the server is left alone with them.
+  if (!Settle(d, 1'000'000'000, common.deadline)) {
+    return out;
+  }
+  const int64_t rss1 = StatusKiB(pid, "VmRSS");
+  out["clients"] = clients;
+  out["join_seconds"] = join_secs;
+  out["server_rss_before_kib"] = rss0;
+  out["server_rss_after_kib"] = rss1;
+  out["server_rss_per_connection_kib"] =
+      static_cast<double>(rss1 - rss0) / static_cast<double>(clients);
+  out["server_peak_rss_kib"] = StatusKiB(pid, "VmHWM");
+  return out;
+}
+
+Json Handshake(Driver& d, const Common& common) {
+  const int total = absl::GetFlag(FLAGS_connections);
+  const int in_flight = absl::GetFlag(FLAGS_in_flight);
+  int opened = 0, done = 0;
+  auto open_next = [&] {
+    if (opened < total) {
+      d.Open(Cat("h", opened++));
+    }
+  };
+  d.on_joined = [&](Client& c) { d.Bye(c); };
+  d.on_closed = [&](Client&) {
+    ++done;
+    open_next();
+  };
+  const double cpu0 = CpuSeconds(common.server->pid());
+  const double self0 = SelfCpuSeconds();
+  const int64_t t0 = NowNs();
+  for (int i = 0; i < in_flight; ++i) {
+    open_next();
+  }
+  const bool ok = d.Run([&] { return done == total; }, common.deadline);
+  const double secs = static_cast<double>(NowNs() - t0) / 1e9;
+  const double cpu = CpuSeconds(common.server->pid()) - cpu0;
+  Json out;
+  out["connections"] = done;
+  out["seconds"] = secs;
+  out["connections_per_second"] = ok ? done / secs : 0.0;
+  out["server_cpu_seconds"] = cpu;
+  out["server_cpu_per_connection_ms"] = done > 0 ? cpu * 1e3 / done : 0.0;
+  out["loadgen_cpu_seconds"] = SelfCpuSeconds() - self0;
+  out["server_peak_rss_kib"] = StatusKiB(common.server->pid(), "VmHWM");
+  return out;
+}
+
+}  // namespace
+}  // namespace securechat::loadgen
+
+int main(int argc, char** argv) {
+  using namespace securechat::loadgen;
+  absl::SetProgramUsageMessage(
+      "drives a real chat-server on 127.0.0.1 and verifies every delivery.\n"
+      "usage: chat-loadgen --mode=throughput|latency|idle|handshake [--json=FILE] [options]");
+  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  if (rest.size() > 1) {
+    std::fprintf(stderr, "chat-loadgen: unexpected argument '%s'\n", rest[1]);
+    return 2;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  rlimit nofile{};
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
+  const std::string mode = absl::GetFlag(FLAGS_mode);
+  const std::map<std::string, std::function<Json(Driver&, const Common&)>> modes = {
+      {"throughput", Throughput}, {"latency", Latency}, {"idle", Idle}, {"handshake", Handshake}};
+  auto run = modes.find(mode);
+  const int bytes = absl::GetFlag(FLAGS_bytes);
+  if (run == modes.end() || bytes < 24 || bytes > 4096 || absl::GetFlag(FLAGS_senders) < 1 ||
+      absl::GetFlag(FLAGS_receivers) < 0 || absl::GetFlag(FLAGS_window) < 1 ||
+      absl::GetFlag(FLAGS_in_flight) < 1 || absl::GetFlag(FLAGS_rate) <= 0) {
+    std::fprintf(stderr, "chat-loadgen: bad flags (see --help)\n");
+    return 2;
+  }
+
+  // The server's per-client limits are raised for load: no message rate limit, a large queue
+  // cap, an unlimited handshake budget, and room for everyone from 127.0.0.1.
+  std::vector<std::string> server_flags = {
+      "--rate=0",
+      "--max_queue_bytes=268435456",
+      "--handshakes_per_second=1000000",
+      "--max_clients=1000",
+      "--max_per_address=1000",
+      "--idle_timeout=3600s",
+      "--handshake_timeout=60s",
+  };
+  for (const std::string& f : absl::GetFlag(FLAGS_server_flags)) {
+    server_flags.push_back(f);
+  }
+  std::printf("chat-loadgen %s; chat-server flags: %s\n", mode.c_str(),
+              absl::StrJoin(server_flags, " ").c_str());
+  std::fflush(stdout);
+
+  Json doc;
+  doc["tool"] = "chat-loadgen";
+  doc["mode"] = mode;
+  doc["date"] = UtcNow();
+  doc["loadavg_start"] = LoadAverage();
+  doc["server_flags"] = server_flags;
+  doc["params"] = {{"receivers", absl::GetFlag(FLAGS_receivers)},
+                   {"senders", absl::GetFlag(FLAGS_senders)},
+                   {"messages", absl::GetFlag(FLAGS_messages)},
+                   {"bytes", bytes},
+                   {"window", absl::GetFlag(FLAGS_window)},
+                   {"rate", absl::GetFlag(FLAGS_rate)},
+                   {"seconds", absl::GetFlag(FLAGS_seconds)},
+                   {"clients", absl::GetFlag(FLAGS_clients)},
+                   {"connections", absl::GetFlag(FLAGS_connections)},
+                   {"in_flight", absl::GetFlag(FLAGS_in_flight)},
+                   {"key_bits", absl::GetFlag(FLAGS_key_bits)}};
+
+  Server server;
+  std::string error = server.Start(server_flags);
+  Json results;
+  if (error.empty()) {
+    Common common{&server, NowNs() + static_cast<int64_t>(absl::GetFlag(FLAGS_timeout) * 1e9)};
+    Driver driver(server.public_key(), server.port());
+    results = run->second(driver, common);
+    error = driver.error();
+    if (error.empty() && !server.Alive()) {
+      error = "the server died";
+    }
+  }
+  doc["loadavg_end"] = LoadAverage();
+  doc["verified"] = error.empty();
+  doc["error"] = error;
+  if (!error.empty()) {
+    // A wrong or failing server scores nothing.
+    for (const char* k :
+         {"deliveries_per_second", "all_deliveries_per_second", "connections_per_second"}) {
+      if (results.contains(k)) {
+        results[k] = 0;
+      }
+    }
+  }
+  doc["results"] = results;
+  if (!error.empty()) {
+    std::fprintf(stderr, "chat-loadgen: FAILED: %s\n", error.c_str());
+    if (server.pid() > 0 || !server.LogTail().empty()) {
+      std::fprintf(stderr, "server log (end):\n%s\n", server.LogTail().c_str());
+    }
+  }
+  server.Stop();
+  std::printf("%s\n", doc.dump(2).c_str());
+  const std::string json_path = absl::GetFlag(FLAGS_json);
+  if (!json_path.empty()) {
+    std::ofstream(json_path) << doc.dump(2) << "\n";
+  }
+  return error.empty() ? 0 : 1;
+}
