@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# ci/build.sh PRESET: configures and builds one CMake preset (release, asan, ...) with -j2.
+# ci/build.sh PRESET [TARGET...]: configures and builds one CMake preset (release, asan, ...)
+# with -j2: every target, or only the ones named.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset="${1:-release}"
+shift || true
 cmake --preset "$preset" >/dev/null
-cmake --build --preset "$preset" -j 2
+if [ $# -gt 0 ]; then
+  cmake --build --preset "$preset" -j 2 --target "$@"
+else
+  cmake --build --preset "$preset" -j 2
+fi

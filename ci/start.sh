@@ -5,13 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ci/install-deps.sh
-ci/build.sh release
+ci/build.sh release chat-keygen chat-server chat-client
 bin=build/release/src
 if [ ! -f keys/server_private.pem ]; then
   "$bin/chat-keygen" --out_dir=keys
 fi
-echo
-echo "In another terminal, start a client:"
-echo "  $bin/chat-client --nick=YOUR_NICK"
-echo
+echo "The programs are in $bin/."
 exec "$bin/chat-server" --key=keys/server_private.pem "$@"

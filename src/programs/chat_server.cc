@@ -193,8 +193,14 @@ int main(int argc, char** argv) {
               " per address, ", static_cast<int64_t>(options.handshakes_per_second),
               " handshakes/s, rate ", static_cast<int64_t>(options.rate), "/s burst ",
               static_cast<int64_t>(options.burst)));
-  PrintLine(Cat("clients connect with: chat-client --connect ", bound,
-                " --server_key keys/server_public.pem --nick NAME"));
+  // The public key sits beside the private one when chat-keygen made them.
+  std::string public_path = "PUBLIC_KEY.pem";
+  if (const size_t slash = key_path.rfind('/') + 1;
+      key_path.compare(slash, std::string::npos, "server_private.pem") == 0) {
+    public_path = Cat(key_path.substr(0, slash), "server_public.pem");
+  }
+  PrintLine(Cat("clients connect with: chat-client --connect=", bound,
+                " --server_key=", public_path, " --nick=NAME"));
   if (console_tty) {
     PrintLine("type a line to send it to everyone as 'server'; Ctrl-C stops the server");
   }

@@ -302,6 +302,14 @@ bool Process::WaitForStdoutMatch(const std::regex& re, Duration timeout,
   return found;
 }
 
+void Process::ReadAvailable() {
+  Drain(&out_.fd, &out_.text);
+  Drain(&err_.fd, &err_.text);
+  if (!exit_code_.has_value()) {
+    ReapIfExited();
+  }
+}
+
 bool Process::Signal(int sig) {
   if (exit_code_.has_value()) {
     return false;

@@ -80,6 +80,11 @@ class Process {
   // false if `timeout` passes first or stdout is closed without a match.
   bool WaitForStdoutMatch(const std::regex& re, Duration timeout, std::vector<std::string>* groups);
 
+  // ReadAvailable collects whatever the child has printed so far, without waiting, and notices
+  // an exit. A test that makes a child print a lot while it waits for something else calls it
+  // now and then, so that a full pipe never blocks the child.
+  void ReadAvailable();
+
   // Everything read from stdout / stderr so far.
   const std::string& out() const { return out_.text; }
   const std::string& err() const { return err_.text; }

@@ -82,6 +82,16 @@ class Console {
   std::string pending_;
 };
 
+// CloseGently ends our sending side, then discards input the peer already sent. Closing a
+// socket with unread input makes the kernel send a reset, and a reset can make the peer's
+// kernel throw away our last bytes (an ALERT, a fatal ERROR) before the peer reads them.
+void CloseGently(int fd) {
+  shutdown(fd, SHUT_WR);
+  char sink[4096];
+  for (int i = 0; i < 16 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; ++i) {
+  }
+}
+
 class Loop {
  public:
   Loop(ServerCore& core, Fd listener, const ServerLoopOptions& options)
@@ -133,6 +143,7 @@ void Loop::AcceptAll() {
       std::vector<uint8_t> alert;
       AppendAlert(proto::AlertCode::kServerFull, "server full", &alert);
       [[maybe_unused]] ssize_t n = send(fd.get(), alert.data(), alert.size(), MSG_NOSIGNAL);
+      CloseGently(fd.get());
       Note(Cat("refuse ", PeerName(fd.get()), ": descriptor ", fd.get(), " is past FD_SETSIZE"));
       continue;
     }
@@ -169,6 +180,7 @@ void Loop::FlushAll() {
     }
     if (core_.ShouldClose(id)) {
       core_.Forget(id);
+      CloseGently(it->second.get());
       it = fds_.erase(it);  // closes the socket
     } else {
       ++it;

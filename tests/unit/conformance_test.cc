@@ -1,0 +1,1810 @@
+// Conformance: every case of the securechat v1 vectors (tests/vectors/securechat-v1, whose
+// README explains each field) replayed against the production code.
+//
+// Each vector array is one value-parameterised fixture, one test per case, named after the
+// case. The frames, messages, records and handshakes are checked against the functions that
+// own them, and then live: client messages go through a real ServerCore, server messages
+// through a real ClientConnection, records and CLIENT_HELLOs through a ServerCore whose
+// randomness is scripted from the vectors.
+//
+// No vacuous pass: every test body ends with CaseCompleted(). At exit, a global environment
+// checks for every test pattern that it was registered once per vector case (the array size,
+// recomputed from the file) and that every selected case reached its end.
+
+#include <cctype>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <initializer_list>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "securechat/crypto/handshake.h"
+#include "securechat/crypto/keys.h"
+#include "securechat/crypto/primitives.h"
+#include "securechat/crypto/random.h"
+#include "securechat/crypto/record.h"
+#include "securechat/crypto/secret.h"
+#include "securechat/engine/client_connection.h"
+#include "securechat/engine/server_core.h"
+#include "securechat/wire/frame.h"
+#include "securechat/wire/message.h"
+#include "securechat/wire/protocol.h"
+#include "securechat/wire/reader.h"
+#include "securechat/wire/text.h"
+#include "support/test_util.h"
+
+namespace securechat {
+namespace {
+
+using ::nlohmann::json;
+using ::securechat::testing::Hex;
+using ::securechat::testing::LoadJson;
+using ::securechat::testing::ReadFileOrDie;
+using ::securechat::testing::ToHex;
+
+// RETURN_IF_FAILED returns a failed ::testing::AssertionResult from the enclosing function.
+#define RETURN_IF_FAILED(expr)                                   \
+  do {                                                           \
+    if (::testing::AssertionResult result_ = (expr); !result_) { \
+      return result_;                                            \
+    }                                                            \
+  } while (false)
+
+// Offsets inside CLIENT_HELLO and SERVER_HELLO frames: both start header || version || random
+// || share; then CLIENT_HELLO has wrapped[k] and SERVER_HELLO has confirm.
+constexpr size_t kHelloVersionAt = proto::kFrameHeaderLen;
+constexpr size_t kHelloRandomAt = kHelloVersionAt + 1;
+constexpr size_t kHelloShareAt = kHelloRandomAt + proto::kRandomLen;
+constexpr size_t kHelloWrappedAt = kHelloShareAt + proto::kShareLen;
+constexpr size_t kConfirmAt = proto::kServerHelloTranscriptLen;
+constexpr size_t kServerHelloLen = proto::kFrameHeaderLen + proto::kServerHelloBodyLen;
+
+// The live server's clock and message of the day.
+constexpr uint64_t kNowMs = 1700000000000;
+constexpr std::string_view kMotd = "conformance";
+
+ByteView AsBytes(std::string_view s) {
+  return ByteView(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Vector files and the cases of each fixture.
+
+// VectorFile parses tests/vectors/securechat-v1/<file> once; throws if it cannot.
+const json& VectorFile(const std::string& file) {
+  static auto* const files = new std::map<std::string, json>();
+  auto it = files->find(file);
+  if (it == files->end()) {
+    it = files->emplace(file, LoadJson("securechat-v1/" + file)).first;
+  }
+  return it->second;
+}
+
+std::string Str(const json& entry, const char* key) { return entry.at(key).get<std::string>(); }
+std::vector<uint8_t> HexField(const json& entry, const char* key) {
+  return Hex(entry.at(key).get_ref<const std::string&>());
+}
+
+// One entry of a vector array, as a test parameter.
+struct VectorCase {
+  std::string file;
+  std::string array;
+  size_t index = 0;
+  std::string name;  // the case name with every byte outside [A-Za-z0-9_] made '_'
+};
+
+void PrintTo(const VectorCase& c, std::ostream* os) {
+  *os << c.file << " " << c.array << "[" << c.index << "] " << c.name;
+}
+
+const json& Entry(const VectorCase& c) { return VectorFile(c.file).at(c.array).at(c.index); }
+
+using CaseFilter = bool (*)(const json&);
+using CaseNamer = std::string (*)(const json&, size_t);
+
+std::string NameField(const json& entry, size_t /*index*/) { return Str(entry, "name"); }
+
+// Where a fixture's cases come from, for the count at exit.
+struct Source {
+  std::string file;
+  std::string array;
+  CaseFilter keep = nullptr;
+  std::string error;  // why the cases could not be listed
+};
+
+std::map<std::string, Source>& Sources() {
+  static auto* const sources = new std::map<std::string, Source>();
+  return *sources;
+}
+
+// Cases that reached CaseCompleted(), by "Fixture.Pattern".
+std::map<std::string, size_t>& Completed() {
+  static auto* const completed = new std::map<std::string, size_t>();
+  return *completed;
+}
+
+// PatternKey turns ("Vectors/HandshakeTest", "ServerAnswers/rsa2048_basic") into
+// "HandshakeTest.ServerAnswers".
+std::string PatternKey(std::string_view suite, std::string_view test) {
+  const size_t slash = suite.rfind('/');
+  if (slash != std::string_view::npos) {
+    suite.remove_prefix(slash + 1);
+  }
+  test = test.substr(0, test.find('/'));
+  return std::string(suite) + "." + std::string(test);
+}
+
+// CaseCompleted marks the running vector case as having reached its end.
+void CaseCompleted() {
+  const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  ++Completed()[PatternKey(info->test_suite_name(), info->name())];
+}
+
+std::string TestName(std::string_view raw) {
+  std::string out;
+  for (char ch : raw) {
+    out.push_back(std::isalnum(static_cast<unsigned char>(ch)) != 0 ? ch : '_');
+  }
+  return out.empty() ? "unnamed" : out;
+}
+
+// Cases lists the entries of `array` in `file` (those `keep` accepts) as parameters of
+// `fixture`. A file that cannot be read gives no cases and an error that fails the count.
+std::vector<VectorCase> Cases(const std::string& fixture, const std::string& file,
+                              const std::string& array, CaseNamer namer = NameField,
+                              CaseFilter keep = nullptr) {
+  Source& source = Sources()[fixture];
+  source = Source{file, array, keep, ""};
+  std::vector<VectorCase> out;
+  try {
+    const json& entries = VectorFile(file).at(array);
+    std::set<std::string> used;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (keep != nullptr && !keep(entries[i])) {
+        continue;
+      }
+      std::string name = TestName(namer(entries[i], i));
+      if (!used.insert(name).second) {
+        name += "_" + std::to_string(i);
+        used.insert(name);
+      }
+      out.push_back(VectorCase{file, array, i, name});
+    }
+  } catch (const std::exception& e) {
+    source.error = e.what();
+    out.clear();
+  }
+  return out;
+}
+
+std::string CaseName(const ::testing::TestParamInfo<VectorCase>& info) { return info.param.name; }
+
+// CaseCount checks, after all tests, that each test pattern over a vector array was registered
+// once per case of the array and that every selected case ran to its end.
+class CaseCount : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    std::map<std::string, size_t> registered;
+    std::map<std::string, size_t> selected;
+    const ::testing::UnitTest& unit = *::testing::UnitTest::GetInstance();
+    for (int i = 0; i < unit.total_test_suite_count(); ++i) {
+      const ::testing::TestSuite& suite = *unit.GetTestSuite(i);
+      for (int j = 0; j < suite.total_test_count(); ++j) {
+        const ::testing::TestInfo& info = *suite.GetTestInfo(j);
+        if (info.value_param() == nullptr) {
+          continue;
+        }
+        const std::string key = PatternKey(suite.name(), info.name());
+        ++registered[key];
+        if (info.should_run()) {
+          ++selected[key];
+        }
+      }
+    }
+    std::map<std::string, size_t> ran_per_file;
+    for (const auto& [fixture, source] : Sources()) {
+      EXPECT_TRUE(source.error.empty()) << fixture << ": " << source.error;
+      size_t expected = 0;
+      try {
+        for (const json& entry : VectorFile(source.file).at(source.array)) {
+          expected += source.keep == nullptr || source.keep(entry) ? 1 : 0;
+        }
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << fixture << ": " << e.what();
+      }
+      EXPECT_GT(expected, 0u) << fixture << ": no cases in " << source.file << " " << source.array;
+      bool any = false;
+      for (const auto& [key, count] : registered) {
+        if (key.rfind(fixture + ".", 0) != 0) {
+          continue;
+        }
+        any = true;
+        const size_t ran = Completed()[key];
+        std::printf(
+            "[  CASES   ] %s over %s %s: %zu of %zu selected cases ran to the end (%zu "
+            "cases)\n",
+            key.c_str(), source.file.c_str(), source.array.c_str(), ran, selected[key], count);
+        EXPECT_EQ(count, expected) << key << ": tests registered vs cases in " << source.file;
+        EXPECT_EQ(ran, selected[key]) << key << ": selected cases that did not reach their end";
+        ran_per_file[source.file] += ran;
+      }
+      EXPECT_TRUE(any) << fixture << ": no test covers " << source.file << " " << source.array;
+    }
+    for (const auto& [file, ran] : ran_per_file) {
+      std::printf("[  CASES   ] %s: %zu case checks ran to the end\n", file.c_str(), ran);
+    }
+  }
+};
+
+[[maybe_unused]] ::testing::Environment* const kCaseCount =
+    ::testing::AddGlobalTestEnvironment(new CaseCount);
+
+// ---------------------------------------------------------------------------------------------
+// Keys, secrets and randomness.
+
+template <size_t N>
+::testing::AssertionResult SecretFromHex(const std::string& hex, Secret<N>* out) {
+  const std::vector<uint8_t> bytes = Hex(hex);
+  if (bytes.size() != N) {
+    return ::testing::AssertionFailure() << "want " << N << " bytes, got " << bytes.size();
+  }
+  *out = Secret<N>::FromBytes(bytes);
+  return ::testing::AssertionSuccess();
+}
+
+// KeysFromVector reads c2s_enc, c2s_mac, s2c_enc and s2c_mac of a handshake case.
+::testing::AssertionResult KeysFromVector(const json& c, SessionKeys* keys) {
+  RETURN_IF_FAILED(SecretFromHex(Str(c, "c2s_enc"), &keys->c2s_enc));
+  RETURN_IF_FAILED(SecretFromHex(Str(c, "c2s_mac"), &keys->c2s_mac));
+  RETURN_IF_FAILED(SecretFromHex(Str(c, "s2c_enc"), &keys->s2c_enc));
+  return SecretFromHex(Str(c, "s2c_mac"), &keys->s2c_mac);
+}
+
+// Script is a ScriptedRandom that hands out the named hex fields of `entry` in order (absent
+// fields are skipped), then its counter stream.
+ScriptedRandom Script(const json& entry, std::initializer_list<const char*> fields) {
+  ScriptedRandom rng;
+  for (const char* field : fields) {
+    if (entry.contains(field)) {
+      rng.Append(HexField(entry, field));
+    }
+  }
+  return rng;
+}
+
+ScriptedRandom ServerScript(const json& c) {
+  return Script(c, {"server_fallback_wrap_secret", "server_random", "server_ephemeral_private"});
+}
+
+// The 2048-bit key of tests/keys (the key of handshake case rsa2048-basic); nullptr if it
+// cannot be read.
+const ServerPrivateKey* TestKey() {
+  static const ServerPrivateKey* const key = []() -> const ServerPrivateKey* {
+    try {
+      absl::StatusOr<ServerPrivateKey> parsed = ServerPrivateKey::FromPem(
+          ReadFileOrDie(std::string(SECURECHAT_TEST_KEY_DIR) + "/test_rsa2048_private.pem"),
+          nullptr);
+      return parsed.ok() ? new ServerPrivateKey(*std::move(parsed)) : nullptr;
+    } catch (const std::exception&) {
+      return nullptr;
+    }
+  }();
+  return key;
+}
+
+// The public half, as a client pins it (read from its own file).
+const ServerPublicKey* TestPublicKey() {
+  static const ServerPublicKey* const key = []() -> const ServerPublicKey* {
+    try {
+      absl::StatusOr<ServerPublicKey> parsed = ServerPublicKey::FromPem(
+          ReadFileOrDie(std::string(SECURECHAT_TEST_KEY_DIR) + "/test_rsa2048_public.pem"));
+      return parsed.ok() ? new ServerPublicKey(*std::move(parsed)) : nullptr;
+    } catch (const std::exception&) {
+      return nullptr;
+    }
+  }();
+  return key;
+}
+
+const json* HandshakeCase(std::string_view name) {
+  for (const json& c : VectorFile("handshake.json").at("cases")) {
+    if (c.at("name").get_ref<const std::string&>() == name) {
+      return &c;
+    }
+  }
+  return nullptr;
+}
+
+const json* RecordSequence(std::string_view direction) {
+  for (const json& s : VectorFile("records.json").at("sequences")) {
+    if (s.at("direction").get_ref<const std::string&>() == direction) {
+      return &s;
+    }
+  }
+  return nullptr;
+}
+
+// OaepUnwrap decrypts `wrapped` with the protocol's label; nullopt when OAEP fails.
+std::optional<std::vector<uint8_t>> OaepUnwrap(const ServerPrivateKey& key, ByteView wrapped) {
+  std::vector<uint8_t> out(key.size());
+  size_t len = 0;
+  if (!RsaOaepDecrypt(key.get(), AsBytes(proto::kOaepLabel), wrapped, absl::MakeSpan(out), &len)) {
+    return std::nullopt;
+  }
+  out.resize(len);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages as the vectors write them: {"kind": KIND_NAME, field: value...}, data as hex.
+
+json ClientFields(const msg::ClientMessage& m, std::string* kind) {
+  if (const auto* join = std::get_if<msg::Join>(&m)) {
+    *kind = "JOIN";
+    return json{{"nick", std::string(join->nick)}};
+  }
+  if (const auto* say = std::get_if<msg::Say>(&m)) {
+    *kind = "SAY";
+    return json{{"text", std::string(say->text)}};
+  }
+  if (const auto* whisper = std::get_if<msg::Whisper>(&m)) {
+    *kind = "WHISPER";
+    return json{{"to", std::string(whisper->to)}, {"text", std::string(whisper->text)}};
+  }
+  if (std::holds_alternative<msg::Who>(m)) {
+    *kind = "WHO";
+    return json::object();
+  }
+  if (const auto* nick = std::get_if<msg::Nick>(&m)) {
+    *kind = "NICK";
+    return json{{"nick", std::string(nick->nick)}};
+  }
+  if (const auto* ping = std::get_if<msg::Ping>(&m)) {
+    *kind = "PING";
+    return json{{"data", ToHex(AsBytes(ping->data))}};
+  }
+  *kind = "BYE";
+  return json::object();
+}
+
+json ServerFields(const msg::ServerMessage& m, std::string* kind) {
+  if (const auto* welcome = std::get_if<msg::Welcome>(&m)) {
+    *kind = "WELCOME";
+    return json{{"nick", std::string(welcome->nick)},
+                {"motd", std::string(welcome->motd)},
+                {"online", welcome->online}};
+  }
+  if (const auto* chat = std::get_if<msg::Chat>(&m)) {
+    *kind = "CHAT";
+    return json{{"from", std::string(chat->from)},
+                {"flags", chat->flags},
+                {"time_ms", chat->time_ms},
+                {"text", std::string(chat->text)}};
+  }
+  if (const auto* notice = std::get_if<msg::Notice>(&m)) {
+    *kind = "NOTICE";
+    return json{{"text", std::string(notice->text)}};
+  }
+  if (const auto* users = std::get_if<msg::Users>(&m)) {
+    *kind = "USERS";
+    json nicks = json::array();
+    for (std::string_view nick : users->nicks) {
+      nicks.push_back(std::string(nick));
+    }
+    return json{{"more", users->more}, {"nicks", nicks}};
+  }
+  if (const auto* pong = std::get_if<msg::Pong>(&m)) {
+    *kind = "PONG";
+    return json{{"data", ToHex(AsBytes(pong->data))}};
+  }
+  const auto& error = std::get<msg::Error>(m);
+  *kind = "ERROR";
+  return json{{"code", static_cast<uint16_t>(error.code)},
+              {"fatal", error.fatal},
+              {"text", std::string(error.text)}};
+}
+
+// Msg is one message as {"kind": kind, fields...}.
+json Msg(const std::string& kind, json fields) {
+  fields["kind"] = kind;
+  return fields;
+}
+
+json MessageJson(const msg::ServerMessage& m) {
+  std::string kind;
+  json fields = ServerFields(m, &kind);
+  return Msg(kind, std::move(fields));
+}
+
+json Kinds(const json& messages) {
+  json kinds = json::array();
+  for (const json& m : messages) {
+    kinds.push_back(m.at("kind"));
+  }
+  return kinds;
+}
+
+std::string_view View(const json& fields, const char* key) {
+  return fields.at(key).get_ref<const std::string&>();
+}
+
+// ClientFromFields builds a client message from a vector's kind name and fields, without the
+// decoder. Views point into `fields`; PING data is decoded into *data.
+std::optional<msg::ClientMessage> ClientFromFields(std::string_view kind, const json& fields,
+                                                   std::string* data) {
+  if (kind == "JOIN") {
+    return msg::Join{View(fields, "nick")};
+  }
+  if (kind == "SAY") {
+    return msg::Say{View(fields, "text")};
+  }
+  if (kind == "WHISPER") {
+    return msg::Whisper{View(fields, "to"), View(fields, "text")};
+  }
+  if (kind == "WHO") {
+    return msg::Who{};
+  }
+  if (kind == "NICK") {
+    return msg::Nick{View(fields, "nick")};
+  }
+  if (kind == "BYE") {
+    return msg::Bye{};
+  }
+  if (kind == "PING") {
+    const std::vector<uint8_t> bytes = HexField(fields, "data");
+    data->assign(bytes.begin(), bytes.end());
+    return msg::Ping{*data};
+  }
+  return std::nullopt;
+}
+
+std::optional<msg::ServerMessage> ServerFromFields(std::string_view kind, const json& fields,
+                                                   std::string* data) {
+  if (kind == "WELCOME") {
+    return msg::Welcome{View(fields, "nick"), View(fields, "motd"),
+                        fields.at("online").get<uint16_t>()};
+  }
+  if (kind == "CHAT") {
+    return msg::Chat{View(fields, "from"), fields.at("flags").get<uint8_t>(),
+                     fields.at("time_ms").get<uint64_t>(), View(fields, "text")};
+  }
+  if (kind == "NOTICE") {
+    return msg::Notice{View(fields, "text")};
+  }
+  if (kind == "USERS") {
+    msg::Users users;
+    users.more = fields.at("more").get<uint8_t>();
+    for (const json& nick : fields.at("nicks")) {
+      users.nicks.push_back(nick.get_ref<const std::string&>());
+    }
+    return users;
+  }
+  if (kind == "PONG") {
+    const std::vector<uint8_t> bytes = HexField(fields, "data");
+    data->assign(bytes.begin(), bytes.end());
+    return msg::Pong{*data};
+  }
+  if (kind == "ERROR") {
+    return msg::Error{static_cast<proto::ErrorCode>(fields.at("code").get<uint16_t>()),
+                      fields.at("fatal").get<uint8_t>(), View(fields, "text")};
+  }
+  return std::nullopt;
+}
+
+// ContentError is the ERROR code the content rules give a client message that decoded: 4 bad
+// or reserved nick, 5 unknown recipient, 7 bad text, 0 when the content is fine. The order is
+// the server's (recipient before text); alice and bob are the joined users.
+int ContentError(const msg::ClientMessage& m) {
+  auto bad_nick = [](std::string_view nick) { return !IsValidNick(nick) || IsReservedNick(nick); };
+  if (const auto* join = std::get_if<msg::Join>(&m)) {
+    return bad_nick(join->nick) ? 4 : 0;
+  }
+  if (const auto* nick = std::get_if<msg::Nick>(&m)) {
+    return bad_nick(nick->nick) ? 4 : 0;
+  }
+  if (const auto* say = std::get_if<msg::Say>(&m)) {
+    return IsValidText(say->text) ? 0 : 7;
+  }
+  if (const auto* whisper = std::get_if<msg::Whisper>(&m)) {
+    if (!IsValidNick(whisper->to)) {
+      return 4;
+    }
+    if (whisper->to != "alice" && whisper->to != "bob") {
+      return 5;
+    }
+    return IsValidText(whisper->text) ? 0 : 7;
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Live peers.
+
+ServerOptions Options(std::string_view motd = kMotd) {
+  ServerOptions options;
+  options.motd = std::string(motd);
+  return options;
+}
+
+ServerSinks Sinks() {
+  ServerSinks sinks;
+  sinks.now_ms = [] { return kNowMs; };
+  return sinks;
+}
+
+// CorePeer is one client connection of a ServerCore, driven by hand (ClientHandshake,
+// RecordSealer, RecordOpener) so that it can send any plaintext or any bytes at all.
+class CorePeer {
+ public:
+  CorePeer(ServerCore* core, std::string_view peer) : core_(core), id_(core->Accept(peer)) {}
+  CorePeer(ServerCore* core, ConnId id) : core_(core), id_(id) {}
+
+  // Handshake runs a ClientHandshake pinned to `key` against the core.
+  ::testing::AssertionResult Handshake(const ServerPublicKey& key) {
+    ClientHandshake handshake;
+    std::vector<uint8_t> hello;
+    if (!handshake.Start(key, rng_, &hello)) {
+      return ::testing::AssertionFailure() << "ClientHandshake::Start failed";
+    }
+    Deliver(hello);
+    const ByteView pending = core_->Pending(id_);
+    const std::vector<uint8_t> reply(pending.begin(), pending.end());
+    core_->Consumed(id_, reply.size());
+    FrameHeader header;
+    if (reply.size() < proto::kFrameHeaderLen ||
+        !CheckFrameHeader(FramePolicy{FrameExpect::kServerHello, 0},
+                          ByteView(reply).first(proto::kFrameHeaderLen), &header) ||
+        header.type != proto::FrameType::kServerHello ||
+        reply.size() != proto::kFrameHeaderLen + header.body_len) {
+      return ::testing::AssertionFailure() << "no SERVER_HELLO but " << ToHex(reply);
+    }
+    SessionKeys keys;
+    if (handshake.Finish(reply, &keys) != ClientHandshake::Result::kOk) {
+      return ::testing::AssertionFailure() << "ClientHandshake::Finish refused the reply";
+    }
+    return UseKeys(keys);
+  }
+
+  ::testing::AssertionResult UseKeys(const SessionKeys& keys) {
+    if (!sealer_.Init(keys.c2s_enc, keys.c2s_mac) || !opener_.Init(keys.s2c_enc, keys.s2c_mac)) {
+      return ::testing::AssertionFailure() << "cannot key the records";
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+  void Deliver(ByteView bytes) { core_->Receive(id_, bytes); }
+
+  // SendRaw seals `plaintext`, whatever it holds, as the next record.
+  ::testing::AssertionResult SendRaw(ByteView plaintext) {
+    std::vector<uint8_t> frame;
+    if (!sealer_.Seal(plaintext, rng_, &frame)) {
+      return ::testing::AssertionFailure() << "cannot seal " << plaintext.size() << " bytes";
+    }
+    Deliver(frame);
+    return ::testing::AssertionSuccess();
+  }
+
+  ::testing::AssertionResult Send(const msg::ClientMessage& m) {
+    std::vector<uint8_t> plaintext;
+    msg::EncodeMessage(m, &plaintext);
+    return SendRaw(plaintext);
+  }
+
+  // ReadAll opens every record the core queued for this peer and sets *messages to a JSON
+  // array of them. Fails on a bad frame, a record that does not open or an invalid message.
+  ::testing::AssertionResult ReadAll(json* messages) {
+    *messages = json::array();
+    const ByteView pending = core_->Pending(id_);
+    ByteView in = pending;
+    std::vector<uint8_t> plaintext;
+    while (!in.empty()) {
+      if (frames_.Take(FramePolicy{FrameExpect::kRecord, 0}, &in) != FrameResult::kFrame) {
+        return ::testing::AssertionFailure() << "the server queued a bad or partial frame";
+      }
+      if (!opener_.Open(frames_.frame(), &plaintext)) {
+        return ::testing::AssertionFailure() << "a record from the server does not open";
+      }
+      msg::ServerMessage m;
+      if (msg::DecodeServerMessage(plaintext, &m) != msg::DecodeStatus::kOk) {
+        return ::testing::AssertionFailure() << "invalid server message " << ToHex(plaintext);
+      }
+      messages->push_back(MessageJson(m));
+    }
+    core_->Consumed(id_, pending.size());
+    return ::testing::AssertionSuccess();
+  }
+
+  bool closed() const { return core_->ShouldClose(id_); }
+  ConnId id() const { return id_; }
+
+ private:
+  ServerCore* core_;
+  ConnId id_;
+  OsRandom rng_;
+  RecordSealer sealer_;
+  RecordOpener opener_;
+  FrameAssembler frames_;
+};
+
+// Room is a ServerCore with the test key and two peers: Open() joins bob, shakes hands for
+// alice and, when asked, joins her too, reading every message this queued.
+class Room {
+ public:
+  Room() : core_(*TestKey(), rng_, Options(), Sinks()), alice_(&core_, "a"), bob_(&core_, "b") {}
+
+  ::testing::AssertionResult Open(bool alice_joins) {
+    json seen;
+    RETURN_IF_FAILED(bob_.Handshake(*TestPublicKey()));
+    RETURN_IF_FAILED(bob_.Send(msg::Join{"bob"}));
+    RETURN_IF_FAILED(bob_.ReadAll(&seen));
+    if (Kinds(seen) != json::array({"WELCOME"})) {
+      return ::testing::AssertionFailure() << "bob's JOIN got " << seen;
+    }
+    RETURN_IF_FAILED(alice_.Handshake(*TestPublicKey()));
+    if (!alice_joins) {
+      return ::testing::AssertionSuccess();
+    }
+    RETURN_IF_FAILED(alice_.Send(msg::Join{"alice"}));
+    RETURN_IF_FAILED(alice_.ReadAll(&seen));
+    if (Kinds(seen) != json::array({"WELCOME"})) {
+      return ::testing::AssertionFailure() << "alice's JOIN got " << seen;
+    }
+    return bob_.ReadAll(&seen);  // bob's NOTICE that alice joined
+  }
+
+  CorePeer& alice() { return alice_; }
+  CorePeer& bob() { return bob_; }
+
+ private:
+  OsRandom rng_;
+  ServerCore core_;
+  CorePeer alice_;
+  CorePeer bob_;
+};
+
+// ClientUnderTest is a ClientConnection pinned to the test key and established against
+// ServerHandshake run by hand, so that the test can seal any server plaintext for it.
+class ClientUnderTest {
+ public:
+  ClientUnderTest() : conn_(*TestPublicKey(), rng_) {}
+
+  ::testing::AssertionResult Establish() {
+    if (!conn_.Start()) {
+      return ::testing::AssertionFailure() << "ClientConnection::Start failed";
+    }
+    const std::vector<uint8_t> hello(conn_.output().pending().begin(),
+                                     conn_.output().pending().end());
+    conn_.output().Consume(hello.size());
+    std::vector<uint8_t> reply;
+    SessionKeys keys;
+    if (ServerHandshake(*TestKey(), rng_, hello, &reply, &keys) != ServerHandshakeResult::kOk) {
+      return ::testing::AssertionFailure() << "ServerHandshake failed";
+    }
+    ByteView in(reply);
+    msg::ServerMessage m;
+    if (conn_.Next(&in, &m) != ClientConnection::Step::kEstablished || !in.empty()) {
+      return ::testing::AssertionFailure() << "the client did not accept the SERVER_HELLO";
+    }
+    if (!sealer_.Init(keys.s2c_enc, keys.s2c_mac)) {
+      return ::testing::AssertionFailure() << "cannot key the records";
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+  // Feed seals `plaintext` as the server's next record and hands the whole frame to the
+  // client; *m then views into the connection. Sets *consumed when the client took every byte.
+  ClientConnection::Step Feed(ByteView plaintext, msg::ServerMessage* m, bool* consumed) {
+    frame_.clear();
+    if (!sealer_.Seal(plaintext, rng_, &frame_)) {
+      ADD_FAILURE() << "cannot seal " << plaintext.size() << " bytes";
+      return ClientConnection::Step::kFailed;
+    }
+    ByteView in(frame_);
+    const ClientConnection::Step step = conn_.Next(&in, m);
+    *consumed = in.empty();
+    return step;
+  }
+
+  ClientConnection& conn() { return conn_; }
+
+ private:
+  OsRandom rng_;
+  ClientConnection conn_;
+  RecordSealer sealer_;
+  std::vector<uint8_t> frame_;
+};
+
+// ScriptedServer is a ServerCore whose randomness is scripted from a vector.
+struct ScriptedServer {
+  ScriptedServer(const ServerPrivateKey& key, ScriptedRandom script, std::string_view motd = kMotd)
+      : rng(std::move(script)), core(key, rng, Options(motd), Sinks()) {}
+  ScriptedRandom rng;
+  ServerCore core;
+};
+
+// =============================================================================================
+// frames.json
+
+std::optional<FramePolicy> PolicyFor(const json& c) {
+  const std::string state = Str(c, "state");
+  if (state == "server_await_client_hello") {
+    return FramePolicy{FrameExpect::kClientHello, c.at("k").get<size_t>()};
+  }
+  if (state == "client_await_server_hello") {
+    return FramePolicy{FrameExpect::kServerHello, 0};
+  }
+  if (state == "established") {
+    return FramePolicy{FrameExpect::kRecord, 0};
+  }
+  return std::nullopt;
+}
+
+bool Accepts(const json& c) {
+  const std::string verdict = Str(c, "verdict");
+  EXPECT_TRUE(verdict == "accept" || verdict == "reject") << "verdict " << verdict;
+  return verdict == "accept";
+}
+
+class FrameHeaderTest : public ::testing::TestWithParam<VectorCase> {};
+
+TEST_P(FrameHeaderTest, JudgedInItsState) {
+  const json& c = Entry(GetParam());
+  const std::optional<FramePolicy> policy = PolicyFor(c);
+  ASSERT_TRUE(policy.has_value()) << "state " << c.at("state");
+  const std::vector<uint8_t> header = HexField(c, "header");
+  ASSERT_EQ(header.size(), proto::kFrameHeaderLen);
+  const bool accept = Accepts(c);
+
+  const FrameHeader untouched{proto::FrameType::kAlert, 0xbeef};
+  FrameHeader out = untouched;
+  EXPECT_EQ(CheckFrameHeader(*policy, header, &out), accept);
+  if (accept) {
+    EXPECT_EQ(static_cast<uint8_t>(out.type), header[0]);
+    EXPECT_EQ(out.body_len, header[2] << 8 | header[3]);
+  } else {
+    EXPECT_EQ(out.type, untouched.type) << "*out written on failure";
+    EXPECT_EQ(out.body_len, untouched.body_len) << "*out written on failure";
+  }
+  CaseCompleted();
+}
+
+TEST_P(FrameHeaderTest, AssemblerDecidesOnTheHeaderAlone) {
+  const json& c = Entry(GetParam());
+  const std::optional<FramePolicy> policy = PolicyFor(c);
+  ASSERT_TRUE(policy.has_value()) << "state " << c.at("state");
+  const std::vector<uint8_t> header = HexField(c, "header");
+  ASSERT_EQ(header.size(), proto::kFrameHeaderLen);
+  const bool accept = Accepts(c);
+
+  FrameAssembler assembler;
+  ByteView in(header);
+  const FrameResult result = assembler.Take(*policy, &in);
+  if (!accept) {
+    EXPECT_EQ(result, FrameResult::kError);
+    EXPECT_LE(assembler.buffered(), proto::kFrameHeaderLen);
+    // Sticky: nothing more is taken.
+    const std::vector<uint8_t> more(16, 0);
+    ByteView rest(more);
+    EXPECT_EQ(assembler.Take(*policy, &rest), FrameResult::kError);
+  } else {
+    EXPECT_EQ(result, FrameResult::kNeedMore);
+    EXPECT_TRUE(in.empty());
+    EXPECT_EQ(assembler.buffered(), proto::kFrameHeaderLen);
+    // The body completes the frame, and the byte after it is left for the next one.
+    const size_t body_len = header[2] << 8 | header[3];
+    const std::vector<uint8_t> body(body_len + 1, 0x5a);
+    ByteView rest(body);
+    EXPECT_EQ(assembler.Take(*policy, &rest), FrameResult::kFrame);
+    EXPECT_EQ(rest.size(), 1u);
+    EXPECT_EQ(assembler.frame().size(), proto::kFrameHeaderLen + body_len);
+  }
+  CaseCompleted();
+}
+
+INSTANTIATE_TEST_SUITE_P(Vectors, FrameHeaderTest,
+                         ::testing::ValuesIn(Cases("FrameHeaderTest", "frames.json", "cases")),
+                         CaseName);
+
+class AlertBodyTest : public ::testing::TestWithParam<VectorCase> {};
+
+TEST_P(AlertBodyTest, Decoded) {
+  const json& c = Entry(GetParam());
+  const std::vector<uint8_t> body = HexField(c, "body");
+  const bool accept = Accepts(c);
+  AlertBody alert{0xee, "untouched"};
+  ASSERT_EQ(DecodeAlert(body, &alert), accept);
+  if (accept) {
+    EXPECT_EQ(alert.code, c.at("code").get<int>());
+    EXPECT_EQ(alert.reason, Str(c, "reason"));
+    // AppendAlert writes the same body behind a header a waiting client accepts.
+    std::vector<uint8_t> frame;
+    AppendAlert(static_cast<proto::AlertCode>(alert.code), alert.reason, &frame);
+    ASSERT_GE(frame.size(), proto::kFrameHeaderLen);
+    FrameHeader header;
+    EXPECT_TRUE(CheckFrameHeader(FramePolicy{FrameExpect::kServerHello, 0},
+                                 ByteView(frame).first(proto::kFrameHeaderLen), &header));
+    EXPECT_EQ(ToHex(ByteView(frame).subspan(proto::kFrameHeaderLen)), Str(c, "body"));
+  } else {
+    EXPECT_EQ(alert.code, 0xee);
+    EXPECT_EQ(alert.reason, "untouched");
+  }
+  CaseCompleted();
+}
+
+INSTANTIATE_TEST_SUITE_P(Vectors, AlertBodyTest,
+                         ::testing::ValuesIn(Cases("AlertBodyTest", "frames.json", "alert_bodies")),
+                         CaseName);
+
+// =============================================================================================
+// messages.json
+
+class ValidMessageTest : public ::testing::TestWithParam<VectorCase> {};
+
+TEST_P(ValidMessageTest, DecodesToItsFieldsAndEncodesBack) {
+  const json& c = Entry(GetParam());
+  const std::vector<uint8_t> bytes = HexField(c, "bytes");
+  const json& fields = c.at("fields");
+  const std::string kind_name = Str(c, "kind_name");
+  ASSERT_FALSE(bytes.empty());
+  EXPECT_EQ(bytes[0], c.at("kind").get<int>());
+
+  std::vector<uint8_t> from_decoded;
+  std::vector<uint8_t> from_fields;
+  std::string data;
+  std::string kind;
+  const std::string direction = Str(c, "direction");
+  if (direction == "c2s") {
+    msg::ClientMessage m;
+    ASSERT_EQ(msg::DecodeClientMessage(bytes, &m), msg::DecodeStatus::kOk);
+    EXPECT_EQ(ClientFields(m, &kind), fields);
+    EXPECT_EQ(kind, kind_name);
+    EXPECT_EQ(ContentError(m), 0) << "a valid message breaks a content rule";
+    msg::EncodeMessage(m, &from_decoded);
+    const std::optional<msg::ClientMessage> built = ClientFromFields(kind_name, fields, &data);
+    ASSERT_TRUE(built.has_value()) << kind_name;
+    msg::EncodeMessage(*built, &from_fields);
+  } else {
+    ASSERT_EQ(direction, "s2c");
+    msg::ServerMessage m;
+    ASSERT_EQ(msg::DecodeServerMessage(bytes, &m), msg::DecodeStatus::kOk);
+    EXPECT_EQ(ServerFields(m, &kind), fields);
+    EXPECT_EQ(kind, kind_name);
+    msg::EncodeMessage(m, &from_decoded);
+    const std::optional<msg::ServerMessage> built = ServerFromFields(kind_name, fields, &data);
+    ASSERT_TRUE(built.has_value()) << kind_name;
+    msg::EncodeMessage(*built, &from_fields);
+  }
+  EXPECT_EQ(ToHex(from_decoded), Str(c, "bytes")) << "encoding what was decoded";
+  EXPECT_EQ(ToHex(from_fields), Str(c, "bytes")) << "encoding the vector's fields";
+  CaseCompleted();
+}
+
+// A server takes each valid client message where its kind is allowed, and a client takes each
+// valid server message.
+TEST_P(ValidMessageTest, PeerAcceptsIt) {
+  const json& c = Entry(GetParam());
+  const std::vector<uint8_t> bytes = HexField(c, "bytes");
+  const json& fields = c.at("fields");
+  const std::string kind = Str(c, "kind_name");
+  ASSERT_NE(TestKey(), nullptr);
+  ASSERT_NE(TestPublicKey(), nullptr);
+
+  if (Str(c, "direction") == "s2c") {
+    ClientUnderTest client;
+    ASSERT_TRUE(client.Establish());
+    msg::ServerMessage m;
+    bool consumed = false;
+    ASSERT_EQ(client.Feed(bytes, &m, &consumed), ClientConnection::Step::kMessage);
+    EXPECT_TRUE(consumed);
+    EXPECT_EQ(MessageJson(m), Msg(kind, fields));
+    CaseCompleted();
+    return;
+  }
+
+  const bool is_join = kind == "JOIN";
+  Room room;
+  ASSERT_TRUE(room.Open(/*alice_joins=*/!is_join));
+  ASSERT_TRUE(room.alice().SendRaw(bytes));
+  json to_alice;
+  json to_bob;
+  ASSERT_TRUE(room.alice().ReadAll(&to_alice));
+  ASSERT_TRUE(room.bob().ReadAll(&to_bob));
+  const json none = json::array();
+  if (kind == "JOIN") {
+    EXPECT_EQ(to_alice, json::array({Msg("WELCOME", {{"nick", fields.at("nick")},
+                                                     {"motd", std::string(kMotd)},
+                                                     {"online", 2}})}));
+    EXPECT_EQ(Kinds(to_bob), json::array({"NOTICE"}));
+  } else if (kind == "SAY") {
+    EXPECT_EQ(to_alice, none);
+    EXPECT_EQ(
+        to_bob,
+        json::array({Msg(
+            "CHAT",
+            {{"from", "alice"}, {"flags", 0}, {"time_ms", kNowMs}, {"text", fields.at("text")}})}));
+  } else if (kind == "WHISPER") {
+    ASSERT_EQ(fields.at("to"), "bob");
+    EXPECT_EQ(to_alice, none);
+    EXPECT_EQ(to_bob, json::array({Msg("CHAT", {{"from", "alice"},
+                                                {"flags", proto::kChatFlagPrivate},
+                                                {"time_ms", kNowMs},
+                                                {"text", fields.at("text")}})}));
+  } else if (kind == "WHO") {
+    EXPECT_EQ(to_alice,
+              json::array({Msg("USERS", {{"more", 0}, {"nicks", json::array({"alice", "bob"})}})}));
+    EXPECT_EQ(to_bob, none);
+  } else if (kind == "NICK") {
+    EXPECT_EQ(Kinds(to_alice), json::array({"NOTICE"}));
+    EXPECT_EQ(Kinds(to_bob), json::array({"NOTICE"}));
+    ASSERT_TRUE(room.alice().Send(msg::Who{}));
+    ASSERT_TRUE(room.alice().ReadAll(&to_alice));
+    std::set<std::string> sorted = {Str(fields, "nick"), "bob"};
+    EXPECT_EQ(
+        to_alice,
+        json::array({Msg(
+            "USERS", {{"more", 0},
+                      {"nicks", json(std::vector<std::string>(sorted.begin(), sorted.end()))}})}));
+  } else if (kind == "PING") {
+    EXPECT_EQ(to_alice, json::array({Msg("PONG", {{"data", fields.at("data")}})}));
+    EXPECT_EQ(to_bob, none);
+  } else if (kind == "BYE") {
+    EXPECT_EQ(to_alice, none);
+    EXPECT_EQ(Kinds(to_bob), json::array({"NOTICE"}));
+  } else {
+    FAIL() << "no live check for kind " << kind;
+  }
+  EXPECT_EQ(room.alice().closed(), kind == "BYE");
+  CaseCompleted();
+}
+
+INSTANTIATE_TEST_SUITE_P(Vectors, ValidMessageTest,
+                         ::testing::ValuesIn(Cases("ValidMessageTest", "messages.json", "valid")),
+                         CaseName);
+
+class InvalidMessageTest : public ::testing::TestWithParam<VectorCase> {};
+
+TEST_P(InvalidMessageTest, Decoded) {
+  const json& c = Entry(GetParam());
+  const std::vector<uint8_t> bytes = HexField(c, "bytes");
+  const std::string direction = Str(c, "direction");
+  if (direction == "c2s") {
+    const int code = c.at("error_code").get<int>();
+    msg::ClientMessage m;
+    const msg::DecodeStatus status = msg::DecodeClientMessage(bytes, &m);
+    switch (code) {
+      case static_cast<int>(proto::ErrorCode::kUnknownKind):
+        EXPECT_EQ(status, msg::DecodeStatus::kUnknownKind);
+        break;
+      case static_cast<int>(proto::ErrorCode::kMalformed):
+        EXPECT_EQ(status, msg::DecodeStatus::kMalformed);
+        break;
+      case static_cast<int>(proto::ErrorCode::kInvalidNick):
+      case static_cast<int>(proto::ErrorCode::kNoSuchUser):
+      case static_cast<int>(proto::ErrorCode::kBadText):
+        // The layout is fine; the content rules (text.h) find the fault.
+        ASSERT_EQ(status, msg::DecodeStatus::kOk);
+        EXPECT_EQ(ContentError(m), code);
+        break;
+      default:
+        FAIL() << "no rule for error_code " << code;
+    }
+  } else {
+    ASSERT_EQ(direction, "s2c");
+    const std::string verdict = Str(c, "verdict");
+    msg::ServerMessage m;
+    if (verdict == "reject") {
+      EXPECT_EQ(msg::DecodeServerMessage(bytes, &m), msg::DecodeStatus::kMalformed);
+    } else {
+      ASSERT_EQ(verdict, "ignore");
+      EXPECT_EQ(msg::DecodeServerMessage(bytes, &m), msg::DecodeStatus::kUnknownKind);
+    }
+  }
+  CaseCompleted();
+}
+
+// The peer reacts as the vector says: a server answers the ERROR (and closes after a fatal
+// one) and nothing reaches another user; a client closes on a malformed message and skips an
+// unknown kind.
+TEST_P(InvalidMessageTest, PeerReacts) {
+  const json& c = Entry(GetParam());
+  const std::vector<uint8_t> bytes = HexField(c, "bytes");
+  ASSERT_FALSE(bytes.empty());
+  ASSERT_NE(TestKey(), nullptr);
+  ASSERT_NE(TestPublicKey(), nullptr);
+
+  if (Str(c, "direction") == "s2c") {
+    ClientUnderTest client;
+    ASSERT_TRUE(client.Establish());
+    msg::ServerMessage m;
+    bool consumed = false;
+    if (Str(c, "verdict") == "reject") {
+      EXPECT_EQ(client.Feed(bytes, &m, &consumed), ClientConnection::Step::kFailed);
+      EXPECT_EQ(client.conn().failure(), ClientConnection::Failure::kProtocol);
+      EXPECT_EQ(client.conn().state(), ClientConnection::State::kClosed);
+    } else {
+      EXPECT_EQ(client.Feed(bytes, &m, &consumed), ClientConnection::Step::kNeedMore);
+      EXPECT_TRUE(consumed);
+      // Skipped, and the connection carries on.
+      std::vector<uint8_t> notice;
+      msg::EncodeMessage(msg::Notice{"still here"}, &notice);
+      ASSERT_EQ(client.Feed(notice, &m, &consumed), ClientConnection::Step::kMessage);
+      EXPECT_EQ(MessageJson(m), Msg("NOTICE", {{"text", "still here"}}));
+    }
+    CaseCompleted();
+    return;
+  }
+
+  const int code = c.at("error_code").get<int>();
+  const int fatal = c.at("fatal").get<bool>() ? 1 : 0;
+  const bool is_join = bytes[0] == static_cast<uint8_t>(proto::Kind::kJoin);
+  Room room;
+  ASSERT_TRUE(room.Open(/*alice_joins=*/!is_join));
+  ASSERT_TRUE(room.alice().SendRaw(bytes));
+  json to_alice;
+  json to_bob;
+  ASSERT_TRUE(room.alice().ReadAll(&to_alice));
+  ASSERT_TRUE(room.bob().ReadAll(&to_bob));
+  ASSERT_EQ(to_alice.size(), 1u) << to_alice;
+  EXPECT_EQ(to_alice[0].at("kind"), "ERROR");
+  EXPECT_EQ(to_alice[0].value("code", -1), code) << to_alice;
+  EXPECT_EQ(to_alice[0].value("fatal", -1), fatal) << to_alice;
+  if (fatal != 0) {
+    EXPECT_TRUE(room.alice().closed());
+    // bob may learn that alice left, nothing more.
+    for (const json& m : to_bob) {
+      EXPECT_EQ(m.at("kind"), "NOTICE") << to_bob;
+    }
+  } else {
+    EXPECT_FALSE(room.alice().closed());
+    EXPECT_EQ(to_bob, json::array());
+    // The connection carries on.
+    if (is_join) {
+      ASSERT_TRUE(room.alice().Send(msg::Join{"alice"}));
+      ASSERT_TRUE(room.alice().ReadAll(&to_alice));
+      EXPECT_EQ(Kinds(to_alice), json::array({"WELCOME"}));
+    } else {
+      ASSERT_TRUE(room.alice().Send(msg::Ping{"alive"}));
+      ASSERT_TRUE(room.alice().ReadAll(&to_alice));
+      EXPECT_EQ(to_alice, json::array({Msg("PONG", {{"data", ToHex(AsBytes("alive"))}})}));
+    }
+  }
+  CaseCompleted();
+}
+
+INSTANTIATE_TEST_SUITE_P(Vectors, InvalidMessageTest,
+                         ::testing::ValuesIn(Cases("InvalidMessageTest", "messages.json",
+                                                   "invalid")),
+                         CaseName);
+
+// =============================================================================================
+// records.json
+
+::testing::AssertionResult RecordKeys(const json& entry, EncKey* enc, MacKey* mac) {
+  RETURN_IF_FAILED(SecretFromHex(Str(entry, "enc_key"), enc));
+  return SecretFromHex(Str(entry, "mac_key"), mac);
+}
+
+std::string DirectionName(const json& entry, size_t /*index*/) { return Str(entry, "direction"); }
+
+std::string SingleName(const json& entry, size_t /*index*/) {
+  return Str(entry, "direction") + "_seq_" + std::to_string(entry.at("seq").get<uint64_t>());
+}
+
+class RecordSequenceTest : public ::testing::TestWithParam<VectorCase> {};
+
+TEST_P(RecordSequenceTest, SealsAndOpensInOrder) {
+  const json& sequence = Entry(GetParam());
+  const std::string direction = Str(sequence, "direction");
+  EncKey enc;
+  MacKey mac;
+  ASSERT_TRUE(RecordKeys(sequence, &enc, &mac));
+  RecordSealer sealer;
+  RecordOpener opener;
+  ASSERT_TRUE(sealer.Init(enc, mac));
+  ASSERT_TRUE(opener.Init(enc, mac));
+
+  size_t done = 0;
+  for (const json& record : sequence.at("records")) {
+    SCOPED_TRACE("seq " + std::to_string(record.at("seq").get<uint64_t>()));
+    EXPECT_EQ(record.at("seq").get<uint64_t>(), sealer.sequence());
+    ScriptedRandom iv(HexField(record, "iv"));
+    const std::vector<uint8_t> plaintext = HexField(record, "plaintext");
+    std::vector<uint8_t> frame;
+    ASSERT_TRUE(sealer.Seal(plaintext, iv, &frame));
+    EXPECT_EQ(ToHex(frame), Str(record, "frame"));
+
+    std::vector<uint8_t> opened;
+    ASSERT_TRUE(opener.Open(HexField(record, "frame"), &opened));
+    EXPECT_EQ(ToHex(opened), Str(record, "plaintext"));
+
+    // The plaintexts are the session the README describes.
+    if (direction == "s2c") {
+      msg::ServerMessage m;
+      EXPECT_EQ(msg::DecodeServerMessage(plaintext, &m), msg::DecodeStatus::kOk);
+    } else {
+      msg::ClientMessage m;
+      EXPECT_EQ(msg::DecodeClientMessage(plaintext, &m),
+                plaintext[0] == 0 ? msg::DecodeStatus::kUnknownKind : msg::DecodeStatus::kOk);
+    }
+    ++done;
+  }
+  EXPECT_EQ(done, sequence.at("records").size());
+  EXPECT_GT(done, 0u);
+  CaseCompleted();
+}
+
+// Every record fails to open with one bit flipped (frames up to 100 bytes), truncated at any
+// length, at the wrong sequence number, or under the other direction's keys.
+TEST_P(RecordSequenceTest, TamperedRecordsFail) {
+  const json& sequence = Entry(GetParam());
+  EncKey enc;
+  MacKey mac;
+  ASSERT_TRUE(RecordKeys(sequence, &enc, &mac));
+  const json* other = RecordSequence(Str(sequence, "direction") == "c2s" ? "s2c" : "c2s");
+  ASSERT_NE(other, nullptr);
+  EncKey other_enc;
+  MacKey other_mac;
+  ASSERT_TRUE(RecordKeys(*other, &other_enc, &other_mac));
+
+  size_t done = 0;
+  std::vector<uint8_t> opened;
+  for (const json& record : sequence.at("records")) {
+    const uint64_t seq = record.at("seq").get<uint64_t>();
+    SCOPED_TRACE("seq " + std::to_string(seq));
+    const std::vector<uint8_t> frame = HexField(record, "frame");
+    RecordOpener opener;
+    ASSERT_TRUE(opener.Init(enc, mac));
+
+    if (frame.size() <= 100) {
+      for (size_t bit = 0; bit < frame.size() * 8; ++bit) {
+        std::vector<uint8_t> flipped = frame;
+        flipped[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+        opener.set_sequence_for_testing(seq);
+        EXPECT_FALSE(opener.Open(flipped, &opened)) << "bit " << bit;
+        EXPECT_TRUE(opened.empty());
+      }
+    }
+    for (size_t len = 0; len < frame.size(); ++len) {
+      opener.set_sequence_for_testing(seq);
+      EXPECT_FALSE(opener.Open(ByteView(frame).first(len), &opened)) << "length " << len;
+    }
+    opener.set_sequence_for_testing(seq + 1);
+    EXPECT_FALSE(opener.Open(frame, &opened)) << "at seq + 1";
+    RecordOpener reflected;
+    ASSERT_TRUE(reflected.Init(other_enc, other_mac));
+    reflected.set_sequence_for_testing(seq);
+    EXPECT_FALSE(reflected.Open(frame, &opened)) << "under the other direction's keys";
+    // And the untouched frame still opens.
+    opener.set_sequence_for_testing(seq);
+    EXPECT_TRUE(opener.Open(frame, &opened));
+    ++done;
+  }
+  EXPECT_EQ(done, sequence.at("records").size());
+  CaseCompleted();
+}
+
+INSTANTIATE_TEST_SUITE_P(Vectors, RecordSequenceTest,
+                         ::testing::ValuesIn(Cases("RecordSequenceTest", "records.json",
+                                                   "sequences", DirectionName)),
+                         CaseName);
+
+class RecordSingleTest : public ::testing::TestWithParam<VectorCase> {};
+
+TEST_P(RecordSingleTest, FullSequenceNumberEntersTheMac) {
+  const json& c = Entry(GetParam());
+  const uint64_t seq = c.at("seq").get<uint64_t>();
+  EncKey enc;
+  MacKey mac;
+  ASSERT_TRUE(RecordKeys(c, &enc, &mac));
+  RecordSealer sealer;
+  ASSERT_TRUE(sealer.Init(enc, mac));
+  sealer.set_sequence_for_testing(seq);
+  ScriptedRandom iv(HexField(c, "iv"));
+  std::vector<uint8_t> frame;
+  ASSERT_TRUE(sealer.Seal(HexField(c, "plaintext"), iv, &frame));
+  EXPECT_EQ(ToHex(frame), Str(c, "frame"));
+
+  RecordOpener opener;
+  ASSERT_TRUE(opener.Init(enc, mac));
+  opener.set_sequence_for_testing(seq);
+  std::vector<uint8_t> opened;
+  ASSERT_TRUE(opener.Open(HexField(c, "frame"), &opened));
+  EXPECT_EQ(ToHex(opened), Str(c, "plaintext"));
+
+  // A receiver that kept only the low 32 bits of the sequence number must fail.
+  RecordOpener low32;
+  ASSERT_TRUE(low32.Init(enc, mac));
+  low32.set_sequence_for_testing(seq & 0xffffffffu);
+  EXPECT_FALSE(low32.Open(HexField(c, "frame"), &opened));
+
+  if (seq == UINT64_MAX) {
+    // The last sequence number was used: nothing more is sealed or opened.
+    ScriptedRandom more;
+    std::vector<uint8_t> next;
+    EXPECT_FALSE(sealer.Seal(HexField(c, "plaintext"), more, &next));
+    EXPECT_TRUE(next.empty());
+    EXPECT_FALSE(opener.Open(HexField(c, "frame"), &opened));
+  }
+  CaseCompleted();
+}
+
+INSTANTIATE_TEST_SUITE_P(Vectors, RecordSingleTest,
+                         ::testing::ValuesIn(Cases("RecordSingleTest", "records.json", "single",
+                                                   SingleName)),
+                         CaseName);
+
+class RecordNegativeTest : public ::testing::TestWithParam<VectorCase> {};
+
+TEST_P(RecordNegativeTest, OpenerRejects) {
+  const json& c = Entry(GetParam());
+  ASSERT_EQ(Str(c, "verdict"), "reject");
+  const uint64_t seq = c.at("seq").get<uint64_t>();
+  const std::vector<uint8_t> frame = HexField(c, "frame");
+  const std::string stage = Str(c, "stage");
+  EncKey enc;
+  MacKey mac;
+  ASSERT_TRUE(RecordKeys(c, &enc, &mac));
+  RecordOpener opener;
+  ASSERT_TRUE(opener.Init(enc, mac));
+  opener.set_sequence_for_testing(seq);
+  std::vector<uint8_t> opened = {1, 2, 3};
+  EXPECT_FALSE(opener.Open(frame, &opened));
+  EXPECT_TRUE(opened.empty()) << "a rejected record left plaintext behind";
+
+  ASSERT_GE(frame.size(), proto::kFrameHeaderLen);
+  const ByteView header = ByteView(frame).first(proto::kFrameHeaderLen);
+  FrameHeader parsed;
+  const bool header_ok = CheckFrameHeader(FramePolicy{FrameExpect::kRecord, 0}, header, &parsed);
+  if (stage == "header") {
+    EXPECT_EQ(frame.size(), proto::kFrameHeaderLen) << "a header case carries only the header";
+    EXPECT_FALSE(header_ok);
+    FrameAssembler assembler;
+    ByteView in(frame);
+    EXPECT_EQ(assembler.Take(FramePolicy{FrameExpect::kRecord, 0}, &in), FrameResult::kError);
+  } else {
+    // The frame is whole and its header fine, so the rejection comes where `stage` says: the
+    // tag verifies exactly when the stage is after it.
+    ASSERT_TRUE(header_ok);
+    ASSERT_EQ(frame.size(), proto::kFrameHeaderLen + parsed.body_len);
+    ASSERT_GE(frame.size(), proto::kFrameHeaderLen + proto::kRecordOverhead);
+    std::vector<uint8_t> mac_input(proto::kSeqLen);
+    for (size_t i = 0; i < proto::kSeqLen; ++i) {
+      mac_input[i] = static_cast<uint8_t>(seq >> (8 * (proto::kSeqLen - 1 - i)));
+    }
+    const size_t covered = frame.size() - proto::kTagLen;
+    mac_input.insert(mac_input.end(), frame.begin(), frame.begin() + covered);
+    std::vector<uint8_t> tag(proto::kTagLen);
+    ASSERT_TRUE(HmacSha256::Compute(mac.Expose(), mac_input, absl::MakeSpan(tag)));
+    const bool tag_ok = ToHex(tag) == ToHex(ByteView(frame).subspan(covered));
+    if (stage == "tag") {
+      EXPECT_FALSE(tag_ok);
+    } else {
+      EXPECT_TRUE(stage == "padding" || stage == "plaintext_length") << stage;
+      EXPECT_TRUE(tag_ok) << "stage " << stage << " needs an authentic record";
+    }
+  }
+  CaseCompleted();
+}
+
+// The live form: after handshake rsa2048-basic, records 0..seq-1 of the c2s sequence, then the
+// frame. The server closes and nothing of that record reaches anyone.
+TEST_P(RecordNegativeTest, ServerCloses) {
+  const json& c = Entry(GetParam());
+  const uint64_t seq = c.at("seq").get<uint64_t>();
+  const json* basic = HandshakeCase("rsa2048-basic");
+  const json* c2s = RecordSequence("c2s");
+  ASSERT_NE(basic, nullptr);
+  ASSERT_NE(c2s, nullptr);
+  ASSERT_EQ(Str(c, "enc_key"), Str(*c2s, "enc_key"));
+  ASSERT_EQ(Str(c, "mac_key"), Str(*c2s, "mac_key"));
+  ASSERT_LE(seq, c2s->at("records").size());
+  absl::StatusOr<ServerPrivateKey> key =
+      ServerPrivateKey::FromPem(Str(*basic, "server_private_key_pem"), nullptr);
+  ASSERT_TRUE(key.ok()) << key.status();
+
+  ScriptedServer server(*key, ServerScript(*basic));
+  CorePeer peer(&server.core, "vector");
+  peer.Deliver(HexField(*basic, "client_hello"));
+  ASSERT_EQ(ToHex(server.core.Pending(peer.id())), Str(*basic, "server_hello"));
+  server.core.Consumed(peer.id(), server.core.Pending(peer.id()).size());
+  SessionKeys keys;
+  ASSERT_TRUE(KeysFromVector(*basic, &keys));
+  ASSERT_TRUE(peer.UseKeys(keys));
+
+  for (uint64_t i = 0; i < seq; ++i) {
+    peer.Deliver(HexField(c2s->at("records").at(i), "frame"));
+  }
+  json before;
+  ASSERT_TRUE(peer.ReadAll(&before));
+  for (const json& m : before) {
+    EXPECT_NE(m.at("kind"), "ERROR") << before;
+  }
+  ASSERT_FALSE(peer.closed());
+
+  peer.Deliver(HexField(c, "frame"));
+  json after;
+  ASSERT_TRUE(peer.ReadAll(&after));
+  EXPECT_EQ(after, json::array());
+  EXPECT_TRUE(peer.closed());
+  CaseCompleted();
+}
+
+INSTANTIATE_TEST_SUITE_P(Vectors, RecordNegativeTest,
+                         ::testing::ValuesIn(Cases("RecordNegativeTest", "records.json",
+                                                   "negative")),
+                         CaseName);
+
+// The c2s sequence is a valid session after handshake rsa2048-basic: the server answers
+// WELCOME (the s2c vector's first record, byte for byte), USERS, PONG and ERROR 8.
+TEST(RecordSession, C2sSequenceAfterTheBasicHandshake) {
+  const json* basic = HandshakeCase("rsa2048-basic");
+  const json* c2s = RecordSequence("c2s");
+  const json* s2c = RecordSequence("s2c");
+  ASSERT_NE(basic, nullptr);
+  ASSERT_NE(c2s, nullptr);
+  ASSERT_NE(s2c, nullptr);
+  const json& records = c2s->at("records");
+  ASSERT_EQ(records.size(), 6u);
+  absl::StatusOr<ServerPrivateKey> key =
+      ServerPrivateKey::FromPem(Str(*basic, "server_private_key_pem"), nullptr);
+  ASSERT_TRUE(key.ok()) << key.status();
+
+  // The first s2c record is WELCOME alice, motd "hi", online 1, under the scripted iv.
+  ScriptedRandom script = ServerScript(*basic);
+  script.Append(HexField(s2c->at("records").at(0), "iv"));
+  ScriptedServer server(*key, std::move(script), "hi");
+  CorePeer peer(&server.core, "vector");
+  peer.Deliver(HexField(*basic, "client_hello"));
+  ASSERT_EQ(ToHex(server.core.Pending(peer.id())), Str(*basic, "server_hello"));
+  server.core.Consumed(peer.id(), server.core.Pending(peer.id()).size());
+  SessionKeys keys;
+  ASSERT_TRUE(KeysFromVector(*basic, &keys));
+  ASSERT_TRUE(peer.UseKeys(keys));
+
+  peer.Deliver(HexField(records.at(0), "frame"));
+  EXPECT_EQ(ToHex(server.core.Pending(peer.id())), Str(s2c->at("records").at(0), "frame"));
+  for (size_t i = 1; i < records.size(); ++i) {
+    peer.Deliver(HexField(records.at(i), "frame"));
+  }
+  json answers;
+  ASSERT_TRUE(peer.ReadAll(&answers));
+  ASSERT_EQ(Kinds(answers), json::array({"WELCOME", "USERS", "PONG", "ERROR"})) << answers;
+  EXPECT_EQ(answers[0], Msg("WELCOME", {{"nick", "alice"}, {"motd", "hi"}, {"online", 1}}));
+  EXPECT_EQ(answers[1], Msg("USERS", {{"more", 0}, {"nicks", json::array({"alice"})}}));
+  const std::vector<uint8_t> ping = HexField(records.at(3), "plaintext");
+  ASSERT_GT(ping.size(), 3u);
+  EXPECT_EQ(answers[2], Msg("PONG", {{"data", ToHex(ByteView(ping).subspan(3))}}));
+  EXPECT_EQ(answers[3].at("code"), static_cast<int>(proto::ErrorCode::kUnknownKind));
+  EXPECT_EQ(answers[3].at("fatal"), 0);
+  EXPECT_FALSE(peer.closed());
+}
+
+// =============================================================================================
+// handshake.json
+
+class HandshakeTest : public ::testing::TestWithParam<VectorCase> {};
+
+// The server answers the CLIENT_HELLO as the case says, given the case's randomness.
+TEST_P(HandshakeTest, ServerAnswers) {
+  const json& c = Entry(GetParam());
+  absl::StatusOr<ServerPrivateKey> key =
+      ServerPrivateKey::FromPem(Str(c, "server_private_key_pem"), nullptr);
+  ASSERT_TRUE(key.ok()) << key.status();
+  const size_t k = c.at("k").get<size_t>();
+  ASSERT_EQ(key->size(), k);
+  const std::vector<uint8_t> hello = HexField(c, "client_hello");
+  ASSERT_GE(hello.size(), proto::kFrameHeaderLen);
+  FrameHeader header;
+  const bool header_ok = CheckFrameHeader(FramePolicy{FrameExpect::kClientHello, k},
+                                          ByteView(hello).first(proto::kFrameHeaderLen), &header) &&
+                         hello.size() == proto::kFrameHeaderLen + header.body_len;
+
+  ScriptedRandom rng = ServerScript(c);
+  std::vector<uint8_t> out;
+  SessionKeys keys;
+  const std::string outcome = Str(c, "outcome");
+  if (outcome == "server_hello") {
+    ASSERT_TRUE(header_ok);
+    ASSERT_EQ(ServerHandshake(*key, rng, hello, &out, &keys), ServerHandshakeResult::kOk);
+    EXPECT_EQ(ToHex(out), Str(c, "server_hello"));
+    EXPECT_EQ(ToHex(keys.c2s_enc.Expose()), Str(c, "c2s_enc"));
+    EXPECT_EQ(ToHex(keys.c2s_mac.Expose()), Str(c, "c2s_mac"));
+    EXPECT_EQ(ToHex(keys.s2c_enc.Expose()), Str(c, "s2c_enc"));
+    EXPECT_EQ(ToHex(keys.s2c_mac.Expose()), Str(c, "s2c_mac"));
+
+    // The unwrap: OAEP gives exactly 32 bytes iff unwrap_ok, and UnwrapSecret picks the
+    // decrypted secret or the fallback accordingly.
+    const ByteView wrapped = ByteView(hello).subspan(kHelloWrappedAt);
+    const std::optional<std::vector<uint8_t>> plain = OaepUnwrap(*key, wrapped);
+    const bool unwrap_ok = plain.has_value() && plain->size() == proto::kWrapSecretLen;
+    EXPECT_EQ(unwrap_ok, c.at("unwrap_ok").get<bool>());
+    if (unwrap_ok) {
+      EXPECT_EQ(ToHex(*plain), Str(c, "wrap_secret"));
+    }
+    Secret<proto::kWrapSecretLen> fallback;
+    ASSERT_TRUE(SecretFromHex(Str(c, "server_fallback_wrap_secret"), &fallback));
+    Secret<proto::kWrapSecretLen> unwrapped;
+    UnwrapSecret(*key, wrapped, fallback, &unwrapped);
+    EXPECT_EQ(ToHex(unwrapped.Expose()), Str(c, "server_wrap_secret"));
+  } else if (outcome == "alert") {
+    ASSERT_TRUE(header_ok);
+    EXPECT_EQ(c.at("alert_code").get<int>(),
+              static_cast<int>(proto::AlertCode::kUnsupportedVersion));
+    EXPECT_EQ(ServerHandshake(*key, rng, hello, &out, &keys),
+              ServerHandshakeResult::kUnsupportedVersion);
+    EXPECT_TRUE(out.empty());
+    // The vector's reply is an ALERT a waiting client accepts, with that code.
+    const std::vector<uint8_t> reply = HexField(c, "server_reply");
+    ASSERT_GE(reply.size(), proto::kFrameHeaderLen);
+    FrameHeader reply_header;
+    ASSERT_TRUE(CheckFrameHeader(FramePolicy{FrameExpect::kServerHello, 0},
+                                 ByteView(reply).first(proto::kFrameHeaderLen), &reply_header));
+    EXPECT_EQ(reply_header.type, proto::FrameType::kAlert);
+    AlertBody alert;
+    ASSERT_TRUE(DecodeAlert(ByteView(reply).subspan(proto::kFrameHeaderLen), &alert));
+    EXPECT_EQ(alert.code, c.at("alert_code").get<int>());
+  } else {
+    ASSERT_EQ(outcome, "close");
+    if (Str(c, "reason").find("X25519") != std::string::npos) {
+      EXPECT_TRUE(header_ok) << "the close must come from the all-zero dh, not the header";
+    }
+    if (header_ok) {
+      EXPECT_EQ(ServerHandshake(*key, rng, hello, &out, &keys), ServerHandshakeResult::kClose);
+      EXPECT_TRUE(out.empty()) << "a close sends nothing";
+    }
+  }
+  CaseCompleted();
+}
+
+// The same through a ServerCore, fed one byte at a time.
+TEST_P(HandshakeTest, ServerCoreReplies) {
+  const json& c = Entry(GetParam());
+  absl::StatusOr<ServerPrivateKey> key =
+      ServerPrivateKey::FromPem(Str(c, "server_private_key_pem"), nullptr);
+  ASSERT_TRUE(key.ok()) << key.status();
+  const std::vector<uint8_t> hello = HexField(c, "client_hello");
+  ScriptedServer server(*key, ServerScript(c));
+  const ConnId id = server.core.Accept("vector");
+  for (size_t i = 0; i < hello.size(); ++i) {
+    server.core.Receive(id, ByteView(&hello[i], 1));
+    if (i + 1 < hello.size()) {
+      ASSERT_TRUE(server.core.Pending(id).empty()) << "a reply before the whole CLIENT_HELLO";
+      ASSERT_FALSE(server.core.ShouldClose(id)) << "closed after " << i + 1 << " bytes";
+    }
+  }
+  const ByteView pending = server.core.Pending(id);
+  const std::vector<uint8_t> reply(pending.begin(), pending.end());
+  server.core.Consumed(id, reply.size());
+
+  const std::string outcome = Str(c, "outcome");
+  if (outcome == "server_hello") {
+    EXPECT_EQ(ToHex(reply), Str(c, "server_hello"));
+    EXPECT_FALSE(server.core.ShouldClose(id));
+    // The core holds the case's keys: a JOIN sealed with c2s_* is answered under s2c_*.
+    CorePeer peer(&server.core, id);
+    SessionKeys keys;
+    ASSERT_TRUE(KeysFromVector(c, &keys));
+    ASSERT_TRUE(peer.UseKeys(keys));
+    ASSERT_TRUE(peer.Send(msg::Join{"alice"}));
+    json answers;
+    ASSERT_TRUE(peer.ReadAll(&answers));
+    EXPECT_EQ(Kinds(answers), json::array({"WELCOME"})) << answers;
+  } else if (outcome == "alert") {
+    ASSERT_GE(reply.size(), proto::kFrameHeaderLen);
+    FrameHeader header;
+    ASSERT_TRUE(CheckFrameHeader(FramePolicy{FrameExpect::kServerHello, 0},
+                                 ByteView(reply).first(proto::kFrameHeaderLen), &header));
+    EXPECT_EQ(header.type, proto::FrameType::kAlert);
+    EXPECT_EQ(reply.size(), proto::kFrameHeaderLen + header.body_len);
+    AlertBody alert;
+    ASSERT_TRUE(DecodeAlert(ByteView(reply).subspan(proto::kFrameHeaderLen), &alert));
+    EXPECT_EQ(alert.code, c.at("alert_code").get<int>());
+    EXPECT_TRUE(server.core.ShouldClose(id));
+  } else {
+    ASSERT_EQ(outcome, "close");
+    EXPECT_TRUE(reply.empty()) << "a close sends nothing: " << ToHex(reply);
+    EXPECT_TRUE(server.core.ShouldClose(id));
+  }
+  CaseCompleted();
+}
+
+// ConfirmFor computes the confirm a client that wrapped `wrap_secret` expects for this
+// SERVER_HELLO. A 32-byte secret goes through DeriveKeySchedule; any other length
+// (rsa2048-short-secret), which a Secret<32> cannot hold, through the same schedule built
+// from the primitives.
+::testing::AssertionResult ConfirmFor(ByteView client_hello, ByteView server_hello,
+                                      ByteView wrap_secret, ByteView dh,
+                                      std::vector<uint8_t>* confirm) {
+  if (wrap_secret.size() == proto::kWrapSecretLen && dh.size() == proto::kX25519Len) {
+    KeySchedule ks;
+    if (!DeriveKeySchedule(client_hello, server_hello,
+                           Secret<proto::kWrapSecretLen>::FromBytes(wrap_secret),
+                           Secret<proto::kX25519Len>::FromBytes(dh), &ks)) {
+      return ::testing::AssertionFailure() << "DeriveKeySchedule failed";
+    }
+    confirm->assign(ks.confirm.begin(), ks.confirm.end());
+    return ::testing::AssertionSuccess();
+  }
+  Sha256 transcript;
+  Sha256Digest th;
+  std::vector<uint8_t> ikm(wrap_secret.begin(), wrap_secret.end());
+  ikm.insert(ikm.end(), dh.begin(), dh.end());
+  std::vector<uint8_t> prk(proto::kHashLen);
+  std::vector<uint8_t> okm(proto::kOkmLen);
+  std::vector<uint8_t> mac_input(proto::kConfirmLabel.begin(), proto::kConfirmLabel.end());
+  confirm->resize(proto::kConfirmLen);
+  if (!transcript.Update(client_hello) ||
+      !transcript.Update(server_hello.first(proto::kServerHelloTranscriptLen)) ||
+      !transcript.Final(&th) || !HkdfExtract(th, ikm, absl::MakeSpan(prk)) ||
+      !HkdfExpand(prk, AsBytes(proto::kHkdfInfo), absl::MakeSpan(okm))) {
+    return ::testing::AssertionFailure() << "key schedule from primitives failed";
+  }
+  mac_input.insert(mac_input.end(), th.begin(), th.end());
+  if (!HmacSha256::Compute(ByteView(okm).subspan(proto::kOkmConfirm, proto::kConfirmLen), mac_input,
+                           absl::MakeSpan(*confirm))) {
+    return ::testing::AssertionFailure() << "confirm HMAC failed";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// The client's side of each case.
+TEST_P(HandshakeTest, ClientSide) {
+  const json& c = Entry(GetParam());
+  absl::StatusOr<ServerPrivateKey> key =
+      ServerPrivateKey::FromPem(Str(c, "server_private_key_pem"), nullptr);
+  ASSERT_TRUE(key.ok()) << key.status();
+  absl::StatusOr<ServerPublicKey> pub = ServerPublicKey::FromPem(Str(c, "server_public_key_pem"));
+  ASSERT_TRUE(pub.ok()) << pub.status();
+  EXPECT_EQ(pub->Fingerprint(), key->PublicKey().Fingerprint());
+  const std::vector<uint8_t> hello = HexField(c, "client_hello");
+  ASSERT_EQ(hello.size(), kHelloWrappedAt + c.at("k").get<size_t>());
+  EXPECT_EQ(ToHex(ByteView(hello).subspan(kHelloRandomAt, proto::kRandomLen)),
+            Str(c, "client_random"));
+  EXPECT_EQ(ToHex(ByteView(hello).subspan(kHelloShareAt, proto::kShareLen)),
+            Str(c, "client_share"));
+  const bool mutated = c.at("client_hello_mutated").get<bool>();
+  const std::vector<uint8_t> wrap_secret = HexField(c, "wrap_secret");
+  X25519Private client_private;
+  ASSERT_TRUE(SecretFromHex(Str(c, "client_ephemeral_private"), &client_private));
+  if (!mutated) {
+    X25519Public share;
+    ASSERT_TRUE(X25519PublicKey(client_private, &share));
+    EXPECT_EQ(ToHex(share), Str(c, "client_share"));
+  }
+
+  // A client reproduces the CLIENT_HELLO from the case's randomness, except the wrapped bytes
+  // (their OAEP seed comes from OpenSSL), which must unwrap to wrap_secret.
+  const bool reproducible = !mutated && Str(c, "oaep_label") == proto::kOaepLabel &&
+                            wrap_secret.size() == proto::kWrapSecretLen &&
+                            hello[kHelloVersionAt] == proto::kVersion;
+  if (reproducible) {
+    ScriptedRandom rng = Script(c, {"client_random", "client_ephemeral_private", "wrap_secret"});
+    ClientHandshake client;
+    std::vector<uint8_t> mine;
+    ASSERT_TRUE(client.Start(*pub, rng, &mine));
+    ASSERT_EQ(mine.size(), hello.size());
+    EXPECT_EQ(ToHex(ByteView(mine).first(kHelloWrappedAt)),
+              ToHex(ByteView(hello).first(kHelloWrappedAt)));
+    const std::optional<std::vector<uint8_t>> unwrapped =
+        OaepUnwrap(*key, ByteView(mine).subspan(kHelloWrappedAt));
+    ASSERT_TRUE(unwrapped.has_value());
+    EXPECT_EQ(ToHex(*unwrapped), Str(c, "wrap_secret"));
+
+    // The server, with the case's randomness, answers this client's own hello; the client
+    // finishes with the server's keys.
+    ScriptedRandom server_rng = ServerScript(c);
+    std::vector<uint8_t> reply;
+    SessionKeys server_keys;
+    ASSERT_EQ(ServerHandshake(*key, server_rng, mine, &reply, &server_keys),
+              ServerHandshakeResult::kOk);
+    ASSERT_EQ(reply.size(), kServerHelloLen);
+    if (Str(c, "outcome") == "server_hello") {
+      EXPECT_EQ(ToHex(ByteView(reply).first(kConfirmAt)),
+                Str(c, "server_hello").substr(0, 2 * kConfirmAt));
+    }
+    SessionKeys client_keys;
+    ASSERT_EQ(client.Finish(reply, &client_keys), ClientHandshake::Result::kOk);
+    EXPECT_EQ(ToHex(client_keys.c2s_enc.Expose()), ToHex(server_keys.c2s_enc.Expose()));
+    EXPECT_EQ(ToHex(client_keys.c2s_mac.Expose()), ToHex(server_keys.c2s_mac.Expose()));
+    EXPECT_EQ(ToHex(client_keys.s2c_enc.Expose()), ToHex(server_keys.s2c_enc.Expose()));
+    EXPECT_EQ(ToHex(client_keys.s2c_mac.Expose()), ToHex(server_keys.s2c_mac.Expose()));
+  }
+
+  const std::string outcome = Str(c, "outcome");
+  if (outcome == "server_hello") {
+    // client_accepts: a client that used wrap_secret computes the server's confirm iff true.
+    const std::vector<uint8_t> server_hello = HexField(c, "server_hello");
+    ASSERT_EQ(server_hello.size(), kServerHelloLen);
+    std::vector<uint8_t> confirm;
+    ASSERT_TRUE(ConfirmFor(hello, server_hello, wrap_secret, HexField(c, "dh"), &confirm));
+    const bool accepts = ToHex(confirm) == ToHex(ByteView(server_hello).subspan(kConfirmAt));
+    EXPECT_EQ(accepts, c.at("client_accepts").get<bool>());
+  } else if (outcome == "alert") {
+    // A client that gets the ALERT instead of a SERVER_HELLO reports its code.
+    OsRandom rng;
+    ClientConnection conn(*pub, rng);
+    ASSERT_TRUE(conn.Start());
+    const std::vector<uint8_t> reply = HexField(c, "server_reply");
+    ByteView in(reply);
+    msg::ServerMessage m;
+    ASSERT_EQ(conn.Next(&in, &m), ClientConnection::Step::kAlert);
+    EXPECT_EQ(conn.alert().code, c.at("alert_code").get<int>());
+    EXPECT_EQ(conn.state(), ClientConnection::State::kClosed);
+  } else {
+    ASSERT_EQ(outcome, "close");
+    // The share is of low order: X25519 with any private key is all zero, which X25519()
+    // refuses.
+    Secret<proto::kX25519Len> dh;
+    EXPECT_FALSE(X25519(client_private, HexField(c, "client_share"), &dh));
+  }
+  CaseCompleted();
+}
+
+INSTANTIATE_TEST_SUITE_P(Vectors, HandshakeTest,
+                         ::testing::ValuesIn(Cases("HandshakeTest", "handshake.json", "cases")),
+                         CaseName);
+
+bool HasServerHello(const json& c) { return c.at("outcome") == "server_hello"; }
+
+class KeyScheduleTest : public ::testing::TestWithParam<VectorCase> {};
+
+TEST_P(KeyScheduleTest, Reproduced) {
+  const json& c = Entry(GetParam());
+  const std::vector<uint8_t> client_hello = HexField(c, "client_hello");
+  const std::vector<uint8_t> server_hello = HexField(c, "server_hello");
+  ASSERT_EQ(server_hello.size(), kServerHelloLen);
+  Secret<proto::kWrapSecretLen> wrap_secret;
+  Secret<proto::kX25519Len> dh;
+  X25519Private server_private;
+  ASSERT_TRUE(SecretFromHex(Str(c, "server_wrap_secret"), &wrap_secret));
+  ASSERT_TRUE(SecretFromHex(Str(c, "dh"), &dh));
+  ASSERT_TRUE(SecretFromHex(Str(c, "server_ephemeral_private"), &server_private));
+
+  // dh and the server's share are what the case says they are.
+  X25519Public server_share;
+  ASSERT_TRUE(X25519PublicKey(server_private, &server_share));
+  EXPECT_EQ(ToHex(server_share), Str(c, "server_share"));
+  EXPECT_EQ(ToHex(ByteView(server_hello).subspan(kHelloShareAt, proto::kShareLen)),
+            Str(c, "server_share"));
+  EXPECT_EQ(ToHex(ByteView(server_hello).subspan(kHelloRandomAt, proto::kRandomLen)),
+            Str(c, "server_random"));
+  Secret<proto::kX25519Len> server_dh;
+  ASSERT_TRUE(X25519(server_private, HexField(c, "client_share"), &server_dh));
+  EXPECT_EQ(ToHex(server_dh.Expose()), Str(c, "dh"));
+  // The client reaches the same dh when the hello carries its own share.
+  X25519Private client_private;
+  ASSERT_TRUE(SecretFromHex(Str(c, "client_ephemeral_private"), &client_private));
+  X25519Public client_share;
+  ASSERT_TRUE(X25519PublicKey(client_private, &client_share));
+  if (ToHex(client_share) == Str(c, "client_share")) {
+    Secret<proto::kX25519Len> client_dh;
+    ASSERT_TRUE(X25519(client_private, server_share, &client_dh));
+    EXPECT_EQ(ToHex(client_dh.Expose()), Str(c, "dh"));
+  }
+
+  KeySchedule ks;
+  ASSERT_TRUE(DeriveKeySchedule(client_hello, server_hello, wrap_secret, dh, &ks));
+  EXPECT_EQ(ToHex(ks.th), Str(c, "th"));
+  EXPECT_EQ(ToHex(ks.prk.Expose()), Str(c, "prk"));
+  EXPECT_EQ(ToHex(ks.okm.Expose()), Str(c, "okm"));
+  EXPECT_EQ(ToHex(ks.okm.Expose().subspan(proto::kOkmConfirm)), Str(c, "confirm_key"));
+  EXPECT_EQ(ToHex(ks.confirm), Str(c, "confirm"));
+  EXPECT_EQ(ToHex(ks.confirm), ToHex(ByteView(server_hello).subspan(kConfirmAt)));
+  EXPECT_EQ(ToHex(ks.keys.c2s_enc.Expose()), Str(c, "c2s_enc"));
+  EXPECT_EQ(ToHex(ks.keys.c2s_mac.Expose()), Str(c, "c2s_mac"));
+  EXPECT_EQ(ToHex(ks.keys.s2c_enc.Expose()), Str(c, "s2c_enc"));
+  EXPECT_EQ(ToHex(ks.keys.s2c_mac.Expose()), Str(c, "s2c_mac"));
+
+  // Only the first 69 bytes of SERVER_HELLO enter the transcript.
+  KeySchedule prefix;
+  ASSERT_TRUE(DeriveKeySchedule(client_hello, ByteView(server_hello).first(kConfirmAt), wrap_secret,
+                                dh, &prefix));
+  EXPECT_EQ(ToHex(prefix.confirm), Str(c, "confirm"));
+  CaseCompleted();
+}
+
+INSTANTIATE_TEST_SUITE_P(Vectors, KeyScheduleTest,
+                         ::testing::ValuesIn(Cases("KeyScheduleTest", "handshake.json", "cases",
+                                                   NameField, HasServerHello)),
+                         CaseName);
+
+// End to end with fresh randomness: client and server agree, for both vector keys.
+TEST(HandshakeEndToEnd, FreshRandomnessAgrees) {
+  for (const char* bits : {"2048", "3072"}) {
+    SCOPED_TRACE(bits);
+    absl::StatusOr<ServerPrivateKey> key = ServerPrivateKey::FromPem(
+        VectorFile("handshake.json").at("rsa_keys").at(bits).get<std::string>(), nullptr);
+    ASSERT_TRUE(key.ok()) << key.status();
+    const ServerPublicKey pub = key->PublicKey();
+    OsRandom rng;
+    ClientHandshake client;
+    std::vector<uint8_t> hello;
+    ASSERT_TRUE(client.Start(pub, rng, &hello));
+    FrameHeader header;
+    ASSERT_TRUE(CheckFrameHeader(FramePolicy{FrameExpect::kClientHello, key->size()},
+                                 ByteView(hello).first(proto::kFrameHeaderLen), &header));
+    std::vector<uint8_t> reply;
+    SessionKeys server_keys;
+    ASSERT_EQ(ServerHandshake(*key, rng, hello, &reply, &server_keys), ServerHandshakeResult::kOk);
+    SessionKeys client_keys;
+    ASSERT_EQ(client.Finish(reply, &client_keys), ClientHandshake::Result::kOk);
+    EXPECT_EQ(ToHex(client_keys.c2s_enc.Expose()), ToHex(server_keys.c2s_enc.Expose()));
+    EXPECT_EQ(ToHex(client_keys.c2s_mac.Expose()), ToHex(server_keys.c2s_mac.Expose()));
+    EXPECT_EQ(ToHex(client_keys.s2c_enc.Expose()), ToHex(server_keys.s2c_enc.Expose()));
+    EXPECT_EQ(ToHex(client_keys.s2c_mac.Expose()), ToHex(server_keys.s2c_mac.Expose()));
+    // The client's secrets are used once.
+    SessionKeys again;
+    EXPECT_NE(client.Finish(reply, &again), ClientHandshake::Result::kOk);
+  }
+}
+
+// A server holding another key of the same size answers normally (the failed unwrap is
+// invisible), and the client refuses it at the confirm.
+TEST(HandshakeEndToEnd, OtherServerKeyFailsConfirmation) {
+  ASSERT_NE(TestKey(), nullptr);
+  ASSERT_NE(TestPublicKey(), nullptr);
+  absl::StatusOr<ServerPrivateKey> other = ServerPrivateKey::Generate(2048);
+  ASSERT_TRUE(other.ok()) << other.status();
+  ASSERT_NE(other->PublicKey().Fingerprint(), TestPublicKey()->Fingerprint());
+
+  OsRandom rng;
+  ClientHandshake client;
+  std::vector<uint8_t> hello;
+  ASSERT_TRUE(client.Start(*TestPublicKey(), rng, &hello));
+  std::vector<uint8_t> reply;
+  SessionKeys server_keys;
+  ASSERT_EQ(ServerHandshake(*other, rng, hello, &reply, &server_keys), ServerHandshakeResult::kOk);
+  SessionKeys client_keys;
+  EXPECT_EQ(client.Finish(reply, &client_keys), ClientHandshake::Result::kConfirmFailed);
+
+  // The same through the engines.
+  ServerCore core(*other, rng, Options(), Sinks());
+  const ConnId id = core.Accept("other");
+  ClientConnection conn(*TestPublicKey(), rng);
+  ASSERT_TRUE(conn.Start());
+  core.Receive(id, conn.output().pending());
+  conn.output().Consume(conn.output().size());
+  ByteView in = core.Pending(id);
+  msg::ServerMessage m;
+  EXPECT_EQ(conn.Next(&in, &m), ClientConnection::Step::kFailed);
+  EXPECT_EQ(conn.failure(), ClientConnection::Failure::kConfirmFailed);
+}
+
+// Every single-bit change of the confirm value fails the handshake.
+TEST(HandshakeEndToEnd, EveryConfirmBitFlipFails) {
+  ASSERT_NE(TestKey(), nullptr);
+  ASSERT_NE(TestPublicKey(), nullptr);
+  OsRandom rng;
+  for (size_t bit = 0; bit < proto::kConfirmLen * 8; ++bit) {
+    ClientHandshake client;
+    std::vector<uint8_t> hello;
+    ASSERT_TRUE(client.Start(*TestPublicKey(), rng, &hello));
+    std::vector<uint8_t> reply;
+    SessionKeys server_keys;
+    ASSERT_EQ(ServerHandshake(*TestKey(), rng, hello, &reply, &server_keys),
+              ServerHandshakeResult::kOk);
+    ASSERT_EQ(reply.size(), kServerHelloLen);
+    reply[kConfirmAt + bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+    SessionKeys client_keys;
+    EXPECT_EQ(client.Finish(reply, &client_keys), ClientHandshake::Result::kConfirmFailed)
+        << "bit " << bit;
+  }
+}
+
+#undef RETURN_IF_FAILED
+
+}  // namespace
+}  // namespace securechat
