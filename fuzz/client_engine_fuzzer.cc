@@ -68,9 +68,12 @@ class Harness {
         case 4:
           session_.InputEof();
           break;
-        case 5:
+        case 5:  // time passes, and the loop asks when to come back
           mono_ms_ += uint64_t{input.U16()} * 10;
           session_.Tick();
+          if (const auto wait = session_.MsUntilTick()) {
+            FUZZ_CHECK(*wait <= ClientSession::kKeepaliveMs);
+          }
           break;
         case 6:
           session_.ServerClosed();

@@ -7,6 +7,7 @@
 // decode must encode back to the same frame.
 //
 // Input: n = u8 % 16, then n u16 cut lengths, then the stream.
+#include <algorithm>
 #include <vector>
 
 #include "fuzz_util.h"
@@ -169,12 +170,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const ByteView stream = input.Rest();
 
+  // The last policy is corrupt (no such FrameExpect): it must accept nothing.
   const FramePolicy policies[] = {
-      {FrameExpect::kClientHello, 256}, {FrameExpect::kClientHello, 384},
-      {FrameExpect::kClientHello, 512}, {FrameExpect::kClientHello, 0},
-      {FrameExpect::kClientHello, 320}, {FrameExpect::kServerHello, 0},
-      {FrameExpect::kRecord, 0},        {FrameExpect::kNothing, 0},
+      {FrameExpect::kClientHello, 256},    {FrameExpect::kClientHello, 384},
+      {FrameExpect::kClientHello, 512},    {FrameExpect::kClientHello, 0},
+      {FrameExpect::kClientHello, 320},    {FrameExpect::kServerHello, 0},
+      {FrameExpect::kRecord, 0},           {FrameExpect::kNothing, 0},
+      {static_cast<FrameExpect>(0x7F), 0},
   };
+  // A "header" of any length but 4 is refused, and leaves *out alone.
+  for (size_t n : {size_t{0}, size_t{3}, size_t{5}}) {
+    FrameHeader h{proto::FrameType::kAlert, 0xBEEF};
+    const ByteView header = stream.first(std::min(n, stream.size()));
+    if (header.size() != proto::kFrameHeaderLen) {
+      FUZZ_CHECK(!CheckFrameHeader(policies[6], header, &h));
+      FUZZ_CHECK(h.type == proto::FrameType::kAlert && h.body_len == 0xBEEF);
+    }
+  }
   for (const FramePolicy& p : policies) {
     RunPlan(PolicyPlan{p, p}, cuts, stream);
   }

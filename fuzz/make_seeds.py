@@ -113,6 +113,7 @@ def message_seeds():
         seed("message", "valid-" + v["name"], h(v["bytes"]))
     for v in MSG["invalid"]:
         seed("message", "invalid-" + v["name"], h(v["bytes"]))
+    seed("message", "empty", b"")
     seed("message", "escape-everything",
          b"\x83\x00\x20" + b"\\\x1b[1m\x7f\xc2\x85\xe2\x80\xae\xe2\x81\xa6\xed\xa0\x80\xf4\x90\x80\x80\xc0\xaf"
          + b"ok\xff\xfe abc")
@@ -227,6 +228,9 @@ def client_handshake_seeds():
         if c["state"] == "client_await_server_hello":
             seed("client_handshake", "raw-hdr-" + c["name"], u8(0) + client + chunk(h(c["header"])))
     seed("client_handshake", "raw-record-first", u8(0) + client + chunk(h(S2C["records"][0]["frame"])))
+    zero_share = bytearray(h(basic["server_hello"]))
+    zero_share[37:69] = bytes(32)  # a low-order share: the shared secret is all zero
+    seed("client_handshake", "raw-zero-share", u8(0) + client + chunk(bytes(zero_share)))
     seed("client_handshake", "real", u8(1) + client + server + u8(0))
     seed("client_handshake", "real-cut", u8(1) + client + server + u8(0) + u16(1) + u16(3) + u16(50))
     seed("client_handshake", "real-flip-confirm", u8(1) + client + server + u8(1) + u16(100) + u8(1))
@@ -368,9 +372,14 @@ def server_engine_seeds():
     s("raw-version-2", 0, Ops().accept().raw(0, h(HS["cases"][8]["client_hello"])).drain(0))
     s("raw-bad-header", 0, Ops().accept().raw(0, b"\x04\x00\x00\x40").reap())
     s("data-before-server-hello", 6, Ops().accept().hello(0).raw(0, b"\x04").tick(10))
-    s("queue-overflow", 1, Ops().accept().accept(1).hello(0).hello(1).join(0, 0).join(1, 1)
-      .drain(0).who(1).who(1).who(1).ping(1, bytes(64)).ping(1, bytes(64)).say(0, bytes(3000))
-      .say(0, 0).say(0, 0).say(0, 0))
+    overflow = (Ops().accept().accept(1).hello(0).hello(1).join(0, 0).join(1, 1).drain(0)
+                .who(1).who(1).who(1).ping(1, bytes(64)).ping(1, bytes(64)))
+    for _ in range(3):
+        overflow.say(0, b"a" * 1500)
+    s("queue-overflow", 9, overflow.drain(0).drain(1).reap().say(0, 0).drain(0))
+    s("console-and-whisper-overflow", 9, Ops().accept().accept(1).hello(0).hello(1).join(0, 0)
+      .join(1, 1).drain(0).console("x" * 1500).console("y" * 1500).whisper(0, 1, b"z" * 1500)
+      .drain(0).reap())
     s("shutdown", 0, Ops().accept().hello(0).join(0, 0).accept(1).hello(1).shutdown().drain(0)
       .drain(1).reap())
 
@@ -423,11 +432,17 @@ def client_engine_seeds():
 
     # kNicks: alice bob server "bad nick" ""; kTexts: hi, OSC title, bidi, café, ""
     joined = welcome(0, 0, 2)
-    s("session", 1, line("early line") + joined + check + chat(1, 0, 0) + chat(1, 1, 1)
-      + chat(2, 0, 2) + notice(3) + users(1, [0, 1]) + users(0, [2]) + pong(b"") + line("hello")
-      + line("/msg bob psst") + line("/who") + line("/nick carol") + line("//slash")
-      + line("/help") + line("/bogus x") + line("/msg") + line("/nick a b") + line("bad \x07")
-      + line("x" * 5000) + check + error(6, 0, 0) + line("/quit") + check + closed)
+    s("session", 1, line("early line") + joined + check + chat(1, 0, 0) + chat(1, 1, 3)
+      + chat(2, 0, "\\ back\\slash") + notice(3) + users(1, [0, 1]) + users(0, [2])
+      + pong(b"") + line("hello") + line("/msg bob psst") + line("/msg bob  two  spaces")
+      + line("/msg bob bad \x1b") + line("/who") + line("/nick carol") + line("//slash")
+      + line("/help") + line("/bogus x") + line("/bogus\x1b[2J") + line("/msg") + line("/msg bob")
+      + line("/nick a b") + line("/nick") + line("bad \x07") + line("x" * 5000) + line("\r")
+      + line("ok\r") + check + error(6, 0, 0) + error(2, 0, 3) + line("/quit") + check + closed)
+    # A server message with text a client must refuse ends the session.
+    s("chat-bidi-text", 1, joined + chat(1, 0, 2))
+    s("chat-empty-text", 1, joined + chat(1, 0, 4))
+    s("chat-bad-from", 1, joined + chat(3, 0, 0))
     s("paced", 3, joined + b"".join(line("l%d" % i) for i in range(12)) + tick + tick + tick
       + check + u8(5) + u16(6500) + u8(5) + u16(6500) + check + eof + tick + check + closed)
     s("nick-taken", 1, error(3, 0, "nick taken") + closed)

@@ -11,6 +11,7 @@
 //
 // Input: one u8 of options, then operations until the input ends, each an opcode u8 and its
 // arguments (see Run below).
+#include <algorithm>
 #include <deque>
 #include <limits>
 #include <memory>
@@ -89,10 +90,13 @@ class Harness {
             core_.PeerClosed(p->id, "peer closed");
           }
           break;
-        case 7:  // time passes
+        case 7:  // time passes, and the loop asks when to come back
           mono_ms_ += input.U16();
           now_ms_ += 1000;
           core_.Tick();
+          if (const auto wait = core_.MsUntilTick()) {
+            FUZZ_CHECK(*wait <= std::max(options_.handshake_timeout_ms, options_.idle_timeout_ms));
+          }
           break;
         case 8:  // a long time passes
           mono_ms_ += uint64_t{input.U8()} * 10'000;
@@ -228,7 +232,8 @@ class Harness {
     SendRecord(p, plaintext);
   }
 
-  // Drain takes up to n pending bytes of p's connection and, for a real client, checks them.
+  // Drain takes up to n pending bytes of p's connection and, unless the input sent raw bytes on
+  // it, checks them.
   void Drain(Peer& p, size_t n) {
     const ByteView pending = core_.Pending(p.id);
     const size_t take = std::min(n, pending.size());
@@ -237,7 +242,9 @@ class Harness {
     }
     const std::vector<uint8_t> bytes(pending.begin(), pending.begin() + take);
     core_.Consumed(p.id, take);
-    if (p.hello_sent && !p.raw) {
+    // Every byte the server sends is checked, from the first: a refusal's ALERT may come
+    // before the client's hello.
+    if (!p.raw) {
       Check(p, bytes);
     }
   }

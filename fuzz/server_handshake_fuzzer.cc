@@ -68,6 +68,11 @@ void RawHello(ByteView server_script, ByteView hello) {
   FUZZ_CHECK(SameBytes(ByteView(out).subspan(1 + proto::kFrameHeaderLen + 1, proto::kRandomLen),
                        server_script.subspan(proto::kWrapSecretLen, proto::kRandomLen)));
   CheckUnwrap(hello.subspan(kClientShareAt + proto::kShareLen), server_script.first(32));
+  // The key schedule needs the SERVER_HELLO up to its confirm field, and refuses less.
+  KeySchedule ks;
+  FUZZ_CHECK(!DeriveKeySchedule(hello,
+                                ByteView(out).subspan(1, proto::kServerHelloTranscriptLen - 1),
+                                Secret<proto::kWrapSecretLen>(), Secret<proto::kX25519Len>(), &ks));
 }
 
 void RealClient(ByteView server_script, Input& input) {
