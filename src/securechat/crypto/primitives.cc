@@ -411,12 +411,17 @@ bool RsaOaepDecrypt(EVP_PKEY* key, ByteView label, ByteView ct, absl::Span<uint8
                     size_t* out_len) {
   *out_len = 0;
   EvpPkeyCtxPtr ctx = NewOaepContext(key, label, /*decrypt=*/true);
+  if (ctx == nullptr) {
+    return false;  // Public: the key or OpenSSL is unusable, whatever the ciphertext.
+  }
   size_t len = out.size();
-  bool ok =
-      ctx != nullptr && EVP_PKEY_decrypt(ctx.get(), out.data(), &len, ct.data(), ct.size()) == 1;
+  const int result = EVP_PKEY_decrypt(ctx.get(), out.data(), &len, ct.data(), ct.size());
   ERR_clear_error();
-  *out_len = ok ? len : 0;
-  return ok;
+  // Whether the decryption worked is what a padding oracle reveals, so it steers no branch
+  // here: OpenSSL returns it without one, and the mask carries it on (fuzz/ctcheck checks).
+  const size_t ok = CtMaskEq(static_cast<unsigned>(result), 1);
+  *out_len = len & ok;
+  return (ok & 1) != 0;
 }
 
 bool RsaOaepEncrypt(EVP_PKEY* key, ByteView label, ByteView plain, std::vector<uint8_t>* out) {

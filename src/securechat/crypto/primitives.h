@@ -141,7 +141,8 @@ class Sha256 {
 
 // RsaOaepDecrypt decrypts `ct` under RSA-OAEP with SHA-256, MGF1-SHA-256 and `label`.
 // `out` must have room for the modulus size; *out_len gets the plaintext length. Returns false
-// on any failure, with *out_len 0 and `out` holding nothing the caller may use.
+// on any failure, with *out_len 0 and `out` holding nothing the caller may use. Whether the
+// decryption succeeded steers no branch: callers may keep it secret (UnwrapSecret does).
 [[nodiscard]] bool RsaOaepDecrypt(EVP_PKEY* key, ByteView label, ByteView ct,
                                   absl::Span<uint8_t> out, size_t* out_len);
 

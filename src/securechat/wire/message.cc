@@ -10,6 +10,67 @@ using proto::Kind;
 
 bool IsFlagByte(uint8_t v) { return v == 0 || v == 1; }
 
+// ReadFields reads one message's fields, after its kind byte, into *m (views into the reader's
+// data). Returns false at the first field that is missing or breaks the layout (client
+// messages) or the content rules (server messages); the caller then requires that nothing is
+// left. One overload per message, mirroring the encoders below.
+bool ReadFields(Reader& r, Join* m) { return r.ReadStr(&m->nick); }
+bool ReadFields(Reader& r, Say* m) { return r.ReadStr(&m->text); }
+bool ReadFields(Reader& r, Whisper* m) { return r.ReadStr(&m->to) && r.ReadStr(&m->text); }
+bool ReadFields(Reader&, Who*) { return true; }
+bool ReadFields(Reader& r, Nick* m) { return r.ReadStr(&m->nick); }
+bool ReadFields(Reader& r, Ping* m) {
+  return r.ReadStr(&m->data) && m->data.size() <= proto::kMaxPingDataLen;
+}
+bool ReadFields(Reader&, Bye*) { return true; }
+
+bool ReadFields(Reader& r, Welcome* m) {
+  return r.ReadStr(&m->nick) && r.ReadStr(&m->motd) && r.ReadU16(&m->online) &&
+         IsValidNick(m->nick) && (m->motd.empty() || IsValidText(m->motd));
+}
+bool ReadFields(Reader& r, Chat* m) {
+  return r.ReadStr(&m->from) && r.ReadU8(&m->flags) && r.ReadU64(&m->time_ms) &&
+         r.ReadStr(&m->text) && IsValidNick(m->from) && IsFlagByte(m->flags) &&
+         IsValidText(m->text);
+}
+bool ReadFields(Reader& r, Notice* m) { return r.ReadStr(&m->text) && IsValidText(m->text); }
+bool ReadFields(Reader& r, Users* m) {
+  uint16_t count;
+  if (!r.ReadU8(&m->more) || !IsFlagByte(m->more) || !r.ReadU16(&count) ||
+      // Each nick takes at least 3 bytes, so a count the rest cannot hold fails before any
+      // space is reserved for it.
+      count > r.remaining() / 3) {
+    return false;
+  }
+  m->nicks.reserve(count);
+  for (uint16_t i = 0; i < count; ++i) {
+    std::string_view nick;
+    if (!r.ReadStr(&nick) || !IsValidNick(nick)) {
+      return false;
+    }
+    m->nicks.push_back(nick);
+  }
+  return true;
+}
+bool ReadFields(Reader& r, Pong* m) {
+  return r.ReadStr(&m->data) && m->data.size() <= proto::kMaxPingDataLen;
+}
+bool ReadFields(Reader& r, Error* m) {
+  uint16_t code;
+  if (!r.ReadU16(&code)) {
+    return false;
+  }
+  m->code = static_cast<proto::ErrorCode>(code);
+  return r.ReadU8(&m->fatal) && r.ReadStr(&m->text) && IsFlagByte(m->fatal) && IsValidText(m->text);
+}
+
+// Decode makes *out hold an M and reads its fields into it.
+template <typename M, typename Variant>
+bool Decode(Reader& r, Variant* out) {
+  return ReadFields(r, &out->template emplace<M>());
+}
+
+// Finish: a message whose fields were read is valid only if nothing is left after them.
 DecodeStatus Finish(const Reader& r, bool ok) {
   return ok && r.empty() ? DecodeStatus::kOk : DecodeStatus::kMalformed;
 }
@@ -22,46 +83,33 @@ DecodeStatus DecodeClientMessage(ByteView plaintext, ClientMessage* out) {
   if (!r.ReadU8(&kind)) {
     return DecodeStatus::kMalformed;
   }
+  bool ok;
   switch (static_cast<Kind>(kind)) {
-    case Kind::kJoin: {
-      Join m;
-      bool ok = r.ReadStr(&m.nick);
-      *out = m;
-      return Finish(r, ok);
-    }
-    case Kind::kSay: {
-      Say m;
-      bool ok = r.ReadStr(&m.text);
-      *out = m;
-      return Finish(r, ok);
-    }
-    case Kind::kWhisper: {
-      Whisper m;
-      bool ok = r.ReadStr(&m.to) && r.ReadStr(&m.text);
-      *out = m;
-      return Finish(r, ok);
-    }
+    case Kind::kJoin:
+      ok = Decode<Join>(r, out);
+      break;
+    case Kind::kSay:
+      ok = Decode<Say>(r, out);
+      break;
+    case Kind::kWhisper:
+      ok = Decode<Whisper>(r, out);
+      break;
     case Kind::kWho:
-      *out = Who{};
-      return Finish(r, true);
-    case Kind::kNick: {
-      Nick m;
-      bool ok = r.ReadStr(&m.nick);
-      *out = m;
-      return Finish(r, ok);
-    }
-    case Kind::kPing: {
-      Ping m;
-      bool ok = r.ReadStr(&m.data) && m.data.size() <= proto::kMaxPingDataLen;
-      *out = m;
-      return Finish(r, ok);
-    }
+      ok = Decode<Who>(r, out);
+      break;
+    case Kind::kNick:
+      ok = Decode<Nick>(r, out);
+      break;
+    case Kind::kPing:
+      ok = Decode<Ping>(r, out);
+      break;
     case Kind::kBye:
-      *out = Bye{};
-      return Finish(r, true);
+      ok = Decode<Bye>(r, out);
+      break;
     default:
       return DecodeStatus::kUnknownKind;
   }
+  return Finish(r, ok);
 }
 
 DecodeStatus DecodeServerMessage(ByteView plaintext, ServerMessage* out) {
@@ -70,64 +118,30 @@ DecodeStatus DecodeServerMessage(ByteView plaintext, ServerMessage* out) {
   if (!r.ReadU8(&kind)) {
     return DecodeStatus::kMalformed;
   }
+  bool ok;
   switch (static_cast<Kind>(kind)) {
-    case Kind::kWelcome: {
-      Welcome m;
-      bool ok = r.ReadStr(&m.nick) && r.ReadStr(&m.motd) && r.ReadU16(&m.online) &&
-                IsValidNick(m.nick) && (m.motd.empty() || IsValidText(m.motd));
-      *out = m;
-      return Finish(r, ok);
-    }
-    case Kind::kChat: {
-      Chat m;
-      bool ok = r.ReadStr(&m.from) && r.ReadU8(&m.flags) && r.ReadU64(&m.time_ms) &&
-                r.ReadStr(&m.text) && IsValidNick(m.from) && IsFlagByte(m.flags) &&
-                IsValidText(m.text);
-      *out = m;
-      return Finish(r, ok);
-    }
-    case Kind::kNotice: {
-      Notice m;
-      bool ok = r.ReadStr(&m.text) && IsValidText(m.text);
-      *out = m;
-      return Finish(r, ok);
-    }
-    case Kind::kUsers: {
-      Users m;
-      uint16_t count;
-      bool ok = r.ReadU8(&m.more) && IsFlagByte(m.more) && r.ReadU16(&count);
-      // Each nick takes at least 3 bytes, so a count the rest cannot hold fails before any
-      // space is reserved for it.
-      ok = ok && count <= r.remaining() / 3;
-      if (ok) {
-        m.nicks.reserve(count);
-      }
-      for (uint16_t i = 0; ok && i < count; ++i) {
-        std::string_view nick;
-        ok = r.ReadStr(&nick) && IsValidNick(nick);
-        m.nicks.push_back(nick);
-      }
-      *out = std::move(m);
-      return Finish(r, ok);
-    }
-    case Kind::kPong: {
-      Pong m;
-      bool ok = r.ReadStr(&m.data) && m.data.size() <= proto::kMaxPingDataLen;
-      *out = m;
-      return Finish(r, ok);
-    }
-    case Kind::kError: {
-      Error m;
-      uint16_t code;
-      bool ok = r.ReadU16(&code) && r.ReadU8(&m.fatal) && r.ReadStr(&m.text) &&
-                IsFlagByte(m.fatal) && IsValidText(m.text);
-      m.code = static_cast<proto::ErrorCode>(code);
-      *out = m;
-      return Finish(r, ok);
-    }
+    case Kind::kWelcome:
+      ok = Decode<Welcome>(r, out);
+      break;
+    case Kind::kChat:
+      ok = Decode<Chat>(r, out);
+      break;
+    case Kind::kNotice:
+      ok = Decode<Notice>(r, out);
+      break;
+    case Kind::kUsers:
+      ok = Decode<Users>(r, out);
+      break;
+    case Kind::kPong:
+      ok = Decode<Pong>(r, out);
+      break;
+    case Kind::kError:
+      ok = Decode<Error>(r, out);
+      break;
     default:
       return DecodeStatus::kUnknownKind;
   }
+  return Finish(r, ok);
 }
 
 namespace {

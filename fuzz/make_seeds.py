@@ -1,0 +1,533 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora fuzz/corpus/<target>/seed-* from the conformance vectors
+(tests/vectors/securechat-v1/*.json), the test keys and hand-written edge cases.
+
+Each seed is laid out as the target's comment says (the fuzz/<target>_fuzzer.cc header). The
+script is deterministic except for the pem seeds made with the openssl command (encrypted and
+odd keys), which are only written when missing. Run it from anywhere:
+
+    fuzz/make_seeds.py          # (re)writes every seed-* file; other corpus files are kept
+"""
+
+import json
+import os
+import struct
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VECTORS = os.path.join(ROOT, "tests", "vectors", "securechat-v1")
+KEYS = os.path.join(ROOT, "tests", "keys")
+CORPUS = os.path.join(ROOT, "fuzz", "corpus")
+
+PEM_PASSPHRASE = "securechat fuzz"  # pem_fuzzer.cc: kSeedPassphrase
+
+
+def load(name):
+    with open(os.path.join(VECTORS, name)) as f:
+        return json.load(f)
+
+
+def h(s):
+    return bytes.fromhex(s)
+
+
+def u8(v):
+    return struct.pack(">B", v)
+
+
+def u16(v):
+    return struct.pack(">H", v)
+
+
+def u64(v):
+    return struct.pack(">Q", v)
+
+
+def chunk(b):
+    if isinstance(b, str):
+        b = b.encode()
+    return u16(len(b)) + b
+
+
+written = {}
+
+
+def seed(target, name, data):
+    path = os.path.join(CORPUS, target)
+    os.makedirs(path, exist_ok=True)
+    fname = "seed-" + name
+    assert (target, fname) not in written, (target, fname)
+    written[(target, fname)] = len(data)
+    with open(os.path.join(path, fname), "wb") as f:
+        f.write(data)
+
+
+def frame(ftype, body):
+    return u8(ftype) + b"\x00" + u16(len(body)) + body
+
+
+HS = load("handshake.json")
+REC = load("records.json")
+FR = load("frames.json")
+MSG = load("messages.json")
+C2S = REC["sequences"][0]
+S2C = REC["sequences"][1]
+assert C2S["direction"] == "c2s" and S2C["direction"] == "s2c"
+
+
+# --- frame: n u8, n u16 cuts, stream ------------------------------------------------------
+
+
+def frame_seeds():
+    def stream_seed(name, stream, cuts=()):
+        seed("frame", name, u8(len(cuts)) + b"".join(u16(c) for c in cuts) + stream)
+
+    for c in FR["cases"]:
+        hdr = h(c["header"])
+        body_len = struct.unpack(">H", hdr[2:4])[0]
+        # The header alone, and (when small) with a zero body, so accepted headers complete.
+        stream_seed("hdr-" + c["name"], hdr)
+        if c["verdict"] == "accept" and body_len <= 600:
+            stream_seed("whole-" + c["name"], hdr + bytes(body_len), (3, 1))
+    for a in FR["alert_bodies"]:
+        stream_seed("alert-" + a["name"], frame(3, h(a["body"])), (2,))
+    session = b"".join(h(r["frame"]) for r in C2S["records"][:5])
+    stream_seed("c2s-session", session)
+    stream_seed("c2s-session-cut", session, (1, 3, 67, 1, 100, 0, 5))
+    basic = HS["cases"][0]
+    stream_seed("hello-then-records", h(basic["client_hello"]) + session[:200], (4, 300))
+    stream_seed("server-hello-then-records",
+                h(basic["server_hello"]) + b"".join(h(r["frame"]) for r in S2C["records"]),
+                (50, 51))
+    stream_seed("largest-record", h(C2S["records"][5]["frame"]), (4, 16000))
+    stream_seed("two-headers-one-read", bytes.fromhex("04000040") + bytes(64) + b"\x05\x00\x00\x40")
+    stream_seed("empty", b"")
+
+
+# --- message: one plaintext ---------------------------------------------------------------
+
+
+def message_seeds():
+    for v in MSG["valid"]:
+        seed("message", "valid-" + v["name"], h(v["bytes"]))
+    for v in MSG["invalid"]:
+        seed("message", "invalid-" + v["name"], h(v["bytes"]))
+    seed("message", "empty", b"")
+    seed("message", "escape-everything",
+         b"\x83\x00\x20" + b"\\\x1b[1m\x7f\xc2\x85\xe2\x80\xae\xe2\x81\xa6\xed\xa0\x80\xf4\x90\x80\x80\xc0\xaf"
+         + b"ok\xff\xfe abc")
+
+
+# --- record: mode u8, seq u64, then by mode -----------------------------------------------
+
+
+def record_seeds(target):
+    for seq_ in (C2S,):
+        for r in seq_["records"][:5]:
+            seed(target, "open-c2s-%d" % r["seq"], u8(0 if target == "record" else 1)
+                 + u64(r["seq"]) + h(r["frame"]))
+    for r in REC["single"]:
+        seed(target, "open-seq-%d" % r["seq"], u8(0 if target == "record" else 1)
+             + u64(r["seq"]) + h(r["frame"]))
+    for n in REC["negative"]:
+        if len(n["frame"]) // 2 > 2000:
+            continue
+        seed(target, "negative-" + n["name"], u8(0 if target == "record" else 1)
+             + u64(n["seq"]) + h(n["frame"]))
+    # Records re-tagged by the harness: the checks after the MAC, with real and broken padding.
+    tag_mode = 1 if target == "record" else 2
+    for n in REC["negative"]:
+        if n["stage"] in ("padding", "plaintext_length") and len(n["frame"]) // 2 <= 2000:
+            f = h(n["frame"])
+            seed(target, "retag-" + n["name"], u8(tag_mode) + u64(n["seq"]) + f[4:-32])
+    r0 = h(C2S["records"][0]["frame"])
+    seed(target, "retag-c2s-0", u8(tag_mode) + u64(0) + r0[4:-32])
+    if target == "record_differential":
+        seed(target, "retag-own-header", u8(3) + u64(0) + r0[:-32])
+        seed(target, "retag-short-header", u8(3) + u64(0) + b"\x04\x00\x00\x50" + r0[4:-32])
+    # Seal then open.
+    plaintexts = [h(r["plaintext"]) for r in C2S["records"][:5]]
+    ivs = [h(r["iv"]) for r in C2S["records"][:5]]
+
+    def round_trip(name, seq, items):
+        if target == "record":
+            body = ivs[0] + u8(len(items) - 1)
+            for pt in items:
+                body += chunk(pt) + u16(77)
+        else:
+            body = u8(len(items) - 1)
+            for i, pt in enumerate(items):
+                body += ivs[i % len(ivs)] + chunk(pt)
+        seed(target, "seal-" + name, u8(0 if target == "record_differential" else 2)
+             + u64(seq) + body)
+
+    round_trip("vectors", 0, plaintexts[:4])
+    round_trip("block-edges", 7, [b"a" * 15, b"b" * 16, b"c" * 17, b"d" * 32])
+    round_trip("empty-and-too-long", 1, [b"", b"x" * 16385])
+    round_trip("largest", 2, [b"L" * 16384])
+    round_trip("last-seq", 2 ** 64 - 1, [b"one", b"two"])
+
+
+# --- server_handshake: mode u8, server script[96], then by mode ---------------------------
+
+
+def server_handshake_seeds():
+    basic = HS["cases"][0]
+    for c in HS["cases"]:
+        # Cases that end before the server draws anything use rsa2048-basic's randomness.
+        r = c if "server_random" in c else basic
+        script = (h(r["server_fallback_wrap_secret"]) + h(r["server_random"])
+                  + h(r["server_ephemeral_private"]))
+        assert len(script) == 96
+        if c["k"] == 256 or c["name"] == "rsa3072-basic":
+            seed("server_handshake", "hello-" + c["name"], u8(0) + script + h(c["client_hello"]))
+    script = (h(basic["server_fallback_wrap_secret"]) + h(basic["server_random"])
+              + h(basic["server_ephemeral_private"]))
+    hello = h(basic["client_hello"])
+    seed("server_handshake", "hello-short", u8(0) + script + hello[:-1])
+    seed("server_handshake", "hello-long", u8(0) + script + hello + b"\x00")
+    seed("server_handshake", "hello-all-zero", u8(0) + script + hello[:37] + bytes(32 + 256))
+    client = (h(basic["client_random"]) + h(basic["client_ephemeral_private"])
+              + h(basic["wrap_secret"]))
+    seed("server_handshake", "real-client", u8(1) + script + client + u8(0))
+    seed("server_handshake", "real-client-flip-wrapped",
+         u8(1) + script + client + u8(1) + u16(200) + u8(1))
+    seed("server_handshake", "real-client-flip-version",
+         u8(1) + script + client + u8(1) + u16(4) + u8(3))
+    seed("server_handshake", "real-client-flip-share",
+         u8(1) + script + client + u8(2) + u16(40) + u8(0x80) + u16(2) + u8(1))
+    seed("server_handshake", "wrap-32", u8(2) + script + chunk(bytes(range(32))) + u8(1))
+    seed("server_handshake", "wrap-31", u8(2) + script + chunk(bytes(range(31))) + u8(1))
+    seed("server_handshake", "wrap-33", u8(2) + script + chunk(bytes(range(33))) + u8(1))
+    seed("server_handshake", "wrap-0", u8(2) + script + chunk(b"") + u8(1))
+    seed("server_handshake", "wrap-190", u8(2) + script + chunk(bytes(190)) + u8(1))
+    seed("server_handshake", "wrap-wrong-label",
+         u8(2) + script + chunk(bytes(range(32))) + u8(0) + chunk(b"securechat v2 key wrap"))
+    seed("server_handshake", "wrap-no-label",
+         u8(2) + script + chunk(bytes(range(32))) + u8(0) + chunk(b""))
+
+
+# --- client_handshake: mode u8, client script[96], then by mode ---------------------------
+
+
+def client_handshake_seeds():
+    basic = HS["cases"][0]
+    client = (h(basic["client_random"]) + h(basic["client_ephemeral_private"])
+              + h(basic["wrap_secret"]))
+    server = h(basic["server_random"]) + h(basic["server_ephemeral_private"])
+    for c in HS["cases"]:
+        if c.get("server_hello"):
+            seed("client_handshake", "raw-" + c["name"], u8(0) + client + chunk(h(c["server_hello"])))
+        if c.get("server_reply"):
+            seed("client_handshake", "raw-reply-" + c["name"],
+                 u8(0) + client + chunk(h(c["server_reply"])))
+    for a in FR["alert_bodies"]:
+        seed("client_handshake", "raw-alert-" + a["name"], u8(0) + client + chunk(frame(3, h(a["body"]))))
+    for c in FR["cases"]:
+        if c["state"] == "client_await_server_hello":
+            seed("client_handshake", "raw-hdr-" + c["name"], u8(0) + client + chunk(h(c["header"])))
+    seed("client_handshake", "raw-record-first", u8(0) + client + chunk(h(S2C["records"][0]["frame"])))
+    zero_share = bytearray(h(basic["server_hello"]))
+    zero_share[37:69] = bytes(32)  # a low-order share: the shared secret is all zero
+    seed("client_handshake", "raw-zero-share", u8(0) + client + chunk(bytes(zero_share)))
+    seed("client_handshake", "real", u8(1) + client + server + u8(0))
+    seed("client_handshake", "real-cut", u8(1) + client + server + u8(0) + u16(1) + u16(3) + u16(50))
+    seed("client_handshake", "real-flip-confirm", u8(1) + client + server + u8(1) + u16(100) + u8(1))
+    seed("client_handshake", "real-flip-version", u8(1) + client + server + u8(1) + u16(4) + u8(1))
+    seed("client_handshake", "real-flip-type", u8(1) + client + server + u8(1) + u16(0) + u8(1))
+    seed("client_handshake", "real-flip-share", u8(1) + client + server + u8(1) + u16(40) + u8(1))
+    for code, reason in ((1, "server full"), (2, "unsupported protocol version"),
+                         (3, "too many connections from your address"), (9, "\x1b[31mred"),
+                         (0, "x" * 300)):
+        seed("client_handshake", "alert-%d" % code, u8(2) + client + u8(code) + chunk(reason))
+
+
+# --- server_engine: options u8, then operations ------------------------------------------
+
+
+class Ops:
+    def __init__(self):
+        self.b = b""
+
+    def accept(self, addr=0):
+        self.b += u8(0) + u8(addr)
+        return self
+
+    def raw(self, peer, data):
+        self.b += u8(1) + u8(peer) + chunk(data)
+        return self
+
+    def hello(self, peer, script=None):
+        if script is None:
+            script = bytes((0x10 * (peer + 1) + i) & 0xFF for i in range(96))
+        self.b += u8(2) + u8(peer) + script
+        return self
+
+    def record(self, peer, plaintext):
+        self.b += u8(3) + u8(peer) + chunk(plaintext)
+        return self
+
+    def join(self, peer, nick):  # nick: index into kNicks
+        self.b += u8(4) + u8(peer) + u8(0) + u8(nick)
+        return self
+
+    def say(self, peer, text):  # text: index into kTexts, or bytes
+        self.b += u8(4) + u8(peer) + u8(1) + self._text(text)
+        return self
+
+    def whisper(self, peer, nick, text):
+        self.b += u8(4) + u8(peer) + u8(2) + u8(nick) + self._text(text)
+        return self
+
+    def who(self, peer):
+        self.b += u8(4) + u8(peer) + u8(3)
+        return self
+
+    def nick(self, peer, nick):
+        self.b += u8(4) + u8(peer) + u8(4) + u8(nick)
+        return self
+
+    def ping(self, peer, data):
+        self.b += u8(4) + u8(peer) + u8(5) + u8(len(data)) + data
+        return self
+
+    def bye(self, peer):
+        self.b += u8(4) + u8(peer) + u8(6)
+        return self
+
+    def drain(self, peer, n=0xFFFF):
+        self.b += u8(5) + u8(peer) + u16(n)
+        return self
+
+    def close(self, peer):
+        self.b += u8(6) + u8(peer)
+        return self
+
+    def tick(self, ms):
+        self.b += u8(7) + u16(ms)
+        return self
+
+    def long_tick(self, tens_of_s):
+        self.b += u8(8) + u8(tens_of_s)
+        return self
+
+    def console(self, text):
+        self.b += u8(9) + chunk(text)
+        return self
+
+    def reap(self):
+        self.b += u8(10)
+        return self
+
+    def shutdown(self):
+        self.b += u8(11) + u8(0xFF)
+        return self
+
+    @staticmethod
+    def _text(text):
+        if isinstance(text, int):
+            return u8(text)
+        return u8(0xFF) + chunk(text)
+
+
+def server_engine_seeds():
+    def s(name, options, ops):
+        seed("server_engine", name, u8(options) + ops.b)
+
+    # kNicks: alice bob carol server SeRvEr "bad nick" "" x; kTexts: hello "" ESC bidi café \xff
+    chat = (Ops().accept(0).accept(1).hello(0).hello(1).join(0, 0).join(1, 1).drain(0).drain(1)
+            .say(0, 0).say(1, "caf\u00e9 \u2603".encode()).whisper(0, 1, 0).whisper(1, 2, 0)
+            .who(0).nick(1, 2).nick(1, 0).nick(0, 3).ping(0, b"\x00\x01").say(0, 2).say(0, 3)
+            .say(0, 5).say(0, 1).drain(0).drain(1).console("hi all").console("\x1b[2J")
+            .bye(1).drain(1).reap().who(0).drain(0).close(0).reap())
+    s("chat", 0, chat)
+    s("chat-no-rate-limit", 8, chat)
+    s("chat-small-queue", 1, chat)
+    s("join-twice-and-before-join", 0,
+      Ops().accept().hello(0).say(0, 0).who(0).join(0, 0).join(0, 1).drain(0))
+    s("bad-nicks", 0, Ops().accept().hello(0).join(0, 3).join(0, 4).join(0, 5).join(0, 6)
+      .join(0, 7).drain(0))
+    s("raw-plaintexts", 0, Ops().accept().hello(0).record(0, b"\x01\x00\x05alice")
+      .record(0, b"\x99").record(0, b"\x02\x00\x10short").record(0, b"\x06\x00\x41" + bytes(65))
+      .record(0, bytes(16384)).drain(0))
+    flood = Ops().accept().hello(0).join(0, 0)
+    for _ in range(25):
+        flood.say(0, 0)
+    s("rate-limit", 0, flood.drain(0))
+    full = Ops()
+    for i in range(4):
+        full.accept(i % 2)
+    for i in range(4):
+        full.hello(i)
+    for i in range(4):
+        full.drain(i)
+    s("server-full", 0, full)
+    s("handshake-budget", 6, Ops().accept(0).accept(0).accept(1).hello(0).hello(1).hello(2)
+      .tick(500).tick(600).drain(0).drain(1).drain(2).tick(2000).drain(1).drain(2).join(2, 2))
+    s("timeouts", 0, Ops().accept().accept(1).hello(0).join(0, 0).hello(1).long_tick(2)
+      .drain(0).long_tick(40).reap().drain(0))
+    s("raw-vector-hello", 0, Ops().accept().raw(0, h(HS["cases"][0]["client_hello"])).drain(0)
+      .raw(0, h(C2S["records"][0]["frame"])).drain(0))
+    s("raw-version-2", 0, Ops().accept().raw(0, h(HS["cases"][8]["client_hello"])).drain(0))
+    s("raw-bad-header", 0, Ops().accept().raw(0, b"\x04\x00\x00\x40").reap())
+    s("data-before-server-hello", 6, Ops().accept().hello(0).raw(0, b"\x04").tick(10))
+    overflow = (Ops().accept().accept(1).hello(0).hello(1).join(0, 0).join(1, 1).drain(0)
+                .who(1).who(1).who(1).ping(1, bytes(64)).ping(1, bytes(64)))
+    for _ in range(3):
+        overflow.say(0, b"a" * 1500)
+    s("queue-overflow", 9, overflow.drain(0).drain(1).reap().say(0, 0).drain(0))
+    s("console-and-whisper-overflow", 9, Ops().accept().accept(1).hello(0).hello(1).join(0, 0)
+      .join(1, 1).drain(0).console("x" * 1500).console("y" * 1500).whisper(0, 1, b"z" * 1500)
+      .drain(0).reap())
+    s("shutdown", 0, Ops().accept().hello(0).join(0, 0).accept(1).hello(1).shutdown().drain(0)
+      .drain(1).reap())
+
+
+# --- client_engine: flags u8, client script[96], server[64] if flags&1, then operations ---
+
+
+def client_engine_seeds():
+    client = bytes(range(0x40, 0x40 + 96))
+    server = bytes(range(0x90, 0x90 + 64))
+
+    def text(t):
+        return u8(0xFF) + chunk(t) if not isinstance(t, int) else u8(t)
+
+    def nick(n):
+        return u8(0xFF) + chunk(n) if not isinstance(n, int) else u8(n)
+
+    def welcome(n, motd, online):
+        return u8(2) + u8(0) + nick(n) + text(motd) + u16(online)
+
+    def chat(frm, flags, t):
+        return u8(2) + u8(1) + nick(frm) + u8(flags) + u64(1700000000000) + text(t)
+
+    def notice(t):
+        return u8(2) + u8(2) + text(t)
+
+    def users(more, nicks):
+        return u8(2) + u8(3) + u8(more) + u8(len(nicks)) + b"".join(nick(n) for n in nicks)
+
+    def pong(data):
+        return u8(2) + u8(4) + u8(len(data)) + data
+
+    def error(code, fatal, t):
+        return u8(2) + u8(5) + u8(code) + u8(fatal) + text(t)
+
+    def line(t):
+        return u8(3) + chunk(t)
+
+    def record(pt):
+        return u8(1) + chunk(pt)
+
+    def raw(b):
+        return u8(0) + chunk(b)
+
+    eof, tick, closed, check = u8(4), u8(5) + u16(1000), u8(6), u8(7)
+
+    def s(name, flags, ops):
+        prefix = u8(flags) + client + (server if flags & 1 else b"")
+        seed("client_engine", name, prefix + ops)
+
+    # kNicks: alice bob server "bad nick" ""; kTexts: hi, OSC title, bidi, café, ""
+    joined = welcome(0, 0, 2)
+    s("session", 1, line("early line") + joined + check + chat(1, 0, 0) + chat(1, 1, 3)
+      + chat(2, 0, "\\ back\\slash") + notice(3) + users(1, [0, 1]) + users(0, [2])
+      + pong(b"") + line("hello") + line("/msg bob psst") + line("/msg bob  two  spaces")
+      + line("/msg bob bad \x1b") + line("/who") + line("/nick carol") + line("//slash")
+      + line("/help") + line("/bogus x") + line("/bogus\x1b[2J") + line("/msg") + line("/msg bob")
+      + line("/nick a b") + line("/nick") + line("bad \x07") + line("x" * 5000) + line("\r")
+      + line("ok\r") + check + error(6, 0, 0) + error(2, 0, 3) + line("/quit") + check + closed)
+    # A server message with text a client must refuse ends the session.
+    s("chat-bidi-text", 1, joined + chat(1, 0, 2))
+    s("chat-empty-text", 1, joined + chat(1, 0, 4))
+    s("chat-bad-from", 1, joined + chat(3, 0, 0))
+    s("paced", 3, joined + b"".join(line("l%d" % i) for i in range(12)) + tick + tick + tick
+      + check + u8(5) + u16(6500) + u8(5) + u16(6500) + check + eof + tick + check + closed)
+    s("nick-taken", 1, error(3, 0, "nick taken") + closed)
+    s("nick-invalid", 1, error(4, 0, "invalid nick") + closed)
+    s("shutting-down", 1, joined + error(9, 1, "server shutting down") + closed)
+    s("malformed-welcome", 1, welcome(3, 0, 1))
+    s("unknown-kind", 1, joined + record(b"\x87\x00\x00") + record(b"\x10") + notice(0))
+    s("bad-records", 1, joined + record(b"\x83\x00\x05hello\x00") + raw(b"\x04\x00\x00\x40"))
+    s("raw-records-before", 1, raw(h(S2C["records"][0]["frame"])))
+    s("eof-before-join", 1, line("queued") + eof + joined + check)
+    s("motd-empty", 1, welcome(1, 4, 0) + chat(0, 0, "\u202e\u2066 \x9b".encode()))
+    s("users-many", 1, joined + users(1, [0, 1, 2]) + users(1, ["dave"]) + users(0, []))
+    for c in HS["cases"][:2]:
+        s("raw-" + c["name"], 0, raw(h(c["server_hello"])) + closed)
+    for a in FR["alert_bodies"]:
+        s("raw-alert-" + a["name"], 0, raw(frame(3, h(a["body"]))))
+    s("raw-alert-full", 0, raw(frame(3, b"\x01" + chunk("server full"))))
+    s("raw-alert-version", 0, raw(frame(3, b"\x02" + chunk("unsupported"))))
+    s("raw-alert-9", 0, raw(frame(3, b"\x09" + chunk("\x1b]0;x\x07"))))
+    s("closed-in-handshake", 0, closed)
+
+
+# --- pem: mode u8, then PEM text ------------------------------------------------------------
+
+
+def pem_seeds():
+    def read(name):
+        with open(os.path.join(KEYS, name), "rb") as f:
+            return f.read()
+
+    pub2048 = read("test_rsa2048_public.pem")
+    priv2048 = read("test_rsa2048_private.pem")
+    seed("pem", "public-2048", u8(0) + pub2048)
+    seed("pem", "public-3072", u8(0) + read("test_rsa3072_public.pem"))
+    seed("pem", "private-2048", u8(1) + priv2048)
+    seed("pem", "private-3072", u8(1) + read("test_rsa3072_private.pem"))
+    seed("pem", "public-as-private", u8(1) + pub2048)
+    seed("pem", "private-as-public", u8(0) + priv2048)
+    seed("pem", "public-truncated", u8(0) + pub2048[:200])
+    seed("pem", "garbage", u8(0) + b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
+
+    # Keys made with the openssl command: random, so kept once made.
+    def openssl(name, mode, args, stdin=None):
+        path = os.path.join(CORPUS, "pem", "seed-" + name)
+        if os.path.exists(path):
+            written[("pem", "seed-" + name)] = os.path.getsize(path)
+            return
+        out = subprocess.run(["openssl"] + args, input=stdin, check=True,
+                             stdout=subprocess.PIPE).stdout
+        seed("pem", name, mode + out)
+
+    pas = "pass:" + PEM_PASSPHRASE
+    openssl("private-encrypted-pkcs8", u8(3),
+            ["pkcs8", "-topk8", "-v2", "aes-256-cbc", "-passout", pas], priv2048)
+    openssl("private-encrypted-pkcs8-given", u8(2) + chunk(PEM_PASSPHRASE),
+            ["pkcs8", "-topk8", "-v2", "aes-128-cbc", "-passout", pas], priv2048)
+    openssl("private-encrypted-no-passphrase", u8(1),
+            ["pkcs8", "-topk8", "-v2", "aes-256-cbc", "-passout", pas], priv2048)
+    openssl("private-encrypted-wrong-passphrase", u8(2) + chunk("wrong"),
+            ["pkcs8", "-topk8", "-v2", "aes-256-cbc", "-passout", pas], priv2048)
+    openssl("private-traditional", u8(1), ["rsa", "-traditional"], priv2048)
+    openssl("private-traditional-encrypted", u8(3),
+            ["rsa", "-traditional", "-aes128", "-passout", pas], priv2048)
+    openssl("public-pkcs1", u8(0), ["rsa", "-RSAPublicKey_out"], priv2048)
+    openssl("private-rsa-1024", u8(1), ["genpkey", "-algorithm", "RSA", "-pkeyopt",
+                                         "rsa_keygen_bits:1024"])
+    openssl("private-ec", u8(1), ["genpkey", "-algorithm", "EC", "-pkeyopt",
+                                   "ec_paramgen_curve:P-256"])
+    openssl("private-ed25519", u8(1), ["genpkey", "-algorithm", "ED25519"])
+
+
+def main():
+    frame_seeds()
+    message_seeds()
+    record_seeds("record")
+    record_seeds("record_differential")
+    server_handshake_seeds()
+    client_handshake_seeds()
+    server_engine_seeds()
+    client_engine_seeds()
+    pem_seeds()
+    total = sum(written.values())
+    print("wrote %d seeds, %d bytes" % (len(written), total))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

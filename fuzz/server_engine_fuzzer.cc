@@ -1,0 +1,320 @@
+// Fuzzes the whole server without sockets: a ServerCore with the fixed test key, fed by up to
+// four connections whose bytes the input decides, with the clock, the console and the
+// network's reading also driven by the input.
+//
+// A connection is either raw (the input's bytes go in as they are) or has a real client in
+// this harness (ClientHandshake, then RecordSealer/RecordOpener with the session keys), which
+// lets the input reach the server's message handling: the input gives the plaintexts, or picks
+// well-formed messages from templates. For every connection with a real client, all the
+// server's output must be valid frames, every record must open, and every message in it must
+// decode as a valid server message. No connection's queue may grow past its limit.
+//
+// Input: one u8 of options, then operations until the input ends, each an opcode u8 and its
+// arguments (see Run below).
+#include <algorithm>
+#include <deque>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fuzz_util.h"
+#include "handshake_util.h"
+#include "securechat/engine/server_core.h"
+#include "securechat/wire/frame.h"
+#include "securechat/wire/message.h"
+
+namespace securechat::fuzz {
+namespace {
+
+constexpr size_t kMaxConnections = 4;
+constexpr int kMaxOperations = 200;
+constexpr size_t kAll = std::numeric_limits<size_t>::max();
+
+// The real client of one connection, as far as the harness needs one.
+struct Peer {
+  ConnId id = 0;
+  std::unique_ptr<ScriptedRandom> rng;
+  ClientHandshake handshake;
+  bool raw = false;  // the input sent bytes of its own: the output is not checked
+  bool hello_sent = false;
+  bool established = false;
+  bool failed = false;  // the server's output broke the protocol: checked, never expected
+  RecordSealer sealer;
+  RecordOpener opener;
+  FrameAssembler frames;
+  std::vector<uint8_t> plaintext;
+  bool saw_alert = false;
+};
+
+class Harness {
+ public:
+  explicit Harness(uint8_t options_byte)
+      : options_(Options(options_byte)), core_(TestKey(), rng_, options_, Sinks()) {}
+
+  void Run(Input& input) {
+    for (int op = 0; op < kMaxOperations && !input.empty(); ++op) {
+      switch (input.U8() % 12) {
+        case 0:  // accept a connection from one of three addresses
+          Accept(input.U8());
+          break;
+        case 1:  // raw bytes
+          if (Peer* p = Pick(input)) {
+            p->raw = true;
+            core_.Receive(p->id, input.Chunk());
+          }
+          break;
+        case 2:  // a real CLIENT_HELLO
+          if (Peer* p = Pick(input)) {
+            SendHello(*p, input);
+          }
+          break;
+        case 3:  // a record with the input's plaintext
+          if (Peer* p = Pick(input)) {
+            SendRecord(*p, input.Chunk());
+          }
+          break;
+        case 4:  // a record with a well-formed message built from a template
+          if (Peer* p = Pick(input)) {
+            SendTemplate(*p, input);
+          }
+          break;
+        case 5:  // the network writes (part of) what the server queued
+          if (Peer* p = Pick(input)) {
+            Drain(*p, input.U16());
+          }
+          break;
+        case 6:
+          if (Peer* p = Pick(input)) {
+            core_.PeerClosed(p->id, "peer closed");
+          }
+          break;
+        case 7:  // time passes, and the loop asks when to come back
+          mono_ms_ += input.U16();
+          now_ms_ += 1000;
+          core_.Tick();
+          if (const auto wait = core_.MsUntilTick()) {
+            FUZZ_CHECK(*wait <= std::max(options_.handshake_timeout_ms, options_.idle_timeout_ms));
+          }
+          break;
+        case 8:  // a long time passes
+          mono_ms_ += uint64_t{input.U8()} * 10'000;
+          core_.Tick();
+          break;
+        case 9:
+          core_.ConsoleLine(AsText(input.Chunk()));
+          break;
+        case 10:  // the network closes what the server is done with
+          Reap();
+          break;
+        default:
+          if (input.U8() == 0xFF) {
+            core_.Shutdown();
+          }
+          break;
+      }
+      CheckInvariants();
+    }
+    for (auto& p : peers_) {
+      Drain(*p, kAll);
+    }
+    core_.Shutdown();
+    for (auto& p : peers_) {
+      Drain(*p, kAll);
+    }
+  }
+
+ private:
+  static ServerOptions Options(uint8_t b) {
+    ServerOptions o;
+    o.max_clients = 3;
+    o.max_per_address = 2;
+    o.max_queue_bytes = (b & 1) ? 2048 : 1 << 20;
+    o.handshakes_per_second = (b & 2) ? 1 : 0;
+    o.handshakes_per_second_per_address = (b & 4) ? 1 : 0;
+    o.rate = (b & 8) ? 0 : 5;
+    o.motd = (b & 16) ? "" : "welcome";
+    return o;
+  }
+
+  ServerSinks Sinks() {
+    // Log lines and the room go to the operator's terminal.
+    return ServerSinks{[](std::string_view line) { FUZZ_CHECK(DisplayLineIsSafe(line)); },
+                       [](std::string_view line) { FUZZ_CHECK(DisplayLineIsSafe(line)); },
+                       [this] { return now_ms_; }, [this] { return mono_ms_; }};
+  }
+
+  void Accept(uint8_t which) {
+    if (peers_.size() >= kMaxConnections) {
+      return;
+    }
+    static constexpr std::string_view kAddresses[] = {"10.0.0.1", "10.0.0.2", "10.0.0.3"};
+    auto p = std::make_unique<Peer>();
+    p->id = core_.Accept(kAddresses[which % 3]);
+    peers_.push_back(std::move(p));
+  }
+
+  Peer* Pick(Input& input) {
+    if (peers_.empty()) {
+      return nullptr;
+    }
+    return peers_[input.U8() % peers_.size()].get();
+  }
+
+  void SendHello(Peer& p, Input& input) {
+    if (p.hello_sent) {
+      return;
+    }
+    p.hello_sent = true;
+    p.rng = std::make_unique<ScriptedRandom>(ClientScript(input));
+    std::vector<uint8_t> hello;
+    FUZZ_CHECK(p.handshake.Start(TestPublicKey(), *p.rng, &hello));
+    core_.Receive(p.id, hello);
+    Drain(p, kAll);  // the SERVER_HELLO, unless the handshake budget holds it back
+  }
+
+  void SendRecord(Peer& p, ByteView plaintext) {
+    if (!p.established && p.hello_sent) {
+      Drain(p, kAll);
+    }
+    if (!p.established) {
+      return;
+    }
+    std::vector<uint8_t> frame;
+    if (p.sealer.Seal(plaintext, *p.rng, &frame)) {
+      core_.Receive(p.id, frame);
+    }
+  }
+
+  void SendTemplate(Peer& p, Input& input) {
+    static constexpr std::string_view kNicks[] = {"alice",  "bob",      "carol", "server",
+                                                  "SeRvEr", "bad nick", "",      "x"};
+    static constexpr std::string_view kTexts[] = {"hello",
+                                                  "",
+                                                  "\x1b[2J",
+                                                  "a\xe2\x80\xae"
+                                                  "b",
+                                                  "caf\xc3\xa9",
+                                                  "\xff"};
+    const uint8_t kind = input.U8();
+    auto nick = [&] { return kNicks[input.U8() % std::size(kNicks)]; };
+    auto text = [&] {
+      const uint8_t t = input.U8();
+      return t < std::size(kTexts) ? kTexts[t] : AsText(input.Chunk());
+    };
+    std::vector<uint8_t> plaintext;
+    switch (kind % 7) {
+      case 0:
+        msg::EncodeMessage(msg::Join{nick()}, &plaintext);
+        break;
+      case 1:
+        msg::EncodeMessage(msg::Say{text()}, &plaintext);
+        break;
+      case 2: {
+        const std::string_view to = nick();
+        msg::EncodeMessage(msg::Whisper{to, text()}, &plaintext);
+        break;
+      }
+      case 3:
+        msg::EncodeMessage(msg::Who{}, &plaintext);
+        break;
+      case 4:
+        msg::EncodeMessage(msg::Nick{nick()}, &plaintext);
+        break;
+      case 5:
+        msg::EncodeMessage(msg::Ping{AsText(input.Bytes(input.U8() % 70))}, &plaintext);
+        break;
+      default:
+        msg::EncodeMessage(msg::Bye{}, &plaintext);
+        break;
+    }
+    SendRecord(p, plaintext);
+  }
+
+  // Drain takes up to n pending bytes of p's connection and, unless the input sent raw bytes on
+  // it, checks them.
+  void Drain(Peer& p, size_t n) {
+    const ByteView pending = core_.Pending(p.id);
+    const size_t take = std::min(n, pending.size());
+    if (take == 0) {
+      return;
+    }
+    const std::vector<uint8_t> bytes(pending.begin(), pending.begin() + take);
+    core_.Consumed(p.id, take);
+    // Every byte the server sends is checked, from the first: a refusal's ALERT may come
+    // before the client's hello.
+    if (!p.raw) {
+      Check(p, bytes);
+    }
+  }
+
+  // Check reads the server's bytes as the client would, and requires them to be flawless.
+  void Check(Peer& p, ByteView bytes) {
+    ByteView in = bytes;
+    while (!in.empty()) {
+      FUZZ_CHECK(!p.saw_alert);  // nothing follows an ALERT
+      const FramePolicy policy = p.established ? FramePolicy{FrameExpect::kRecord, 0}
+                                               : FramePolicy{FrameExpect::kServerHello, 0};
+      const FrameResult r = p.frames.Take(policy, &in);
+      FUZZ_CHECK(r != FrameResult::kError);
+      if (r == FrameResult::kNeedMore) {
+        return;
+      }
+      const ByteView frame = p.frames.frame();
+      if (!p.established) {
+        if (p.frames.header().type == proto::FrameType::kAlert) {
+          AlertBody alert;
+          FUZZ_CHECK(DecodeAlert(frame.subspan(proto::kFrameHeaderLen), &alert));
+          p.saw_alert = true;
+          continue;
+        }
+        SessionKeys keys;
+        FUZZ_CHECK(p.handshake.Finish(frame, &keys) == ClientHandshake::Result::kOk);
+        FUZZ_CHECK(p.sealer.Init(keys.c2s_enc, keys.c2s_mac));
+        FUZZ_CHECK(p.opener.Init(keys.s2c_enc, keys.s2c_mac));
+        p.established = true;
+        continue;
+      }
+      FUZZ_CHECK(p.opener.Open(frame, &p.plaintext));
+      msg::ServerMessage m;
+      FUZZ_CHECK(msg::DecodeServerMessage(p.plaintext, &m) == msg::DecodeStatus::kOk);
+    }
+  }
+
+  void Reap() {
+    for (auto& p : peers_) {
+      if (p->id != 0 && core_.ShouldClose(p->id)) {
+        core_.Forget(p->id);
+        p->id = 0;  // ids start at 1: 0 is never a connection
+      }
+    }
+  }
+
+  void CheckInvariants() {
+    FUZZ_CHECK(core_.joined_count() <= core_.connection_count());
+    FUZZ_CHECK(core_.connection_count() <= peers_.size());
+    for (auto& p : peers_) {
+      // A queue may pass its limit by the one record that makes the server drop it.
+      FUZZ_CHECK(core_.Pending(p->id).size() <= options_.max_queue_bytes + proto::kMaxFrameLen);
+    }
+  }
+
+  ScriptedRandom rng_;
+  ServerOptions options_;
+  uint64_t now_ms_ = 1'700'000'000'000;
+  uint64_t mono_ms_ = 1'000;
+  ServerCore core_;
+  std::vector<std::unique_ptr<Peer>> peers_;
+};
+
+}  // namespace
+}  // namespace securechat::fuzz
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace securechat::fuzz;
+  Input input(data, size);
+  Harness harness(input.U8());
+  harness.Run(input);
+  return 0;
+}
