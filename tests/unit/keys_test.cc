@@ -1,4 +1,6 @@
 // Key generation, PEM files, passphrases, file modes and fingerprints.
+#include "securechat/crypto/keys.h"
+
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
 #include <sys/stat.h>
@@ -7,7 +9,6 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "securechat/crypto/keys.h"
 #include "support/test_util.h"
 
 namespace securechat {

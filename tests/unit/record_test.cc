@@ -1,10 +1,11 @@
 // The record layer under attack: every bit flipped, every truncation, wrong sequence numbers,
 // the other direction's keys, exhaustion of the sequence space.
+#include "securechat/crypto/record.h"
+
 #include <gtest/gtest.h>
 
 #include <limits>
 
-#include "securechat/crypto/record.h"
 #include "securechat/wire/frame.h"
 #include "support/test_util.h"
 
@@ -43,8 +44,8 @@ TEST_F(RecordTest, RoundTripAtEveryLengthAroundBlockBoundaries) {
     ASSERT_TRUE(sealer_.Seal(text, rng_, &frame));
     EXPECT_EQ(frame.size(), 4 + 16 + (len / 16 + 1) * 16 + 32);
     FrameHeader h;
-    EXPECT_TRUE(CheckFrameHeader(FramePolicy{FrameExpect::kRecord, 0},
-                                 ByteView(frame).first(4), &h));
+    EXPECT_TRUE(
+        CheckFrameHeader(FramePolicy{FrameExpect::kRecord, 0}, ByteView(frame).first(4), &h));
     ASSERT_TRUE(opener_.Open(frame, &plain_)) << len;
     EXPECT_EQ(plain_, text);
   }

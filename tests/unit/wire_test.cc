@@ -54,7 +54,9 @@ TEST(WriterTest, FrameLengthComesFromWhatWasWritten) {
   w.U8(1);
   w.Str(std::string_view("full"));
   w.EndFrame(f);
-  EXPECT_EQ(testing::ToHex(out), "aa03000007010004" "66756c6c");
+  EXPECT_EQ(testing::ToHex(out),
+            "aa03000007010004"
+            "66756c6c");
   std::vector<uint8_t> big;
   Writer w2(&big);
   w2.U64(0x0102030405060708ull);
@@ -121,8 +123,7 @@ TEST(FrameAssemblerTest, GarbageHttpAndTlsAreRejectedOnTheHeader) {
                                  "\x01\x00\x00\x00"sv, "\x00\x00\x00\x00"sv}) {
     FrameAssembler assembler;
     ByteView in(reinterpret_cast<const uint8_t*>(first.data()), first.size());
-    EXPECT_EQ(assembler.Take(FramePolicy{FrameExpect::kClientHello, 256}, &in),
-              FrameResult::kError)
+    EXPECT_EQ(assembler.Take(FramePolicy{FrameExpect::kClientHello, 256}, &in), FrameResult::kError)
         << testing::ToHex(in);
   }
 }
@@ -154,8 +155,8 @@ TEST(AlertTest, ReasonIsCutToTheProtocolLimit) {
 // trailing byte are malformed.
 TEST(MessageTest, EveryTruncationAndTrailingByteIsMalformed) {
   std::vector<msg::ClientMessage> client = {
-      msg::Join{"alice"}, msg::Say{"hi"},  msg::Whisper{"bob", "psst"}, msg::Who{},
-      msg::Nick{"al"},    msg::Ping{"x"}, msg::Bye{}};
+      msg::Join{"alice"}, msg::Say{"hi"}, msg::Whisper{"bob", "psst"}, msg::Who{}, msg::Nick{"al"},
+      msg::Ping{"x"},     msg::Bye{}};
   for (const auto& m : client) {
     std::vector<uint8_t> bytes;
     msg::EncodeMessage(m, &bytes);
@@ -174,9 +175,12 @@ TEST(MessageTest, EveryTruncationAndTrailingByteIsMalformed) {
     bytes.push_back(0);
     EXPECT_EQ(msg::DecodeClientMessage(bytes, &decoded), msg::DecodeStatus::kMalformed);
   }
-  std::vector<msg::ServerMessage> server = {
-      msg::Welcome{"alice", "motd", 3}, msg::Chat{"bob", 1, 99, "hi"}, msg::Notice{"n"},
-      msg::Users{0, {"a", "b"}},        msg::Pong{"x"},                 msg::Error{proto::ErrorCode::kNickTaken, 0, "t"}};
+  std::vector<msg::ServerMessage> server = {msg::Welcome{"alice", "motd", 3},
+                                            msg::Chat{"bob", 1, 99, "hi"},
+                                            msg::Notice{"n"},
+                                            msg::Users{0, {"a", "b"}},
+                                            msg::Pong{"x"},
+                                            msg::Error{proto::ErrorCode::kNickTaken, 0, "t"}};
   for (const auto& m : server) {
     std::vector<uint8_t> bytes;
     msg::EncodeMessage(m, &bytes);
@@ -204,9 +208,11 @@ TEST(TextTest, EscapeForDisplayNeutralisesTerminalControls) {
   EXPECT_EQ(EscapeForDisplay("plain é ✓"), "plain é ✓");
   EXPECT_EQ(EscapeForDisplay("\x1b[2J"), "\\x1B[2J");
   EXPECT_EQ(EscapeForDisplay("a\nb\tc\x7f"), "a\\x0Ab\\x09c\\x7F");
-  EXPECT_EQ(EscapeForDisplay("\xc2\x9b"), "\\u{009B}");              // C1 CSI
-  EXPECT_EQ(EscapeForDisplay("\xe2\x80\xae" "abc"), "\\u{202E}abc");  // RLO
-  EXPECT_EQ(EscapeForDisplay("\xff\xc0\xaf"), "\\xFF\\xC0\\xAF");     // not UTF-8
+  EXPECT_EQ(EscapeForDisplay("\xc2\x9b"), "\\u{009B}");  // C1 CSI
+  EXPECT_EQ(EscapeForDisplay("\xe2\x80\xae"
+                             "abc"),
+            "\\u{202E}abc");                                       // RLO
+  EXPECT_EQ(EscapeForDisplay("\xff\xc0\xaf"), "\\xFF\\xC0\\xAF");  // not UTF-8
   EXPECT_EQ(EscapeForDisplay("back\\slash"), "back\\\\slash");
 }
 
