@@ -176,7 +176,9 @@ std::array<uint8_t, proto::kAesBlockLen> Pkcs7PadBlock(ByteView tail) {
   std::array<uint8_t, proto::kAesBlockLen> block;
   const size_t n = tail.size() % proto::kAesBlockLen;
   const auto pad = static_cast<uint8_t>(proto::kAesBlockLen - n);
-  std::memcpy(block.data(), tail.data(), n);
+  if (n > 0) {  // an empty tail may have no data pointer at all, which memcpy must not get
+    std::memcpy(block.data(), tail.data(), n);
+  }
   std::memset(block.data() + n, pad, proto::kAesBlockLen - n);
   return block;
 }
