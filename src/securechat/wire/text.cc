@@ -74,7 +74,7 @@ bool IsValidText(std::string_view text) {
     uint64_t w;
     std::memcpy(&w, text.data() + pos, sizeof(w));
     const uint64_t below = (w - kEach * 0x20) & ~w & (kEach * 0x80);  // a byte < 0x20
-    const uint64_t high = ((w + kEach) | w) & (kEach * 0x80);          // a byte >= 0x7F
+    const uint64_t high = ((w + kEach) | w) & (kEach * 0x80);         // a byte >= 0x7F
     if ((below | high) != 0) {
       break;
     }
