@@ -344,8 +344,13 @@ class Driver {
     c->nick = std::move(nick);
     c->conn = std::make_unique<ClientConnection>(key_, rng_);
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (c->fd < 0 || !c->conn->Start()) {
+    if (c->fd < 0) {
       Fail(Cat("socket: ", strerror(errno)));
+      return nullptr;
+    }
+    if (!c->conn->Start()) {
+      close(c->fd);
+      Fail("cannot build a CLIENT_HELLO");
       return nullptr;
     }
     int one = 1;

@@ -43,7 +43,9 @@ OsRandom::OsRandom() : fork_generation_(ForkGeneration()) {}
 OsRandom::~OsRandom() { OPENSSL_cleanse(block_.data(), block_.size()); }
 
 void OsRandom::Fill(absl::Span<uint8_t> out) {
-  if (const uint64_t generation = ForkGeneration(); generation != fork_generation_) {
+  // The constructor registered the fork handler; here its counter is only read.
+  if (const uint64_t generation = g_fork_generation.load(std::memory_order_relaxed);
+      generation != fork_generation_) {
     OPENSSL_cleanse(block_.data(), block_.size());
     used_ = kBlockLen;
     fork_generation_ = generation;

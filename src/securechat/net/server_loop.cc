@@ -1,6 +1,8 @@
 #include "securechat/net/server_loop.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -147,6 +149,11 @@ void Loop::AcceptAll() {
       Note(Cat("refuse ", PeerName(fd.get()), ": descriptor ", fd.get(), " is past FD_SETSIZE"));
       continue;
     }
+    // The loop already batches: one send per connection per round carries everything queued
+    // for it. Nagle's algorithm would hold a lone record back until the previous one is
+    // acknowledged, which the peer may delay by up to 40 ms.
+    const int one = 1;
+    setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     const ConnId id = core_.Accept(PeerAddress(fd.get()), PeerName(fd.get()));
     fds_.emplace(id, std::move(fd));
   }
