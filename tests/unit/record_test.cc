@@ -6,6 +6,7 @@
 
 #include <limits>
 
+#include "securechat/crypto/constant_time.h"
 #include "securechat/wire/frame.h"
 #include "support/test_util.h"
 
@@ -158,6 +159,28 @@ TEST(PaddingTest, ConstantTimeCheckAgreesWithTheRule) {
   inconsistent[13] = 5;
   EXPECT_EQ(Pkcs7PaddingLen(inconsistent), 0u);
   EXPECT_EQ(Pkcs7PaddingLen({}), 0u);
+}
+
+// The comparator reads eight bytes at a time and then the rest: a difference in any byte, of
+// any length around those boundaries, must be seen, and different lengths never compare equal.
+TEST(ConstantTimeEqualTest, SeesADifferenceInEveryByteAtEveryLength) {
+  for (size_t len = 0; len <= 41; ++len) {
+    std::vector<uint8_t> a(len), b(len);
+    for (size_t i = 0; i < len; ++i) {
+      a[i] = b[i] = static_cast<uint8_t>(i * 37 + 11);
+    }
+    EXPECT_TRUE(ConstantTimeEqual(a, b)) << len;
+    for (size_t i = 0; i < len; ++i) {
+      for (uint8_t bit = 1; bit != 0; bit = static_cast<uint8_t>(bit << 1)) {
+        b[i] ^= bit;
+        EXPECT_FALSE(ConstantTimeEqual(a, b)) << "length " << len << " byte " << i;
+        b[i] ^= bit;
+      }
+    }
+    if (len > 0) {
+      EXPECT_FALSE(ConstantTimeEqual(a, ByteView(b).first(len - 1))) << len;
+    }
+  }
 }
 
 }  // namespace

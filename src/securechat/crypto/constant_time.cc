@@ -1,16 +1,40 @@
 #include "securechat/crypto/constant_time.h"
 
-#include <openssl/crypto.h>
-
 #include <cstdlib>
+#include <cstring>
 
 namespace securechat {
+
+namespace {
+
+// Hide hides a value from the optimiser, so that it cannot prove the accumulator final and
+// stop the loop at the first difference. It emits no instruction.
+inline uint64_t Hide(uint64_t v) {
+  __asm__("" : "+r"(v));
+  return v;
+}
+
+}  // namespace
 
 bool ConstantTimeEqual(absl::Span<const uint8_t> a, absl::Span<const uint8_t> b) {
   if (a.size() != b.size()) {
     return false;
   }
-  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+  // Eight bytes at a time, then the rest: every byte is read whatever the contents, and the
+  // differences are only ORed together. CRYPTO_memcmp does the same a byte at a time, which
+  // was an eighth of the cost of opening a small record.
+  uint64_t diff = 0;
+  size_t i = 0;
+  for (; a.size() - i >= sizeof(uint64_t); i += sizeof(uint64_t)) {
+    uint64_t x, y;
+    std::memcpy(&x, a.data() + i, sizeof(x));
+    std::memcpy(&y, b.data() + i, sizeof(y));
+    diff = Hide(diff | (x ^ y));
+  }
+  for (; i < a.size(); ++i) {
+    diff = Hide(diff | static_cast<uint64_t>(a[i] ^ b[i]));
+  }
+  return diff == 0;
 }
 
 bool ConstantTimeIsZero(absl::Span<const uint8_t> a) {

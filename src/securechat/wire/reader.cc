@@ -2,15 +2,6 @@
 
 namespace securechat {
 
-bool Reader::Take(size_t n, const uint8_t** out) {
-  if (n > data_.size()) {
-    return false;
-  }
-  *out = data_.data();
-  data_.remove_prefix(n);
-  return true;
-}
-
 bool Reader::ReadU8(uint8_t* out) {
   const uint8_t* p;
   if (!Take(1, &p)) {
@@ -39,15 +30,6 @@ bool Reader::ReadU64(uint64_t* out) {
     v = (v << 8) | p[i];
   }
   *out = v;
-  return true;
-}
-
-bool Reader::ReadBytes(size_t n, ByteView* out) {
-  const uint8_t* p;
-  if (!Take(n, &p)) {
-    return false;
-  }
-  *out = ByteView(p, n);
   return true;
 }
 

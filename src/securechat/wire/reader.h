@@ -25,7 +25,14 @@ class Reader {
   [[nodiscard]] bool ReadU16(uint16_t* out);
   [[nodiscard]] bool ReadU64(uint64_t* out);
   // ReadBytes sets *out to a view of the next n bytes, pointing into the reader's data.
-  [[nodiscard]] bool ReadBytes(size_t n, ByteView* out);
+  [[nodiscard]] bool ReadBytes(size_t n, ByteView* out) {
+    const uint8_t* p;
+    if (!Take(n, &p)) {
+      return false;
+    }
+    *out = ByteView(p, n);
+    return true;
+  }
   // ReadStr reads `u16 length || bytes` and sets *out to a view of the bytes.
   [[nodiscard]] bool ReadStr(ByteView* out);
   // ReadStr, viewed as characters (no validation: callers check text and nick rules).
@@ -45,7 +52,15 @@ class Reader {
 
  private:
   // Take is the only place that moves the cursor: it checks n against what is left first.
-  [[nodiscard]] bool Take(size_t n, const uint8_t** out);
+  // Defined here, with ReadBytes, so that a record's fixed-size reads compile to compares.
+  [[nodiscard]] bool Take(size_t n, const uint8_t** out) {
+    if (n > data_.size()) {
+      return false;
+    }
+    *out = data_.data();
+    data_.remove_prefix(n);
+    return true;
+  }
 
   ByteView data_;
 };
