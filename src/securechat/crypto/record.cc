@@ -46,15 +46,14 @@ bool RecordSealer::Seal(ByteView plaintext, RandomSource& rng, std::vector<uint8
 
   Writer w(out);
   const size_t frame = w.BeginFrame(proto::FrameType::kRecord);
-  // The padded plaintext goes where the ciphertext will be and is encrypted in place in one
-  // call; the tag is computed into its place. Appending writes each plaintext byte once.
-  out->resize(out->size() + proto::kIvLen);
-  w.Bytes(plaintext);
-  out->insert(out->end(), pad, static_cast<uint8_t>(pad));
-  out->resize(out->size() + proto::kTagLen);
+  // The body grows once; the padded plaintext goes where the ciphertext will be and is
+  // encrypted in place in one call; the tag is computed into its place.
+  out->resize(out->size() + proto::kIvLen + ct_len + proto::kTagLen);
   w.EndFrame(frame);
   uint8_t* iv = out->data() + start + proto::kFrameHeaderLen;
   uint8_t* ct = iv + proto::kIvLen;
+  std::memcpy(ct, plaintext.data(), plaintext.size());
+  std::memset(ct + plaintext.size(), static_cast<int>(pad), pad);
   rng.Fill(absl::MakeSpan(iv, proto::kIvLen));
   const bool ok =
       aes_.Run(ByteView(iv, proto::kIvLen), ByteView(ct, ct_len), absl::MakeSpan(ct, ct_len)) &&
