@@ -216,6 +216,39 @@ TEST(TextTest, EscapeForDisplayNeutralisesTerminalControls) {
   EXPECT_EQ(EscapeForDisplay("back\\slash"), "back\\\\slash");
 }
 
+// IsValidText skips printable ASCII eight bytes at a time before it decodes UTF-8: each
+// boundary byte or sequence must get the same verdict at every offset, inside a word, across
+// two words, and in the tail.
+TEST(TextTest, EveryByteIsJudgedAtEveryOffset) {
+  struct Case {
+    std::string_view bytes;
+    bool valid;
+  };
+  const Case cases[] = {
+      {std::string_view("\x00", 1), false},
+      {"\x1f", false},
+      {" ", true},
+      {"~", true},
+      {"\x7f", false},
+      {"\x80", false},          // a continuation byte alone
+      {"\xc2\x85", false},      // U+0085, a C1 control
+      {"\xc2\xa0", true},       // U+00A0
+      {"\xc3\xa9", true},       // é
+      {"\xe2\x80\xae", false},  // U+202E, right-to-left override
+      {"\xe2\x9c\x93", true},   // ✓
+      {"\xed\xa0\x80", false},  // a surrogate
+      {"\xf0\x9f\x98\x80", true},
+      {"\xff", false},
+  };
+  for (const Case& c : cases) {
+    for (size_t at = 0; at <= 24; ++at) {
+      std::string text(24, 'x');
+      text.insert(at, c.bytes);
+      EXPECT_EQ(IsValidText(text), c.valid) << testing::ToHex(testing::Bytes(text)) << " @" << at;
+    }
+  }
+}
+
 TEST(TextTest, NickRules) {
   EXPECT_TRUE(IsValidNick("Az09_.-"));
   EXPECT_TRUE(IsValidNick(std::string(32, 'a')));
