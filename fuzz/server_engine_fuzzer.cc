@@ -5,18 +5,18 @@
 // A connection is either raw (the input's bytes go in as they are) or has a real client in
 // this harness (ClientHandshake, then RecordSealer/RecordOpener with the session keys), which
 // lets the input reach the server's message handling: the input gives the plaintexts, or picks
-// well-formed messages from templates. For every connection with a real client, all the
-// server's output must be valid frames, every record must open, and every message in it must
-// decode as a valid server message. No connection's queue may grow past its limit.
+// messages from templates. For every connection whose bytes all came from its real client, all
+// the server's output must be valid frames, every record must open, and every message in it
+// must decode as a valid server message. No connection's queue may grow past its limit, and
+// every log and console line must be safe on a terminal.
 //
 // Input: one u8 of options, then operations until the input ends, each an opcode u8 and its
 // arguments (see Run below).
 #include <algorithm>
-#include <deque>
+#include <iterator>
 #include <limits>
 #include <memory>
-#include <optional>
-#include <string>
+#include <string_view>
 #include <vector>
 
 #include "fuzz_util.h"
@@ -40,7 +40,6 @@ struct Peer {
   bool raw = false;  // the input sent bytes of its own: the output is not checked
   bool hello_sent = false;
   bool established = false;
-  bool failed = false;  // the server's output broke the protocol: checked, never expected
   RecordSealer sealer;
   RecordOpener opener;
   FrameAssembler frames;
