@@ -78,6 +78,18 @@ void PrintLine(std::string_view line) {
   std::fflush(stdout);
 }
 
+// RoomLine shows what happens in the room on the console, stamped [HH:MM] in local time as
+// the client shows it.
+void RoomLine(std::string_view line) {
+  std::time_t now = std::time(nullptr);
+  std::tm local{};
+  char stamp[16] = "[--:--]";
+  if (localtime_r(&now, &local) != nullptr) {
+    std::strftime(stamp, sizeof(stamp), "[%H:%M]", &local);
+  }
+  PrintLine(Cat(stamp, " ", line));
+}
+
 // A server holds its private key in memory: keep it out of core files.
 void DisableCoreDumps() {
   rlimit none{0, 0};
@@ -179,7 +191,7 @@ int main(int argc, char** argv) {
   securechat::ServerSinks sinks;
   sinks.log = LogLine;
   if (console_tty) {
-    sinks.room = PrintLine;
+    sinks.room = RoomLine;
   }
   sinks.now_ms = NowMs;
   sinks.mono_ms = securechat::net::MonotonicMs;

@@ -433,5 +433,45 @@ TEST_F(TerminalTest, ReconnectsAfterServerRestart) {
   EXPECT_TRUE(server_.process->WaitForStderr("join #1 as alicia", kWait)) << server_.process->err();
 }
 
+// The server's console, when it is a terminal, shows the room with [HH:MM] stamps, and a line
+// typed there reaches the clients as "server".
+TEST_F(TerminalTest, ServerConsoleShowsTheRoomWithTimestamps) {
+  ASSERT_TRUE(tmux().NewSession(
+      "server", Cat(ShellQuote(ProgramPath("chat-server")), " --key ", ShellQuote(private_key_),
+                    " --listen 127.0.0.1:0; echo EXIT=$?; sleep 600")));
+  ASSERT_TRUE(tmux().Shows("server", "type a line to send it to everyone"));
+  std::smatch m;
+  const std::string screen = tmux().Screen("server");
+  ASSERT_TRUE(std::regex_search(screen, m, std::regex("listening on (127\\.0\\.0\\.1:[0-9]+)")))
+      << screen;
+  server_.address = m[1];
+
+  ASSERT_TRUE(Open("alice", 1));
+  ASSERT_TRUE(tmux().Type("alice", "hello console"));
+  ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
+  const std::regex stamped("\\[[0-2][0-9]:[0-5][0-9]\\] <alice> hello console");
+  EXPECT_TRUE(tmux().WaitFor(
+      "server",
+      [&](const std::string& s) {
+        for (const std::string& row : Lines(s)) {
+          if (std::regex_match(row, stamped)) {
+            return true;
+          }
+        }
+        return false;
+      },
+      "alice's line with a [HH:MM] stamp"));
+  EXPECT_TRUE(std::regex_search(tmux().Screen("server"),
+                                std::regex("\\[[0-2][0-9]:[0-5][0-9]\\] -!- alice joined")));
+
+  ASSERT_TRUE(tmux().Type("server", "console says hi"));
+  ASSERT_TRUE(tmux().Keys("server", {"Enter"}));
+  EXPECT_TRUE(tmux().Shows("alice", "<server> console says hi"));
+
+  ASSERT_TRUE(tmux().Keys("server", {"C-c"}));
+  EXPECT_TRUE(tmux().Shows("server", "EXIT=0"));
+  EXPECT_TRUE(tmux().Shows("alice", "EXIT=6"));  // the connection ended: server shutting down
+}
+
 }  // namespace
 }  // namespace securechat::testing
