@@ -17,7 +17,9 @@
 //
 // Every delivery is verified: each receiver must get, from each sender, exactly the messages
 // it sent, in order, byte for byte; any difference, error or unexpected close fails the run
-// (exit code 1, "verified": false, and the throughput figure reported as 0).
+// (exit code 1, "verified": false, and the throughput figure reported as 0). --fault makes
+// the generator itself alter, drop or duplicate one delivery, so that ctest can check that
+// the verifier notices (LoadgenCatches.*).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -51,7 +53,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_join.h"
-#include "nlohmann/json.hpp"
+#include "json_writer.h"
 #include "securechat/base/cat.h"
 #include "securechat/crypto/keys.h"
 #include "securechat/crypto/random.h"
@@ -76,13 +78,16 @@ ABSL_FLAG(std::vector<std::string>, server_flags, {},
           "extra chat-server flags, comma-separated (after the generator's own)");
 ABSL_FLAG(double, timeout, 300, "fail if the run takes longer than this many seconds");
 ABSL_FLAG(std::string, json, "", "also write the results as JSON to this file");
+ABSL_FLAG(std::string, fault, "",
+          "for testing the verifier: alter, drop or duplicate the 50th CHAT the clients "
+          "receive, as a wrong server would; the run must then fail");
 
 namespace securechat::loadgen {
 namespace {
 
 using securechat::Cat;
 
-using Json = nlohmann::json;
+using Json = securechat::bench::JsonObject;
 
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -445,6 +450,9 @@ class Driver {
       failure_ = std::move(why);
     }
   }
+
+  // set_fault makes the driver mishandle one CHAT (see --fault).
+  void set_fault(std::string fault) { fault_ = std::move(fault); }
   const std::string& error() const { return failure_; }
   int open_count() const { return open_; }
 
@@ -519,6 +527,10 @@ class Driver {
     if (const auto* chat = std::get_if<msg::Chat>(&m)) {
       if (c.phase != Phase::kJoined || !on_chat) {
         Fail(Cat(c.nick, ": unexpected CHAT from ", chat->from));
+        return;
+      }
+      if (++chats_ == kFaultAt && !fault_.empty()) {
+        InjectFault(c, *chat, now);
         return;
       }
       on_chat(c, *chat, now);
@@ -598,8 +610,27 @@ class Driver {
   sockaddr_in addr_{};
   std::vector<std::unique_ptr<Client>> clients_;
   std::vector<Client*> dirty_;
+  // InjectFault passes on `chat` as a wrong server would have delivered it.
+  void InjectFault(Client& c, const msg::Chat& chat, int64_t now) {
+    if (fault_ == "alter") {
+      std::string text(chat.text);
+      text.back() = static_cast<char>(text.back() ^ 1);
+      msg::Chat altered = chat;
+      altered.text = text;
+      on_chat(c, altered, now);
+    } else if (fault_ == "duplicate") {
+      on_chat(c, chat, now);
+      on_chat(c, chat, now);
+    }
+    // "drop": not passed on at all.
+  }
+
+  static constexpr uint64_t kFaultAt = 50;
+
   std::vector<uint8_t> read_buf_;
   std::string failure_;
+  std::string fault_;
+  uint64_t chats_ = 0;  // CHATs received by all clients
   int open_ = 0;
 };
 
@@ -979,9 +1010,11 @@ int main(int argc, char** argv) {
       {"throughput", Throughput}, {"latency", Latency}, {"idle", Idle}, {"handshake", Handshake}};
   auto run = modes.find(mode);
   const int bytes = absl::GetFlag(FLAGS_bytes);
+  const std::string fault = absl::GetFlag(FLAGS_fault);
   if (run == modes.end() || bytes < 24 || bytes > 4096 || absl::GetFlag(FLAGS_senders) < 1 ||
       absl::GetFlag(FLAGS_receivers) < 0 || absl::GetFlag(FLAGS_window) < 1 ||
-      absl::GetFlag(FLAGS_in_flight) < 1 || absl::GetFlag(FLAGS_rate) <= 0) {
+      absl::GetFlag(FLAGS_in_flight) < 1 || absl::GetFlag(FLAGS_rate) <= 0 ||
+      !(fault.empty() || fault == "alter" || fault == "drop" || fault == "duplicate")) {
     std::fprintf(stderr, "chat-loadgen: bad flags (see --help)\n");
     return 2;
   }
@@ -1010,17 +1043,19 @@ int main(int argc, char** argv) {
   doc["date"] = UtcNow();
   doc["loadavg_start"] = LoadAverage();
   doc["server_flags"] = server_flags;
-  doc["params"] = {{"receivers", absl::GetFlag(FLAGS_receivers)},
-                   {"senders", absl::GetFlag(FLAGS_senders)},
-                   {"messages", absl::GetFlag(FLAGS_messages)},
-                   {"bytes", bytes},
-                   {"window", absl::GetFlag(FLAGS_window)},
-                   {"rate", absl::GetFlag(FLAGS_rate)},
-                   {"seconds", absl::GetFlag(FLAGS_seconds)},
-                   {"clients", absl::GetFlag(FLAGS_clients)},
-                   {"connections", absl::GetFlag(FLAGS_connections)},
-                   {"in_flight", absl::GetFlag(FLAGS_in_flight)},
-                   {"key_bits", absl::GetFlag(FLAGS_key_bits)}};
+  Json params;
+  params["receivers"] = absl::GetFlag(FLAGS_receivers);
+  params["senders"] = absl::GetFlag(FLAGS_senders);
+  params["messages"] = absl::GetFlag(FLAGS_messages);
+  params["bytes"] = bytes;
+  params["window"] = absl::GetFlag(FLAGS_window);
+  params["rate"] = absl::GetFlag(FLAGS_rate);
+  params["seconds"] = absl::GetFlag(FLAGS_seconds);
+  params["clients"] = absl::GetFlag(FLAGS_clients);
+  params["connections"] = absl::GetFlag(FLAGS_connections);
+  params["in_flight"] = absl::GetFlag(FLAGS_in_flight);
+  params["key_bits"] = absl::GetFlag(FLAGS_key_bits);
+  doc["params"] = std::move(params);
 
   Server server;
   std::string error = server.Start(server_flags);
@@ -1028,6 +1063,7 @@ int main(int argc, char** argv) {
   if (error.empty()) {
     Common common{&server, NowNs() + static_cast<int64_t>(absl::GetFlag(FLAGS_timeout) * 1e9)};
     Driver driver(server.public_key(), server.port());
+    driver.set_fault(absl::GetFlag(FLAGS_fault));
     results = run->second(driver, common);
     error = driver.error();
     if (error.empty() && !server.Alive()) {
@@ -1046,7 +1082,7 @@ int main(int argc, char** argv) {
       }
     }
   }
-  doc["results"] = results;
+  doc["results"] = std::move(results);
   if (!error.empty()) {
     std::fprintf(stderr, "chat-loadgen: FAILED: %s\n", error.c_str());
     if (server.pid() > 0 || !server.LogTail().empty()) {
@@ -1054,10 +1090,11 @@ int main(int argc, char** argv) {
     }
   }
   server.Stop();
-  std::printf("%s\n", doc.dump(2).c_str());
+  const std::string report = doc.Dump();
+  std::printf("%s\n", report.c_str());
   const std::string json_path = absl::GetFlag(FLAGS_json);
   if (!json_path.empty()) {
-    std::ofstream(json_path) << doc.dump(2) << "\n";
+    std::ofstream(json_path) << report << "\n";
   }
   return error.empty() ? 0 : 1;
 }
