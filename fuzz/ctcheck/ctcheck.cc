@@ -4,7 +4,7 @@
 // only checks that each scenario computes the right answer.
 //
 // What is judged, scenario by scenario (fuzz/README.md has the full account):
-//   tag-compare    ConstantTimeEqual (and CRYPTO_memcmp under it) on two secret tags.
+//   tag-compare    ConstantTimeEqual on two secret tags.
 //   is-zero        ConstantTimeIsZero on a secret.
 //   select         ConstantTimeSelect with a secret choice between two secrets.
 //   padding        Pkcs7PaddingLen on secret plaintext blocks, for every pad value and for
