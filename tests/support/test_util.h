@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "absl/types/span.h"
-#include "nlohmann/json.hpp"
+#include "support/json.h"
 
 namespace securechat::testing {
 
@@ -20,13 +20,23 @@ inline std::string VectorPath(std::string_view relative) {
   return std::string(SECURECHAT_VECTOR_DIR) + "/" + std::string(relative);
 }
 
-// LoadJson parses a vector file; throws (failing the test) if it is missing or malformed.
-inline nlohmann::json LoadJson(std::string_view relative) {
-  std::ifstream in(VectorPath(relative));
+inline std::string ReadFileOrDie(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw std::runtime_error("cannot open vector file " + std::string(relative));
+    throw std::runtime_error("cannot open " + path);
   }
-  return nlohmann::json::parse(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// LoadJson parses a vector file; throws (failing the test) if it is missing or malformed.
+inline Json LoadJson(std::string_view relative) {
+  try {
+    return Json::Parse(ReadFileOrDie(VectorPath(relative)));
+  } catch (const JsonError& e) {
+    throw JsonError(std::string(relative) + ": " + e.what());
+  }
 }
 
 // Hex decodes lowercase or uppercase hex; throws on odd length or a bad digit.
@@ -60,16 +70,6 @@ inline std::string ToHex(absl::Span<const uint8_t> bytes) {
 
 inline std::vector<uint8_t> Bytes(std::string_view s) {
   return std::vector<uint8_t>(s.begin(), s.end());
-}
-
-inline std::string ReadFileOrDie(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw std::runtime_error("cannot open " + path);
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 }  // namespace securechat::testing

@@ -30,7 +30,6 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "gtest/gtest.h"
-#include "nlohmann/json.hpp"
 #include "securechat/crypto/handshake.h"
 #include "securechat/crypto/keys.h"
 #include "securechat/crypto/primitives.h"
@@ -49,8 +48,8 @@
 namespace securechat {
 namespace {
 
-using ::nlohmann::json;
 using ::securechat::testing::Hex;
+using ::securechat::testing::Json;
 using ::securechat::testing::LoadJson;
 using ::securechat::testing::ReadFileOrDie;
 using ::securechat::testing::ToHex;
@@ -84,8 +83,8 @@ ByteView AsBytes(std::string_view s) {
 // Vector files and the cases of each fixture.
 
 // VectorFile parses tests/vectors/securechat-v1/<file> once; throws if it cannot.
-const json& VectorFile(const std::string& file) {
-  static auto* const files = new std::map<std::string, json>();
+const Json& VectorFile(const std::string& file) {
+  static auto* const files = new std::map<std::string, Json>();
   auto it = files->find(file);
   if (it == files->end()) {
     it = files->emplace(file, LoadJson("securechat-v1/" + file)).first;
@@ -93,9 +92,9 @@ const json& VectorFile(const std::string& file) {
   return it->second;
 }
 
-std::string Str(const json& entry, const char* key) { return entry.at(key).get<std::string>(); }
-std::vector<uint8_t> HexField(const json& entry, const char* key) {
-  return Hex(entry.at(key).get_ref<const std::string&>());
+std::string Str(const Json& entry, const char* key) { return entry.at(key).get<std::string>(); }
+std::vector<uint8_t> HexField(const Json& entry, const char* key) {
+  return Hex(entry.at(key).str());
 }
 
 // One entry of a vector array, as a test parameter.
@@ -110,12 +109,12 @@ void PrintTo(const VectorCase& c, std::ostream* os) {
   *os << c.file << " " << c.array << "[" << c.index << "] " << c.name;
 }
 
-const json& Entry(const VectorCase& c) { return VectorFile(c.file).at(c.array).at(c.index); }
+const Json& Entry(const VectorCase& c) { return VectorFile(c.file).at(c.array).at(c.index); }
 
-using CaseFilter = bool (*)(const json&);
-using CaseNamer = std::string (*)(const json&, size_t);
+using CaseFilter = bool (*)(const Json&);
+using CaseNamer = std::string (*)(const Json&, size_t);
 
-std::string NameField(const json& entry, size_t /*index*/) { return Str(entry, "name"); }
+std::string NameField(const Json& entry, size_t /*index*/) { return Str(entry, "name"); }
 
 // Where a fixture's cases come from, for the count at exit.
 struct Source {
@@ -170,7 +169,7 @@ std::vector<VectorCase> Cases(const std::string& fixture, const std::string& fil
   source = Source{file, array, keep, ""};
   std::vector<VectorCase> out;
   try {
-    const json& entries = VectorFile(file).at(array);
+    const Json& entries = VectorFile(file).at(array);
     std::set<std::string> used;
     for (size_t i = 0; i < entries.size(); ++i) {
       if (keep != nullptr && !keep(entries[i])) {
@@ -219,7 +218,7 @@ class CaseCount : public ::testing::Environment {
       EXPECT_TRUE(source.error.empty()) << fixture << ": " << source.error;
       size_t expected = 0;
       try {
-        for (const json& entry : VectorFile(source.file).at(source.array)) {
+        for (const Json& entry : VectorFile(source.file).at(source.array)) {
           expected += source.keep == nullptr || source.keep(entry) ? 1 : 0;
         }
       } catch (const std::exception& e) {
@@ -266,7 +265,7 @@ template <size_t N>
 }
 
 // KeysFromVector reads c2s_enc, c2s_mac, s2c_enc and s2c_mac of a handshake case.
-::testing::AssertionResult KeysFromVector(const json& c, SessionKeys* keys) {
+::testing::AssertionResult KeysFromVector(const Json& c, SessionKeys* keys) {
   RETURN_IF_FAILED(SecretFromHex(Str(c, "c2s_enc"), &keys->c2s_enc));
   RETURN_IF_FAILED(SecretFromHex(Str(c, "c2s_mac"), &keys->c2s_mac));
   RETURN_IF_FAILED(SecretFromHex(Str(c, "s2c_enc"), &keys->s2c_enc));
@@ -275,7 +274,7 @@ template <size_t N>
 
 // Script is a ScriptedRandom that hands out the named hex fields of `entry` in order (absent
 // fields are skipped), then its counter stream.
-ScriptedRandom Script(const json& entry, std::initializer_list<const char*> fields) {
+ScriptedRandom Script(const Json& entry, std::initializer_list<const char*> fields) {
   ScriptedRandom rng;
   for (const char* field : fields) {
     if (entry.contains(field)) {
@@ -285,7 +284,7 @@ ScriptedRandom Script(const json& entry, std::initializer_list<const char*> fiel
   return rng;
 }
 
-ScriptedRandom ServerScript(const json& c) {
+ScriptedRandom ServerScript(const Json& c) {
   return Script(c, {"server_fallback_wrap_secret", "server_random", "server_ephemeral_private"});
 }
 
@@ -319,18 +318,18 @@ const ServerPublicKey* TestPublicKey() {
   return key;
 }
 
-const json* HandshakeCase(std::string_view name) {
-  for (const json& c : VectorFile("handshake.json").at("cases")) {
-    if (c.at("name").get_ref<const std::string&>() == name) {
+const Json* HandshakeCase(std::string_view name) {
+  for (const Json& c : VectorFile("handshake.json").at("cases")) {
+    if (c.at("name").str() == name) {
       return &c;
     }
   }
   return nullptr;
 }
 
-const json* RecordSequence(std::string_view direction) {
-  for (const json& s : VectorFile("records.json").at("sequences")) {
-    if (s.at("direction").get_ref<const std::string&>() == direction) {
+const Json* RecordSequence(std::string_view direction) {
+  for (const Json& s : VectorFile("records.json").at("sequences")) {
+    if (s.at("direction").str() == direction) {
       return &s;
     }
   }
@@ -351,99 +350,97 @@ std::optional<std::vector<uint8_t>> OaepUnwrap(const ServerPrivateKey& key, Byte
 // ---------------------------------------------------------------------------------------------
 // Messages as the vectors write them: {"kind": KIND_NAME, field: value...}, data as hex.
 
-json ClientFields(const msg::ClientMessage& m, std::string* kind) {
+Json ClientFields(const msg::ClientMessage& m, std::string* kind) {
   if (const auto* join = std::get_if<msg::Join>(&m)) {
     *kind = "JOIN";
-    return json{{"nick", std::string(join->nick)}};
+    return Json{{"nick", std::string(join->nick)}};
   }
   if (const auto* say = std::get_if<msg::Say>(&m)) {
     *kind = "SAY";
-    return json{{"text", std::string(say->text)}};
+    return Json{{"text", std::string(say->text)}};
   }
   if (const auto* whisper = std::get_if<msg::Whisper>(&m)) {
     *kind = "WHISPER";
-    return json{{"to", std::string(whisper->to)}, {"text", std::string(whisper->text)}};
+    return Json{{"to", std::string(whisper->to)}, {"text", std::string(whisper->text)}};
   }
   if (std::holds_alternative<msg::Who>(m)) {
     *kind = "WHO";
-    return json::object();
+    return Json::Object();
   }
   if (const auto* nick = std::get_if<msg::Nick>(&m)) {
     *kind = "NICK";
-    return json{{"nick", std::string(nick->nick)}};
+    return Json{{"nick", std::string(nick->nick)}};
   }
   if (const auto* ping = std::get_if<msg::Ping>(&m)) {
     *kind = "PING";
-    return json{{"data", ToHex(AsBytes(ping->data))}};
+    return Json{{"data", ToHex(AsBytes(ping->data))}};
   }
   *kind = "BYE";
-  return json::object();
+  return Json::Object();
 }
 
-json ServerFields(const msg::ServerMessage& m, std::string* kind) {
+Json ServerFields(const msg::ServerMessage& m, std::string* kind) {
   if (const auto* welcome = std::get_if<msg::Welcome>(&m)) {
     *kind = "WELCOME";
-    return json{{"nick", std::string(welcome->nick)},
+    return Json{{"nick", std::string(welcome->nick)},
                 {"motd", std::string(welcome->motd)},
                 {"online", welcome->online}};
   }
   if (const auto* chat = std::get_if<msg::Chat>(&m)) {
     *kind = "CHAT";
-    return json{{"from", std::string(chat->from)},
+    return Json{{"from", std::string(chat->from)},
                 {"flags", chat->flags},
                 {"time_ms", chat->time_ms},
                 {"text", std::string(chat->text)}};
   }
   if (const auto* notice = std::get_if<msg::Notice>(&m)) {
     *kind = "NOTICE";
-    return json{{"text", std::string(notice->text)}};
+    return Json{{"text", std::string(notice->text)}};
   }
   if (const auto* users = std::get_if<msg::Users>(&m)) {
     *kind = "USERS";
-    json nicks = json::array();
+    Json nicks = Json::Array();
     for (std::string_view nick : users->nicks) {
       nicks.push_back(std::string(nick));
     }
-    return json{{"more", users->more}, {"nicks", nicks}};
+    return Json{{"more", users->more}, {"nicks", nicks}};
   }
   if (const auto* pong = std::get_if<msg::Pong>(&m)) {
     *kind = "PONG";
-    return json{{"data", ToHex(AsBytes(pong->data))}};
+    return Json{{"data", ToHex(AsBytes(pong->data))}};
   }
   const auto& error = std::get<msg::Error>(m);
   *kind = "ERROR";
-  return json{{"code", static_cast<uint16_t>(error.code)},
+  return Json{{"code", static_cast<uint16_t>(error.code)},
               {"fatal", error.fatal},
               {"text", std::string(error.text)}};
 }
 
 // Msg is one message as {"kind": kind, fields...}.
-json Msg(const std::string& kind, json fields) {
-  fields["kind"] = kind;
+Json Msg(const std::string& kind, Json fields) {
+  fields.insert_or_assign("kind", kind);
   return fields;
 }
 
-json MessageJson(const msg::ServerMessage& m) {
+Json MessageJson(const msg::ServerMessage& m) {
   std::string kind;
-  json fields = ServerFields(m, &kind);
+  Json fields = ServerFields(m, &kind);
   return Msg(kind, std::move(fields));
 }
 
-json Kinds(const json& messages) {
-  json kinds = json::array();
-  for (const json& m : messages) {
+Json Kinds(const Json& messages) {
+  Json kinds = Json::Array();
+  for (const Json& m : messages) {
     kinds.push_back(m.at("kind"));
   }
   return kinds;
 }
 
-std::string_view View(const json& fields, const char* key) {
-  return fields.at(key).get_ref<const std::string&>();
-}
+std::string_view View(const Json& fields, const char* key) { return fields.at(key).str(); }
 
 // ClientFromFields builds a client message from a vector's kind name and fields, without the
 // decoder. Views point into `fields`; PING data is decoded into *data.
-std::optional<msg::ClientMessage> ClientFromFields(std::string_view kind, const json& fields,
+std::optional<msg::ClientMessage> ClientFromFields(std::string_view kind, const Json& fields,
                                                    std::string* data) {
   if (kind == "JOIN") {
     return msg::Join{View(fields, "nick")};
@@ -471,7 +468,7 @@ std::optional<msg::ClientMessage> ClientFromFields(std::string_view kind, const 
   return std::nullopt;
 }
 
-std::optional<msg::ServerMessage> ServerFromFields(std::string_view kind, const json& fields,
+std::optional<msg::ServerMessage> ServerFromFields(std::string_view kind, const Json& fields,
                                                    std::string* data) {
   if (kind == "WELCOME") {
     return msg::Welcome{View(fields, "nick"), View(fields, "motd"),
@@ -487,8 +484,8 @@ std::optional<msg::ServerMessage> ServerFromFields(std::string_view kind, const 
   if (kind == "USERS") {
     msg::Users users;
     users.more = fields.at("more").get<uint8_t>();
-    for (const json& nick : fields.at("nicks")) {
-      users.nicks.push_back(nick.get_ref<const std::string&>());
+    for (const Json& nick : fields.at("nicks")) {
+      users.nicks.push_back(nick.str());
     }
     return users;
   }
@@ -605,8 +602,8 @@ class CorePeer {
 
   // ReadAll opens every record the core queued for this peer and sets *messages to a JSON
   // array of them. Fails on a bad frame, a record that does not open or an invalid message.
-  ::testing::AssertionResult ReadAll(json* messages) {
-    *messages = json::array();
+  ::testing::AssertionResult ReadAll(Json* messages) {
+    *messages = Json::Array();
     const ByteView pending = core_->Pending(id_);
     ByteView in = pending;
     std::vector<uint8_t> plaintext;
@@ -646,11 +643,11 @@ class Room {
   Room() : core_(*TestKey(), rng_, Options(), Sinks()), alice_(&core_, "a"), bob_(&core_, "b") {}
 
   ::testing::AssertionResult Open(bool alice_joins) {
-    json seen;
+    Json seen;
     RETURN_IF_FAILED(bob_.Handshake(*TestPublicKey()));
     RETURN_IF_FAILED(bob_.Send(msg::Join{"bob"}));
     RETURN_IF_FAILED(bob_.ReadAll(&seen));
-    if (Kinds(seen) != json::array({"WELCOME"})) {
+    if (Kinds(seen) != Json::Array({"WELCOME"})) {
       return ::testing::AssertionFailure() << "bob's JOIN got " << seen;
     }
     RETURN_IF_FAILED(alice_.Handshake(*TestPublicKey()));
@@ -659,7 +656,7 @@ class Room {
     }
     RETURN_IF_FAILED(alice_.Send(msg::Join{"alice"}));
     RETURN_IF_FAILED(alice_.ReadAll(&seen));
-    if (Kinds(seen) != json::array({"WELCOME"})) {
+    if (Kinds(seen) != Json::Array({"WELCOME"})) {
       return ::testing::AssertionFailure() << "alice's JOIN got " << seen;
     }
     return bob_.ReadAll(&seen);  // bob's NOTICE that alice joined
@@ -738,7 +735,7 @@ struct ScriptedServer {
 // =============================================================================================
 // frames.json
 
-std::optional<FramePolicy> PolicyFor(const json& c) {
+std::optional<FramePolicy> PolicyFor(const Json& c) {
   const std::string state = Str(c, "state");
   if (state == "server_await_client_hello") {
     return FramePolicy{FrameExpect::kClientHello, c.at("k").get<size_t>()};
@@ -752,7 +749,7 @@ std::optional<FramePolicy> PolicyFor(const json& c) {
   return std::nullopt;
 }
 
-bool Accepts(const json& c) {
+bool Accepts(const Json& c) {
   const std::string verdict = Str(c, "verdict");
   EXPECT_TRUE(verdict == "accept" || verdict == "reject") << "verdict " << verdict;
   return verdict == "accept";
@@ -761,7 +758,7 @@ bool Accepts(const json& c) {
 class FrameHeaderTest : public ::testing::TestWithParam<VectorCase> {};
 
 TEST_P(FrameHeaderTest, JudgedInItsState) {
-  const json& c = Entry(GetParam());
+  const Json& c = Entry(GetParam());
   const std::optional<FramePolicy> policy = PolicyFor(c);
   ASSERT_TRUE(policy.has_value()) << "state " << c.at("state");
   const std::vector<uint8_t> header = HexField(c, "header");
@@ -782,7 +779,7 @@ TEST_P(FrameHeaderTest, JudgedInItsState) {
 }
 
 TEST_P(FrameHeaderTest, AssemblerDecidesOnTheHeaderAlone) {
-  const json& c = Entry(GetParam());
+  const Json& c = Entry(GetParam());
   const std::optional<FramePolicy> policy = PolicyFor(c);
   ASSERT_TRUE(policy.has_value()) << "state " << c.at("state");
   const std::vector<uint8_t> header = HexField(c, "header");
@@ -821,7 +818,7 @@ INSTANTIATE_TEST_SUITE_P(Vectors, FrameHeaderTest,
 class AlertBodyTest : public ::testing::TestWithParam<VectorCase> {};
 
 TEST_P(AlertBodyTest, Decoded) {
-  const json& c = Entry(GetParam());
+  const Json& c = Entry(GetParam());
   const std::vector<uint8_t> body = HexField(c, "body");
   const bool accept = Accepts(c);
   AlertBody alert{0xee, "untouched"};
@@ -854,9 +851,9 @@ INSTANTIATE_TEST_SUITE_P(Vectors, AlertBodyTest,
 class ValidMessageTest : public ::testing::TestWithParam<VectorCase> {};
 
 TEST_P(ValidMessageTest, DecodesToItsFieldsAndEncodesBack) {
-  const json& c = Entry(GetParam());
+  const Json& c = Entry(GetParam());
   const std::vector<uint8_t> bytes = HexField(c, "bytes");
-  const json& fields = c.at("fields");
+  const Json& fields = c.at("fields");
   const std::string kind_name = Str(c, "kind_name");
   ASSERT_FALSE(bytes.empty());
   EXPECT_EQ(bytes[0], c.at("kind").get<int>());
@@ -895,9 +892,9 @@ TEST_P(ValidMessageTest, DecodesToItsFieldsAndEncodesBack) {
 // A server takes each valid client message where its kind is allowed, and a client takes each
 // valid server message.
 TEST_P(ValidMessageTest, PeerAcceptsIt) {
-  const json& c = Entry(GetParam());
+  const Json& c = Entry(GetParam());
   const std::vector<uint8_t> bytes = HexField(c, "bytes");
-  const json& fields = c.at("fields");
+  const Json& fields = c.at("fields");
   const std::string kind = Str(c, "kind_name");
   ASSERT_NE(TestKey(), nullptr);
   ASSERT_NE(TestPublicKey(), nullptr);
@@ -918,51 +915,51 @@ TEST_P(ValidMessageTest, PeerAcceptsIt) {
   Room room;
   ASSERT_TRUE(room.Open(/*alice_joins=*/!is_join));
   ASSERT_TRUE(room.alice().SendRaw(bytes));
-  json to_alice;
-  json to_bob;
+  Json to_alice;
+  Json to_bob;
   ASSERT_TRUE(room.alice().ReadAll(&to_alice));
   ASSERT_TRUE(room.bob().ReadAll(&to_bob));
-  const json none = json::array();
+  const Json none = Json::Array();
   if (kind == "JOIN") {
-    EXPECT_EQ(to_alice, json::array({Msg("WELCOME", {{"nick", fields.at("nick")},
+    EXPECT_EQ(to_alice, Json::Array({Msg("WELCOME", {{"nick", fields.at("nick")},
                                                      {"motd", std::string(kMotd)},
                                                      {"online", 2}})}));
-    EXPECT_EQ(Kinds(to_bob), json::array({"NOTICE"}));
+    EXPECT_EQ(Kinds(to_bob), Json::Array({"NOTICE"}));
   } else if (kind == "SAY") {
     EXPECT_EQ(to_alice, none);
     EXPECT_EQ(
         to_bob,
-        json::array({Msg(
+        Json::Array({Msg(
             "CHAT",
             {{"from", "alice"}, {"flags", 0}, {"time_ms", kNowMs}, {"text", fields.at("text")}})}));
   } else if (kind == "WHISPER") {
     ASSERT_EQ(fields.at("to"), "bob");
     EXPECT_EQ(to_alice, none);
-    EXPECT_EQ(to_bob, json::array({Msg("CHAT", {{"from", "alice"},
+    EXPECT_EQ(to_bob, Json::Array({Msg("CHAT", {{"from", "alice"},
                                                 {"flags", proto::kChatFlagPrivate},
                                                 {"time_ms", kNowMs},
                                                 {"text", fields.at("text")}})}));
   } else if (kind == "WHO") {
     EXPECT_EQ(to_alice,
-              json::array({Msg("USERS", {{"more", 0}, {"nicks", json::array({"alice", "bob"})}})}));
+              Json::Array({Msg("USERS", {{"more", 0}, {"nicks", Json::Array({"alice", "bob"})}})}));
     EXPECT_EQ(to_bob, none);
   } else if (kind == "NICK") {
-    EXPECT_EQ(Kinds(to_alice), json::array({"NOTICE"}));
-    EXPECT_EQ(Kinds(to_bob), json::array({"NOTICE"}));
+    EXPECT_EQ(Kinds(to_alice), Json::Array({"NOTICE"}));
+    EXPECT_EQ(Kinds(to_bob), Json::Array({"NOTICE"}));
     ASSERT_TRUE(room.alice().Send(msg::Who{}));
     ASSERT_TRUE(room.alice().ReadAll(&to_alice));
     std::set<std::string> sorted = {Str(fields, "nick"), "bob"};
     EXPECT_EQ(
         to_alice,
-        json::array({Msg(
+        Json::Array({Msg(
             "USERS", {{"more", 0},
-                      {"nicks", json(std::vector<std::string>(sorted.begin(), sorted.end()))}})}));
+                      {"nicks", Json::Array(std::vector<Json>(sorted.begin(), sorted.end()))}})}));
   } else if (kind == "PING") {
-    EXPECT_EQ(to_alice, json::array({Msg("PONG", {{"data", fields.at("data")}})}));
+    EXPECT_EQ(to_alice, Json::Array({Msg("PONG", {{"data", fields.at("data")}})}));
     EXPECT_EQ(to_bob, none);
   } else if (kind == "BYE") {
     EXPECT_EQ(to_alice, none);
-    EXPECT_EQ(Kinds(to_bob), json::array({"NOTICE"}));
+    EXPECT_EQ(Kinds(to_bob), Json::Array({"NOTICE"}));
   } else {
     FAIL() << "no live check for kind " << kind;
   }
@@ -977,7 +974,7 @@ INSTANTIATE_TEST_SUITE_P(Vectors, ValidMessageTest,
 class InvalidMessageTest : public ::testing::TestWithParam<VectorCase> {};
 
 TEST_P(InvalidMessageTest, Decoded) {
-  const json& c = Entry(GetParam());
+  const Json& c = Entry(GetParam());
   const std::vector<uint8_t> bytes = HexField(c, "bytes");
   const std::string direction = Str(c, "direction");
   if (direction == "c2s") {
@@ -1019,7 +1016,7 @@ TEST_P(InvalidMessageTest, Decoded) {
 // one) and nothing reaches another user; a client closes on a malformed message and skips an
 // unknown kind.
 TEST_P(InvalidMessageTest, PeerReacts) {
-  const json& c = Entry(GetParam());
+  const Json& c = Entry(GetParam());
   const std::vector<uint8_t> bytes = HexField(c, "bytes");
   ASSERT_FALSE(bytes.empty());
   ASSERT_NE(TestKey(), nullptr);
@@ -1053,8 +1050,8 @@ TEST_P(InvalidMessageTest, PeerReacts) {
   Room room;
   ASSERT_TRUE(room.Open(/*alice_joins=*/!is_join));
   ASSERT_TRUE(room.alice().SendRaw(bytes));
-  json to_alice;
-  json to_bob;
+  Json to_alice;
+  Json to_bob;
   ASSERT_TRUE(room.alice().ReadAll(&to_alice));
   ASSERT_TRUE(room.bob().ReadAll(&to_bob));
   ASSERT_EQ(to_alice.size(), 1u) << to_alice;
@@ -1064,21 +1061,21 @@ TEST_P(InvalidMessageTest, PeerReacts) {
   if (fatal != 0) {
     EXPECT_TRUE(room.alice().closed());
     // bob may learn that alice left, nothing more.
-    for (const json& m : to_bob) {
+    for (const Json& m : to_bob) {
       EXPECT_EQ(m.at("kind"), "NOTICE") << to_bob;
     }
   } else {
     EXPECT_FALSE(room.alice().closed());
-    EXPECT_EQ(to_bob, json::array());
+    EXPECT_EQ(to_bob, Json::Array());
     // The connection carries on.
     if (is_join) {
       ASSERT_TRUE(room.alice().Send(msg::Join{"alice"}));
       ASSERT_TRUE(room.alice().ReadAll(&to_alice));
-      EXPECT_EQ(Kinds(to_alice), json::array({"WELCOME"}));
+      EXPECT_EQ(Kinds(to_alice), Json::Array({"WELCOME"}));
     } else {
       ASSERT_TRUE(room.alice().Send(msg::Ping{"alive"}));
       ASSERT_TRUE(room.alice().ReadAll(&to_alice));
-      EXPECT_EQ(to_alice, json::array({Msg("PONG", {{"data", ToHex(AsBytes("alive"))}})}));
+      EXPECT_EQ(to_alice, Json::Array({Msg("PONG", {{"data", ToHex(AsBytes("alive"))}})}));
     }
   }
   CaseCompleted();
@@ -1092,21 +1089,21 @@ INSTANTIATE_TEST_SUITE_P(Vectors, InvalidMessageTest,
 // =============================================================================================
 // records.json
 
-::testing::AssertionResult RecordKeys(const json& entry, EncKey* enc, MacKey* mac) {
+::testing::AssertionResult RecordKeys(const Json& entry, EncKey* enc, MacKey* mac) {
   RETURN_IF_FAILED(SecretFromHex(Str(entry, "enc_key"), enc));
   return SecretFromHex(Str(entry, "mac_key"), mac);
 }
 
-std::string DirectionName(const json& entry, size_t /*index*/) { return Str(entry, "direction"); }
+std::string DirectionName(const Json& entry, size_t /*index*/) { return Str(entry, "direction"); }
 
-std::string SingleName(const json& entry, size_t /*index*/) {
+std::string SingleName(const Json& entry, size_t /*index*/) {
   return Str(entry, "direction") + "_seq_" + std::to_string(entry.at("seq").get<uint64_t>());
 }
 
 class RecordSequenceTest : public ::testing::TestWithParam<VectorCase> {};
 
 TEST_P(RecordSequenceTest, SealsAndOpensInOrder) {
-  const json& sequence = Entry(GetParam());
+  const Json& sequence = Entry(GetParam());
   const std::string direction = Str(sequence, "direction");
   EncKey enc;
   MacKey mac;
@@ -1117,7 +1114,7 @@ TEST_P(RecordSequenceTest, SealsAndOpensInOrder) {
   ASSERT_TRUE(opener.Init(enc, mac));
 
   size_t done = 0;
-  for (const json& record : sequence.at("records")) {
+  for (const Json& record : sequence.at("records")) {
     SCOPED_TRACE("seq " + std::to_string(record.at("seq").get<uint64_t>()));
     EXPECT_EQ(record.at("seq").get<uint64_t>(), sealer.sequence());
     ScriptedRandom iv(HexField(record, "iv"));
@@ -1149,11 +1146,11 @@ TEST_P(RecordSequenceTest, SealsAndOpensInOrder) {
 // Every record fails to open with one bit flipped (frames up to 100 bytes), truncated at any
 // length, at the wrong sequence number, or under the other direction's keys.
 TEST_P(RecordSequenceTest, TamperedRecordsFail) {
-  const json& sequence = Entry(GetParam());
+  const Json& sequence = Entry(GetParam());
   EncKey enc;
   MacKey mac;
   ASSERT_TRUE(RecordKeys(sequence, &enc, &mac));
-  const json* other = RecordSequence(Str(sequence, "direction") == "c2s" ? "s2c" : "c2s");
+  const Json* other = RecordSequence(Str(sequence, "direction") == "c2s" ? "s2c" : "c2s");
   ASSERT_NE(other, nullptr);
   EncKey other_enc;
   MacKey other_mac;
@@ -1161,7 +1158,7 @@ TEST_P(RecordSequenceTest, TamperedRecordsFail) {
 
   size_t done = 0;
   std::vector<uint8_t> opened;
-  for (const json& record : sequence.at("records")) {
+  for (const Json& record : sequence.at("records")) {
     const uint64_t seq = record.at("seq").get<uint64_t>();
     SCOPED_TRACE("seq " + std::to_string(seq));
     const std::vector<uint8_t> frame = HexField(record, "frame");
@@ -1204,7 +1201,7 @@ INSTANTIATE_TEST_SUITE_P(Vectors, RecordSequenceTest,
 class RecordSingleTest : public ::testing::TestWithParam<VectorCase> {};
 
 TEST_P(RecordSingleTest, FullSequenceNumberEntersTheMac) {
-  const json& c = Entry(GetParam());
+  const Json& c = Entry(GetParam());
   const uint64_t seq = c.at("seq").get<uint64_t>();
   EncKey enc;
   MacKey mac;
@@ -1249,7 +1246,7 @@ INSTANTIATE_TEST_SUITE_P(Vectors, RecordSingleTest,
 class RecordNegativeTest : public ::testing::TestWithParam<VectorCase> {};
 
 TEST_P(RecordNegativeTest, OpenerRejects) {
-  const json& c = Entry(GetParam());
+  const Json& c = Entry(GetParam());
   ASSERT_EQ(Str(c, "verdict"), "reject");
   const uint64_t seq = c.at("seq").get<uint64_t>();
   const std::vector<uint8_t> frame = HexField(c, "frame");
@@ -1302,10 +1299,10 @@ TEST_P(RecordNegativeTest, OpenerRejects) {
 // The live form: after handshake rsa2048-basic, records 0..seq-1 of the c2s sequence, then the
 // frame. The server closes and nothing of that record reaches anyone.
 TEST_P(RecordNegativeTest, ServerCloses) {
-  const json& c = Entry(GetParam());
+  const Json& c = Entry(GetParam());
   const uint64_t seq = c.at("seq").get<uint64_t>();
-  const json* basic = HandshakeCase("rsa2048-basic");
-  const json* c2s = RecordSequence("c2s");
+  const Json* basic = HandshakeCase("rsa2048-basic");
+  const Json* c2s = RecordSequence("c2s");
   ASSERT_NE(basic, nullptr);
   ASSERT_NE(c2s, nullptr);
   ASSERT_EQ(Str(c, "enc_key"), Str(*c2s, "enc_key"));
@@ -1327,17 +1324,17 @@ TEST_P(RecordNegativeTest, ServerCloses) {
   for (uint64_t i = 0; i < seq; ++i) {
     peer.Deliver(HexField(c2s->at("records").at(i), "frame"));
   }
-  json before;
+  Json before;
   ASSERT_TRUE(peer.ReadAll(&before));
-  for (const json& m : before) {
+  for (const Json& m : before) {
     EXPECT_NE(m.at("kind"), "ERROR") << before;
   }
   ASSERT_FALSE(peer.closed());
 
   peer.Deliver(HexField(c, "frame"));
-  json after;
+  Json after;
   ASSERT_TRUE(peer.ReadAll(&after));
-  EXPECT_EQ(after, json::array());
+  EXPECT_EQ(after, Json::Array());
   EXPECT_TRUE(peer.closed());
   CaseCompleted();
 }
@@ -1350,13 +1347,13 @@ INSTANTIATE_TEST_SUITE_P(Vectors, RecordNegativeTest,
 // The c2s sequence is a valid session after handshake rsa2048-basic: the server answers
 // WELCOME (the s2c vector's first record, byte for byte), USERS, PONG and ERROR 8.
 TEST(RecordSession, C2sSequenceAfterTheBasicHandshake) {
-  const json* basic = HandshakeCase("rsa2048-basic");
-  const json* c2s = RecordSequence("c2s");
-  const json* s2c = RecordSequence("s2c");
+  const Json* basic = HandshakeCase("rsa2048-basic");
+  const Json* c2s = RecordSequence("c2s");
+  const Json* s2c = RecordSequence("s2c");
   ASSERT_NE(basic, nullptr);
   ASSERT_NE(c2s, nullptr);
   ASSERT_NE(s2c, nullptr);
-  const json& records = c2s->at("records");
+  const Json& records = c2s->at("records");
   ASSERT_EQ(records.size(), 6u);
   absl::StatusOr<ServerPrivateKey> key =
       ServerPrivateKey::FromPem(Str(*basic, "server_private_key_pem"), nullptr);
@@ -1379,11 +1376,11 @@ TEST(RecordSession, C2sSequenceAfterTheBasicHandshake) {
   for (size_t i = 1; i < records.size(); ++i) {
     peer.Deliver(HexField(records.at(i), "frame"));
   }
-  json answers;
+  Json answers;
   ASSERT_TRUE(peer.ReadAll(&answers));
-  ASSERT_EQ(Kinds(answers), json::array({"WELCOME", "USERS", "PONG", "ERROR"})) << answers;
+  ASSERT_EQ(Kinds(answers), Json::Array({"WELCOME", "USERS", "PONG", "ERROR"})) << answers;
   EXPECT_EQ(answers[0], Msg("WELCOME", {{"nick", "alice"}, {"motd", "hi"}, {"online", 1}}));
-  EXPECT_EQ(answers[1], Msg("USERS", {{"more", 0}, {"nicks", json::array({"alice"})}}));
+  EXPECT_EQ(answers[1], Msg("USERS", {{"more", 0}, {"nicks", Json::Array({"alice"})}}));
   const std::vector<uint8_t> ping = HexField(records.at(3), "plaintext");
   ASSERT_GT(ping.size(), 3u);
   EXPECT_EQ(answers[2], Msg("PONG", {{"data", ToHex(ByteView(ping).subspan(3))}}));
@@ -1399,7 +1396,7 @@ class HandshakeTest : public ::testing::TestWithParam<VectorCase> {};
 
 // The server answers the CLIENT_HELLO as the case says, given the case's randomness.
 TEST_P(HandshakeTest, ServerAnswers) {
-  const json& c = Entry(GetParam());
+  const Json& c = Entry(GetParam());
   absl::StatusOr<ServerPrivateKey> key =
       ServerPrivateKey::FromPem(Str(c, "server_private_key_pem"), nullptr);
   ASSERT_TRUE(key.ok()) << key.status();
@@ -1471,7 +1468,7 @@ TEST_P(HandshakeTest, ServerAnswers) {
 
 // The same through a ServerCore, fed one byte at a time.
 TEST_P(HandshakeTest, ServerCoreReplies) {
-  const json& c = Entry(GetParam());
+  const Json& c = Entry(GetParam());
   absl::StatusOr<ServerPrivateKey> key =
       ServerPrivateKey::FromPem(Str(c, "server_private_key_pem"), nullptr);
   ASSERT_TRUE(key.ok()) << key.status();
@@ -1499,9 +1496,9 @@ TEST_P(HandshakeTest, ServerCoreReplies) {
     ASSERT_TRUE(KeysFromVector(c, &keys));
     ASSERT_TRUE(peer.UseKeys(keys));
     ASSERT_TRUE(peer.Send(msg::Join{"alice"}));
-    json answers;
+    Json answers;
     ASSERT_TRUE(peer.ReadAll(&answers));
-    EXPECT_EQ(Kinds(answers), json::array({"WELCOME"})) << answers;
+    EXPECT_EQ(Kinds(answers), Json::Array({"WELCOME"})) << answers;
   } else if (outcome == "alert") {
     ASSERT_GE(reply.size(), proto::kFrameHeaderLen);
     FrameHeader header;
@@ -1562,7 +1559,7 @@ TEST_P(HandshakeTest, ServerCoreReplies) {
 
 // The client's side of each case.
 TEST_P(HandshakeTest, ClientSide) {
-  const json& c = Entry(GetParam());
+  const Json& c = Entry(GetParam());
   absl::StatusOr<ServerPrivateKey> key =
       ServerPrivateKey::FromPem(Str(c, "server_private_key_pem"), nullptr);
   ASSERT_TRUE(key.ok()) << key.status();
@@ -1657,12 +1654,12 @@ INSTANTIATE_TEST_SUITE_P(Vectors, HandshakeTest,
                          ::testing::ValuesIn(Cases("HandshakeTest", "handshake.json", "cases")),
                          CaseName);
 
-bool HasServerHello(const json& c) { return c.at("outcome") == "server_hello"; }
+bool HasServerHello(const Json& c) { return c.at("outcome") == "server_hello"; }
 
 class KeyScheduleTest : public ::testing::TestWithParam<VectorCase> {};
 
 TEST_P(KeyScheduleTest, Reproduced) {
-  const json& c = Entry(GetParam());
+  const Json& c = Entry(GetParam());
   const std::vector<uint8_t> client_hello = HexField(c, "client_hello");
   const std::vector<uint8_t> server_hello = HexField(c, "server_hello");
   ASSERT_EQ(server_hello.size(), kServerHelloLen);

@@ -28,7 +28,6 @@
 
 #include "absl/types/span.h"
 #include "gtest/gtest.h"
-#include "nlohmann/json.hpp"
 #include "securechat/crypto/constant_time.h"
 #include "securechat/crypto/openssl_util.h"
 #include "securechat/crypto/primitives.h"
@@ -40,12 +39,12 @@ namespace securechat {
 namespace {
 
 using ::securechat::testing::Hex;
+using ::securechat::testing::Json;
 using ::securechat::testing::LoadJson;
 using ::securechat::testing::ToHex;
 using ::testing::AssertionFailure;
 using ::testing::AssertionResult;
 using ::testing::AssertionSuccess;
-using Json = nlohmann::json;
 
 // Expected numbers of valid cases, from the table in tests/vectors/wycheproof/README.md. The
 // counting tests compare what the loaders found in the files against these.
