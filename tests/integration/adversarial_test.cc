@@ -1526,7 +1526,8 @@ TEST_F(AdversarialTest, HelloFloodAtTheHandshakeBudgetLeavesChatResponsive) {
   constexpr Duration kLineInterval = 100ms;
   std::vector<int64_t> latencies_us;
   bool all_arrived = true;
-  // carol arrives during the flood: her CLIENT_HELLO waits in the same queue as the flood's.
+  // carol arrives during the flood, from 127.0.0.1: addresses take turns at the handshake
+  // budget, so her CLIENT_HELLO waits for one turn of the eight flooding addresses at most.
   std::unique_ptr<Process> carol;
   Clock::time_point carol_start;
   std::optional<Clock::duration> carol_joined_after;

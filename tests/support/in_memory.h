@@ -66,16 +66,21 @@ class InMemoryNet {
                           [this](std::string_view l) { room.emplace_back(l); },
                           [this] { return now_ms; }, [this] { return mono_ms; }}) {}
 
-  // Connect opens a connection, runs the handshake and JOIN, and returns the member.
+  // Connect opens a connection (from address "test", or `address`), runs the handshake and
+  // JOIN, and returns the member.
   Member& Connect(const std::string& nick) { return Connect(nick, key_.PublicKey()); }
-  Member& Connect(const std::string& nick, const ServerPublicKey& pinned) {
+  Member& ConnectFrom(const std::string& address, const std::string& nick) {
+    return Connect(nick, key_.PublicKey(), address);
+  }
+  Member& Connect(const std::string& nick, const ServerPublicKey& pinned,
+                  const std::string& address = "test") {
     ClientSession::Clock clock;
     if (paced_clients) {
       clock = [this] { return mono_ms; };
     }
     members_.push_back(std::make_unique<Member>(pinned, rng_, nick, std::move(clock)));
     Member& m = *members_.back();
-    m.id = core_.Accept("test");
+    m.id = core_.Accept(address);
     if (!m.conn.Start()) {
       throw std::runtime_error("client handshake could not start");
     }

@@ -157,6 +157,40 @@ TEST(LimitsTest, HandshakeBudgetDefersHellosWithoutStarvingTheRoom) {
   }
 }
 
+// Waiting hellos are served by turns of address: a newcomer from another address is served
+// next, not behind the backlog that one address has queued; one address's hellos keep their
+// order.
+TEST(LimitsTest, WaitingHellosTakeTurnsByAddress) {
+  ServerOptions options;
+  options.handshakes_per_second = 2;
+  options.handshakes_per_second_per_address = 100;  // only the shared budget holds them back
+  InMemoryNet net(options);
+  net.ConnectFrom("10.0.0.1", "flood0");
+  net.ConnectFrom("10.0.0.1", "flood1");  // the bucket (2) is now empty
+  std::vector<InMemoryNet::Member*> backlog;
+  for (int i = 2; i < 6; ++i) {
+    backlog.push_back(&net.ConnectFrom("10.0.0.1", "flood" + std::to_string(i)));
+  }
+  auto& carol = net.ConnectFrom("10.0.0.2", "carol");
+  auto& dave = net.ConnectFrom("10.0.0.3", "dave");
+  EXPECT_FALSE(carol.session.joined());
+
+  net.Advance(500);  // one token: the address that never had a turn goes first
+  EXPECT_TRUE(carol.session.joined());
+  EXPECT_FALSE(dave.session.joined());
+  EXPECT_FALSE(backlog[0]->session.joined());
+  net.Advance(500);
+  EXPECT_TRUE(dave.session.joined());
+  EXPECT_FALSE(backlog[0]->session.joined());
+  for (size_t i = 0; i < backlog.size(); ++i) {
+    net.Advance(500);  // then the backlog, in the order it arrived
+    EXPECT_TRUE(backlog[i]->session.joined()) << i;
+    if (i + 1 < backlog.size()) {
+      EXPECT_FALSE(backlog[i + 1]->session.joined()) << i;
+    }
+  }
+}
+
 TEST(LimitsTest, ClosedConnectionThatNeverReadsIsForgottenAfterTheLinger) {
   ServerOptions options;
   options.linger_ms = 2'000;

@@ -14,6 +14,7 @@ struct ServerCore::Address {
   size_t connections = 0;
   TokenBucket handshakes;
   uint64_t last_used_ms = 0;
+  uint64_t last_turn = 0;  // when this address last had a handshake done (0: never)
 };
 
 struct ServerCore::Client {
@@ -148,25 +149,34 @@ void ServerCore::Receive(ConnId id, ByteView bytes) {
 }
 
 void ServerCore::RunPendingHandshakes(uint64_t now) {
-  // Each waiting hello is looked at once per call: those whose address is over its budget
-  // stay queued, in order, behind nobody.
-  for (size_t n = pending_handshakes_.size(); n > 0 && !pending_handshakes_.empty(); --n) {
-    const ConnId id = pending_handshakes_.front();
-    pending_handshakes_.pop_front();
+  // Addresses take turns: the next hello served is the oldest one from the address whose last
+  // handshake is longest ago (or that never had one), among addresses within their own budget.
+  // A newcomer waits for one handshake per busy address, not behind a flood's whole backlog.
+  while (!pending_handshakes_.empty()) {
+    auto next = pending_handshakes_.end();
+    Address* next_addr = nullptr;
+    for (auto it = pending_handshakes_.begin(); it != pending_handshakes_.end();) {
+      Client* c = Find(*it);
+      if (c == nullptr || c->conn.state() != ServerConnection::State::kHelloPending) {
+        it = pending_handshakes_.erase(it);
+        continue;
+      }
+      Address& addr = *addresses_.find(c->address)->second;
+      if ((next_addr == nullptr || addr.last_turn < next_addr->last_turn) &&
+          addr.handshakes.MsUntilToken(now) == 0) {
+        next = it;
+        next_addr = &addr;
+      }
+      ++it;
+    }
+    if (next_addr == nullptr || !handshake_budget_.Take(now)) {
+      return;  // every waiting address is over its budget, or everyone is
+    }
+    const ConnId id = *next;
+    pending_handshakes_.erase(next);
     Client* c = Find(id);
-    if (c == nullptr || c->conn.state() != ServerConnection::State::kHelloPending) {
-      continue;
-    }
-    Address& addr = *addresses_.find(c->address)->second;
-    if (addr.handshakes.MsUntilToken(now) > 0) {
-      pending_handshakes_.push_back(id);
-      continue;
-    }
-    if (!handshake_budget_.Take(now)) {
-      pending_handshakes_.push_front(id);
-      return;
-    }
-    (void)addr.handshakes.Take(now);
+    (void)next_addr->handshakes.Take(now);
+    next_addr->last_turn = ++handshake_turns_;
     if (!c->conn.CompleteHandshake()) {
       Log(Cat("error ", Tag(id), ": ", c->conn.close_reason()));
       c->deadline_ms = now + options_.linger_ms;  // an ALERT 2 may still be flushed

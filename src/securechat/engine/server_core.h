@@ -126,7 +126,8 @@ class ServerCore {
   std::map<ConnId, std::unique_ptr<Client>> clients_;
   std::map<std::string, Client*, std::less<>> by_nick_;  // joined clients, sorted for WHO
   std::map<std::string, std::unique_ptr<Address>, std::less<>> addresses_;
-  std::deque<ConnId> pending_handshakes_;
+  std::deque<ConnId> pending_handshakes_;  // complete hellos waiting for the budget
+  uint64_t handshake_turns_ = 0;           // handshakes done so far: the clock of turns
   TokenBucket handshake_budget_;
   uint64_t next_deadline_ms_ = 0;    // no deadline expires before this (0: scan on next Tick)
   std::vector<Client*> overflowed_;  // clients whose queue overflowed during a broadcast
