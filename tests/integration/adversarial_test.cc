@@ -34,10 +34,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
+#include "integration/expect.h"
 #include "integration/process.h"
 #include "securechat/base/cat.h"
 #include "securechat/crypto/handshake.h"
@@ -55,9 +55,6 @@ using std::chrono_literals::operator""ms;
 using std::chrono_literals::operator""s;
 using Clock = std::chrono::steady_clock;
 
-// How long to wait for something that should happen at once on loopback. Passing tests never
-// wait this long; failing ones stop after it.
-constexpr Duration kWait = 5s;
 // A server must drop a connection that broke the protocol within this time.
 constexpr Duration kCloseLimit = 1s;
 // The server gives clients 2 s to take its shutdown notice; it must be gone soon after.
@@ -91,18 +88,6 @@ int RemainingMs(Clock::time_point deadline) {
   return static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(left).count());
 }
 
-std::string Describe(const Process& p) {
-  return Cat("\n--- stdout ---\n", p.out(), "--- stderr ---\n", p.err(), "---");
-}
-
-std::string Quoted(std::string_view text) {
-  return Cat("\"", absl::CEscape(absl::string_view(text.data(), text.size())), "\"");
-}
-
-bool Contains(std::string_view haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string_view::npos;
-}
-
 size_t CountOf(std::string_view haystack, std::string_view needle) {
   size_t n = 0;
   for (size_t pos = haystack.find(needle); pos != std::string_view::npos;
@@ -110,38 +95,6 @@ size_t CountOf(std::string_view haystack, std::string_view needle) {
     ++n;
   }
   return n;
-}
-
-// Saw waits for `text` on the stdout of `p`.
-::testing::AssertionResult Saw(Process& p, std::string_view text, Duration timeout = kWait) {
-  if (p.WaitForStdout(text, timeout)) {
-    return ::testing::AssertionSuccess();
-  }
-  return ::testing::AssertionFailure() << "never printed " << Quoted(text) << Describe(p);
-}
-
-// SawOnStderr waits for `text` on the stderr of `p`.
-::testing::AssertionResult SawOnStderr(Process& p, std::string_view text,
-                                       Duration timeout = kWait) {
-  if (p.WaitForStderr(text, timeout)) {
-    return ::testing::AssertionSuccess();
-  }
-  return ::testing::AssertionFailure()
-         << "never printed " << Quoted(text) << " on stderr" << Describe(p);
-}
-
-// Exits waits for `p` to exit with `code`.
-::testing::AssertionResult Exits(Process& p, int code, Duration timeout = kWait) {
-  const std::optional<int> got = p.Wait(timeout);
-  if (!got.has_value()) {
-    return ::testing::AssertionFailure() << "still running after " << timeout.count()
-                                         << " ms, expected exit " << code << Describe(p);
-  }
-  if (*got != code) {
-    return ::testing::AssertionFailure()
-           << "exited " << *got << ", expected " << code << Describe(p);
-  }
-  return ::testing::AssertionSuccess();
 }
 
 // StillChatting: each of `a` and `b` says a line tagged `tag` and the other one prints it.
@@ -524,11 +477,9 @@ std::vector<uint8_t> RandomHello(size_t rsa_len, RandomSource& rng) {
 class AdversarialTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_FALSE(dir_.path().empty()) << "mkdtemp failed: " << std::strerror(errno);
-    private_key_ = dir_.File("server_private.pem");
-    const absl::Status copied =
-        CopyFileWithMode(TestKeyPath("test_rsa2048_private.pem"), private_key_, 0600);
-    ASSERT_TRUE(copied.ok()) << copied;
+    absl::StatusOr<std::string> private_key = CopyTestServerKey(dir_);
+    ASSERT_TRUE(private_key.ok()) << private_key.status();
+    private_key_ = std::move(*private_key);
     public_key_path_ = TestKeyPath("test_rsa2048_public.pem");
     auto key = ServerPublicKey::ReadFile(public_key_path_);
     ASSERT_TRUE(key.ok()) << key.status();

@@ -17,12 +17,11 @@
 #include <regex>
 #include <sstream>
 #include <string>
-#include <string_view>
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
+#include "integration/expect.h"
 #include "integration/process.h"
 #include "securechat/base/cat.h"
 
@@ -32,60 +31,12 @@ namespace {
 using std::chrono_literals::operator""ms;
 using std::chrono_literals::operator""s;
 
-// How long to wait for something that should happen at once on loopback. Passing tests never
-// wait this long; failing ones stop after it.
-constexpr Duration kWait = 5s;
 // chat-keygen draws an RSA key, which can take a while on a busy machine.
 constexpr Duration kKeygenWait = 30s;
 // The server gives clients 2 s to take the shutdown notice; it must be gone soon after.
 constexpr Duration kShutdownWait = 3s;
 // A server must drop a connection that sent garbage within this time.
 constexpr int kGarbageCloseMs = 1000;
-
-// Describe returns everything a process printed, for failure messages.
-std::string Describe(const Process& p) {
-  return Cat("\n--- stdout ---\n", p.out(), "--- stderr ---\n", p.err(), "---");
-}
-
-// Quoted returns `text` in double quotes with C escapes, newlines included.
-std::string Quoted(std::string_view text) {
-  return Cat("\"", absl::CEscape(absl::string_view(text.data(), text.size())), "\"");
-}
-
-// Saw waits for `text` on the stdout of `p`.
-::testing::AssertionResult Saw(Process& p, std::string_view text) {
-  if (p.WaitForStdout(text, kWait)) {
-    return ::testing::AssertionSuccess();
-  }
-  return ::testing::AssertionFailure() << "never printed " << Quoted(text) << Describe(p);
-}
-
-// SawOnStderr waits for `text` on the stderr of `p`.
-::testing::AssertionResult SawOnStderr(Process& p, std::string_view text) {
-  if (p.WaitForStderr(text, kWait)) {
-    return ::testing::AssertionSuccess();
-  }
-  return ::testing::AssertionFailure()
-         << "never printed " << Quoted(text) << " on stderr" << Describe(p);
-}
-
-// Exits waits for `p` to exit with `code`.
-::testing::AssertionResult Exits(Process& p, int code, Duration timeout = kWait) {
-  const std::optional<int> got = p.Wait(timeout);
-  if (!got.has_value()) {
-    return ::testing::AssertionFailure() << "still running after " << timeout.count()
-                                         << " ms, expected exit " << code << Describe(p);
-  }
-  if (*got != code) {
-    return ::testing::AssertionFailure()
-           << "exited " << *got << ", expected " << code << Describe(p);
-  }
-  return ::testing::AssertionSuccess();
-}
-
-bool Contains(std::string_view haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string_view::npos;
-}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -204,11 +155,9 @@ TEST(ProcessTest, DestructorKillsTheChild) {
 class ChatTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_FALSE(dir_.path().empty()) << "mkdtemp failed: " << std::strerror(errno);
-    private_key_ = dir_.File("server_private.pem");
-    const absl::Status copied =
-        CopyFileWithMode(TestKeyPath("test_rsa2048_private.pem"), private_key_, 0600);
-    ASSERT_TRUE(copied.ok()) << copied;
+    absl::StatusOr<std::string> private_key = CopyTestServerKey(dir_);
+    ASSERT_TRUE(private_key.ok()) << private_key.status();
+    private_key_ = std::move(*private_key);
     public_key_ = TestKeyPath("test_rsa2048_public.pem");
   }
 

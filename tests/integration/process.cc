@@ -103,6 +103,19 @@ absl::Status CopyFileWithMode(const std::string& from, const std::string& to, mo
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> CopyTestServerKey(const TempDir& dir) {
+  if (dir.path().empty()) {
+    return absl::InternalError(Cat("mkdtemp failed: ", std::strerror(errno)));
+  }
+  std::string private_key = dir.File("server_private.pem");
+  const absl::Status copied =
+      CopyFileWithMode(TestKeyPath("test_rsa2048_private.pem"), private_key, 0600);
+  if (!copied.ok()) {
+    return copied;
+  }
+  return private_key;
+}
+
 absl::StatusOr<std::unique_ptr<Process>> Process::Start(const std::string& program,
                                                         const std::vector<std::string>& args) {
   // A child that dies must not kill the test through a write to its stdin.

@@ -20,6 +20,10 @@ namespace securechat::testing {
 
 using Duration = std::chrono::milliseconds;
 
+// How long to wait for something that should happen at once on loopback. Passing tests never
+// wait this long; failing ones stop after it.
+inline constexpr Duration kWait = std::chrono::seconds(5);
+
 // ProgramPath returns the path of a built program ("chat-server", "chat-client",
 // "chat-keygen") in SECURECHAT_BIN_DIR.
 std::string ProgramPath(std::string_view program);
@@ -47,6 +51,12 @@ class TempDir {
 // CopyFileWithMode copies `from` to `to` (replacing it) and gives the copy `mode`. Returns an
 // error naming the file that failed.
 absl::Status CopyFileWithMode(const std::string& from, const std::string& to, mode_t mode);
+
+// CopyTestServerKey copies the 2048-bit test key (tests/keys/test_rsa2048_private.pem) into
+// `dir` as server_private.pem with mode 0600, as chat-server wants a private key that no other
+// user can read. Returns the copy's path, or an error if `dir` was not created or the copy
+// failed.
+absl::StatusOr<std::string> CopyTestServerKey(const TempDir& dir);
 
 // Process is a running child program whose stdin, stdout and stderr are pipes. Output is
 // collected as it arrives and kept whole, so a test can wait for a line and later check

@@ -3,7 +3,6 @@
 #include <signal.h>
 
 #include <chrono>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,18 +16,15 @@ namespace {
 
 using std::chrono_literals::operator""s;
 
-constexpr Duration kWait = 5s;
 // The first retry comes 0.5 to 1 s after the loss, the next 1 to 2 s after that, ...
 constexpr Duration kReconnectWait = 15s;
 
 class ReconnectTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_FALSE(dir_.path().empty()) << "mkdtemp failed: " << std::strerror(errno);
-    private_key_ = dir_.File("server_private.pem");
-    const absl::Status copied =
-        CopyFileWithMode(TestKeyPath("test_rsa2048_private.pem"), private_key_, 0600);
-    ASSERT_TRUE(copied.ok()) << copied;
+    absl::StatusOr<std::string> private_key = CopyTestServerKey(dir_);
+    ASSERT_TRUE(private_key.ok()) << private_key.status();
+    private_key_ = std::move(*private_key);
   }
 
   // StartTestServer starts a server on `listen` ("127.0.0.1:0": any free port).

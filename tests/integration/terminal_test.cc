@@ -7,7 +7,6 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -21,6 +20,7 @@
 
 #include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
+#include "integration/expect.h"
 #include "integration/process.h"
 #include "securechat/base/cat.h"
 #include "securechat/client/display.h"
@@ -31,7 +31,6 @@ namespace {
 using std::chrono_literals::operator""ms;
 using std::chrono_literals::operator""s;
 
-constexpr Duration kWait = 5s;
 // A reconnect waits out its backoff (0.5 to 1 s, then 1 to 2 s, ...) before it tries again.
 constexpr Duration kReconnectWait = 15s;
 // How often a wait looks at the screen again.
@@ -85,10 +84,6 @@ std::vector<std::string> Lines(const std::string& screen) {
 std::string LastLine(const std::string& screen) {
   std::vector<std::string> rows = Lines(screen);
   return rows.empty() ? "" : rows.back();
-}
-
-bool Contains(std::string_view haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string_view::npos;
 }
 
 // HasColour is true if `screen` (captured with escapes) has an SGR sequence that sets one of
@@ -207,11 +202,9 @@ class TerminalTest : public ::testing::Test {
     if (tmux.empty()) {
       GTEST_SKIP() << "tmux is not installed (ci/install-deps.sh installs it)";
     }
-    ASSERT_FALSE(dir_.path().empty()) << "mkdtemp failed: " << std::strerror(errno);
-    private_key_ = dir_.File("server_private.pem");
-    const absl::Status copied =
-        CopyFileWithMode(TestKeyPath("test_rsa2048_private.pem"), private_key_, 0600);
-    ASSERT_TRUE(copied.ok()) << copied;
+    absl::StatusOr<std::string> private_key = CopyTestServerKey(dir_);
+    ASSERT_TRUE(private_key.ok()) << private_key.status();
+    private_key_ = std::move(*private_key);
     tmux_ = std::make_unique<Tmux>(tmux, dir_.File("tmux.sock"));
   }
 

@@ -1,0 +1,50 @@
+#include "integration/expect.h"
+
+#include <optional>
+
+#include "absl/strings/escaping.h"
+#include "securechat/base/cat.h"
+
+namespace securechat::testing {
+
+std::string Describe(const Process& p) {
+  return Cat("\n--- stdout ---\n", p.out(), "--- stderr ---\n", p.err(), "---");
+}
+
+std::string Quoted(std::string_view text) {
+  return Cat("\"", absl::CEscape(absl::string_view(text.data(), text.size())), "\"");
+}
+
+bool Contains(std::string_view haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string_view::npos;
+}
+
+::testing::AssertionResult Saw(Process& p, std::string_view text, Duration timeout) {
+  if (p.WaitForStdout(text, timeout)) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << "never printed " << Quoted(text) << Describe(p);
+}
+
+::testing::AssertionResult SawOnStderr(Process& p, std::string_view text, Duration timeout) {
+  if (p.WaitForStderr(text, timeout)) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure()
+         << "never printed " << Quoted(text) << " on stderr" << Describe(p);
+}
+
+::testing::AssertionResult Exits(Process& p, int code, Duration timeout) {
+  const std::optional<int> got = p.Wait(timeout);
+  if (!got.has_value()) {
+    return ::testing::AssertionFailure() << "still running after " << timeout.count()
+                                         << " ms, expected exit " << code << Describe(p);
+  }
+  if (*got != code) {
+    return ::testing::AssertionFailure()
+           << "exited " << *got << ", expected " << code << Describe(p);
+  }
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace securechat::testing

@@ -1,0 +1,34 @@
+// GoogleTest assertions shared by the integration tests: wait for what a Process prints or for
+// its exit, and on failure show everything it printed.
+#ifndef SECURECHAT_TESTS_INTEGRATION_EXPECT_H_
+#define SECURECHAT_TESTS_INTEGRATION_EXPECT_H_
+
+#include <string>
+#include <string_view>
+
+#include "gtest/gtest.h"
+#include "integration/process.h"
+
+namespace securechat::testing {
+
+// Describe returns everything a process printed, for failure messages.
+std::string Describe(const Process& p);
+
+// Quoted returns `text` in double quotes with C escapes, newlines included.
+std::string Quoted(std::string_view text);
+
+// Contains is true if `needle` occurs in `haystack`.
+bool Contains(std::string_view haystack, std::string_view needle);
+
+// Saw waits up to `timeout` for `text` on the stdout of `p`.
+::testing::AssertionResult Saw(Process& p, std::string_view text, Duration timeout = kWait);
+
+// SawOnStderr waits up to `timeout` for `text` on the stderr of `p`.
+::testing::AssertionResult SawOnStderr(Process& p, std::string_view text, Duration timeout = kWait);
+
+// Exits waits up to `timeout` for `p` to exit with `code`.
+::testing::AssertionResult Exits(Process& p, int code, Duration timeout = kWait);
+
+}  // namespace securechat::testing
+
+#endif  // SECURECHAT_TESTS_INTEGRATION_EXPECT_H_
