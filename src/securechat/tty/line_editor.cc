@@ -1,6 +1,7 @@
 #include "securechat/tty/line_editor.h"
 
 // libedit's readline compatibility header wants <stdio.h> first.
+#include <langinfo.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <clocale>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -115,6 +117,12 @@ LineEditor::LineEditor(std::string prompt, Completer completer)
 std::unique_ptr<LineEditor> LineEditor::Start(std::string prompt, Completer completer) {
   if (g_editor != nullptr) {
     return nullptr;
+  }
+  // libedit decodes keystrokes, and counts the columns they take, by the locale's character
+  // encoding. A program starts in the "C" locale, where every non-ASCII character typed is
+  // dropped; chat text is UTF-8, so a locale that is not UTF-8 falls back to C.UTF-8.
+  if (setlocale(LC_CTYPE, "") == nullptr || std::strcmp(nl_langinfo(CODESET), "UTF-8") != 0) {
+    setlocale(LC_CTYPE, "C.UTF-8");
   }
   std::unique_ptr<LineEditor> editor(new LineEditor(std::move(prompt), std::move(completer)));
   g_editor = editor.get();
