@@ -508,30 +508,13 @@ class AdversarialTest : public ::testing::Test {
 
   // StartClient runs chat-client as `nick` against the test server; stdin stays open.
   std::unique_ptr<Process> StartClient(const std::string& nick) {
-    auto client = Process::Start(
-        ProgramPath("chat-client"),
-        {"--connect", server_.address, "--server_key", public_key_path_, "--nick", nick});
-    if (!client.ok()) {
-      ADD_FAILURE() << client.status();
-      return nullptr;
-    }
-    return std::move(*client);
+    return StartChatClient(nick, public_key_path_, server_.address);
   }
 
   // Join starts a client and waits until it is welcomed with `online` people in the room.
   // Returns nullptr (and fails the test) otherwise.
   std::unique_ptr<Process> Join(const std::string& nick, int online) {
-    std::unique_ptr<Process> client = StartClient(nick);
-    if (client == nullptr) {
-      return nullptr;
-    }
-    const ::testing::AssertionResult joined =
-        Saw(*client, Cat("-!- joined as ", nick, "; ", online, " online\n"));
-    if (!joined) {
-      ADD_FAILURE() << nick << " did not join: " << joined.message();
-      return nullptr;
-    }
-    return client;
+    return JoinChat(nick, public_key_path_, server_.address, online);
   }
 
   // JoinAliceAndBob starts alice and bob and waits until alice has seen bob come in; use it

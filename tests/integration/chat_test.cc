@@ -173,29 +173,13 @@ class ChatTest : public ::testing::Test {
   // StartClient runs chat-client against the test server; stdin stays open for the test.
   std::unique_ptr<Process> StartClient(const std::string& nick, const std::string& server_key,
                                        const std::string& address) {
-    auto client = Process::Start(ProgramPath("chat-client"), {"--connect", address, "--server_key",
-                                                              server_key, "--nick", nick});
-    if (!client.ok()) {
-      ADD_FAILURE() << client.status();
-      return nullptr;
-    }
-    return std::move(*client);
+    return StartChatClient(nick, server_key, address);
   }
 
   // Join starts a client with the right key and waits until the server welcomed it with
   // `online` people in the room. Returns nullptr (and fails the test) otherwise.
   std::unique_ptr<Process> Join(const std::string& nick, int online) {
-    std::unique_ptr<Process> client = StartClient(nick, public_key_, server_.address);
-    if (client == nullptr) {
-      return nullptr;
-    }
-    const ::testing::AssertionResult joined =
-        Saw(*client, Cat("-!- joined as ", nick, "; ", online, " online\n"));
-    if (!joined) {
-      ADD_FAILURE() << nick << " did not join: " << joined.message();
-      return nullptr;
-    }
-    return client;
+    return JoinChat(nick, public_key_, server_.address, online);
   }
 
   TempDir dir_;

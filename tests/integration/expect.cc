@@ -47,4 +47,30 @@ bool Contains(std::string_view haystack, std::string_view needle) {
   return ::testing::AssertionSuccess();
 }
 
+std::unique_ptr<Process> StartChatClient(const std::string& nick, const std::string& server_key,
+                                         const std::string& address) {
+  auto client = Process::Start(ProgramPath("chat-client"),
+                               {"--connect", address, "--server_key", server_key, "--nick", nick});
+  if (!client.ok()) {
+    ADD_FAILURE() << client.status();
+    return nullptr;
+  }
+  return std::move(*client);
+}
+
+std::unique_ptr<Process> JoinChat(const std::string& nick, const std::string& server_key,
+                                  const std::string& address, int online) {
+  std::unique_ptr<Process> client = StartChatClient(nick, server_key, address);
+  if (client == nullptr) {
+    return nullptr;
+  }
+  const ::testing::AssertionResult joined =
+      Saw(*client, Cat("-!- joined as ", nick, "; ", online, " online\n"));
+  if (!joined) {
+    ADD_FAILURE() << nick << " did not join: " << joined.message();
+    return nullptr;
+  }
+  return client;
+}
+
 }  // namespace securechat::testing

@@ -3,6 +3,7 @@
 #ifndef SECURECHAT_TESTS_INTEGRATION_EXPECT_H_
 #define SECURECHAT_TESTS_INTEGRATION_EXPECT_H_
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,16 @@ bool Contains(std::string_view haystack, std::string_view needle);
 
 // Exits waits up to `timeout` for `p` to exit with `code`.
 ::testing::AssertionResult Exits(Process& p, int code, Duration timeout = kWait);
+
+// StartChatClient runs chat-client as `nick` against `address`, pinned to `server_key`, with
+// stdin open for the test. Returns nullptr (and fails the test) if it cannot start.
+std::unique_ptr<Process> StartChatClient(const std::string& nick, const std::string& server_key,
+                                         const std::string& address);
+
+// JoinChat starts a client as StartChatClient does and waits until it is welcomed with
+// `online` people in the room. Returns nullptr (and fails the test) otherwise.
+std::unique_ptr<Process> JoinChat(const std::string& nick, const std::string& server_key,
+                                  const std::string& address, int online);
 
 }  // namespace securechat::testing
 

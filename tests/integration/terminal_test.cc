@@ -330,17 +330,14 @@ TEST_F(TerminalTest, TabCompletesCommandsAndNicks) {
 // through a pipe, so what he got is the client's bytes, not a screen's rendering of them.
 TEST_F(TerminalTest, NonAsciiTypedTextIsSentAsUtf8) {
   ASSERT_NO_FATAL_FAILURE(StartTestServer());
-  auto bob = Process::Start(ProgramPath("chat-client"),
-                            {"--connect", server_.address, "--server_key",
-                             TestKeyPath("test_rsa2048_public.pem"), "--nick", "bob"});
-  ASSERT_TRUE(bob.ok()) << bob.status();
-  ASSERT_TRUE(Saw(**bob, "-!- joined as bob; 1 online\n"));
+  auto bob = JoinChat("bob", TestKeyPath("test_rsa2048_public.pem"), server_.address, 1);
+  ASSERT_NE(bob, nullptr);
   ASSERT_TRUE(Open("alice", 2, "", {"LC_ALL=C", "LANG=C"}));
 
   const std::string text = "caf\xc3\xa9 \xe2\x9c\x93 \xe6\x97\xa5\xe6\x9c\xac";  // café ✓ 日本
   ASSERT_TRUE(tmux().Type("alice", text));
   ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
-  EXPECT_TRUE(Saw(**bob, Cat("<alice> ", text, "\n")));
+  EXPECT_TRUE(Saw(*bob, Cat("<alice> ", text, "\n")));
 }
 
 TEST_F(TerminalTest, PasteGuardAsksBeforeSendingALongPaste) {
