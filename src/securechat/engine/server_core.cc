@@ -35,6 +35,11 @@ struct ServerCore::Client {
   int strikes = 0;       // messages refused in a row by the rate limit
   uint64_t deadline_ms;  // handshake deadline, then idle deadline, then linger deadline
   bool counted = false;  // holds a place in its Address's connection count
+  // Marked to close (Condemn): nothing more is sent to it, and the event that marked it
+  // finishes the teardown (leaving the room, freeing its address's place) once its handlers
+  // have returned.
+  bool condemned = false;
+  std::string condemned_why;
   bool joined() const { return !nick.empty(); }
 };
 
@@ -120,10 +125,15 @@ ConnId ServerCore::Accept(std::string_view address, std::string_view peer) {
 }
 
 void ServerCore::Receive(ConnId id, ByteView bytes) {
-  Client* c = Find(id);
-  if (c == nullptr) {
-    return;
+  if (Client* c = Find(id)) {
+    ReceiveRecords(*c, bytes);
   }
+  FinishTeardowns();
+}
+
+void ServerCore::ReceiveRecords(Client& client, ByteView bytes) {
+  Client* c = &client;
+  const ConnId id = c->id;
   ByteView in = bytes;
   ByteView plaintext;
   while (c->conn.state() != ServerConnection::State::kClosed) {
@@ -136,13 +146,16 @@ void ServerCore::Receive(ConnId id, ByteView bytes) {
         break;
       case ServerConnection::Step::kClose:
         Log(Cat("error ", Tag(id), ": ", c->conn.close_reason()));
-        Drop(*c, "connection error");
+        Condemn(*c, "connection error");
         return;
       case ServerConnection::Step::kMessage:
         if (c->joined()) {
           c->deadline_ms = Mono() + options_.idle_timeout_ms;
         }
         HandleMessage(*c, plaintext);
+        // What the handler marked is torn down now, before the next record: it may have
+        // been this client, whose records then stop here (its connection is closed).
+        FinishTeardowns();
         break;
     }
   }
@@ -187,14 +200,35 @@ void ServerCore::RunPendingHandshakes(uint64_t now) {
 
 void ServerCore::PeerClosed(ConnId id, std::string_view why) {
   if (Client* c = Find(id)) {
-    Drop(*c, why);
+    Condemn(*c, why);
   }
+  FinishTeardowns();
 }
 
-void ServerCore::Drop(Client& c, std::string_view why) {
+void ServerCore::Condemn(Client& c, std::string_view why) {
   c.conn.Close();
   c.conn.output().Clear();  // nobody is left to read it, or they would not read it
-  Leave(c, why);
+  MarkForTeardown(c, why);
+}
+
+void ServerCore::MarkForTeardown(Client& c, std::string_view why) {
+  if (c.condemned) {
+    return;  // the first reason stands
+  }
+  c.condemned = true;
+  c.condemned_why = std::string(why);
+  condemned_.push_back(c.id);
+}
+
+void ServerCore::FinishTeardowns() {
+  // Leaving broadcasts, and a broadcast may condemn more clients: they join the list and are
+  // torn down in this same loop. Each client is condemned at most once, so it ends.
+  for (size_t i = 0; i < condemned_.size(); ++i) {
+    if (Client* c = Find(condemned_[i])) {
+      Leave(*c, c->condemned_why);
+    }
+  }
+  condemned_.clear();
 }
 
 void ServerCore::HandleMessage(Client& c, ByteView plaintext) {
@@ -242,10 +276,7 @@ void ServerCore::HandleMessage(Client& c, ByteView plaintext) {
   } else if (auto* ping = std::get_if<msg::Ping>(&m)) {
     Send(c, msg::Pong{ping->data});
   } else if (is_bye) {
-    c.conn.Close();
-    c.deadline_ms = Mono() + options_.linger_ms;
-    next_deadline_ms_ = std::min(next_deadline_ms_, c.deadline_ms);
-    Leave(c, "bye");
+    CloseAfterFlush(c, "bye");
   }
 }
 
@@ -330,6 +361,9 @@ void ServerCore::HandleWho(Client& c) {
     if (page.nicks.size() == proto::kUsersPerPage && left > 0) {
       page.more = 1;
       Send(c, page);
+      if (c.condemned) {
+        return;  // its queue overflowed: the rest would be thrown away
+      }
       page.nicks.clear();
     }
   }
@@ -344,56 +378,48 @@ void ServerCore::SendError(Client& c, proto::ErrorCode code, std::string_view te
 void ServerCore::SendFatal(Client& c, proto::ErrorCode code, std::string_view text) {
   Send(c, msg::Error{code, 1, text});
   Log(Cat("error ", Tag(c.id), ": ", text));
+  CloseAfterFlush(c, "error");
+}
+
+void ServerCore::CloseAfterFlush(Client& c, std::string_view why) {
   c.conn.Close();
   c.deadline_ms = Mono() + options_.linger_ms;
   next_deadline_ms_ = std::min(next_deadline_ms_, c.deadline_ms);
-  Leave(c, "error");
-}
-
-void ServerCore::CheckQueue(Client& c) {
-  if (c.conn.output().size() > options_.max_queue_bytes) {
-    Log(Cat("error ", Tag(c.id), ": output queue over ", options_.max_queue_bytes,
-            " bytes (not reading)"));
-    Drop(c, "not reading");
-  }
+  MarkForTeardown(c, why);
 }
 
 void ServerCore::Send(Client& c, const msg::ServerMessage& m) {
+  if (c.condemned) {
+    return;
+  }
   encoded_.clear();
   msg::EncodeMessage(m, &encoded_);
+  SendEncoded(c);
+}
+
+void ServerCore::SendEncoded(Client& c) {
   if (!c.conn.SendEncoded(encoded_)) {
     if (c.conn.state() == ServerConnection::State::kClosed) {
-      Drop(c, c.conn.close_reason());
+      Condemn(c, c.conn.close_reason());
     }
     return;
   }
-  CheckQueue(c);
+  if (c.conn.output().size() > options_.max_queue_bytes) {
+    Log(Cat("error ", Tag(c.id), ": output queue over ", options_.max_queue_bytes,
+            " bytes (not reading)"));
+    Condemn(c, "not reading");
+  }
 }
 
 void ServerCore::Broadcast(const msg::ServerMessage& m, const Client* except) {
-  // Encoded once; each recipient only seals it with its own keys.
+  // Encoded once; each recipient only seals it with its own keys. A recipient whose send
+  // fails or whose queue overflows is only marked here (it stays in by_nick_ until the
+  // event's teardown), so the loop never walks a map it has changed.
   encoded_.clear();
   msg::EncodeMessage(m, &encoded_);
-  overflowed_.clear();
   for (const auto& [nick, other] : by_nick_) {
-    if (other == except) {
-      continue;
-    }
-    // A failed send closes that connection; like an overflow, it is handled after the loop,
-    // since leaving changes by_nick_.
-    if (!other->conn.SendEncoded(encoded_) ||
-        other->conn.output().size() > options_.max_queue_bytes) {
-      overflowed_.push_back(other);
-    }
-  }
-  // Leave broadcasts in turn; take the list first so that nesting starts afresh.
-  std::vector<Client*> failed = std::move(overflowed_);
-  overflowed_.clear();
-  for (Client* other : failed) {
-    if (other->conn.state() == ServerConnection::State::kClosed) {
-      Drop(*other, other->conn.close_reason());
-    } else {
-      CheckQueue(*other);
+    if (other != except && !other->condemned) {
+      SendEncoded(*other);
     }
   }
 }
@@ -429,6 +455,7 @@ bool ServerCore::ConsoleLine(std::string_view line) {
     return false;
   }
   Broadcast(msg::Chat{proto::kServerNick, 0, sinks_.now_ms(), line}, nullptr);
+  FinishTeardowns();
   return true;
 }
 
@@ -469,14 +496,15 @@ void ServerCore::Tick() {
       }
     } else if (c->joined()) {
       Log(Cat("timeout ", Tag(id), ": idle for ", options_.idle_timeout_ms / 1000, " s"));
-      Drop(*c, "idle timeout");
+      Condemn(*c, "idle timeout");
     } else {
       Log(Cat("timeout ", Tag(id), ": no handshake and JOIN within ",
               options_.handshake_timeout_ms / 1000, " s"));
-      Drop(*c, "handshake timeout");
+      Condemn(*c, "handshake timeout");
     }
   }
   next_deadline_ms_ = next;
+  FinishTeardowns();
   // Forget per-address state nobody has used for a minute (its buckets are full again).
   for (auto it = addresses_.begin(); it != addresses_.end();) {
     if (it->second->connections == 0 && now - it->second->last_used_ms > 60'000) {
@@ -521,7 +549,8 @@ bool ServerCore::ShouldClose(ConnId id) const {
 
 void ServerCore::Forget(ConnId id) {
   if (Client* c = Find(id)) {
-    Leave(*c, "closed");
+    MarkForTeardown(*c, "closed");
+    FinishTeardowns();
   }
   clients_.erase(id);
 }

@@ -98,9 +98,20 @@ class ServerCore {
 
   Client* Find(ConnId id) const;
   uint64_t Mono() const { return sinks_.mono_ms(); }
-  // Drop closes a connection at once, discarding its unsent output.
-  void Drop(Client& c, std::string_view why);
-  void CheckQueue(Client& c);
+  // Teardown happens after the event, never inside it: a handler may overflow or fail the
+  // very connection it serves, or one that an enclosing loop is visiting. So handlers only
+  // mark (Condemn, CloseAfterFlush); the connection stays in every table, receives nothing
+  // more, and FinishTeardowns, run by each public entry point once its handlers have
+  // returned (and after each message), takes it out of the room.
+  //
+  // Condemn closes a connection at once, discarding its unsent output.
+  void Condemn(Client& c, std::string_view why);
+  // CloseAfterFlush closes a connection after what is queued for it is written (within the
+  // linger time).
+  void CloseAfterFlush(Client& c, std::string_view why);
+  void MarkForTeardown(Client& c, std::string_view why);
+  void FinishTeardowns();
+  void ReceiveRecords(Client& c, ByteView bytes);
   void RunPendingHandshakes(uint64_t now);
   void ReleaseAddress(Client& c);
   void HandleMessage(Client& c, ByteView plaintext);
@@ -111,7 +122,10 @@ class ServerCore {
   void HandleWho(Client& c);
   void SendError(Client& c, proto::ErrorCode code, std::string_view text);
   void SendFatal(Client& c, proto::ErrorCode code, std::string_view text);
+  // Send queues `m` for `c` unless it is condemned; an overflow condemns it.
   void Send(Client& c, const msg::ServerMessage& m);
+  // SendEncoded queues encoded_ for `c`; an overflow or a failed seal condemns it.
+  void SendEncoded(Client& c);
   // Broadcast sends to every joined client except `except` (nullptr for none).
   void Broadcast(const msg::ServerMessage& m, const Client* except);
   void Leave(Client& c, std::string_view why);
@@ -129,9 +143,9 @@ class ServerCore {
   std::deque<ConnId> pending_handshakes_;  // complete hellos waiting for the budget
   uint64_t handshake_turns_ = 0;           // handshakes done so far: the clock of turns
   TokenBucket handshake_budget_;
-  uint64_t next_deadline_ms_ = 0;    // no deadline expires before this (0: scan on next Tick)
-  std::vector<Client*> overflowed_;  // clients whose queue overflowed during a broadcast
-  std::vector<uint8_t> encoded_;     // the message being sent, encoded once for everyone
+  uint64_t next_deadline_ms_ = 0;  // no deadline expires before this (0: scan on next Tick)
+  std::vector<ConnId> condemned_;  // marked during this event, torn down at its end
+  std::vector<uint8_t> encoded_;   // the message being sent, encoded once for everyone
 };
 
 }  // namespace securechat
