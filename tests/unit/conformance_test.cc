@@ -30,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "gtest/gtest.h"
+#include "securechat/base/cat.h"
 #include "securechat/crypto/handshake.h"
 #include "securechat/crypto/keys.h"
 #include "securechat/crypto/primitives.h"
@@ -527,6 +528,13 @@ int ContentError(const msg::ClientMessage& m) {
   return 0;
 }
 
+// AmendedContentError is the content ERROR code this project's server now gives a message the
+// vectors list as valid, or 0. The vectors come from an independent implementation of protocol
+// v1 as first published; these cases still decode exactly as given, but PROTOCOL.md 6.1 has
+// since refused their content on purpose: `server_` looks like `server` (trailing punctuation
+// is ignored when nicks are compared by look).
+int AmendedContentError(std::string_view case_name) { return case_name == "join-server_" ? 4 : 0; }
+
 // ---------------------------------------------------------------------------------------------
 // Live peers.
 
@@ -868,7 +876,8 @@ TEST_P(ValidMessageTest, DecodesToItsFieldsAndEncodesBack) {
     ASSERT_EQ(msg::DecodeClientMessage(bytes, &m), msg::DecodeStatus::kOk);
     EXPECT_EQ(ClientFields(m, &kind), fields);
     EXPECT_EQ(kind, kind_name);
-    EXPECT_EQ(ContentError(m), 0) << "a valid message breaks a content rule";
+    EXPECT_EQ(ContentError(m), AmendedContentError(Str(c, "name")))
+        << "a valid message breaks a content rule";
     msg::EncodeMessage(m, &from_decoded);
     const std::optional<msg::ClientMessage> built = ClientFromFields(kind_name, fields, &data);
     ASSERT_TRUE(built.has_value()) << kind_name;
@@ -920,7 +929,13 @@ TEST_P(ValidMessageTest, PeerAcceptsIt) {
   ASSERT_TRUE(room.alice().ReadAll(&to_alice));
   ASSERT_TRUE(room.bob().ReadAll(&to_bob));
   const Json none = Json::Array();
-  if (kind == "JOIN") {
+  if (const int amended = AmendedContentError(Str(c, "name")); amended != 0) {
+    ASSERT_EQ(to_alice.size(), 1u);
+    EXPECT_EQ(to_alice[0].at("kind"), "ERROR");
+    EXPECT_EQ(to_alice[0].at("code"), amended);
+    EXPECT_EQ(to_alice[0].at("fatal"), 0);
+    EXPECT_EQ(to_bob, none);
+  } else if (kind == "JOIN") {
     EXPECT_EQ(to_alice, Json::Array({Msg("WELCOME", {{"nick", fields.at("nick")},
                                                      {"motd", std::string(kMotd)},
                                                      {"online", 2}})}));
@@ -1799,6 +1814,44 @@ TEST(HandshakeEndToEnd, EveryConfirmBitFlipFails) {
     EXPECT_EQ(client.Finish(reply, &client_keys), ClientHandshake::Result::kConfirmFailed)
         << "bit " << bit;
   }
+}
+
+// PROTOCOL.md 7: every record counts against the rate, whatever it holds. An attack review
+// (issue 10) sent 3,000 records of an unknown kind and got 3,000 ERROR 8 in 0.17 s: neither
+// unknown kinds nor messages before JOIN touched the token bucket. With the default limits
+// (bursts of 10) and a clock that stands still, a client gets ten answers, then ten ERROR 6,
+// then a fatal ERROR 6 and the close.
+void ExpectRateLimitedFlood(ByteView plaintext, int answer_code) {
+  ASSERT_NE(TestKey(), nullptr);
+  Room room;
+  ASSERT_TRUE(room.Open(/*alice_joins=*/false));
+  for (int i = 0; i < 3000 && !room.alice().closed(); ++i) {
+    ASSERT_TRUE(room.alice().SendRaw(plaintext));
+  }
+  Json answers;
+  ASSERT_TRUE(room.alice().ReadAll(&answers));
+  std::map<std::string, int> counts;
+  for (size_t i = 0; i < answers.size(); ++i) {
+    const Json& a = answers[i];
+    ASSERT_EQ(a.at("kind"), "ERROR") << a;
+    counts[Cat(a.at("code").get<int>(), a.at("fatal").get<int>() == 1 ? " fatal" : "")] += 1;
+  }
+  EXPECT_EQ(counts[Cat(answer_code)], 10);
+  EXPECT_EQ(counts["6"], 10);
+  EXPECT_EQ(counts["6 fatal"], 1);
+  EXPECT_EQ(answers.size(), 21u);
+  EXPECT_TRUE(room.alice().closed());
+}
+
+TEST(RateLimit, RecordsOfUnknownKindsCount) {
+  const std::vector<uint8_t> unknown = {0x7f};
+  ExpectRateLimitedFlood(unknown, 8);
+}
+
+TEST(RateLimit, MessagesBeforeJoinCount) {
+  std::vector<uint8_t> ping;
+  msg::EncodeMessage(msg::Ping{"x"}, &ping);
+  ExpectRateLimitedFlood(ping, 2);
 }
 
 #undef RETURN_IF_FAILED

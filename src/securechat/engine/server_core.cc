@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "securechat/base/cat.h"
+#include "securechat/wire/nick.h"
 #include "securechat/wire/text.h"
 
 namespace securechat {
@@ -30,7 +31,8 @@ struct ServerCore::Client {
   std::string address;
   std::string peer;
   ServerConnection conn;
-  std::string nick;  // empty until JOIN succeeds
+  std::string nick;      // empty until JOIN succeeds
+  std::string skeleton;  // NickSkeleton(nick), its key in by_skeleton_
   TokenBucket rate;
   int strikes = 0;       // messages refused in a row by the rate limit
   uint64_t deadline_ms;  // handshake deadline, then idle deadline, then linger deadline
@@ -93,6 +95,9 @@ ConnId ServerCore::Accept(std::string_view address, std::string_view peer) {
   auto client = std::make_unique<Client>(id, address, peer, key_, rng_, options_, now);
   auto it = addresses_.find(address);
   if (it == addresses_.end()) {
+    if (addresses_.size() >= options_.max_clients + kMaxIdleAddresses) {
+      ForgetIdleAddresses();
+    }
     const double per_address = options_.handshakes_per_second_per_address;
     it = addresses_
              .emplace(std::string(address),
@@ -234,7 +239,20 @@ void ServerCore::FinishTeardowns() {
 void ServerCore::HandleMessage(Client& c, ByteView plaintext) {
   using proto::ErrorCode;
   msg::ClientMessage m;
-  switch (msg::DecodeClientMessage(plaintext, &m)) {
+  const msg::DecodeStatus status = msg::DecodeClientMessage(plaintext, &m);
+  const bool is_bye = status == msg::DecodeStatus::kOk && std::holds_alternative<msg::Bye>(m);
+  // Every record counts against the rate, whatever it holds (unknown kinds, malformed ones,
+  // anything before JOIN): each costs the server an answer. BYE alone is free.
+  if (!is_bye && !c.rate.Take(Mono())) {
+    if (++c.strikes > options_.burst) {
+      SendFatal(c, ErrorCode::kRateLimited, "rate limit exceeded again and again");
+    } else {
+      SendError(c, ErrorCode::kRateLimited, "rate limited: message dropped, slow down");
+    }
+    return;
+  }
+  c.strikes = 0;
+  switch (status) {
     case msg::DecodeStatus::kUnknownKind:
       SendError(c, ErrorCode::kUnknownKind, "unknown message kind");
       return;
@@ -245,7 +263,6 @@ void ServerCore::HandleMessage(Client& c, ByteView plaintext) {
       break;
   }
   const bool is_join = std::holds_alternative<msg::Join>(m);
-  const bool is_bye = std::holds_alternative<msg::Bye>(m);
   if (c.joined() && is_join) {
     SendFatal(c, ErrorCode::kMalformed, "already joined");
     return;
@@ -254,15 +271,6 @@ void ServerCore::HandleMessage(Client& c, ByteView plaintext) {
     SendError(c, ErrorCode::kNotJoined, "join first");
     return;
   }
-  if (!is_bye && !c.rate.Take(Mono())) {
-    if (++c.strikes > options_.burst) {
-      SendFatal(c, ErrorCode::kRateLimited, "rate limit exceeded again and again");
-    } else {
-      SendError(c, ErrorCode::kRateLimited, "rate limited: message dropped, slow down");
-    }
-    return;
-  }
-  c.strikes = 0;
   if (auto* join = std::get_if<msg::Join>(&m)) {
     HandleJoin(c, join->nick);
   } else if (auto* say = std::get_if<msg::Say>(&m)) {
@@ -280,17 +288,50 @@ void ServerCore::HandleMessage(Client& c, ByteView plaintext) {
   }
 }
 
-void ServerCore::HandleJoin(Client& c, std::string_view nick) {
-  if (!IsValidNick(nick) || IsReservedNick(nick)) {
+bool ServerCore::NickAvailable(Client& c, std::string_view nick, std::string* skeleton) {
+  if (!IsValidNick(nick)) {
     SendError(c, proto::ErrorCode::kInvalidNick, kBadNickText);
-    return;
+    return false;
   }
-  if (by_nick_.count(nick) != 0) {
-    SendError(c, proto::ErrorCode::kNickTaken, "nick taken");
-    return;
+  if (IsReservedNick(nick)) {
+    SendError(c, proto::ErrorCode::kInvalidNick,
+              Cat("invalid nick: ", nick, " looks like a reserved nick"));
+    return false;
   }
+  *skeleton = NickSkeleton(nick);
+  auto it = by_skeleton_.find(*skeleton);
+  if (it != by_skeleton_.end() && it->second != &c) {
+    if (NickKey(it->second->nick) == NickKey(nick)) {
+      SendError(c, proto::ErrorCode::kNickTaken, "nick taken");
+    } else {
+      SendError(c, proto::ErrorCode::kInvalidNick,
+                Cat("invalid nick: ", nick, " looks like ", it->second->nick, ", who is online"));
+    }
+    return false;
+  }
+  return true;
+}
+
+void ServerCore::TakeNick(Client& c, std::string_view nick, std::string skeleton) {
   c.nick = std::string(nick);
-  by_nick_.emplace(c.nick, &c);
+  c.skeleton = std::move(skeleton);
+  by_nick_.emplace(NickKey(c.nick), &c);
+  by_skeleton_.emplace(c.skeleton, &c);
+}
+
+void ServerCore::DropNick(Client& c) {
+  by_nick_.erase(NickKey(c.nick));
+  by_skeleton_.erase(c.skeleton);
+  c.nick.clear();
+  c.skeleton.clear();
+}
+
+void ServerCore::HandleJoin(Client& c, std::string_view nick) {
+  std::string skeleton;
+  if (!NickAvailable(c, nick, &skeleton)) {
+    return;
+  }
+  TakeNick(c, nick, std::move(skeleton));
   c.deadline_ms = Mono() + options_.idle_timeout_ms;
   const auto online = static_cast<uint16_t>(
       std::min<size_t>(by_nick_.size(), std::numeric_limits<uint16_t>::max()));
@@ -302,21 +343,16 @@ void ServerCore::HandleJoin(Client& c, std::string_view nick) {
 }
 
 void ServerCore::HandleNick(Client& c, std::string_view nick) {
-  if (!IsValidNick(nick) || IsReservedNick(nick)) {
-    SendError(c, proto::ErrorCode::kInvalidNick, kBadNickText);
-    return;
-  }
   if (nick == c.nick) {
     return;
   }
-  if (by_nick_.count(nick) != 0) {
-    SendError(c, proto::ErrorCode::kNickTaken, "nick taken");
-    return;
+  std::string skeleton;
+  if (!NickAvailable(c, nick, &skeleton)) {
+    return;  // a nick that only looks like our own is ours to take: `alice` to `Alice`
   }
-  const std::string old = std::move(c.nick);
-  by_nick_.erase(old);
-  c.nick = std::string(nick);
-  by_nick_.emplace(c.nick, &c);
+  const std::string old = c.nick;
+  DropNick(c);
+  TakeNick(c, nick, std::move(skeleton));
   const std::string notice = Cat(old, " is now known as ", c.nick);
   Broadcast(msg::Notice{notice}, nullptr);
   ShowRoom(Cat("-!- ", notice));
@@ -339,7 +375,7 @@ void ServerCore::HandleWhisper(Client& c, std::string_view to, std::string_view 
     SendError(c, proto::ErrorCode::kInvalidNick, "invalid nick");
     return;
   }
-  auto it = by_nick_.find(to);
+  auto it = by_nick_.find(NickKey(to));
   if (it == by_nick_.end()) {
     SendError(c, proto::ErrorCode::kNoSuchUser, Cat("no such user: ", to));
     return;
@@ -429,9 +465,8 @@ void ServerCore::Leave(Client& c, std::string_view why) {
   if (!c.joined()) {
     return;
   }
-  const std::string nick = std::move(c.nick);
-  c.nick.clear();
-  by_nick_.erase(nick);
+  const std::string nick = c.nick;
+  DropNick(c);
   Log(Cat("leave ", Tag(c.id), " ", nick, " (", why, ")"));
   const std::string notice = Cat(nick, " left");
   Broadcast(msg::Notice{notice}, nullptr);
@@ -469,10 +504,12 @@ void ServerCore::Shutdown() {
     }
     c->conn.Close();
     c->nick.clear();
+    c->skeleton.clear();
     c->deadline_ms = now + options_.linger_ms;
     ReleaseAddress(*c);
   }
   by_nick_.clear();
+  by_skeleton_.clear();
   next_deadline_ms_ = 0;
   Log("shutdown: told every client");
 }
@@ -512,6 +549,29 @@ void ServerCore::Tick() {
     } else {
       ++it;
     }
+  }
+}
+
+void ServerCore::ForgetIdleAddresses() {
+  // At most max_clients addresses hold a connection; the rest are idle, kept only for their
+  // handshake budget. Forget the older half of those at once, so that a flood of new
+  // addresses costs one pass per kMaxIdleAddresses / 2 of them, not one per connection.
+  std::vector<decltype(addresses_)::iterator> idle;
+  for (auto it = addresses_.begin(); it != addresses_.end(); ++it) {
+    if (it->second->connections == 0) {
+      idle.push_back(it);
+    }
+  }
+  const size_t forget = idle.size() / 2 + 1;
+  if (forget > idle.size()) {
+    return;  // cannot happen while at most max_clients addresses hold a connection
+  }
+  std::nth_element(idle.begin(), idle.begin() + static_cast<ptrdiff_t>(forget - 1), idle.end(),
+                   [](const auto& a, const auto& b) {
+                     return a->second->last_used_ms < b->second->last_used_ms;
+                   });
+  for (size_t i = 0; i < forget; ++i) {
+    addresses_.erase(idle[i]);
   }
 }
 

@@ -88,6 +88,10 @@ class ServerCore {
 
   size_t connection_count() const { return clients_.size(); }
   size_t joined_count() const { return by_nick_.size(); }
+  // Addresses the core keeps state for: those with a connection, and at most
+  // kMaxIdleAddresses more (their handshake budgets), forgotten after a minute unused.
+  size_t address_count() const { return addresses_.size(); }
+  static constexpr size_t kMaxIdleAddresses = 4096;
   // Ids of every connection, in accept order.
   std::vector<ConnId> ids() const;
 
@@ -114,7 +118,14 @@ class ServerCore {
   void ReceiveRecords(Client& c, ByteView bytes);
   void RunPendingHandshakes(uint64_t now);
   void ReleaseAddress(Client& c);
+  void ForgetIdleAddresses();
   void HandleMessage(Client& c, ByteView plaintext);
+  // NickAvailable is true if `c` may take `nick`; otherwise it answers with ERROR 4 (bad
+  // syntax, reserved, or looks like another member's nick) or 3 (the same nick in another
+  // case). On success *skeleton is NickSkeleton(nick).
+  bool NickAvailable(Client& c, std::string_view nick, std::string* skeleton);
+  void TakeNick(Client& c, std::string_view nick, std::string skeleton);
+  void DropNick(Client& c);
   void HandleJoin(Client& c, std::string_view nick);
   void HandleNick(Client& c, std::string_view nick);
   void HandleSay(Client& c, std::string_view text);
@@ -138,7 +149,9 @@ class ServerCore {
   ServerSinks sinks_;
   ConnId next_id_ = 1;
   std::map<ConnId, std::unique_ptr<Client>> clients_;
-  std::map<std::string, Client*, std::less<>> by_nick_;  // joined clients, sorted for WHO
+  // Joined clients by NickKey (sorted for WHO), and by NickSkeleton (for look-alikes).
+  std::map<std::string, Client*, std::less<>> by_nick_;
+  std::map<std::string, Client*, std::less<>> by_skeleton_;
   std::map<std::string, std::unique_ptr<Address>, std::less<>> addresses_;
   std::deque<ConnId> pending_handshakes_;  // complete hellos waiting for the budget
   uint64_t handshake_turns_ = 0;           // handshakes done so far: the clock of turns

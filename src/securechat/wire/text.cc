@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
+#include "securechat/wire/nick.h"
 #include "securechat/wire/protocol.h"
 
 namespace securechat {
@@ -105,15 +106,8 @@ bool IsValidNick(std::string_view nick) {
 }
 
 bool IsReservedNick(std::string_view nick) {
-  if (nick.size() != proto::kServerNick.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < nick.size(); ++i) {
-    if (absl::ascii_tolower(static_cast<unsigned char>(nick[i])) != proto::kServerNick[i]) {
-      return false;
-    }
-  }
-  return true;
+  const std::string skeleton = NickSkeleton(nick);
+  return skeleton.empty() || skeleton == NickSkeleton(proto::kServerNick);
 }
 
 std::string EscapeForDisplay(std::string_view s) {

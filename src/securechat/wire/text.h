@@ -17,7 +17,8 @@ bool IsValidText(std::string_view text);
 // IsValidNick: 1 to 32 bytes of [A-Za-z0-9_.-]. Says nothing about reservation.
 bool IsValidNick(std::string_view nick);
 
-// IsReservedNick: "server" in any letter case, which no client may take.
+// IsReservedNick: a nick no client may take: one that looks like "server" (its NickSkeleton
+// is that of "server": `Server`, `5erver`, `server_`) or that is punctuation only (`-`).
 bool IsReservedNick(std::string_view nick);
 
 // EscapeForDisplay returns `s` with every byte that a terminal could act on made visible:
