@@ -8,8 +8,8 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "programs/flags.h"
 #include "securechat/base/cat.h"
 #include "securechat/client/display.h"
 #include "securechat/client/interactive.h"
@@ -84,9 +84,8 @@ int main(int argc, char** argv) {
       "stdin a pipe or a file, each line is sent, then the client says goodbye and exits.\n"
       "Exit codes: 0 ok, 1 usage, 2 cannot connect, 3 server key confirmation failed,\n"
       "4 server full, 5 nick refused, 6 connection lost, 7 unsupported protocol version.");
-  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
-  if (rest.size() > 1) {
-    return Fail(securechat::kExitUsage, Cat("unexpected argument '", rest[1], "' (see --help)"));
+  if (const auto unexpected = securechat::ParseFlags(argc, argv)) {
+    return Fail(securechat::kExitUsage, Cat("unexpected argument '", *unexpected, "' (see --help)"));
   }
   const std::string nick = absl::GetFlag(FLAGS_nick);
   if (nick.empty()) {

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "programs/flags.h"
 #include "securechat/base/cat.h"
 #include "securechat/crypto/keys.h"
 #include "securechat/net/terminal.h"
@@ -43,9 +43,8 @@ int main(int argc, char** argv) {
       "                   [--passphrase_file=FILE | --ask_passphrase]\n"
       "Writes OUT_DIR/server_private.pem (PKCS#8, mode 0600) and OUT_DIR/server_public.pem,\n"
       "and prints the key's fingerprint. Give server_public.pem to every client.");
-  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
-  if (rest.size() > 1) {
-    return Fail(Cat("unexpected argument '", rest[1], "' (see --help)"));
+  if (const auto unexpected = securechat::ParseFlags(argc, argv)) {
+    return Fail(Cat("unexpected argument '", *unexpected, "' (see --help)"));
   }
   const int bits = absl::GetFlag(FLAGS_bits);
   if (bits != 2048 && bits != 3072 && bits != 4096) {

@@ -12,9 +12,9 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/time/time.h"
+#include "programs/flags.h"
 #include "securechat/base/cat.h"
 #include "securechat/crypto/handshake.h"
 #include "securechat/crypto/keys.h"
@@ -108,9 +108,8 @@ int main(int argc, char** argv) {
       "        --max_queue_bytes --rate --burst --handshakes_per_second (see below).\n"
       "Lines typed on stdin go to every client as CHAT from 'server'. SIGINT or SIGTERM\n"
       "tells every client the server is shutting down, then exits.");
-  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
-  if (rest.size() > 1) {
-    return Fail(Cat("unexpected argument '", rest[1], "' (see --help)"));
+  if (const auto unexpected = securechat::ParseFlags(argc, argv)) {
+    return Fail(Cat("unexpected argument '", *unexpected, "' (see --help)"));
   }
   DisableCoreDumps();
   if (absl::GetFlag(FLAGS_max_clients) < 1 || absl::GetFlag(FLAGS_max_per_address) < 1) {
