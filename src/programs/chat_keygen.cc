@@ -18,7 +18,8 @@ ABSL_FLAG(int, bits, 3072, "RSA modulus size: 2048, 3072 or 4096");
 ABSL_FLAG(std::string, out_dir, "keys", "directory for server_private.pem and server_public.pem");
 ABSL_FLAG(bool, force, false, "replace existing key files");
 ABSL_FLAG(std::string, passphrase_file, "",
-          "encrypt the private key with the passphrase in this file (first line)");
+          "encrypt the private key with the passphrase in this file (first line, at most 1024 "
+          "bytes; the file must be mode 0600 or stricter)");
 ABSL_FLAG(bool, ask_passphrase, false,
           "encrypt the private key with a passphrase typed at the terminal");
 
