@@ -188,6 +188,51 @@ TEST_F(KeygenTest, PassphraseFifoIsRefusedWithoutWaiting) {
   EXPECT_TRUE(Contains(server->err(), Cat(fifo, " is not a regular file"))) << Describe(*server);
 }
 
+// A lone server_public.pem (perhaps the key every client pins) is never replaced without
+// --force, and nothing else is written either; with --force both files are replaced.
+TEST_F(KeygenTest, ExistingPublicKeyAloneIsNotReplacedWithoutForce) {
+  ASSERT_EQ(mkdir(out_dir_.c_str(), 0700), 0);
+  const std::string pinned = "-----BEGIN PUBLIC KEY-----\npinned by every client\n";
+  ASSERT_TRUE(WriteFileWithMode(pub_, pinned, 0644));
+
+  auto keygen = Keygen({});
+  ASSERT_NE(keygen, nullptr);
+  ExpectKeygenRefused(*keygen, Cat(pub_, " already exists; use --force"));
+  EXPECT_EQ(ReadFileOrDie(pub_), pinned);
+
+  auto forced = Keygen({"--force"});
+  ASSERT_NE(forced, nullptr);
+  ASSERT_TRUE(Exits(*forced, 0)) << Describe(*forced);
+  EXPECT_NE(ReadFileOrDie(pub_), pinned);
+  EXPECT_EQ(Mode(priv_), 0600);
+}
+
+// An --out_dir that other users may write to is refused (they could swap the key files), unless
+// it is sticky and ours, like a private /tmp. A missing one is created private.
+TEST_F(KeygenTest, OutDirOthersMayWriteToIsRefused) {
+  ASSERT_EQ(mkdir(out_dir_.c_str(), 0700), 0);
+  for (mode_t mode : {0777, 0770, 0703, 0730}) {
+    SCOPED_TRACE(absl::StrFormat("mode %04o", mode));
+    ASSERT_EQ(chmod(out_dir_.c_str(), mode), 0);
+    auto keygen = Keygen({});
+    ASSERT_NE(keygen, nullptr);
+    ExpectKeygenRefused(*keygen, absl::StrFormat("permissions %04o are too open", mode));
+    EXPECT_TRUE(Contains(keygen->err(), Cat("chmod 700 ", out_dir_))) << Describe(*keygen);
+    EXPECT_EQ(Mode(pub_), -1) << "a public key was written";
+  }
+
+  ASSERT_EQ(chmod(out_dir_.c_str(), 01777), 0);  // ours (the test's user) and sticky
+  auto sticky = Keygen({});
+  ASSERT_NE(sticky, nullptr);
+  EXPECT_TRUE(Exits(*sticky, 0)) << Describe(*sticky);
+
+  out_dir_ = dir_.File("new");
+  auto created = Keygen({});
+  ASSERT_NE(created, nullptr);
+  EXPECT_TRUE(Exits(*created, 0)) << Describe(*created);
+  EXPECT_EQ(Mode(out_dir_), 0700);
+}
+
 // A Pty runs a program on a pseudo-terminal of its own (its controlling terminal, where
 // chat-keygen asks for a passphrase). The child is killed and reaped on destruction.
 class Pty {

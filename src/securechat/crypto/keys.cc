@@ -429,4 +429,29 @@ absl::StatusOr<Passphrase> ReadPassphraseFile(const std::string& path) {
   return Passphrase(line);
 }
 
+absl::Status PrepareKeyDirectory(const std::string& dir) {
+  if (mkdir(dir.c_str(), 0700) == 0) {
+    return absl::OkStatus();
+  }
+  if (errno != EEXIST) {
+    return absl::ErrnoToStatus(errno, Cat("cannot create ", dir));
+  }
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0) {
+    return absl::ErrnoToStatus(errno, Cat("cannot stat ", dir));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(Cat(dir, " is not a directory"));
+  }
+  // In a sticky directory only a file's owner, the directory's owner and root may rename or
+  // remove it.
+  const bool others_may_write = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+  const bool sticky_and_ours =
+      (st.st_mode & S_ISVTX) != 0 && (st.st_uid == geteuid() || st.st_uid == 0);
+  if (others_may_write && !sticky_and_ours) {
+    return TooOpen(dir, st.st_mode, "other users could replace the key files written there", "700");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace securechat

@@ -104,6 +104,13 @@ absl::Status WriteKeyFile(const std::string& path, std::string_view contents, in
 // the returned Passphrase.
 absl::StatusOr<Passphrase> ReadPassphraseFile(const std::string& path);
 
+// PrepareKeyDirectory makes `dir` ready to receive key files: creates it with mode 0700 if it
+// is missing. Fails, saying why and how to fix it, if it is not a directory or if users other
+// than its owner could replace files in it: group- or world-writable, unless it is sticky
+// (like /tmp) and owned by this user or root, so that only we and root may rename or remove
+// what we write there.
+absl::Status PrepareKeyDirectory(const std::string& dir);
+
 }  // namespace securechat
 
 #endif  // SECURECHAT_CRYPTO_KEYS_H_
