@@ -1,5 +1,6 @@
 // chat-keygen: creates the server's RSA key pair.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -15,10 +16,14 @@
 #include "securechat/net/terminal.h"
 
 ABSL_FLAG(int, bits, 3072, "RSA modulus size: 2048, 3072 or 4096");
-ABSL_FLAG(std::string, out_dir, "keys", "directory for server_private.pem and server_public.pem");
-ABSL_FLAG(bool, force, false, "replace existing key files");
+ABSL_FLAG(std::string, out_dir, "keys",
+          "directory for server_private.pem and server_public.pem: created with mode 0700 if "
+          "missing, refused if other users may write to it");
+ABSL_FLAG(bool, force, false,
+          "replace existing key files (otherwise nothing is written if either one exists)");
 ABSL_FLAG(std::string, passphrase_file, "",
-          "encrypt the private key with the passphrase in this file (first line)");
+          "encrypt the private key with the passphrase in this file (first line, at most 1024 "
+          "bytes; the file must be mode 0600 or stricter)");
 ABSL_FLAG(bool, ask_passphrase, false,
           "encrypt the private key with a passphrase typed at the terminal");
 
@@ -65,7 +70,26 @@ int main(int argc, char** argv) {
       return Fail(p.status().message());
     }
     passphrase.emplace(std::move(*p));
-  } else if (absl::GetFlag(FLAGS_ask_passphrase)) {
+  }
+
+  // Both files are checked before anything is asked or generated: a pair is written whole or
+  // not at all, and a lone public key may be the one that clients pin.
+  if (absl::Status ready = securechat::PrepareKeyDirectory(dir); !ready.ok()) {
+    return Fail(Cat("--out_dir ", ready.message()));
+  }
+  if (!force) {
+    for (const std::string* path : {&priv_path, &pub_path}) {
+      struct stat st;
+      if (lstat(path->c_str(), &st) == 0) {
+        return Fail(Cat(*path, " already exists; use --force to replace both key files"));
+      }
+      if (errno != ENOENT) {
+        return Fail(Cat("cannot check ", *path, ": ", std::strerror(errno)));
+      }
+    }
+  }
+
+  if (absl::GetFlag(FLAGS_ask_passphrase)) {
     auto first = securechat::net::AskPassphrase("passphrase for the new private key: ");
     if (!first.ok()) {
       return Fail(first.status().message());
@@ -80,13 +104,6 @@ int main(int argc, char** argv) {
     passphrase.emplace(std::move(*first));
   }
 
-  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Fail(Cat("cannot create ", dir, ": ", std::strerror(errno)));
-  }
-  struct stat st;
-  if (!force && stat(priv_path.c_str(), &st) == 0) {
-    return Fail(Cat(priv_path, " already exists; use --force to replace it"));
-  }
   std::fprintf(stderr, "generating an RSA-%d key...\n", bits);
   auto key = securechat::ServerPrivateKey::Generate(bits);
   if (!key.ok()) {
@@ -96,14 +113,19 @@ int main(int argc, char** argv) {
   if (!pem.ok()) {
     return Fail(pem.status().message());
   }
+  // Without --force each file is created only if it does not exist (WriteKeyFile links a
+  // finished temporary file to the name, which fails if the name was taken meanwhile).
   absl::Status written = securechat::WriteKeyFile(priv_path, *pem, 0600, force);
   OPENSSL_cleanse(pem->data(), pem->size());
   if (!written.ok()) {
     return Fail(written.message());
   }
   const securechat::ServerPublicKey pub = key->PublicKey();
-  written = securechat::WriteKeyFile(pub_path, pub.ToPem(), 0644, /*overwrite=*/true);
+  written = securechat::WriteKeyFile(pub_path, pub.ToPem(), 0644, force);
   if (!written.ok()) {
+    if (!force && unlink(priv_path.c_str()) == 0) {
+      return Fail(Cat(written.message(), "; removed the new ", priv_path, " again"));
+    }
     return Fail(written.message());
   }
   std::printf("wrote %s (RSA-%d, PKCS#8%s, mode 0600)\n", priv_path.c_str(), bits,

@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "absl/strings/str_format.h"
+#include "securechat/base/cat.h"
 #include "support/test_util.h"
 
 namespace securechat {
@@ -135,6 +137,85 @@ TEST(KeysTest, PassphraseFileTakesTheFirstLine) {
   EXPECT_EQ(p->Expose(), "s3cret");
   ASSERT_TRUE(WriteKeyFile(dir.File("empty"), "\n", 0600, false).ok());
   EXPECT_FALSE(ReadPassphraseFile(dir.File("empty")).ok());
+}
+
+// The longest accepted first line is kMaxPassphraseLen bytes, with or without "\r\n"; one byte
+// more is refused, never cut, however the line ends.
+TEST(KeysTest, PassphraseFileOverTheLimitIsRefused) {
+  TempDir dir;
+  const std::string at_limit(kMaxPassphraseLen, 'a');
+  for (const std::string& contents : {at_limit, at_limit + "\n", at_limit + "\r\n" + "more"}) {
+    const std::string path = dir.File("ok");
+    ASSERT_TRUE(WriteKeyFile(path, contents, 0600, true).ok());
+    auto p = ReadPassphraseFile(path);
+    ASSERT_TRUE(p.ok()) << p.status();
+    EXPECT_EQ(p->Expose(), at_limit);
+  }
+  const std::string over(kMaxPassphraseLen + 1, 'b');
+  for (const std::string& contents :
+       {over, over + "\n", over + "\r\n", std::string(5000, 'c'), over + "\nsecond line"}) {
+    const std::string path = dir.File("long");
+    ASSERT_TRUE(WriteKeyFile(path, contents, 0600, true).ok());
+    auto p = ReadPassphraseFile(path);
+    ASSERT_FALSE(p.ok()) << contents.size() << " bytes accepted";
+    EXPECT_NE(std::string(p.status().message()).find("longer than 1024 bytes"), std::string::npos)
+        << p.status();
+  }
+}
+
+// Like ssh with keys: a passphrase file that group or others may read or write is refused,
+// with its mode, its path and the fix in the message.
+TEST(KeysTest, PassphraseFileOthersMayUseIsRefused) {
+  TempDir dir;
+  const std::string path = dir.File("pass");
+  ASSERT_TRUE(WriteKeyFile(path, "s3cret\n", 0600, false).ok());
+  for (mode_t mode : {0644, 0640, 0604, 0660, 0620, 0602, 0610, 0601}) {
+    ASSERT_EQ(chmod(path.c_str(), mode), 0);
+    auto p = ReadPassphraseFile(path);
+    ASSERT_FALSE(p.ok()) << std::oct << mode;
+    const std::string message(p.status().message());
+    EXPECT_NE(message.find(absl::StrFormat("permissions %04o are too open", mode)),
+              std::string::npos)
+        << message;
+    EXPECT_NE(message.find(Cat("chmod 600 ", path)), std::string::npos) << message;
+  }
+  for (mode_t mode : {0600, 0400}) {
+    ASSERT_EQ(chmod(path.c_str(), mode), 0);
+    EXPECT_TRUE(ReadPassphraseFile(path).ok()) << std::oct << mode;
+  }
+  EXPECT_FALSE(ReadPassphraseFile(dir.File("")).ok()) << "a directory was read";
+}
+
+// A key is never encrypted with a passphrase that the server's reader could not take back.
+TEST(KeysTest, PassphraseOverTheLimitEncryptsNothing) {
+  auto key = ServerPrivateKey::FromPem(TestKeyPem(), nullptr).value();
+  const Passphrase over(std::string(kMaxPassphraseLen + 1, 'x'));
+  auto pem = key.ToPem(&over);
+  ASSERT_FALSE(pem.ok());
+  EXPECT_NE(std::string(pem.status().message()).find("longer than 1024 bytes"), std::string::npos)
+      << pem.status();
+
+  const Passphrase at_limit(std::string(kMaxPassphraseLen, 'x'));
+  auto encrypted = key.ToPem(&at_limit);
+  ASSERT_TRUE(encrypted.ok()) << encrypted.status();
+  auto opened = ServerPrivateKey::FromPem(*encrypted, &at_limit);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  auto refused = ServerPrivateKey::FromPem(*encrypted, &over);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(std::string(refused.status().message()).find("longer than 1024 bytes"),
+            std::string::npos)
+      << refused.status();
+}
+
+// A move hands the very bytes over, short passphrases included (a std::string would copy a
+// short text from its own object into the other and leave it behind), and empties the source.
+TEST(KeysTest, PassphraseMoveLeavesNoCopyBehind) {
+  Passphrase first("short");
+  const char* const where = first.Expose().data();
+  Passphrase second(std::move(first));
+  EXPECT_EQ(second.Expose(), "short");
+  EXPECT_EQ(second.Expose().data(), where) << "the move copied the passphrase";
+  EXPECT_TRUE(first.Expose().empty());  // NOLINT(bugprone-use-after-move): what is left
 }
 
 }  // namespace

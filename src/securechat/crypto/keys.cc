@@ -7,14 +7,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
-#include <vector>
+#include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
 #include "securechat/base/cat.h"
 #include "securechat/crypto/primitives.h"
+#include "securechat/crypto/secret.h"
 #include "securechat/wire/protocol.h"
 
 namespace securechat {
@@ -24,7 +26,10 @@ namespace {
 class WipedString {
  public:
   WipedString() = default;
-  ~WipedString() { OPENSSL_cleanse(s_.data(), s_.size()); }
+  ~WipedString() {
+    s_.resize(s_.capacity());  // never reallocates; the bytes past size() are wiped too
+    OPENSSL_cleanse(s_.data(), s_.size());
+  }
   WipedString(const WipedString&) = delete;
   WipedString& operator=(const WipedString&) = delete;
   std::string& get() { return s_; }
@@ -63,6 +68,15 @@ struct PassphraseRequest {
   bool asked = false;
 };
 
+// OpenSSL offers the callback PEM_BUFSIZE bytes when it decrypts a PEM key.
+static_assert(kMaxPassphraseLen <= PEM_BUFSIZE, "a passphrase must fit the PEM callback buffer");
+
+// TooLongPassphrase is the error for a passphrase over kMaxPassphraseLen, from any source.
+absl::Status TooLongPassphrase(std::string_view what) {
+  return absl::InvalidArgumentError(Cat(what, " is longer than ", kMaxPassphraseLen,
+                                        " bytes, the most securechat accepts for a passphrase"));
+}
+
 int PassphraseCallback(char* buf, int size, int /*rwflag*/, void* user) {
   auto* req = static_cast<PassphraseRequest*>(user);
   req->asked = true;
@@ -77,12 +91,62 @@ int PassphraseCallback(char* buf, int size, int /*rwflag*/, void* user) {
   return static_cast<int>(p.size());
 }
 
-// ReadWholeFile reads an open descriptor to its end (key files are small: at most 64 KiB).
-absl::Status ReadWholeFd(int fd, const std::string& path, std::string* out) {
-  constexpr size_t kMaxKeyFile = 64 * 1024;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof(buf));
+// KeyFile is a descriptor opened by OpenKeyFile; it is closed when the object goes away.
+class KeyFile {
+ public:
+  explicit KeyFile(int fd) : fd_(fd) {}
+  ~KeyFile() {
+    if (fd_ >= 0) {
+      close(fd_);
+    }
+  }
+  KeyFile(KeyFile&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  KeyFile(const KeyFile&) = delete;
+  KeyFile& operator=(const KeyFile&) = delete;
+  KeyFile& operator=(KeyFile&&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// TooOpen is the error for a file or directory that other users may use: it names the mode,
+// as ssh does, says what is at stake and gives the chmod that fixes it.
+absl::Status TooOpen(const std::string& path, mode_t mode, std::string_view why,
+                     std::string_view fixed_mode) {
+  return absl::PermissionDeniedError(Cat(path, ": permissions ",
+                                         absl::StrFormat("%04o", mode & 07777), " are too open; ",
+                                         why, ": run `chmod ", fixed_mode, " ", path, "`"));
+}
+
+// OpenKeyFile opens `path` for reading and checks what it opened: a regular file and, when
+// `private_what` is not null, one that group and others may neither read nor write (the error
+// names the mode, as ssh does, and says how to fix it). O_NONBLOCK makes the open of a FIFO
+// return at once instead of waiting for a writer; on a regular file it changes nothing.
+absl::StatusOr<KeyFile> OpenKeyFile(const std::string& path, const char* private_what) {
+  KeyFile file(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (file.get() < 0) {
+    return absl::ErrnoToStatus(errno, Cat("cannot open ", path));
+  }
+  struct stat st;
+  if (fstat(file.get(), &st) != 0) {
+    return absl::ErrnoToStatus(errno, Cat("cannot stat ", path));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return absl::InvalidArgumentError(Cat(path, " is not a regular file"));
+  }
+  if (private_what != nullptr && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    return TooOpen(path, st.st_mode, Cat("group and others must not read or write ", private_what),
+                   "600");
+  }
+  return file;
+}
+
+// ReadUpTo reads from `fd` until `buf` is full or the file ends. Returns how many bytes it read.
+absl::StatusOr<size_t> ReadUpTo(int fd, const std::string& path, absl::Span<char> buf) {
+  size_t done = 0;
+  while (done < buf.size()) {
+    ssize_t n = read(fd, buf.data() + done, buf.size() - done);
     if (n < 0 && errno == EINTR) {
       continue;
     }
@@ -92,46 +156,49 @@ absl::Status ReadWholeFd(int fd, const std::string& path, std::string* out) {
     if (n == 0) {
       break;
     }
-    out->append(buf, static_cast<size_t>(n));
-    if (out->size() > kMaxKeyFile) {
-      OPENSSL_cleanse(buf, sizeof(buf));
-      return absl::InvalidArgumentError(Cat(path, " is too large for a key file"));
-    }
+    done += static_cast<size_t>(n);
   }
-  OPENSSL_cleanse(buf, sizeof(buf));
-  return absl::OkStatus();
+  return done;
 }
 
+// ReadKeyFile reads a whole key file (at most 64 KiB) into `out`, refusing a private key file
+// that others may use. `out` is sized once, before any byte is read, and only shrinks after:
+// it is never reallocated, so no copy of a private key is left behind in a freed block.
 absl::Status ReadKeyFile(const std::string& path, bool private_key, std::string* out) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return absl::ErrnoToStatus(errno, Cat("cannot open ", path));
+  constexpr size_t kMaxKeyFile = 64 * 1024;
+  absl::StatusOr<KeyFile> file = OpenKeyFile(path, private_key ? "a private key" : nullptr);
+  if (!file.ok()) {
+    return file.status();
   }
-  struct stat st;
-  absl::Status status;
-  if (fstat(fd, &st) != 0) {
-    status = absl::ErrnoToStatus(errno, Cat("cannot stat ", path));
-  } else if (!S_ISREG(st.st_mode)) {
-    status = absl::InvalidArgumentError(Cat(path, " is not a regular file"));
-  } else if (private_key && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    status = absl::PermissionDeniedError(
-        Cat(path, " can be read by other users (mode ", absl::StrFormat("%04o", st.st_mode & 07777),
-            "); a private key must be private: run `chmod 600 ", path, "`"));
-  } else {
-    status = ReadWholeFd(fd, path, out);
+  out->resize(kMaxKeyFile + 1);
+  absl::StatusOr<size_t> n = ReadUpTo(file->get(), path, absl::MakeSpan(*out));
+  if (!n.ok()) {
+    return n.status();
   }
-  close(fd);
-  return status;
+  if (*n > kMaxKeyFile) {
+    return absl::InvalidArgumentError(Cat(path, " is too large for a key file"));
+  }
+  out->resize(*n);
+  return absl::OkStatus();
 }
 
 }  // namespace
 
-Passphrase::~Passphrase() { OPENSSL_cleanse(text_.data(), text_.size()); }
-
-Passphrase::Passphrase(Passphrase&& other) noexcept : text_(std::move(other.text_)) {
-  OPENSSL_cleanse(other.text_.data(), other.text_.size());
-  other.text_.clear();
+Passphrase::Passphrase(std::string_view text)
+    : bytes_(std::make_unique<char[]>(text.size())), len_(text.size()) {
+  if (len_ > 0) {
+    std::memcpy(bytes_.get(), text.data(), len_);
+  }
 }
+
+Passphrase::~Passphrase() {
+  if (bytes_ != nullptr) {
+    OPENSSL_cleanse(bytes_.get(), len_);
+  }
+}
+
+Passphrase::Passphrase(Passphrase&& other) noexcept
+    : bytes_(std::move(other.bytes_)), len_(std::exchange(other.len_, 0)) {}
 
 absl::StatusOr<ServerPublicKey> ServerPublicKey::FromPem(std::string_view pem) {
   BioPtr bio = MemBio(pem);
@@ -201,6 +268,9 @@ absl::StatusOr<ServerPrivateKey> ServerPrivateKey::Generate(int bits) {
 
 absl::StatusOr<ServerPrivateKey> ServerPrivateKey::FromPem(std::string_view pem,
                                                            const Passphrase* passphrase) {
+  if (passphrase != nullptr && passphrase->Expose().size() > kMaxPassphraseLen) {
+    return TooLongPassphrase("the passphrase");
+  }
   BioPtr bio = MemBio(pem);
   PassphraseRequest req{passphrase};
   EvpPkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, PassphraseCallback, &req)
@@ -255,6 +325,9 @@ ServerPublicKey ServerPrivateKey::PublicKey() const {
 }
 
 absl::StatusOr<std::string> ServerPrivateKey::ToPem(const Passphrase* passphrase) const {
+  if (passphrase != nullptr && passphrase->Expose().size() > kMaxPassphraseLen) {
+    return TooLongPassphrase("the passphrase");
+  }
   BioPtr bio(BIO_new(BIO_s_mem()));
   if (bio == nullptr) {
     return absl::ResourceExhaustedError("out of memory");
@@ -326,19 +399,59 @@ absl::Status WriteKeyFile(const std::string& path, std::string_view contents, in
 }
 
 absl::StatusOr<Passphrase> ReadPassphraseFile(const std::string& path) {
-  WipedString text;
-  if (absl::Status s = ReadKeyFile(path, /*private_key=*/false, &text.get()); !s.ok()) {
-    return s;
+  absl::StatusOr<KeyFile> file = OpenKeyFile(path, "a passphrase file");
+  if (!file.ok()) {
+    return file.status();
   }
-  std::string_view line = text.get();
-  line = line.substr(0, line.find('\n'));
+  // Room for the longest passphrase and its "\r\n": a first line that does not end in it is
+  // too long, and nothing after it is read.
+  std::array<char, kMaxPassphraseLen + 2> buf;
+  ScopedWipe wipe(absl::MakeSpan(reinterpret_cast<uint8_t*>(buf.data()), buf.size()));
+  absl::StatusOr<size_t> n = ReadUpTo(file->get(), path, absl::MakeSpan(buf));
+  if (!n.ok()) {
+    return n.status();
+  }
+  std::string_view text(buf.data(), *n);
+  const size_t newline = text.find('\n');
+  if (newline == std::string_view::npos && *n == buf.size()) {
+    return TooLongPassphrase(Cat(path, ": the first line"));
+  }
+  std::string_view line = text.substr(0, newline);
   if (!line.empty() && line.back() == '\r') {
     line.remove_suffix(1);
+  }
+  if (line.size() > kMaxPassphraseLen) {
+    return TooLongPassphrase(Cat(path, ": the first line"));
   }
   if (line.empty()) {
     return absl::InvalidArgumentError(Cat(path, ": the passphrase is empty"));
   }
-  return Passphrase(std::string(line));
+  return Passphrase(line);
+}
+
+absl::Status PrepareKeyDirectory(const std::string& dir) {
+  if (mkdir(dir.c_str(), 0700) == 0) {
+    return absl::OkStatus();
+  }
+  if (errno != EEXIST) {
+    return absl::ErrnoToStatus(errno, Cat("cannot create ", dir));
+  }
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0) {
+    return absl::ErrnoToStatus(errno, Cat("cannot stat ", dir));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(Cat(dir, " is not a directory"));
+  }
+  // In a sticky directory only a file's owner, the directory's owner and root may rename or
+  // remove it.
+  const bool others_may_write = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+  const bool sticky_and_ours =
+      (st.st_mode & S_ISVTX) != 0 && (st.st_uid == geteuid() || st.st_uid == 0);
+  if (others_may_write && !sticky_and_ours) {
+    return TooOpen(dir, st.st_mode, "other users could replace the key files written there", "700");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace securechat

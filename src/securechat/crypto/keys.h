@@ -3,6 +3,7 @@
 #define SECURECHAT_CRYPTO_KEYS_H_
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,19 +14,31 @@
 
 namespace securechat {
 
-// A passphrase held in memory that is wiped when it goes away.
+// The longest passphrase securechat accepts, in bytes. The server decrypts its key through
+// OpenSSL's PEM passphrase callback, whose buffer is PEM_BUFSIZE (1024) bytes, so a longer one
+// could encrypt a key that the server can never open. Every reader of a passphrase (file or
+// terminal) and ServerPrivateKey::ToPem refuse longer ones, so chat-keygen and chat-server
+// accept exactly the same passphrases.
+inline constexpr size_t kMaxPassphraseLen = 1024;
+
+// A passphrase held in memory that is wiped when it goes away. It owns one heap block of
+// exactly its length: a move hands the block over, so no copy is left behind (a std::string
+// would copy a short text held in place, and leave the old bytes in the moved-from object).
 class Passphrase {
  public:
-  explicit Passphrase(std::string text) : text_(std::move(text)) {}
+  // Copies `text`, of any length; the readers below and ToPem enforce kMaxPassphraseLen.
+  explicit Passphrase(std::string_view text);
   ~Passphrase();
   Passphrase(const Passphrase&) = delete;
   Passphrase& operator=(const Passphrase&) = delete;
+  // Takes the other's block; `other` is left empty.
   Passphrase(Passphrase&& other) noexcept;
   Passphrase& operator=(Passphrase&&) = delete;
-  std::string_view Expose() const { return text_; }
+  std::string_view Expose() const { return std::string_view(bytes_.get(), len_); }
 
  private:
-  std::string text_;
+  std::unique_ptr<char[]> bytes_;
+  size_t len_ = 0;
 };
 
 // ServerPublicKey is an RSA public key of 2048, 3072 or 4096 bits: the key a client pins.
@@ -56,11 +69,12 @@ class ServerPrivateKey {
   // Generate makes a new key of 2048, 3072 or 4096 bits; other sizes are refused.
   static absl::StatusOr<ServerPrivateKey> Generate(int bits);
   // FromPem parses a PKCS#8 PEM, encrypted (with `passphrase`) or not. An encrypted key
-  // without a passphrase fails with a message that says a passphrase is needed.
+  // without a passphrase fails with a message that says a passphrase is needed; a passphrase
+  // longer than kMaxPassphraseLen fails saying so.
   static absl::StatusOr<ServerPrivateKey> FromPem(std::string_view pem,
                                                   const Passphrase* passphrase);
-  // ReadFile refuses a file that group or others may read (saying how to fix it), then
-  // parses it like FromPem.
+  // ReadFile refuses a file that is not a regular file or that group or others may read or
+  // write (saying how to fix it), then parses it like FromPem.
   static absl::StatusOr<ServerPrivateKey> ReadFile(const std::string& path,
                                                    const Passphrase* passphrase);
 
@@ -68,7 +82,7 @@ class ServerPrivateKey {
   size_t size() const;
   ServerPublicKey PublicKey() const;
   // ToPem writes PKCS#8; with a passphrase, encrypted with AES-256-CBC under PBES2 (OpenSSL's
-  // PBKDF2 defaults).
+  // PBKDF2 defaults). A passphrase longer than kMaxPassphraseLen is refused.
   absl::StatusOr<std::string> ToPem(const Passphrase* passphrase) const;
 
  private:
@@ -82,8 +96,20 @@ class ServerPrivateKey {
 absl::Status WriteKeyFile(const std::string& path, std::string_view contents, int mode,
                           bool overwrite);
 
-// ReadPassphraseFile reads a passphrase file (first line, without its newline).
+// ReadPassphraseFile reads the first line of a passphrase file, without its newline (and a
+// '\r' before it); nothing after the first line is read. Fails, saying why and naming the file,
+// if the file is not a regular file, if group or others may read or write it ("permissions
+// 0644 are too open", as ssh says of keys), if the line is longer than kMaxPassphraseLen or if
+// it is empty. The file is read into a fixed buffer that is wiped, so the only copy left is
+// the returned Passphrase.
 absl::StatusOr<Passphrase> ReadPassphraseFile(const std::string& path);
+
+// PrepareKeyDirectory makes `dir` ready to receive key files: creates it with mode 0700 if it
+// is missing. Fails, saying why and how to fix it, if it is not a directory or if users other
+// than its owner could replace files in it: group- or world-writable, unless it is sticky
+// (like /tmp) and owned by this user or root, so that only we and root may rename or remove
+// what we write there.
+absl::Status PrepareKeyDirectory(const std::string& dir);
 
 }  // namespace securechat
 

@@ -5,8 +5,13 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <cstdint>
+#include <string_view>
 
+#include "securechat/base/cat.h"
+#include "securechat/crypto/secret.h"
 #include "securechat/net/socket.h"
 
 namespace securechat::net {
@@ -32,10 +37,13 @@ absl::StatusOr<Passphrase> AskPassphrase(const std::string& prompt) {
   if (tcsetattr(tty.get(), TCSAFLUSH, &quiet) != 0) {
     return absl::ErrnoToStatus(errno, "cannot turn off echo");
   }
-  std::string line;
-  line.reserve(1025);  // on the heap from the start, so the move below copies no bytes
-  char c;
-  while (line.size() < 1024) {
+  // Room for the longest passphrase and one byte more, to tell that a line is too long. The
+  // line is read here, on the stack, and wiped; the Passphrase is its only copy.
+  std::array<char, kMaxPassphraseLen + 1> line;
+  ScopedWipe wipe(absl::MakeSpan(reinterpret_cast<uint8_t*>(line.data()), line.size()));
+  size_t len = 0;
+  char c = 0;
+  while (len < line.size()) {
     ssize_t n = read(tty.get(), &c, 1);
     if (n < 0 && errno == EINTR) {
       continue;
@@ -43,14 +51,18 @@ absl::StatusOr<Passphrase> AskPassphrase(const std::string& prompt) {
     if (n <= 0 || c == '\n') {
       break;
     }
-    line.push_back(c);
+    line[len++] = c;
   }
   c = 0;
-  tcsetattr(tty.get(), TCSAFLUSH, &saved);
-  Passphrase pass(std::move(line));
-  if (pass.Expose().empty()) {
+  tcsetattr(tty.get(), TCSAFLUSH, &saved);  // also drops what is left of a long line
+  if (len > kMaxPassphraseLen) {
+    return absl::InvalidArgumentError(Cat("the passphrase is longer than ", kMaxPassphraseLen,
+                                          " bytes, the most securechat accepts"));
+  }
+  if (len == 0) {
     return absl::InvalidArgumentError("empty passphrase");
   }
+  Passphrase pass(std::string_view(line.data(), len));
   return pass;
 }
 
