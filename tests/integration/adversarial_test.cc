@@ -1111,8 +1111,9 @@ TEST_F(AdversarialTest, ThousandConnectionsAtOnceHoldTheMaximum) {
     GTEST_SKIP() << "RLIMIT_NOFILE hard limit is " << files.rlim_max
                  << ", below the 1100 descriptors this test needs";
   }
-  ASSERT_NO_FATAL_FAILURE(
-      StartTestServer({Cat("--max_clients=", kMaxClients), "--max_per_address=2000"}));
+  // --log_rate=0: every refusal is logged, and counted below.
+  ASSERT_NO_FATAL_FAILURE(StartTestServer(
+      {Cat("--max_clients=", kMaxClients), "--max_per_address=2000", "--log_rate=0"}));
   ASSERT_NO_FATAL_FAILURE(JoinAliceAndBob());
   const int64_t idle_kb = RssKb(server().pid());
 
