@@ -10,6 +10,7 @@
 #include <ctime>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/usage.h"
@@ -19,6 +20,7 @@
 #include "securechat/crypto/handshake.h"
 #include "securechat/crypto/keys.h"
 #include "securechat/engine/server_core.h"
+#include "securechat/net/output_sink.h"
 #include "securechat/net/server_loop.h"
 #include "securechat/net/socket.h"
 #include "securechat/net/terminal.h"
@@ -46,11 +48,20 @@ ABSL_FLAG(double, burst, 10,
 ABSL_FLAG(double, handshakes_per_second, 0,
           "RSA handshakes per second, for everyone together (each address gets a quarter); "
           "0: measured at start so that handshakes take at most half of a core");
+ABSL_FLAG(double, log_rate, 4,
+          "\"connect\" and \"refuse\" log lines per second, each kind on its own, in bursts of "
+          "up to 8 seconds' worth; the rest are counted (\"N connect lines suppressed\"); "
+          "0: log every one");
 ABSL_FLAG(std::string, motd, "welcome to securechat", "message of the day sent on join");
 
 namespace {
 
 using securechat::Cat;
+
+// How long a stopping server tries to write its last log and console lines.
+constexpr uint64_t kLastFlushMs = 1000;
+// Rate-limited log lines may come this many seconds' worth at once.
+constexpr double kLogBurstSeconds = 8;
 
 // Fail prints one line to stderr and returns exit code 1. Takes std:: or absl:: strings.
 template <typename Text>
@@ -66,28 +77,39 @@ uint64_t NowMs() {
                                    .count());
 }
 
-void LogLine(std::string_view line) {
+// UtcStamp is the time stamp before a log line: "2024-05-01T12:00:00Z ".
+std::string UtcStamp() {
   std::time_t now = std::time(nullptr);
-  char stamp[32];
-  std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  std::fprintf(stderr, "%s %.*s\n", stamp, static_cast<int>(line.size()), line.data());
+  std::tm utc{};
+  char stamp[32] = "----------T--:--:--Z ";
+  if (gmtime_r(&now, &utc) != nullptr) {
+    std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ ", &utc);
+  }
+  return stamp;
 }
 
+// LocalStamp is the time stamp before a room line on the console, [HH:MM] in local time as the
+// client shows it.
+std::string LocalStamp() {
+  std::time_t now = std::time(nullptr);
+  std::tm local{};
+  char stamp[16] = "[--:--] ";
+  if (localtime_r(&now, &local) != nullptr) {
+    std::strftime(stamp, sizeof(stamp), "[%H:%M] ", &local);
+  }
+  return stamp;
+}
+
+// LogLine writes a log line to stderr, waiting for it: only before the loop runs.
+void LogLine(std::string_view line) {
+  const std::string stamp = UtcStamp();
+  std::fprintf(stderr, "%s%.*s\n", stamp.c_str(), static_cast<int>(line.size()), line.data());
+}
+
+// PrintLine writes a line to stdout, waiting for it: only before the loop runs.
 void PrintLine(std::string_view line) {
   std::fprintf(stdout, "%.*s\n", static_cast<int>(line.size()), line.data());
   std::fflush(stdout);
-}
-
-// RoomLine shows what happens in the room on the console, stamped [HH:MM] in local time as
-// the client shows it.
-void RoomLine(std::string_view line) {
-  std::time_t now = std::time(nullptr);
-  std::tm local{};
-  char stamp[16] = "[--:--]";
-  if (localtime_r(&now, &local) != nullptr) {
-    std::strftime(stamp, sizeof(stamp), "[%H:%M]", &local);
-  }
-  PrintLine(Cat(stamp, " ", line));
 }
 
 // A server holds its private key in memory: keep it out of core files.
@@ -105,7 +127,7 @@ int main(int argc, char** argv) {
       "usage: chat-server [--listen=127.0.0.1:5555] [--key=keys/server_private.pem]\n"
       "                   [--motd=TEXT] [--passphrase_file=FILE] [limits...]\n"
       "Limits: --max_clients --max_per_address --handshake_timeout --idle_timeout\n"
-      "        --max_queue_bytes --rate --burst --handshakes_per_second (see below).\n"
+      "        --max_queue_bytes --rate --burst --handshakes_per_second --log_rate (see below).\n"
       "Lines typed on stdin go to every client as CHAT from 'server'. SIGINT or SIGTERM\n"
       "tells every client the server is shutting down, then exits.");
   if (const auto unexpected = securechat::ParseFlags(argc, argv)) {
@@ -124,8 +146,9 @@ int main(int argc, char** argv) {
     return Fail("--max_queue_bytes must hold at least one record (16452 bytes)");
   }
   if (absl::GetFlag(FLAGS_rate) < 0 || absl::GetFlag(FLAGS_handshakes_per_second) < 0 ||
+      absl::GetFlag(FLAGS_log_rate) < 0 ||
       (absl::GetFlag(FLAGS_rate) > 0 && absl::GetFlag(FLAGS_burst) < 1)) {
-    return Fail("--rate and --handshakes_per_second must be >= 0, and --burst >= 1");
+    return Fail("--rate, --handshakes_per_second and --log_rate must be >= 0, and --burst >= 1");
   }
   const std::string motd = absl::GetFlag(FLAGS_motd);
   if (!motd.empty() && !securechat::IsValidText(motd)) {
@@ -187,16 +210,6 @@ int main(int argc, char** argv) {
   }
   options.handshakes_per_second_per_address = std::max(1.0, options.handshakes_per_second / 4);
   options.motd = motd;
-  securechat::ServerSinks sinks;
-  sinks.log = LogLine;
-  if (console_tty) {
-    sinks.room = RoomLine;
-  }
-  sinks.now_ms = NowMs;
-  sinks.mono_ms = securechat::net::MonotonicMs;
-  securechat::OsRandom rng;
-  securechat::ServerCore core(*key, rng, options, sinks);
-
   const std::string fingerprint = key->PublicKey().Fingerprint();
   PrintLine(Cat("securechat server listening on ", bound));
   PrintLine(Cat("server key fingerprint ", fingerprint));
@@ -216,10 +229,44 @@ int main(int argc, char** argv) {
     PrintLine("type a line to send it to everyone as 'server'; Ctrl-C stops the server");
   }
 
+  // From here on the loop runs: the server never waits for its own output. A pipe nobody
+  // reads or a terminal stopped with Ctrl-S fills a bounded buffer, then lines are dropped
+  // and counted; a flood of connections is rate limited in the log.
+  securechat::net::OutputSinkOptions log_options;
+  log_options.prefix = UtcStamp;
+  log_options.limited_kinds = {"connect", "refuse"};
+  log_options.limit_rate = absl::GetFlag(FLAGS_log_rate);
+  log_options.limit_burst = std::max(1.0, log_options.limit_rate * kLogBurstSeconds);
+  securechat::net::OutputSink log_out(STDERR_FILENO, log_options);
+  securechat::net::OutputSinkOptions console_options;
+  console_options.noun = "console line";
+  console_options.prefix = LocalStamp;
+  securechat::net::OutputSink console_out(STDOUT_FILENO, console_options);
+  for (const auto& [name, out] : {std::pair{"stderr", &log_out}, {"stdout", &console_out}}) {
+    if (!out->fallback_note().empty()) {
+      log_out.Line(Cat(name, ": ", out->fallback_note()));
+    }
+  }
+
+  securechat::ServerSinks sinks;
+  sinks.log = [&log_out](std::string_view line) { log_out.Line(line); };
+  if (console_tty) {
+    sinks.room = [&console_out](std::string_view line) { console_out.Line(line); };
+  }
+  sinks.now_ms = NowMs;
+  sinks.mono_ms = securechat::net::MonotonicMs;
+  securechat::OsRandom rng;
+  securechat::ServerCore core(*key, rng, options, sinks);
+
   securechat::net::ServerLoopOptions loop;
   loop.console_fd = STDIN_FILENO;
-  loop.console_note = LogLine;
+  loop.console_note = sinks.log;
+  loop.outputs = {&log_out, &console_out};
   int rc = securechat::net::RunServer(core, std::move(*listener), loop);
-  LogLine("server stopped");
+  log_out.Line("server stopped");
+  // The last lines get a moment, not forever: a reader that never comes back cannot keep the
+  // server from exiting.
+  console_out.Finish(kLastFlushMs);
+  log_out.Finish(kLastFlushMs);
   return rc;
 }

@@ -88,15 +88,6 @@ int RemainingMs(Clock::time_point deadline) {
   return static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(left).count());
 }
 
-size_t CountOf(std::string_view haystack, std::string_view needle) {
-  size_t n = 0;
-  for (size_t pos = haystack.find(needle); pos != std::string_view::npos;
-       pos = haystack.find(needle, pos + needle.size())) {
-    ++n;
-  }
-  return n;
-}
-
 // StillChatting: each of `a` and `b` says a line tagged `tag` and the other one prints it.
 ::testing::AssertionResult StillChatting(Process& a, std::string_view a_nick, Process& b,
                                          std::string_view b_nick, std::string_view tag) {
@@ -1111,8 +1102,9 @@ TEST_F(AdversarialTest, ThousandConnectionsAtOnceHoldTheMaximum) {
     GTEST_SKIP() << "RLIMIT_NOFILE hard limit is " << files.rlim_max
                  << ", below the 1100 descriptors this test needs";
   }
-  ASSERT_NO_FATAL_FAILURE(
-      StartTestServer({Cat("--max_clients=", kMaxClients), "--max_per_address=2000"}));
+  // --log_rate=0: every refusal is logged, and counted below.
+  ASSERT_NO_FATAL_FAILURE(StartTestServer(
+      {Cat("--max_clients=", kMaxClients), "--max_per_address=2000", "--log_rate=0"}));
   ASSERT_NO_FATAL_FAILURE(JoinAliceAndBob());
   const int64_t idle_kb = RssKb(server().pid());
 

@@ -15,6 +15,15 @@ std::string Quoted(std::string_view text) {
   return Cat("\"", absl::CEscape(absl::string_view(text.data(), text.size())), "\"");
 }
 
+size_t CountOf(std::string_view haystack, std::string_view needle) {
+  size_t n = 0;
+  for (size_t pos = haystack.find(needle); pos != std::string_view::npos;
+       pos = haystack.find(needle, pos + needle.size())) {
+    ++n;
+  }
+  return n;
+}
+
 bool Contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;
 }

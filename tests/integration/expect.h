@@ -21,6 +21,9 @@ std::string Quoted(std::string_view text);
 // Contains is true if `needle` occurs in `haystack`.
 bool Contains(std::string_view haystack, std::string_view needle);
 
+// CountOf counts the occurrences of `needle` in `haystack` that do not overlap.
+size_t CountOf(std::string_view haystack, std::string_view needle);
+
 // Saw waits up to `timeout` for `text` on the stdout of `p`.
 ::testing::AssertionResult Saw(Process& p, std::string_view text, Duration timeout = kWait);
 

@@ -246,7 +246,7 @@ bool Process::ReapIfExited() {
 bool Process::Pump(Clock::time_point deadline) {
   pollfd fds[3];
   nfds_t n = 0;
-  for (int fd : {out_.fd, err_.fd}) {
+  for (int fd : {out_.fd, hold_stderr_ ? -1 : err_.fd}) {
     if (fd >= 0) {
       fds[n++] = pollfd{fd, POLLIN, 0};
     }
@@ -271,7 +271,7 @@ bool Process::Pump(Clock::time_point deadline) {
     return false;
   }
   Drain(&out_.fd, &out_.text);
-  Drain(&err_.fd, &err_.text);
+  DrainStderr();
   if (running) {
     ReapIfExited();
   }
@@ -315,9 +315,15 @@ bool Process::WaitForStdoutMatch(const std::regex& re, Duration timeout,
   return found;
 }
 
+void Process::DrainStderr() {
+  if (!hold_stderr_) {
+    Drain(&err_.fd, &err_.text);
+  }
+}
+
 void Process::ReadAvailable() {
   Drain(&out_.fd, &out_.text);
-  Drain(&err_.fd, &err_.text);
+  DrainStderr();
   if (!exit_code_.has_value()) {
     ReapIfExited();
   }
@@ -340,7 +346,7 @@ std::optional<int> Process::Wait(Duration timeout) {
   }
   // The child is gone: what it wrote is in the pipes now.
   Drain(&out_.fd, &out_.text);
-  Drain(&err_.fd, &err_.text);
+  DrainStderr();
   return exit_code_;
 }
 

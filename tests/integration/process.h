@@ -90,6 +90,11 @@ class Process {
   // false if `timeout` passes first or stdout is closed without a match.
   bool WaitForStdoutMatch(const std::regex& re, Duration timeout, std::vector<std::string>* groups);
 
+  // HoldStderr(true) stops reading the child's stderr: its pipe fills as it would for a
+  // reader that went away, and WaitForStderr sees only what was read before. HoldStderr(false)
+  // reads it again.
+  void HoldStderr(bool hold) { hold_stderr_ = hold; }
+
   // ReadAvailable collects whatever the child has printed so far, without waiting, and notices
   // an exit. A test that makes a child print a lot while it waits for something else calls it
   // now and then, so that a full pipe never blocks the child.
@@ -118,6 +123,8 @@ class Process {
   // and appends whatever output is available. Returns false once nothing more can happen
   // before the deadline (it passed).
   bool Pump(Clock::time_point deadline);
+  // DrainStderr reads what stderr holds now, unless it is held.
+  void DrainStderr();
   // ReapIfExited collects the exit status without blocking. Returns true if the child is gone.
   bool ReapIfExited();
   // WaitFor waits until `done(stream.text)` holds. Returns false at the deadline or when the
@@ -131,6 +138,7 @@ class Process {
   Stream out_;
   Stream err_;
   std::optional<int> exit_code_;
+  bool hold_stderr_ = false;
 };
 
 // A chat-server started by StartServer.

@@ -222,6 +222,12 @@ int Loop::Run() {
         max_fd = std::max(max_fd, console_.fd());
       }
     }
+    for (OutputSink* out : options_.outputs) {
+      if (out->WantsWrite() && out->fd() < FD_SETSIZE) {
+        FD_SET(out->fd(), &wr);
+        max_fd = std::max(max_fd, out->fd());
+      }
+    }
     for (const auto& [id, fd] : fds_) {
       FD_SET(fd.get(), &rd);
       if (!core_.Pending(id).empty()) {
@@ -234,6 +240,11 @@ int Loop::Run() {
     std::optional<uint64_t> wait_ms = core_.MsUntilTick();
     if (!accepting) {
       wait_ms = std::min<uint64_t>(wait_ms.value_or(kAcceptBackoffMs), kAcceptBackoffMs);
+    }
+    for (OutputSink* out : options_.outputs) {
+      if (const std::optional<uint64_t> ms = out->MsUntilTick()) {
+        wait_ms = std::min(wait_ms.value_or(*ms), *ms);
+      }
     }
     timeval tv{};
     if (wait_ms) {
@@ -283,6 +294,11 @@ int Loop::Run() {
     }
     core_.Tick();
     FlushAll();
+    // Whether or not select() said so: a line logged in this round usually fits at once.
+    for (OutputSink* out : options_.outputs) {
+      out->Tick();
+      out->Flush();
+    }
   }
 }
 

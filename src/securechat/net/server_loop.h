@@ -4,8 +4,10 @@
 
 #include <functional>
 #include <string_view>
+#include <vector>
 
 #include "securechat/engine/server_core.h"
+#include "securechat/net/output_sink.h"
 #include "securechat/net/socket.h"
 
 namespace securechat::net {
@@ -14,11 +16,15 @@ struct ServerLoopOptions {
   int console_fd = 0;  // the operator's console (-1 for none); lines go to the room
   // Called with a message for the operator console (invalid console line, console closed).
   std::function<void(std::string_view)> console_note;
+  // The server's own output (log, console): flushed when select() says writable, never
+  // waited for. Not owned; may be empty.
+  std::vector<OutputSink*> outputs;
 };
 
 // RunServer serves `listener` until SIGINT or SIGTERM, then sends every client ERROR 9,
 // flushes for at most two seconds, and returns 0. Never blocks on one client: all sockets are
-// non-blocking and every write goes through the core's per-connection queue.
+// non-blocking and every write goes through the core's per-connection queue. Never blocks on
+// its own output either: options.outputs are flushed only as far as they take bytes.
 int RunServer(ServerCore& core, Fd listener, const ServerLoopOptions& options);
 
 }  // namespace securechat::net
