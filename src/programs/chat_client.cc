@@ -9,6 +9,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/usage.h"
+#include "absl/time/time.h"
 #include "programs/flags.h"
 #include "securechat/base/cat.h"
 #include "securechat/client/display.h"
@@ -32,6 +33,9 @@ ABSL_FLAG(bool, bell, false,
 ABSL_FLAG(bool, reconnect, false,
           "when the connection is lost, reconnect (1 s doubling to 30 s, with jitter) and rejoin "
           "with the same nick");
+ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
+          "how long the server may take from connect to welcoming us; past it the connection "
+          "counts as lost (and is retried with --reconnect)");
 
 namespace {
 
@@ -67,10 +71,6 @@ bool Retryable(int code, bool ever_joined) {
   }
 }
 
-std::string Seconds(uint64_t ms) {
-  return ms % 1000 == 0 ? Cat(ms / 1000, " s") : Cat(ms / 1000, ".", ms % 1000 / 100, " s");
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
       "the securechat terminal client.\n"
       "usage: chat-client --nick=NAME [--connect=127.0.0.1:5555]\n"
       "                   [--server_key=keys/server_public.pem] [--reconnect] [--bell]\n"
-      "                   [--nocolor]\n"
+      "                   [--nocolor] [--handshake_timeout=10s]\n"
       "Type a line to say it to the room; /help lists the commands. At a terminal, lines can\n"
       "be edited, Up and Down recall earlier ones and Tab completes commands and nicks. With\n"
       "stdin a pipe or a file, each line is sent, then the client says goodbye and exits.\n"
@@ -102,6 +102,11 @@ int main(int argc, char** argv) {
   auto addr = securechat::net::ParseHostPort(absl::GetFlag(FLAGS_connect));
   if (!addr.ok()) {
     return Fail(securechat::kExitUsage, Cat("--connect: ", addr.status().message()));
+  }
+  const absl::Duration handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
+  if (handshake_timeout <= absl::ZeroDuration() || handshake_timeout > absl::Hours(1)) {
+    return Fail(securechat::kExitUsage,
+                "--handshake_timeout must be a positive duration of at most 1h, like 10s");
   }
   const bool reconnect = absl::GetFlag(FLAGS_reconnect);
   const bool interactive = securechat::tty::IsTerminal(STDIN_FILENO);
@@ -129,6 +134,8 @@ int main(int argc, char** argv) {
   }
   ClientSession session(*conn, nick, display, securechat::net::MonotonicMs);
   session.set_who_on_join(interactive);
+  session.set_handshake_timeout_ms(
+      static_cast<uint64_t>(absl::ToInt64Milliseconds(handshake_timeout)));
 
   // Typed lines: straight to the session from a pipe; through the paste guard at a terminal.
   securechat::PasteGuard guard;
@@ -247,7 +254,7 @@ int main(int argc, char** argv) {
       break;
     }
     const uint64_t delay = backoff.NextMs(static_cast<uint32_t>(jitter()));
-    session.ShowError(Cat(final_message, "; reconnecting in ", Seconds(delay)));
+    session.ShowError(Cat(final_message, "; reconnecting in ", securechat::FormatSeconds(delay)));
     if (!loop.RunOffline(delay)) {
       rc = securechat::kExitOk;
       final_message.clear();

@@ -1,7 +1,10 @@
 #include "securechat/client/session.h"
 
+#include <algorithm>
 #include <variant>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "securechat/base/cat.h"
 #include "securechat/wire/text.h"
@@ -23,7 +26,24 @@ std::string_view SplitWord(std::string_view* rest) {
 
 std::string Shown(std::string_view s) { return EscapeForDisplay(s); }
 
+// SameNick compares nicks as the server does: without regard to ASCII case.
+bool SameNick(std::string_view a, std::string_view b) {
+  return absl::EqualsIgnoreCase(absl::string_view(a.data(), a.size()),
+                                absl::string_view(b.data(), b.size()));
+}
+
 }  // namespace
+
+bool NickLess::operator()(std::string_view a, std::string_view b) const {
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return absl::ascii_tolower(static_cast<unsigned char>(x)) <
+           absl::ascii_tolower(static_cast<unsigned char>(y));
+  });
+}
+
+std::string FormatSeconds(uint64_t ms) {
+  return ms % 1000 == 0 ? Cat(ms / 1000, " s") : Cat(ms / 1000, ".", ms % 1000 / 100, " s");
+}
 
 ClientSession::ClientSession(ClientConnection& conn, std::string nick, Printer print, Clock clock)
     : ClientSession(
@@ -48,8 +68,15 @@ void ClientSession::Reattach(ClientConnection& conn) {
   shutting_down_ = false;
   exit_code_ = kExitOk;
   final_message_.clear();
+  handshake_deadline_ms_.reset();
   who_.clear();
-  who_raw_.clear();
+  who_pages_ = 0;
+}
+
+void ClientSession::Connected() {
+  if (clock_) {
+    handshake_deadline_ms_ = clock_() + handshake_timeout_ms_;
+  }
 }
 
 std::vector<std::string> ClientSession::HelpLines() {
@@ -162,9 +189,16 @@ void ClientSession::ServerClosed() {
   }
 }
 
+void ClientSession::AddKnownNick(std::string_view nick) {
+  if (nicks_.size() < kMaxKnownNicks && IsValidNick(nick)) {
+    nicks_.emplace(nick);
+  }
+}
+
 void ClientSession::HandleMessage(const msg::ServerMessage& m) {
   if (const auto* w = std::get_if<msg::Welcome>(&m)) {
     joined_ = true;
+    handshake_deadline_ms_.reset();
     nick_ = std::string(w->nick);
     ShowNotice(Cat(rejoining_ ? "rejoined as " : "joined as ", Shown(w->nick), "; ", w->online,
                    " online"));
@@ -176,10 +210,8 @@ void ClientSession::HandleMessage(const msg::ServerMessage& m) {
     }
     FlushQueued();
   } else if (const auto* c = std::get_if<msg::Chat>(&m)) {
-    if (IsValidNick(c->from)) {
-      nicks_.insert(std::string(c->from));
-    }
-    if (ignored_.count(std::string(c->from)) != 0) {
+    AddKnownNick(c->from);
+    if (ignored_.contains(c->from)) {
       return;
     }
     DisplayLine line;
@@ -194,20 +226,27 @@ void ClientSession::HandleMessage(const msg::ServerMessage& m) {
     HandleNotice(n->text);
     ShowNotice(Shown(n->text));
   } else if (const auto* u = std::get_if<msg::Users>(&m)) {
-    for (std::string_view nick : u->nicks) {
-      who_.push_back(Shown(nick));
-      who_raw_.emplace_back(nick);
+    // Bounded before anything is kept: a hostile server could otherwise send pages marked
+    // "more" for ever and grow the client without limit.
+    if (++who_pages_ > kMaxWhoPages || u->nicks.size() > kMaxWhoNicks - who_.size()) {
+      Finish(kExitConnectionLost, Cat("connection closed: the server sent more than ",
+                                      who_pages_ > kMaxWhoPages ? Cat(kMaxWhoPages, " pages")
+                                                                : Cat(kMaxWhoNicks, " nicks"),
+                                      " in one WHO answer"));
+      return;
     }
+    who_.insert(who_.end(), u->nicks.begin(), u->nicks.end());
     if (u->more == 0) {
-      ShowNotice(Cat("online (", who_.size(), "): ", absl::StrJoin(who_, " ")));
+      ShowNotice(Cat("online (", who_.size(),
+                     "): ", absl::StrJoin(who_, " ", [](std::string* out, const std::string& nick) {
+                       out->append(Shown(nick));
+                     })));
       nicks_.clear();
-      for (std::string& nick : who_raw_) {
-        if (IsValidNick(nick)) {
-          nicks_.insert(std::move(nick));
-        }
+      for (const std::string& nick : who_) {
+        AddKnownNick(nick);
       }
       who_.clear();
-      who_raw_.clear();
+      who_pages_ = 0;
     }
   } else if (const auto* e = std::get_if<msg::Error>(&m)) {
     ShowError(Shown(e->text));
@@ -231,9 +270,7 @@ void ClientSession::HandleNotice(std::string_view text) {
   constexpr std::string_view kRenamed = " is now known as ";
   if (text.ends_with(kJoined)) {
     std::string_view nick = text.substr(0, text.size() - kJoined.size());
-    if (IsValidNick(nick)) {
-      nicks_.insert(std::string(nick));
-    }
+    AddKnownNick(nick);
   } else if (text.ends_with(kLeft)) {
     std::string_view nick = text.substr(0, text.size() - kLeft.size());
     if (IsValidNick(nick)) {
@@ -246,8 +283,8 @@ void ClientSession::HandleNotice(std::string_view text) {
       return;
     }
     nicks_.erase(from);
-    nicks_.insert(to);
-    if (from == nick_) {
+    AddKnownNick(to);
+    if (SameNick(from, nick_)) {
       nick_ = to;
     }
     if (ignored_.erase(from) != 0) {
@@ -275,7 +312,17 @@ void ClientSession::InputLine(std::string_view line) {
   if (line.empty()) {
     return;
   }
+  const size_t cost = line.size() + kQueuedLineOverhead;
+  if (cost > kMaxQueuedBytes - queued_bytes_) {
+    if (!queue_full_shown_) {
+      queue_full_shown_ = true;
+      ShowError(Cat("not sent: ", queued_.size(),
+                    " lines are already waiting to be sent; type it again once they are"));
+    }
+    return;
+  }
   queued_.emplace_back(line);
+  queued_bytes_ += cost;
   if (joined_) {
     FlushQueued();
   }
@@ -288,6 +335,10 @@ void ClientSession::FlushQueued() {
     }
     std::string line = std::move(queued_.front());
     queued_.pop_front();
+    queued_bytes_ -= line.size() + kQueuedLineOverhead;
+    if (queued_.empty()) {
+      queue_full_shown_ = false;
+    }
     Execute(line);
   }
   if (input_done_ && queued_.empty() && !bye_sent_ && !finished_) {
@@ -297,7 +348,15 @@ void ClientSession::FlushQueued() {
 }
 
 void ClientSession::Tick() {
-  if (finished_ || !joined_ || !clock_) {
+  if (finished_ || !clock_) {
+    return;
+  }
+  if (!joined_) {
+    if (handshake_deadline_ms_ && clock_() >= *handshake_deadline_ms_) {
+      Finish(kExitConnectionLost, Cat("connection lost: the server did not complete the "
+                                      "handshake within ",
+                                      FormatSeconds(handshake_timeout_ms_)));
+    }
     return;
   }
   FlushQueued();
@@ -307,10 +366,16 @@ void ClientSession::Tick() {
 }
 
 std::optional<uint64_t> ClientSession::MsUntilTick() {
-  if (finished_ || !joined_ || !clock_) {
+  if (finished_ || !clock_) {
     return std::nullopt;
   }
   const uint64_t now = clock_();
+  if (!joined_) {
+    if (!handshake_deadline_ms_) {
+      return std::nullopt;
+    }
+    return *handshake_deadline_ms_ > now ? *handshake_deadline_ms_ - now : 0;
+  }
   if (!queued_.empty()) {
     return pace_.MsUntilToken(now);
   }
@@ -336,6 +401,8 @@ void ClientSession::Execute(std::string_view line) {
     const std::string_view to = SplitWord(&rest);
     if (to.empty() || rest.empty()) {
       ShowError("usage: /msg NICK TEXT");
+    } else if (!CheckNickArgument(to)) {
+      return;
     } else if (!IsValidText(rest)) {
       ShowError("not sent: the text has control characters, invalid UTF-8 or is too long");
     } else {
@@ -347,7 +414,7 @@ void ClientSession::Execute(std::string_view line) {
     const std::string_view nick = SplitWord(&rest);
     if (nick.empty() || !rest.empty()) {
       ShowError("usage: /nick NEW");
-    } else {
+    } else if (CheckNickArgument(nick)) {
       SendOrFail(msg::Nick{nick});
     }
   } else if (command == "quit") {
@@ -356,6 +423,15 @@ void ClientSession::Execute(std::string_view line) {
   } else if (!ExecuteLocal(command, rest)) {
     ShowError(Cat("unknown command /", Shown(command), "; /help lists the commands"));
   }
+}
+
+bool ClientSession::CheckNickArgument(std::string_view nick) {
+  if (IsValidNick(nick)) {
+    return true;
+  }
+  // The rule, not the nick: it may be thousands of bytes long.
+  ShowError(Cat("not sent: a nick is 1 to ", proto::kMaxNickLen, " of A-Z a-z 0-9 _ . -"));
+  return false;
 }
 
 bool ClientSession::ExecuteLocal(std::string_view command, std::string_view rest) {
@@ -374,12 +450,13 @@ bool ClientSession::ExecuteLocal(std::string_view command, std::string_view rest
     } else if (!IsValidNick(nick)) {
       ShowError(Cat("not a nick: ", Shown(nick)));
     } else if (command == "unignore") {
-      if (ignored_.erase(std::string(nick)) != 0) {
+      if (const auto it = ignored_.find(nick); it != ignored_.end()) {
+        ignored_.erase(it);
         ShowNotice(Cat("no longer ignoring ", nick));
       } else {
         ShowError(Cat("not ignoring ", nick));
       }
-    } else if (nick == nick_) {
+    } else if (SameNick(nick, nick_)) {
       ShowError("you cannot ignore yourself");
     } else if (!ignored_.insert(std::string(nick)).second) {
       ShowNotice(Cat("already ignoring ", nick));

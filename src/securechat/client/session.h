@@ -6,8 +6,11 @@
 #ifndef SECURECHAT_CLIENT_SESSION_H_
 #define SECURECHAT_CLIENT_SESSION_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <set>
 #include <string>
@@ -32,6 +35,17 @@ enum ExitCode : int {
   kExitVersion = 7,         // ALERT 2: the server does not speak this version
 };
 
+// FormatSeconds writes a duration in milliseconds for people: "10 s", "1.5 s".
+std::string FormatSeconds(uint64_t ms);
+
+// NickLess orders nicks without regard to ASCII case: the server keeps nicks unique that way,
+// so "ALICE" names the user "alice".
+struct NickLess {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const;
+};
+using NickSet = std::set<std::string, NickLess>;
+
 class ClientSession {
  public:
   using Printer = std::function<void(std::string_view line)>;
@@ -46,6 +60,30 @@ class ClientSession {
   // The client PINGs after this long without sending, so the server's idle timeout (300 s by
   // default) never closes a healthy quiet client.
   static constexpr uint64_t kKeepaliveMs = 60'000;
+  // The server must WELCOME us within this long of the connection being made, or the
+  // connection counts as lost (exit 6, or another try with --reconnect). The same default as
+  // the server's --handshake_timeout; a server that never answers, or trickles its answer,
+  // cannot hold the client longer.
+  static constexpr uint64_t kHandshakeTimeoutMs = 10'000;
+
+  // Bounds on what the client keeps from the network. WELCOME counts the people online in a
+  // u16, so no server this protocol can describe lists more than 65535 of them in one WHO
+  // answer (ours, a select() server, holds at most FD_SETSIZE connections); an honest server
+  // sends at least one nick per USERS page. A server that goes past either bound is hostile:
+  // the client closes the connection with exit 6.
+  static constexpr size_t kMaxWhoNicks = std::numeric_limits<uint16_t>::max();
+  static constexpr size_t kMaxWhoPages = kMaxWhoNicks;
+  // The nicks kept for completion. Leaves and renames take nicks out and every WHO answer
+  // replaces the set, so an honest room stays below this; past it, new nicks are not added
+  // (the set is not evicted: a server that floods it can forge any CHAT anyway, and the next
+  // WHO answer starts it afresh).
+  static constexpr size_t kMaxKnownNicks = kMaxWhoNicks;
+  // Typed lines waiting to be sent (before WELCOME, or held back by the pace), counted as
+  // their bytes plus kQueuedLineOverhead each. A line past the bound is refused with a note;
+  // the input loop stops reading input while more than half of it is used (WantsInput), so a
+  // piped file is sent whole without ever coming near the bound.
+  static constexpr size_t kMaxQueuedBytes = 1 << 20;
+  static constexpr size_t kQueuedLineOverhead = sizeof(std::string);
 
   // `conn` must outlive the session (or its Reattach); `print` receives one plain display
   // line at a time (PlainLine). With a clock, lines are paced and keepalive PINGs are sent
@@ -57,12 +95,18 @@ class ClientSession {
   // With `on`, the session asks for the list of who is online as soon as it has joined, so
   // that their nicks complete at once (interactive mode).
   void set_who_on_join(bool on) { who_on_join_ = on; }
+  // How long the server may take from connect to WELCOME (default kHandshakeTimeoutMs).
+  void set_handshake_timeout_ms(uint64_t ms) { handshake_timeout_ms_ = ms; }
 
   // Reattach starts over on a fresh connection (`conn` must outlive the session): joined,
   // finished and the exit code are reset; the nick (as last renamed), the nicks seen, the
   // ignore list and lines not yet sent are kept. The next WELCOME says "rejoined".
   void Reattach(ClientConnection& conn);
 
+  // Connected starts the handshake deadline of the current connection: if WELCOME has not
+  // arrived handshake_timeout later, Tick finishes the session with kExitConnectionLost. The
+  // loop calls it as soon as the socket is connected. Without a clock it does nothing.
+  void Connected();
   // Received feeds bytes from the server.
   void Received(ByteView bytes);
   // ServerClosed: the server closed the connection (or the socket failed).
@@ -71,7 +115,11 @@ class ClientSession {
   void InputLine(std::string_view line);
   // InputEof: no more input. Queued lines are sent, then BYE.
   void InputEof();
-  // Tick sends what the pace allows and the keepalive PING when due.
+  // WantsInput is false while so many typed lines wait to be sent that the caller should stop
+  // reading input for now.
+  bool WantsInput() const { return queued_bytes_ <= kMaxQueuedBytes / 2; }
+  // Tick sends what the pace allows and the keepalive PING when due, and ends a connection
+  // whose handshake deadline (Connected) has passed.
   void Tick();
   // MsUntilTick: how long the caller may wait before Tick has work (nullopt: nothing timed).
   std::optional<uint64_t> MsUntilTick();
@@ -93,10 +141,10 @@ class ClientSession {
   const std::string& nick() const { return nick_; }
 
   // KnownNicks: the other nicks seen (WELCOME, USERS, join, leave and rename notices, CHAT
-  // senders), sorted, for completion.
+  // senders), sorted, for completion; at most kMaxKnownNicks.
   std::vector<std::string> KnownNicks() const;
-  // The ignored nicks, sorted.
-  const std::set<std::string>& ignored() const { return ignored_; }
+  // The ignored nicks as typed (or as renamed), sorted without regard to case.
+  const NickSet& ignored() const { return ignored_; }
 
   // The lines /help prints.
   static std::vector<std::string> HelpLines();
@@ -113,6 +161,11 @@ class ClientSession {
   void SendOrFail(const msg::ClientMessage& m);
   void Finish(int code, std::string message);
   void FlushQueued();
+  // AddKnownNick adds a valid nick to nicks_ unless it is full.
+  void AddKnownNick(std::string_view nick);
+  // CheckNickArgument is true if `nick` is a valid nick; otherwise it shows why the command
+  // was not sent.
+  bool CheckNickArgument(std::string_view nick);
 
   ClientConnection* conn_;
   std::string nick_;
@@ -129,11 +182,15 @@ class ClientSession {
   bool shutting_down_ = false;  // the server announced ERROR 9
   int exit_code_ = kExitOk;
   std::string final_message_;
-  std::deque<std::string> queued_;    // lines typed before the server welcomed us
-  std::vector<std::string> who_;      // USERS pages collected until the last one (escaped)
-  std::vector<std::string> who_raw_;  // the same nicks as received, for nicks_
-  std::set<std::string> nicks_;       // other nicks seen, valid nicks only
-  std::set<std::string> ignored_;     // CHAT from these nicks is not shown
+  uint64_t handshake_timeout_ms_ = kHandshakeTimeoutMs;
+  std::optional<uint64_t> handshake_deadline_ms_;  // set by Connected until WELCOME
+  std::deque<std::string> queued_;                 // lines typed before the server welcomed us
+  size_t queued_bytes_ = 0;                        // queued_, as kMaxQueuedBytes counts it
+  bool queue_full_shown_ = false;  // the "not sent" note was shown since the queue filled
+  std::vector<std::string> who_;   // USERS nicks collected until the last page, as received
+  size_t who_pages_ = 0;           // USERS pages of the answer being collected
+  std::set<std::string> nicks_;    // other nicks seen, valid nicks only
+  NickSet ignored_;                // CHAT from these nicks is not shown
 };
 
 }  // namespace securechat

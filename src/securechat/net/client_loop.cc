@@ -97,6 +97,7 @@ int ClientLoop::RunConnected(ClientConnection& conn, Fd socket) {
   IgnoreSigpipe();
   std::array<uint8_t, 16 * 1024> buf;
   const int sock = socket.get();
+  session_.Connected();
   while (!session_.finished()) {
     if (hooks_.timer) {
       hooks_.timer();
@@ -104,6 +105,9 @@ int ClientLoop::RunConnected(ClientConnection& conn, Fd socket) {
     session_.Tick();
     if (!FlushSocket(conn, sock)) {
       session_.ServerClosed();
+      break;
+    }
+    if (session_.finished()) {  // Tick ended it (the handshake deadline): nothing to wait for
       break;
     }
     fd_set rd, wr;
@@ -114,7 +118,7 @@ int ClientLoop::RunConnected(ClientConnection& conn, Fd socket) {
     if (!conn.output().empty()) {
       FD_SET(sock, &wr);
     }
-    if (input_open_) {
+    if (input_open_ && session_.WantsInput()) {  // else the queued lines go first
       FD_SET(input_->fd(), &rd);
       max_fd = std::max(max_fd, input_->fd());
     }

@@ -57,8 +57,10 @@ class ClientLoop {
   ClientLoop(ClientSession& session, LineInput* input, Hooks hooks);
 
   // RunConnected shuttles bytes between `socket`, the input and the session until the session
-  // finishes. Lines for the user go through the session's display; the final error line, if
-  // any, is left to the caller. Returns the session's exit code.
+  // finishes. It starts the session's handshake deadline (ClientSession::Connected) and reads
+  // input only while the session WantsInput. Lines for the user go through the session's
+  // display; the final error line, if any, is left to the caller. Returns the session's exit
+  // code.
   int RunConnected(ClientConnection& conn, Fd socket);
 
   // RunOffline serves the input without a connection for `ms` milliseconds. Returns false if
