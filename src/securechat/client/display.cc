@@ -176,13 +176,17 @@ std::vector<std::string> Formatter::FormatRows(const DisplayLine& line, size_t c
       rows.back() += run.style;
       style = run.style;
     }
+    if (!wrap) {
+      rows.back() += run.text;
+      continue;
+    }
     const bool is_text = &run == &runs.back();
     for (size_t pos = 0; pos < run.text.size();) {
       const size_t start = pos;
       const uint32_t cp = DecodeUtf8(run.text, &pos);
       // Escaped text is valid UTF-8; a stray byte would show as one replacement character.
       const size_t width = cp == kInvalidCodePoint ? 1 : Columns(cp);
-      if (wrap && column + width > columns) {
+      if (column + width > columns) {
         // Break after the last space if the word across the edge fits on the next row, else
         // here.
         std::string tail;
