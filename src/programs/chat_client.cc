@@ -6,6 +6,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/usage.h"
@@ -114,24 +115,32 @@ int main(int argc, char** argv) {
   securechat::OsRandom rng;
   auto conn = std::make_unique<securechat::ClientConnection>(*key, rng);
 
-  // Where display lines go: plain lines on stdout, or formatted above the prompt.
+  // Where display lines go: formatted above the prompt, or plain lines on stdout. Whatever
+  // goes to a terminal is laid out at its current width, so the terminal never wraps a line
+  // itself; a pipe or a file gets one line per message.
   std::unique_ptr<securechat::tty::LineEditor> editor;
-  std::unique_ptr<securechat::Formatter> formatter;
-  ClientSession::Display display = [](const securechat::DisplayLine& l) {
-    PrintLine(securechat::PlainLine(l));
-  };
+  securechat::Formatter::Options options;
   if (interactive) {
-    securechat::Formatter::Options options;
     options.color =
         securechat::UseColor(absl::GetFlag(FLAGS_color), securechat::tty::IsTerminal(STDOUT_FILENO),
                              std::getenv("NO_COLOR"));
     options.bell = absl::GetFlag(FLAGS_bell);
-    formatter = std::make_unique<securechat::Formatter>(options, securechat::tty::LocalHourMinute,
-                                                        securechat::tty::WallClockMs);
-    display = [&editor, &formatter](const securechat::DisplayLine& l) {
-      editor->PrintAbove(formatter->Format(l));
-    };
+  } else {
+    options.timestamps = false;  // the plain lines
   }
+  const securechat::Formatter formatter(options, securechat::tty::LocalHourMinute,
+                                        securechat::tty::WallClockMs);
+  ClientSession::Display display = [&editor, &formatter](const securechat::DisplayLine& l) {
+    const std::vector<std::string> rows =
+        formatter.FormatRows(l, securechat::tty::TerminalColumns(STDOUT_FILENO));
+    if (editor != nullptr) {
+      editor->PrintAbove(rows);
+      return;
+    }
+    for (const std::string& row : rows) {
+      PrintLine(row);
+    }
+  };
   ClientSession session(*conn, nick, display, securechat::net::MonotonicMs);
   session.set_who_on_join(interactive);
   session.set_handshake_timeout_ms(

@@ -2,7 +2,10 @@
 // server per test, on its own socket, without a config file), keys are typed with send-keys
 // and the screen is read with capture-pane. Every wait polls the screen until a deadline.
 // Skipped, with the reason, where tmux is not installed.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -128,6 +131,37 @@ class Tmux {
     }
     args.push_back(command);
     return Run(args).has_value();
+  }
+
+  // Resize makes the window of `name` `columns` wide and waits until its terminal says so, so
+  // that the program in it reads the new width from then on.
+  ::testing::AssertionResult Resize(const std::string& name, int columns) {
+    if (!Run({"resize-window", "-t", Target(name), "-x", Cat(columns), "-y", "24"})) {
+      return ::testing::AssertionFailure() << "resize-window failed: " << last_error_;
+    }
+    const std::vector<std::string> said =
+        Lines(Run({"display-message", "-p", "-t", Target(name), "#{pane_tty}"}).value_or(""));
+    if (said.empty()) {
+      return ::testing::AssertionFailure() << "no pane_tty for " << name << ": " << last_error_;
+    }
+    const std::string& tty = said.front();
+    const auto deadline = std::chrono::steady_clock::now() + kWait;
+    for (;;) {
+      winsize ws{};
+      const int fd = open(tty.c_str(), O_RDONLY | O_NOCTTY | O_CLOEXEC);
+      const bool got = fd >= 0 && ioctl(fd, TIOCGWINSZ, &ws) == 0;
+      if (fd >= 0) {
+        close(fd);
+      }
+      if (got && ws.ws_col == columns) {
+        return ::testing::AssertionSuccess();
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        return ::testing::AssertionFailure()
+               << tty << " is " << ws.ws_col << " columns wide, not " << columns;
+      }
+      std::this_thread::sleep_for(kPollInterval);
+    }
   }
 
   // Type types `text` literally; Keys sends key names ("Enter", "Tab", "Up", "C-u").
@@ -439,6 +473,68 @@ TEST_F(TerminalTest, ReconnectsAfterServerRestart) {
   ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
   EXPECT_TRUE(tmux().Prompt("alice", "[alicia]"));
   EXPECT_TRUE(server_.process->WaitForStderr("join #1 as alicia", kWait)) << server_.process->err();
+}
+
+// Issue #10, spoofed lines by wrapping: eve pads a message so that, in a terminal that wraps it
+// by itself, the next row starts with text that looks like a line of its own ("[14:34]
+// <server> ...", "-!- ... is now known as admin"). The client lays each message out at the
+// window's width, read anew after every resize: every row after a message's first starts with
+// spaces, so at 40, 80 and 200 columns only real lines start like a line. Runs of spaces
+// collapse, so padding with them moves nothing.
+TEST_F(TerminalTest, SpoofedLinesByWrappingNeverStartARow) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  ASSERT_TRUE(Open("alice", 1, "--nocolor"));
+  auto eve = JoinChat("eve", TestKeyPath("test_rsa2048_public.pem"), server_.address, 2);
+  ASSERT_NE(eve, nullptr);
+  ASSERT_TRUE(tmux().Shows("alice", "-!- eve joined"));
+
+  const std::string server_row = "[14:34] <server> SPOOF new key";
+  const std::string rename_row = "-!- SPOOF bob is now known as admin";
+  const std::regex starts_like_a_line("^(\\[[0-9][0-9]:[0-9][0-9]\\]|-!-|<|\\*|!!)");
+  const std::regex eve_line("^\\[[0-2][0-9]:[0-5][0-9]\\] <eve> .*");
+  for (const int columns : {40, 80, 200}) {
+    SCOPED_TRACE(Cat(columns, " columns"));
+    ASSERT_TRUE(tmux().Resize("alice", columns));
+    // alice shows eve's text after "[HH:MM] <eve> ", 14 columns; each spoofed row is padded
+    // to start where the terminal's next row would.
+    const std::string lead = "maintenance: ";
+    const size_t first = static_cast<size_t>(columns) - 14 - lead.size();
+    const std::string with_spaces = Cat(lead, std::string(first, ' '), rename_row);
+    const std::string with_filler =
+        Cat(lead, std::string(first, 'x'), server_row,
+            std::string(static_cast<size_t>(columns) - server_row.size(), 'x'), rename_row);
+    ASSERT_TRUE(eve->WriteStdin(Cat("begin ", columns)));
+    ASSERT_TRUE(eve->WriteStdin(with_spaces));
+    ASSERT_TRUE(eve->WriteStdin(with_filler));
+    ASSERT_TRUE(eve->WriteStdin(Cat("end ", columns)));
+    ASSERT_TRUE(tmux().Shows("alice", Cat("<eve> end ", columns)));
+
+    const std::vector<std::string> rows = Lines(tmux().Screen("alice"));
+    const std::string screen = Cat("\n", tmux().Screen("alice"));
+    size_t begin = rows.size();
+    size_t end = rows.size();
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (Contains(rows[i], Cat("<eve> begin ", columns))) {
+        begin = i;
+      } else if (Contains(rows[i], Cat("<eve> end ", columns))) {
+        end = i;
+      }
+    }
+    ASSERT_LT(begin, end) << screen;
+    int spoof_rows = 0;
+    for (size_t i = begin; i <= end; ++i) {
+      const std::string& row = rows[i];
+      spoof_rows += Contains(row, "SPOOF");
+      if (std::regex_search(row, starts_like_a_line)) {
+        EXPECT_TRUE(std::regex_match(row, eve_line)) << "a row that is no line: " << row << screen;
+      } else {
+        EXPECT_EQ(row.substr(0, 1), " ") << "a continuation row not marked: " << row << screen;
+      }
+    }
+    EXPECT_GE(spoof_rows, 2) << "both spoofs are on the screen, as text of eve's" << screen;
+  }
+  eve->CloseStdin();
+  EXPECT_TRUE(Exits(*eve, 0));
 }
 
 // The server's console, when it is a terminal, shows the room with [HH:MM] stamps, and a line

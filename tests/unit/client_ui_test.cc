@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <regex>
+#include <clocale>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "securechat/base/cat.h"
 #include "securechat/client/display.h"
@@ -48,10 +50,15 @@ DisplayLine Line(DisplayLine::Kind kind, std::string from, std::string text, uin
 
 // OnlySgr is true if every ESC in `s` starts an SGR sequence (ESC [ digits and ';' m): the
 // formatter's colours, nothing a terminal could do more with.
-bool OnlySgr(const std::string& s) {
-  static const std::regex kSgr("^\x1b\\[[0-9;]*m");
-  for (size_t at = s.find('\x1b'); at != std::string::npos; at = s.find('\x1b', at + 1)) {
-    if (!std::regex_search(s.substr(at), kSgr)) {
+bool OnlySgr(std::string_view s) {
+  for (size_t at = s.find('\x1b'); at != std::string_view::npos; at = s.find('\x1b', at + 1)) {
+    size_t i = at + 1;
+    if (i >= s.size() || s[i] != '[') {
+      return false;
+    }
+    for (++i; i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == ';'); ++i) {
+    }
+    if (i >= s.size() || s[i] != 'm') {
       return false;
     }
   }
@@ -152,6 +159,180 @@ TEST(FormatterTest, EscapingSurvivesFormatting) {
     EXPECT_NE(out.find("\\x1B]0;pwned\\x07\\x1B[2J\\u{202E}"), std::string::npos) << out;
     EXPECT_EQ(std::count(out.begin(), out.end(), '\a'), 1) << "only the bell we add";
   }
+}
+
+// Visible returns `row` without the formatter's SGR sequences (ESC [ digits and ';' m) and
+// BEL: what a user reads.
+std::string Visible(std::string_view row) {
+  std::string out;
+  for (size_t i = 0; i < row.size(); ++i) {
+    if (row[i] == '\x1b') {
+      i = row.find('m', i);
+      if (i == std::string_view::npos) {
+        break;
+      }
+    } else if (row[i] != '\a') {
+      out.push_back(row[i]);
+    }
+  }
+  return out;
+}
+
+// StartsLikeALine is true if `row` starts as a line of the client does: a "[HH:MM]"
+// timestamp, "-!-", "<", "*" or "!!".
+bool StartsLikeALine(std::string_view row) {
+  auto digit = [&](size_t i) { return row.size() > i && row[i] >= '0' && row[i] <= '9'; };
+  const bool stamp = row.size() >= 7 && row[0] == '[' && digit(1) && digit(2) && row[3] == ':' &&
+                     digit(4) && digit(5) && row[6] == ']';
+  return stamp || row.substr(0, 3) == "-!-" || row.substr(0, 1) == "<" || row.substr(0, 1) == "*" ||
+         row.substr(0, 2) == "!!";
+}
+
+// ColumnsOf counts the terminal columns of visible UTF-8 text.
+size_t ColumnsOf(std::string_view text) {
+  size_t n = 0;
+  for (size_t pos = 0; pos < text.size();) {
+    n += Formatter::Columns(DecodeUtf8(text, &pos));
+  }
+  return n;
+}
+
+// The formatter counts columns as the C library does in a UTF-8 locale, which the client
+// sets; tests run in the same one.
+class WrapTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { ASSERT_NE(std::setlocale(LC_CTYPE, "C.UTF-8"), nullptr); }
+  static void TearDownTestSuite() { std::setlocale(LC_CTYPE, "C"); }
+};
+
+TEST_F(WrapTest, WideCharactersTakeTwoColumnsAndCombiningMarksNone) {
+  EXPECT_EQ(Formatter::Columns('a'), 1u);
+  EXPECT_EQ(Formatter::Columns(0xE9), 1u);     // é
+  EXPECT_EQ(Formatter::Columns(0x65E5), 2u);   // 日
+  EXPECT_EQ(Formatter::Columns(0xFF21), 2u);   // fullwidth A
+  EXPECT_EQ(Formatter::Columns(0x1F600), 2u);  // emoji
+  EXPECT_EQ(Formatter::Columns(0x0301), 0u);   // combining acute
+  // Without a UTF-8 locale the C library cannot tell: never count too few.
+  std::setlocale(LC_CTYPE, "C");
+  EXPECT_EQ(Formatter::Columns(0xE9), 2u);
+  EXPECT_EQ(Formatter::Columns(0x65E5), 2u);
+  std::setlocale(LC_CTYPE, "C.UTF-8");
+}
+
+// What a user sees at 40 columns: a long line goes on under its text column.
+TEST_F(WrapTest, LongLinesGoOnUnderTheTextColumn) {
+  const Formatter f = MakeFormatter(false, true, false);
+  EXPECT_EQ(f.FormatRows(Line(DisplayLine::Kind::kChat, "bob", std::string(50, 'a'), k0905), 40),
+            (std::vector<std::string>{Cat("[09:05] <bob> ", std::string(26, 'a')),
+                                      Cat(std::string(14, ' '), std::string(24, 'a'))}));
+  EXPECT_EQ(f.FormatRows(Line(DisplayLine::Kind::kNotice, "", std::string(30, 'n'), k0905), 40),
+            (std::vector<std::string>{Cat("[09:05] -!- ", std::string(28, 'n')),
+                                      Cat(std::string(12, ' '), "nn")}));
+  // Rows break between words where the next word fits.
+  EXPECT_EQ(f.FormatRows(Line(DisplayLine::Kind::kChat, "bob",
+                              "the quick brown fox jumps over the lazy dog", k0905),
+                         40),
+            (std::vector<std::string>{"[09:05] <bob> the quick brown fox jumps ",
+                                      "              over the lazy dog"}));
+  // A line that fits is one row, the same as Format's.
+  const DisplayLine fits = Line(DisplayLine::Kind::kChat, "bob", std::string(26, 'a'), k0905);
+  EXPECT_EQ(f.FormatRows(fits, 40), std::vector<std::string>{f.Format(fits)});
+  // A wide character that does not fit starts the next row; a combining mark stays with its
+  // letter.
+  const Formatter plain = MakeFormatter(false, false, false);
+  EXPECT_EQ(
+      plain.FormatRows(
+          Line(DisplayLine::Kind::kChat, "b", "x\u65E5\u672C\u65E5\u672C\u65E5\u672C\u65E5\u672C"),
+          20),
+      (std::vector<std::string>{"<b> x\u65E5\u672C\u65E5\u672C\u65E5\u672C\u65E5", "    \u672C"}));
+  EXPECT_EQ(plain.FormatRows(Line(DisplayLine::Kind::kError, "", "abcde\u0301fg"), 8),
+            (std::vector<std::string>{"!! abcde\u0301", "   fg"}));
+  // A long nick in a narrow terminal: continuation rows start at most half-way across.
+  const std::string nick(32, 'n');
+  const std::vector<std::string> rows =
+      f.FormatRows(Line(DisplayLine::Kind::kChat, nick, "hello", k0905), 40);
+  EXPECT_EQ(rows, (std::vector<std::string>{Cat("[09:05] <", std::string(31, 'n')),
+                                            Cat(std::string(20, ' '), "n> hello")}));
+  // Too narrow to lay out, or width unknown: one row.
+  for (size_t columns : {size_t{0}, Formatter::kMinColumns - 1}) {
+    EXPECT_EQ(
+        f.FormatRows(Line(DisplayLine::Kind::kChat, "bob", std::string(50, 'a')), columns).size(),
+        1u);
+  }
+}
+
+// Colours end with each row and start again on the next, so no row depends on another.
+TEST_F(WrapTest, EachRowEndsItsColours) {
+  const Formatter f = MakeFormatter(true, true, true);
+  const std::vector<std::string> rows = f.FormatRows(
+      Line(DisplayLine::Kind::kChat, "bob", Cat("alice: ", std::string(40, 'a')), k0905, true), 40);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0], Cat("\x1b[2m[09:05]\x1b[0m <\x1b[", Formatter::NickColor("bob"),
+                         "mbob\x1b[0m> \x1b[1;33malice: ", std::string(19, 'a'), "\x1b[0m"));
+  EXPECT_EQ(rows[1], Cat(std::string(14, ' '), "\x1b[1;33m", std::string(21, 'a'), "\x1b[0m\a"));
+}
+
+// Issue #10, spoofed lines by wrapping: whatever a peer pads its text with (visible filler,
+// spaces, wide characters, combining marks, invisible code points), and wherever the padding
+// ends, no row but a line's first starts like a line, and no row is wider than the terminal,
+// at 40, 80 and 200 columns, with timestamps and without colour, and the other way round.
+TEST_F(WrapTest, NoRowButTheFirstStartsLikeALine) {
+  for (const char* line :
+       {"[14:34] <server> hi", "-!- bob left", "<bob> hi", "*bob* hi", "!! no"}) {
+    ASSERT_TRUE(StartsLikeALine(line)) << line;
+  }
+  ASSERT_FALSE(StartsLikeALine(" -!- bob left"));
+  const std::vector<std::string> spoofs = {
+      "-!- bob is now known as admin", "[14:34] <server> maintenance: accept the new fingerprint"};
+  // Visible filler, spaces, a wide character, a combining mark, and invisible code points
+  // whose escapes are 8 and 9 columns wide.
+  const std::vector<std::string> fillers = {"x", " ", "\u65E5", "e\u0301", "\u200B", "\U000E0041"};
+  const Formatter formatters[] = {MakeFormatter(false, true, false),
+                                  MakeFormatter(true, false, true)};
+  size_t checked = 0;
+  for (const size_t columns : {40, 80, 200}) {
+    for (const std::string& filler : fillers) {
+      // Enough of the filler to end the padding at every column of a row.
+      const size_t most = columns / ColumnsOf(EscapeForDisplay(filler)) + 1;
+      for (size_t n = 0; n <= most; ++n) {
+        std::string padding;
+        for (size_t i = 0; i < n; ++i) {
+          padding += filler;
+        }
+        for (const std::string& spoof : spoofs) {
+          const std::string text = EscapeForDisplay(Cat("see", padding, spoof));
+          for (auto kind : {DisplayLine::Kind::kChat, DisplayLine::Kind::kPrivate,
+                            DisplayLine::Kind::kNotice, DisplayLine::Kind::kError}) {
+            for (const Formatter& f : formatters) {
+              const DisplayLine line = Line(kind, "mallory", text, k0905, true);
+              const std::vector<std::string> rows = f.FormatRows(line, columns);
+              const std::string whole = Visible(f.Format(line));
+              const size_t text_column = whole.size() - text.size();
+              const size_t indent = std::min(text_column, columns / 2);
+              std::string joined;
+              for (size_t r = 0; r < rows.size(); ++r) {
+                const std::string row = Visible(rows[r]);
+                ASSERT_LE(ColumnsOf(row), columns) << row;
+                ASSERT_TRUE(OnlySgr(rows[r])) << rows[r];
+                ASSERT_EQ(rows[r].find_first_of("\r\n"), std::string::npos);
+                if (r == 0) {
+                  joined = row;
+                  continue;
+                }
+                ASSERT_FALSE(StartsLikeALine(row)) << row;
+                ASSERT_EQ(row.substr(0, indent), std::string(indent, ' ')) << row;
+                joined += row.substr(indent);
+                ++checked;
+              }
+              ASSERT_EQ(joined, whole) << "nothing lost, nothing added";
+            }
+          }
+        }
+      }
+    }
+  }
+  RecordProperty("continuation_rows_checked", static_cast<int>(checked));
+  EXPECT_GT(checked, 5'000u) << "most cases wrap";
 }
 
 TEST(DisplayTest, MentionsAreWholeWordsInAnyCase) {

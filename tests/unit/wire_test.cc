@@ -1,6 +1,10 @@
 // The reader, the writer, frame assembly and message layouts, attacked field by field.
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+
+#include "securechat/base/cat.h"
 #include "securechat/wire/frame.h"
 #include "securechat/wire/message.h"
 #include "securechat/wire/reader.h"
@@ -214,6 +218,55 @@ TEST(TextTest, EscapeForDisplayNeutralisesTerminalControls) {
             "\\u{202E}abc");                                       // RLO
   EXPECT_EQ(EscapeForDisplay("\xff\xc0\xaf"), "\\xFF\\xC0\\xAF");  // not UTF-8
   EXPECT_EQ(EscapeForDisplay("back\\slash"), "back\\\\slash");
+}
+
+// Issue #10: code points a terminal draws as nothing could hide text or fake a layout. Each
+// class is shown as an escape: the first and last of every range of Default_Ignorable and Cf
+// code points, the line and paragraph separators; their neighbours are ordinary text.
+TEST(TextTest, EscapeForDisplayShowsInvisibleCodePoints) {
+  const std::pair<const char*, const char*> shown[] = {
+      {"\u00AD", "\\u{00AD}"},      {"\u034F", "\\u{034F}"},      {"\u0600", "\\u{0600}"},
+      {"\u0605", "\\u{0605}"},      {"\u061C", "\\u{061C}"},      {"\u06DD", "\\u{06DD}"},
+      {"\u070F", "\\u{070F}"},      {"\u0890", "\\u{0890}"},      {"\u0891", "\\u{0891}"},
+      {"\u08E2", "\\u{08E2}"},      {"\u115F", "\\u{115F}"},      {"\u1160", "\\u{1160}"},
+      {"\u17B4", "\\u{17B4}"},      {"\u17B5", "\\u{17B5}"},      {"\u180B", "\\u{180B}"},
+      {"\u180F", "\\u{180F}"},      {"\u200B", "\\u{200B}"},      {"\u200F", "\\u{200F}"},
+      {"\u2028", "\\u{2028}"},      {"\u2029", "\\u{2029}"},      {"\u202A", "\\u{202A}"},
+      {"\u2060", "\\u{2060}"},      {"\u2065", "\\u{2065}"},      {"\u206F", "\\u{206F}"},
+      {"\u3164", "\\u{3164}"},      {"\uFE00", "\\u{FE00}"},      {"\uFE0F", "\\u{FE0F}"},
+      {"\uFEFF", "\\u{FEFF}"},      {"\uFFA0", "\\u{FFA0}"},      {"\uFFF0", "\\u{FFF0}"},
+      {"\uFFFB", "\\u{FFFB}"},      {"\U000110BD", "\\u{110BD}"}, {"\U000110CD", "\\u{110CD}"},
+      {"\U00013430", "\\u{13430}"}, {"\U0001343F", "\\u{1343F}"}, {"\U0001BCA0", "\\u{1BCA0}"},
+      {"\U0001BCA3", "\\u{1BCA3}"}, {"\U0001D173", "\\u{1D173}"}, {"\U0001D17A", "\\u{1D17A}"},
+      {"\U000E0000", "\\u{E0000}"}, {"\U000E0041", "\\u{E0041}"}, {"\U000E01EF", "\\u{E01EF}"},
+      {"\U000E0FFF", "\\u{E0FFF}"},
+  };
+  for (const auto& [raw, escaped] : shown) {
+    EXPECT_EQ(EscapeForDisplay(Cat("a", raw, "b")), Cat("a", escaped, "b")) << escaped;
+  }
+  // Neighbours of the ranges, and ordinary letters, marks and symbols, are left alone.
+  for (const char* kept : {"\u00AC", "\u00AE", "\u0301", "\u0606", "\u1161", "\u2010", "\u2027",
+                           "\u202F", "\u2070", "\u3163", "\u3165", "\uFE10", "\uFFA1", "\uFFFC",
+                           "\uFFFD", "\U0001F600", "\U000E1000", "\u65E5\u672C", "e\u0301"}) {
+    EXPECT_EQ(EscapeForDisplay(Cat("a", kept, "b")), Cat("a", kept, "b")) << Cat(kept);
+  }
+  // A spoof hidden behind fillers and joiners is spelt out.
+  EXPECT_EQ(EscapeForDisplay("hi\u3164\u3164\u200B-!- bob is now known as admin"),
+            "hi\\u{3164}\\u{3164}\\u{200B}-!- bob is now known as admin");
+}
+
+// Issue #10: a run of spaces could pad a line to the terminal's width, so that its end shows
+// as a row of its own. Every run of blanks (spaces and the other space separators) shows as
+// one space; a single blank is kept as it is.
+TEST(TextTest, EscapeForDisplayCollapsesRunsOfBlanks) {
+  EXPECT_EQ(EscapeForDisplay(Cat("maintenance:", std::string(70, ' '), "-!- bob is admin")),
+            "maintenance: -!- bob is admin");
+  EXPECT_EQ(EscapeForDisplay("a  b   c"), "a b c");
+  EXPECT_EQ(EscapeForDisplay("   lead and trail   "), " lead and trail ");
+  EXPECT_EQ(EscapeForDisplay("a\u00A0\u3000 \u2003\u205F\u1680\u202Fb"), "a b");
+  EXPECT_EQ(EscapeForDisplay("10\u00A0km, \u3000x"), "10\u00A0km, x");
+  EXPECT_EQ(EscapeForDisplay("a \u200B b"), "a \\u{200B} b") << "an escape breaks the run";
+  EXPECT_EQ(EscapeForDisplay("a \x01 b"), "a \\x01 b");
 }
 
 // IsValidText skips printable ASCII eight bytes at a time before it decodes UTF-8: each

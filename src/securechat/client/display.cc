@@ -1,9 +1,13 @@
 #include "securechat/client/display.h"
 
+#include <wchar.h>
+
+#include <algorithm>
 #include <array>
 #include <utility>
 
 #include "securechat/base/cat.h"
+#include "securechat/wire/text.h"
 
 namespace securechat {
 namespace {
@@ -29,6 +33,19 @@ char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A
 std::string Sgr(int code) { return Cat("\x1b[", code, "m"); }
 
 std::string TwoDigits(int n) { return n < 10 ? Cat("0", n) : Cat(n); }
+
+// WordColumns counts the columns of `text` from byte `from` to the next space or the end.
+size_t WordColumns(std::string_view text, size_t from) {
+  size_t n = 0;
+  for (size_t pos = from; pos < text.size();) {
+    const uint32_t cp = DecodeUtf8(text, &pos);
+    if (cp == ' ') {
+      break;
+    }
+    n += cp == kInvalidCodePoint ? 1 : Formatter::Columns(cp);
+  }
+  return n;
+}
 
 }  // namespace
 
@@ -87,40 +104,123 @@ int Formatter::NickColor(std::string_view nick) {
   return kNickColors[h % kNickColors.size()];
 }
 
-std::string Formatter::Format(const DisplayLine& line) const {
+size_t Formatter::Columns(uint32_t cp) {
+  if (cp >= 0x20 && cp < 0x7F) {
+    return 1;
+  }
+  const int w = wcwidth(static_cast<wchar_t>(cp));
+  return w < 0 ? 2 : static_cast<size_t>(w);
+}
+
+std::vector<Formatter::Run> Formatter::Runs(const DisplayLine& line, size_t* text_column) const {
   const bool color = options_.color;
-  std::string out;
+  std::vector<Run> runs;
   if (options_.timestamps) {
     const uint64_t ms = line.time_ms != 0 ? line.time_ms : wall_clock_();
     const HourMinute hm = local_time_(ms);
-    const std::string stamp = Cat("[", TwoDigits(hm.hour), ":", TwoDigits(hm.minute), "]");
-    out = color ? Cat(kDim, stamp, kReset, " ") : Cat(stamp, " ");
+    runs.push_back({color ? std::string(kDim) : "",
+                    Cat("[", TwoDigits(hm.hour), ":", TwoDigits(hm.minute), "]")});
+    runs.push_back({"", " "});
+  }
+  auto style = [color](std::string_view sgr) { return color ? std::string(sgr) : ""; };
+  switch (line.kind) {
+    case DisplayLine::Kind::kChat:
+      runs.push_back({"", "<"});
+      runs.push_back({color ? Sgr(NickColor(line.from)) : "", line.from});
+      runs.push_back({"", "> "});
+      runs.push_back({line.mention ? style(kMentionText) : "", line.text});
+      break;
+    case DisplayLine::Kind::kPrivate:
+      runs.push_back({style(kPrivateMark), Cat("*", line.from, "* ")});
+      runs.push_back({style(kPrivateMark), line.text});
+      break;
+    case DisplayLine::Kind::kNotice:
+      runs.push_back({style(kNoticeMark), "-!-"});
+      runs.push_back({"", " "});
+      runs.push_back({"", line.text});
+      break;
+    case DisplayLine::Kind::kError:
+      runs.push_back({style(kErrorMark), "!!"});
+      runs.push_back({"", " "});
+      runs.push_back({"", line.text});
+      break;
+  }
+  // Everything before the message text is ASCII: one column a byte.
+  *text_column = 0;
+  for (size_t i = 0; i + 1 < runs.size(); ++i) {
+    *text_column += runs[i].text.size();
+  }
+  return runs;
+}
+
+std::string Formatter::Format(const DisplayLine& line) const { return FormatRows(line, 0).front(); }
+
+std::vector<std::string> Formatter::FormatRows(const DisplayLine& line, size_t columns) const {
+  size_t text_column = 0;
+  const std::vector<Run> runs = Runs(line, &text_column);
+  const bool wrap = columns >= kMinColumns;
+  // Continuation rows start this many spaces in; at least one column and at least two (a
+  // wide character) stay for the text.
+  const size_t indent = std::min(text_column, columns / 2);
+  std::vector<std::string> rows(1);
+  std::string_view style;  // the style in force at the end of rows.back()
+  size_t column = 0;
+  // Where the current row could be broken: just after its last space in the message text.
+  size_t break_at = std::string::npos;
+  size_t break_column = 0;
+  for (const Run& run : runs) {
+    if (run.style != style) {
+      if (!style.empty()) {
+        rows.back() += kReset;
+      }
+      rows.back() += run.style;
+      style = run.style;
+    }
+    if (!wrap) {
+      rows.back() += run.text;
+      continue;
+    }
+    const bool is_text = &run == &runs.back();
+    for (size_t pos = 0; pos < run.text.size();) {
+      const size_t start = pos;
+      const uint32_t cp = DecodeUtf8(run.text, &pos);
+      // Escaped text is valid UTF-8; a stray byte would show as one replacement character.
+      const size_t width = cp == kInvalidCodePoint ? 1 : Columns(cp);
+      if (column + width > columns) {
+        // Break after the last space if the word across the edge fits on the next row, else
+        // here.
+        std::string tail;
+        if (break_at != std::string::npos &&
+            indent + column - break_column + WordColumns(run.text, start) <= columns) {
+          tail = rows.back().substr(break_at);
+          rows.back().resize(break_at);
+          column = indent + column - break_column;
+        } else {
+          column = indent;
+        }
+        if (!style.empty()) {
+          rows.back() += kReset;
+        }
+        rows.push_back(Cat(std::string(indent, ' '), style, tail));
+        break_at = std::string::npos;
+      }
+      rows.back().append(run.text, start, pos - start);
+      column += width;
+      if (is_text && cp == ' ') {
+        break_at = rows.back().size();
+        break_column = column;
+      }
+    }
+  }
+  if (!style.empty()) {
+    rows.back() += kReset;
   }
   const bool highlighted = line.kind == DisplayLine::Kind::kPrivate ||
                            (line.kind == DisplayLine::Kind::kChat && line.mention);
-  if (!color) {
-    out += PlainLine(line);
-  } else {
-    switch (line.kind) {
-      case DisplayLine::Kind::kChat:
-        out += Cat("<", Sgr(NickColor(line.from)), line.from, kReset, "> ");
-        out += line.mention ? Cat(kMentionText, line.text, kReset) : line.text;
-        break;
-      case DisplayLine::Kind::kPrivate:
-        out += Cat(kPrivateMark, "*", line.from, "* ", line.text, kReset);
-        break;
-      case DisplayLine::Kind::kNotice:
-        out += Cat(kNoticeMark, "-!-", kReset, " ", line.text);
-        break;
-      case DisplayLine::Kind::kError:
-        out += Cat(kErrorMark, "!!", kReset, " ", line.text);
-        break;
-    }
-  }
   if (options_.bell && highlighted) {
-    out.push_back(kBell);
+    rows.back().push_back(kBell);
   }
-  return out;
+  return rows;
 }
 
 }  // namespace securechat

@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace securechat {
 
@@ -59,19 +60,48 @@ class Formatter {
   // WallClock is the current Unix time in milliseconds, for lines without a time of their own.
   using WallClock = std::function<uint64_t()>;
 
+  // The narrowest terminal FormatRows lays out; at fewer columns it returns one row.
+  static constexpr size_t kMinColumns = 4;
+
   Formatter(Options options, LocalTime local_time, WallClock wall_clock);
 
-  // Format returns `line` as it should appear in a terminal, without a newline: an
-  // "[HH:MM] " prefix when timestamps are on, then the plain form, with SGR colour sequences
-  // around its parts when colour is on, and a BEL at the end of private messages and
-  // mentions when the bell is on. Without colour, timestamps and bell it is PlainLine.
+  // Format returns `line` as one row, without a newline: an "[HH:MM] " prefix when
+  // timestamps are on, then the plain form, with SGR colour sequences around its parts when
+  // colour is on, and a BEL at the end of private messages and mentions when the bell is on.
+  // Without colour, timestamps and bell it is PlainLine.
   std::string Format(const DisplayLine& line) const;
+
+  // FormatRows lays out Format's row for a terminal `columns` wide, so that the terminal never
+  // wraps it: each row takes at most `columns` columns (wide characters count two, combining
+  // marks none), and every row after the first starts with spaces up to the text column
+  // (after "[HH:MM] <nick> ", at most half the width), which no line of the client ever starts
+  // with. Rows break after a space of the message text when the next word fits on the next
+  // row, elsewhere anywhere. Each row ends its own colours and starts them again. A terminal
+  // narrower than kMinColumns (or 0: width unknown) gets the one row of Format. No newlines in the
+  // rows.
+  std::vector<std::string> FormatRows(const DisplayLine& line, size_t columns) const;
+
+  // Columns returns how many terminal columns the code point `cp` takes: 0 for combining
+  // marks, 2 for wide East Asian characters, by wcwidth() in the current LC_CTYPE locale (the
+  // client sets a UTF-8 one). What wcwidth cannot tell (a locale that is not UTF-8, an
+  // unassigned code point) counts 2: counting too many only shortens a row, while counting
+  // too few would let the terminal wrap it.
+  static size_t Columns(uint32_t cp);
 
   // NickColor returns the SGR foreground code (31..36, 91..96) of `nick`: the same nick always
   // gets the same colour, in every client and every session.
   static int NickColor(std::string_view nick);
 
  private:
+  // A piece of a line in one style (an SGR sequence; empty: the terminal's default).
+  struct Run {
+    std::string style;
+    std::string text;
+  };
+  // Runs returns the pieces of `line` in order and sets *text_column to the columns before
+  // the message text.
+  std::vector<Run> Runs(const DisplayLine& line, size_t* text_column) const;
+
   Options options_;
   LocalTime local_time_;
   WallClock wall_clock_;

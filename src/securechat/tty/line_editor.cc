@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 // clang-format off
@@ -95,6 +96,14 @@ void WriteOut(std::string_view s) {
 }  // namespace
 
 bool IsTerminal(int fd) { return isatty(fd) == 1; }
+
+size_t TerminalColumns(int fd) {
+  winsize ws{};
+  if (ioctl(fd, TIOCGWINSZ, &ws) != 0) {
+    return 0;
+  }
+  return ws.ws_col;
+}
 
 HourMinute LocalHourMinute(uint64_t unix_ms) {
   const time_t t = static_cast<time_t>(unix_ms / 1000);
@@ -255,9 +264,13 @@ void LineEditor::RedrawAfterSignals() {
   }
 }
 
-void LineEditor::PrintAbove(std::string_view line) {
+void LineEditor::PrintAbove(const std::vector<std::string>& rows) {
   ClearTyped();
-  WriteOut(Cat(line, "\r\n"));
+  std::string out;
+  for (const std::string& row : rows) {
+    out += Cat(row, "\r\n");
+  }
+  WriteOut(out);
   rl_forced_update_display();  // the prompt and the typed text again, cursor in place
 }
 

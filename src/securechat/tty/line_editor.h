@@ -20,6 +20,11 @@ namespace securechat::tty {
 // IsTerminal is true if `fd` is a terminal.
 bool IsTerminal(int fd);
 
+// TerminalColumns is the width of the terminal on `fd` in columns (TIOCGWINSZ, read anew on
+// every call so that a resized window counts at once), or 0 if `fd` is not a terminal or does
+// not say.
+size_t TerminalColumns(int fd);
+
 // LocalHourMinute is the hour and minute of `unix_ms` in the local time zone (00:00 if the
 // time cannot be converted).
 HourMinute LocalHourMinute(uint64_t unix_ms);
@@ -48,10 +53,11 @@ class LineEditor : public net::LineInput {
   // entered. Returns false at end of input: Ctrl-D on an empty line, or the terminal hung up.
   bool Read(const OnLine& on_line) override;
 
-  // PrintAbove prints `line` (no newline; it must hold no terminal sequences but the caller's
-  // own formatting) on its own line above the prompt, then redraws the prompt and whatever was
-  // typed so far with the cursor where it was.
-  void PrintAbove(std::string_view line);
+  // PrintAbove prints `rows` (no newlines; they must hold no terminal sequences but the
+  // caller's own formatting, and each must fit the terminal's width) one under the other
+  // above the prompt, then redraws the prompt and whatever was typed so far with the cursor
+  // where it was.
+  void PrintAbove(const std::vector<std::string>& rows);
   // RedrawAfterSignals shows the prompt and the typed text again if the process was stopped
   // (Ctrl-Z) and continued since the last call. Call it on every turn of the loop.
   void RedrawAfterSignals();

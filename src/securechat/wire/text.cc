@@ -1,7 +1,9 @@
 #include "securechat/wire/text.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
@@ -11,10 +13,10 @@
 namespace securechat {
 namespace {
 
-constexpr uint32_t kBad = 0xFFFFFFFF;
+constexpr uint32_t kBad = kInvalidCodePoint;
 
-// DecodeUtf8 reads one code point starting at s[*pos] and advances *pos past it. Returns kBad
-// (advancing by one byte) for any ill-formed sequence.
+}  // namespace
+
 uint32_t DecodeUtf8(std::string_view s, size_t* pos) {
   size_t i = *pos;
   auto byte = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
@@ -55,9 +57,78 @@ uint32_t DecodeUtf8(std::string_view s, size_t* pos) {
   return cp;
 }
 
+namespace {
+
 bool IsForbiddenCodePoint(uint32_t cp) {
   return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
          (cp >= 0x2066 && cp <= 0x2069);
+}
+
+// A closed range of code points.
+struct CodePointRange {
+  uint32_t first;
+  uint32_t last;
+};
+
+// Code points that a terminal draws as nothing, or that change how the text around them is
+// laid out: every Default_Ignorable_Code_Point (DerivedCoreProperties.txt) and every
+// General_Category=Cf code point (UnicodeData.txt) of Unicode 15.1.0, merged, plus the line and
+// paragraph separators U+2028 and U+2029 (Zl, Zp), which some programs treat as line breaks.
+// Among them: soft hyphen, zero-width space and joiners, LRM/RLM/ALM, the bidirectional
+// controls, the Hangul fillers, variation selectors and tag characters. Sorted and disjoint
+// (checked at compile time below). A table of our own because neither ICU nor a Unicode property
+// database is a dependency here, and the C library has no query for these two properties.
+constexpr CodePointRange kInvisibleRanges[] = {
+    {0x00AD, 0x00AD},    // soft hyphen
+    {0x034F, 0x034F},    // combining grapheme joiner
+    {0x0600, 0x0605},    // Arabic number signs
+    {0x061C, 0x061C},    // Arabic letter mark (ALM)
+    {0x06DD, 0x06DD},    // Arabic end of ayah
+    {0x070F, 0x070F},    // Syriac abbreviation mark
+    {0x0890, 0x0891},    // Arabic pound and piastre marks above
+    {0x08E2, 0x08E2},    // Arabic disputed end of ayah
+    {0x115F, 0x1160},    // Hangul choseong and jungseong fillers
+    {0x17B4, 0x17B5},    // Khmer inherent vowels
+    {0x180B, 0x180F},    // Mongolian variation selectors and vowel separator
+    {0x200B, 0x200F},    // zero-width space, ZWNJ, ZWJ, LRM, RLM
+    {0x2028, 0x2029},    // line and paragraph separators
+    {0x202A, 0x202E},    // bidirectional embeddings and overrides
+    {0x2060, 0x206F},    // word joiner, invisible operators, bidi isolates, deprecated formats
+    {0x3164, 0x3164},    // Hangul filler
+    {0xFE00, 0xFE0F},    // variation selectors 1 to 16
+    {0xFEFF, 0xFEFF},    // zero-width no-break space (byte order mark)
+    {0xFFA0, 0xFFA0},    // halfwidth Hangul filler
+    {0xFFF0, 0xFFFB},    // reserved, interlinear annotation controls
+    {0x110BD, 0x110BD},  // Kaithi number sign
+    {0x110CD, 0x110CD},  // Kaithi number sign above
+    {0x13430, 0x1343F},  // Egyptian hieroglyph format controls
+    {0x1BCA0, 0x1BCA3},  // shorthand format controls
+    {0x1D173, 0x1D17A},  // musical symbol format controls
+    {0xE0000, 0xE0FFF},  // tags, variation selectors 17 to 256, reserved
+};
+
+constexpr bool SortedAndDisjoint() {
+  for (size_t i = 0; i < std::size(kInvisibleRanges); ++i) {
+    if (kInvisibleRanges[i].first > kInvisibleRanges[i].last ||
+        (i > 0 && kInvisibleRanges[i - 1].last >= kInvisibleRanges[i].first)) {
+      return false;
+    }
+  }
+  return true;
+}
+static_assert(SortedAndDisjoint(), "kInvisibleRanges must be sorted and disjoint");
+
+bool IsInvisibleCodePoint(uint32_t cp) {
+  const auto* it =
+      std::upper_bound(std::begin(kInvisibleRanges), std::end(kInvisibleRanges), cp,
+                       [](uint32_t c, const CodePointRange& r) { return c < r.first; });
+  return it != std::begin(kInvisibleRanges) && cp <= std::prev(it)->last;
+}
+
+// IsBlank: U+0020 and the other space separators (General_Category=Zs).
+bool IsBlank(uint32_t cp) {
+  return cp == 0x20 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
+         cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
 }  // namespace
@@ -113,16 +184,28 @@ bool IsReservedNick(std::string_view nick) {
 std::string EscapeForDisplay(std::string_view s) {
   std::string out;
   out.reserve(s.size());
+  size_t blank_at = std::string::npos;  // where the blank just written starts in `out`
   for (size_t pos = 0; pos < s.size();) {
     size_t start = pos;
     uint32_t cp = DecodeUtf8(s, &pos);
+    if (cp != kBad && IsBlank(cp)) {
+      if (blank_at != std::string::npos) {
+        // A run of blanks shows as one space, so it can never pad a line out to the next row.
+        out.resize(blank_at);
+        out.push_back(' ');
+        continue;
+      }
+      blank_at = out.size();
+    } else {
+      blank_at = std::string::npos;
+    }
     if (cp == kBad) {
       absl::StrAppendFormat(&out, "\\x%02X", static_cast<uint8_t>(s[start]));
     } else if (cp == '\\') {
       out += "\\\\";
     } else if (cp < 0x80 && IsForbiddenCodePoint(cp)) {
       absl::StrAppendFormat(&out, "\\x%02X", cp);
-    } else if (IsForbiddenCodePoint(cp)) {
+    } else if (IsForbiddenCodePoint(cp) || IsInvisibleCodePoint(cp)) {
       absl::StrAppendFormat(&out, "\\u{%04X}", cp);
     } else {
       out.append(s.substr(start, pos - start));

@@ -9,6 +9,14 @@
 
 namespace securechat {
 
+// kInvalidCodePoint is what DecodeUtf8 returns for an ill-formed sequence.
+inline constexpr uint32_t kInvalidCodePoint = 0xFFFFFFFF;
+
+// DecodeUtf8 reads the code point that starts at s[*pos] (*pos < s.size()) and advances *pos
+// past it. An ill-formed sequence (overlong, surrogate, above U+10FFFF, truncated) gives
+// kInvalidCodePoint and advances *pos by one byte.
+uint32_t DecodeUtf8(std::string_view s, size_t* pos);
+
 // IsValidText: 1 to 4096 bytes of valid UTF-8 (no overlong forms, surrogates or code points
 // above U+10FFFF) without C0 controls (tab and newline included), DEL, C1 controls or the
 // bidirectional formatting characters U+202A..U+202E and U+2066..U+2069.
@@ -21,10 +29,14 @@ bool IsValidNick(std::string_view nick);
 // is that of "server": `Server`, `5erver`, `server_`) or that is punctuation only (`-`).
 bool IsReservedNick(std::string_view nick);
 
-// EscapeForDisplay returns `s` with every byte that a terminal could act on made visible:
-// C0 controls, DEL, C1 controls and bidirectional formatting characters become `\xNN` or
-// `\u{NNNN}`, invalid UTF-8 bytes become `\xNN`, and a backslash becomes `\\`. Printable
-// UTF-8 passes through unchanged.
+// EscapeForDisplay returns `s` with every byte that a terminal could act on, and every code
+// point that it would draw as nothing, made visible: C0 controls, DEL, C1 controls and
+// bidirectional formatting characters, every Default_Ignorable_Code_Point and
+// General_Category=Cf code point (zero-width spaces and joiners, LRM/RLM/ALM, Hangul fillers,
+// variation selectors, tags, ...) and the line and paragraph separators U+2028 and U+2029
+// become `\xNN` or `\u{NNNN}`, invalid UTF-8 bytes become `\xNN`, and a backslash becomes
+// `\\`. A run of two or more blanks (U+0020 or any other space separator) becomes one U+0020.
+// Other printable UTF-8 passes through unchanged.
 std::string EscapeForDisplay(std::string_view s);
 
 }  // namespace securechat
