@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config
   libssl-dev libabsl-dev libedit-dev libgtest-dev libgmock-dev libbenchmark-dev
+  googletest                # GoogleTest's sources: the stldebug preset builds them in debug mode
   tmux                      # the interactive client's terminal tests
   clang libclang-rt-14-dev  # the fuzz preset: clang 14 and libFuzzer
   llvm-14                   # llvm-profdata-14 and llvm-cov-14 for ci/coverage.sh

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# ci/test.sh: installs what is missing, then builds and runs the whole test suite twice:
-# a release build with warnings as errors, and the same suite under ASan and UBSan. Both
-# include the replay of every fuzz corpus and regression. Then the constant-time check runs
-# under valgrind, and every fuzz target runs for FUZZ_SECONDS (20 s here; ci/fuzz.sh alone
-# defaults to 60), two at a time.
+# ci/test.sh: installs what is missing, then builds and runs the whole test suite three times:
+# a release build with warnings as errors, the same suite under ASan and UBSan, and again with
+# libstdc++'s debug mode (_GLIBCXX_DEBUG), where an iterator used after its container changed
+# under it aborts (ASan cannot see that: the stale read is inside the uninstrumented library).
+# Each includes the replay of every fuzz corpus and regression. Then the constant-time check
+# runs under valgrind, and every fuzz target runs for FUZZ_SECONDS (20 s here; ci/fuzz.sh
+# alone defaults to 60), two at a time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ci/install-deps.sh
-for preset in ci-release ci-asan; do
+for preset in ci-release ci-asan ci-stldebug; do
   echo "== $preset: build"
   ci/build.sh "$preset"
   echo "== $preset: test"
