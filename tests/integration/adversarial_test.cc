@@ -1125,6 +1125,7 @@ TEST_F(AdversarialTest, ThousandConnectionsAtOnceHoldTheMaximum) {
     EXPECT_EQ(crowd.held_silent, kHeld);
     EXPECT_EQ(crowd.other, 0);
     EXPECT_EQ(crowd.server_sockets, kMaxClients);
+    server().WaitForStderrCount(": server full\n", refused_before + (kAttempts - kHeld), kWait);
     EXPECT_EQ(CountOf(server().err(), ": server full\n") - refused_before,
               static_cast<size_t>(kAttempts - kHeld));
     ASSERT_TRUE(ServerAlive());

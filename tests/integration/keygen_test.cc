@@ -221,6 +221,19 @@ TEST_F(KeygenTest, OutDirOthersMayWriteToIsRefused) {
     EXPECT_EQ(Mode(pub_), -1) << "a public key was written";
   }
 
+  // A directory of another user, whoever may write to it: its owner could replace the key
+  // files. Only root can give a directory away, so only a test running as root (as CI does)
+  // checks this.
+  if (geteuid() == 0) {
+    ASSERT_EQ(chmod(out_dir_.c_str(), 0755), 0);
+    ASSERT_EQ(chown(out_dir_.c_str(), 65534, 65534), 0);
+    auto foreign = Keygen({});
+    ASSERT_NE(foreign, nullptr);
+    ExpectKeygenRefused(*foreign, "belongs to another user (uid 65534)");
+    EXPECT_EQ(Mode(pub_), -1) << "a public key was written";
+    ASSERT_EQ(chown(out_dir_.c_str(), 0, 0), 0);
+  }
+
   ASSERT_EQ(chmod(out_dir_.c_str(), 01777), 0);  // ours (the test's user) and sticky
   auto sticky = Keygen({});
   ASSERT_NE(sticky, nullptr);

@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "absl/strings/numbers.h"
+#include "integration/expect.h"
 #include "securechat/base/cat.h"
 
 extern char** environ;
@@ -299,6 +300,11 @@ bool Process::WaitForStdout(std::string_view text, Duration timeout) {
 bool Process::WaitForStderr(std::string_view text, Duration timeout) {
   return WaitFor(
       err_, [text](const std::string& s) { return s.find(text) != std::string::npos; }, timeout);
+}
+
+bool Process::WaitForStderrCount(std::string_view text, size_t count, Duration timeout) {
+  return WaitFor(
+      err_, [text, count](const std::string& s) { return CountOf(s, text) >= count; }, timeout);
 }
 
 bool Process::WaitForStdoutMatch(const std::regex& re, Duration timeout,

@@ -85,6 +85,10 @@ class Process {
   bool WaitForStdout(std::string_view text, Duration timeout);
   // WaitForStderr is WaitForStdout for stderr.
   bool WaitForStderr(std::string_view text, Duration timeout);
+  // WaitForStderrCount waits until stderr holds `text` at least `count` times (not
+  // overlapping). The server writes its log when the loop gets to it, after what it sent to
+  // clients: a test that saw a client's answer waits for the matching log line this way.
+  bool WaitForStderrCount(std::string_view text, size_t count, Duration timeout);
   // WaitForStdoutMatch waits until `re` matches (regex_search) somewhere in stdout. On success
   // fills *groups (if not null) with the whole match followed by the capture groups. Returns
   // false if `timeout` passes first or stdout is closed without a match.

@@ -207,7 +207,13 @@ class WrapTest : public ::testing::Test {
 
 TEST_F(WrapTest, WideCharactersTakeTwoColumnsAndCombiningMarksNone) {
   EXPECT_EQ(Formatter::Columns('a'), 1u);
-  EXPECT_EQ(Formatter::Columns(0xE9), 1u);     // é
+  // Narrow in most terminals, wide in one set up for CJK (East Asian Ambiguous), or wide in
+  // many (Private Use, emoji): never count fewer columns than a terminal may draw.
+  EXPECT_EQ(Formatter::Columns(0xE9), 2u);     // é
+  EXPECT_EQ(Formatter::Columns(0x0416), 2u);   // Cyrillic Zhe
+  EXPECT_EQ(Formatter::Columns(0x2500), 2u);   // box drawing
+  EXPECT_EQ(Formatter::Columns(0xE000), 2u);   // Private Use
+  EXPECT_EQ(Formatter::Columns(0x1F1E6), 2u);  // regional indicator
   EXPECT_EQ(Formatter::Columns(0x65E5), 2u);   // 日
   EXPECT_EQ(Formatter::Columns(0xFF21), 2u);   // fullwidth A
   EXPECT_EQ(Formatter::Columns(0x1F600), 2u);  // emoji

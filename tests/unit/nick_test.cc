@@ -66,6 +66,10 @@ TEST(NickTest, OneNickInAnyCase) {
   net.Type(bob, "/nick alice");
   EXPECT_TRUE(bob.Saw("!! nick taken"));
   EXPECT_EQ(bob.session.nick(), "bob");
+  // WHO spells each nick as its holder does, sorted without regard to case.
+  net.Connect("Carol");
+  net.Type(bob, "/who");
+  EXPECT_TRUE(bob.Saw("-!- online (3): Alice bob Carol"));
 }
 
 TEST(NickTest, LookAlikesOfAMemberAreRefusedWithErrorFour) {

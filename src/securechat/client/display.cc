@@ -108,8 +108,7 @@ size_t Formatter::Columns(uint32_t cp) {
   if (cp >= 0x20 && cp < 0x7F) {
     return 1;
   }
-  const int w = wcwidth(static_cast<wchar_t>(cp));
-  return w < 0 ? 2 : static_cast<size_t>(w);
+  return wcwidth(static_cast<wchar_t>(cp)) == 0 ? 0 : 2;
 }
 
 std::vector<Formatter::Run> Formatter::Runs(const DisplayLine& line, size_t* text_column) const {

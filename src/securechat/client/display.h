@@ -81,11 +81,14 @@ class Formatter {
   // rows.
   std::vector<std::string> FormatRows(const DisplayLine& line, size_t columns) const;
 
-  // Columns returns how many terminal columns the code point `cp` takes: 0 for combining
-  // marks, 2 for wide East Asian characters, by wcwidth() in the current LC_CTYPE locale (the
-  // client sets a UTF-8 one). What wcwidth cannot tell (a locale that is not UTF-8, an
-  // unassigned code point) counts 2: counting too many only shortens a row, while counting
-  // too few would let the terminal wrap it.
+  // Columns returns how many terminal columns the code point `cp` may take, never fewer than
+  // any terminal draws: 1 for printable ASCII, 0 for what wcwidth() in the current LC_CTYPE
+  // locale (the client sets a UTF-8 one) calls zero-width (combining marks), and 2 for
+  // everything else. Terminals disagree about the rest: East Asian Ambiguous characters
+  // (é, Greek, Cyrillic, box drawing) are wide in a terminal set up for CJK, Private Use
+  // glyphs and emoji are wide in many. Counting too many only shortens a row; counting one
+  // too few would let the terminal wrap the row itself, and the overflow, attacker text,
+  // would start the next row at column 0.
   static size_t Columns(uint32_t cp);
 
   // NickColor returns the SGR foreground code (31..36, 91..96) of `nick`: the same nick always

@@ -189,7 +189,7 @@ class ClientSession {
   bool queue_full_shown_ = false;  // the "not sent" note was shown since the queue filled
   std::vector<std::string> who_;   // USERS nicks collected until the last page, as received
   size_t who_pages_ = 0;           // USERS pages of the answer being collected
-  std::set<std::string> nicks_;    // other nicks seen, valid nicks only
+  NickSet nicks_;                  // other nicks seen, valid nicks only, one per nick in any case
   NickSet ignored_;                // CHAT from these nicks is not shown
 };
 

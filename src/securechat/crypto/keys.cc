@@ -443,6 +443,13 @@ absl::Status PrepareKeyDirectory(const std::string& dir) {
   if (!S_ISDIR(st.st_mode)) {
     return absl::FailedPreconditionError(Cat(dir, " is not a directory"));
   }
+  // Whoever owns the directory may rename or replace what is written there (as ssh's
+  // StrictModes judges it): it must be ours or root's.
+  if (st.st_uid != geteuid() && st.st_uid != 0) {
+    return absl::FailedPreconditionError(
+        Cat(dir, " belongs to another user (uid ", st.st_uid,
+            "), who could replace the key files written there; use a directory of your own"));
+  }
   // In a sticky directory only a file's owner, the directory's owner and root may rename or
   // remove it.
   const bool others_may_write = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;

@@ -391,8 +391,8 @@ void ServerCore::HandleWho(Client& c) {
   msg::Users page;
   page.nicks.reserve(std::min(by_nick_.size(), proto::kUsersPerPage));
   size_t left = by_nick_.size();
-  for (const auto& [nick, member] : by_nick_) {
-    page.nicks.push_back(nick);
+  for (const auto& [key, member] : by_nick_) {
+    page.nicks.push_back(member->nick);  // as its holder spells it; sorted by key
     --left;
     if (page.nicks.size() == proto::kUsersPerPage && left > 0) {
       page.more = 1;
