@@ -140,7 +140,10 @@ class Harness {
   ServerSinks Sinks() {
     // Log lines and the room go to the operator's terminal.
     return ServerSinks{[](std::string_view line) { FUZZ_CHECK(DisplayLineIsSafe(line)); },
-                       [](std::string_view line) { FUZZ_CHECK(DisplayLineIsSafe(line)); },
+                       [](std::string_view nick, std::string_view text) {
+                         FUZZ_CHECK(DisplayLineIsSafe(nick));
+                         FUZZ_CHECK(DisplayLineIsSafe(text));
+                       },
                        [this] { return now_ms_; }, [this] { return mono_ms_; }};
   }
 

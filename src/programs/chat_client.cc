@@ -19,6 +19,7 @@
 #include "securechat/crypto/keys.h"
 #include "securechat/net/client_loop.h"
 #include "securechat/net/socket.h"
+#include "securechat/net/terminal.h"
 #include "securechat/tty/line_editor.h"
 #include "securechat/wire/text.h"
 
@@ -86,7 +87,8 @@ int main(int argc, char** argv) {
       "Exit codes: 0 ok, 1 usage, 2 cannot connect, 3 server key confirmation failed,\n"
       "4 server full, 5 nick refused, 6 connection lost, 7 unsupported protocol version.");
   if (const auto unexpected = securechat::ParseFlags(argc, argv)) {
-    return Fail(securechat::kExitUsage, Cat("unexpected argument '", *unexpected, "' (see --help)"));
+    return Fail(securechat::kExitUsage,
+                Cat("unexpected argument '", *unexpected, "' (see --help)"));
   }
   const std::string nick = absl::GetFlag(FLAGS_nick);
   if (nick.empty()) {
@@ -110,7 +112,7 @@ int main(int argc, char** argv) {
                 "--handshake_timeout must be a positive duration of at most 1h, like 10s");
   }
   const bool reconnect = absl::GetFlag(FLAGS_reconnect);
-  const bool interactive = securechat::tty::IsTerminal(STDIN_FILENO);
+  const bool interactive = securechat::net::IsTerminal(STDIN_FILENO);
 
   securechat::OsRandom rng;
   auto conn = std::make_unique<securechat::ClientConnection>(*key, rng);
@@ -122,17 +124,17 @@ int main(int argc, char** argv) {
   securechat::Formatter::Options options;
   if (interactive) {
     options.color =
-        securechat::UseColor(absl::GetFlag(FLAGS_color), securechat::tty::IsTerminal(STDOUT_FILENO),
+        securechat::UseColor(absl::GetFlag(FLAGS_color), securechat::net::IsTerminal(STDOUT_FILENO),
                              std::getenv("NO_COLOR"));
     options.bell = absl::GetFlag(FLAGS_bell);
   } else {
     options.timestamps = false;  // the plain lines
   }
-  const securechat::Formatter formatter(options, securechat::tty::LocalHourMinute,
-                                        securechat::tty::WallClockMs);
+  const securechat::Formatter formatter(options, securechat::net::LocalHourMinute,
+                                        securechat::net::WallClockMs);
   ClientSession::Display display = [&editor, &formatter](const securechat::DisplayLine& l) {
     const std::vector<std::string> rows =
-        formatter.FormatRows(l, securechat::tty::TerminalColumns(STDOUT_FILENO));
+        formatter.FormatRows(l, securechat::net::TerminalColumns(STDOUT_FILENO));
     if (editor != nullptr) {
       editor->PrintAbove(rows);
       return;

@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "programs/flags.h"
 #include "securechat/base/cat.h"
+#include "securechat/client/display.h"
 #include "securechat/crypto/handshake.h"
 #include "securechat/crypto/keys.h"
 #include "securechat/engine/server_core.h"
@@ -84,18 +85,6 @@ std::string UtcStamp() {
   char stamp[32] = "----------T--:--:--Z ";
   if (gmtime_r(&now, &utc) != nullptr) {
     std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ ", &utc);
-  }
-  return stamp;
-}
-
-// LocalStamp is the time stamp before a room line on the console, [HH:MM] in local time as the
-// client shows it.
-std::string LocalStamp() {
-  std::time_t now = std::time(nullptr);
-  std::tm local{};
-  char stamp[16] = "[--:--] ";
-  if (localtime_r(&now, &local) != nullptr) {
-    std::strftime(stamp, sizeof(stamp), "[%H:%M] ", &local);
   }
   return stamp;
 }
@@ -240,7 +229,6 @@ int main(int argc, char** argv) {
   securechat::net::OutputSink log_out(STDERR_FILENO, log_options);
   securechat::net::OutputSinkOptions console_options;
   console_options.noun = "console line";
-  console_options.prefix = LocalStamp;
   securechat::net::OutputSink console_out(STDOUT_FILENO, console_options);
   for (const auto& [name, out] : {std::pair{"stderr", &log_out}, {"stdout", &console_out}}) {
     if (!out->fallback_note().empty()) {
@@ -250,8 +238,24 @@ int main(int argc, char** argv) {
 
   securechat::ServerSinks sinks;
   sinks.log = [&log_out](std::string_view line) { log_out.Line(line); };
+  // The console shows the room as the client does, stamped [HH:MM] in local time and laid out
+  // at the terminal's width with continuation rows indented, so that no message can wrap
+  // into a row that looks like a line of its own.
+  const securechat::Formatter console_format({.color = false, .timestamps = true, .bell = false},
+                                             securechat::net::LocalHourMinute,
+                                             securechat::net::WallClockMs);
   if (console_tty) {
-    sinks.room = [&console_out](std::string_view line) { console_out.Line(line); };
+    sinks.room = [&console_out, &console_format](std::string_view nick, std::string_view text) {
+      securechat::DisplayLine line;
+      line.kind = nick.empty() ? securechat::DisplayLine::Kind::kNotice
+                               : securechat::DisplayLine::Kind::kChat;
+      line.from = std::string(nick);
+      line.text = std::string(text);
+      for (const std::string& row :
+           console_format.FormatRows(line, securechat::net::TerminalColumns(STDOUT_FILENO))) {
+        console_out.Line(row);
+      }
+    };
   }
   sinks.now_ms = NowMs;
   sinks.mono_ms = securechat::net::MonotonicMs;

@@ -481,60 +481,97 @@ TEST_F(TerminalTest, ReconnectsAfterServerRestart) {
 // window's width, read anew after every resize: every row after a message's first starts with
 // spaces, so at 40, 80 and 200 columns only real lines start like a line. Runs of spaces
 // collapse, so padding with them moves nothing.
+// SendSpoofs has `eve` send, between "begin N" and "end N" lines, two lines padded so that a
+// terminal of `columns` columns that wrapped them by itself would start rows with fake lines
+// ("-!- SPOOF bob is now known as admin", "[14:34] <server> SPOOF new key"), for a screen
+// that shows eve's text after "[HH:MM] <eve> " (14 columns).
+void SendSpoofs(Process& eve, int columns) {
+  const std::string server_row = "[14:34] <server> SPOOF new key";
+  const std::string rename_row = "-!- SPOOF bob is now known as admin";
+  const std::string lead = "maintenance: ";
+  const size_t first = static_cast<size_t>(columns) - 14 - lead.size();
+  ASSERT_TRUE(eve.WriteStdin(Cat("begin ", columns)));
+  ASSERT_TRUE(eve.WriteStdin(Cat(lead, std::string(first, ' '), rename_row)));
+  ASSERT_TRUE(eve.WriteStdin(Cat(lead, std::string(first, 'x'), server_row,
+                                 std::string(static_cast<size_t>(columns) - server_row.size(), 'x'),
+                                 rename_row)));
+  ASSERT_TRUE(eve.WriteStdin(Cat("end ", columns)));
+}
+
+// ExpectOnlyEvesLinesStartRows checks the rows of `screen` from eve's "begin N" to her "end
+// N": every row that starts like a line (a time stamp, "-!-", "<", "*", "!!") is a real line
+// of eve's, every other row starts with a space, and both spoofs are on the screen.
+void ExpectOnlyEvesLinesStartRows(const std::string& screen, int columns) {
+  static const std::regex kStartsLikeALine("^(\\[[0-9][0-9]:[0-9][0-9]\\]|-!-|<|\\*|!!)");
+  static const std::regex kEveLine("^\\[[0-2][0-9]:[0-5][0-9]\\] <eve> .*");
+  const std::vector<std::string> rows = Lines(screen);
+  size_t begin = rows.size();
+  size_t end = rows.size();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (Contains(rows[i], Cat("<eve> begin ", columns))) {
+      begin = i;
+    } else if (Contains(rows[i], Cat("<eve> end ", columns))) {
+      end = i;
+    }
+  }
+  ASSERT_LT(begin, end) << "\n" << screen;
+  int spoof_rows = 0;
+  for (size_t i = begin; i <= end; ++i) {
+    const std::string& row = rows[i];
+    spoof_rows += Contains(row, "SPOOF");
+    if (std::regex_search(row, kStartsLikeALine)) {
+      EXPECT_TRUE(std::regex_match(row, kEveLine)) << "a row that is no line: " << row << "\n"
+                                                   << screen;
+    } else {
+      EXPECT_EQ(row.substr(0, 1), " ") << "a continuation row not marked: " << row << "\n"
+                                       << screen;
+    }
+  }
+  EXPECT_GE(spoof_rows, 2) << "both spoofs are on the screen, as text of eve's\n" << screen;
+}
+
 TEST_F(TerminalTest, SpoofedLinesByWrappingNeverStartARow) {
   ASSERT_NO_FATAL_FAILURE(StartTestServer());
   ASSERT_TRUE(Open("alice", 1, "--nocolor"));
   auto eve = JoinChat("eve", TestKeyPath("test_rsa2048_public.pem"), server_.address, 2);
   ASSERT_NE(eve, nullptr);
   ASSERT_TRUE(tmux().Shows("alice", "-!- eve joined"));
-
-  const std::string server_row = "[14:34] <server> SPOOF new key";
-  const std::string rename_row = "-!- SPOOF bob is now known as admin";
-  const std::regex starts_like_a_line("^(\\[[0-9][0-9]:[0-9][0-9]\\]|-!-|<|\\*|!!)");
-  const std::regex eve_line("^\\[[0-2][0-9]:[0-5][0-9]\\] <eve> .*");
   for (const int columns : {40, 80, 200}) {
     SCOPED_TRACE(Cat(columns, " columns"));
     ASSERT_TRUE(tmux().Resize("alice", columns));
-    // alice shows eve's text after "[HH:MM] <eve> ", 14 columns; each spoofed row is padded
-    // to start where the terminal's next row would.
-    const std::string lead = "maintenance: ";
-    const size_t first = static_cast<size_t>(columns) - 14 - lead.size();
-    const std::string with_spaces = Cat(lead, std::string(first, ' '), rename_row);
-    const std::string with_filler =
-        Cat(lead, std::string(first, 'x'), server_row,
-            std::string(static_cast<size_t>(columns) - server_row.size(), 'x'), rename_row);
-    ASSERT_TRUE(eve->WriteStdin(Cat("begin ", columns)));
-    ASSERT_TRUE(eve->WriteStdin(with_spaces));
-    ASSERT_TRUE(eve->WriteStdin(with_filler));
-    ASSERT_TRUE(eve->WriteStdin(Cat("end ", columns)));
+    ASSERT_NO_FATAL_FAILURE(SendSpoofs(*eve, columns));
     ASSERT_TRUE(tmux().Shows("alice", Cat("<eve> end ", columns)));
-
-    const std::vector<std::string> rows = Lines(tmux().Screen("alice"));
-    const std::string screen = Cat("\n", tmux().Screen("alice"));
-    size_t begin = rows.size();
-    size_t end = rows.size();
-    for (size_t i = 0; i < rows.size(); ++i) {
-      if (Contains(rows[i], Cat("<eve> begin ", columns))) {
-        begin = i;
-      } else if (Contains(rows[i], Cat("<eve> end ", columns))) {
-        end = i;
-      }
-    }
-    ASSERT_LT(begin, end) << screen;
-    int spoof_rows = 0;
-    for (size_t i = begin; i <= end; ++i) {
-      const std::string& row = rows[i];
-      spoof_rows += Contains(row, "SPOOF");
-      if (std::regex_search(row, starts_like_a_line)) {
-        EXPECT_TRUE(std::regex_match(row, eve_line)) << "a row that is no line: " << row << screen;
-      } else {
-        EXPECT_EQ(row.substr(0, 1), " ") << "a continuation row not marked: " << row << screen;
-      }
-    }
-    EXPECT_GE(spoof_rows, 2) << "both spoofs are on the screen, as text of eve's" << screen;
+    ExpectOnlyEvesLinesStartRows(tmux().Screen("alice"), columns);
   }
   eve->CloseStdin();
   EXPECT_TRUE(Exits(*eve, 0));
+}
+
+// The server's console lays the room out as the client does: the same spoofs never start a
+// row of the operator's terminal either.
+TEST_F(TerminalTest, SpoofedLinesByWrappingNeverStartARowOfTheServerConsole) {
+  ASSERT_TRUE(tmux().NewSession(
+      "server", Cat(ShellQuote(ProgramPath("chat-server")), " --key ", ShellQuote(private_key_),
+                    " --listen 127.0.0.1:0; echo EXIT=$?; sleep 600")));
+  ASSERT_TRUE(tmux().Shows("server", "type a line to send it to everyone"));
+  std::smatch m;
+  const std::string banner = tmux().Screen("server");
+  ASSERT_TRUE(std::regex_search(banner, m, std::regex("listening on (127\\.0\\.0\\.1:[0-9]+)")))
+      << banner;
+  server_.address = m[1];
+  auto eve = JoinChat("eve", TestKeyPath("test_rsa2048_public.pem"), server_.address, 1);
+  ASSERT_NE(eve, nullptr);
+  for (const int columns : {40, 80, 200}) {
+    SCOPED_TRACE(Cat(columns, " columns"));
+    ASSERT_TRUE(tmux().Resize("server", columns));
+    ASSERT_NO_FATAL_FAILURE(SendSpoofs(*eve, columns));
+    ASSERT_TRUE(tmux().Shows("server", Cat("<eve> end ", columns)));
+    ExpectOnlyEvesLinesStartRows(tmux().Screen("server"), columns);
+  }
+  eve->CloseStdin();
+  EXPECT_TRUE(Exits(*eve, 0));
+  ASSERT_TRUE(tmux().Keys("server", {"C-c"}));
+  EXPECT_TRUE(tmux().Shows("server", "EXIT=0"));
 }
 
 // The server's console, when it is a terminal, shows the room with [HH:MM] stamps, and a line

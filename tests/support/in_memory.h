@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "securechat/base/cat.h"
 #include "securechat/client/session.h"
 #include "securechat/crypto/keys.h"
 #include "securechat/crypto/random.h"
@@ -63,7 +64,10 @@ class InMemoryNet {
       : key_(key),
         core_(key_, rng_, std::move(options),
               ServerSinks{[this](std::string_view l) { log.emplace_back(l); },
-                          [this](std::string_view l) { room.emplace_back(l); },
+                          [this](std::string_view nick, std::string_view text) {
+                            room.push_back(nick.empty() ? Cat("-!- ", text)
+                                                        : Cat("<", nick, "> ", text));
+                          },
                           [this] { return now_ms; }, [this] { return mono_ms; }}) {}
 
   // Connect opens a connection (from address "test", or `address`), runs the handshake and

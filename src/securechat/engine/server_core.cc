@@ -80,9 +80,9 @@ void ServerCore::Log(std::string_view line) const {
   }
 }
 
-void ServerCore::ShowRoom(std::string_view line) const {
+void ServerCore::ShowRoom(std::string_view nick, std::string_view text) const {
   if (sinks_.room) {
-    sinks_.room(line);
+    sinks_.room(nick, text);
   }
 }
 
@@ -338,7 +338,7 @@ void ServerCore::HandleJoin(Client& c, std::string_view nick) {
   Send(c, msg::Welcome{c.nick, options_.motd, online});
   const std::string notice = Cat(c.nick, " joined");
   Broadcast(msg::Notice{notice}, &c);
-  ShowRoom(Cat("-!- ", notice));
+  ShowRoom({}, notice);
   Log(Cat("join ", Tag(c.id), " as ", c.nick));
 }
 
@@ -355,7 +355,7 @@ void ServerCore::HandleNick(Client& c, std::string_view nick) {
   TakeNick(c, nick, std::move(skeleton));
   const std::string notice = Cat(old, " is now known as ", c.nick);
   Broadcast(msg::Notice{notice}, nullptr);
-  ShowRoom(Cat("-!- ", notice));
+  ShowRoom({}, notice);
   Log(Cat("rename ", Tag(c.id), " ", old, " to ", c.nick));
 }
 
@@ -366,7 +366,7 @@ void ServerCore::HandleSay(Client& c, std::string_view text) {
   }
   Broadcast(msg::Chat{c.nick, 0, sinks_.now_ms(), text}, &c);
   if (sinks_.room) {  // the escaped line is built only for a console that shows it
-    ShowRoom(Cat("<", c.nick, "> ", EscapeForDisplay(text)));
+    ShowRoom(c.nick, EscapeForDisplay(text));
   }
 }
 
@@ -470,7 +470,7 @@ void ServerCore::Leave(Client& c, std::string_view why) {
   Log(Cat("leave ", Tag(c.id), " ", nick, " (", why, ")"));
   const std::string notice = Cat(nick, " left");
   Broadcast(msg::Notice{notice}, nullptr);
-  ShowRoom(Cat("-!- ", notice));
+  ShowRoom({}, notice);
 }
 
 void ServerCore::ReleaseAddress(Client& c) {

@@ -40,9 +40,11 @@ struct ServerOptions {
 // a terminal, the room as a member sees it.
 struct ServerSinks {
   std::function<void(std::string_view)> log;
-  std::function<void(std::string_view)> room;  // may be empty
-  std::function<uint64_t()> now_ms;            // server clock, Unix milliseconds (CHAT time)
-  std::function<uint64_t()> mono_ms;           // monotonic milliseconds, for limits and timers
+  // room shows one room event: a CHAT said by `nick`, or a notice (joins, leaves, renames)
+  // when `nick` is empty. `text` is escaped for display; the sink lays it out. May be empty.
+  std::function<void(std::string_view nick, std::string_view text)> room;
+  std::function<uint64_t()> now_ms;   // server clock, Unix milliseconds (CHAT time)
+  std::function<uint64_t()> mono_ms;  // monotonic milliseconds, for limits and timers
 };
 
 class ServerCore {
@@ -141,7 +143,7 @@ class ServerCore {
   void Broadcast(const msg::ServerMessage& m, const Client* except);
   void Leave(Client& c, std::string_view why);
   void Log(std::string_view line) const;
-  void ShowRoom(std::string_view line) const;
+  void ShowRoom(std::string_view nick, std::string_view text) const;
 
   const ServerPrivateKey& key_;
   RandomSource& rng_;

@@ -2,12 +2,15 @@
 
 #include <fcntl.h>
 #include <openssl/crypto.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
+#include <ctime>
 #include <string_view>
 
 #include "securechat/base/cat.h"
@@ -15,6 +18,31 @@
 #include "securechat/net/socket.h"
 
 namespace securechat::net {
+
+bool IsTerminal(int fd) { return isatty(fd) == 1; }
+
+size_t TerminalColumns(int fd) {
+  winsize ws{};
+  if (ioctl(fd, TIOCGWINSZ, &ws) != 0) {
+    return 0;
+  }
+  return ws.ws_col;
+}
+
+HourMinute LocalHourMinute(uint64_t unix_ms) {
+  const time_t t = static_cast<time_t>(unix_ms / 1000);
+  tm local{};
+  if (localtime_r(&t, &local) == nullptr) {
+    return {};
+  }
+  return {local.tm_hour, local.tm_min};
+}
+
+uint64_t WallClockMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
 
 bool HaveTerminal() {
   Fd tty(open("/dev/tty", O_RDWR | O_CLOEXEC));

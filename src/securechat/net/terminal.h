@@ -1,10 +1,14 @@
-// Terminal helpers for the programs: asking for a passphrase without echo.
+// Terminal helpers for the programs: asking for a passphrase without echo, the width of a
+// terminal, local time for stamps.
 #ifndef SECURECHAT_NET_TERMINAL_H_
 #define SECURECHAT_NET_TERMINAL_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "securechat/client/display.h"
 #include "securechat/crypto/keys.h"
 
 namespace securechat::net {
@@ -17,6 +21,21 @@ absl::StatusOr<Passphrase> AskPassphrase(const std::string& prompt);
 
 // HaveTerminal is true when the process has a controlling terminal to ask on.
 bool HaveTerminal();
+
+// IsTerminal is true if `fd` is a terminal.
+bool IsTerminal(int fd);
+
+// TerminalColumns is the width of the terminal on `fd` in columns (TIOCGWINSZ, read anew on
+// every call so that a resized window counts at once), or 0 if `fd` is not a terminal or does
+// not say.
+size_t TerminalColumns(int fd);
+
+// LocalHourMinute is the hour and minute of `unix_ms` in the local time zone (00:00 if the
+// time cannot be converted).
+HourMinute LocalHourMinute(uint64_t unix_ms);
+
+// WallClockMs is the current Unix time in milliseconds.
+uint64_t WallClockMs();
 
 }  // namespace securechat::net
 

@@ -95,31 +95,6 @@ void WriteOut(std::string_view s) {
 
 }  // namespace
 
-bool IsTerminal(int fd) { return isatty(fd) == 1; }
-
-size_t TerminalColumns(int fd) {
-  winsize ws{};
-  if (ioctl(fd, TIOCGWINSZ, &ws) != 0) {
-    return 0;
-  }
-  return ws.ws_col;
-}
-
-HourMinute LocalHourMinute(uint64_t unix_ms) {
-  const time_t t = static_cast<time_t>(unix_ms / 1000);
-  tm local{};
-  if (localtime_r(&t, &local) == nullptr) {
-    return {};
-  }
-  return {local.tm_hour, local.tm_min};
-}
-
-uint64_t WallClockMs() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
-
 LineEditor::LineEditor(std::string prompt, Completer completer)
     : fd_(STDIN_FILENO), prompt_(std::move(prompt)), completer_(std::move(completer)) {}
 

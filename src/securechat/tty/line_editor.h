@@ -17,21 +17,6 @@
 
 namespace securechat::tty {
 
-// IsTerminal is true if `fd` is a terminal.
-bool IsTerminal(int fd);
-
-// TerminalColumns is the width of the terminal on `fd` in columns (TIOCGWINSZ, read anew on
-// every call so that a resized window counts at once), or 0 if `fd` is not a terminal or does
-// not say.
-size_t TerminalColumns(int fd);
-
-// LocalHourMinute is the hour and minute of `unix_ms` in the local time zone (00:00 if the
-// time cannot be converted).
-HourMinute LocalHourMinute(uint64_t unix_ms);
-
-// WallClockMs is the current Unix time in milliseconds.
-uint64_t WallClockMs();
-
 // LineEditor owns the terminal on stdin and stdout while it exists. libedit keeps global
 // state, so there is at most one.
 class LineEditor : public net::LineInput {
