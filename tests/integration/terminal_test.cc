@@ -252,6 +252,20 @@ class TerminalTest : public ::testing::Test {
     server_ = std::move(*server);
   }
 
+  // StartConsoleServer runs chat-server in the tmux window "server", so that its console is a
+  // terminal, and reads the address it listens on into server_.address.
+  void StartConsoleServer() {
+    ASSERT_TRUE(tmux().NewSession(
+        "server", Cat(ShellQuote(ProgramPath("chat-server")), " --key ", ShellQuote(private_key_),
+                      " --listen 127.0.0.1:0; echo EXIT=$?; sleep 600")));
+    ASSERT_TRUE(tmux().Shows("server", "type a line to send it to everyone"));
+    std::smatch m;
+    const std::string screen = tmux().Screen("server");
+    ASSERT_TRUE(std::regex_search(screen, m, std::regex("listening on (127\\.0\\.0\\.1:[0-9]+)")))
+        << screen;
+    server_.address = m[1];
+  }
+
   // ClientCommand is the sh command line that runs chat-client for `nick` against the test
   // server, then shows its exit code and keeps the pane open.
   std::string ClientCommand(const std::string& nick, const std::string& extra_args = "",
@@ -550,15 +564,7 @@ TEST_F(TerminalTest, SpoofedLinesByWrappingNeverStartARow) {
 // The server's console lays the room out as the client does: the same spoofs never start a
 // row of the operator's terminal either.
 TEST_F(TerminalTest, SpoofedLinesByWrappingNeverStartARowOfTheServerConsole) {
-  ASSERT_TRUE(tmux().NewSession(
-      "server", Cat(ShellQuote(ProgramPath("chat-server")), " --key ", ShellQuote(private_key_),
-                    " --listen 127.0.0.1:0; echo EXIT=$?; sleep 600")));
-  ASSERT_TRUE(tmux().Shows("server", "type a line to send it to everyone"));
-  std::smatch m;
-  const std::string banner = tmux().Screen("server");
-  ASSERT_TRUE(std::regex_search(banner, m, std::regex("listening on (127\\.0\\.0\\.1:[0-9]+)")))
-      << banner;
-  server_.address = m[1];
+  ASSERT_NO_FATAL_FAILURE(StartConsoleServer());
   auto eve = JoinChat("eve", TestKeyPath("test_rsa2048_public.pem"), server_.address, 1);
   ASSERT_NE(eve, nullptr);
   for (const int columns : {40, 80, 200}) {
@@ -577,15 +583,7 @@ TEST_F(TerminalTest, SpoofedLinesByWrappingNeverStartARowOfTheServerConsole) {
 // The server's console, when it is a terminal, shows the room with [HH:MM] stamps, and a line
 // typed there reaches the clients as "server".
 TEST_F(TerminalTest, ServerConsoleShowsTheRoomWithTimestamps) {
-  ASSERT_TRUE(tmux().NewSession(
-      "server", Cat(ShellQuote(ProgramPath("chat-server")), " --key ", ShellQuote(private_key_),
-                    " --listen 127.0.0.1:0; echo EXIT=$?; sleep 600")));
-  ASSERT_TRUE(tmux().Shows("server", "type a line to send it to everyone"));
-  std::smatch m;
-  const std::string screen = tmux().Screen("server");
-  ASSERT_TRUE(std::regex_search(screen, m, std::regex("listening on (127\\.0\\.0\\.1:[0-9]+)")))
-      << screen;
-  server_.address = m[1];
+  ASSERT_NO_FATAL_FAILURE(StartConsoleServer());
 
   ASSERT_TRUE(Open("alice", 1));
   ASSERT_TRUE(tmux().Type("alice", "hello console"));
