@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <string>
+
 #include "securechat/wire/text.h"
 #include "support/in_memory.h"
 
@@ -31,12 +34,21 @@ TEST(NickSkeletonTest, LookAlikesShareASkeleton) {
   EXPECT_NE(NickSkeleton("_alice"), NickSkeleton("alice"));  // only trailing punctuation goes
 }
 
-TEST(NickSkeletonTest, NicksWithOneKeyHaveOneSkeleton) {
+TEST(NickSkeletonTest, OneNickInAnyCaseHasOneSkeleton) {
   for (const char* nick : {"Alice", "MIKE", "Ian", "O0o", "S5s", "Z2z"}) {
-    std::string lower = NickKey(nick);
+    std::string lower(nick);
+    for (char& c : lower) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    EXPECT_TRUE(SameNick(nick, lower)) << nick;
     EXPECT_EQ(NickSkeleton(nick), NickSkeleton(lower)) << nick;
   }
-  EXPECT_EQ(NickKey("AlIcE-_.9"), "alice-_.9");
+  EXPECT_TRUE(SameNick("AlIcE-_.9", "alice-_.9"));
+  EXPECT_FALSE(SameNick("alice", "alice_"));
+  EXPECT_FALSE(NickLess()("ALICE", "alice"));
+  EXPECT_FALSE(NickLess()("alice", "ALICE"));
+  EXPECT_TRUE(NickLess()("Alice", "bob"));
+  EXPECT_TRUE(NickLess()("alice", "Bob"));
 }
 
 TEST(NickSkeletonTest, WhatLooksLikeServerIsReserved) {

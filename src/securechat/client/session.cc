@@ -27,19 +27,7 @@ std::string_view SplitWord(std::string_view* rest) {
 std::string Shown(std::string_view s) { return EscapeForDisplay(s); }
 
 // SameNick compares nicks as the server does: without regard to ASCII case.
-bool SameNick(std::string_view a, std::string_view b) {
-  return absl::EqualsIgnoreCase(absl::string_view(a.data(), a.size()),
-                                absl::string_view(b.data(), b.size()));
-}
-
 }  // namespace
-
-bool NickLess::operator()(std::string_view a, std::string_view b) const {
-  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return absl::ascii_tolower(static_cast<unsigned char>(x)) <
-           absl::ascii_tolower(static_cast<unsigned char>(y));
-  });
-}
 
 std::string FormatSeconds(uint64_t ms) {
   return ms % 1000 == 0 ? Cat(ms / 1000, " s") : Cat(ms / 1000, ".", ms % 1000 / 100, " s");

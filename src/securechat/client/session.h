@@ -20,6 +20,7 @@
 #include "securechat/client/display.h"
 #include "securechat/engine/client_connection.h"
 #include "securechat/engine/token_bucket.h"
+#include "securechat/wire/nick.h"
 
 namespace securechat {
 
@@ -38,12 +39,7 @@ enum ExitCode : int {
 // FormatSeconds writes a duration in milliseconds for people: "10 s", "1.5 s".
 std::string FormatSeconds(uint64_t ms);
 
-// NickLess orders nicks without regard to ASCII case: the server keeps nicks unique that way,
-// so "ALICE" names the user "alice".
-struct NickLess {
-  using is_transparent = void;
-  bool operator()(std::string_view a, std::string_view b) const;
-};
+// A set of nicks in which "ALICE" is "alice", as the server keeps them (wire/nick.h).
 using NickSet = std::set<std::string, NickLess>;
 
 class ClientSession {

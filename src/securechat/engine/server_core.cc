@@ -301,7 +301,7 @@ bool ServerCore::NickAvailable(Client& c, std::string_view nick, std::string* sk
   *skeleton = NickSkeleton(nick);
   auto it = by_skeleton_.find(*skeleton);
   if (it != by_skeleton_.end() && it->second != &c) {
-    if (NickKey(it->second->nick) == NickKey(nick)) {
+    if (SameNick(it->second->nick, nick)) {
       SendError(c, proto::ErrorCode::kNickTaken, "nick taken");
     } else {
       SendError(c, proto::ErrorCode::kInvalidNick,
@@ -315,12 +315,12 @@ bool ServerCore::NickAvailable(Client& c, std::string_view nick, std::string* sk
 void ServerCore::TakeNick(Client& c, std::string_view nick, std::string skeleton) {
   c.nick = std::string(nick);
   c.skeleton = std::move(skeleton);
-  by_nick_.emplace(NickKey(c.nick), &c);
+  by_nick_.emplace(c.nick, &c);
   by_skeleton_.emplace(c.skeleton, &c);
 }
 
 void ServerCore::DropNick(Client& c) {
-  by_nick_.erase(NickKey(c.nick));
+  by_nick_.erase(c.nick);
   by_skeleton_.erase(c.skeleton);
   c.nick.clear();
   c.skeleton.clear();
@@ -375,7 +375,7 @@ void ServerCore::HandleWhisper(Client& c, std::string_view to, std::string_view 
     SendError(c, proto::ErrorCode::kInvalidNick, "invalid nick");
     return;
   }
-  auto it = by_nick_.find(NickKey(to));
+  auto it = by_nick_.find(to);
   if (it == by_nick_.end()) {
     SendError(c, proto::ErrorCode::kNoSuchUser, Cat("no such user: ", to));
     return;
@@ -391,8 +391,8 @@ void ServerCore::HandleWho(Client& c) {
   msg::Users page;
   page.nicks.reserve(std::min(by_nick_.size(), proto::kUsersPerPage));
   size_t left = by_nick_.size();
-  for (const auto& [key, member] : by_nick_) {
-    page.nicks.push_back(member->nick);  // as its holder spells it; sorted by key
+  for (const auto& [nick, member] : by_nick_) {
+    page.nicks.push_back(nick);
     --left;
     if (page.nicks.size() == proto::kUsersPerPage && left > 0) {
       page.more = 1;

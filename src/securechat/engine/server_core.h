@@ -17,6 +17,7 @@
 #include "securechat/crypto/random.h"
 #include "securechat/engine/server_connection.h"
 #include "securechat/engine/token_bucket.h"
+#include "securechat/wire/nick.h"
 
 namespace securechat {
 
@@ -151,8 +152,8 @@ class ServerCore {
   ServerSinks sinks_;
   ConnId next_id_ = 1;
   std::map<ConnId, std::unique_ptr<Client>> clients_;
-  // Joined clients by NickKey (sorted for WHO), and by NickSkeleton (for look-alikes).
-  std::map<std::string, Client*, std::less<>> by_nick_;
+  // Joined clients by nick in any case (sorted so for WHO), and by NickSkeleton (look-alikes).
+  std::map<std::string, Client*, NickLess> by_nick_;
   std::map<std::string, Client*, std::less<>> by_skeleton_;
   std::map<std::string, std::unique_ptr<Address>, std::less<>> addresses_;
   std::deque<ConnId> pending_handshakes_;  // complete hellos waiting for the budget

@@ -1,13 +1,22 @@
 #include "securechat/wire/nick.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 
 namespace securechat {
 
-std::string NickKey(std::string_view nick) {
-  std::string key(nick);
-  absl::AsciiStrToLower(&key);
-  return key;
+bool NickLess::operator()(std::string_view a, std::string_view b) const {
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return absl::ascii_tolower(static_cast<unsigned char>(x)) <
+           absl::ascii_tolower(static_cast<unsigned char>(y));
+  });
+}
+
+bool SameNick(std::string_view a, std::string_view b) {
+  return absl::EqualsIgnoreCase(absl::string_view(a.data(), a.size()),
+                                absl::string_view(b.data(), b.size()));
 }
 
 std::string NickSkeleton(std::string_view nick) {

@@ -2,7 +2,7 @@
 //
 // Nicks are 1 to 32 of A-Z a-z 0-9 _ . - (IsValidNick, text.h). A server keeps them unique
 // in two ways (PROTOCOL.md 6.1):
-//   - without regard to case: `alice`, `Alice` and `ALICE` are one nick (NickKey), and a
+//   - without regard to case: `alice`, `Alice` and `ALICE` are one nick (NickLess), and a
 //     message addressed to any of them reaches whoever holds it, as IRC and ssh-chat do;
 //   - by look: a nick whose confusable skeleton (NickSkeleton) equals that of a nick in use,
 //     or of `server`, is refused, so `aIice`, `a1ice` and `alice.` cannot pass for `alice`,
@@ -15,13 +15,20 @@
 
 namespace securechat {
 
-// NickKey returns `nick` with its ASCII letters in lower case: two nicks with the same key
-// are the same nick.
-std::string NickKey(std::string_view nick);
+// NickLess orders nicks without regard to ASCII case, for sets and maps of nicks that find
+// "ALICE" where "alice" is (it is transparent: lookups take a string_view). Two nicks that
+// neither orders before the other are the same nick.
+struct NickLess {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const;
+};
+
+// SameNick is true if `a` and `b` are the same nick: equal without regard to ASCII case.
+bool SameNick(std::string_view a, std::string_view b);
 
 // NickSkeleton returns what `nick` looks like, for telling nicks apart by eye: UTS #39's
-// skeleton restricted to the nick alphabet and made independent of case, so that nicks with
-// the same key have the same skeleton. Letters go to lower case; then `i` and `1` become `l`
+// skeleton restricted to the nick alphabet and made independent of case, so that the same
+// nick in any case has one skeleton. Letters go to lower case; then `i` and `1` become `l`
 // (UTS #39 maps I and 1 to l), `0` becomes `o` (0 to O), `m` becomes `rn` (m to rn), and, as
 // this project's own additions for digits that pass for letters, `5` becomes `s` and `2`
 // becomes `z`; last, trailing `_`, `.` and `-` are removed. The result is empty for a nick of
