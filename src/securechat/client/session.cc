@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <variant>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "securechat/base/cat.h"
 #include "securechat/wire/text.h"
