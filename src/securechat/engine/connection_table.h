@@ -6,6 +6,7 @@
 #define SECURECHAT_ENGINE_CONNECTION_TABLE_H_
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -171,7 +172,8 @@ class ConnectionTable {
   const ConnectionLimits limits_;
   ConnId next_id_ = 1;
   std::map<ConnId, std::unique_ptr<Connection>> rows_;
-  uint64_t next_deadline_ms_ = 0;  // no deadline passes before this (0: scan on next call)
+  // No deadline passes before this (UINT64_MAX: none is set).
+  uint64_t next_deadline_ms_ = std::numeric_limits<uint64_t>::max();
   std::vector<ConnId> condemned_;  // marked, not yet taken by NextCondemned
   size_t condemned_taken_ = 0;
 };
