@@ -51,6 +51,14 @@ void ExpectOnlyError(const std::vector<Seen>& seen, ErrorCode code, bool fatal,
       << " fatal " << static_cast<int>(seen[0].fatal);
 }
 
+// RateOptions are the default server options with the given message rate and burst.
+ServerOptions RateOptions(double rate, double burst) {
+  ServerOptions options;
+  options.rate = rate;
+  options.burst = burst;
+  return options;
+}
+
 // ExpectStillServed checks that the connection goes on: a PING gets its PONG.
 void ExpectStillServed(RawClient& client) {
   client.Send(msg::Ping{"still here"});
@@ -60,30 +68,29 @@ void ExpectStillServed(RawClient& client) {
   EXPECT_FALSE(client.closed());
 }
 
-// PROTOCOL.md 6.2 and 7: `server` is a valid nick that no member can hold, so a WHISPER to it,
-// in any case, or to a nick that only looks like it, is "no such user"; only a `to` that is
-// not nick syntax is "invalid nick". Neither is fatal.
-TEST(WhisperRulesTest, ToServerInAnyCaseIsNoSuchUser) {
+// ExpectWhisperRefused whispers to each of `targets` from a member and checks that each gets
+// one ERROR `code`, not fatal: the connection goes on.
+void ExpectWhisperRefused(const std::vector<std::string>& targets, ErrorCode code) {
   InMemoryNet net;
   auto alice = Joined(net, "alice");
-  for (std::string_view to : {"server", "SERVER", "Server", "5erver", "server_"}) {
-    alice->Send(msg::Whisper{to, "hello operator"});
-    ExpectOnlyError(alice->Read(), ErrorCode::kNoSuchUser, /*fatal=*/false, to);
+  for (const std::string& to : targets) {
+    alice->Send(msg::Whisper{to, "hello"});
+    ExpectOnlyError(alice->Read(), code, /*fatal=*/false, to);
   }
   ExpectStillServed(*alice);
 }
 
+// PROTOCOL.md 6.2 and 7.1: `server` is a valid nick that no member can hold, so a WHISPER to
+// it, in any case, or to a nick that only looks like it, is "no such user"; only a `to` that
+// breaks the nick syntax is "invalid nick". Neither is fatal.
+TEST(WhisperRulesTest, ToServerInAnyCaseIsNoSuchUser) {
+  ExpectWhisperRefused({"server", "SERVER", "Server", "5erver", "server_"}, ErrorCode::kNoSuchUser);
+}
+
 TEST(WhisperRulesTest, ToWhatIsNotNickSyntaxIsInvalidNick) {
-  InMemoryNet net;
-  auto alice = Joined(net, "alice");
-  const std::string too_long(proto::kMaxNickLen + 1, 'a');
-  for (std::string_view to :
-       {std::string_view(""), std::string_view("a b"), std::string_view(too_long),
-        std::string_view("caf\xc3\xa9"), std::string_view("server!")}) {
-    alice->Send(msg::Whisper{to, "hello"});
-    ExpectOnlyError(alice->Read(), ErrorCode::kInvalidNick, /*fatal=*/false, to);
-  }
-  ExpectStillServed(*alice);
+  ExpectWhisperRefused(
+      {"", "a b", std::string(proto::kMaxNickLen + 1, 'a'), "caf\xc3\xa9", "server!"},
+      ErrorCode::kInvalidNick);
 }
 
 // A WHISPER to one's own nick, in any case, comes back as a private CHAT from oneself.
@@ -105,11 +112,8 @@ TEST(WhisperRulesTest, ToOneselfComesBackAsAPrivateChat) {
 // PROTOCOL.md 7.2: a record over the rate gets ERROR 6; the refusal that makes more than
 // `burst` in a row is fatal. A record the rate lets through ends the row.
 TEST(RateRulesTest, OnlyMoreThanBurstRefusalsInARowAreFatal) {
-  ServerOptions options;
-  options.rate = 1;
-  options.burst = 3;
-  InMemoryNet net(options);           // the clock stands still until the test moves it
-  auto alice = Joined(net, "alice");  // the JOIN took one of the three tokens
+  InMemoryNet net(RateOptions(1, 3));  // the clock stands still until the test moves it
+  auto alice = Joined(net, "alice");   // the JOIN took one of the three tokens
   for (int i = 0; i < 5; ++i) {
     alice->Send(msg::Ping{"x"});
   }
@@ -143,10 +147,7 @@ TEST(RateRulesTest, OnlyMoreThanBurstRefusalsInARowAreFatal) {
 // reason still took a token, and a malformed message that finds no token gets a non-fatal
 // ERROR 6 without being looked at. BYE takes no token.
 TEST(RateRulesTest, RefusedMessagesTakeATokenAndTheRateIsJudgedFirst) {
-  ServerOptions options;
-  options.rate = 1;
-  options.burst = 4;
-  InMemoryNet net(options);
+  InMemoryNet net(RateOptions(1, 4));
   auto alice = Joined(net, "alice");  // three tokens left
   alice->Send(msg::Whisper{"nobody", "hi"});
   ExpectOnlyError(alice->Read(), ErrorCode::kNoSuchUser, false, "whisper to nobody");
