@@ -11,14 +11,14 @@
 #include <string>
 #include <vector>
 
-#include "securechat/engine/client_connection.h"
 #include "support/in_memory.h"
+#include "support/raw_client.h"
 
 namespace securechat {
 namespace {
 
 using ::securechat::testing::InMemoryNet;
-using ::securechat::testing::TestKey2048;
+using ::securechat::testing::RawClient;
 
 // Index returns the position of the first line equal to `line` in `lines`, or -1.
 int Index(const std::vector<std::string>& lines, std::string_view line) {
@@ -86,40 +86,6 @@ TEST(TeardownTest, WhoWhosePageOverflowsTheAskersQueue) {
   EXPECT_GE(Index(net.log, "error #256: output queue over 16384 bytes (not reading)"), 0);
 }
 
-// RawClient is a client driven message by message, so that a test can put records in a
-// connection's queue before it joins.
-struct RawClient {
-  explicit RawClient(InMemoryNet& net)
-      : key(ServerPublicKey::FromPem(TestKey2048().PublicKey().ToPem()).value()),
-        conn(key, net.rng()),
-        core(net.core()) {
-    id = core.Accept("test");
-    EXPECT_TRUE(conn.Start());
-    Flush();
-    ByteView in = core.Pending(id);
-    std::vector<uint8_t> copy(in.begin(), in.end());
-    core.Consumed(id, copy.size());
-    ByteView view(copy);
-    msg::ServerMessage m;
-    EXPECT_EQ(conn.Next(&view, &m), ClientConnection::Step::kEstablished);
-  }
-  void Send(const msg::ClientMessage& m) {
-    EXPECT_TRUE(conn.Send(m));
-    Flush();
-  }
-  void Flush() {
-    ByteView out = conn.output().pending();
-    std::vector<uint8_t> copy(out.begin(), out.end());
-    conn.output().Consume(copy.size());
-    core.Receive(id, copy);
-  }
-
-  ServerPublicKey key;
-  ClientConnection conn;
-  ServerCore& core;
-  ConnId id = 0;
-};
-
 // A JOIN whose WELCOME overflows the queue: the old code dropped the client inside the
 // handler, so everyone saw "<nick> left" and then " joined" with an empty nick, and the log
 // said "join #2 as ".
@@ -131,14 +97,14 @@ TEST(TeardownTest, JoinWhoseWelcomeOverflowsTheQueue) {
   auto& alice = net.Connect("alice");
   RawClient mallory(net);
   // Fill mallory's queue with "join first" errors, which it never reads, to just below the cap.
-  for (int i = 0; i < 100 && net.core().Pending(mallory.id).size() + 80 <= 1024; ++i) {
+  for (int i = 0; i < 100 && net.core().Pending(mallory.id()).size() + 80 <= 1024; ++i) {
     mallory.Send(msg::Ping{"x"});
   }
-  ASSERT_LE(net.core().Pending(mallory.id).size(), 1024u);
+  ASSERT_LE(net.core().Pending(mallory.id()).size(), 1024u);
   mallory.Send(msg::Join{"mallory"});
   net.Pump();
 
-  EXPECT_TRUE(net.core().ShouldClose(mallory.id));
+  EXPECT_TRUE(net.core().ShouldClose(mallory.id()));
   EXPECT_FALSE(AnyEndsWith(alice.lines, "-!-  joined"));
   EXPECT_FALSE(AnyEndsWith(net.log, " as "));
   // Everyone heard both, in order: mallory joined, then left (its WELCOME was queued and it
