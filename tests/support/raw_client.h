@@ -1,96 +1,176 @@
-// RawClient: a client of an InMemoryNet's server driven message by message, for tests that
-// put records in a connection's queue before it joins, send what the reference client never
-// would (a second JOIN, a message before JOIN), or several records in one delivery.
+// RawClient: one connection to an InMemoryNet's server driven message by message, without a
+// ClientSession, so that a test can send any client message however the server will judge it
+// (a WHISPER to `server`, PING data over 64 bytes, records before JOIN) and see exactly what
+// the server answers: kinds, ERROR codes, the fatal flag.
 #ifndef SECURECHAT_TESTS_SUPPORT_RAW_CLIENT_H_
 #define SECURECHAT_TESTS_SUPPORT_RAW_CLIENT_H_
 
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
 #include <type_traits>
+#include <variant>
 #include <vector>
 
-#include "securechat/base/cat.h"
 #include "securechat/engine/client_connection.h"
 #include "support/in_memory.h"
 
 namespace securechat::testing {
 
-// Describe names a server message in a few words: "ERROR 2", "ERROR 1 fatal", "WELCOME alice",
-// "USERS 2", "CHAT alice private", "NOTICE bob joined", "PONG".
-inline std::string Describe(const msg::ServerMessage& m) {
-  return std::visit(
-      [](const auto& x) -> std::string {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, msg::Error>) {
-          return Cat("ERROR ", static_cast<int>(x.code), x.fatal ? " fatal" : "");
-        } else if constexpr (std::is_same_v<T, msg::Welcome>) {
-          return Cat("WELCOME ", x.nick);
-        } else if constexpr (std::is_same_v<T, msg::Users>) {
-          return Cat("USERS ", x.nicks.size());
-        } else if constexpr (std::is_same_v<T, msg::Chat>) {
-          return Cat("CHAT ", x.from, x.flags & proto::kChatFlagPrivate ? " private" : "");
-        } else if constexpr (std::is_same_v<T, msg::Notice>) {
-          return Cat("NOTICE ", x.text);
-        } else if constexpr (std::is_same_v<T, msg::Pong>) {
-          return "PONG";
-        } else {
-          return "another message";
-        }
-      },
-      m);
-}
+// Seen is one server message as a RawClient received it, its fields copied out of the record.
+// Fields a kind does not have stay empty or 0.
+struct Seen {
+  proto::Kind kind{};              // WELCOME ... ERROR, or a newer kind
+  uint16_t code = 0;               // ERROR
+  uint8_t fatal = 0;               // ERROR
+  uint8_t flags = 0;               // CHAT
+  uint8_t more = 0;                // USERS
+  std::string from;                // CHAT; WELCOME's nick
+  std::string text;                // CHAT, NOTICE, ERROR; PONG's data
+  std::vector<std::string> nicks;  // USERS
 
-struct RawClient {
-  // RawClient connects from `address` and, if `handshake`, completes the handshake.
-  explicit RawClient(InMemoryNet& net, bool handshake = true, const std::string& address = "test")
-      : key(ServerPublicKey::FromPem(TestKey2048().PublicKey().ToPem()).value()),
-        conn(key, net.rng()),
-        core(net.core()) {
-    id = core.Accept(address);
-    if (!handshake) {
-      return;
-    }
-    EXPECT_TRUE(conn.Start());
-    Flush();
-    ByteView in = core.Pending(id);
-    std::vector<uint8_t> copy(in.begin(), in.end());
-    core.Consumed(id, copy.size());
-    ByteView view(copy);
-    msg::ServerMessage m;
-    EXPECT_EQ(conn.Next(&view, &m), ClientConnection::Step::kEstablished);
+  bool IsError(proto::ErrorCode c, bool is_fatal) const {
+    return kind == proto::Kind::kError && code == static_cast<uint16_t>(c) &&
+           fatal == (is_fatal ? 1 : 0);
   }
-  // Send seals `m` and delivers it at once.
+};
+
+class RawClient {
+ public:
+  // Connects from `address` and sends CLIENT_HELLO. The server answers it at once unless its
+  // handshake budget holds the hello back; Send and Read finish the handshake when it has.
+  // With `hello` false it sends nothing: the connection stays in the handshake, and Hello
+  // sends CLIENT_HELLO later.
+  explicit RawClient(InMemoryNet& net, std::string_view address = "test", bool hello = true)
+      : key_(ServerPublicKey::FromPem(TestKey2048().PublicKey().ToPem()).value()),
+        conn_(key_, net.rng()),
+        core_(net.core()),
+        id_(core_.Accept(address)) {
+    if (hello) {
+      Hello();
+    }
+  }
+
+  // Hello queues CLIENT_HELLO and delivers it with whatever else is queued (Queue).
+  void Hello() {
+    EXPECT_TRUE(conn_.Start());
+    Flush();
+  }
+
+  // Send seals `m` as the next record and delivers it; the server handles it at once. What
+  // the server answers stays queued on its side, unread, until Read (so a test can let it pile
+  // up), except SERVER_HELLO, which Send reads first if it has not yet.
   void Send(const msg::ClientMessage& m) {
-    Queue(m);
+    if (conn_.state() != ClientConnection::State::kEstablished) {
+      Pull();
+    }
+    EXPECT_EQ(conn_.state(), ClientConnection::State::kEstablished) << "no SERVER_HELLO yet";
+    EXPECT_TRUE(conn_.Send(m));
     Flush();
   }
-  // Queue seals `m` without delivering it: Flush then delivers all queued records at once.
-  void Queue(const msg::ClientMessage& m) { EXPECT_TRUE(conn.Send(m)); }
-  void Flush() {
-    ByteView out = conn.output().pending();
-    std::vector<uint8_t> copy(out.begin(), out.end());
-    conn.output().Consume(copy.size());
-    core.Receive(id, copy);
-  }
-  // Read opens everything the server queued for this client, and describes each message.
-  std::vector<std::string> Read() {
-    std::vector<std::string> out;
-    ByteView pending = core.Pending(id);
-    std::vector<uint8_t> copy(pending.begin(), pending.end());
-    core.Consumed(id, copy.size());
-    ByteView in(copy);
-    msg::ServerMessage m;
-    while (conn.Next(&in, &m) == ClientConnection::Step::kMessage) {
-      out.push_back(Describe(m));
+
+  // Queue seals `m` as the next record without delivering it: Deliver hands everything queued
+  // to the server in one piece, as one read from a socket.
+  void Queue(const msg::ClientMessage& m) {
+    if (conn_.state() != ClientConnection::State::kEstablished) {
+      Pull();
     }
+    EXPECT_TRUE(conn_.Send(m));
+  }
+  void Deliver() { Flush(); }
+
+  // Seal returns `m` sealed as this connection's next record, without delivering it (to hand
+  // to another connection, say).
+  std::vector<uint8_t> Seal(const msg::ClientMessage& m) {
+    Queue(m);
+    ByteView out = conn_.output().pending();
+    std::vector<uint8_t> sealed(out.begin(), out.end());
+    conn_.output().Consume(sealed.size());
+    return sealed;
+  }
+
+  // Read returns every message the server queued since the last Read (consuming it).
+  std::vector<Seen> Read() {
+    Pull();
+    std::vector<Seen> out;
+    out.swap(seen_);
     return out;
   }
 
-  ServerPublicKey key;
-  ClientConnection conn;
-  ServerCore& core;
-  ConnId id = 0;
+  // established: SERVER_HELLO arrived and confirmed the server's key.
+  bool established() {
+    Pull();
+    return conn_.state() == ClientConnection::State::kEstablished;
+  }
+  // closed: the server has closed the connection and written everything it queued for it.
+  bool closed() const { return core_.ShouldClose(id_); }
+  ConnId id() const { return id_; }
+
+ private:
+  // Flush hands what the client queued to the server.
+  void Flush() {
+    ByteView out = conn_.output().pending();
+    std::vector<uint8_t> copy(out.begin(), out.end());
+    conn_.output().Consume(copy.size());
+    core_.Receive(id_, copy);
+  }
+
+  // Pull takes everything the server queued and decodes it into seen_.
+  void Pull() {
+    ByteView pending = core_.Pending(id_);
+    const std::vector<uint8_t> copy(pending.begin(), pending.end());
+    core_.Consumed(id_, copy.size());
+    ByteView in(copy);
+    msg::ServerMessage m;
+    for (;;) {
+      const ClientConnection::Step step = conn_.Next(&in, &m);
+      if (step == ClientConnection::Step::kMessage) {
+        seen_.push_back(Copy(m));
+      } else if (step != ClientConnection::Step::kEstablished) {
+        EXPECT_NE(step, ClientConnection::Step::kFailed) << "the server sent what the client "
+                                                            "must refuse";
+        return;
+      }
+    }
+  }
+
+  static Seen Copy(const msg::ServerMessage& m) {
+    Seen s;
+    std::vector<uint8_t> bytes;
+    msg::EncodeMessage(m, &bytes);
+    s.kind = static_cast<proto::Kind>(bytes.front());
+    std::visit(
+        [&s](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, msg::Error>) {
+            s.code = static_cast<uint16_t>(v.code);
+            s.fatal = v.fatal;
+            s.text = std::string(v.text);
+          } else if constexpr (std::is_same_v<T, msg::Chat>) {
+            s.from = std::string(v.from);
+            s.flags = v.flags;
+            s.text = std::string(v.text);
+          } else if constexpr (std::is_same_v<T, msg::Welcome>) {
+            s.from = std::string(v.nick);
+          } else if constexpr (std::is_same_v<T, msg::Users>) {
+            s.more = v.more;
+            s.nicks.assign(v.nicks.begin(), v.nicks.end());
+          } else if constexpr (std::is_same_v<T, msg::Notice>) {
+            s.text = std::string(v.text);
+          } else if constexpr (std::is_same_v<T, msg::Pong>) {
+            s.text = std::string(v.data);
+          }
+        },
+        m);
+    return s;
+  }
+
+  ServerPublicKey key_;
+  ClientConnection conn_;
+  ServerCore& core_;
+  ConnId id_;
+  std::vector<Seen> seen_;
 };
 
 }  // namespace securechat::testing

@@ -17,6 +17,36 @@ namespace {
 
 using ::securechat::testing::InMemoryNet;
 using ::securechat::testing::RawClient;
+using ::securechat::testing::Seen;
+
+// Describe names a server message in a few words: "ERROR 2", "ERROR 1 fatal", "WELCOME alice",
+// "USERS 2", "NOTICE bob joined", "PONG", or its kind's number.
+std::string Describe(const Seen& m) {
+  switch (m.kind) {
+    case proto::Kind::kError:
+      return Cat("ERROR ", m.code, m.fatal ? " fatal" : "");
+    case proto::Kind::kWelcome:
+      return Cat("WELCOME ", m.from);
+    case proto::Kind::kUsers:
+      return Cat("USERS ", m.nicks.size());
+    case proto::Kind::kNotice:
+      return Cat("NOTICE ", m.text);
+    case proto::Kind::kPong:
+      return "PONG";
+    case proto::Kind::kChat:
+      return Cat("CHAT ", m.from);
+    default:
+      return Cat("kind ", static_cast<int>(m.kind));
+  }
+}
+
+std::vector<std::string> ReadAll(RawClient& c) {
+  std::vector<std::string> out;
+  for (const Seen& m : c.Read()) {
+    out.push_back(Describe(m));
+  }
+  return out;
+}
 
 struct KindCase {
   const char* name;
@@ -63,7 +93,7 @@ class DispatchTest : public ::testing::TestWithParam<KindCase> {
   }
 
   ConnState StateOf(const RawClient& c) {
-    const std::optional<ConnState> s = net_.core().StateOf(c.id);
+    const std::optional<ConnState> s = net_.core().StateOf(c.id());
     EXPECT_TRUE(s.has_value());
     return s.value_or(ConnState::kClosing);
   }
@@ -71,7 +101,7 @@ class DispatchTest : public ::testing::TestWithParam<KindCase> {
   void Check(RawClient& sender, const Expected& want) {
     const size_t alice_before = alice_.lines.size();
     net_.Pump();
-    EXPECT_EQ(sender.Read(), want.replies) << GetParam().name;
+    EXPECT_EQ(ReadAll(sender), want.replies) << GetParam().name;
     EXPECT_EQ(StateOf(sender), want.state)
         << GetParam().name << ": " << ConnStateName(StateOf(sender));
     EXPECT_EQ(alice_.lines.size() > alice_before, want.alice_hears) << GetParam().name;
@@ -104,7 +134,7 @@ TEST_P(DispatchTest, Established) {
 TEST_P(DispatchTest, Joined) {
   RawClient mallory(net_);
   mallory.Send(msg::Join{"mallory"});
-  ASSERT_EQ(mallory.Read(), std::vector<std::string>{"WELCOME mallory"});
+  ASSERT_EQ(ReadAll(mallory), std::vector<std::string>{"WELCOME mallory"});
   ASSERT_EQ(StateOf(mallory), ConnState::kJoined);
   net_.Pump();
   mallory.Send(GetParam().message);
@@ -130,11 +160,11 @@ TEST_P(DispatchTest, Joined) {
 TEST_P(DispatchTest, ClosingAfterBye) {
   RawClient mallory(net_);
   mallory.Send(msg::Join{"mallory"});
-  ASSERT_EQ(mallory.Read(), std::vector<std::string>{"WELCOME mallory"});
+  ASSERT_EQ(ReadAll(mallory), std::vector<std::string>{"WELCOME mallory"});
   net_.Pump();
   mallory.Queue(msg::Bye{});
   mallory.Queue(GetParam().message);
-  mallory.Flush();
+  mallory.Deliver();
   Check(mallory, {{}, ConnState::kClosing, true});  // alice hears only "mallory left"
   EXPECT_TRUE(alice_.Saw("-!- mallory left"));
   EXPECT_FALSE(alice_.SawContaining("hello"));
@@ -145,11 +175,11 @@ TEST_P(DispatchTest, ClosingAfterBye) {
 TEST_P(DispatchTest, ClosingAfterFatalError) {
   RawClient mallory(net_);
   mallory.Send(msg::Join{"mallory"});
-  ASSERT_EQ(mallory.Read(), std::vector<std::string>{"WELCOME mallory"});
+  ASSERT_EQ(ReadAll(mallory), std::vector<std::string>{"WELCOME mallory"});
   net_.Pump();
   mallory.Queue(msg::Join{"again"});  // fatal: already joined
   mallory.Queue(GetParam().message);
-  mallory.Flush();
+  mallory.Deliver();
   Check(mallory, {{"ERROR 1 fatal"}, ConnState::kClosing, true});
   EXPECT_FALSE(alice_.SawContaining("hello"));
 }
@@ -158,16 +188,14 @@ TEST_P(DispatchTest, ClosingAfterFatalError) {
 // closes without a word (it has no keys to answer with).
 TEST_P(DispatchTest, HandshakingBeforeHello) {
   RawClient other(net_);  // an established connection seals the record
-  other.Queue(GetParam().message);
-  ByteView sealed = other.conn.output().pending();
-  const std::vector<uint8_t> record(sealed.begin(), sealed.end());
+  const std::vector<uint8_t> record = other.Seal(GetParam().message);
 
-  RawClient mallory(net_, /*handshake=*/false);
+  RawClient mallory(net_, "test", /*hello=*/false);
   ASSERT_EQ(StateOf(mallory), ConnState::kHandshaking);
-  net_.core().Receive(mallory.id, record);
-  EXPECT_TRUE(net_.core().Pending(mallory.id).empty());
+  net_.core().Receive(mallory.id(), record);
+  EXPECT_TRUE(net_.core().Pending(mallory.id()).empty());
   EXPECT_EQ(StateOf(mallory), ConnState::kClosing);
-  EXPECT_TRUE(net_.core().ShouldClose(mallory.id));
+  EXPECT_TRUE(net_.core().ShouldClose(mallory.id()));
 }
 
 // Handshaking, the hello waiting for the handshake budget: the client must wait for
@@ -177,19 +205,16 @@ TEST_P(DispatchTest, HandshakingHelloPending) {
   options.handshakes_per_second = 1;
   InMemoryNet net(options);
   RawClient other(net);  // its handshake spends the budget for a second
-  other.Queue(GetParam().message);
-  ByteView sealed = other.conn.output().pending();
-  const std::vector<uint8_t> record(sealed.begin(), sealed.end());
+  ASSERT_TRUE(other.established());
+  const std::vector<uint8_t> record = other.Seal(GetParam().message);
 
-  RawClient mallory(net, /*handshake=*/false);
-  ASSERT_TRUE(mallory.conn.Start());
-  ByteView hello = mallory.conn.output().pending();
-  std::vector<uint8_t> bytes(hello.begin(), hello.end());
-  bytes.insert(bytes.end(), record.begin(), record.end());
-  net.core().Receive(mallory.id, bytes);
-  EXPECT_EQ(net.core().StateOf(mallory.id), ConnState::kClosing);
+  RawClient mallory(net, "test", /*hello=*/false);
+  mallory.Hello();
+  ASSERT_EQ(net.core().StateOf(mallory.id()), ConnState::kHandshaking);  // the hello waits
+  net.core().Receive(mallory.id(), record);
+  EXPECT_EQ(net.core().StateOf(mallory.id()), ConnState::kClosing);
   net.Advance(2000);  // the budget is back: the hello is not served any more
-  EXPECT_TRUE(net.core().Pending(mallory.id).empty());
+  EXPECT_TRUE(net.core().Pending(mallory.id()).empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryKind, DispatchTest, ::testing::ValuesIn(kKinds),

@@ -97,14 +97,14 @@ TEST(TeardownTest, JoinWhoseWelcomeOverflowsTheQueue) {
   auto& alice = net.Connect("alice");
   RawClient mallory(net);
   // Fill mallory's queue with "join first" errors, which it never reads, to just below the cap.
-  for (int i = 0; i < 100 && net.core().Pending(mallory.id).size() + 80 <= 1024; ++i) {
+  for (int i = 0; i < 100 && net.core().Pending(mallory.id()).size() + 80 <= 1024; ++i) {
     mallory.Send(msg::Ping{"x"});
   }
-  ASSERT_LE(net.core().Pending(mallory.id).size(), 1024u);
+  ASSERT_LE(net.core().Pending(mallory.id()).size(), 1024u);
   mallory.Send(msg::Join{"mallory"});
   net.Pump();
 
-  EXPECT_TRUE(net.core().ShouldClose(mallory.id));
+  EXPECT_TRUE(net.core().ShouldClose(mallory.id()));
   EXPECT_FALSE(AnyEndsWith(alice.lines, "-!-  joined"));
   EXPECT_FALSE(AnyEndsWith(net.log, " as "));
   // Everyone heard both, in order: mallory joined, then left (its WELCOME was queued and it
