@@ -95,7 +95,8 @@ TEST(AdmissionTest, ForgetsAddressesUnusedForAMinuteOnly) {
 
 class ConnectionTableTest : public ::testing::Test {
  protected:
-  ConnectionTableTest() : table_(TestKey2048(), rng_, ConnectionLimits{10'000, 300'000, 2'000}) {}
+  ConnectionTableTest()
+      : table_(TestKey2048(), rng_, ConnectionLimits{10'000, 300'000, 2'000}, sinks_) {}
 
   std::vector<ConnId> Expired(uint64_t now) {
     std::vector<ConnId> out;
@@ -103,6 +104,10 @@ class ConnectionTableTest : public ::testing::Test {
     return out;
   }
 
+  uint64_t mono_ms_ = 1000;
+  std::vector<std::string> log_;
+  ServerSinks sinks_{[this](std::string_view l) { log_.emplace_back(l); }, nullptr,
+                     [] { return uint64_t{1700000000000}; }, [this] { return mono_ms_; }};
   ScriptedRandom rng_;
   ConnectionTable table_;
 };
@@ -173,17 +178,18 @@ TEST_F(ConnectionTableTest, CondemnDropsTheOutputAtOnce) {
 
 class RoomTest : public ConnectionTableTest {
  protected:
+  // Member makes a connection (without keys: what the room sends it is dropped) and joins it.
   Connection& Member(std::string_view nick) {
     Connection& c = table_.Add("a", "a:1", 1000);
-    Room::NickCheck check = room_.Check(c, nick);
-    EXPECT_EQ(check.verdict, Room::NickCheck::Verdict::kFree) << nick;
-    room_.Add(c, nick, std::move(check.skeleton));
+    table_.Established(c);
+    room_.Join(c, nick);
+    EXPECT_EQ(c.state(), ConnState::kJoined) << nick;
     return c;
   }
   Room::NickCheck::Verdict VerdictFor(const Connection& asker, std::string_view nick) {
     return room_.Check(asker, nick).verdict;
   }
-  Room room_;
+  Room room_{table_, sinks_, "motd"};
 };
 
 TEST_F(RoomTest, NickRules) {
@@ -203,7 +209,7 @@ TEST_F(RoomTest, NickRules) {
   EXPECT_EQ(VerdictFor(alice, "a1ice"), V::kFree);
 }
 
-TEST_F(RoomTest, AddRenameRemoveFind) {
+TEST_F(RoomTest, JoinRenameLeave) {
   Connection& alice = Member("alice");
   Connection& bob = Member("Bob");
   EXPECT_EQ(room_.Find("ALICE"), &alice);
@@ -214,17 +220,19 @@ TEST_F(RoomTest, AddRenameRemoveFind) {
   }
   EXPECT_EQ(order, (std::vector<std::string>{"alice", "Bob"}));  // without regard to case
 
-  Room::NickCheck check = room_.Check(alice, "carol");
-  ASSERT_EQ(check.verdict, Room::NickCheck::Verdict::kFree);
-  EXPECT_EQ(room_.Rename(alice, "carol", std::move(check.skeleton)), "alice");
+  room_.Rename(alice, "carol");
   EXPECT_EQ(alice.nick, "carol");
   EXPECT_EQ(room_.Find("alice"), nullptr);
   EXPECT_EQ(room_.Check(bob, "a1ice").verdict, Room::NickCheck::Verdict::kFree);  // freed
+  room_.Rename(alice, "b0b");  // looks like Bob: refused, alice keeps her nick
+  EXPECT_EQ(alice.nick, "carol");
 
-  EXPECT_EQ(room_.Remove(bob), "Bob");
-  EXPECT_EQ(room_.Remove(bob), "");  // not a member any more
+  room_.Leave(bob, "bye");
+  room_.Leave(bob, "bye");  // not a member any more: nothing happens
   EXPECT_EQ(room_.size(), 1u);
   EXPECT_EQ(room_.Check(alice, "BOB").verdict, Room::NickCheck::Verdict::kFree);
+  EXPECT_EQ(log_, (std::vector<std::string>{"join #1 as alice", "join #2 as Bob",
+                                            "rename #1 alice to carol", "leave #2 Bob (bye)"}));
 }
 
 }  // namespace

@@ -3,11 +3,15 @@
 #include <algorithm>
 #include <limits>
 
+#include "securechat/base/cat.h"
+
 namespace securechat {
 
 namespace {
 constexpr uint64_t kNever = std::numeric_limits<uint64_t>::max();
 }  // namespace
+
+std::string ConnTag(ConnId id) { return Cat("#", id); }
 
 std::string_view ConnStateName(ConnState s) {
   switch (s) {
@@ -24,8 +28,8 @@ std::string_view ConnStateName(ConnState s) {
 }
 
 ConnectionTable::ConnectionTable(const ServerPrivateKey& key, RandomSource& rng,
-                                 ConnectionLimits limits)
-    : key_(key), rng_(rng), limits_(limits) {}
+                                 ConnectionLimits limits, const ServerSinks& sinks)
+    : key_(key), rng_(rng), limits_(limits), sinks_(sinks) {}
 
 ConnectionTable::~ConnectionTable() = default;
 
@@ -66,6 +70,46 @@ void ConnectionTable::Touch(Connection& c, uint64_t now) {
     // Later than the deadline it replaces, so next_deadline_ms_ stays a lower bound.
     c.deadline_ms = now + limits_.idle_timeout_ms;
   }
+}
+
+void ConnectionTable::Send(Connection& c, const msg::ServerMessage& m) {
+  if (c.state_ == ConnState::kClosing) {
+    return;
+  }
+  SendEncoded(c, Encode(m));
+}
+
+ByteView ConnectionTable::Encode(const msg::ServerMessage& m) {
+  encoded_.clear();
+  msg::EncodeMessage(m, &encoded_);
+  return encoded_;
+}
+
+void ConnectionTable::SendEncoded(Connection& c, ByteView encoded) {
+  if (c.state_ == ConnState::kClosing) {
+    return;
+  }
+  if (!c.conn.SendEncoded(encoded)) {
+    if (c.conn.state() == ServerConnection::State::kClosed) {
+      Condemn(c, c.conn.close_reason());
+    }
+    return;
+  }
+  if (c.conn.output().size() > limits_.max_queue_bytes) {
+    sinks_.Log(Cat("error ", ConnTag(c.id), ": output queue over ", limits_.max_queue_bytes,
+                   " bytes (not reading)"));
+    Condemn(c, "not reading");
+  }
+}
+
+void ConnectionTable::Error(Connection& c, proto::ErrorCode code, std::string_view text) {
+  Send(c, msg::Error{code, 0, text});
+}
+
+void ConnectionTable::Fatal(Connection& c, proto::ErrorCode code, std::string_view text) {
+  Send(c, msg::Error{code, 1, text});
+  sinks_.Log(Cat("error ", ConnTag(c.id), ": ", text));
+  CloseAfterFlush(c, "error", sinks_.Mono());
 }
 
 void ConnectionTable::Mark(Connection& c, std::string_view why) {

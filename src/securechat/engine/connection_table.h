@@ -1,7 +1,7 @@
-// ConnectionTable: every connection the server holds, its explicit state, its deadline, and
-// how it ends. It is the bottom of the server engine: Admission, the Room and ServerCore call
-// it, and it never calls any of them. What it decides (a connection to tear down, a deadline
-// that passed) it hands back for the caller to act on.
+// ConnectionTable: every connection the server holds, its explicit state, its deadline, its
+// output queue, and how it ends. It is the bottom of the server engine: Admission, the Room and
+// ServerCore call it, and it never calls any of them. What it decides (a connection to tear down, a
+// deadline that passed) it hands back for the caller to act on.
 #ifndef SECURECHAT_ENGINE_CONNECTION_TABLE_H_
 #define SECURECHAT_ENGINE_CONNECTION_TABLE_H_
 
@@ -17,11 +17,16 @@
 #include "securechat/crypto/keys.h"
 #include "securechat/crypto/random.h"
 #include "securechat/engine/server_connection.h"
+#include "securechat/engine/server_sinks.h"
 #include "securechat/engine/token_bucket.h"
+#include "securechat/wire/message.h"
 
 namespace securechat {
 
 using ConnId = uint64_t;
+
+// ConnTag is how logs name a connection: "#12".
+std::string ConnTag(ConnId id);
 
 // ConnState is where a connection is in its life. Every client message is judged against it
 // (ServerCore's dispatch table); a state a later feature needs (say, authenticated between
@@ -56,9 +61,10 @@ class StateSet {
 struct ConnectionLimits {
   uint64_t handshake_timeout_ms = 10'000;  // from accept until a successful JOIN
   uint64_t idle_timeout_ms = 300'000;      // a joined client that sends nothing is closed
-  uint64_t linger_ms = 2'000;  // how long a closed connection may take to flush its output
-  double rate = 5;             // client messages per second (token bucket), 0: no limit
-  double burst = 10;           // bucket size
+  uint64_t linger_ms = 2'000;        // how long a closed connection may take to flush its output
+  double rate = 5;                   // client messages per second (token bucket), 0: no limit
+  double burst = 10;                 // bucket size
+  size_t max_queue_bytes = 1 << 20;  // unsent output; beyond it the connection is dropped
 };
 
 // Connection is one row of the table. The table owns it; its address never changes while it
@@ -96,8 +102,9 @@ struct Connection {
 
 class ConnectionTable {
  public:
-  // `key` and `rng` must outlive the table.
-  ConnectionTable(const ServerPrivateKey& key, RandomSource& rng, ConnectionLimits limits);
+  // `key`, `rng` and `sinks` must outlive the table.
+  ConnectionTable(const ServerPrivateKey& key, RandomSource& rng, ConnectionLimits limits,
+                  const ServerSinks& sinks);
   ~ConnectionTable();
   ConnectionTable(const ConnectionTable&) = delete;
   ConnectionTable& operator=(const ConnectionTable&) = delete;
@@ -116,6 +123,21 @@ class ConnectionTable {
   void Joined(Connection& c, uint64_t now);
   // Touch restarts a joined connection's idle deadline (it sent something).
   void Touch(Connection& c, uint64_t now);
+
+  // Sending. Nothing is sent to a closing connection. A connection whose queue grows past
+  // max_queue_bytes (it is not reading), or that cannot seal, is condemned.
+  //
+  // Send queues `m` for `c`.
+  void Send(Connection& c, const msg::ServerMessage& m);
+  // Encode encodes `m` once for SendEncoded to many connections; the view is valid until the
+  // next Encode or Send.
+  ByteView Encode(const msg::ServerMessage& m);
+  // SendEncoded queues a message Encode made for `c`: only sealed, with c's keys.
+  void SendEncoded(Connection& c, ByteView encoded);
+  // Error queues a non-fatal ERROR; Fatal queues a fatal one, logs it, and closes `c` after
+  // flushing.
+  void Error(Connection& c, proto::ErrorCode code, std::string_view text);
+  void Fatal(Connection& c, proto::ErrorCode code, std::string_view text);
 
   // Ending a connection happens after the event, never inside it: a handler may overflow or
   // fail the very connection it serves, or one that an enclosing loop visits. So these only
@@ -170,6 +192,8 @@ class ConnectionTable {
   const ServerPrivateKey& key_;
   RandomSource& rng_;
   const ConnectionLimits limits_;
+  const ServerSinks& sinks_;
+  std::vector<uint8_t> encoded_;  // the message being sent, encoded once for everyone
   ConnId next_id_ = 1;
   std::map<ConnId, std::unique_ptr<Connection>> rows_;
   // No deadline passes before this (UINT64_MAX: none is set).

@@ -1,15 +1,16 @@
 // ServerCore: the whole chat server without sockets. The network layer feeds it bytes and
 // events and writes out what it queues; tests and fuzzers drive it directly. It is built from
-// three parts beside each other, none of which calls up into it:
-//   - Admission: who may connect, and when each handshake is served (per-address state);
-//   - Room: the members and the nick rules;
-//   - ConnectionTable, below both: every connection, its state, its deadline, and how it ends.
-// ServerCore itself is the dispatch table for client messages and the handlers behind it.
+// parts, none of which calls up into the one above it:
+//   - Dispatcher: one table that routes each client message by kind and connection state;
+//   - Room (what members do, and the nick rules) and Admission (who may connect, and when
+//     each handshake is served), beside each other below it;
+//   - ConnectionTable, below them all: every connection, its state, its deadline, its output
+//     queue, and how it ends.
+// ServerCore ties them to the network layer's events and runs the teardowns and timers.
 #ifndef SECURECHAT_ENGINE_SERVER_CORE_H_
 #define SECURECHAT_ENGINE_SERVER_CORE_H_
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,7 +19,9 @@
 #include "securechat/crypto/random.h"
 #include "securechat/engine/admission.h"
 #include "securechat/engine/connection_table.h"
+#include "securechat/engine/dispatch.h"
 #include "securechat/engine/room.h"
+#include "securechat/engine/server_sinks.h"
 
 namespace securechat {
 
@@ -34,17 +37,6 @@ struct ServerOptions {
   double handshakes_per_second_per_address = 0;  // the same for one address, 0: no limit
   uint64_t linger_ms = 2'000;  // how long a closed connection may take to flush its output
   std::string motd = "welcome to securechat";
-};
-
-// What the core tells the operator: log lines (never message text) and, for a console that is
-// a terminal, the room as a member sees it.
-struct ServerSinks {
-  std::function<void(std::string_view)> log;
-  // room shows one room event: a CHAT said by `nick`, or a notice (joins, leaves, renames)
-  // when `nick` is empty. `text` is escaped for display; the sink lays it out. May be empty.
-  std::function<void(std::string_view nick, std::string_view text)> room;
-  std::function<uint64_t()> now_ms;   // server clock, Unix milliseconds (CHAT time)
-  std::function<uint64_t()> mono_ms;  // monotonic milliseconds, for limits and timers
 };
 
 class ServerCore {
@@ -100,52 +92,22 @@ class ServerCore {
   std::optional<ConnState> StateOf(ConnId id) const;
 
  private:
-  uint64_t Mono() const { return sinks_.mono_ms(); }
+  uint64_t Mono() const { return sinks_.Mono(); }
   // FinishTeardowns takes every connection marked to close (ConnectionTable::Condemn and
-  // CloseAfterFlush) out of the room and its address. Each public entry point runs it once
-  // its handlers have returned, and Receive after each message: a handler never tears down
-  // the connection it serves.
+  // CloseAfterFlush) out of the room and frees its address's place. Each public entry point
+  // runs it once its handlers have returned, and Receive after each message: a handler never
+  // tears down the connection it serves.
   void FinishTeardowns();
-  void Leave(Connection& c, std::string_view why);
   void ReceiveRecords(Connection& c, ByteView bytes);
   void RunPendingHandshakes(uint64_t now);
-
-  // HandleMessage decodes one client message, charges the rate, checks the dispatch table's
-  // row for its kind against the connection's state, and calls its handler.
-  void HandleMessage(Connection& c, ByteView plaintext);
-  // TakeToken charges one message to `c`'s rate; false (and an ERROR 6) when it is over.
-  bool TakeToken(Connection& c);
-  // The handlers, one per client message: std::visit picks one, so a message kind without a
-  // handler does not build.
-  void Handle(Connection& c, const msg::Join& m);
-  void Handle(Connection& c, const msg::Say& m);
-  void Handle(Connection& c, const msg::Whisper& m);
-  void Handle(Connection& c, const msg::Who& m);
-  void Handle(Connection& c, const msg::Nick& m);
-  void Handle(Connection& c, const msg::Ping& m);
-  void Handle(Connection& c, const msg::Bye& m);
-  // NickFree is true if the Room's check allows the nick; otherwise it answers with the
-  // error the check calls for (ERROR 4, or 3 for the same nick in another case).
-  bool NickFree(Connection& c, const Room::NickCheck& check, std::string_view nick);
-
-  void SendError(Connection& c, proto::ErrorCode code, std::string_view text);
-  void SendFatal(Connection& c, proto::ErrorCode code, std::string_view text);
-  // Send queues `m` for `c` unless it is closing; an overflow condemns it.
-  void Send(Connection& c, const msg::ServerMessage& m);
-  // SendEncoded queues encoded_ for `c`; an overflow or a failed seal condemns it.
-  void SendEncoded(Connection& c);
-  // Broadcast sends to every member except `except` (nullptr for none).
-  void Broadcast(const msg::ServerMessage& m, const Connection* except);
-  void Log(std::string_view line) const;
-  void ShowRoom(std::string_view nick, std::string_view text) const;
 
   ServerOptions options_;
   ServerSinks sinks_;
   ConnectionTable table_;
   Admission admission_;
   Room room_;
-  std::vector<ConnId> expired_;   // Tick's scratch list
-  std::vector<uint8_t> encoded_;  // the message being sent, encoded once for everyone
+  Dispatcher dispatcher_;
+  std::vector<ConnId> expired_;  // Tick's scratch list
 };
 
 }  // namespace securechat
