@@ -170,9 +170,10 @@ TEST_F(ConnectionTableTest, CondemnDropsTheOutputAtOnce) {
   EXPECT_EQ(table_.size(), 2u);
   EXPECT_EQ(table_.Find(a.id), &a);
   ASSERT_TRUE(table_.NextCondemned().has_value());
-  table_.Erase(a.id);
-  EXPECT_EQ(table_.Find(a.id), nullptr);
-  EXPECT_TRUE(table_.ShouldClose(a.id));
+  const ConnId gone = a.id;  // `a` is freed by Erase
+  table_.Erase(gone);
+  EXPECT_EQ(table_.Find(gone), nullptr);
+  EXPECT_TRUE(table_.ShouldClose(gone));
   EXPECT_EQ(table_.ids(), std::vector<ConnId>{b.id});
 }
 
