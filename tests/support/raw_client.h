@@ -40,11 +40,20 @@ class RawClient {
  public:
   // Connects from `address` and sends CLIENT_HELLO. The server answers it at once unless its
   // handshake budget holds the hello back; Send and Read finish the handshake when it has.
-  explicit RawClient(InMemoryNet& net, std::string_view address = "test")
+  // With `hello` false it sends nothing: the connection stays in the handshake, and Hello
+  // sends CLIENT_HELLO later.
+  explicit RawClient(InMemoryNet& net, std::string_view address = "test", bool hello = true)
       : key_(ServerPublicKey::FromPem(TestKey2048().PublicKey().ToPem()).value()),
         conn_(key_, net.rng()),
         core_(net.core()),
         id_(core_.Accept(address)) {
+    if (hello) {
+      Hello();
+    }
+  }
+
+  // Hello queues CLIENT_HELLO and delivers it with whatever else is queued (Queue).
+  void Hello() {
     EXPECT_TRUE(conn_.Start());
     Flush();
   }
@@ -59,6 +68,26 @@ class RawClient {
     EXPECT_EQ(conn_.state(), ClientConnection::State::kEstablished) << "no SERVER_HELLO yet";
     EXPECT_TRUE(conn_.Send(m));
     Flush();
+  }
+
+  // Queue seals `m` as the next record without delivering it: Deliver hands everything queued
+  // to the server in one piece, as one read from a socket.
+  void Queue(const msg::ClientMessage& m) {
+    if (conn_.state() != ClientConnection::State::kEstablished) {
+      Pull();
+    }
+    EXPECT_TRUE(conn_.Send(m));
+  }
+  void Deliver() { Flush(); }
+
+  // Seal returns `m` sealed as this connection's next record, without delivering it (to hand
+  // to another connection, say).
+  std::vector<uint8_t> Seal(const msg::ClientMessage& m) {
+    Queue(m);
+    ByteView out = conn_.output().pending();
+    std::vector<uint8_t> sealed(out.begin(), out.end());
+    conn_.output().Consume(sealed.size());
+    return sealed;
   }
 
   // Read returns every message the server queued since the last Read (consuming it).

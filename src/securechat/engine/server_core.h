@@ -1,27 +1,29 @@
-// ServerCore: the whole chat server without sockets. It owns every connection's protocol
-// engine and the room; the network layer feeds it bytes and events and writes out what it
-// queues. Tests and fuzzers drive it directly.
+// ServerCore: the whole chat server without sockets. The network layer feeds it bytes and
+// events and writes out what it queues; tests and fuzzers drive it directly. It is built from
+// parts, none of which calls up into the one above it:
+//   - Dispatcher: one table that routes each client message by kind and connection state;
+//   - Room (what members do, and the nick rules) and Admission (who may connect, and when
+//     each handshake is served), beside each other below it;
+//   - ConnectionTable, below them all: every connection, its state, its deadline, its output
+//     queue, and how it ends.
+// ServerCore ties them to the network layer's events and runs the teardowns and timers.
 #ifndef SECURECHAT_ENGINE_SERVER_CORE_H_
 #define SECURECHAT_ENGINE_SERVER_CORE_H_
 
 #include <cstdint>
-#include <deque>
-#include <functional>
-#include <map>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "securechat/crypto/keys.h"
 #include "securechat/crypto/random.h"
-#include "securechat/engine/server_connection.h"
-#include "securechat/engine/token_bucket.h"
-#include "securechat/wire/nick.h"
+#include "securechat/engine/admission.h"
+#include "securechat/engine/connection_table.h"
+#include "securechat/engine/dispatch.h"
+#include "securechat/engine/room.h"
+#include "securechat/engine/server_sinks.h"
 
 namespace securechat {
-
-using ConnId = uint64_t;
 
 struct ServerOptions {
   size_t max_clients = 256;     // connections at once, in the handshake or joined: ALERT 1
@@ -35,17 +37,6 @@ struct ServerOptions {
   double handshakes_per_second_per_address = 0;  // the same for one address, 0: no limit
   uint64_t linger_ms = 2'000;  // how long a closed connection may take to flush its output
   std::string motd = "welcome to securechat";
-};
-
-// What the core tells the operator: log lines (never message text) and, for a console that is
-// a terminal, the room as a member sees it.
-struct ServerSinks {
-  std::function<void(std::string_view)> log;
-  // room shows one room event: a CHAT said by `nick`, or a notice (joins, leaves, renames)
-  // when `nick` is empty. `text` is escaped for display; the sink lays it out. May be empty.
-  std::function<void(std::string_view nick, std::string_view text)> room;
-  std::function<uint64_t()> now_ms;   // server clock, Unix milliseconds (CHAT time)
-  std::function<uint64_t()> mono_ms;  // monotonic milliseconds, for limits and timers
 };
 
 class ServerCore {
@@ -82,86 +73,41 @@ class ServerCore {
   std::optional<uint64_t> MsUntilTick();
 
   // For the network layer: what to write, what was written, and when to close.
-  ByteView Pending(ConnId id) const;
-  void Consumed(ConnId id, size_t n);
+  ByteView Pending(ConnId id) const { return table_.Pending(id); }
+  void Consumed(ConnId id, size_t n) { table_.Consumed(id, n); }
   // ShouldClose is true once the connection is closed and its output is flushed.
-  bool ShouldClose(ConnId id) const;
+  bool ShouldClose(ConnId id) const { return table_.ShouldClose(id); }
   // Forget drops a connection the network layer has closed.
   void Forget(ConnId id);
 
-  size_t connection_count() const { return clients_.size(); }
-  size_t joined_count() const { return by_nick_.size(); }
+  size_t connection_count() const { return table_.size(); }
+  size_t joined_count() const { return room_.size(); }
   // Addresses the core keeps state for: those with a connection, and at most
   // kMaxIdleAddresses more (their handshake budgets), forgotten after a minute unused.
-  size_t address_count() const { return addresses_.size(); }
-  static constexpr size_t kMaxIdleAddresses = 4096;
+  size_t address_count() const { return admission_.address_count(); }
+  static constexpr size_t kMaxIdleAddresses = Admission::kMaxIdleAddresses;
   // Ids of every connection, in accept order.
-  std::vector<ConnId> ids() const;
+  std::vector<ConnId> ids() const { return table_.ids(); }
+  // StateOf is connection `id`'s state (nullopt: no such connection).
+  std::optional<ConnState> StateOf(ConnId id) const;
 
  private:
-  struct Client;
-
-  struct Address;
-
-  Client* Find(ConnId id) const;
-  uint64_t Mono() const { return sinks_.mono_ms(); }
-  // Teardown happens after the event, never inside it: a handler may overflow or fail the
-  // very connection it serves, or one that an enclosing loop is visiting. So handlers only
-  // mark (Condemn, CloseAfterFlush); the connection stays in every table, receives nothing
-  // more, and FinishTeardowns, run by each public entry point once its handlers have
-  // returned (and after each message), takes it out of the room.
-  //
-  // Condemn closes a connection at once, discarding its unsent output.
-  void Condemn(Client& c, std::string_view why);
-  // CloseAfterFlush closes a connection after what is queued for it is written (within the
-  // linger time).
-  void CloseAfterFlush(Client& c, std::string_view why);
-  void MarkForTeardown(Client& c, std::string_view why);
+  uint64_t Mono() const { return sinks_.Mono(); }
+  // FinishTeardowns takes every connection marked to close (ConnectionTable::Condemn and
+  // CloseAfterFlush) out of the room and frees its address's place. Each public entry point
+  // runs it once its handlers have returned, and Receive after each message: a handler never
+  // tears down the connection it serves.
   void FinishTeardowns();
-  void ReceiveRecords(Client& c, ByteView bytes);
+  void ReceiveRecords(Connection& c, ByteView bytes);
   void RunPendingHandshakes(uint64_t now);
-  void ReleaseAddress(Client& c);
-  void ForgetIdleAddresses();
-  void HandleMessage(Client& c, ByteView plaintext);
-  // NickAvailable is true if `c` may take `nick`; otherwise it answers with ERROR 4 (bad
-  // syntax, reserved, or looks like another member's nick) or 3 (the same nick in another
-  // case). On success *skeleton is NickSkeleton(nick).
-  bool NickAvailable(Client& c, std::string_view nick, std::string* skeleton);
-  void TakeNick(Client& c, std::string_view nick, std::string skeleton);
-  void DropNick(Client& c);
-  void HandleJoin(Client& c, std::string_view nick);
-  void HandleNick(Client& c, std::string_view nick);
-  void HandleSay(Client& c, std::string_view text);
-  void HandleWhisper(Client& c, std::string_view to, std::string_view text);
-  void HandleWho(Client& c);
-  void SendError(Client& c, proto::ErrorCode code, std::string_view text);
-  void SendFatal(Client& c, proto::ErrorCode code, std::string_view text);
-  // Send queues `m` for `c` unless it is condemned; an overflow condemns it.
-  void Send(Client& c, const msg::ServerMessage& m);
-  // SendEncoded queues encoded_ for `c`; an overflow or a failed seal condemns it.
-  void SendEncoded(Client& c);
-  // Broadcast sends to every joined client except `except` (nullptr for none).
-  void Broadcast(const msg::ServerMessage& m, const Client* except);
-  void Leave(Client& c, std::string_view why);
-  void Log(std::string_view line) const;
-  void ShowRoom(std::string_view nick, std::string_view text) const;
 
-  const ServerPrivateKey& key_;
-  RandomSource& rng_;
   ServerOptions options_;
   ServerSinks sinks_;
-  ConnId next_id_ = 1;
-  std::map<ConnId, std::unique_ptr<Client>> clients_;
-  // Joined clients by nick in any case (sorted so for WHO), and by NickSkeleton (look-alikes).
-  std::map<std::string, Client*, NickLess> by_nick_;
-  std::map<std::string, Client*, std::less<>> by_skeleton_;
-  std::map<std::string, std::unique_ptr<Address>, std::less<>> addresses_;
-  std::deque<ConnId> pending_handshakes_;  // complete hellos waiting for the budget
-  uint64_t handshake_turns_ = 0;           // handshakes done so far: the clock of turns
-  TokenBucket handshake_budget_;
-  uint64_t next_deadline_ms_ = 0;  // no deadline expires before this (0: scan on next Tick)
-  std::vector<ConnId> condemned_;  // marked during this event, torn down at its end
-  std::vector<uint8_t> encoded_;   // the message being sent, encoded once for everyone
+  ConnectionTable table_;
+  Admission admission_;
+  Room room_;
+  Dispatcher dispatcher_;
+  std::vector<ConnId> expired_;  // Tick's scratch list
 };
 
 }  // namespace securechat

@@ -15,23 +15,32 @@ namespace securechat::msg {
 
 // Client to server. String fields are views into the decoded plaintext.
 struct Join {
+  static constexpr proto::Kind kKind = proto::Kind::kJoin;
   std::string_view nick;
 };
 struct Say {
+  static constexpr proto::Kind kKind = proto::Kind::kSay;
   std::string_view text;
 };
 struct Whisper {
+  static constexpr proto::Kind kKind = proto::Kind::kWhisper;
   std::string_view to;
   std::string_view text;
 };
-struct Who {};
+struct Who {
+  static constexpr proto::Kind kKind = proto::Kind::kWho;
+};
 struct Nick {
+  static constexpr proto::Kind kKind = proto::Kind::kNick;
   std::string_view nick;
 };
 struct Ping {
+  static constexpr proto::Kind kKind = proto::Kind::kPing;
   std::string_view data;  // 0..64 arbitrary bytes
 };
-struct Bye {};
+struct Bye {
+  static constexpr proto::Kind kKind = proto::Kind::kBye;
+};
 using ClientMessage = std::variant<Join, Say, Whisper, Who, Nick, Ping, Bye>;
 
 // Server to client.

@@ -1,0 +1,207 @@
+// ConnectionTable: every connection the server holds, its explicit state, its deadline, its
+// output queue, and how it ends. It is the bottom of the server engine: Admission, the Room and
+// ServerCore call it, and it never calls any of them. What it decides (a connection to tear down, a
+// deadline that passed) it hands back for the caller to act on.
+#ifndef SECURECHAT_ENGINE_CONNECTION_TABLE_H_
+#define SECURECHAT_ENGINE_CONNECTION_TABLE_H_
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "securechat/crypto/keys.h"
+#include "securechat/crypto/random.h"
+#include "securechat/engine/server_connection.h"
+#include "securechat/engine/server_sinks.h"
+#include "securechat/engine/token_bucket.h"
+#include "securechat/wire/message.h"
+
+namespace securechat {
+
+using ConnId = uint64_t;
+
+// ConnTag is how logs name a connection: "#12".
+std::string ConnTag(ConnId id);
+
+// ConnState is where a connection is in its life. Every client message is judged against it
+// (ServerCore's dispatch table); a state a later feature needs (say, authenticated between
+// established and joined) is a new value here and a new column there.
+enum class ConnState : uint8_t {
+  kHandshaking,  // from accept until the handshake completes
+  kEstablished,  // records flow; the client has not joined
+  kJoined,       // a member of the room, under a nick
+  kClosing,      // closed: nothing more is read or handled; its output may still be flushed
+};
+inline constexpr size_t kConnStateCount = 4;
+std::string_view ConnStateName(ConnState s);
+
+// StateSet is a set of states, for "allowed in" columns.
+class StateSet {
+ public:
+  constexpr StateSet() = default;
+  constexpr StateSet(std::initializer_list<ConnState> states) {
+    for (ConnState s : states) {
+      bits_ |= Bit(s);
+    }
+  }
+  constexpr bool Has(ConnState s) const { return (bits_ & Bit(s)) != 0; }
+
+ private:
+  static constexpr uint8_t Bit(ConnState s) {
+    return static_cast<uint8_t>(1u << static_cast<uint8_t>(s));
+  }
+  uint8_t bits_ = 0;
+};
+
+struct ConnectionLimits {
+  uint64_t handshake_timeout_ms = 10'000;  // from accept until a successful JOIN
+  uint64_t idle_timeout_ms = 300'000;      // a joined client that sends nothing is closed
+  uint64_t linger_ms = 2'000;        // how long a closed connection may take to flush its output
+  double rate = 5;                   // client messages per second (token bucket), 0: no limit
+  double burst = 10;                 // bucket size
+  size_t max_queue_bytes = 1 << 20;  // unsent output; beyond it the connection is dropped
+};
+
+// Connection is one row of the table. The table owns it; its address never changes while it
+// is in the table, so the Room may point at it.
+struct Connection {
+  Connection(ConnId id_in, std::string_view address_in, std::string_view peer_in,
+             const ServerPrivateKey& key, RandomSource& rng, const ConnectionLimits& limits,
+             uint64_t now)
+      : id(id_in),
+        address(address_in),
+        peer(peer_in),
+        conn(key, rng),
+        rate(limits.rate, limits.burst),
+        deadline_ms(now + limits.handshake_timeout_ms) {}
+
+  const ConnId id;
+  const std::string address;  // the unit of per-address limits
+  const std::string peer;     // how logs name it
+  ServerConnection conn;
+  std::string nick;  // the Room's: set while joined
+  TokenBucket rate;
+  int strikes = 0;           // messages refused in a row by the rate limit
+  bool holds_place = false;  // counted in its address's connections (Admission's)
+
+  ConnState state() const { return state_; }
+  bool condemned() const { return condemned_; }
+
+ private:
+  friend class ConnectionTable;
+  ConnState state_ = ConnState::kHandshaking;
+  uint64_t deadline_ms;  // handshake, then idle, then linger deadline, by state
+  bool condemned_ = false;
+  std::string why_;  // why it was condemned: the first reason stands
+};
+
+class ConnectionTable {
+ public:
+  // `key`, `rng` and `sinks` must outlive the table.
+  ConnectionTable(const ServerPrivateKey& key, RandomSource& rng, ConnectionLimits limits,
+                  const ServerSinks& sinks);
+  ~ConnectionTable();
+  ConnectionTable(const ConnectionTable&) = delete;
+  ConnectionTable& operator=(const ConnectionTable&) = delete;
+
+  // Add registers a new connection in state kHandshaking, its handshake deadline running.
+  Connection& Add(std::string_view address, std::string_view peer, uint64_t now);
+  // Find returns the connection, or nullptr if there is none with that id.
+  Connection* Find(ConnId id) const;
+
+  // The forward transitions. Each checks the state it leaves; a connection that is closing
+  // stays closing.
+  //
+  // Established: the handshake completed.
+  void Established(Connection& c);
+  // Joined: the client joined the room; its idle deadline starts.
+  void Joined(Connection& c, uint64_t now);
+  // Touch restarts a joined connection's idle deadline (it sent something).
+  void Touch(Connection& c, uint64_t now);
+
+  // Sending. Nothing is sent to a closing connection. A connection whose queue grows past
+  // max_queue_bytes (it is not reading), or that cannot seal, is condemned.
+  //
+  // Send queues `m` for `c`.
+  void Send(Connection& c, const msg::ServerMessage& m);
+  // Encode encodes `m` once for SendEncoded to many connections; the view is valid until the
+  // next Encode or Send.
+  ByteView Encode(const msg::ServerMessage& m);
+  // SendEncoded queues a message Encode made for `c`: only sealed, with c's keys.
+  void SendEncoded(Connection& c, ByteView encoded);
+  // Error queues a non-fatal ERROR; Fatal queues a fatal one, logs it, and closes `c` after
+  // flushing.
+  void Error(Connection& c, proto::ErrorCode code, std::string_view text);
+  void Fatal(Connection& c, proto::ErrorCode code, std::string_view text);
+
+  // Ending a connection happens after the event, never inside it: a handler may overflow or
+  // fail the very connection it serves, or one that an enclosing loop visits. So these only
+  // mark it: it moves to kClosing, stays in the table (and in the Room) and gets nothing
+  // more, and the caller takes it from NextCondemned once its handlers have returned.
+  //
+  // Condemn closes `c` at once, discarding its unsent output.
+  void Condemn(Connection& c, std::string_view why);
+  // CloseAfterFlush closes `c` once what is queued for it is written, within the linger time.
+  void CloseAfterFlush(Connection& c, std::string_view why, uint64_t now);
+  // NextCondemned returns a connection marked since the last call, with why it was marked,
+  // or nullopt when none is left. Each connection is returned once in its life.
+  struct Condemned {
+    ConnId id;
+    std::string why;
+  };
+  std::optional<Condemned> NextCondemned();
+
+  // Expired collects into *out the connections whose deadline has passed at `now`, in id
+  // order, each reported once per deadline. A closing one has not flushed within the linger
+  // time: its output is dropped here (so it closes) and it is reported only if there was
+  // output to drop. For the others (handshake or idle timeout: see their state) the caller
+  // decides. Cheap when nothing expired.
+  void Expired(uint64_t now, std::vector<ConnId>* out);
+  // MsUntilDeadline is how long until the next deadline (nullopt: none is set).
+  std::optional<uint64_t> MsUntilDeadline(uint64_t now) const;
+
+  // For the network layer: what to write, what was written, and when to close.
+  ByteView Pending(ConnId id) const;
+  void Consumed(ConnId id, size_t n);
+  // ShouldClose is true once the connection is closing and its output is flushed (or it is
+  // not in the table).
+  bool ShouldClose(ConnId id) const;
+  // Erase drops a connection from the table. It must have been taken from NextCondemned.
+  void Erase(ConnId id);
+
+  size_t size() const { return rows_.size(); }
+  // ForEach calls f(Connection&) for every connection in id order; f must not add or erase.
+  template <typename F>
+  void ForEach(F f) {
+    for (auto& [id, c] : rows_) {
+      f(*c);
+    }
+  }
+  std::vector<ConnId> ids() const;
+  const ConnectionLimits& limits() const { return limits_; }
+
+ private:
+  void SetDeadline(Connection& c, uint64_t deadline_ms);
+  void Mark(Connection& c, std::string_view why);
+
+  const ServerPrivateKey& key_;
+  RandomSource& rng_;
+  const ConnectionLimits limits_;
+  const ServerSinks& sinks_;
+  std::vector<uint8_t> encoded_;  // the message being sent, encoded once for everyone
+  ConnId next_id_ = 1;
+  std::map<ConnId, std::unique_ptr<Connection>> rows_;
+  // No deadline passes before this (UINT64_MAX: none is set).
+  uint64_t next_deadline_ms_ = std::numeric_limits<uint64_t>::max();
+  std::vector<ConnId> condemned_;  // marked, not yet taken by NextCondemned
+  size_t condemned_taken_ = 0;
+};
+
+}  // namespace securechat
+
+#endif  // SECURECHAT_ENGINE_CONNECTION_TABLE_H_

@@ -1,0 +1,115 @@
+#include "securechat/engine/dispatch.h"
+
+#include <iterator>
+#include <type_traits>
+#include <variant>
+
+namespace securechat {
+
+namespace {
+
+// How the server answers a message its row does not allow in the sender's state.
+struct Refusal {
+  proto::ErrorCode code;
+  bool fatal;
+  std::string_view text;
+};
+struct Route {
+  proto::Kind kind;
+  StateSet allowed;
+  bool charged;  // takes a token from the sender's rate bucket before anything else
+  Refusal refused;
+};
+
+// Messages only arrive once the handshake is done, and never once a connection is closing,
+// so the states that matter are established and joined. A state a later feature adds (say,
+// authenticated) is a new entry in these sets.
+constexpr StateSet kBeforeJoin{ConnState::kEstablished};
+constexpr StateSet kMember{ConnState::kJoined};
+constexpr StateSet kEither{ConnState::kEstablished, ConnState::kJoined};
+constexpr Refusal kJoinFirst{proto::ErrorCode::kNotJoined, false, "join first"};
+constexpr Refusal kAlreadyJoined{proto::ErrorCode::kMalformed, true, "already joined"};
+// Every record counts against the rate, whatever it holds (unknown kinds, malformed ones,
+// anything before JOIN): each costs the server an answer. BYE alone is free.
+constexpr bool kCharged = true;
+constexpr bool kFree = false;
+
+constexpr Route kRoutes[] = {
+    {proto::Kind::kJoin, kBeforeJoin, kCharged, kAlreadyJoined},
+    {proto::Kind::kSay, kMember, kCharged, kJoinFirst},
+    {proto::Kind::kWhisper, kMember, kCharged, kJoinFirst},
+    {proto::Kind::kWho, kMember, kCharged, kJoinFirst},
+    {proto::Kind::kNick, kMember, kCharged, kJoinFirst},
+    {proto::Kind::kPing, kMember, kCharged, kJoinFirst},
+    {proto::Kind::kBye, kEither, kFree, kJoinFirst},
+};
+static_assert(std::size(kRoutes) == std::variant_size_v<msg::ClientMessage>,
+              "one row per client message kind");
+
+// RouteOf is the row of message type M, found when the program is compiled: a message type
+// without exactly one row does not build.
+template <typename M>
+constexpr const Route& RouteOf() {
+  constexpr size_t kRows = std::size(kRoutes);
+  constexpr size_t kRow = [] {
+    size_t row = kRows;
+    for (size_t i = 0; i < kRows; ++i) {
+      if (kRoutes[i].kind == M::kKind) {
+        row = row == kRows ? i : kRows + 1;  // a second row for the kind: no row
+      }
+    }
+    return row;
+  }();
+  static_assert(kRow < kRows, "exactly one dispatch table row per message kind");
+  return kRoutes[kRow];
+}
+
+const Route& RouteFor(const msg::ClientMessage& m) {
+  return std::visit(
+      [](const auto& x) -> const Route& { return RouteOf<std::decay_t<decltype(x)>>(); }, m);
+}
+
+}  // namespace
+
+void Dispatcher::Dispatch(Connection& c, ByteView plaintext) {
+  msg::ClientMessage m;
+  const msg::DecodeStatus status = msg::DecodeClientMessage(plaintext, &m);
+  const Route* route = status == msg::DecodeStatus::kOk ? &RouteFor(m) : nullptr;
+  if ((route == nullptr || route->charged) && !TakeToken(c)) {
+    return;
+  }
+  switch (status) {
+    case msg::DecodeStatus::kUnknownKind:
+      table_.Error(c, proto::ErrorCode::kUnknownKind, "unknown message kind");
+      return;
+    case msg::DecodeStatus::kMalformed:
+      table_.Fatal(c, proto::ErrorCode::kMalformed, "malformed message");
+      return;
+    case msg::DecodeStatus::kOk:
+      break;
+  }
+  if (!route->allowed.Has(c.state())) {
+    if (route->refused.fatal) {
+      table_.Fatal(c, route->refused.code, route->refused.text);
+    } else {
+      table_.Error(c, route->refused.code, route->refused.text);
+    }
+    return;
+  }
+  std::visit([this, &c](const auto& message) { Handle(c, message); }, m);
+}
+
+bool Dispatcher::TakeToken(Connection& c) {
+  if (c.rate.Take(sinks_.Mono())) {
+    c.strikes = 0;
+    return true;
+  }
+  if (++c.strikes > burst_) {
+    table_.Fatal(c, proto::ErrorCode::kRateLimited, "rate limit exceeded again and again");
+  } else {
+    table_.Error(c, proto::ErrorCode::kRateLimited, "rate limited: message dropped, slow down");
+  }
+  return false;
+}
+
+}  // namespace securechat

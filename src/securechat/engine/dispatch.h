@@ -1,0 +1,49 @@
+// Dispatcher: every client message goes through one table, as OpenSSH's monitor requests do.
+// Each row gives a kind, the connection states it is handled in, whether it is charged to
+// the sender's rate first, and how the server answers it in any other state; std::visit then
+// calls the one handler for the message's type, so a kind without a row or a handler does
+// not build.
+#ifndef SECURECHAT_ENGINE_DISPATCH_H_
+#define SECURECHAT_ENGINE_DISPATCH_H_
+
+#include "securechat/engine/connection_table.h"
+#include "securechat/engine/room.h"
+#include "securechat/engine/server_sinks.h"
+#include "securechat/wire/message.h"
+
+namespace securechat {
+
+class Dispatcher {
+ public:
+  // `table`, `room` and `sinks` must outlive the dispatcher. More than `burst` messages
+  // refused by the rate in a row close the connection.
+  Dispatcher(ConnectionTable& table, Room& room, const ServerSinks& sinks, double burst)
+      : table_(table), room_(room), sinks_(sinks), burst_(burst) {}
+
+  // Dispatch decodes one client message from `c` (its plaintext), charges the rate, checks
+  // the table's row for its kind against c's state, and calls its handler. Whatever it
+  // refuses it answers with the ERROR the protocol gives.
+  void Dispatch(Connection& c, ByteView plaintext);
+
+ private:
+  // TakeToken charges one message to `c`'s rate; false (and an ERROR 6) when it is over.
+  bool TakeToken(Connection& c);
+  void Handle(Connection& c, const msg::Join& m) { room_.Join(c, m.nick); }
+  void Handle(Connection& c, const msg::Say& m) { room_.Say(c, m.text); }
+  void Handle(Connection& c, const msg::Whisper& m) { room_.Whisper(c, m.to, m.text); }
+  void Handle(Connection& c, const msg::Who& /*m*/) { room_.Who(c); }
+  void Handle(Connection& c, const msg::Nick& m) { room_.Rename(c, m.nick); }
+  void Handle(Connection& c, const msg::Ping& m) { table_.Send(c, msg::Pong{m.data}); }
+  void Handle(Connection& c, const msg::Bye& /*m*/) {
+    table_.CloseAfterFlush(c, "bye", sinks_.Mono());
+  }
+
+  ConnectionTable& table_;
+  Room& room_;
+  const ServerSinks& sinks_;
+  const double burst_;
+};
+
+}  // namespace securechat
+
+#endif  // SECURECHAT_ENGINE_DISPATCH_H_

@@ -1,0 +1,205 @@
+#include "securechat/engine/room.h"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "securechat/base/cat.h"
+#include "securechat/wire/text.h"
+
+namespace securechat {
+
+namespace {
+constexpr std::string_view kBadNickText = "invalid nick: use 1 to 32 of A-Z a-z 0-9 _ . -";
+constexpr std::string_view kBadText = "text invalid or too long";
+}  // namespace
+
+Room::Room(ConnectionTable& table, const ServerSinks& sinks, std::string motd)
+    : table_(table), sinks_(sinks), motd_(std::move(motd)) {}
+
+Room::NickCheck Room::Check(const Connection& asker, std::string_view nick) const {
+  NickCheck check;
+  if (!IsValidNick(nick)) {
+    check.verdict = NickCheck::Verdict::kInvalid;
+    return check;
+  }
+  if (IsReservedNick(nick)) {
+    check.verdict = NickCheck::Verdict::kReserved;
+    return check;
+  }
+  check.skeleton = NickSkeleton(nick);
+  auto it = by_skeleton_.find(check.skeleton);
+  if (it != by_skeleton_.end() && it->second != &asker) {
+    check.look_alike = it->second->nick;
+    check.verdict = SameNick(it->second->nick, nick) ? NickCheck::Verdict::kTaken
+                                                     : NickCheck::Verdict::kLooksLike;
+    return check;
+  }
+  // A nick that only looks like the asker's own is the asker's to take: `alice` to `Alice`.
+  check.verdict = NickCheck::Verdict::kFree;
+  return check;
+}
+
+bool Room::NickFree(Connection& c, const NickCheck& check, std::string_view nick) {
+  using Verdict = NickCheck::Verdict;
+  switch (check.verdict) {
+    case Verdict::kFree:
+      return true;
+    case Verdict::kInvalid:
+      table_.Error(c, proto::ErrorCode::kInvalidNick, kBadNickText);
+      return false;
+    case Verdict::kReserved:
+      table_.Error(c, proto::ErrorCode::kInvalidNick,
+                   Cat("invalid nick: ", nick, " looks like a reserved nick"));
+      return false;
+    case Verdict::kTaken:
+      table_.Error(c, proto::ErrorCode::kNickTaken, "nick taken");
+      return false;
+    case Verdict::kLooksLike:
+      table_.Error(
+          c, proto::ErrorCode::kInvalidNick,
+          Cat("invalid nick: ", nick, " looks like ", check.look_alike, ", who is online"));
+      return false;
+  }
+  return false;
+}
+
+void Room::Add(Connection& c, std::string_view nick, std::string skeleton) {
+  c.nick = std::string(nick);
+  by_nick_.emplace(c.nick, &c);
+  by_skeleton_.emplace(std::move(skeleton), &c);
+}
+
+std::string Room::Remove(Connection& c) {
+  auto it = by_nick_.find(c.nick);
+  if (c.nick.empty() || it == by_nick_.end() || it->second != &c) {
+    return {};
+  }
+  by_nick_.erase(it);
+  by_skeleton_.erase(NickSkeleton(c.nick));
+  return std::exchange(c.nick, std::string());
+}
+
+Connection* Room::Find(std::string_view nick) const {
+  auto it = by_nick_.find(nick);
+  return it == by_nick_.end() ? nullptr : it->second;
+}
+
+void Room::Join(Connection& c, std::string_view nick) {
+  NickCheck check = Check(c, nick);
+  if (!NickFree(c, check, nick)) {
+    return;
+  }
+  Add(c, nick, std::move(check.skeleton));
+  table_.Joined(c, sinks_.Mono());
+  const auto online =
+      static_cast<uint16_t>(std::min<size_t>(size(), std::numeric_limits<uint16_t>::max()));
+  table_.Send(c, msg::Welcome{c.nick, motd_, online});
+  const std::string notice = Cat(c.nick, " joined");
+  Broadcast(msg::Notice{notice}, &c);
+  sinks_.ShowRoom({}, notice);
+  sinks_.Log(Cat("join ", ConnTag(c.id), " as ", c.nick));
+}
+
+void Room::Rename(Connection& c, std::string_view nick) {
+  if (nick == c.nick) {
+    return;
+  }
+  NickCheck check = Check(c, nick);
+  if (!NickFree(c, check, nick)) {
+    return;
+  }
+  const std::string old = Remove(c);
+  Add(c, nick, std::move(check.skeleton));
+  const std::string notice = Cat(old, " is now known as ", c.nick);
+  Broadcast(msg::Notice{notice}, nullptr);
+  sinks_.ShowRoom({}, notice);
+  sinks_.Log(Cat("rename ", ConnTag(c.id), " ", old, " to ", c.nick));
+}
+
+void Room::Say(Connection& c, std::string_view text) {
+  if (!IsValidText(text)) {
+    table_.Error(c, proto::ErrorCode::kBadText, kBadText);
+    return;
+  }
+  Broadcast(msg::Chat{c.nick, 0, sinks_.now_ms(), text}, &c);
+  if (sinks_.room) {  // the escaped line is built only for a console that shows it
+    sinks_.ShowRoom(c.nick, EscapeForDisplay(text));
+  }
+}
+
+void Room::Whisper(Connection& c, std::string_view to, std::string_view text) {
+  if (!IsValidNick(to)) {
+    table_.Error(c, proto::ErrorCode::kInvalidNick, "invalid nick");
+    return;
+  }
+  Connection* member = Find(to);
+  if (member == nullptr) {
+    table_.Error(c, proto::ErrorCode::kNoSuchUser, Cat("no such user: ", to));
+    return;
+  }
+  if (!IsValidText(text)) {
+    table_.Error(c, proto::ErrorCode::kBadText, kBadText);
+    return;
+  }
+  table_.Send(*member, msg::Chat{c.nick, proto::kChatFlagPrivate, sinks_.now_ms(), text});
+}
+
+void Room::Who(Connection& c) {
+  msg::Users page;
+  page.nicks.reserve(std::min(size(), proto::kUsersPerPage));
+  size_t left = size();
+  for (const auto& [nick, member] : by_nick_) {
+    page.nicks.push_back(nick);
+    --left;
+    if (page.nicks.size() == proto::kUsersPerPage && left > 0) {
+      page.more = 1;
+      table_.Send(c, page);
+      if (c.state() == ConnState::kClosing) {
+        return;  // its queue overflowed: the rest would be thrown away
+      }
+      page.nicks.clear();
+    }
+  }
+  page.more = 0;
+  table_.Send(c, page);
+}
+
+void Room::Leave(Connection& c, std::string_view why) {
+  const std::string nick = Remove(c);
+  if (nick.empty()) {
+    return;
+  }
+  sinks_.Log(Cat("leave ", ConnTag(c.id), " ", nick, " (", why, ")"));
+  const std::string notice = Cat(nick, " left");
+  Broadcast(msg::Notice{notice}, nullptr);
+  sinks_.ShowRoom({}, notice);
+}
+
+bool Room::ServerSays(std::string_view line) {
+  if (!IsValidText(line)) {
+    return false;
+  }
+  Broadcast(msg::Chat{proto::kServerNick, 0, sinks_.now_ms(), line}, nullptr);
+  return true;
+}
+
+void Room::Clear() {
+  for (auto& [nick, c] : by_nick_) {
+    c->nick.clear();
+  }
+  by_nick_.clear();
+  by_skeleton_.clear();
+}
+
+void Room::Broadcast(const msg::ServerMessage& m, const Connection* except) {
+  // Encoded once; each recipient only seals it with its own keys.
+  const ByteView encoded = table_.Encode(m);
+  for (const auto& [nick, other] : by_nick_) {
+    if (other != except) {
+      table_.SendEncoded(*other, encoded);
+    }
+  }
+}
+
+}  // namespace securechat

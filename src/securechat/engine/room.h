@@ -1,0 +1,90 @@
+// Room: the chat itself. Its members by nick, the nick rules of PROTOCOL.md 6.1 (unique
+// without regard to case, and by look), and what members do: join, rename, say, whisper, ask
+// who is online, leave. It sends through the ConnectionTable, whose rows it points at while
+// they are members, and never calls up into the dispatcher or the core.
+#ifndef SECURECHAT_ENGINE_ROOM_H_
+#define SECURECHAT_ENGINE_ROOM_H_
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "securechat/engine/connection_table.h"
+#include "securechat/engine/server_sinks.h"
+#include "securechat/wire/nick.h"
+
+namespace securechat {
+
+class Room {
+ public:
+  // `table` and `sinks` must outlive the room. `motd` goes into every WELCOME.
+  Room(ConnectionTable& table, const ServerSinks& sinks, std::string motd);
+  Room(const Room&) = delete;
+  Room& operator=(const Room&) = delete;
+
+  // What members do. Each answers `c` with the ERROR the protocol gives when it cannot.
+  //
+  // Join makes established connection `c` a member under `nick`: WELCOME to it, a notice to
+  // everyone else.
+  void Join(Connection& c, std::string_view nick);
+  // Rename gives member `c` the nick `nick`, and tells everyone (`c` too).
+  void Rename(Connection& c, std::string_view nick);
+  // Say sends `text` as CHAT to every member but `c`.
+  void Say(Connection& c, std::string_view text);
+  // Whisper sends `text` as a private CHAT to the member holding `to` (`c` itself too).
+  void Whisper(Connection& c, std::string_view to, std::string_view text);
+  // Who answers `c` with the members' nicks, in USERS pages.
+  void Who(Connection& c);
+  // Leave takes `c` out of the room, if it is a member, and tells everyone left.
+  void Leave(Connection& c, std::string_view why);
+  // ServerSays sends an operator line to every member as CHAT from "server". Returns false
+  // (sending nothing) when the line is not valid text.
+  bool ServerSays(std::string_view line);
+  // Clear forgets every member without telling anyone (the server is shutting down).
+  void Clear();
+
+  // NickCheck is what Check says of a nick someone wants.
+  struct NickCheck {
+    enum class Verdict {
+      kFree,       // the nick may be taken (or is the asker's own in another case)
+      kInvalid,    // not 1 to 32 of the nick alphabet: ERROR 4
+      kReserved,   // looks like `server`: ERROR 4
+      kTaken,      // the same nick, in any case, is another member's: ERROR 3
+      kLooksLike,  // looks like another member's nick: ERROR 4
+    };
+    Verdict verdict = Verdict::kInvalid;
+    std::string skeleton;         // NickSkeleton(nick) when kFree
+    std::string_view look_alike;  // the member's nick, for kTaken and kLooksLike
+  };
+  // Check judges `nick` for `asker` (a member renaming, or a connection joining).
+  NickCheck Check(const Connection& asker, std::string_view nick) const;
+
+  // Find returns the member holding `nick` in any case, or nullptr.
+  Connection* Find(std::string_view nick) const;
+  size_t size() const { return by_nick_.size(); }
+  // members: every member by nick, ordered without regard to case (WHO's order).
+  const std::map<std::string, Connection*, NickLess>& members() const { return by_nick_; }
+
+ private:
+  // NickFree is true if `check` allows the nick; otherwise it answers `c` with the error the
+  // check calls for.
+  bool NickFree(Connection& c, const NickCheck& check, std::string_view nick);
+  void Add(Connection& c, std::string_view nick, std::string skeleton);
+  // Remove takes `c` out of the maps and returns its nick (empty if it was not a member).
+  std::string Remove(Connection& c);
+  // Broadcast sends `m` to every member except `except` (nullptr for none). A member whose
+  // send fails or whose queue overflows is only marked (it stays a member until the event's
+  // teardown), so the loop never walks a map it has changed.
+  void Broadcast(const msg::ServerMessage& m, const Connection* except);
+
+  ConnectionTable& table_;
+  const ServerSinks& sinks_;
+  const std::string motd_;
+  std::map<std::string, Connection*, NickLess> by_nick_;
+  // By NickSkeleton, for look-alikes; the value's nick is the member's.
+  std::map<std::string, Connection*, std::less<>> by_skeleton_;
+};
+
+}  // namespace securechat
+
+#endif  // SECURECHAT_ENGINE_ROOM_H_
