@@ -337,6 +337,7 @@ void ServerCore::HandleJoin(Client& c, std::string_view nick) {
       std::min<size_t>(by_nick_.size(), std::numeric_limits<uint16_t>::max()));
   Send(c, msg::Welcome{c.nick, options_.motd, online});
   const std::string notice = Cat(c.nick, " joined");
+  Broadcast(msg::MemberJoined{c.nick}, &c);  // for programs; the NOTICE next is for people
   Broadcast(msg::Notice{notice}, &c);
   ShowRoom({}, notice);
   Log(Cat("join ", Tag(c.id), " as ", c.nick));
@@ -354,6 +355,7 @@ void ServerCore::HandleNick(Client& c, std::string_view nick) {
   DropNick(c);
   TakeNick(c, nick, std::move(skeleton));
   const std::string notice = Cat(old, " is now known as ", c.nick);
+  Broadcast(msg::MemberRenamed{old, c.nick}, nullptr);  // for programs; the NOTICE for people
   Broadcast(msg::Notice{notice}, nullptr);
   ShowRoom({}, notice);
   Log(Cat("rename ", Tag(c.id), " ", old, " to ", c.nick));
@@ -469,6 +471,7 @@ void ServerCore::Leave(Client& c, std::string_view why) {
   DropNick(c);
   Log(Cat("leave ", Tag(c.id), " ", nick, " (", why, ")"));
   const std::string notice = Cat(nick, " left");
+  Broadcast(msg::MemberLeft{nick}, nullptr);  // for programs; the NOTICE next is for people
   Broadcast(msg::Notice{notice}, nullptr);
   ShowRoom({}, notice);
 }
