@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed corpora fuzz/corpus/<target>/seed-* from the conformance vectors
-(tests/vectors/securechat-v1/*.json), the test keys and hand-written edge cases.
+(tests/vectors/securechat-v1/*.json, and securechat-membership/messages.json for the message
+target), the test keys and hand-written edge cases.
 
 Each seed is laid out as the target's comment says (the fuzz/<target>_fuzzer.cc header). The
 script is deterministic except for the pem seeds made with the openssl command (encrypted and
@@ -23,8 +24,8 @@ CORPUS = os.path.join(ROOT, "fuzz", "corpus")
 PEM_PASSPHRASE = "securechat fuzz"  # pem_fuzzer.cc: kSeedPassphrase
 
 
-def load(name):
-    with open(os.path.join(VECTORS, name)) as f:
+def load(name, vectors=VECTORS):
+    with open(os.path.join(vectors, name)) as f:
         return json.load(f)
 
 
@@ -71,6 +72,8 @@ HS = load("handshake.json")
 REC = load("records.json")
 FR = load("frames.json")
 MSG = load("messages.json")
+# The project's own message cases (PROTOCOL.md 6.8), in the same format.
+MEMBERSHIP = load("messages.json", os.path.join(ROOT, "tests", "vectors", "securechat-membership"))
 C2S = REC["sequences"][0]
 S2C = REC["sequences"][1]
 assert C2S["direction"] == "c2s" and S2C["direction"] == "s2c"
@@ -109,9 +112,9 @@ def frame_seeds():
 
 
 def message_seeds():
-    for v in MSG["valid"]:
+    for v in MSG["valid"] + MEMBERSHIP["valid"]:
         seed("message", "valid-" + v["name"], h(v["bytes"]))
-    for v in MSG["invalid"]:
+    for v in MSG["invalid"] + MEMBERSHIP["invalid"]:
         seed("message", "invalid-" + v["name"], h(v["bytes"]))
     seed("message", "empty", b"")
     seed("message", "escape-everything",

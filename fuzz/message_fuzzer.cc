@@ -1,13 +1,16 @@
 // Fuzzes the message decoders. The whole input is one record plaintext, decoded as a client
 // message and as a server message. Whatever decodes must encode back to exactly the input
 // (STYLE.md 2), a decoded server message must obey the content rules the client relies on, and
-// the display escaping of every decoded string must leave nothing a terminal could act on.
+// the display escaping of every decoded string must leave nothing a terminal could act on. The
+// input's body is then decoded again under every kind of the message table (msg::kClientKinds,
+// msg::kServerKinds), so each decoder sees every body whatever kinds the protocol adds.
 #include <algorithm>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "fuzz_util.h"
+#include "securechat/base/overloaded.h"
 #include "securechat/wire/message.h"
 #include "securechat/wire/text.h"
 
@@ -37,40 +40,93 @@ void CheckEscaped(std::string_view s) {
   }
 }
 
+// CheckServerMessage: a decoded server message obeys the content rules the client relies on.
+// One case per kind, so that a new kind does not build until it has its checks.
 void CheckServerMessage(const msg::ServerMessage& m) {
-  if (const auto* w = std::get_if<msg::Welcome>(&m)) {
-    FUZZ_CHECK(IsValidNick(w->nick));
-    FUZZ_CHECK(w->motd.empty() || IsValidText(w->motd));
-    CheckEscaped(w->motd);
-  } else if (const auto* c = std::get_if<msg::Chat>(&m)) {
-    FUZZ_CHECK(IsValidNick(c->from) && IsValidText(c->text));
-    FUZZ_CHECK(c->flags == 0 || c->flags == proto::kChatFlagPrivate);
-    CheckEscaped(c->text);
-  } else if (const auto* n = std::get_if<msg::Notice>(&m)) {
-    FUZZ_CHECK(IsValidText(n->text));
-    CheckEscaped(n->text);
-  } else if (const auto* u = std::get_if<msg::Users>(&m)) {
-    FUZZ_CHECK(u->more <= 1);
-    for (std::string_view nick : u->nicks) {
-      FUZZ_CHECK(IsValidNick(nick));
-    }
-  } else if (const auto* p = std::get_if<msg::Pong>(&m)) {
-    FUZZ_CHECK(p->data.size() <= proto::kMaxPingDataLen);
-  } else if (const auto* e = std::get_if<msg::Error>(&m)) {
-    FUZZ_CHECK(e->fatal <= 1 && IsValidText(e->text));
-    CheckEscaped(e->text);
-  }
+  std::visit(Overloaded{
+                 [](const msg::Welcome& w) {
+                   FUZZ_CHECK(IsValidNick(w.nick));
+                   FUZZ_CHECK(w.motd.empty() || IsValidText(w.motd));
+                   CheckEscaped(w.motd);
+                 },
+                 [](const msg::Chat& c) {
+                   FUZZ_CHECK(IsValidNick(c.from) && IsValidText(c.text));
+                   FUZZ_CHECK(c.flags == 0 || c.flags == proto::kChatFlagPrivate);
+                   CheckEscaped(c.text);
+                 },
+                 [](const msg::Notice& n) {
+                   FUZZ_CHECK(IsValidText(n.text));
+                   CheckEscaped(n.text);
+                 },
+                 [](const msg::Users& u) {
+                   FUZZ_CHECK(u.more <= 1);
+                   for (std::string_view nick : u.nicks) {
+                     FUZZ_CHECK(IsValidNick(nick));
+                   }
+                 },
+                 [](const msg::Pong& p) { FUZZ_CHECK(p.data.size() <= proto::kMaxPingDataLen); },
+                 [](const msg::Error& e) {
+                   FUZZ_CHECK(e.fatal <= 1 && IsValidText(e.text));
+                   CheckEscaped(e.text);
+                 },
+                 [](const msg::MemberJoined& j) { FUZZ_CHECK(IsValidNick(j.nick)); },
+                 [](const msg::MemberLeft& l) { FUZZ_CHECK(IsValidNick(l.nick)); },
+                 [](const msg::MemberRenamed& r) {
+                   FUZZ_CHECK(IsValidNick(r.old_nick) && IsValidNick(r.new_nick));
+                 },
+             },
+             m);
 }
 
+// CheckClientMessage: a decoded client message obeys the layout rules; its strings, whatever
+// they hold, display safely.
 void CheckClientMessage(const msg::ClientMessage& m) {
-  if (const auto* p = std::get_if<msg::Ping>(&m)) {
-    FUZZ_CHECK(p->data.size() <= proto::kMaxPingDataLen);
-  } else if (const auto* s = std::get_if<msg::Say>(&m)) {
-    CheckEscaped(s->text);
-  } else if (const auto* w = std::get_if<msg::Whisper>(&m)) {
-    CheckEscaped(w->to);
-    CheckEscaped(w->text);
+  std::visit(Overloaded{
+                 [](const msg::Join& j) { CheckEscaped(j.nick); },
+                 [](const msg::Say& s) { CheckEscaped(s.text); },
+                 [](const msg::Whisper& w) {
+                   CheckEscaped(w.to);
+                   CheckEscaped(w.text);
+                 },
+                 [](const msg::Who&) {},
+                 [](const msg::Nick& n) { CheckEscaped(n.nick); },
+                 [](const msg::Ping& p) { FUZZ_CHECK(p.data.size() <= proto::kMaxPingDataLen); },
+                 [](const msg::Bye&) {},
+             },
+             m);
+}
+
+// CheckPlaintext decodes `plaintext` both ways and checks every property above. Returns the
+// two statuses.
+void CheckPlaintext(ByteView plaintext, msg::DecodeStatus* cs_out, msg::DecodeStatus* ss_out) {
+  msg::ClientMessage client;
+  const msg::DecodeStatus cs = msg::DecodeClientMessage(plaintext, &client);
+  if (cs == msg::DecodeStatus::kOk) {
+    std::vector<uint8_t> again;
+    msg::EncodeMessage(client, &again);
+    FUZZ_CHECK(SameBytes(again, plaintext));
+    FUZZ_CHECK(plaintext[0] == static_cast<uint8_t>(msg::KindOf(client)));
+    CheckClientMessage(client);
   }
+  // Only the first byte decides whether a kind is known: the kinds of the message table.
+  FUZZ_CHECK((cs == msg::DecodeStatus::kUnknownKind) ==
+             (!plaintext.empty() && !msg::IsKnownKind(msg::kClientKinds, plaintext[0])));
+
+  msg::ServerMessage server;
+  const msg::DecodeStatus ss = msg::DecodeServerMessage(plaintext, &server);
+  if (ss == msg::DecodeStatus::kOk) {
+    std::vector<uint8_t> again;
+    msg::EncodeMessage(server, &again);
+    FUZZ_CHECK(SameBytes(again, plaintext));
+    FUZZ_CHECK(plaintext[0] == static_cast<uint8_t>(msg::KindOf(server)));
+    CheckServerMessage(server);
+  }
+  FUZZ_CHECK((ss == msg::DecodeStatus::kUnknownKind) ==
+             (!plaintext.empty() && !msg::IsKnownKind(msg::kServerKinds, plaintext[0])));
+  // No byte string is both a client and a server message: the kinds do not overlap.
+  FUZZ_CHECK(cs != msg::DecodeStatus::kOk || ss == msg::DecodeStatus::kUnknownKind);
+  *cs_out = cs;
+  *ss_out = ss;
 }
 
 }  // namespace
@@ -80,33 +136,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace securechat;
   using namespace securechat::fuzz;
   const ByteView plaintext(data, size);
-
-  msg::ClientMessage client;
-  const msg::DecodeStatus cs = msg::DecodeClientMessage(plaintext, &client);
-  if (cs == msg::DecodeStatus::kOk) {
-    std::vector<uint8_t> again;
-    msg::EncodeMessage(client, &again);
-    FUZZ_CHECK(SameBytes(again, plaintext));
-    CheckClientMessage(client);
-  }
-  // Only the first byte decides whether a kind is known.
-  FUZZ_CHECK((cs == msg::DecodeStatus::kUnknownKind) ==
-             (size > 0 && (data[0] == 0 || data[0] > static_cast<uint8_t>(proto::Kind::kBye))));
-
-  msg::ServerMessage server;
-  const msg::DecodeStatus ss = msg::DecodeServerMessage(plaintext, &server);
-  if (ss == msg::DecodeStatus::kOk) {
-    std::vector<uint8_t> again;
-    msg::EncodeMessage(server, &again);
-    FUZZ_CHECK(SameBytes(again, plaintext));
-    CheckServerMessage(server);
-  }
-  FUZZ_CHECK((ss == msg::DecodeStatus::kUnknownKind) ==
-             (size > 0 && (data[0] < static_cast<uint8_t>(proto::Kind::kWelcome) ||
-                           data[0] > static_cast<uint8_t>(proto::Kind::kError))));
-  // No byte string is both a client and a server message: the kinds do not overlap.
-  FUZZ_CHECK(cs != msg::DecodeStatus::kOk || ss == msg::DecodeStatus::kUnknownKind);
-
+  msg::DecodeStatus cs;
+  msg::DecodeStatus ss;
+  CheckPlaintext(plaintext, &cs, &ss);
   CheckEscaped(AsText(plaintext));
+
+  // The same fields under every kind of the table, whatever the input's first byte: each
+  // decoder sees every body, and no kind is known or unknown by its place in a range.
+  if (size > 0) {
+    std::vector<uint8_t> as_kind(data, data + size);
+    for (const auto& kinds : {absl::Span<const proto::Kind>(msg::kClientKinds),
+                              absl::Span<const proto::Kind>(msg::kServerKinds)}) {
+      for (proto::Kind kind : kinds) {
+        as_kind[0] = static_cast<uint8_t>(kind);
+        CheckPlaintext(as_kind, &cs, &ss);
+        FUZZ_CHECK(cs != msg::DecodeStatus::kUnknownKind || ss != msg::DecodeStatus::kUnknownKind);
+      }
+    }
+  }
   return 0;
 }

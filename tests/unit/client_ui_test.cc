@@ -14,11 +14,13 @@
 #include "securechat/client/interactive.h"
 #include "securechat/wire/text.h"
 #include "support/in_memory.h"
+#include "support/scripted_server.h"
 
 namespace securechat {
 namespace {
 
 using testing::InMemoryNet;
+using testing::ScriptedServer;
 
 // A fixed "local time": UTC, so that tests do not depend on the machine's time zone.
 HourMinute FakeLocal(uint64_t unix_ms) {
@@ -432,6 +434,111 @@ TEST(NickTrackingTest, KnownNicksFollowWelcomeNoticesChatAndWho) {
   EXPECT_EQ(dave.session.KnownNicks(), (std::vector<std::string>{"al"}));
   net.Type(dave, "/who");
   EXPECT_EQ(dave.session.KnownNicks(), (std::vector<std::string>{"al", "carol"}));
+}
+
+// Each join, rename and leave reaches the user as exactly one line, the server's NOTICE,
+// although the server also sends its structured MEMBER_* message (PROTOCOL.md 6.8).
+TEST(MembershipTest, EachEventIsShownOnce) {
+  ServerOptions options;
+  options.motd.clear();
+  InMemoryNet net(options);
+  auto& alice = net.Connect("alice");
+  auto& bob = net.Connect("bob");
+  net.Type(bob, "/nick robert");
+  bob.session.InputEof();
+  net.Pump();
+  EXPECT_EQ(alice.lines,
+            (std::vector<std::string>{"-!- joined as alice; 1 online", "-!- bob joined",
+                                      "-!- bob is now known as robert", "-!- robert left"}));
+  EXPECT_EQ(bob.lines, (std::vector<std::string>{"-!- joined as bob; 2 online",
+                                                 "-!- bob is now known as robert"}));
+}
+
+// A ClientSession joined as alice to a ScriptedServer, which sends whatever the test says.
+class ScriptedRoomTest : public ::testing::Test {
+ protected:
+  ScriptedRoomTest()
+      : key_(testing::TestKey2048().PublicKey()),
+        conn_(key_, rng_),
+        session_(conn_, "alice",
+                 ClientSession::Printer([this](std::string_view l) { lines_.emplace_back(l); })) {}
+
+  void SetUp() override {
+    ASSERT_TRUE(conn_.Start());
+    Exchange();
+    ASSERT_TRUE(session_.joined());
+    lines_.clear();
+  }
+
+  // Send has the server send `m`, then lets the two sides talk until both are quiet.
+  void Send(const msg::ServerMessage& m) {
+    ASSERT_TRUE(server_.Send(m));
+    Exchange();
+  }
+
+  void Exchange() {
+    // Take returns what `out` holds and empties it.
+    auto take = [](OutputQueue& out) {
+      const ByteView pending = out.pending();
+      std::vector<uint8_t> bytes(pending.begin(), pending.end());
+      out.Consume(bytes.size());
+      return bytes;
+    };
+    while (!conn_.output().pending().empty() || !server_.output().pending().empty()) {
+      server_.Receive(take(conn_.output()));
+      session_.Received(take(server_.output()));
+    }
+  }
+
+  ServerPublicKey key_;
+  OsRandom rng_;
+  ScriptedServer server_;
+  ClientConnection conn_;
+  std::vector<std::string> lines_;
+  ClientSession session_;
+};
+
+// The structured messages alone keep the client's state and show nothing: the line for the
+// user is the NOTICE that follows each of them.
+TEST_F(ScriptedRoomTest, MemberMessagesKeepTheStateAndShowNothing) {
+  using V = std::vector<std::string>;
+  Send(msg::MemberJoined{"bob"});
+  Send(msg::MemberJoined{"carol"});
+  EXPECT_EQ(session_.KnownNicks(), (V{"bob", "carol"}));
+  session_.InputLine("/ignore bob");
+  lines_.clear();
+
+  Send(msg::MemberRenamed{"bob", "robert"});
+  EXPECT_EQ(session_.KnownNicks(), (V{"carol", "robert"}));
+  EXPECT_TRUE(session_.ignored().contains("robert"));
+  EXPECT_FALSE(session_.ignored().contains("bob"));
+
+  Send(msg::MemberRenamed{"ALICE", "al"});  // our own rename, in the server's spelling
+  EXPECT_EQ(session_.nick(), "al");
+  EXPECT_EQ(session_.KnownNicks(), (V{"carol", "robert"}));
+
+  Send(msg::MemberLeft{"carol"});
+  EXPECT_EQ(session_.KnownNicks(), V{"robert"});
+  EXPECT_EQ(lines_, V{});
+  EXPECT_FALSE(session_.finished());
+}
+
+// A server that only sends NOTICEs (protocol v1 before MEMBER_*): each is shown once, and its
+// prose changes nothing: not the nick set, not our own nick.
+TEST_F(ScriptedRoomTest, NoticesAloneAreShownAndNeverParsed) {
+  using V = std::vector<std::string>;
+  Send(msg::Notice{"bob joined"});
+  Send(msg::Notice{"bob is now known as robert"});
+  Send(msg::Notice{"alice is now known as mallory"});
+  Send(msg::Notice{"robert left"});
+  EXPECT_EQ(lines_, (V{"-!- bob joined", "-!- bob is now known as robert",
+                       "-!- alice is now known as mallory", "-!- robert left"}));
+  EXPECT_EQ(session_.KnownNicks(), V{});
+  EXPECT_EQ(session_.nick(), "alice");
+  EXPECT_FALSE(session_.finished());
+  // The nick set still follows CHAT senders (and WHO answers).
+  Send(msg::Chat{"robert", 0, 0, "hi"});
+  EXPECT_EQ(session_.KnownNicks(), V{"robert"});
 }
 
 TEST(HelpTest, EveryCommandHasOneHelpLine) {

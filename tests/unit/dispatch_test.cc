@@ -33,6 +33,8 @@ std::string Describe(const Seen& m) {
       return Cat("NOTICE ", m.text);
     case proto::Kind::kPong:
       return "PONG";
+    case proto::Kind::kMemberRenamed:
+      return "MEMBER_RENAMED";
     case proto::Kind::kChat:
       return Cat("CHAT ", m.from);
     default:
@@ -146,7 +148,7 @@ TEST_P(DispatchTest, Joined) {
   } else if (kind == "WHO") {
     Check(mallory, {{"USERS 2"}, ConnState::kJoined, false});
   } else if (kind == "NICK") {
-    Check(mallory, {{"NOTICE mallory is now known as trudy"}, ConnState::kJoined, true});
+    Check(mallory, {{"MEMBER_RENAMED", "NOTICE mallory is now known as trudy"}, ConnState::kJoined, true});
   } else if (kind == "PING") {
     Check(mallory, {{"PONG"}, ConnState::kJoined, false});
   } else if (kind == "BYE") {

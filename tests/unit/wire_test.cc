@@ -184,7 +184,10 @@ TEST(MessageTest, EveryTruncationAndTrailingByteIsMalformed) {
                                             msg::Notice{"n"},
                                             msg::Users{0, {"a", "b"}},
                                             msg::Pong{"x"},
-                                            msg::Error{proto::ErrorCode::kNickTaken, 0, "t"}};
+                                            msg::Error{proto::ErrorCode::kNickTaken, 0, "t"},
+                                            msg::MemberJoined{"carol"},
+                                            msg::MemberLeft{"dave"},
+                                            msg::MemberRenamed{"bob", "robert"}};
   for (const auto& m : server) {
     std::vector<uint8_t> bytes;
     msg::EncodeMessage(m, &bytes);
@@ -206,6 +209,72 @@ TEST(MessageTest, EveryTruncationAndTrailingByteIsMalformed) {
 TEST(MessageTest, UsersCountLargerThanTheBodyIsRejectedWithoutReserving) {
   msg::ServerMessage decoded;
   EXPECT_EQ(msg::DecodeServerMessage(Hex("8400ffff"), &decoded), msg::DecodeStatus::kMalformed);
+}
+
+// The membership messages byte for byte (PROTOCOL.md 6.8), and a bad case per nick field:
+// short (empty), long (33 bytes), a byte outside the nick alphabet, and a trailing byte.
+TEST(MessageTest, MembershipMessagesFieldByField) {
+  const std::string nick32(proto::kMaxNickLen, 'n');
+  const std::pair<msg::ServerMessage, const char*> valid[] = {
+      {msg::MemberJoined{"alice"}, "880005616c696365"},
+      {msg::MemberLeft{"bob"}, "890003626f62"},
+      {msg::MemberRenamed{"bob", "robert"}, "8a0003626f620006726f62657274"},
+      {msg::MemberJoined{nick32}, nullptr},
+  };
+  for (const auto& [m, hex] : valid) {
+    std::vector<uint8_t> bytes;
+    msg::EncodeMessage(m, &bytes);
+    if (hex != nullptr) {
+      EXPECT_EQ(testing::ToHex(bytes), hex);
+    }
+    msg::ServerMessage decoded;
+    ASSERT_EQ(msg::DecodeServerMessage(bytes, &decoded), msg::DecodeStatus::kOk) << hex;
+    EXPECT_EQ(msg::KindOf(decoded), msg::KindOf(m));
+  }
+  const std::string nick33(proto::kMaxNickLen + 1, 'n');
+  const std::vector<msg::ServerMessage> invalid = {
+      msg::MemberJoined{""},         msg::MemberJoined{nick33},       msg::MemberJoined{"a b"},
+      msg::MemberLeft{""},           msg::MemberLeft{nick33},         msg::MemberLeft{"a\x1b"},
+      msg::MemberRenamed{"", "bob"}, msg::MemberRenamed{nick33, "b"}, msg::MemberRenamed{"a!", "b"},
+      msg::MemberRenamed{"bob", ""}, msg::MemberRenamed{"b", nick33}, msg::MemberRenamed{"b", "a!"},
+  };
+  for (const auto& m : invalid) {
+    std::vector<uint8_t> bytes;
+    msg::EncodeMessage(m, &bytes);
+    msg::ServerMessage decoded;
+    EXPECT_EQ(msg::DecodeServerMessage(bytes, &decoded), msg::DecodeStatus::kMalformed)
+        << testing::ToHex(bytes);
+  }
+  for (const char* trailing :
+       {"880005616c69636500", "890003626f6200", "8a0003626f620006726f6265727400"}) {
+    msg::ServerMessage decoded;
+    EXPECT_EQ(msg::DecodeServerMessage(Hex(trailing), &decoded), msg::DecodeStatus::kMalformed)
+        << trailing;
+  }
+}
+
+// The kinds a side knows are exactly those of its message table: every other byte is an
+// unknown kind to it, whatever follows, including the gap 0x87 and the byte after 0x8A.
+TEST(MessageTest, KnownKindsAreTheTable) {
+  const std::vector<uint8_t> body = Hex("0005616c696365");
+  for (int kind = 0; kind <= 0xFF; ++kind) {
+    std::vector<uint8_t> bytes = {static_cast<uint8_t>(kind)};
+    bytes.insert(bytes.end(), body.begin(), body.end());
+    msg::ClientMessage c;
+    msg::ServerMessage s;
+    const bool client = msg::IsKnownKind(msg::kClientKinds, static_cast<uint8_t>(kind));
+    const bool server = msg::IsKnownKind(msg::kServerKinds, static_cast<uint8_t>(kind));
+    EXPECT_FALSE(client && server) << kind;
+    EXPECT_EQ(msg::DecodeClientMessage(bytes, &c) == msg::DecodeStatus::kUnknownKind, !client)
+        << kind;
+    EXPECT_EQ(msg::DecodeServerMessage(bytes, &s) == msg::DecodeStatus::kUnknownKind, !server)
+        << kind;
+  }
+  EXPECT_EQ(msg::kClientKinds.size(), 7u);
+  EXPECT_EQ(msg::kServerKinds.size(), 9u);
+  EXPECT_FALSE(msg::IsKnownKind(msg::kServerKinds, 0x87));
+  EXPECT_FALSE(msg::IsKnownKind(msg::kServerKinds, 0x8B));
+  EXPECT_TRUE(msg::IsKnownKind(msg::kServerKinds, 0x8A));
 }
 
 TEST(TextTest, EscapeForDisplayNeutralisesTerminalControls) {

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_join.h"
 #include "securechat/base/cat.h"
+#include "securechat/base/overloaded.h"
 #include "securechat/wire/text.h"
 
 namespace securechat {
@@ -24,7 +25,6 @@ std::string_view SplitWord(std::string_view* rest) {
 
 std::string Shown(std::string_view s) { return EscapeForDisplay(s); }
 
-// SameNick compares nicks as the server does: without regard to ASCII case.
 }  // namespace
 
 std::string FormatSeconds(uint64_t ms) {
@@ -182,100 +182,100 @@ void ClientSession::AddKnownNick(std::string_view nick) {
 }
 
 void ClientSession::HandleMessage(const msg::ServerMessage& m) {
-  if (const auto* w = std::get_if<msg::Welcome>(&m)) {
-    joined_ = true;
-    handshake_deadline_ms_.reset();
-    nick_ = std::string(w->nick);
-    ShowNotice(Cat(rejoining_ ? "rejoined as " : "joined as ", Shown(w->nick), "; ", w->online,
-                   " online"));
-    if (!w->motd.empty()) {
-      ShowNotice(Shown(w->motd));
-    }
-    if (who_on_join_) {
-      SendOrFail(msg::Who{});
-    }
-    FlushQueued();
-  } else if (const auto* c = std::get_if<msg::Chat>(&m)) {
-    AddKnownNick(c->from);
-    if (ignored_.contains(c->from)) {
-      return;
-    }
-    DisplayLine line;
-    const bool whisper = (c->flags & proto::kChatFlagPrivate) != 0;
-    line.kind = whisper ? DisplayLine::Kind::kPrivate : DisplayLine::Kind::kChat;
-    line.from = Shown(c->from);
-    line.text = Shown(c->text);
-    line.time_ms = c->time_ms;
-    line.mention = !whisper && MentionsNick(c->text, nick_);
-    display_(line);
-  } else if (const auto* n = std::get_if<msg::Notice>(&m)) {
-    HandleNotice(n->text);
-    ShowNotice(Shown(n->text));
-  } else if (const auto* u = std::get_if<msg::Users>(&m)) {
-    // Bounded before anything is kept: a hostile server could otherwise send pages marked
-    // "more" for ever and grow the client without limit.
-    if (++who_pages_ > kMaxWhoPages || u->nicks.size() > kMaxWhoNicks - who_.size()) {
-      Finish(kExitConnectionLost, Cat("connection closed: the server sent more than ",
-                                      who_pages_ > kMaxWhoPages ? Cat(kMaxWhoPages, " pages")
-                                                                : Cat(kMaxWhoNicks, " nicks"),
-                                      " in one WHO answer"));
-      return;
-    }
-    who_.insert(who_.end(), u->nicks.begin(), u->nicks.end());
-    if (u->more == 0) {
-      ShowNotice(Cat("online (", who_.size(),
-                     "): ", absl::StrJoin(who_, " ", [](std::string* out, const std::string& nick) {
-                       out->append(Shown(nick));
-                     })));
-      nicks_.clear();
-      for (const std::string& nick : who_) {
-        AddKnownNick(nick);
-      }
-      who_.clear();
-      who_pages_ = 0;
-    }
-  } else if (const auto* e = std::get_if<msg::Error>(&m)) {
-    ShowError(Shown(e->text));
-    const bool refused =
-        e->code == proto::ErrorCode::kNickTaken || e->code == proto::ErrorCode::kInvalidNick;
-    if (!joined_ && refused) {
-      Finish(kExitNickRefused, Cat("cannot join as ", Shown(nick_), ": ", Shown(e->text)));
-    } else if (e->code == proto::ErrorCode::kShuttingDown) {
-      shutting_down_ = true;
-    }
-  }
-  // PONG needs no display: it only keeps the connection alive.
+  // One handler per server kind: a kind added to msg::ServerMessage does not build until it is
+  // handled here.
+  std::visit(Overloaded{
+                 [this](const msg::Welcome& w) { HandleWelcome(w); },
+                 [this](const msg::Chat& c) { HandleChat(c); },
+                 // The room's events are shown as the server words them; the structured
+                 // messages before them keep the state (PROTOCOL.md 6.8).
+                 [this](const msg::Notice& n) { ShowNotice(Shown(n.text)); },
+                 [this](const msg::Users& u) { HandleUsers(u); },
+                 [](const msg::Pong&) {},  // it only keeps the connection alive
+                 [this](const msg::Error& e) { HandleError(e); },
+                 [this](const msg::MemberJoined& j) { AddKnownNick(j.nick); },
+                 [this](const msg::MemberLeft& l) { nicks_.erase(std::string(l.nick)); },
+                 [this](const msg::MemberRenamed& r) { HandleRenamed(r); },
+             },
+             m);
 }
 
-// HandleNotice follows the room from the server's notices. Their wording is not part of the
-// protocol (PROTOCOL.md), so this is best effort: "NICK joined", "NICK left" and "OLD is now
-// known as NEW", as this server words them, with valid nicks only; anything else is only shown.
-void ClientSession::HandleNotice(std::string_view text) {
-  constexpr std::string_view kJoined = " joined";
-  constexpr std::string_view kLeft = " left";
-  constexpr std::string_view kRenamed = " is now known as ";
-  if (text.ends_with(kJoined)) {
-    std::string_view nick = text.substr(0, text.size() - kJoined.size());
-    AddKnownNick(nick);
-  } else if (text.ends_with(kLeft)) {
-    std::string_view nick = text.substr(0, text.size() - kLeft.size());
-    if (IsValidNick(nick)) {
-      nicks_.erase(std::string(nick));
+void ClientSession::HandleWelcome(const msg::Welcome& w) {
+  joined_ = true;
+  handshake_deadline_ms_.reset();
+  nick_ = std::string(w.nick);
+  ShowNotice(
+      Cat(rejoining_ ? "rejoined as " : "joined as ", Shown(w.nick), "; ", w.online, " online"));
+  if (!w.motd.empty()) {
+    ShowNotice(Shown(w.motd));
+  }
+  if (who_on_join_) {
+    SendOrFail(msg::Who{});
+  }
+  FlushQueued();
+}
+
+void ClientSession::HandleChat(const msg::Chat& c) {
+  AddKnownNick(c.from);
+  if (ignored_.contains(c.from)) {
+    return;
+  }
+  DisplayLine line;
+  const bool whisper = (c.flags & proto::kChatFlagPrivate) != 0;
+  line.kind = whisper ? DisplayLine::Kind::kPrivate : DisplayLine::Kind::kChat;
+  line.from = Shown(c.from);
+  line.text = Shown(c.text);
+  line.time_ms = c.time_ms;
+  line.mention = !whisper && MentionsNick(c.text, nick_);
+  display_(line);
+}
+
+void ClientSession::HandleUsers(const msg::Users& u) {
+  // Bounded before anything is kept: a hostile server could otherwise send pages marked
+  // "more" for ever and grow the client without limit.
+  if (++who_pages_ > kMaxWhoPages || u.nicks.size() > kMaxWhoNicks - who_.size()) {
+    Finish(kExitConnectionLost, Cat("connection closed: the server sent more than ",
+                                    who_pages_ > kMaxWhoPages ? Cat(kMaxWhoPages, " pages")
+                                                              : Cat(kMaxWhoNicks, " nicks"),
+                                    " in one WHO answer"));
+    return;
+  }
+  who_.insert(who_.end(), u.nicks.begin(), u.nicks.end());
+  if (u.more == 0) {
+    ShowNotice(Cat("online (", who_.size(),
+                   "): ", absl::StrJoin(who_, " ", [](std::string* out, const std::string& nick) {
+                     out->append(Shown(nick));
+                   })));
+    nicks_.clear();
+    for (const std::string& nick : who_) {
+      AddKnownNick(nick);
     }
-  } else if (size_t at = text.find(kRenamed); at != std::string_view::npos) {
-    const std::string from(text.substr(0, at));
-    const std::string to(text.substr(at + kRenamed.size()));
-    if (!IsValidNick(from) || !IsValidNick(to)) {
-      return;
-    }
-    nicks_.erase(from);
-    AddKnownNick(to);
-    if (SameNick(from, nick_)) {
-      nick_ = to;
-    }
-    if (ignored_.erase(from) != 0) {
-      ignored_.insert(to);
-    }
+    who_.clear();
+    who_pages_ = 0;
+  }
+}
+
+void ClientSession::HandleError(const msg::Error& e) {
+  ShowError(Shown(e.text));
+  const bool refused =
+      e.code == proto::ErrorCode::kNickTaken || e.code == proto::ErrorCode::kInvalidNick;
+  if (!joined_ && refused) {
+    Finish(kExitNickRefused, Cat("cannot join as ", Shown(nick_), ": ", Shown(e.text)));
+  } else if (e.code == proto::ErrorCode::kShuttingDown) {
+    shutting_down_ = true;
+  }
+}
+
+// HandleRenamed follows a rename, our own included: the nick set, our nick and the ignore
+// list take the new nick.
+void ClientSession::HandleRenamed(const msg::MemberRenamed& r) {
+  nicks_.erase(std::string(r.old_nick));
+  AddKnownNick(r.new_nick);
+  if (SameNick(r.old_nick, nick_)) {
+    nick_ = std::string(r.new_nick);
+  }
+  if (ignored_.erase(std::string(r.old_nick)) != 0) {
+    ignored_.emplace(r.new_nick);
   }
 }
 

@@ -133,11 +133,12 @@ class ClientSession {
   // The one-line reason to show when the session ended with an error ("" on success).
   const std::string& final_message() const { return final_message_; }
   bool joined() const { return joined_; }
-  // The nick we have (or asked for, before the first WELCOME), following renames.
+  // The nick we have (or asked for, before the first WELCOME), following MEMBER_RENAMED.
   const std::string& nick() const { return nick_; }
 
-  // KnownNicks: the other nicks seen (WELCOME, USERS, join, leave and rename notices, CHAT
-  // senders), sorted, for completion; at most kMaxKnownNicks.
+  // KnownNicks: the other nicks seen (USERS, MEMBER_JOINED, MEMBER_LEFT and MEMBER_RENAMED,
+  // CHAT senders), sorted, for completion; at most kMaxKnownNicks. NOTICE text is never read:
+  // with a server that sends only NOTICEs, the set follows WHO answers and CHAT alone.
   std::vector<std::string> KnownNicks() const;
   // The ignored nicks as typed (or as renamed), sorted without regard to case.
   const NickSet& ignored() const { return ignored_; }
@@ -149,7 +150,11 @@ class ClientSession {
 
  private:
   void HandleMessage(const msg::ServerMessage& m);
-  void HandleNotice(std::string_view text);
+  void HandleWelcome(const msg::Welcome& w);
+  void HandleChat(const msg::Chat& c);
+  void HandleUsers(const msg::Users& u);
+  void HandleError(const msg::Error& e);
+  void HandleRenamed(const msg::MemberRenamed& r);
   void Execute(std::string_view line);
   // ExecuteLocal runs /help, /ignore and /unignore; false if `command` is none of them.
   bool ExecuteLocal(std::string_view command, std::string_view rest);

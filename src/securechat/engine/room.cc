@@ -95,6 +95,9 @@ void Room::Join(Connection& c, std::string_view nick) {
   const auto online =
       static_cast<uint16_t>(std::min<size_t>(size(), std::numeric_limits<uint16_t>::max()));
   table_.Send(c, msg::Welcome{c.nick, motd_, online});
+  // Each membership message is followed at once by the NOTICE that says it for people, to
+  // the same recipients (PROTOCOL.md 6.8).
+  Broadcast(msg::MemberJoined{c.nick}, &c);
   const std::string notice = Cat(c.nick, " joined");
   Broadcast(msg::Notice{notice}, &c);
   sinks_.ShowRoom({}, notice);
@@ -111,6 +114,7 @@ void Room::Rename(Connection& c, std::string_view nick) {
   }
   const std::string old = Remove(c);
   Add(c, nick, std::move(check.skeleton));
+  Broadcast(msg::MemberRenamed{old, c.nick}, nullptr);
   const std::string notice = Cat(old, " is now known as ", c.nick);
   Broadcast(msg::Notice{notice}, nullptr);
   sinks_.ShowRoom({}, notice);
@@ -171,6 +175,7 @@ void Room::Leave(Connection& c, std::string_view why) {
     return;
   }
   sinks_.Log(Cat("leave ", ConnTag(c.id), " ", nick, " (", why, ")"));
+  Broadcast(msg::MemberLeft{nick}, nullptr);
   const std::string notice = Cat(nick, " left");
   Broadcast(msg::Notice{notice}, nullptr);
   sinks_.ShowRoom({}, notice);

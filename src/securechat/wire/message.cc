@@ -1,227 +1,190 @@
 #include "securechat/wire/message.h"
 
+#include <type_traits>
+#include <utility>
+
 #include "securechat/wire/text.h"
 #include "securechat/wire/writer.h"
 
 namespace securechat::msg {
 namespace {
 
-using proto::Kind;
-
-bool IsFlagByte(uint8_t v) { return v == 0 || v == 1; }
-
-// ReadFields reads one message's fields, after its kind byte, into *m (views into the reader's
-// data). Returns false at the first field that is missing or breaks the layout (client
-// messages) or the content rules (server messages); the caller then requires that nothing is
-// left. One overload per message, mirroring the encoders below.
-bool ReadFields(Reader& r, Join* m) { return r.ReadStr(&m->nick); }
-bool ReadFields(Reader& r, Say* m) { return r.ReadStr(&m->text); }
-bool ReadFields(Reader& r, Whisper* m) { return r.ReadStr(&m->to) && r.ReadStr(&m->text); }
-bool ReadFields(Reader&, Who*) { return true; }
-bool ReadFields(Reader& r, Nick* m) { return r.ReadStr(&m->nick); }
-bool ReadFields(Reader& r, Ping* m) {
-  return r.ReadStr(&m->data) && m->data.size() <= proto::kMaxPingDataLen;
-}
-bool ReadFields(Reader&, Bye*) { return true; }
-
-bool ReadFields(Reader& r, Welcome* m) {
-  return r.ReadStr(&m->nick) && r.ReadStr(&m->motd) && r.ReadU16(&m->online) &&
-         IsValidNick(m->nick) && (m->motd.empty() || IsValidText(m->motd));
-}
-bool ReadFields(Reader& r, Chat* m) {
-  return r.ReadStr(&m->from) && r.ReadU8(&m->flags) && r.ReadU64(&m->time_ms) &&
-         r.ReadStr(&m->text) && IsValidNick(m->from) && IsFlagByte(m->flags) &&
-         IsValidText(m->text);
-}
-bool ReadFields(Reader& r, Notice* m) { return r.ReadStr(&m->text) && IsValidText(m->text); }
-bool ReadFields(Reader& r, Users* m) {
-  uint16_t count;
-  if (!r.ReadU8(&m->more) || !IsFlagByte(m->more) || !r.ReadU16(&count) ||
-      // Each nick takes at least 3 bytes, so a count the rest cannot hold fails before any
-      // space is reserved for it.
-      count > r.remaining() / 3) {
-    return false;
-  }
-  m->nicks.reserve(count);
-  for (uint16_t i = 0; i < count; ++i) {
-    std::string_view nick;
-    if (!r.ReadStr(&nick) || !IsValidNick(nick)) {
+// KindsAreDistinct: no kind appears twice in `kinds`, and all are client kinds (below 0x80)
+// or all server kinds, so that no byte string is both a client and a server message.
+template <size_t N>
+constexpr bool KindsAreDistinct(const std::array<proto::Kind, N>& kinds, bool server) {
+  for (size_t i = 0; i < N; ++i) {
+    if ((static_cast<uint8_t>(kinds[i]) >= 0x80) != server) {
       return false;
     }
-    m->nicks.push_back(nick);
+    for (size_t j = i + 1; j < N; ++j) {
+      if (kinds[i] == kinds[j]) {
+        return false;
+      }
+    }
   }
   return true;
 }
-bool ReadFields(Reader& r, Pong* m) {
-  return r.ReadStr(&m->data) && m->data.size() <= proto::kMaxPingDataLen;
+static_assert(KindsAreDistinct(kClientKinds, /*server=*/false));
+static_assert(KindsAreDistinct(kServerKinds, /*server=*/true));
+
+bool Meets(Rule rule, std::string_view s) {
+  switch (rule) {
+    case Rule::kAny:
+      return true;
+    case Rule::kData:
+      return s.size() <= proto::kMaxPingDataLen;
+    case Rule::kNick:
+      return IsValidNick(s);
+    case Rule::kText:
+      return IsValidText(s);
+    case Rule::kMotd:
+      return s.empty() || IsValidText(s);
+  }
+  return false;
 }
-bool ReadFields(Reader& r, Error* m) {
+
+bool IsFlagByte(uint8_t v) { return v == 0 || v == 1; }
+
+// ReadField reads one field into its member of *m (views into the reader's data). Returns
+// false if the field is missing, runs past the end or breaks its rule.
+template <typename M, auto kMember, Rule kRule>
+bool ReadField(Reader& r, M* m, Str<kMember, kRule>) {
+  return r.ReadStr(&(m->*kMember)) && Meets(kRule, m->*kMember);
+}
+template <typename M, auto kMember>
+bool ReadField(Reader& r, M* m, U16<kMember>) {
+  return r.ReadU16(&(m->*kMember));
+}
+template <typename M, auto kMember>
+bool ReadField(Reader& r, M* m, U64<kMember>) {
+  return r.ReadU64(&(m->*kMember));
+}
+template <typename M, auto kMember>
+bool ReadField(Reader& r, M* m, Flag<kMember>) {
+  return r.ReadU8(&(m->*kMember)) && IsFlagByte(m->*kMember);
+}
+template <typename M, auto kMember>
+bool ReadField(Reader& r, M* m, Code<kMember>) {
   uint16_t code;
   if (!r.ReadU16(&code)) {
     return false;
   }
-  m->code = static_cast<proto::ErrorCode>(code);
-  return r.ReadU8(&m->fatal) && r.ReadStr(&m->text) && IsFlagByte(m->fatal) && IsValidText(m->text);
+  m->*kMember = static_cast<proto::ErrorCode>(code);
+  return true;
+}
+template <typename M, auto kMember>
+bool ReadField(Reader& r, M* m, NickList<kMember>) {
+  std::vector<std::string_view>& nicks = m->*kMember;
+  uint16_t count;
+  // Each nick takes at least 3 bytes, so a count the rest cannot hold fails before any space
+  // is reserved for it.
+  if (!r.ReadU16(&count) || count > r.remaining() / 3) {
+    return false;
+  }
+  nicks.reserve(count);
+  for (uint16_t i = 0; i < count; ++i) {
+    std::string_view nick;
+    if (!r.ReadStr(&nick) || !Meets(Rule::kNick, nick)) {
+      return false;
+    }
+    nicks.push_back(nick);
+  }
+  return true;
 }
 
-// Decode makes *out hold an M and reads its fields into it.
-template <typename M, typename Variant>
-bool Decode(Reader& r, Variant* out) {
-  return ReadFields(r, &out->template emplace<M>());
+// WriteField appends one field from its member of m: the mirror of ReadField.
+template <typename M, auto kMember, Rule kRule>
+void WriteField(Writer& w, const M& m, Str<kMember, kRule>) {
+  w.Str(m.*kMember);
+}
+template <typename M, auto kMember>
+void WriteField(Writer& w, const M& m, U16<kMember>) {
+  w.U16(m.*kMember);
+}
+template <typename M, auto kMember>
+void WriteField(Writer& w, const M& m, U64<kMember>) {
+  w.U64(m.*kMember);
+}
+template <typename M, auto kMember>
+void WriteField(Writer& w, const M& m, Flag<kMember>) {
+  w.U8(m.*kMember);
+}
+template <typename M, auto kMember>
+void WriteField(Writer& w, const M& m, Code<kMember>) {
+  w.U16(static_cast<uint16_t>(m.*kMember));
+}
+template <typename M, auto kMember>
+void WriteField(Writer& w, const M& m, NickList<kMember>) {
+  const std::vector<std::string_view>& nicks = m.*kMember;
+  w.U16(static_cast<uint16_t>(nicks.size()));
+  for (std::string_view nick : nicks) {
+    w.Str(nick);
+  }
 }
 
-// Finish: a message whose fields were read is valid only if nothing is left after them.
-DecodeStatus Finish(const Reader& r, bool ok) {
-  return ok && r.empty() ? DecodeStatus::kOk : DecodeStatus::kMalformed;
+// ReadFields reads the fields of M's Layout in order, stopping at the first that fails;
+// WriteFields writes them.
+template <typename M, typename... Fs>
+bool ReadFields([[maybe_unused]] Reader& r, [[maybe_unused]] M* m, Fields<Fs...>) {
+  return (ReadField(r, m, Fs{}) && ...);
+}
+template <typename M, typename... Fs>
+void WriteFields([[maybe_unused]] Writer& w, [[maybe_unused]] const M& m, Fields<Fs...>) {
+  (WriteField(w, m, Fs{}), ...);
+}
+
+// DecodeAs finds the alternative of Variant, from index I on, whose kind is `kind`, makes *out
+// hold it and reads its fields. A message is valid only if nothing is left after them.
+template <typename Variant, size_t I = 0>
+DecodeStatus DecodeAs(uint8_t kind, Reader& r, Variant* out) {
+  if constexpr (I == std::variant_size_v<Variant>) {
+    return DecodeStatus::kUnknownKind;
+  } else {
+    using M = std::variant_alternative_t<I, Variant>;
+    if (kind != static_cast<uint8_t>(M::kKind)) {
+      return DecodeAs<Variant, I + 1>(kind, r, out);
+    }
+    M* m = &out->template emplace<I>();
+    return ReadFields(r, m, typename M::Layout{}) && r.empty() ? DecodeStatus::kOk
+                                                               : DecodeStatus::kMalformed;
+  }
+}
+
+template <typename Variant>
+DecodeStatus Decode(ByteView plaintext, Variant* out) {
+  Reader r(plaintext);
+  uint8_t kind;
+  if (!r.ReadU8(&kind)) {
+    return DecodeStatus::kMalformed;
+  }
+  return DecodeAs(kind, r, out);
+}
+
+template <typename Variant>
+void Encode(const Variant& m, std::vector<uint8_t>* out) {
+  Writer w(out);
+  std::visit(
+      [&w](const auto& held) {
+        using M = std::decay_t<decltype(held)>;
+        w.U8(static_cast<uint8_t>(M::kKind));
+        WriteFields(w, held, typename M::Layout{});
+      },
+      m);
 }
 
 }  // namespace
 
 DecodeStatus DecodeClientMessage(ByteView plaintext, ClientMessage* out) {
-  Reader r(plaintext);
-  uint8_t kind;
-  if (!r.ReadU8(&kind)) {
-    return DecodeStatus::kMalformed;
-  }
-  bool ok;
-  switch (static_cast<Kind>(kind)) {
-    case Kind::kJoin:
-      ok = Decode<Join>(r, out);
-      break;
-    case Kind::kSay:
-      ok = Decode<Say>(r, out);
-      break;
-    case Kind::kWhisper:
-      ok = Decode<Whisper>(r, out);
-      break;
-    case Kind::kWho:
-      ok = Decode<Who>(r, out);
-      break;
-    case Kind::kNick:
-      ok = Decode<Nick>(r, out);
-      break;
-    case Kind::kPing:
-      ok = Decode<Ping>(r, out);
-      break;
-    case Kind::kBye:
-      ok = Decode<Bye>(r, out);
-      break;
-    default:
-      return DecodeStatus::kUnknownKind;
-  }
-  return Finish(r, ok);
+  return Decode(plaintext, out);
 }
 
 DecodeStatus DecodeServerMessage(ByteView plaintext, ServerMessage* out) {
-  Reader r(plaintext);
-  uint8_t kind;
-  if (!r.ReadU8(&kind)) {
-    return DecodeStatus::kMalformed;
-  }
-  bool ok;
-  switch (static_cast<Kind>(kind)) {
-    case Kind::kWelcome:
-      ok = Decode<Welcome>(r, out);
-      break;
-    case Kind::kChat:
-      ok = Decode<Chat>(r, out);
-      break;
-    case Kind::kNotice:
-      ok = Decode<Notice>(r, out);
-      break;
-    case Kind::kUsers:
-      ok = Decode<Users>(r, out);
-      break;
-    case Kind::kPong:
-      ok = Decode<Pong>(r, out);
-      break;
-    case Kind::kError:
-      ok = Decode<Error>(r, out);
-      break;
-    default:
-      return DecodeStatus::kUnknownKind;
-  }
-  return Finish(r, ok);
+  return Decode(plaintext, out);
 }
 
-namespace {
+void EncodeMessage(const ClientMessage& m, std::vector<uint8_t>* out) { Encode(m, out); }
 
-struct ClientEncoder {
-  Writer& w;
-  void operator()(const Join& m) {
-    w.U8(static_cast<uint8_t>(Kind::kJoin));
-    w.Str(m.nick);
-  }
-  void operator()(const Say& m) {
-    w.U8(static_cast<uint8_t>(Kind::kSay));
-    w.Str(m.text);
-  }
-  void operator()(const Whisper& m) {
-    w.U8(static_cast<uint8_t>(Kind::kWhisper));
-    w.Str(m.to);
-    w.Str(m.text);
-  }
-  void operator()(const Who&) { w.U8(static_cast<uint8_t>(Kind::kWho)); }
-  void operator()(const Nick& m) {
-    w.U8(static_cast<uint8_t>(Kind::kNick));
-    w.Str(m.nick);
-  }
-  void operator()(const Ping& m) {
-    w.U8(static_cast<uint8_t>(Kind::kPing));
-    w.Str(m.data);
-  }
-  void operator()(const Bye&) { w.U8(static_cast<uint8_t>(Kind::kBye)); }
-};
-
-struct ServerEncoder {
-  Writer& w;
-  void operator()(const Welcome& m) {
-    w.U8(static_cast<uint8_t>(Kind::kWelcome));
-    w.Str(m.nick);
-    w.Str(m.motd);
-    w.U16(m.online);
-  }
-  void operator()(const Chat& m) {
-    w.U8(static_cast<uint8_t>(Kind::kChat));
-    w.Str(m.from);
-    w.U8(m.flags);
-    w.U64(m.time_ms);
-    w.Str(m.text);
-  }
-  void operator()(const Notice& m) {
-    w.U8(static_cast<uint8_t>(Kind::kNotice));
-    w.Str(m.text);
-  }
-  void operator()(const Users& m) {
-    w.U8(static_cast<uint8_t>(Kind::kUsers));
-    w.U8(m.more);
-    w.U16(static_cast<uint16_t>(m.nicks.size()));
-    for (std::string_view nick : m.nicks) {
-      w.Str(nick);
-    }
-  }
-  void operator()(const Pong& m) {
-    w.U8(static_cast<uint8_t>(Kind::kPong));
-    w.Str(m.data);
-  }
-  void operator()(const Error& m) {
-    w.U8(static_cast<uint8_t>(Kind::kError));
-    w.U16(static_cast<uint16_t>(m.code));
-    w.U8(m.fatal);
-    w.Str(m.text);
-  }
-};
-
-}  // namespace
-
-void EncodeMessage(const ClientMessage& m, std::vector<uint8_t>* out) {
-  Writer w(out);
-  std::visit(ClientEncoder{w}, m);
-}
-
-void EncodeMessage(const ServerMessage& m, std::vector<uint8_t>* out) {
-  Writer w(out);
-  std::visit(ServerEncoder{w}, m);
-}
+void EncodeMessage(const ServerMessage& m, std::vector<uint8_t>* out) { Encode(m, out); }
 
 }  // namespace securechat::msg

@@ -1,8 +1,18 @@
 // Messages: the plaintext of one record, `kind u8 || fields`, decoded into views and encoded
-// from them. Decoders walk one Reader and require that nothing is left after the last field.
+// from them.
+//
+// Each message is one struct that carries its kind (kKind) and its wire layout (Layout: its
+// fields in order, each with the rule it must meet). One generic decoder and one generic
+// encoder walk every Layout with the Reader and the Writer, so a message is described once and
+// its two directions cannot disagree. Decoders require that nothing is left after the last
+// field. ClientMessage and ServerMessage are std::variants of the structs: adding a struct to
+// one makes its kind known to the decoder, and every std::visit over an Overloaded set of
+// handlers (base/overloaded.h) fails to build until someone handles it.
 #ifndef SECURECHAT_WIRE_MESSAGE_H_
 #define SECURECHAT_WIRE_MESSAGE_H_
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <variant>
@@ -13,64 +23,161 @@
 
 namespace securechat::msg {
 
+// Field descriptors: each names a member of the message struct. A Layout lists them in wire
+// order.
+//
+// What a `str` field must hold beyond fitting the plaintext. Client messages are judged for
+// layout only (the server checks content afterwards, in the protocol's order), so their text
+// and nick fields are kAny; server messages are judged whole, since a client closes on any
+// fault (PROTOCOL.md 8).
+enum class Rule {
+  kAny,   // any bytes
+  kData,  // 0 to kMaxPingDataLen bytes (PING and PONG data: a layout rule)
+  kNick,  // a valid nick (syntax only)
+  kText,  // a valid text
+  kMotd,  // empty or a valid text
+};
+template <auto kMember, Rule kRule = Rule::kAny>
+struct Str {};  // u16 length || bytes
+template <auto kMember>
+struct U16 {};
+template <auto kMember>
+struct U64 {};
+template <auto kMember>
+struct Flag {};  // u8, 0 or 1
+template <auto kMember>
+struct Code {};  // proto::ErrorCode as u16; any value
+template <auto kMember>
+struct NickList {};  // count u16 || count x nick (Rule::kNick)
+template <typename... Fs>
+struct Fields {};
+
 // Client to server. String fields are views into the decoded plaintext.
 struct Join {
   static constexpr proto::Kind kKind = proto::Kind::kJoin;
   std::string_view nick;
+  using Layout = Fields<Str<&Join::nick>>;
 };
 struct Say {
   static constexpr proto::Kind kKind = proto::Kind::kSay;
   std::string_view text;
+  using Layout = Fields<Str<&Say::text>>;
 };
 struct Whisper {
   static constexpr proto::Kind kKind = proto::Kind::kWhisper;
   std::string_view to;
   std::string_view text;
+  using Layout = Fields<Str<&Whisper::to>, Str<&Whisper::text>>;
 };
 struct Who {
   static constexpr proto::Kind kKind = proto::Kind::kWho;
+  using Layout = Fields<>;
 };
 struct Nick {
   static constexpr proto::Kind kKind = proto::Kind::kNick;
   std::string_view nick;
+  using Layout = Fields<Str<&Nick::nick>>;
 };
 struct Ping {
   static constexpr proto::Kind kKind = proto::Kind::kPing;
   std::string_view data;  // 0..64 arbitrary bytes
+  using Layout = Fields<Str<&Ping::data, Rule::kData>>;
 };
 struct Bye {
   static constexpr proto::Kind kKind = proto::Kind::kBye;
+  using Layout = Fields<>;
 };
 using ClientMessage = std::variant<Join, Say, Whisper, Who, Nick, Ping, Bye>;
 
 // Server to client.
 struct Welcome {
+  static constexpr proto::Kind kKind = proto::Kind::kWelcome;
   std::string_view nick;
   std::string_view motd;  // may be empty
   uint16_t online = 0;
+  using Layout = Fields<Str<&Welcome::nick, Rule::kNick>, Str<&Welcome::motd, Rule::kMotd>,
+                        U16<&Welcome::online>>;
 };
 struct Chat {
+  static constexpr proto::Kind kKind = proto::Kind::kChat;
   std::string_view from;
   uint8_t flags = 0;  // proto::kChatFlagPrivate or 0
   uint64_t time_ms = 0;
   std::string_view text;
+  using Layout = Fields<Str<&Chat::from, Rule::kNick>, Flag<&Chat::flags>, U64<&Chat::time_ms>,
+                        Str<&Chat::text, Rule::kText>>;
 };
 struct Notice {
+  static constexpr proto::Kind kKind = proto::Kind::kNotice;
   std::string_view text;
+  using Layout = Fields<Str<&Notice::text, Rule::kText>>;
 };
 struct Users {
+  static constexpr proto::Kind kKind = proto::Kind::kUsers;
   uint8_t more = 0;  // 1: another USERS follows
   std::vector<std::string_view> nicks;
+  using Layout = Fields<Flag<&Users::more>, NickList<&Users::nicks>>;
 };
 struct Pong {
+  static constexpr proto::Kind kKind = proto::Kind::kPong;
   std::string_view data;
+  using Layout = Fields<Str<&Pong::data, Rule::kData>>;
 };
 struct Error {
+  static constexpr proto::Kind kKind = proto::Kind::kError;
   proto::ErrorCode code = proto::ErrorCode::kMalformed;
   uint8_t fatal = 0;
   std::string_view text;
+  using Layout = Fields<Code<&Error::code>, Flag<&Error::fatal>, Str<&Error::text, Rule::kText>>;
 };
-using ServerMessage = std::variant<Welcome, Chat, Notice, Users, Pong, Error>;
+// Membership: what a program needs to follow the room (PROTOCOL.md 6.8). Each is followed by
+// a NOTICE saying the same for people.
+struct MemberJoined {
+  static constexpr proto::Kind kKind = proto::Kind::kMemberJoined;
+  std::string_view nick;
+  using Layout = Fields<Str<&MemberJoined::nick, Rule::kNick>>;
+};
+struct MemberLeft {
+  static constexpr proto::Kind kKind = proto::Kind::kMemberLeft;
+  std::string_view nick;
+  using Layout = Fields<Str<&MemberLeft::nick, Rule::kNick>>;
+};
+struct MemberRenamed {
+  static constexpr proto::Kind kKind = proto::Kind::kMemberRenamed;
+  std::string_view old_nick;
+  std::string_view new_nick;
+  using Layout = Fields<Str<&MemberRenamed::old_nick, Rule::kNick>,
+                        Str<&MemberRenamed::new_nick, Rule::kNick>>;
+};
+using ServerMessage = std::variant<Welcome, Chat, Notice, Users, Pong, Error, MemberJoined,
+                                   MemberLeft, MemberRenamed>;
+
+// The kinds of a message variant, in the variant's order.
+template <typename Variant>
+struct KindsOf;
+template <typename... Ms>
+struct KindsOf<std::variant<Ms...>> {
+  static constexpr std::array<proto::Kind, sizeof...(Ms)> kValue = {Ms::kKind...};
+};
+inline constexpr auto kClientKinds = KindsOf<ClientMessage>::kValue;
+inline constexpr auto kServerKinds = KindsOf<ServerMessage>::kValue;
+
+// IsKnownKind is true if `kind` is one of `kinds`.
+template <size_t N>
+constexpr bool IsKnownKind(const std::array<proto::Kind, N>& kinds, uint8_t kind) {
+  for (proto::Kind k : kinds) {
+    if (static_cast<uint8_t>(k) == kind) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// KindOf returns the kind of the message `m` holds.
+template <typename Variant>
+proto::Kind KindOf(const Variant& m) {
+  return std::visit([](const auto& held) { return std::decay_t<decltype(held)>::kKind; }, m);
+}
 
 enum class DecodeStatus {
   kOk,

@@ -96,6 +96,11 @@ enum class Kind : uint8_t {
   kUsers = 0x84,
   kPong = 0x85,
   kError = 0x86,
+  // Membership (PROTOCOL.md 6.8): each is followed at once by the NOTICE that says the same to
+  // people. 0x87 stays unused: the v1 vectors take it as their unknown server kind.
+  kMemberJoined = 0x88,
+  kMemberLeft = 0x89,
+  kMemberRenamed = 0x8A,
 };
 
 enum class ErrorCode : uint16_t {
