@@ -34,8 +34,8 @@ ABSL_FLAG(bool, color, true,
 ABSL_FLAG(bool, bell, false,
           "ring the terminal bell on private messages and lines that mention your nick");
 ABSL_FLAG(bool, reconnect, false,
-          "when the connection is lost, reconnect (1 s doubling to 30 s, with jitter) and rejoin "
-          "with the same nick");
+          "when the connection cannot be made or is lost, try again (1 s doubling to 30 s, with "
+          "jitter) and rejoin with the same nick");
 ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
           "how long the server may take from connect to welcoming us; past it the connection "
           "counts as lost (and is retried with --reconnect)");
@@ -102,6 +102,21 @@ std::optional<int> ReadConfig(int argc, char** argv, Config* config) {
       static_cast<uint64_t>(absl::ToInt64Milliseconds(handshake_timeout));
   config->reconnect = absl::GetFlag(FLAGS_reconnect);
   return std::nullopt;
+}
+
+// FormatterOptions: at a terminal, colour (unless turned off) and the bell if asked for;
+// otherwise the plain lines, without timestamps.
+securechat::Formatter::Options FormatterOptions(bool interactive) {
+  securechat::Formatter::Options options;
+  if (interactive) {
+    options.color =
+        securechat::UseColor(absl::GetFlag(FLAGS_color), securechat::net::IsTerminal(STDOUT_FILENO),
+                             std::getenv("NO_COLOR"));
+    options.bell = absl::GetFlag(FLAGS_bell);
+  } else {
+    options.timestamps = false;
+  }
+  return options;
 }
 
 // The runner's network: the one place that uses net/'s client API (connect, the select loop).
@@ -240,16 +255,8 @@ int main(int argc, char** argv) {
   // goes to a terminal is laid out at its current width, so the terminal never wraps a line
   // itself; a pipe or a file gets one line per message.
   std::unique_ptr<TerminalInput> terminal;
-  securechat::Formatter::Options options;
-  if (interactive) {
-    options.color =
-        securechat::UseColor(absl::GetFlag(FLAGS_color), securechat::net::IsTerminal(STDOUT_FILENO),
-                             std::getenv("NO_COLOR"));
-    options.bell = absl::GetFlag(FLAGS_bell);
-  } else {
-    options.timestamps = false;  // the plain lines
-  }
-  const securechat::Formatter formatter(options, securechat::net::LocalHourMinute,
+  const securechat::Formatter formatter(FormatterOptions(interactive),
+                                        securechat::net::LocalHourMinute,
                                         securechat::net::WallClockMs);
   ClientSession::Display display = [&terminal, &formatter](const securechat::DisplayLine& l) {
     const std::vector<std::string> rows =
