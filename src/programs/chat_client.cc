@@ -120,6 +120,7 @@ securechat::Formatter::Options FormatterOptions(bool interactive) {
 }
 
 // The runner's network: the one place that uses net/'s client API (connect, the select loop).
+// SocketLink runs a session over one connected socket, which it closes when destroyed.
 class SocketLink final : public ClientRunner::Link {
  public:
   SocketLink(securechat::net::ClientLoop& loop, securechat::net::Fd socket)
@@ -133,6 +134,7 @@ class SocketLink final : public ClientRunner::Link {
   securechat::net::Fd socket_;
 };
 
+// NetEnvironment dials with net::Connect and waits offline in the client loop.
 class NetEnvironment final : public ClientRunner::Environment {
  public:
   // `loop` and `input` must outlive the environment.
@@ -160,8 +162,8 @@ class NetEnvironment final : public ClientRunner::Environment {
 // the history, with the prompt showing the nick or the paste guard's question.
 class TerminalInput {
  public:
-  // Start shows the prompt and starts the line editor, completing commands and the nicks the
-  // session knows. `runner` must outlive the input.
+  // The constructor starts the line editor, which shows the prompt and completes commands and
+  // the nicks the session knows. `runner` must outlive the input.
   explicit TerminalInput(ClientRunner& runner) : runner_(runner) {
     shown_prompt_ = Prompt();
     editor_ = securechat::tty::LineEditor::Start(
@@ -173,7 +175,8 @@ class TerminalInput {
 
   securechat::tty::LineEditor& editor() { return *editor_; }
 
-  // Hooks for the client loop.
+  // Hooks returns the client loop's hooks for a terminal: typed lines, the end of input and
+  // the paste guard's timer.
   securechat::net::ClientLoop::Hooks Hooks() {
     securechat::net::ClientLoop::Hooks hooks;
     hooks.line = [this](std::string_view line) {
