@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
-#include <random>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +15,7 @@
 #include "securechat/base/cat.h"
 #include "securechat/client/display.h"
 #include "securechat/client/interactive.h"
+#include "securechat/client/runner.h"
 #include "securechat/client/session.h"
 #include "securechat/crypto/keys.h"
 #include "securechat/net/client_loop.h"
@@ -33,8 +34,8 @@ ABSL_FLAG(bool, color, true,
 ABSL_FLAG(bool, bell, false,
           "ring the terminal bell on private messages and lines that mention your nick");
 ABSL_FLAG(bool, reconnect, false,
-          "when the connection is lost, reconnect (1 s doubling to 30 s, with jitter) and rejoin "
-          "with the same nick");
+          "when the connection cannot be made or is lost, try again (1 s doubling to 30 s, with "
+          "jitter) and rejoin with the same nick");
 ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
           "how long the server may take from connect to welcoming us; past it the connection "
           "counts as lost (and is retried with --reconnect)");
@@ -42,6 +43,7 @@ ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
 namespace {
 
 using securechat::Cat;
+using securechat::ClientRunner;
 using securechat::ClientSession;
 
 // Fail prints one line to stderr and returns `code`. Takes std:: or absl:: strings.
@@ -57,20 +59,180 @@ void PrintLine(std::string_view line) {
   std::fflush(stdout);
 }
 
-// Retryable says whether --reconnect should try again after a connection ended with `code`.
-// A refused nick is retried only after a join that worked: the server may still hold our old
-// connection. A wrong server key or protocol version never gets better by retrying.
-bool Retryable(int code, bool ever_joined) {
-  switch (code) {
-    case securechat::kExitCannotConnect:
-    case securechat::kExitServerFull:
-    case securechat::kExitConnectionLost:
-      return true;
-    case securechat::kExitNickRefused:
-      return ever_joined;
-    default:
-      return false;
+// What the flags ask for, checked.
+struct Config {
+  std::string nick;
+  std::optional<securechat::ServerPublicKey> server_key;
+  securechat::net::HostPort addr;
+  uint64_t handshake_timeout_ms = 0;
+  bool reconnect = false;
+};
+
+// ReadConfig parses and checks the flags into *config. Returns nullopt if they are good, or
+// the exit code to stop with, having said why on stderr.
+std::optional<int> ReadConfig(int argc, char** argv, Config* config) {
+  if (const auto unexpected = securechat::ParseFlags(argc, argv)) {
+    return Fail(securechat::kExitUsage,
+                Cat("unexpected argument '", *unexpected, "' (see --help)"));
   }
+  config->nick = absl::GetFlag(FLAGS_nick);
+  if (config->nick.empty()) {
+    return Fail(securechat::kExitUsage, "--nick is required");
+  }
+  if (!securechat::IsValidNick(config->nick) || securechat::IsReservedNick(config->nick)) {
+    return Fail(securechat::kExitUsage,
+                "--nick must be 1 to 32 of A-Z a-z 0-9 _ . - and not 'server'");
+  }
+  auto key = securechat::ServerPublicKey::ReadFile(absl::GetFlag(FLAGS_server_key));
+  if (!key.ok()) {
+    return Fail(securechat::kExitUsage, key.status().message());
+  }
+  config->server_key = std::move(*key);
+  auto addr = securechat::net::ParseHostPort(absl::GetFlag(FLAGS_connect));
+  if (!addr.ok()) {
+    return Fail(securechat::kExitUsage, Cat("--connect: ", addr.status().message()));
+  }
+  config->addr = std::move(*addr);
+  const absl::Duration handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
+  if (handshake_timeout <= absl::ZeroDuration() || handshake_timeout > absl::Hours(1)) {
+    return Fail(securechat::kExitUsage,
+                "--handshake_timeout must be a positive duration of at most 1h, like 10s");
+  }
+  config->handshake_timeout_ms =
+      static_cast<uint64_t>(absl::ToInt64Milliseconds(handshake_timeout));
+  config->reconnect = absl::GetFlag(FLAGS_reconnect);
+  return std::nullopt;
+}
+
+// FormatterOptions: at a terminal, colour (unless turned off) and the bell if asked for;
+// otherwise the plain lines, without timestamps.
+securechat::Formatter::Options FormatterOptions(bool interactive) {
+  securechat::Formatter::Options options;
+  if (interactive) {
+    options.color =
+        securechat::UseColor(absl::GetFlag(FLAGS_color), securechat::net::IsTerminal(STDOUT_FILENO),
+                             std::getenv("NO_COLOR"));
+    options.bell = absl::GetFlag(FLAGS_bell);
+  } else {
+    options.timestamps = false;
+  }
+  return options;
+}
+
+// The runner's network: the one place that uses net/'s client API (connect, the select loop).
+// SocketLink runs a session over one connected socket, which it closes when destroyed.
+class SocketLink final : public ClientRunner::Link {
+ public:
+  SocketLink(securechat::net::ClientLoop& loop, securechat::net::Fd socket)
+      : loop_(loop), socket_(std::move(socket)) {}
+  int Run(securechat::ClientConnection& conn) override {
+    return loop_.RunConnected(conn, std::move(socket_));
+  }
+
+ private:
+  securechat::net::ClientLoop& loop_;
+  securechat::net::Fd socket_;
+};
+
+// NetEnvironment dials with net::Connect and waits offline in the client loop.
+class NetEnvironment final : public ClientRunner::Environment {
+ public:
+  // `loop` and `input` must outlive the environment.
+  NetEnvironment(securechat::net::HostPort addr, securechat::net::ClientLoop& loop,
+                 const securechat::net::LineInput& input)
+      : addr_(std::move(addr)), loop_(loop), input_(input) {}
+  absl::StatusOr<std::unique_ptr<ClientRunner::Link>> Dial() override {
+    securechat::net::ConnectError error;
+    auto socket = securechat::net::Connect(addr_, &error);
+    if (!socket.ok()) {
+      return socket.status();
+    }
+    return std::make_unique<SocketLink>(loop_, std::move(*socket));
+  }
+  bool WaitOffline(uint64_t ms) override { return loop_.RunOffline(ms); }
+  bool InputOpen() const override { return input_.fd() >= 0; }
+
+ private:
+  const securechat::net::HostPort addr_;
+  securechat::net::ClientLoop& loop_;
+  const securechat::net::LineInput& input_;
+};
+
+// TerminalInput takes lines typed at a terminal: through the paste guard to the runner, into
+// the history, with the prompt showing the nick or the paste guard's question.
+class TerminalInput {
+ public:
+  // The constructor starts the line editor, which shows the prompt and completes commands and
+  // the nicks the session knows. `runner` must outlive the input.
+  explicit TerminalInput(ClientRunner& runner) : runner_(runner) {
+    shown_prompt_ = Prompt();
+    editor_ = securechat::tty::LineEditor::Start(
+        shown_prompt_, [&runner](std::string_view word, size_t word_start) {
+          return securechat::CompletionCandidates(word, word_start, ClientSession::Commands(),
+                                                  runner.session().KnownNicks());
+        });
+  }
+
+  securechat::tty::LineEditor& editor() { return *editor_; }
+
+  // Hooks returns the client loop's hooks for a terminal: typed lines, the end of input and
+  // the paste guard's timer.
+  securechat::net::ClientLoop::Hooks Hooks() {
+    securechat::net::ClientLoop::Hooks hooks;
+    hooks.line = [this](std::string_view line) {
+      if (!guard_.asking() && !line.empty()) {
+        editor_->AddHistory(std::string(line));
+      }
+      Apply(guard_.Typed(std::string(line), securechat::net::MonotonicMs()));
+      RefreshPrompt();
+    };
+    hooks.eof = [this] {
+      Apply(guard_.Tick(securechat::net::MonotonicMs() + securechat::PasteGuard::kBurstMs));
+      runner_.InputEof();
+    };
+    hooks.ms_until_timer = [this] { return guard_.MsUntilTick(securechat::net::MonotonicMs()); };
+    hooks.timer = [this] {
+      editor_->RedrawAfterSignals();
+      Apply(guard_.Tick(securechat::net::MonotonicMs()));
+      RefreshPrompt();
+    };
+    hooks.stop = [this] { return runner_.quit(); };
+    return hooks;
+  }
+
+ private:
+  std::string Prompt() const {
+    return guard_.asking() ? Cat("send ", guard_.held(), " lines? [y/N] ")
+                           : Cat("[", runner_.session().nick(), "] ");
+  }
+  void RefreshPrompt() {
+    if (std::string prompt = Prompt(); prompt != shown_prompt_) {
+      shown_prompt_ = std::move(prompt);
+      editor_->SetPrompt(shown_prompt_);
+    }
+  }
+  void Apply(const securechat::PasteGuard::Result& r) {
+    for (const std::string& line : r.send) {
+      runner_.InputLine(line);
+    }
+    if (r.dropped > 0) {
+      runner_.session().ShowNotice(Cat(r.dropped, " pasted lines not sent"));
+    }
+  }
+
+  ClientRunner& runner_;
+  securechat::PasteGuard guard_;
+  std::string shown_prompt_;
+  std::unique_ptr<securechat::tty::LineEditor> editor_;
+};
+
+// PipeHooks: lines from a pipe or a file go straight to the runner.
+securechat::net::ClientLoop::Hooks PipeHooks(ClientRunner& runner) {
+  securechat::net::ClientLoop::Hooks hooks;
+  hooks.line = [&runner](std::string_view line) { runner.InputLine(line); };
+  hooks.eof = [&runner] { runner.InputEof(); };
+  hooks.stop = [&runner] { return runner.quit(); };
+  return hooks;
 }
 
 }  // namespace
@@ -86,195 +248,56 @@ int main(int argc, char** argv) {
       "stdin a pipe or a file, each line is sent, then the client says goodbye and exits.\n"
       "Exit codes: 0 ok, 1 usage, 2 cannot connect, 3 server key confirmation failed,\n"
       "4 server full, 5 nick refused, 6 connection lost, 7 unsupported protocol version.");
-  if (const auto unexpected = securechat::ParseFlags(argc, argv)) {
-    return Fail(securechat::kExitUsage,
-                Cat("unexpected argument '", *unexpected, "' (see --help)"));
+  Config config;
+  if (const std::optional<int> code = ReadConfig(argc, argv, &config)) {
+    return *code;
   }
-  const std::string nick = absl::GetFlag(FLAGS_nick);
-  if (nick.empty()) {
-    return Fail(securechat::kExitUsage, "--nick is required");
-  }
-  if (!securechat::IsValidNick(nick) || securechat::IsReservedNick(nick)) {
-    return Fail(securechat::kExitUsage,
-                "--nick must be 1 to 32 of A-Z a-z 0-9 _ . - and not 'server'");
-  }
-  auto key = securechat::ServerPublicKey::ReadFile(absl::GetFlag(FLAGS_server_key));
-  if (!key.ok()) {
-    return Fail(securechat::kExitUsage, key.status().message());
-  }
-  auto addr = securechat::net::ParseHostPort(absl::GetFlag(FLAGS_connect));
-  if (!addr.ok()) {
-    return Fail(securechat::kExitUsage, Cat("--connect: ", addr.status().message()));
-  }
-  const absl::Duration handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
-  if (handshake_timeout <= absl::ZeroDuration() || handshake_timeout > absl::Hours(1)) {
-    return Fail(securechat::kExitUsage,
-                "--handshake_timeout must be a positive duration of at most 1h, like 10s");
-  }
-  const bool reconnect = absl::GetFlag(FLAGS_reconnect);
   const bool interactive = securechat::net::IsTerminal(STDIN_FILENO);
-
-  securechat::OsRandom rng;
-  auto conn = std::make_unique<securechat::ClientConnection>(*key, rng);
 
   // Where display lines go: formatted above the prompt, or plain lines on stdout. Whatever
   // goes to a terminal is laid out at its current width, so the terminal never wraps a line
   // itself; a pipe or a file gets one line per message.
-  std::unique_ptr<securechat::tty::LineEditor> editor;
-  securechat::Formatter::Options options;
-  if (interactive) {
-    options.color =
-        securechat::UseColor(absl::GetFlag(FLAGS_color), securechat::net::IsTerminal(STDOUT_FILENO),
-                             std::getenv("NO_COLOR"));
-    options.bell = absl::GetFlag(FLAGS_bell);
-  } else {
-    options.timestamps = false;  // the plain lines
-  }
-  const securechat::Formatter formatter(options, securechat::net::LocalHourMinute,
+  std::unique_ptr<TerminalInput> terminal;
+  const securechat::Formatter formatter(FormatterOptions(interactive),
+                                        securechat::net::LocalHourMinute,
                                         securechat::net::WallClockMs);
-  ClientSession::Display display = [&editor, &formatter](const securechat::DisplayLine& l) {
+  ClientSession::Display display = [&terminal, &formatter](const securechat::DisplayLine& l) {
     const std::vector<std::string> rows =
         formatter.FormatRows(l, securechat::net::TerminalColumns(STDOUT_FILENO));
-    if (editor != nullptr) {
-      editor->PrintAbove(rows);
+    if (terminal != nullptr) {
+      terminal->editor().PrintAbove(rows);
       return;
     }
     for (const std::string& row : rows) {
       PrintLine(row);
     }
   };
-  ClientSession session(*conn, nick, display, securechat::net::MonotonicMs);
-  session.set_who_on_join(interactive);
-  session.set_handshake_timeout_ms(
-      static_cast<uint64_t>(absl::ToInt64Milliseconds(handshake_timeout)));
 
-  // Typed lines: straight to the session from a pipe; through the paste guard at a terminal.
-  securechat::PasteGuard guard;
-  bool connected = false;
-  bool quit = false;  // the user quit while there was no connection
-  auto deliver = [&](std::string_view line) {
-    if (connected) {
-      session.InputLine(line);
-    } else if (session.OfflineLine(line)) {
-      quit = true;
-    }
-  };
-  auto prompt = [&] {
-    return guard.asking() ? Cat("send ", guard.held(), " lines? [y/N] ")
-                          : Cat("[", session.nick(), "] ");
-  };
-  std::string shown_prompt;
-  auto apply = [&](securechat::PasteGuard::Result r) {
-    for (const std::string& line : r.send) {
-      deliver(line);
-    }
-    if (r.dropped > 0) {
-      session.ShowNotice(Cat(r.dropped, " pasted lines not sent"));
-    }
-  };
-  auto refresh_prompt = [&] {
-    if (editor != nullptr && prompt() != shown_prompt) {
-      shown_prompt = prompt();
-      editor->SetPrompt(shown_prompt);
-    }
-  };
+  securechat::OsRandom rng;
+  ClientRunner runner(*config.server_key, rng,
+                      {.reconnect = config.reconnect, .address = absl::GetFlag(FLAGS_connect)},
+                      config.nick, std::move(display), securechat::net::MonotonicMs);
+  runner.session().set_who_on_join(interactive);
+  runner.session().set_handshake_timeout_ms(config.handshake_timeout_ms);
 
   std::unique_ptr<securechat::net::FdLineInput> pipe_input;
-  securechat::net::ClientLoop::Hooks hooks;
   securechat::net::LineInput* input = nullptr;
+  securechat::net::ClientLoop::Hooks hooks;
   if (interactive) {
-    shown_prompt = prompt();
-    editor = securechat::tty::LineEditor::Start(
-        shown_prompt, [&session](std::string_view word, size_t word_start) {
-          return securechat::CompletionCandidates(word, word_start, ClientSession::Commands(),
-                                                  session.KnownNicks());
-        });
-    input = editor.get();
-    hooks.line = [&](std::string_view line) {
-      if (!guard.asking() && !line.empty()) {
-        editor->AddHistory(std::string(line));
-      }
-      apply(guard.Typed(std::string(line), securechat::net::MonotonicMs()));
-      refresh_prompt();
-    };
-    hooks.eof = [&] {
-      apply(guard.Tick(securechat::net::MonotonicMs() + securechat::PasteGuard::kBurstMs));
-      if (connected) {
-        session.InputEof();
-      } else {
-        quit = true;
-      }
-    };
-    hooks.ms_until_timer = [&] { return guard.MsUntilTick(securechat::net::MonotonicMs()); };
-    hooks.timer = [&] {
-      editor->RedrawAfterSignals();
-      apply(guard.Tick(securechat::net::MonotonicMs()));
-      refresh_prompt();
-    };
+    terminal = std::make_unique<TerminalInput>(runner);
+    input = &terminal->editor();
+    hooks = terminal->Hooks();
   } else {
     pipe_input = std::make_unique<securechat::net::FdLineInput>(STDIN_FILENO);
     input = pipe_input.get();
-    hooks.line = deliver;
-    hooks.eof = [&] {
-      if (connected) {
-        session.InputEof();
-      } else {
-        quit = true;
-      }
-    };
+    hooks = PipeHooks(runner);
   }
-  hooks.stop = [&] { return quit; };
-  securechat::net::ClientLoop loop(session, input, std::move(hooks));
-
-  securechat::Backoff backoff;
-  std::minstd_rand jitter(static_cast<uint32_t>(securechat::net::MonotonicMs()));
-  bool first = true;
-  bool ever_joined = false;
-  int rc = securechat::kExitOk;
-  std::string final_message;
-  for (;;) {
-    if (!first) {
-      conn = std::make_unique<securechat::ClientConnection>(*key, rng);
-    }
-    if (!conn->Start()) {
-      editor.reset();
-      return Fail(securechat::kExitUsage, "cannot build the handshake with this server key");
-    }
-    securechat::net::ConnectError connect_error;
-    auto socket = securechat::net::Connect(*addr, &connect_error);
-    if (socket.ok()) {
-      session.ShowNotice(
-          Cat("connected to ", absl::GetFlag(FLAGS_connect), "; server key ", key->Fingerprint()));
-      if (!first) {
-        session.Reattach(*conn);
-      }
-      first = false;
-      connected = true;
-      rc = loop.RunConnected(*conn, std::move(*socket));
-      connected = false;
-      final_message = session.final_message();
-      if (session.joined()) {
-        ever_joined = true;
-        backoff.Reset();
-      }
-    } else {
-      rc = securechat::kExitCannotConnect;
-      final_message = Cat(socket.status().message());
-    }
-    if (!reconnect || !Retryable(rc, ever_joined) || input == nullptr || input->fd() < 0) {
-      break;
-    }
-    const uint64_t delay = backoff.NextMs(static_cast<uint32_t>(jitter()));
-    session.ShowError(Cat(final_message, "; reconnecting in ", securechat::FormatSeconds(delay)));
-    if (!loop.RunOffline(delay)) {
-      rc = securechat::kExitOk;
-      final_message.clear();
-      break;
-    }
+  securechat::net::ClientLoop loop(runner.session(), input, std::move(hooks));
+  NetEnvironment env(config.addr, loop, *input);
+  const int code = runner.Run(env);
+  terminal.reset();
+  if (!runner.final_message().empty()) {
+    Fail(code, runner.final_message());
   }
-  editor.reset();
-  if (!final_message.empty()) {
-    Fail(rc, final_message);
-  }
-  return rc;
+  return code;
 }

@@ -105,6 +105,30 @@ TEST_F(ReconnectTest, QuitWhileWaitingLeavesWithZero) {
   EXPECT_EQ(alice->Wait(kWait), 0) << alice->out() << alice->err();
 }
 
+// With --reconnect, a first attempt that finds no server is retried like any later one: the
+// client says it cannot connect and will try again, and joins once a server listens there.
+// (It used to start the spent handshake again and exit 1, "cannot build the handshake".)
+TEST_F(ReconnectTest, FirstAttemptWithNoServerIsRetried) {
+  // A port on which nothing listens: one a server just bound and gave back.
+  ASSERT_NO_FATAL_FAILURE(StartTestServer("127.0.0.1:0"));
+  const std::string address = server_.address;
+  ASSERT_TRUE(server_.process->Signal(SIGKILL));
+  ASSERT_TRUE(server_.process->Wait(kWait).has_value());
+
+  auto alice = StartClient("alice", true);
+  ASSERT_NE(alice, nullptr);
+  ASSERT_TRUE(alice->WaitForStdout("reconnecting in ", kWait)) << alice->out() << alice->err();
+  EXPECT_NE(alice->out().find(Cat("!! cannot connect to ", address)), std::string::npos)
+      << alice->out();
+
+  ASSERT_NO_FATAL_FAILURE(StartTestServer(address));
+  ASSERT_TRUE(alice->WaitForStdout("-!- joined as alice; 1 online\n", kReconnectWait))
+      << alice->out() << alice->err();
+  alice->CloseStdin();
+  EXPECT_EQ(alice->Wait(kWait), 0) << alice->err();
+  EXPECT_EQ(alice->err(), "");
+}
+
 // Without --reconnect nothing changes: a lost connection is exit 6 at once.
 TEST_F(ReconnectTest, WithoutTheFlagALostConnectionEndsTheClient) {
   ASSERT_NO_FATAL_FAILURE(StartTestServer("127.0.0.1:0"));
