@@ -19,8 +19,10 @@
 #include "securechat/crypto/keys.h"
 #include "securechat/net/client_loop.h"
 #include "securechat/net/socket.h"
+#include "securechat/net/tcp.h"
 #include "securechat/net/terminal.h"
 #include "securechat/tty/line_editor.h"
+#include "securechat/wire/protocol.h"
 #include "securechat/wire/text.h"
 
 ABSL_FLAG(std::string, connect, "127.0.0.1:5555", "server address: HOST:PORT or [IPv6]:PORT");
@@ -212,7 +214,9 @@ int main(int argc, char** argv) {
       refresh_prompt();
     };
   } else {
-    pipe_input = std::make_unique<securechat::net::FdLineInput>(STDIN_FILENO);
+    // A piped line longer than any command with a whole message's text is dropped unread.
+    pipe_input = std::make_unique<securechat::net::FdLineInput>(
+        STDIN_FILENO, 4 * securechat::proto::kMaxTextLen);
     input = pipe_input.get();
     hooks.line = deliver;
     hooks.eof = [&] {
@@ -241,7 +245,7 @@ int main(int argc, char** argv) {
       return Fail(securechat::kExitUsage, "cannot build the handshake with this server key");
     }
     securechat::net::ConnectError connect_error;
-    auto socket = securechat::net::Connect(*addr, &connect_error);
+    auto socket = securechat::net::DialTcp(*addr, &connect_error);
     if (socket.ok()) {
       session.ShowNotice(
           Cat("connected to ", absl::GetFlag(FLAGS_connect), "; server key ", key->Fingerprint()));
@@ -250,7 +254,7 @@ int main(int argc, char** argv) {
       }
       first = false;
       connected = true;
-      rc = loop.RunConnected(*conn, std::move(*socket));
+      rc = loop.RunConnected(*conn, **socket);
       connected = false;
       final_message = session.final_message();
       if (session.joined()) {

@@ -13,8 +13,10 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "securechat/base/cat.h"
 
 namespace securechat::net {
@@ -104,6 +106,18 @@ absl::StatusOr<HostPort> ParseHostPort(std::string_view text, bool allow_zero) {
     return absl::InvalidArgumentError(Cat("bad port in '", text, "'"));
   }
   out.port = std::to_string(number);
+  return out;
+}
+
+absl::StatusOr<std::vector<HostPort>> ParseHostPortList(std::string_view text, bool allow_zero) {
+  std::vector<HostPort> out;
+  for (const absl::string_view part : absl::StrSplit(absl::string_view(text.data(), text.size()), ',')) {
+    auto addr = ParseHostPort(std::string_view(part.data(), part.size()), allow_zero);
+    if (!addr.ok()) {
+      return addr.status();
+    }
+    out.push_back(std::move(*addr));
+  }
   return out;
 }
 

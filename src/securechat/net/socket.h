@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -48,6 +49,11 @@ struct HostPort {
 // ParseHostPort splits "host:port", "1.2.3.4:port" or "[v6addr]:port". The port must be a
 // number from 1 to 65535 (0 too when `allow_zero`, meaning "any free port").
 absl::StatusOr<HostPort> ParseHostPort(std::string_view text, bool allow_zero = false);
+
+// ParseHostPortList parses one or more addresses as ParseHostPort does, separated by commas
+// ("127.0.0.1:5555,[::1]:5555"). Fails on the first bad one, or if there is none.
+absl::StatusOr<std::vector<HostPort>> ParseHostPortList(std::string_view text,
+                                                        bool allow_zero = false);
 
 // Listen resolves `addr` and listens on the first address that binds (SO_REUSEADDR,
 // non-blocking, close-on-exec). *bound gets the address actually bound, as "host:port".
