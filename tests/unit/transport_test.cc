@@ -17,6 +17,7 @@
 
 #include "gtest/gtest.h"
 #include "securechat/engine/client_connection.h"
+#include "securechat/net/client_loop.h"
 #include "securechat/net/lines.h"
 #include "securechat/net/server_loop.h"
 #include "securechat/net/tcp.h"
@@ -434,6 +435,42 @@ TEST_F(ServerLoopTest, ReadsBytesAStreamHoldsWithoutWaitingForItsDescriptor) {
     }
   });
   EXPECT_EQ(step, ClientConnection::Step::kEstablished);
+}
+
+// The client loop, too, reads what a stream holds without waiting for its descriptor: with
+// SERVER_HELLO and WELCOME handed out one byte at a time, the session still joins at once.
+TEST_F(ServerLoopTest, ClientLoopReadsBytesAStreamHoldsWithoutWaitingForItsDescriptor) {
+  std::vector<std::unique_ptr<Listener>> listeners;
+  listeners.push_back(ListenLoopback());
+  ASSERT_NE(listeners[0], nullptr);
+  const Listener& listener = *listeners[0];
+  bool joined = false;
+  int rc = -1;
+  std::vector<std::string> lines;
+  Run(std::move(listeners), [&] {
+    OsRandom rng;
+    const ServerPublicKey key = securechat::testing::TestKey2048().PublicKey();
+    ClientConnection conn(key, rng);
+    ClientSession session(
+        conn, "alice", ClientSession::Printer([&](std::string_view l) { lines.emplace_back(l); }),
+        MonotonicMs);
+    ClientLoop::Hooks hooks;
+    hooks.timer = [&] {
+      if (session.joined() && !joined) {
+        joined = true;
+        session.InputEof();  // says BYE, and the session ends
+      }
+    };
+    ClientLoop loop(session, nullptr, std::move(hooks));
+    auto tcp = Dial(listener);
+    if (tcp == nullptr || !conn.Start()) {
+      return;
+    }
+    TrickleStream stream(std::move(tcp));
+    rc = loop.RunConnected(conn, stream);
+  });
+  EXPECT_TRUE(joined) << ::testing::PrintToString(lines);
+  EXPECT_EQ(rc, kExitOk) << ::testing::PrintToString(lines);
 }
 
 }  // namespace
