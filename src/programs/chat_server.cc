@@ -1,6 +1,4 @@
 // chat-server: the securechat server.
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,6 +23,7 @@
 #include "securechat/net/socket.h"
 #include "securechat/net/tcp.h"
 #include "securechat/net/terminal.h"
+#include "securechat/wire/protocol.h"
 #include "securechat/wire/text.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:5555",
@@ -82,13 +81,6 @@ void PrintLine(std::string_view line) {
   std::fflush(stdout);
 }
 
-// A server holds its private key in memory: keep it out of core files.
-void DisableCoreDumps() {
-  rlimit none{0, 0};
-  setrlimit(RLIMIT_CORE, &none);
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -103,7 +95,8 @@ int main(int argc, char** argv) {
   if (const auto unexpected = securechat::ParseFlags(argc, argv)) {
     return Fail(Cat("unexpected argument '", *unexpected, "' (see --help)"));
   }
-  DisableCoreDumps();
+  // A server holds its private key in memory: keep it out of core files.
+  securechat::net::DisableCoreDumps();
   if (absl::GetFlag(FLAGS_max_clients) < 1 || absl::GetFlag(FLAGS_max_per_address) < 1) {
     return Fail("--max_clients and --max_per_address must be at least 1");
   }
@@ -113,7 +106,8 @@ int main(int argc, char** argv) {
   }
   if (absl::GetFlag(FLAGS_max_queue_bytes) <
       static_cast<int64_t>(securechat::proto::kMaxFrameLen)) {
-    return Fail("--max_queue_bytes must hold at least one record (16452 bytes)");
+    return Fail(Cat("--max_queue_bytes must hold at least one record (",
+                    securechat::proto::kMaxFrameLen, " bytes)"));
   }
   if (absl::GetFlag(FLAGS_rate) < 0 || absl::GetFlag(FLAGS_handshakes_per_second) < 0 ||
       absl::GetFlag(FLAGS_log_rate) < 0 ||
@@ -122,7 +116,8 @@ int main(int argc, char** argv) {
   }
   const std::string motd = absl::GetFlag(FLAGS_motd);
   if (!motd.empty() && !securechat::IsValidText(motd)) {
-    return Fail("--motd must be at most 4096 bytes of UTF-8 without control characters");
+    return Fail(Cat("--motd must be at most ", securechat::proto::kMaxTextLen,
+                    " bytes of UTF-8 without control characters"));
   }
   auto addrs =
       securechat::net::ParseHostPortList(absl::GetFlag(FLAGS_listen), /*allow_zero=*/true);
@@ -175,16 +170,12 @@ int main(int argc, char** argv) {
   }
   options.handshakes_per_second_per_address = std::max(1.0, options.handshakes_per_second / 4);
   options.motd = motd;
-  std::vector<std::unique_ptr<securechat::net::Listener>> listeners;
-  for (const securechat::net::HostPort& addr : *addrs) {
-    auto listener = securechat::net::ListenTcp(addr);
-    if (!listener.ok()) {
-      return Fail(listener.status().message());
-    }
-    listeners.push_back(std::move(*listener));
+  auto listeners = securechat::net::ListenTcpAll(*addrs);
+  if (!listeners.ok()) {
+    return Fail(listeners.status().message());
   }
   const std::string fingerprint = key->PublicKey().Fingerprint();
-  for (const auto& listener : listeners) {
+  for (const auto& listener : *listeners) {
     PrintLine(Cat("securechat server listening on ", listener->name()));
   }
   PrintLine(Cat("server key fingerprint ", fingerprint));
@@ -198,7 +189,7 @@ int main(int argc, char** argv) {
       key_path.compare(slash, std::string::npos, "server_private.pem") == 0) {
     public_path = Cat(key_path.substr(0, slash), "server_public.pem");
   }
-  PrintLine(Cat("clients connect with: chat-client --connect=", listeners.front()->name(),
+  PrintLine(Cat("clients connect with: chat-client --connect=", listeners->front()->name(),
                 " --server_key=", public_path, " --nick=NAME"));
   if (console_tty) {
     PrintLine("type a line to send it to everyone as 'server'; Ctrl-C stops the server");
@@ -214,7 +205,7 @@ int main(int argc, char** argv) {
   loop.console_fd = STDIN_FILENO;
   loop.console_note = [&output](std::string_view line) { output.Log(line); };
   loop.outputs = output.outputs();
-  int rc = securechat::net::RunServer(core, std::move(listeners), loop);
+  int rc = securechat::net::RunServer(core, std::move(*listeners), loop);
   output.Log("server stopped");
   output.Finish(kLastFlushMs);
   return rc;

@@ -77,6 +77,10 @@ std::string PeerAddress(int fd);
 // MonotonicMs is a monotonic clock in milliseconds, for timers and rate limits.
 uint64_t MonotonicMs();
 
+// DisableCoreDumps keeps the process out of core files (RLIMIT_CORE 0, not dumpable), for a
+// process that holds a private key. Best effort: failures are ignored.
+void DisableCoreDumps();
+
 // IgnoreSigpipe makes writes to a closed socket fail with EPIPE instead of killing us.
 void IgnoreSigpipe();
 

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace securechat::net {
 namespace {
@@ -108,6 +109,19 @@ absl::StatusOr<std::unique_ptr<Listener>> ListenTcp(const HostPort& addr) {
     return socket.status();
   }
   return std::make_unique<TcpListener>(std::move(*socket), std::move(bound));
+}
+
+absl::StatusOr<std::vector<std::unique_ptr<Listener>>> ListenTcpAll(
+    const std::vector<HostPort>& addrs) {
+  std::vector<std::unique_ptr<Listener>> listeners;
+  for (const HostPort& addr : addrs) {
+    absl::StatusOr<std::unique_ptr<Listener>> listener = ListenTcp(addr);
+    if (!listener.ok()) {
+      return listener.status();
+    }
+    listeners.push_back(std::move(*listener));
+  }
+  return listeners;
 }
 
 absl::StatusOr<std::unique_ptr<ByteStream>> DialTcp(const HostPort& addr, ConnectError* error) {
