@@ -215,8 +215,8 @@ int main(int argc, char** argv) {
     };
   } else {
     // A piped line longer than any command with a whole message's text is dropped unread.
-    pipe_input = std::make_unique<securechat::net::FdLineInput>(
-        STDIN_FILENO, 4 * securechat::proto::kMaxTextLen);
+    pipe_input = std::make_unique<securechat::net::FdLineInput>(STDIN_FILENO,
+                                                                4 * securechat::proto::kMaxTextLen);
     input = pipe_input.get();
     hooks.line = deliver;
     hooks.eof = [&] {

@@ -119,8 +119,7 @@ int main(int argc, char** argv) {
     return Fail(Cat("--motd must be at most ", securechat::proto::kMaxTextLen,
                     " bytes of UTF-8 without control characters"));
   }
-  auto addrs =
-      securechat::net::ParseHostPortList(absl::GetFlag(FLAGS_listen), /*allow_zero=*/true);
+  auto addrs = securechat::net::ParseHostPortList(absl::GetFlag(FLAGS_listen), /*allow_zero=*/true);
   if (!addrs.ok()) {
     return Fail(Cat("--listen: ", addrs.status().message()));
   }
@@ -196,8 +195,8 @@ int main(int argc, char** argv) {
   }
 
   // From here on the loop runs: the server never waits for its own output.
-  securechat::net::ServerOutput output({.log_rate = absl::GetFlag(FLAGS_log_rate),
-                                        .show_room = console_tty});
+  securechat::net::ServerOutput output(
+      {.log_rate = absl::GetFlag(FLAGS_log_rate), .show_room = console_tty});
   securechat::OsRandom rng;
   securechat::ServerCore core(*key, rng, options, output.Sinks());
 

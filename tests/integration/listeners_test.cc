@@ -57,8 +57,7 @@ TEST_F(ListenersTest, RefusesABadAddressInTheList) {
                                {"--listen", "127.0.0.1:0,nonsense", "--key", private_key_});
   ASSERT_TRUE(server.ok()) << server.status();
   EXPECT_TRUE(Exits(**server, 1));
-  EXPECT_TRUE(Contains((*server)->err(), "--listen: bad address 'nonsense'"))
-      << Describe(**server);
+  EXPECT_TRUE(Contains((*server)->err(), "--listen: bad address 'nonsense'")) << Describe(**server);
 }
 
 // A console line longer than a message is not sent, whole: not even the part of it that

@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include <array>
-#include <functional>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>

@@ -113,7 +113,8 @@ absl::StatusOr<HostPort> ParseHostPort(std::string_view text, bool allow_zero) {
 
 absl::StatusOr<std::vector<HostPort>> ParseHostPortList(std::string_view text, bool allow_zero) {
   std::vector<HostPort> out;
-  for (const absl::string_view part : absl::StrSplit(absl::string_view(text.data(), text.size()), ',')) {
+  for (const absl::string_view part :
+       absl::StrSplit(absl::string_view(text.data(), text.size()), ',')) {
     auto addr = ParseHostPort(std::string_view(part.data(), part.size()), allow_zero);
     if (!addr.ok()) {
       return addr.status();
