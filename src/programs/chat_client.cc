@@ -20,8 +20,10 @@
 #include "securechat/crypto/keys.h"
 #include "securechat/net/client_loop.h"
 #include "securechat/net/socket.h"
+#include "securechat/net/tcp.h"
 #include "securechat/net/terminal.h"
 #include "securechat/tty/line_editor.h"
+#include "securechat/wire/protocol.h"
 #include "securechat/wire/text.h"
 
 ABSL_FLAG(std::string, connect, "127.0.0.1:5555", "server address: HOST:PORT or [IPv6]:PORT");
@@ -120,21 +122,22 @@ securechat::Formatter::Options FormatterOptions(bool interactive) {
 }
 
 // The runner's network: the one place that uses net/'s client API (connect, the select loop).
-// SocketLink runs a session over one connected socket, which it closes when destroyed.
-class SocketLink final : public ClientRunner::Link {
+// StreamLink runs a session over one connected byte stream, which it closes when destroyed.
+class StreamLink final : public ClientRunner::Link {
  public:
-  SocketLink(securechat::net::ClientLoop& loop, securechat::net::Fd socket)
-      : loop_(loop), socket_(std::move(socket)) {}
+  StreamLink(securechat::net::ClientLoop& loop,
+             std::unique_ptr<securechat::net::ByteStream> stream)
+      : loop_(loop), stream_(std::move(stream)) {}
   int Run(securechat::ClientConnection& conn) override {
-    return loop_.RunConnected(conn, std::move(socket_));
+    return loop_.RunConnected(conn, *stream_);
   }
 
  private:
   securechat::net::ClientLoop& loop_;
-  securechat::net::Fd socket_;
+  std::unique_ptr<securechat::net::ByteStream> stream_;
 };
 
-// NetEnvironment dials with net::Connect and waits offline in the client loop.
+// NetEnvironment dials over TCP and waits offline in the client loop.
 class NetEnvironment final : public ClientRunner::Environment {
  public:
   // `loop` and `input` must outlive the environment.
@@ -143,11 +146,11 @@ class NetEnvironment final : public ClientRunner::Environment {
       : addr_(std::move(addr)), loop_(loop), input_(input) {}
   absl::StatusOr<std::unique_ptr<ClientRunner::Link>> Dial() override {
     securechat::net::ConnectError error;
-    auto socket = securechat::net::Connect(addr_, &error);
-    if (!socket.ok()) {
-      return socket.status();
+    auto stream = securechat::net::DialTcp(addr_, &error);
+    if (!stream.ok()) {
+      return stream.status();
     }
-    return std::make_unique<SocketLink>(loop_, std::move(*socket));
+    return std::make_unique<StreamLink>(loop_, std::move(*stream));
   }
   bool WaitOffline(uint64_t ms) override { return loop_.RunOffline(ms); }
   bool InputOpen() const override { return input_.fd() >= 0; }
@@ -288,7 +291,9 @@ int main(int argc, char** argv) {
     input = &terminal->editor();
     hooks = terminal->Hooks();
   } else {
-    pipe_input = std::make_unique<securechat::net::FdLineInput>(STDIN_FILENO);
+    // A piped line longer than any command with a whole message's text is dropped unread.
+    pipe_input = std::make_unique<securechat::net::FdLineInput>(STDIN_FILENO,
+                                                                4 * securechat::proto::kMaxTextLen);
     input = pipe_input.get();
     hooks = PipeHooks(runner);
   }

@@ -1,35 +1,34 @@
 // chat-server: the securechat server.
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/usage.h"
 #include "absl/time/time.h"
 #include "programs/flags.h"
 #include "securechat/base/cat.h"
-#include "securechat/client/display.h"
 #include "securechat/crypto/handshake.h"
 #include "securechat/crypto/keys.h"
 #include "securechat/engine/server_core.h"
-#include "securechat/net/output_sink.h"
 #include "securechat/net/server_loop.h"
+#include "securechat/net/server_output.h"
 #include "securechat/net/socket.h"
+#include "securechat/net/tcp.h"
 #include "securechat/net/terminal.h"
+#include "securechat/wire/protocol.h"
 #include "securechat/wire/text.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:5555",
-          "address to listen on: HOST:PORT, IPv4, host name or [IPv6]:PORT; port 0 picks a "
-          "free port");
+          "addresses to listen on, separated by commas: HOST:PORT, IPv4, host name or "
+          "[IPv6]:PORT; port 0 picks a free port");
 ABSL_FLAG(std::string, key, "keys/server_private.pem", "the server's private key (PKCS#8 PEM)");
 ABSL_FLAG(std::string, passphrase_file, "",
           "file holding the private key's passphrase; without it, an encrypted key is asked "
@@ -61,8 +60,6 @@ using securechat::Cat;
 
 // How long a stopping server tries to write its last log and console lines.
 constexpr uint64_t kLastFlushMs = 1000;
-// Rate-limited log lines may come this many seconds' worth at once.
-constexpr double kLogBurstSeconds = 8;
 
 // Fail prints one line to stderr and returns exit code 1. Takes std:: or absl:: strings.
 template <typename Text>
@@ -72,26 +69,9 @@ int Fail(const Text& text) {
   return 1;
 }
 
-uint64_t NowMs() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
-
-// UtcStamp is the time stamp before a log line: "2024-05-01T12:00:00Z ".
-std::string UtcStamp() {
-  std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  char stamp[32] = "----------T--:--:--Z ";
-  if (gmtime_r(&now, &utc) != nullptr) {
-    std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ ", &utc);
-  }
-  return stamp;
-}
-
 // LogLine writes a log line to stderr, waiting for it: only before the loop runs.
 void LogLine(std::string_view line) {
-  const std::string stamp = UtcStamp();
+  const std::string stamp = securechat::net::UtcStamp();
   std::fprintf(stderr, "%s%.*s\n", stamp.c_str(), static_cast<int>(line.size()), line.data());
 }
 
@@ -99,13 +79,6 @@ void LogLine(std::string_view line) {
 void PrintLine(std::string_view line) {
   std::fprintf(stdout, "%.*s\n", static_cast<int>(line.size()), line.data());
   std::fflush(stdout);
-}
-
-// A server holds its private key in memory: keep it out of core files.
-void DisableCoreDumps() {
-  rlimit none{0, 0};
-  setrlimit(RLIMIT_CORE, &none);
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
 }  // namespace
@@ -122,7 +95,8 @@ int main(int argc, char** argv) {
   if (const auto unexpected = securechat::ParseFlags(argc, argv)) {
     return Fail(Cat("unexpected argument '", *unexpected, "' (see --help)"));
   }
-  DisableCoreDumps();
+  // A server holds its private key in memory: keep it out of core files.
+  securechat::net::DisableCoreDumps();
   if (absl::GetFlag(FLAGS_max_clients) < 1 || absl::GetFlag(FLAGS_max_per_address) < 1) {
     return Fail("--max_clients and --max_per_address must be at least 1");
   }
@@ -132,7 +106,8 @@ int main(int argc, char** argv) {
   }
   if (absl::GetFlag(FLAGS_max_queue_bytes) <
       static_cast<int64_t>(securechat::proto::kMaxFrameLen)) {
-    return Fail("--max_queue_bytes must hold at least one record (16452 bytes)");
+    return Fail(Cat("--max_queue_bytes must hold at least one record (",
+                    securechat::proto::kMaxFrameLen, " bytes)"));
   }
   if (absl::GetFlag(FLAGS_rate) < 0 || absl::GetFlag(FLAGS_handshakes_per_second) < 0 ||
       absl::GetFlag(FLAGS_log_rate) < 0 ||
@@ -141,11 +116,12 @@ int main(int argc, char** argv) {
   }
   const std::string motd = absl::GetFlag(FLAGS_motd);
   if (!motd.empty() && !securechat::IsValidText(motd)) {
-    return Fail("--motd must be at most 4096 bytes of UTF-8 without control characters");
+    return Fail(Cat("--motd must be at most ", securechat::proto::kMaxTextLen,
+                    " bytes of UTF-8 without control characters"));
   }
-  auto addr = securechat::net::ParseHostPort(absl::GetFlag(FLAGS_listen), /*allow_zero=*/true);
-  if (!addr.ok()) {
-    return Fail(Cat("--listen: ", addr.status().message()));
+  auto addrs = securechat::net::ParseHostPortList(absl::GetFlag(FLAGS_listen), /*allow_zero=*/true);
+  if (!addrs.ok()) {
+    return Fail(Cat("--listen: ", addrs.status().message()));
   }
 
   std::optional<securechat::Passphrase> passphrase;
@@ -174,12 +150,6 @@ int main(int argc, char** argv) {
   }
   passphrase.reset();
 
-  std::string bound;
-  auto listener = securechat::net::Listen(*addr, &bound);
-  if (!listener.ok()) {
-    return Fail(listener.status().message());
-  }
-
   const bool console_tty = isatty(STDIN_FILENO) == 1;
   securechat::ServerOptions options;
   options.max_clients = static_cast<size_t>(absl::GetFlag(FLAGS_max_clients));
@@ -199,8 +169,14 @@ int main(int argc, char** argv) {
   }
   options.handshakes_per_second_per_address = std::max(1.0, options.handshakes_per_second / 4);
   options.motd = motd;
+  auto listeners = securechat::net::ListenTcpAll(*addrs);
+  if (!listeners.ok()) {
+    return Fail(listeners.status().message());
+  }
   const std::string fingerprint = key->PublicKey().Fingerprint();
-  PrintLine(Cat("securechat server listening on ", bound));
+  for (const auto& listener : *listeners) {
+    PrintLine(Cat("securechat server listening on ", listener->name()));
+  }
   PrintLine(Cat("server key fingerprint ", fingerprint));
   LogLine(Cat("limits: ", options.max_clients, " clients, ", options.max_per_address,
               " per address, ", static_cast<int64_t>(options.handshakes_per_second),
@@ -212,65 +188,24 @@ int main(int argc, char** argv) {
       key_path.compare(slash, std::string::npos, "server_private.pem") == 0) {
     public_path = Cat(key_path.substr(0, slash), "server_public.pem");
   }
-  PrintLine(Cat("clients connect with: chat-client --connect=", bound,
+  PrintLine(Cat("clients connect with: chat-client --connect=", listeners->front()->name(),
                 " --server_key=", public_path, " --nick=NAME"));
   if (console_tty) {
     PrintLine("type a line to send it to everyone as 'server'; Ctrl-C stops the server");
   }
 
-  // From here on the loop runs: the server never waits for its own output. A pipe nobody
-  // reads or a terminal stopped with Ctrl-S fills a bounded buffer, then lines are dropped
-  // and counted; a flood of connections is rate limited in the log.
-  securechat::net::OutputSinkOptions log_options;
-  log_options.prefix = UtcStamp;
-  log_options.limited_kinds = {"connect", "refuse"};
-  log_options.limit_rate = absl::GetFlag(FLAGS_log_rate);
-  log_options.limit_burst = std::max(1.0, log_options.limit_rate * kLogBurstSeconds);
-  securechat::net::OutputSink log_out(STDERR_FILENO, log_options);
-  securechat::net::OutputSinkOptions console_options;
-  console_options.noun = "console line";
-  securechat::net::OutputSink console_out(STDOUT_FILENO, console_options);
-  for (const auto& [name, out] : {std::pair{"stderr", &log_out}, {"stdout", &console_out}}) {
-    if (!out->fallback_note().empty()) {
-      log_out.Line(Cat(name, ": ", out->fallback_note()));
-    }
-  }
-
-  securechat::ServerSinks sinks;
-  sinks.log = [&log_out](std::string_view line) { log_out.Line(line); };
-  // The console shows the room as the client does, stamped [HH:MM] in local time and laid out
-  // at the terminal's width with continuation rows indented, so that no message can wrap
-  // into a row that looks like a line of its own.
-  const securechat::Formatter console_format({.color = false, .timestamps = true, .bell = false},
-                                             securechat::net::LocalHourMinute,
-                                             securechat::net::WallClockMs);
-  if (console_tty) {
-    sinks.room = [&console_out, &console_format](std::string_view nick, std::string_view text) {
-      securechat::DisplayLine line;
-      line.kind = nick.empty() ? securechat::DisplayLine::Kind::kNotice
-                               : securechat::DisplayLine::Kind::kChat;
-      line.from = std::string(nick);
-      line.text = std::string(text);
-      for (const std::string& row :
-           console_format.FormatRows(line, securechat::net::TerminalColumns(STDOUT_FILENO))) {
-        console_out.Line(row);
-      }
-    };
-  }
-  sinks.now_ms = NowMs;
-  sinks.mono_ms = securechat::net::MonotonicMs;
+  // From here on the loop runs: the server never waits for its own output.
+  securechat::net::ServerOutput output(
+      {.log_rate = absl::GetFlag(FLAGS_log_rate), .show_room = console_tty});
   securechat::OsRandom rng;
-  securechat::ServerCore core(*key, rng, options, sinks);
+  securechat::ServerCore core(*key, rng, options, output.Sinks());
 
   securechat::net::ServerLoopOptions loop;
   loop.console_fd = STDIN_FILENO;
-  loop.console_note = sinks.log;
-  loop.outputs = {&log_out, &console_out};
-  int rc = securechat::net::RunServer(core, std::move(*listener), loop);
-  log_out.Line("server stopped");
-  // The last lines get a moment, not forever: a reader that never comes back cannot keep the
-  // server from exiting.
-  console_out.Finish(kLastFlushMs);
-  log_out.Finish(kLastFlushMs);
+  loop.console_note = [&output](std::string_view line) { output.Log(line); };
+  loop.outputs = output.outputs();
+  int rc = securechat::net::RunServer(core, std::move(*listeners), loop);
+  output.Log("server stopped");
+  output.Finish(kLastFlushMs);
   return rc;
 }

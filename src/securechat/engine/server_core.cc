@@ -138,6 +138,15 @@ bool ServerCore::ConsoleLine(std::string_view line) {
   return sent;
 }
 
+ByteView ServerCore::RefusalBytes() {
+  static const std::vector<uint8_t>* const bytes = [] {
+    auto* alert = new std::vector<uint8_t>;
+    AppendAlert(proto::AlertCode::kServerFull, "server full", alert);
+    return alert;
+  }();
+  return *bytes;
+}
+
 void ServerCore::Shutdown() {
   const uint64_t now = Mono();
   admission_.ClearHellos();

@@ -61,6 +61,14 @@ class ServerCore {
   // ConsoleLine sends an operator line to every joined client as CHAT from "server". Returns
   // false (sending nothing) when the line is not valid text.
   bool ConsoleLine(std::string_view line);
+  // kMaxConsoleLineLen is the longest line ConsoleLine takes: a CHAT's text. The network
+  // layer drops longer console lines unread.
+  static constexpr size_t kMaxConsoleLineLen = proto::kMaxTextLen;
+
+  // RefusalBytes is what to send a connection the network layer cannot serve at all (its
+  // descriptor is past what select() can watch), before it reaches Accept: ALERT 1, server
+  // full, as Accept queues at max_clients. The view points into static storage.
+  static ByteView RefusalBytes();
 
   // Shutdown sends ERROR 9 (fatal) to every established connection and closes them all.
   void Shutdown();

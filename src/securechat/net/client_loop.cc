@@ -1,8 +1,6 @@
 #include "securechat/net/client_loop.h"
 
 #include <sys/select.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -11,22 +9,20 @@
 #include <string>
 #include <utility>
 
-#include "securechat/wire/protocol.h"
-
 namespace securechat::net {
 namespace {
 
-// FlushSocket writes what the connection has queued. Returns false if the socket failed.
-bool FlushSocket(ClientConnection& conn, int fd) {
+// FlushStream writes what the connection has queued. Returns false if the stream failed.
+bool FlushStream(ClientConnection& conn, ByteStream& stream) {
   for (ByteView out = conn.output().pending(); !out.empty(); out = conn.output().pending()) {
-    ssize_t n = send(fd, out.data(), out.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      conn.output().Consume(static_cast<size_t>(n));
-    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+    const IoResult written = stream.Write(out);
+    if (written.outcome == IoOutcome::kWouldBlock) {
       return true;
-    } else {
+    }
+    if (written.outcome != IoOutcome::kBytes) {
       return false;
     }
+    conn.output().Consume(written.bytes);
   }
   return true;
 }
@@ -52,26 +48,11 @@ timeval ToTimeval(uint64_t ms) {
 }  // namespace
 
 bool FdLineInput::Read(const OnLine& on_line) {
-  std::array<char, 16 * 1024> buf;
-  ssize_t n = read(fd_, buf.data(), buf.size());
-  if (n > 0) {
-    typed_.append(buf.data(), static_cast<size_t>(n));
-    size_t start = 0;
-    for (size_t nl; (nl = typed_.find('\n', start)) != std::string::npos; start = nl + 1) {
-      on_line(std::string_view(typed_).substr(start, nl - start));
-    }
-    typed_.erase(0, start);
-    if (typed_.size() > 4 * proto::kMaxTextLen) {
-      typed_.clear();  // a runaway line without a newline; the session rejects long text anyway
-    }
+  if (ReadLines(fd_, lines_, on_line, nullptr) == ReadStatus::kOpen) {
     return true;
   }
-  if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-    return true;
-  }
-  if (!typed_.empty()) {
-    on_line(typed_);
-    typed_.clear();
+  if (const std::string rest = lines_.TakeRest(); !rest.empty()) {
+    on_line(rest);
   }
   fd_ = -1;
   return false;
@@ -93,17 +74,17 @@ void ClientLoop::ReadInput(const fd_set& ready) {
   }
 }
 
-int ClientLoop::RunConnected(ClientConnection& conn, Fd socket) {
+int ClientLoop::RunConnected(ClientConnection& conn, ByteStream& stream) {
   IgnoreSigpipe();
   std::array<uint8_t, 16 * 1024> buf;
-  const int sock = socket.get();
+  const int sock = stream.fd();
   session_.Connected();
   while (!session_.finished()) {
     if (hooks_.timer) {
       hooks_.timer();
     }
     session_.Tick();
-    if (!FlushSocket(conn, sock)) {
+    if (!FlushStream(conn, stream)) {
       session_.ServerClosed();
       break;
     }
@@ -126,6 +107,9 @@ int ClientLoop::RunConnected(ClientConnection& conn, Fd socket) {
     if (hooks_.ms_until_timer) {
       wait_ms = Earliest(wait_ms, hooks_.ms_until_timer());
     }
+    if (stream.HasBufferedInput()) {
+      wait_ms = 0;  // the stream holds bytes it already took from its descriptor
+    }
     timeval tv = ToTimeval(wait_ms.value_or(0));
     if (select(max_fd + 1, &rd, &wr, nullptr, wait_ms ? &tv : nullptr) < 0) {
       if (errno == EINTR) {
@@ -137,11 +121,11 @@ int ClientLoop::RunConnected(ClientConnection& conn, Fd socket) {
     if (session_.finished()) {
       break;
     }
-    if (FD_ISSET(sock, &rd)) {
-      ssize_t n = recv(sock, buf.data(), buf.size(), 0);
-      if (n > 0) {
-        session_.Received(ByteView(buf.data(), static_cast<size_t>(n)));
-      } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+    if (FD_ISSET(sock, &rd) || stream.HasBufferedInput()) {
+      const IoResult read = stream.Read(absl::MakeSpan(buf));
+      if (read.outcome == IoOutcome::kBytes) {
+        session_.Received(ByteView(buf.data(), read.bytes));
+      } else if (read.outcome != IoOutcome::kWouldBlock) {
         session_.ServerClosed();
       }
     }
@@ -149,7 +133,7 @@ int ClientLoop::RunConnected(ClientConnection& conn, Fd socket) {
       ReadInput(rd);
     }
   }
-  FlushSocket(conn, sock);
+  FlushStream(conn, stream);
   return session_.exit_code();
 }
 

@@ -5,6 +5,7 @@
 
 #include <sys/select.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -12,7 +13,9 @@
 #include <string_view>
 
 #include "securechat/client/session.h"
+#include "securechat/net/lines.h"
 #include "securechat/net/socket.h"
+#include "securechat/net/transport.h"
 
 namespace securechat::net {
 
@@ -28,16 +31,18 @@ class LineInput {
   virtual bool Read(const OnLine& on_line) = 0;
 };
 
-// FdLineInput reads lines from a pipe or a file: everything up to each '\n'.
+// FdLineInput reads lines from a pipe or a file: everything up to each '\n'. A line longer
+// than `max_line_len` (the client's rule, not this layer's) is dropped whole, unread, so that
+// no piece of it is ever sent.
 class FdLineInput : public LineInput {
  public:
-  explicit FdLineInput(int fd) : fd_(fd) {}
+  FdLineInput(int fd, size_t max_line_len) : fd_(fd), lines_(max_line_len) {}
   int fd() const override { return fd_; }
   bool Read(const OnLine& on_line) override;
 
  private:
   int fd_;
-  std::string typed_;  // input not yet ended by a newline
+  LineSplitter lines_;  // input not yet ended by a newline
 };
 
 class ClientLoop {
@@ -56,12 +61,13 @@ class ClientLoop {
   // `session` and `input` (which may be null: no input) must outlive the loop.
   ClientLoop(ClientSession& session, LineInput* input, Hooks hooks);
 
-  // RunConnected shuttles bytes between `socket`, the input and the session until the session
+  // RunConnected shuttles bytes between `stream`, the input and the session until the session
   // finishes. It starts the session's handshake deadline (ClientSession::Connected) and reads
   // input only while the session WantsInput. Lines for the user go through the session's
   // display; the final error line, if any, is left to the caller. Returns the session's exit
   // code.
-  int RunConnected(ClientConnection& conn, Fd socket);
+  // The caller keeps `stream` and closes it after.
+  int RunConnected(ClientConnection& conn, ByteStream& stream);
 
   // RunOffline serves the input without a connection for `ms` milliseconds. Returns false if
   // it stopped early: the input ended or hooks.stop said so.

@@ -1,11 +1,8 @@
 #include "securechat/net/server_loop.h"
 
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/select.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,12 +11,15 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "securechat/base/cat.h"
-#include "securechat/wire/frame.h"
-#include "securechat/wire/protocol.h"
+#include "securechat/net/lines.h"
+#include "securechat/net/socket.h"
 
 namespace securechat::net {
 namespace {
@@ -44,69 +44,30 @@ bool InstallSignalHandlers() {
   return sigaction(SIGINT, &sa, nullptr) == 0 && sigaction(SIGTERM, &sa, nullptr) == 0;
 }
 
-// Console collects operator lines from a descriptor.
-class Console {
- public:
-  explicit Console(int fd) : fd_(fd) {}
-  int fd() const { return fd_; }
-  bool open() const { return fd_ >= 0; }
-  // Read reads what is there and calls `line` for each complete line. Returns false at EOF.
-  template <typename F>
-  bool Read(F&& line) {
-    char buf[4096];
-    ssize_t n = read(fd_, buf, sizeof(buf));
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
-      return true;
-    }
-    if (n <= 0) {
-      fd_ = -1;
-      return false;
-    }
-    pending_.append(buf, static_cast<size_t>(n));
-    size_t start = 0;
-    for (size_t nl; (nl = pending_.find('\n', start)) != std::string::npos; start = nl + 1) {
-      std::string_view l(pending_.data() + start, nl - start);
-      if (!l.empty() && l.back() == '\r') {
-        l.remove_suffix(1);
-      }
-      line(l);
-    }
-    pending_.erase(0, start);
-    if (pending_.size() > proto::kMaxTextLen) {
-      pending_.clear();  // a line longer than any message: drop it
-      line(std::string_view());
-    }
-    return true;
-  }
-
- private:
-  int fd_;
-  std::string pending_;
-};
-
-// CloseGently ends our sending side, then discards input the peer already sent. Closing a
-// socket with unread input makes the kernel send a reset, and a reset can make the peer's
-// kernel throw away our last bytes (an ALERT, a fatal ERROR) before the peer reads them.
-void CloseGently(int fd) {
-  shutdown(fd, SHUT_WR);
-  char sink[4096];
-  for (int i = 0; i < 16 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; ++i) {
-  }
+// Watch adds `fd` to `set` and raises *max_fd to it.
+void Watch(int fd, fd_set* set, int* max_fd) {
+  FD_SET(fd, set);
+  *max_fd = std::max(*max_fd, fd);
 }
 
 class Loop {
  public:
-  Loop(ServerCore& core, Fd listener, const ServerLoopOptions& options)
+  Loop(ServerCore& core, std::vector<std::unique_ptr<Listener>> listeners,
+       const ServerLoopOptions& options)
       : core_(core),
-        listener_(std::move(listener)),
+        listeners_(std::move(listeners)),
         options_(options),
-        console_(options.console_fd) {}
+        console_fd_(options.console_fd) {}
 
   int Run();
 
  private:
-  void AcceptAll();
-  void ReadFrom(ConnId id, int fd);
+  void AcceptFrom(Listener& listener);
+  // Refuse sends the core's refusal to a stream the loop cannot watch, without waiting, and
+  // closes it.
+  void Refuse(ByteStream& stream);
+  void ReadFrom(ConnId id, ByteStream& stream);
+  void ReadConsole();
   void FlushAll();
   void Note(std::string_view s) {
     if (options_.console_note) {
@@ -115,80 +76,104 @@ class Loop {
   }
 
   ServerCore& core_;
-  Fd listener_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
   const ServerLoopOptions& options_;
-  Console console_;
+  int console_fd_;  // -1 once the console has ended
+  LineSplitter console_lines_{ServerCore::kMaxConsoleLineLen};
   static constexpr uint64_t kAcceptBackoffMs = 100;
 
-  std::map<ConnId, Fd> fds_;
+  std::map<ConnId, std::unique_ptr<ByteStream>> streams_;
   uint64_t accept_paused_until_ = 0;
   std::array<uint8_t, 16 * 1024> read_buf_{};
 };
 
-void Loop::AcceptAll() {
+void Loop::AcceptFrom(Listener& listener) {
   // Bounded: a flood of connections cannot keep the loop from serving everyone else.
   for (int i = 0; i < 64; ++i) {
-    int raw = accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (raw < 0) {
-      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        // Out of descriptors or memory: the pending connection stays in the backlog and
-        // select() would report it again at once. Stop watching the listener for a while
-        // instead of spinning.
-        accept_paused_until_ = MonotonicMs() + kAcceptBackoffMs;
-        Note(Cat("accept: ", strerror(errno), "; pausing accepts for ", kAcceptBackoffMs, " ms"));
-      }
-      return;  // EAGAIN, ECONNABORTED and the like: nothing to do until the next readiness
+    AcceptResult accepted = listener.Accept();
+    if (accepted.outcome == AcceptOutcome::kExhausted) {
+      // Out of descriptors or memory: the pending connection stays in the backlog and
+      // select() would report it again at once. Stop watching the listeners for a while
+      // instead of spinning.
+      accept_paused_until_ = MonotonicMs() + kAcceptBackoffMs;
+      Note(Cat("accept on ", listener.name(), ": ", accepted.error, "; pausing accepts for ",
+               kAcceptBackoffMs, " ms"));
+      return;
     }
-    Fd fd(raw);
-    if (fd.get() >= FD_SETSIZE) {
-      // select() cannot watch it: refuse it now, without touching an fd_set.
-      std::vector<uint8_t> alert;
-      AppendAlert(proto::AlertCode::kServerFull, "server full", &alert);
-      [[maybe_unused]] ssize_t n = send(fd.get(), alert.data(), alert.size(), MSG_NOSIGNAL);
-      CloseGently(fd.get());
-      Note(Cat("refuse ", PeerName(fd.get()), ": descriptor ", fd.get(), " is past FD_SETSIZE"));
+    if (accepted.outcome != AcceptOutcome::kStream) {
+      return;  // nothing to do until the next readiness
+    }
+    std::unique_ptr<ByteStream>& stream = accepted.stream;
+    if (stream->fd() >= FD_SETSIZE) {
+      Refuse(*stream);  // select() cannot watch it: refuse it now, without an fd_set
       continue;
     }
-    // The loop already batches: one send per connection per round carries everything queued
-    // for it. Nagle's algorithm would hold a lone record back until the previous one is
-    // acknowledged, which the peer may delay by up to 40 ms.
-    const int one = 1;
-    setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    const ConnId id = core_.Accept(PeerAddress(fd.get()), PeerName(fd.get()));
-    fds_.emplace(id, std::move(fd));
+    const ConnId id = core_.Accept(stream->peer_address(), stream->peer_name());
+    streams_.emplace(id, std::move(stream));
   }
 }
 
-void Loop::ReadFrom(ConnId id, int fd) {
-  ssize_t n = recv(fd, read_buf_.data(), read_buf_.size(), 0);
-  if (n > 0) {
-    core_.Receive(id, ByteView(read_buf_.data(), static_cast<size_t>(n)));
-  } else if (n == 0) {
-    core_.PeerClosed(id, "peer closed");
-  } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-    core_.PeerClosed(id, strerror(errno));
+void Loop::Refuse(ByteStream& stream) {
+  [[maybe_unused]] IoResult sent = stream.Write(ServerCore::RefusalBytes());
+  stream.Close();
+  Note(Cat("refuse ", stream.peer_name(), ": descriptor ", stream.fd(), " is past FD_SETSIZE"));
+}
+
+void Loop::ReadFrom(ConnId id, ByteStream& stream) {
+  const IoResult read = stream.Read(absl::MakeSpan(read_buf_));
+  switch (read.outcome) {
+    case IoOutcome::kBytes:
+      core_.Receive(id, ByteView(read_buf_.data(), read.bytes));
+      break;
+    case IoOutcome::kClosed:
+      core_.PeerClosed(id, "peer closed");
+      break;
+    case IoOutcome::kError:
+      core_.PeerClosed(id, read.error);
+      break;
+    case IoOutcome::kWouldBlock:
+      break;
+  }
+}
+
+void Loop::ReadConsole() {
+  const auto not_sent = [this] {
+    Note(Cat("not sent: a console line must be 1 to ", ServerCore::kMaxConsoleLineLen,
+             " bytes of UTF-8 without control characters"));
+  };
+  const auto on_line = [this, &not_sent](std::string_view line) {
+    if (!line.empty() && line.back() == '\r') {
+      line.remove_suffix(1);
+    }
+    if (!line.empty() && !core_.ConsoleLine(line)) {
+      not_sent();
+    }
+  };
+  if (ReadLines(console_fd_, console_lines_, on_line, not_sent) == ReadStatus::kEnded) {
+    console_fd_ = -1;
+    Note("console closed (end of input); the server keeps running");
   }
 }
 
 void Loop::FlushAll() {
-  for (auto it = fds_.begin(); it != fds_.end();) {
+  for (auto it = streams_.begin(); it != streams_.end();) {
     const ConnId id = it->first;
+    ByteStream& stream = *it->second;
     for (ByteView out = core_.Pending(id); !out.empty(); out = core_.Pending(id)) {
-      ssize_t n = send(it->second.get(), out.data(), out.size(), MSG_NOSIGNAL);
-      if (n > 0) {
-        core_.Consumed(id, static_cast<size_t>(n));
+      const IoResult written = stream.Write(out);
+      if (written.outcome == IoOutcome::kBytes) {
+        core_.Consumed(id, written.bytes);
         continue;
       }
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-        break;
+      if (written.outcome != IoOutcome::kWouldBlock) {
+        core_.PeerClosed(id, written.error.empty() ? "write failed" : written.error);
       }
-      core_.PeerClosed(id, n < 0 ? strerror(errno) : "write failed");
       break;
     }
     if (core_.ShouldClose(id)) {
       core_.Forget(id);
-      CloseGently(it->second.get());
-      it = fds_.erase(it);  // closes the socket
+      stream.Close();
+      it = streams_.erase(it);  // releases the descriptor
     } else {
       ++it;
     }
@@ -203,37 +188,35 @@ int Loop::Run() {
   bool stopping = false;
   auto deadline = std::chrono::steady_clock::time_point::max();
   for (;;) {
-    if (stopping && (fds_.empty() || std::chrono::steady_clock::now() >= deadline)) {
+    if (stopping && (streams_.empty() || std::chrono::steady_clock::now() >= deadline)) {
       return 0;
     }
     fd_set rd, wr;
     FD_ZERO(&rd);
     FD_ZERO(&wr);
-    int max_fd = g_signal_pipe[0];
-    FD_SET(g_signal_pipe[0], &rd);
+    int max_fd = -1;
+    Watch(g_signal_pipe[0], &rd, &max_fd);
     const bool accepting = !stopping && MonotonicMs() >= accept_paused_until_;
     if (accepting) {
-      FD_SET(listener_.get(), &rd);
-      max_fd = std::max(max_fd, listener_.get());
-    }
-    if (!stopping) {
-      if (console_.open()) {
-        FD_SET(console_.fd(), &rd);
-        max_fd = std::max(max_fd, console_.fd());
+      for (const std::unique_ptr<Listener>& listener : listeners_) {
+        Watch(listener->fd(), &rd, &max_fd);
       }
+    }
+    if (!stopping && console_fd_ >= 0) {
+      Watch(console_fd_, &rd, &max_fd);
     }
     for (OutputSink* out : options_.outputs) {
       if (out->WantsWrite() && out->fd() < FD_SETSIZE) {
-        FD_SET(out->fd(), &wr);
-        max_fd = std::max(max_fd, out->fd());
+        Watch(out->fd(), &wr, &max_fd);
       }
     }
-    for (const auto& [id, fd] : fds_) {
-      FD_SET(fd.get(), &rd);
+    bool buffered_input = false;
+    for (const auto& [id, stream] : streams_) {
+      Watch(stream->fd(), &rd, &max_fd);
       if (!core_.Pending(id).empty()) {
-        FD_SET(fd.get(), &wr);
+        Watch(stream->fd(), &wr, &max_fd);
       }
-      max_fd = std::max(max_fd, fd.get());
+      buffered_input = buffered_input || stream->HasBufferedInput();
     }
     // Sleep until the next timer of the core, the end of an accept pause, or (stopping) a
     // short poll for the flush.
@@ -245,6 +228,9 @@ int Loop::Run() {
       if (const std::optional<uint64_t> ms = out->MsUntilTick()) {
         wait_ms = std::min(wait_ms.value_or(*ms), *ms);
       }
+    }
+    if (buffered_input) {
+      wait_ms = 0;  // a stream holds bytes it already took from its descriptor
     }
     timeval tv{};
     if (wait_ms) {
@@ -269,27 +255,19 @@ int Loop::Run() {
         core_.Shutdown();
       }
     }
-    if (accepting && FD_ISSET(listener_.get(), &rd)) {
-      AcceptAll();
-    }
-    if (!stopping && console_.open() && FD_ISSET(console_.fd(), &rd)) {
-      bool open = console_.Read([&](std::string_view line) {
-        if (line.empty()) {
-          return;
+    if (accepting) {
+      for (const std::unique_ptr<Listener>& listener : listeners_) {
+        if (FD_ISSET(listener->fd(), &rd)) {
+          AcceptFrom(*listener);
         }
-        if (!core_.ConsoleLine(line)) {
-          Note(
-              "not sent: a console line must be 1 to 4096 bytes of UTF-8 without control "
-              "characters");
-        }
-      });
-      if (!open) {
-        Note("console closed (end of input); the server keeps running");
       }
     }
-    for (auto& [id, fd] : fds_) {
-      if (FD_ISSET(fd.get(), &rd)) {
-        ReadFrom(id, fd.get());
+    if (!stopping && console_fd_ >= 0 && FD_ISSET(console_fd_, &rd)) {
+      ReadConsole();
+    }
+    for (auto& [id, stream] : streams_) {
+      if (FD_ISSET(stream->fd(), &rd) || stream->HasBufferedInput()) {
+        ReadFrom(id, *stream);
       }
     }
     core_.Tick();
@@ -304,9 +282,10 @@ int Loop::Run() {
 
 }  // namespace
 
-int RunServer(ServerCore& core, Fd listener, const ServerLoopOptions& options) {
+int RunServer(ServerCore& core, std::vector<std::unique_ptr<Listener>> listeners,
+              const ServerLoopOptions& options) {
   IgnoreSigpipe();
-  Loop loop(core, std::move(listener), options);
+  Loop loop(core, std::move(listeners), options);
   return loop.Run();
 }
 

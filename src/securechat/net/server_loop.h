@@ -3,12 +3,13 @@
 #define SECURECHAT_NET_SERVER_LOOP_H_
 
 #include <functional>
+#include <memory>
 #include <string_view>
 #include <vector>
 
 #include "securechat/engine/server_core.h"
 #include "securechat/net/output_sink.h"
-#include "securechat/net/socket.h"
+#include "securechat/net/transport.h"
 
 namespace securechat::net {
 
@@ -21,11 +22,15 @@ struct ServerLoopOptions {
   std::vector<OutputSink*> outputs;
 };
 
-// RunServer serves `listener` until SIGINT or SIGTERM, then sends every client ERROR 9,
-// flushes for at most two seconds, and returns 0. Never blocks on one client: all sockets are
-// non-blocking and every write goes through the core's per-connection queue. Never blocks on
-// its own output either: options.outputs are flushed only as far as they take bytes.
-int RunServer(ServerCore& core, Fd listener, const ServerLoopOptions& options);
+// RunServer serves every listener in `listeners` (at least one) until SIGINT or SIGTERM, then
+// sends every client ERROR 9, flushes for at most two seconds, and returns 0; it returns 1 if
+// it cannot install its signal handlers or select() fails. Streams from every listener join
+// the same core, each with the address its transport reports. Never blocks on one client:
+// every stream is non-blocking and every write goes through the core's per-connection
+// queue. Never blocks on its own output either: options.outputs are flushed only as far as
+// they take bytes.
+int RunServer(ServerCore& core, std::vector<std::unique_ptr<Listener>> listeners,
+              const ServerLoopOptions& options);
 
 }  // namespace securechat::net
 

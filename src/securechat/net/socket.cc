@@ -6,6 +6,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,8 +15,10 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "securechat/base/cat.h"
 
 namespace securechat::net {
@@ -104,6 +108,19 @@ absl::StatusOr<HostPort> ParseHostPort(std::string_view text, bool allow_zero) {
     return absl::InvalidArgumentError(Cat("bad port in '", text, "'"));
   }
   out.port = std::to_string(number);
+  return out;
+}
+
+absl::StatusOr<std::vector<HostPort>> ParseHostPortList(std::string_view text, bool allow_zero) {
+  std::vector<HostPort> out;
+  for (const absl::string_view part :
+       absl::StrSplit(absl::string_view(text.data(), text.size()), ',')) {
+    auto addr = ParseHostPort(std::string_view(part.data(), part.size()), allow_zero);
+    if (!addr.ok()) {
+      return addr.status();
+    }
+    out.push_back(std::move(*addr));
+  }
   return out;
 }
 
@@ -200,6 +217,12 @@ uint64_t MonotonicMs() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1'000'000;
+}
+
+void DisableCoreDumps() {
+  const rlimit none{0, 0};
+  setrlimit(RLIMIT_CORE, &none);
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
 void IgnoreSigpipe() { signal(SIGPIPE, SIG_IGN); }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -49,6 +50,11 @@ struct HostPort {
 // number from 1 to 65535 (0 too when `allow_zero`, meaning "any free port").
 absl::StatusOr<HostPort> ParseHostPort(std::string_view text, bool allow_zero = false);
 
+// ParseHostPortList parses one or more addresses as ParseHostPort does, separated by commas
+// ("127.0.0.1:5555,[::1]:5555"). Fails on the first bad one, or if there is none.
+absl::StatusOr<std::vector<HostPort>> ParseHostPortList(std::string_view text,
+                                                        bool allow_zero = false);
+
 // Listen resolves `addr` and listens on the first address that binds (SO_REUSEADDR,
 // non-blocking, close-on-exec). *bound gets the address actually bound, as "host:port".
 absl::StatusOr<Fd> Listen(const HostPort& addr, std::string* bound);
@@ -70,6 +76,10 @@ std::string PeerAddress(int fd);
 
 // MonotonicMs is a monotonic clock in milliseconds, for timers and rate limits.
 uint64_t MonotonicMs();
+
+// DisableCoreDumps keeps the process out of core files (RLIMIT_CORE 0, not dumpable), for a
+// process that holds a private key. Best effort: failures are ignored.
+void DisableCoreDumps();
 
 // IgnoreSigpipe makes writes to a closed socket fail with EPIPE instead of killing us.
 void IgnoreSigpipe();
