@@ -220,8 +220,8 @@ TEST_P(DispatchTest, HandshakingHelloPending) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryKind, DispatchTest, ::testing::ValuesIn(kKinds),
-                         [](const ::testing::TestParamInfo<KindCase>& info) {
-                           return std::string(info.param.name);
+                         [](const ::testing::TestParamInfo<KindCase>& param_info) {
+                           return std::string(param_info.param.name);
                          });
 
 }  // namespace
