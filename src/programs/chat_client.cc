@@ -125,8 +125,7 @@ securechat::Formatter::Options FormatterOptions(bool interactive) {
 // StreamLink runs a session over one connected byte stream, which it closes when destroyed.
 class StreamLink final : public ClientRunner::Link {
  public:
-  StreamLink(securechat::net::ClientLoop& loop,
-             std::unique_ptr<securechat::net::ByteStream> stream)
+  StreamLink(securechat::net::ClientLoop& loop, std::unique_ptr<securechat::net::ByteStream> stream)
       : loop_(loop), stream_(std::move(stream)) {}
   int Run(securechat::ClientConnection& conn) override {
     return loop_.RunConnected(conn, *stream_);

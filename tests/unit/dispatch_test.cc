@@ -148,7 +148,8 @@ TEST_P(DispatchTest, Joined) {
   } else if (kind == "WHO") {
     Check(mallory, {{"USERS 2"}, ConnState::kJoined, false});
   } else if (kind == "NICK") {
-    Check(mallory, {{"MEMBER_RENAMED", "NOTICE mallory is now known as trudy"}, ConnState::kJoined, true});
+    Check(mallory,
+          {{"MEMBER_RENAMED", "NOTICE mallory is now known as trudy"}, ConnState::kJoined, true});
   } else if (kind == "PING") {
     Check(mallory, {{"PONG"}, ConnState::kJoined, false});
   } else if (kind == "BYE") {
