@@ -34,7 +34,12 @@ void Public(std::string_view pem) {
 }
 
 void Private(std::string_view pem, const Passphrase* passphrase) {
-  auto key = ServerPrivateKey::FromPem(pem, passphrase);
+  KeyLoadError why = KeyLoadError::kNone;
+  auto key = ServerPrivateKey::FromPem(pem, passphrase, &why);
+  // The reason agrees with the outcome: none exactly when a key loaded, and a passphrase is
+  // asked for only when none was given.
+  FUZZ_CHECK(key.ok() == (why == KeyLoadError::kNone));
+  FUZZ_CHECK(why != KeyLoadError::kNeedsPassphrase || passphrase == nullptr);
   if (!key.ok()) {
     return;
   }
@@ -44,7 +49,7 @@ void Private(std::string_view pem, const Passphrase* passphrase) {
   CheckPublic(pub);
   auto plain = key->ToPem(nullptr);
   FUZZ_CHECK(plain.ok());
-  auto again = ServerPrivateKey::FromPem(*plain, nullptr);
+  auto again = ServerPrivateKey::FromPem(AsChars(plain->Expose()), nullptr);
   FUZZ_CHECK(again.ok());
   FUZZ_CHECK(again->PublicKey().Fingerprint() == pub.Fingerprint());
 }

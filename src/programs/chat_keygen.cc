@@ -12,6 +12,8 @@
 #include "absl/flags/usage.h"
 #include "programs/flags.h"
 #include "securechat/base/cat.h"
+#include "securechat/crypto/constant_time.h"
+#include "securechat/crypto/key_files.h"
 #include "securechat/crypto/keys.h"
 #include "securechat/net/terminal.h"
 
@@ -39,6 +41,15 @@ int Fail(const Text& text) {
   return 1;
 }
 
+// WriteFailure is the message for a key file that could not be written; a file that exists
+// (written meanwhile, or found by WriteKeyFile) says which flag replaces it.
+std::string WriteFailure(const absl::Status& status) {
+  if (absl::IsAlreadyExists(status)) {
+    return Cat(status.message(), "; use --force to replace it");
+  }
+  return std::string(status.message());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -52,8 +63,8 @@ int main(int argc, char** argv) {
     return Fail(Cat("unexpected argument '", *unexpected, "' (see --help)"));
   }
   const int bits = absl::GetFlag(FLAGS_bits);
-  if (bits != 2048 && bits != 3072 && bits != 4096) {
-    return Fail(Cat("--bits must be 2048, 3072 or 4096, not ", bits));
+  if (!securechat::IsAllowedRsaBits(bits)) {
+    return Fail(Cat("--bits must be ", securechat::AllowedRsaBitsText(), ", not ", bits));
   }
   const std::string dir = absl::GetFlag(FLAGS_out_dir);
   const std::string priv_path = Cat(dir, "/server_private.pem");
@@ -98,7 +109,7 @@ int main(int argc, char** argv) {
     if (!again.ok()) {
       return Fail(again.status().message());
     }
-    if (first->Expose() != again->Expose()) {
+    if (!securechat::ConstantTimeEqual(first->Expose(), again->Expose())) {
       return Fail("the passphrases differ; nothing written");
     }
     passphrase.emplace(std::move(*first));
@@ -115,18 +126,19 @@ int main(int argc, char** argv) {
   }
   // Without --force each file is created only if it does not exist (WriteKeyFile links a
   // finished temporary file to the name, which fails if the name was taken meanwhile).
-  absl::Status written = securechat::WriteKeyFile(priv_path, *pem, 0600, force);
-  OPENSSL_cleanse(pem->data(), pem->size());
+  absl::Status written =
+      securechat::WriteKeyFile(priv_path, securechat::AsChars(pem->Expose()), 0600, force);
+  pem->Wipe();
   if (!written.ok()) {
-    return Fail(written.message());
+    return Fail(WriteFailure(written));
   }
   const securechat::ServerPublicKey pub = key->PublicKey();
   written = securechat::WriteKeyFile(pub_path, pub.ToPem(), 0644, force);
   if (!written.ok()) {
     if (!force && unlink(priv_path.c_str()) == 0) {
-      return Fail(Cat(written.message(), "; removed the new ", priv_path, " again"));
+      return Fail(Cat(WriteFailure(written), "; removed the new ", priv_path, " again"));
     }
-    return Fail(written.message());
+    return Fail(WriteFailure(written));
   }
   std::printf("wrote %s (RSA-%d, PKCS#8%s, mode 0600)\n", priv_path.c_str(), bits,
               passphrase ? ", passphrase-protected" : "");

@@ -16,6 +16,7 @@
 #include "programs/flags.h"
 #include "securechat/base/cat.h"
 #include "securechat/crypto/handshake.h"
+#include "securechat/crypto/key_files.h"
 #include "securechat/crypto/keys.h"
 #include "securechat/engine/server_core.h"
 #include "securechat/net/server_loop.h"
@@ -133,20 +134,28 @@ int main(int argc, char** argv) {
     passphrase.emplace(std::move(*p));
   }
   const std::string key_path = absl::GetFlag(FLAGS_key);
-  auto key = securechat::ServerPrivateKey::ReadFile(key_path, passphrase ? &*passphrase : nullptr);
-  if (!key.ok() && !passphrase && securechat::net::HaveTerminal() &&
-      key.status().message().find("passphrase-protected") != absl::string_view::npos) {
+  securechat::KeyLoadError why = securechat::KeyLoadError::kNone;
+  auto key =
+      securechat::ServerPrivateKey::ReadFile(key_path, passphrase ? &*passphrase : nullptr, &why);
+  if (why == securechat::KeyLoadError::kNeedsPassphrase && securechat::net::HaveTerminal()) {
     auto asked = securechat::net::AskPassphrase(Cat("passphrase for ", key_path, ": "));
     if (!asked.ok()) {
       return Fail(asked.status().message());
     }
-    key = securechat::ServerPrivateKey::ReadFile(key_path, &*asked);
+    key = securechat::ServerPrivateKey::ReadFile(key_path, &*asked, &why);
   }
-  if (!key.ok()) {
-    if (absl::IsNotFound(key.status())) {
+  switch (why) {
+    case securechat::KeyLoadError::kNone:
+      break;
+    case securechat::KeyLoadError::kNotFound:
       return Fail(Cat(key.status().message(), "; create it with chat-keygen"));
-    }
-    return Fail(key.status().message());
+    case securechat::KeyLoadError::kNeedsPassphrase:
+      return Fail(
+          Cat(key.status().message(), ": give --passphrase_file or run on a terminal to be asked"));
+    case securechat::KeyLoadError::kFileRefused:
+    case securechat::KeyLoadError::kWrongPassphrase:
+    case securechat::KeyLoadError::kBadKey:
+      return Fail(key.status().message());
   }
   passphrase.reset();
 
@@ -161,13 +170,10 @@ int main(int argc, char** argv) {
   options.max_queue_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_queue_bytes));
   options.rate = absl::GetFlag(FLAGS_rate);
   options.burst = absl::GetFlag(FLAGS_burst);
-  options.handshakes_per_second = absl::GetFlag(FLAGS_handshakes_per_second);
-  if (options.handshakes_per_second == 0) {
-    // Half a core's worth of RSA private operations.
-    options.handshakes_per_second =
-        std::max(1.0, std::floor(0.5 / securechat::MeasureUnwrapSeconds(*key)));
-  }
-  options.handshakes_per_second_per_address = std::max(1.0, options.handshakes_per_second / 4);
+  const securechat::HandshakeBudget budget =
+      securechat::ChooseHandshakeBudget(*key, absl::GetFlag(FLAGS_handshakes_per_second));
+  options.handshakes_per_second = budget.per_second;
+  options.handshakes_per_second_per_address = budget.per_second_per_address;
   options.motd = motd;
   auto listeners = securechat::net::ListenTcpAll(*addrs);
   if (!listeners.ok()) {

@@ -6,11 +6,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 
 #include "absl/strings/str_format.h"
 #include "securechat/base/cat.h"
+#include "securechat/crypto/handshake.h"
+#include "securechat/crypto/key_files.h"
 #include "support/test_util.h"
 
 namespace securechat {
@@ -47,29 +51,45 @@ TEST(KeysTest, FingerprintIsSha256OfTheSubjectPublicKeyInfo) {
 }
 
 TEST(KeysTest, GenerateRefusesOtherSizes) {
-  for (int bits : {0, 1024, 2047, 8192}) {
-    EXPECT_FALSE(ServerPrivateKey::Generate(bits).ok()) << bits;
+  for (int bits : {-2048, 0, 1024, 2047, 2056, 8192}) {
+    EXPECT_FALSE(IsAllowedRsaBits(bits)) << bits;
+    auto key = ServerPrivateKey::Generate(bits);
+    ASSERT_FALSE(key.ok()) << bits;
+    EXPECT_NE(std::string(key.status().message()).find("2048, 3072 or 4096"), std::string::npos)
+        << key.status();
+    EXPECT_EQ(std::string(key.status().message()).find("--"), std::string::npos) << key.status();
+  }
+  for (int bits : {2048, 3072, 4096}) {
+    EXPECT_TRUE(IsAllowedRsaBits(bits)) << bits;
+    EXPECT_TRUE(proto::IsAllowedRsaLen(static_cast<size_t>(bits) / 8)) << bits;
   }
 }
 
 TEST(KeysTest, PassphraseProtectedRoundTrip) {
   auto key = ServerPrivateKey::FromPem(TestKeyPem(), nullptr).value();
   Passphrase pass("correct horse battery staple");
-  auto pem = key.ToPem(&pass);
-  ASSERT_TRUE(pem.ok());
-  EXPECT_NE(pem->find("BEGIN ENCRYPTED PRIVATE KEY"), std::string::npos);
+  auto encrypted = key.ToPem(&pass);
+  ASSERT_TRUE(encrypted.ok());
+  const std::string_view pem = AsChars(encrypted->Expose());
+  EXPECT_NE(pem.find("BEGIN ENCRYPTED PRIVATE KEY"), std::string::npos);
 
-  auto none = ServerPrivateKey::FromPem(*pem, nullptr);
+  KeyLoadError why = KeyLoadError::kNone;
+  auto none = ServerPrivateKey::FromPem(pem, nullptr, &why);
   ASSERT_FALSE(none.ok());
+  EXPECT_EQ(why, KeyLoadError::kNeedsPassphrase);
   EXPECT_NE(std::string(none.status().message()).find("passphrase-protected"), std::string::npos);
+  // The library names no flag of any program: the programs add those.
+  EXPECT_EQ(std::string(none.status().message()).find("--"), std::string::npos) << none.status();
 
   Passphrase wrong("wrong horse");
-  auto bad = ServerPrivateKey::FromPem(*pem, &wrong);
+  auto bad = ServerPrivateKey::FromPem(pem, &wrong, &why);
   ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(why, KeyLoadError::kWrongPassphrase);
   EXPECT_NE(std::string(bad.status().message()).find("wrong passphrase"), std::string::npos);
 
-  auto good = ServerPrivateKey::FromPem(*pem, &pass);
+  auto good = ServerPrivateKey::FromPem(pem, &pass, &why);
   ASSERT_TRUE(good.ok()) << good.status();
+  EXPECT_EQ(why, KeyLoadError::kNone);
   EXPECT_EQ(good->PublicKey().Fingerprint(), key.PublicKey().Fingerprint());
 }
 
@@ -95,12 +115,19 @@ TEST(KeysTest, PrivateKeyFileReadableByOthersIsRefused) {
   TempDir dir;
   const std::string path = dir.File("server_private.pem");
   ASSERT_TRUE(WriteKeyFile(path, TestKeyPem(), 0644, false).ok());
-  auto key = ServerPrivateKey::ReadFile(path, nullptr);
+  KeyLoadError why = KeyLoadError::kNone;
+  auto key = ServerPrivateKey::ReadFile(path, nullptr, &why);
   ASSERT_FALSE(key.ok());
+  EXPECT_EQ(why, KeyLoadError::kFileRefused);
   EXPECT_NE(std::string(key.status().message()).find("chmod 600"), std::string::npos)
       << key.status();
   ASSERT_EQ(chmod(path.c_str(), 0600), 0);
-  EXPECT_TRUE(ServerPrivateKey::ReadFile(path, nullptr).ok());
+  EXPECT_TRUE(ServerPrivateKey::ReadFile(path, nullptr, &why).ok());
+  EXPECT_EQ(why, KeyLoadError::kNone);
+  // Not a key at all.
+  ASSERT_TRUE(WriteKeyFile(path, "not a key\n", 0600, true).ok());
+  EXPECT_FALSE(ServerPrivateKey::ReadFile(path, nullptr, &why).ok());
+  EXPECT_EQ(why, KeyLoadError::kBadKey);
 }
 
 TEST(KeysTest, WriteKeyFileNeverOverwritesWithoutBeingAsked) {
@@ -112,6 +139,7 @@ TEST(KeysTest, WriteKeyFileNeverOverwritesWithoutBeingAsked) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   absl::Status again = WriteKeyFile(path, "second", 0600, false);
   EXPECT_TRUE(absl::IsAlreadyExists(again)) << again;
+  EXPECT_EQ(std::string(again.message()).find("--"), std::string::npos) << again;
   EXPECT_EQ(testing::ReadFileOrDie(path), "first");
   EXPECT_TRUE(WriteKeyFile(path, "third", 0600, true).ok());
   EXPECT_EQ(testing::ReadFileOrDie(path), "third");
@@ -124,8 +152,10 @@ TEST(KeysTest, WriteKeyFileNeverOverwritesWithoutBeingAsked) {
 }
 
 TEST(KeysTest, MissingFileSaysNotFound) {
-  auto key = ServerPrivateKey::ReadFile("/nonexistent/key.pem", nullptr);
+  KeyLoadError why = KeyLoadError::kNone;
+  auto key = ServerPrivateKey::ReadFile("/nonexistent/key.pem", nullptr, &why);
   EXPECT_TRUE(absl::IsNotFound(key.status())) << key.status();
+  EXPECT_EQ(why, KeyLoadError::kNotFound);
 }
 
 TEST(KeysTest, PassphraseFileTakesTheFirstLine) {
@@ -134,7 +164,7 @@ TEST(KeysTest, PassphraseFileTakesTheFirstLine) {
   ASSERT_TRUE(WriteKeyFile(path, "s3cret\r\nignored\n", 0600, false).ok());
   auto p = ReadPassphraseFile(path);
   ASSERT_TRUE(p.ok());
-  EXPECT_EQ(p->Expose(), "s3cret");
+  EXPECT_EQ(AsChars(p->Expose()), "s3cret");
   ASSERT_TRUE(WriteKeyFile(dir.File("empty"), "\n", 0600, false).ok());
   EXPECT_FALSE(ReadPassphraseFile(dir.File("empty")).ok());
 }
@@ -149,7 +179,7 @@ TEST(KeysTest, PassphraseFileOverTheLimitIsRefused) {
     ASSERT_TRUE(WriteKeyFile(path, contents, 0600, true).ok());
     auto p = ReadPassphraseFile(path);
     ASSERT_TRUE(p.ok()) << p.status();
-    EXPECT_EQ(p->Expose(), at_limit);
+    EXPECT_EQ(AsChars(p->Expose()), at_limit);
   }
   const std::string over(kMaxPassphraseLen + 1, 'b');
   for (const std::string& contents :
@@ -198,9 +228,9 @@ TEST(KeysTest, PassphraseOverTheLimitEncryptsNothing) {
   const Passphrase at_limit(std::string(kMaxPassphraseLen, 'x'));
   auto encrypted = key.ToPem(&at_limit);
   ASSERT_TRUE(encrypted.ok()) << encrypted.status();
-  auto opened = ServerPrivateKey::FromPem(*encrypted, &at_limit);
+  auto opened = ServerPrivateKey::FromPem(AsChars(encrypted->Expose()), &at_limit);
   ASSERT_TRUE(opened.ok()) << opened.status();
-  auto refused = ServerPrivateKey::FromPem(*encrypted, &over);
+  auto refused = ServerPrivateKey::FromPem(AsChars(encrypted->Expose()), &over);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(std::string(refused.status().message()).find("longer than 1024 bytes"),
             std::string::npos)
@@ -211,11 +241,28 @@ TEST(KeysTest, PassphraseOverTheLimitEncryptsNothing) {
 // short text from its own object into the other and leave it behind), and empties the source.
 TEST(KeysTest, PassphraseMoveLeavesNoCopyBehind) {
   Passphrase first("short");
-  const char* const where = first.Expose().data();
+  const uint8_t* const where = first.Expose().data();
   Passphrase second(std::move(first));
-  EXPECT_EQ(second.Expose(), "short");
+  EXPECT_EQ(AsChars(second.Expose()), "short");
   EXPECT_EQ(second.Expose().data(), where) << "the move copied the passphrase";
   EXPECT_TRUE(first.Expose().empty());  // NOLINT(bugprone-use-after-move): what is left
+}
+
+// The server's handshake budget: as configured, or half a core of the key's unwraps; each
+// address a quarter of it, never less than one.
+TEST(KeysTest, HandshakeBudgetFromTheKeyOrAsConfigured) {
+  auto key = ServerPrivateKey::FromPem(TestKeyPem(), nullptr).value();
+  const HandshakeBudget given = ChooseHandshakeBudget(key, 40);
+  EXPECT_EQ(given.per_second, 40);
+  EXPECT_EQ(given.per_second_per_address, 10);
+  const HandshakeBudget small = ChooseHandshakeBudget(key, 2);
+  EXPECT_EQ(small.per_second_per_address, 1);
+  const HandshakeBudget measured = ChooseHandshakeBudget(key, 0);
+  EXPECT_GE(measured.per_second, 1);
+  EXPECT_EQ(measured.per_second, std::floor(measured.per_second));
+  // A 2048-bit unwrap takes well under half a second on any machine that runs these tests.
+  EXPECT_GT(measured.per_second, 1);
+  EXPECT_EQ(measured.per_second_per_address, std::max(1.0, measured.per_second / 4));
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
-// The one comparator for tags, confirm values and anything else secret.
+// The one comparator for tags, confirm values and anything else secret, and the constant-time
+// helpers that build on the same idea: masks and selection without a branch on a secret.
 #ifndef SECURECHAT_CRYPTO_CONSTANT_TIME_H_
 #define SECURECHAT_CRYPTO_CONSTANT_TIME_H_
 
+#include <cstddef>
 #include <cstdint>
 
 #include "absl/types/span.h"
@@ -19,6 +21,18 @@ bool ConstantTimeIsZero(absl::Span<const uint8_t> a);
 // All three spans must have one length (aborts otherwise).
 void ConstantTimeSelect(bool choose_a, absl::Span<const uint8_t> a, absl::Span<const uint8_t> b,
                         absl::Span<uint8_t> out);
+
+// ConstantTimeLtMask is all ones when a < b and zero otherwise, for a and b below 2^63 (the
+// top bit of a - b is the answer); no branch on either.
+inline size_t ConstantTimeLtMask(size_t a, size_t b) {
+  return static_cast<size_t>(0) - ((a - b) >> (sizeof(size_t) * 8 - 1));
+}
+
+// ConstantTimeEqMask is all ones when a == b and zero otherwise; no branch on either.
+inline size_t ConstantTimeEqMask(size_t a, size_t b) {
+  const size_t x = a ^ b;
+  return static_cast<size_t>(0) - (((~x) & (x - 1)) >> (sizeof(size_t) * 8 - 1));
+}
 
 }  // namespace securechat
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "securechat/crypto/constant_time.h"
 #include "securechat/wire/frame.h"
@@ -142,14 +143,13 @@ ClientHandshake::Result ClientHandshake::Finish(ByteView server_hello, SessionKe
 void UnwrapSecret(const ServerPrivateKey& key, ByteView wrapped,
                   const Secret<proto::kWrapSecretLen>& fallback,
                   Secret<proto::kWrapSecretLen>* out) {
-  std::array<uint8_t, proto::kRsaLenMax> plain{};
-  ScopedWipe wipe_plain(absl::MakeSpan(plain));
+  Secret<proto::kRsaLenMax> plain;
   size_t len = 0;
   const bool decrypted =
-      RsaOaepDecrypt(key.get(), AsBytes(proto::kOaepLabel), wrapped, absl::MakeSpan(plain), &len);
+      RsaOaepDecrypt(key.get(), AsBytes(proto::kOaepLabel), wrapped, plain.Expose(), &len);
   // Both operands are evaluated: no short-circuit branch on the outcome.
   const bool ok = decrypted & (len == proto::kWrapSecretLen);
-  ConstantTimeSelect(ok, ByteView(plain.data(), proto::kWrapSecretLen), fallback.Expose(),
+  ConstantTimeSelect(ok, plain.Expose().first(proto::kWrapSecretLen), fallback.Expose(),
                      out->Expose());
 }
 
@@ -210,6 +210,19 @@ double MeasureUnwrapSeconds(const ServerPrivateKey& key) {
     best = std::min(best, took.count());
   }
   return best;
+}
+
+HandshakeBudget ChooseHandshakeBudget(const ServerPrivateKey& key, double per_second) {
+  // Half a core: the other half is left for relaying, and for everything else on the machine.
+  constexpr double kCoreShare = 0.5;
+  // One address may take a quarter of the budget, so that a few cannot starve the rest.
+  constexpr double kPerAddressShare = 0.25;
+  HandshakeBudget budget;
+  budget.per_second = per_second > 0
+                          ? per_second
+                          : std::max(1.0, std::floor(kCoreShare / MeasureUnwrapSeconds(key)));
+  budget.per_second_per_address = std::max(1.0, budget.per_second * kPerAddressShare);
+  return budget;
 }
 
 }  // namespace securechat

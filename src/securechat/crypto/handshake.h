@@ -94,6 +94,18 @@ void UnwrapSecret(const ServerPrivateKey& key, ByteView wrapped,
 // which a server sizes its handshake budget.
 double MeasureUnwrapSeconds(const ServerPrivateKey& key);
 
+// HandshakeBudget is how many handshakes a server starts per second: in all, and for any one
+// address.
+struct HandshakeBudget {
+  double per_second = 0;
+  double per_second_per_address = 0;
+};
+
+// ChooseHandshakeBudget is the server's handshake budget: `per_second` when it is above 0,
+// else half a core's worth of `key`'s RSA unwraps (timed with MeasureUnwrapSeconds), at least
+// 1; each address gets a quarter of the total, at least 1.
+HandshakeBudget ChooseHandshakeBudget(const ServerPrivateKey& key, double per_second);
+
 }  // namespace securechat
 
 #endif  // SECURECHAT_CRYPTO_HANDSHAKE_H_

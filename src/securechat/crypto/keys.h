@@ -1,16 +1,17 @@
-// Server RSA keys: generation, PEM encoding and decoding, key files, fingerprints.
+// Server RSA keys: generation, PEM encoding and decoding, fingerprints. Reading and writing
+// key and passphrase files is in key_files.h.
 #ifndef SECURECHAT_CRYPTO_KEYS_H_
 #define SECURECHAT_CRYPTO_KEYS_H_
 
 #include <cstddef>
-#include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "securechat/crypto/openssl_util.h"
+#include "securechat/crypto/secret.h"
+#include "securechat/wire/protocol.h"
 
 namespace securechat {
 
@@ -21,24 +22,33 @@ namespace securechat {
 // accept exactly the same passphrases.
 inline constexpr size_t kMaxPassphraseLen = 1024;
 
-// A passphrase held in memory that is wiped when it goes away. It owns one heap block of
-// exactly its length: a move hands the block over, so no copy is left behind (a std::string
-// would copy a short text held in place, and leave the old bytes in the moved-from object).
-class Passphrase {
- public:
-  // Copies `text`, of any length; the readers below and ToPem enforce kMaxPassphraseLen.
-  explicit Passphrase(std::string_view text);
-  ~Passphrase();
-  Passphrase(const Passphrase&) = delete;
-  Passphrase& operator=(const Passphrase&) = delete;
-  // Takes the other's block; `other` is left empty.
-  Passphrase(Passphrase&& other) noexcept;
-  Passphrase& operator=(Passphrase&&) = delete;
-  std::string_view Expose() const { return std::string_view(bytes_.get(), len_); }
+// TooLongPassphrase is the error for a passphrase over kMaxPassphraseLen, from any source;
+// `what` names it ("the passphrase", "FILE: the first line").
+absl::Status TooLongPassphrase(std::string_view what);
 
- private:
-  std::unique_ptr<char[]> bytes_;
-  size_t len_ = 0;
+// A passphrase is secret text of any length, held in the one wiping type: moves hand its block
+// over, so no copy is left behind.
+using Passphrase = Secret<>;
+
+// IsAllowedRsaBits is true for the RSA key sizes securechat uses (2048, 3072 and 4096 bits):
+// those whose modulus length the protocol allows (proto::IsAllowedRsaLen).
+constexpr bool IsAllowedRsaBits(int bits) {
+  return bits > 0 && bits % 8 == 0 && proto::IsAllowedRsaLen(static_cast<size_t>(bits) / 8);
+}
+
+// AllowedRsaBitsText names the allowed sizes for messages ("2048, 3072 or 4096"), from the
+// protocol's constants.
+std::string AllowedRsaBitsText();
+
+// KeyLoadError says why a private key could not be loaded, so that a program can act on the
+// reason (ask for a passphrase, point at chat-keygen) without reading the message.
+enum class KeyLoadError {
+  kNone,             // loaded
+  kNotFound,         // nothing at the path
+  kFileRefused,      // not a regular file, open to other users, too large, or unreadable
+  kNeedsPassphrase,  // the key is encrypted and no passphrase was given
+  kWrongPassphrase,  // the passphrase does not decrypt the key
+  kBadKey,           // not a PKCS#8 PEM key, or not RSA of an allowed size
 };
 
 // ServerPublicKey is an RSA public key of 2048, 3072 or 4096 bits: the key a client pins.
@@ -47,7 +57,8 @@ class ServerPublicKey {
   // FromPem parses a SubjectPublicKeyInfo PEM ("BEGIN PUBLIC KEY"). Fails, saying why, for
   // anything but an RSA key of an allowed size.
   static absl::StatusOr<ServerPublicKey> FromPem(std::string_view pem);
-  // ReadFile reads and parses a public key file.
+  // ReadFile reads and parses a public key file (defined in key_files.cc with the other file
+  // I/O). Fails, naming the file, as FromPem does or if the file cannot be read.
   static absl::StatusOr<ServerPublicKey> ReadFile(const std::string& path);
 
   EVP_PKEY* get() const { return key_.get(); }
@@ -66,50 +77,35 @@ class ServerPublicKey {
 // ServerPrivateKey is the server's RSA private key. Only the server process holds it.
 class ServerPrivateKey {
  public:
-  // Generate makes a new key of 2048, 3072 or 4096 bits; other sizes are refused.
+  // Generate makes a new key of an allowed size (IsAllowedRsaBits); other sizes are refused.
   static absl::StatusOr<ServerPrivateKey> Generate(int bits);
-  // FromPem parses a PKCS#8 PEM, encrypted (with `passphrase`) or not. An encrypted key
-  // without a passphrase fails with a message that says a passphrase is needed; a passphrase
-  // longer than kMaxPassphraseLen fails saying so.
+  // FromPem parses a PKCS#8 PEM, encrypted (with `passphrase`) or not. Fails, saying why: an
+  // encrypted key without a passphrase says that it is passphrase-protected, a passphrase
+  // longer than kMaxPassphraseLen says so. When `why` is not null it gets the reason
+  // (kNone on success).
   static absl::StatusOr<ServerPrivateKey> FromPem(std::string_view pem,
-                                                  const Passphrase* passphrase);
+                                                  const Passphrase* passphrase,
+                                                  KeyLoadError* why = nullptr);
   // ReadFile refuses a file that is not a regular file or that group or others may read or
-  // write (saying how to fix it), then parses it like FromPem.
+  // write (saying how to fix it), then parses it like FromPem; messages name the file. Reads
+  // into a Secret<>, so no copy of the key's text is left in freed memory. Defined in
+  // key_files.cc with the other file I/O.
   static absl::StatusOr<ServerPrivateKey> ReadFile(const std::string& path,
-                                                   const Passphrase* passphrase);
+                                                   const Passphrase* passphrase,
+                                                   KeyLoadError* why = nullptr);
 
   EVP_PKEY* get() const { return key_.get(); }
   size_t size() const;
   ServerPublicKey PublicKey() const;
   // ToPem writes PKCS#8; with a passphrase, encrypted with AES-256-CBC under PBES2 (OpenSSL's
-  // PBKDF2 defaults). A passphrase longer than kMaxPassphraseLen is refused.
-  absl::StatusOr<std::string> ToPem(const Passphrase* passphrase) const;
+  // PBKDF2 defaults). A passphrase longer than kMaxPassphraseLen is refused. The text is
+  // returned as a Secret<> (AsText views it).
+  absl::StatusOr<Secret<>> ToPem(const Passphrase* passphrase) const;
 
  private:
   explicit ServerPrivateKey(EvpPkeyPtr key) : key_(std::move(key)) {}
   EvpPkeyPtr key_;
 };
-
-// WriteKeyFile writes `contents` to `path` atomically with the given mode: a temporary file in
-// the same directory, fsync, then a rename (or, without `overwrite`, a link that fails if
-// `path` exists). The temporary file is removed on every failure.
-absl::Status WriteKeyFile(const std::string& path, std::string_view contents, int mode,
-                          bool overwrite);
-
-// ReadPassphraseFile reads the first line of a passphrase file, without its newline (and a
-// '\r' before it); nothing after the first line is read. Fails, saying why and naming the file,
-// if the file is not a regular file, if group or others may read or write it ("permissions
-// 0644 are too open", as ssh says of keys), if the line is longer than kMaxPassphraseLen or if
-// it is empty. The file is read into a fixed buffer that is wiped, so the only copy left is
-// the returned Passphrase.
-absl::StatusOr<Passphrase> ReadPassphraseFile(const std::string& path);
-
-// PrepareKeyDirectory makes `dir` ready to receive key files: creates it with mode 0700 if it
-// is missing. Fails, saying why and how to fix it, if it is not a directory or if users other
-// than its owner could replace files in it: group- or world-writable, unless it is sticky
-// (like /tmp) and owned by this user or root, so that only we and root may rename or remove
-// what we write there.
-absl::Status PrepareKeyDirectory(const std::string& dir);
 
 }  // namespace securechat
 

@@ -1,14 +1,16 @@
-// HmacSha256 copies SHA256_CTX states with the low-level SHA-256 calls, deprecated in 3.0.
-#define OPENSSL_SUPPRESS_DEPRECATED
 #include "securechat/crypto/primitives.h"
 
+#include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/params.h>
+#include <openssl/provider.h>
 #include <openssl/rsa.h>
 
 #include <climits>
 #include <cstring>
+#include <string_view>
+#include <utility>
 
 #include "securechat/crypto/constant_time.h"
 
@@ -22,15 +24,6 @@ EVP_KDF* HkdfAlgorithm() {
 }
 
 bool FitsInt(size_t n) { return n <= static_cast<size_t>(INT_MAX); }
-
-// Constant-time helpers over size_t: all-ones when the condition holds, else zero.
-size_t CtMaskLt(size_t a, size_t b) {
-  return static_cast<size_t>(0) - ((a - b) >> (sizeof(size_t) * 8 - 1));
-}
-size_t CtMaskEq(size_t a, size_t b) {
-  size_t x = a ^ b;
-  return static_cast<size_t>(0) - (((~x) & (x - 1)) >> (sizeof(size_t) * 8 - 1));
-}
 
 bool RunHkdf(int mode, ByteView salt, ByteView key, ByteView info, absl::Span<uint8_t> out) {
   EVP_KDF* kdf = HkdfAlgorithm();
@@ -191,83 +184,167 @@ size_t Pkcs7PaddingLen(ByteView plain) {
   const size_t pad = block[proto::kAesBlockLen - 1];
   // good stays all-ones while pad is 1..16 and each of the last `pad` bytes equals pad. The
   // loop always reads all 16 bytes of the last block, so timing does not depend on `pad`.
-  size_t good = ~CtMaskEq(pad, 0) & CtMaskLt(pad, proto::kAesBlockLen + 1);
+  size_t good = ~ConstantTimeEqMask(pad, 0) & ConstantTimeLtMask(pad, proto::kAesBlockLen + 1);
   uint8_t diff = 0;
   for (size_t i = 0; i < proto::kAesBlockLen; ++i) {
     // Byte i is padding when it is among the last `pad`: 15 - i < pad.
-    const auto in_pad = static_cast<uint8_t>(CtMaskLt(proto::kAesBlockLen - 1 - i, pad));
+    const auto in_pad = static_cast<uint8_t>(ConstantTimeLtMask(proto::kAesBlockLen - 1 - i, pad));
     diff |= static_cast<uint8_t>(in_pad & (block[i] ^ static_cast<uint8_t>(pad)));
   }
-  good &= CtMaskEq(diff, 0);
+  good &= ConstantTimeEqMask(diff, 0);
   return pad & good;
 }
 
-HmacSha256::~HmacSha256() { Wipe(); }
+namespace {
+
+// Sha256Provider holds the digest functions of the provider that implements SHA-256 here
+// (provider-digest(7)), looked up once per process.
+struct Sha256Provider {
+  void* provider_ctx = nullptr;
+  OSSL_FUNC_digest_newctx_fn* newctx = nullptr;
+  OSSL_FUNC_digest_init_fn* init = nullptr;
+  OSSL_FUNC_digest_update_fn* update = nullptr;
+  OSSL_FUNC_digest_final_fn* final = nullptr;
+  OSSL_FUNC_digest_freectx_fn* freectx = nullptr;
+};
+
+// HasName is true when `names`, a provider's colon-separated list of an algorithm's names,
+// contains `name`.
+bool HasName(std::string_view names, std::string_view name) {
+  while (!names.empty()) {
+    const size_t colon = names.find(':');
+    if (names.substr(0, colon) == name) {
+      return true;
+    }
+    names = colon == std::string_view::npos ? std::string_view() : names.substr(colon + 1);
+  }
+  return false;
+}
+
+Sha256Provider LookUpSha256Provider() {
+  // The fetched digest is kept for the life of the process: it keeps its provider loaded, and
+  // with it the functions below. EVP_MD_fetch chooses the provider as the configuration says.
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+  const OSSL_PROVIDER* prov = md == nullptr ? nullptr : EVP_MD_get0_provider(md);
+  int no_cache = 0;
+  const OSSL_ALGORITHM* algs =
+      prov == nullptr ? nullptr : OSSL_PROVIDER_query_operation(prov, OSSL_OP_DIGEST, &no_cache);
+  Sha256Provider found;
+  for (; algs != nullptr && algs->algorithm_names != nullptr; ++algs) {
+    if (!HasName(algs->algorithm_names, "SHA2-256")) {
+      continue;
+    }
+    for (const OSSL_DISPATCH* f = algs->implementation; f->function_id != 0; ++f) {
+      switch (f->function_id) {
+        case OSSL_FUNC_DIGEST_NEWCTX:
+          found.newctx = OSSL_FUNC_digest_newctx(f);
+          break;
+        case OSSL_FUNC_DIGEST_INIT:
+          found.init = OSSL_FUNC_digest_init(f);
+          break;
+        case OSSL_FUNC_DIGEST_UPDATE:
+          found.update = OSSL_FUNC_digest_update(f);
+          break;
+        case OSSL_FUNC_DIGEST_FINAL:
+          found.final = OSSL_FUNC_digest_final(f);
+          break;
+        case OSSL_FUNC_DIGEST_FREECTX:
+          found.freectx = OSSL_FUNC_digest_freectx(f);
+          break;
+        default:
+          break;
+      }
+    }
+    found.provider_ctx = OSSL_PROVIDER_get0_provider_ctx(prov);
+    break;
+  }
+  // The algorithm table stays queried: the functions are used until the process exits.
+  if (found.newctx == nullptr || found.init == nullptr || found.update == nullptr ||
+      found.final == nullptr || found.freectx == nullptr) {
+    return Sha256Provider{};
+  }
+  return found;
+}
+
+// Sha256Functions is the lookup, done once; its newctx is null when it failed.
+const Sha256Provider& Sha256Functions() {
+  static const Sha256Provider provider = LookUpSha256Provider();
+  return provider;
+}
+
+}  // namespace
+
+void HmacSha256::ProviderCtxFree::operator()(void* ctx) const { Sha256Functions().freectx(ctx); }
 
 HmacSha256::HmacSha256(HmacSha256&& other) noexcept { *this = std::move(other); }
 
 HmacSha256& HmacSha256::operator=(HmacSha256&& other) noexcept {
   if (this != &other) {
-    inner_ = other.inner_;
-    outer_ = other.outer_;
-    work_ = other.work_;
-    keyed_ = other.keyed_;
-    started_ = other.started_;
-    other.Wipe();
+    inner_pad_ = std::move(other.inner_pad_);
+    outer_pad_ = std::move(other.outer_pad_);
+    work_ = std::move(other.work_);
+    keyed_ = std::exchange(other.keyed_, false);
+    started_ = std::exchange(other.started_, false);
   }
   return *this;
 }
 
-void HmacSha256::Wipe() {
-  OPENSSL_cleanse(&inner_, sizeof(inner_));
-  OPENSSL_cleanse(&outer_, sizeof(outer_));
-  OPENSSL_cleanse(&work_, sizeof(work_));
+void HmacSha256::Reset() {
+  inner_pad_.Wipe();
+  outer_pad_.Wipe();
   keyed_ = false;
   started_ = false;
 }
 
 bool HmacSha256::Init(ByteView key) {
-  Wipe();
+  Reset();
+  const Sha256Provider& sha = Sha256Functions();
+  if (sha.newctx == nullptr) {
+    return false;
+  }
+  if (work_ == nullptr) {
+    work_.reset(sha.newctx(sha.provider_ctx));
+    if (work_ == nullptr) {
+      return false;
+    }
+  }
   // RFC 2104: a key longer than the block is replaced by its hash; then it is padded with
   // zeros to one block and XORed with the two pads.
-  std::array<uint8_t, SHA256_CBLOCK> block{};
-  ScopedWipe wipe_block(absl::MakeSpan(block));
-  if (key.size() > block.size()) {
-    if (SHA256(key.data(), key.size(), block.data()) == nullptr) {
+  Secret<kBlockLen> block;
+  if (key.size() > kBlockLen) {
+    Sha256 h;
+    Sha256Digest digest;
+    const bool hashed = h.Update(key) && h.Final(&digest);
+    std::memcpy(block.Expose().data(), digest.data(), digest.size());
+    OPENSSL_cleanse(digest.data(), digest.size());
+    if (!hashed) {
       return false;
     }
   } else if (!key.empty()) {
-    std::memcpy(block.data(), key.data(), key.size());
+    std::memcpy(block.Expose().data(), key.data(), key.size());
   }
-  std::array<uint8_t, SHA256_CBLOCK> pad;
-  ScopedWipe wipe_pad(absl::MakeSpan(pad));
-  for (size_t i = 0; i < pad.size(); ++i) {
-    pad[i] = block[i] ^ 0x36;
-  }
-  if (SHA256_Init(&inner_) != 1 || SHA256_Update(&inner_, pad.data(), pad.size()) != 1) {
-    return false;
-  }
-  for (size_t i = 0; i < pad.size(); ++i) {
-    pad[i] = block[i] ^ 0x5c;
-  }
-  if (SHA256_Init(&outer_) != 1 || SHA256_Update(&outer_, pad.data(), pad.size()) != 1) {
-    return false;
+  for (size_t i = 0; i < kBlockLen; ++i) {
+    inner_pad_.Expose()[i] = block.Expose()[i] ^ 0x36;
+    outer_pad_.Expose()[i] = block.Expose()[i] ^ 0x5c;
   }
   keyed_ = true;
   return Begin();  // ready for a first message without Begin
 }
 
+bool HmacSha256::Restart(const Secret<kBlockLen>& pad) {
+  const Sha256Provider& sha = Sha256Functions();
+  return sha.init(work_.get(), nullptr) == 1 &&
+         sha.update(work_.get(), pad.Expose().data(), kBlockLen) == 1;
+}
+
 bool HmacSha256::Begin() {
-  if (!keyed_) {
-    return false;
-  }
-  work_ = inner_;
-  started_ = true;
-  return true;
+  started_ = keyed_ && Restart(inner_pad_);
+  return started_;
 }
 
 bool HmacSha256::Update(ByteView data) {
-  return started_ && SHA256_Update(&work_, data.data(), data.size()) == 1;
+  return started_ &&
+         (data.empty() || Sha256Functions().update(work_.get(), data.data(), data.size()) == 1);
 }
 
 bool HmacSha256::Final(absl::Span<uint8_t> tag) {
@@ -275,29 +352,30 @@ bool HmacSha256::Final(absl::Span<uint8_t> tag) {
     return false;
   }
   started_ = false;
-  std::array<uint8_t, SHA256_DIGEST_LENGTH> inner_hash;
-  // SHA256_Final wipes the block it buffered; the chaining value left is the inner hash, then
-  // (after the outer pass) the tag, so nothing of the key state stays in work_.
-  const bool ok = SHA256_Final(inner_hash.data(), &work_) == 1;
-  work_ = outer_;
-  return ok && SHA256_Update(&work_, inner_hash.data(), inner_hash.size()) == 1 &&
-         SHA256_Final(tag.data(), &work_) == 1;
+  const Sha256Provider& sha = Sha256Functions();
+  Sha256Digest inner_hash;
+  size_t len = 0;
+  // The provider's final wipes the block it buffered; the chaining value left is the inner
+  // hash, then (after the outer pass) the tag, so nothing of the key stays in the context.
+  return sha.final(work_.get(), inner_hash.data(), &len, inner_hash.size()) == 1 &&
+         len == inner_hash.size() && Restart(outer_pad_) &&
+         sha.update(work_.get(), inner_hash.data(), inner_hash.size()) == 1 &&
+         sha.final(work_.get(), tag.data(), &len, tag.size()) == 1 && len == tag.size();
 }
 
 bool HmacSha256::Mac(ByteView head, ByteView body, absl::Span<uint8_t> tag) {
-  if (!keyed_ || tag.size() != proto::kTagLen) {
+  if (tag.size() != proto::kTagLen || !Begin()) {
     return false;
   }
-  work_ = inner_;
-  started_ = true;
+  const Sha256Provider& sha = Sha256Functions();
   constexpr size_t kHead = sizeof(uint64_t);
-  if (head.size() == kHead && body.size() >= SHA256_CBLOCK - kHead) {
-    // The first block is head || body[0, 56). SHA256_Update would assemble it in its buffer
-    // with unaligned copies and at once load it back 16 bytes at a time; each load that spans
-    // two pending stores waits for them (~30 ns per tag here, 15% of a 64-byte seal). So the
-    // block is written in the 16-byte pieces it is loaded in, and hashed from there.
+  if (head.size() == kHead && body.size() >= kBlockLen - kHead) {
+    // The first block is head || body[0, 56). The provider's update would assemble it in its
+    // buffer with unaligned copies and at once load it back 16 bytes at a time; each load that
+    // spans two pending stores waits for them (~30 ns per tag here, 15% of a 64-byte seal). So
+    // the block is written in the 16-byte pieces it is loaded in, and hashed from there.
     using Piece = uint64_t __attribute__((vector_size(16)));
-    alignas(16) uint8_t block[SHA256_CBLOCK];
+    alignas(16) uint8_t block[kBlockLen];
     uint64_t first[2];
     std::memcpy(&first[0], head.data(), kHead);
     std::memcpy(&first[1], body.data(), kHead);
@@ -306,12 +384,10 @@ bool HmacSha256::Mac(ByteView head, ByteView body, absl::Span<uint8_t> tag) {
     for (size_t at = sizeof(piece); at < sizeof(block); at += sizeof(piece)) {
       std::memcpy(block + at, body.data() + at - kHead, sizeof(piece));
     }
-    const ByteView rest = body.subspan(SHA256_CBLOCK - kHead);
-    return SHA256_Update(&work_, block, sizeof(block)) == 1 &&
-           SHA256_Update(&work_, rest.data(), rest.size()) == 1 && Final(tag);
+    return sha.update(work_.get(), block, sizeof(block)) == 1 &&
+           Update(body.subspan(kBlockLen - kHead)) && Final(tag);
   }
-  return SHA256_Update(&work_, head.data(), head.size()) == 1 &&
-         SHA256_Update(&work_, body.data(), body.size()) == 1 && Final(tag);
+  return Update(head) && Update(body) && Final(tag);
 }
 
 bool HmacSha256::Compute(ByteView key, ByteView data, absl::Span<uint8_t> tag) {
@@ -419,7 +495,7 @@ bool RsaOaepDecrypt(EVP_PKEY* key, ByteView label, ByteView ct, absl::Span<uint8
   ERR_clear_error();
   // Whether the decryption worked is what a padding oracle reveals, so it steers no branch
   // here: OpenSSL returns it without one, and the mask carries it on (fuzz/ctcheck checks).
-  const size_t ok = CtMaskEq(static_cast<unsigned>(result), 1);
+  const size_t ok = ConstantTimeEqMask(static_cast<unsigned>(result), 1);
   *out_len = len & ok;
   return (ok & 1) != 0;
 }

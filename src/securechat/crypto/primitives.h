@@ -4,21 +4,16 @@
 #ifndef SECURECHAT_CRYPTO_PRIMITIVES_H_
 #define SECURECHAT_CRYPTO_PRIMITIVES_H_
 
-#include <openssl/sha.h>
-
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "absl/types/span.h"
 #include "securechat/crypto/openssl_util.h"
 #include "securechat/crypto/secret.h"
 #include "securechat/wire/protocol.h"
-
-#ifdef OPENSSL_NO_DEPRECATED_3_0
-#error "HmacSha256 needs SHA256_CTX, which OPENSSL_NO_DEPRECATED_3_0 hides"
-#endif
 
 namespace securechat {
 
@@ -62,17 +57,22 @@ std::array<uint8_t, proto::kAesBlockLen> Pkcs7PadBlock(ByteView tail);
 // the padding is invalid.
 size_t Pkcs7PaddingLen(ByteView plain);
 
-// HmacSha256 keeps the key's inner and outer state, computed once by Init, for many messages.
+// HmacSha256 is HMAC-SHA-256 (RFC 2104) under one key, for many messages, with no allocation
+// and no context set-up per message.
 //
-// The states are plain SHA256_CTX structs that Begin and Final copy: OpenSSL 3.0's EVP_MAC
-// restarts HMAC by duplicating a provider digest context, two heap allocations per tag (one
-// per seal, one per open), which the per-message path must not make. The low-level SHA-256
-// calls are deprecated in OpenSSL 3.0 but present throughout 3.x and run the same code. All
-// three states are wiped when the object goes away, and when it is moved from.
+// OpenSSL 3.0 has no supported call that restarts a SHA-256 computation from a saved state
+// without allocating: EVP_MD_CTX_copy_ex and EVP_MAC_init duplicate the provider's context on
+// the heap (two allocations per tag), EVP_DigestInit_ex makes a new one, and the SHA256_CTX
+// calls that copied states are deprecated. So Init keeps the two padded key blocks (key ^ ipad,
+// key ^ opad) and one SHA-256 context of the provider that EVP_MD_fetch chooses, driven
+// through that provider's own digest functions (provider-digest(7)), looked up once per
+// process: restarting the context is the provider's init, which allocates nothing. Each tag
+// hashes the two key blocks again, two compressions more than copying saved states would (see
+// bench/README.md for what that costs). The key blocks are wiped when the object goes away or
+// is moved from, and the provider wipes its context when it frees it.
 class HmacSha256 {
  public:
   HmacSha256() = default;
-  ~HmacSha256();
   HmacSha256(const HmacSha256&) = delete;
   HmacSha256& operator=(const HmacSha256&) = delete;
   HmacSha256(HmacSha256&& other) noexcept;
@@ -81,28 +81,37 @@ class HmacSha256 {
   // Init keys the object (any key length; keys over 64 bytes are hashed first, RFC 2104) and
   // starts a first message, as Begin does. Returns false only if OpenSSL fails.
   [[nodiscard]] bool Init(ByteView key);
-  // Begin starts a message from the precomputed key state; Update adds bytes; Final writes the
-  // 32-byte tag. Each returns false only when called out of order (before Init, or Update or
-  // Final without Begin) or with a tag buffer that is not 32 bytes.
+  // Begin starts a message from the key; Update adds bytes; Final writes the 32-byte tag. Each
+  // returns false when called out of order (before Init, or Update or Final without Begin),
+  // with a tag buffer that is not 32 bytes, or if the provider fails.
   [[nodiscard]] bool Begin();
   [[nodiscard]] bool Update(ByteView data);
   [[nodiscard]] bool Final(absl::Span<uint8_t> tag);
 
-  // Mac writes the 32-byte tag of head || body, from the precomputed key state, in one call:
-  // Begin, Update(head), Update(body), Final. Returns false only before Init or with a tag
-  // buffer that is not 32 bytes. An 8-byte head (a record's sequence number) before at least
-  // 56 bytes takes a faster path, see the .cc.
+  // Mac writes the 32-byte tag of head || body in one call: Begin, Update(head), Update(body),
+  // Final. Returns false before Init or with a tag buffer that is not 32 bytes. An 8-byte head
+  // (a record's sequence number) before at least 56 bytes takes a faster path, see the .cc.
   [[nodiscard]] bool Mac(ByteView head, ByteView body, absl::Span<uint8_t> tag);
 
   // Compute is a one-shot HMAC-SHA-256 of `data` under `key`.
   [[nodiscard]] static bool Compute(ByteView key, ByteView data, absl::Span<uint8_t> tag);
 
- private:
-  void Wipe();
+  // kBlockLen is SHA-256's block: the length of the padded key.
+  static constexpr size_t kBlockLen = 64;
 
-  SHA256_CTX inner_;  // after hashing key ^ ipad
-  SHA256_CTX outer_;  // after hashing key ^ opad
-  SHA256_CTX work_;   // the message in progress
+ private:
+  // ProviderCtxFree hands a provider digest context back to the provider's freectx.
+  struct ProviderCtxFree {
+    void operator()(void* ctx) const;
+  };
+
+  void Reset();
+  // Restart starts the context over and hashes `pad`, one of the padded key blocks.
+  bool Restart(const Secret<kBlockLen>& pad);
+
+  Secret<kBlockLen> inner_pad_;                  // key ^ ipad
+  Secret<kBlockLen> outer_pad_;                  // key ^ opad
+  std::unique_ptr<void, ProviderCtxFree> work_;  // the message in progress
   bool keyed_ = false;
   bool started_ = false;
 };

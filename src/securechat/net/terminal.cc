@@ -6,7 +6,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -67,11 +66,10 @@ absl::StatusOr<Passphrase> AskPassphrase(const std::string& prompt) {
   }
   // Room for the longest passphrase and one byte more, to tell that a line is too long. The
   // line is read here, on the stack, and wiped; the Passphrase is its only copy.
-  std::array<char, kMaxPassphraseLen + 1> line;
-  ScopedWipe wipe(absl::MakeSpan(reinterpret_cast<uint8_t*>(line.data()), line.size()));
+  Secret<kMaxPassphraseLen + 1> line;
   size_t len = 0;
-  char c = 0;
-  while (len < line.size()) {
+  uint8_t c = 0;
+  while (len < line.kSize) {
     ssize_t n = read(tty.get(), &c, 1);
     if (n < 0 && errno == EINTR) {
       continue;
@@ -79,7 +77,7 @@ absl::StatusOr<Passphrase> AskPassphrase(const std::string& prompt) {
     if (n <= 0 || c == '\n') {
       break;
     }
-    line[len++] = c;
+    line.Expose()[len++] = c;
   }
   c = 0;
   tcsetattr(tty.get(), TCSAFLUSH, &saved);  // also drops what is left of a long line
@@ -90,8 +88,7 @@ absl::StatusOr<Passphrase> AskPassphrase(const std::string& prompt) {
   if (len == 0) {
     return absl::InvalidArgumentError("empty passphrase");
   }
-  Passphrase pass(std::string_view(line.data(), len));
-  return pass;
+  return Passphrase(line.Expose().first(len));
 }
 
 }  // namespace securechat::net
