@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config
   libssl-dev libabsl-dev libedit-dev libgtest-dev libgmock-dev libbenchmark-dev
+  nettle-dev                # HMAC-SHA-256 without allocation (crypto/primitives.h says why)
   googletest                # GoogleTest's sources: the stldebug preset builds them in debug mode
   tmux                      # the interactive client's terminal tests
   clang libclang-rt-14-dev  # the fuzz preset: clang 14 and libFuzzer

@@ -1,7 +1,9 @@
 // A differential target for the record layer. RecordSealer and RecordOpener reuse keyed
 // contexts, encrypt in place and check the padding in constant time; the reference below does
 // the same job the plainest way, with one-shot OpenSSL calls (EVP_EncryptInit/Update/Final with
-// OpenSSL's own PKCS#7 padding, and HMAC()). Both must give the same bytes and verdicts.
+// OpenSSL's own PKCS#7 padding, and HMAC()). Both must give the same bytes and verdicts. The
+// record layer's HMAC is Nettle's (crypto/primitives.h), so the tags are checked across two
+// libraries.
 //
 // Input: mode u8, seq u64, then by mode:
 //   0  n = u8 % 4 + 1, then n times: iv[16] and a u16-prefixed plaintext. Each plaintext is

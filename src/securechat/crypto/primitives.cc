@@ -1,15 +1,14 @@
 #include "securechat/crypto/primitives.h"
 
-#include <openssl/core_dispatch.h>
+#include <nettle/hmac.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/params.h>
-#include <openssl/provider.h>
 #include <openssl/rsa.h>
 
 #include <climits>
 #include <cstring>
-#include <string_view>
+#include <new>
 #include <utility>
 
 #include "securechat/crypto/constant_time.h"
@@ -195,156 +194,65 @@ size_t Pkcs7PaddingLen(ByteView plain) {
   return pad & good;
 }
 
-namespace {
-
-// Sha256Provider holds the digest functions of the provider that implements SHA-256 here
-// (provider-digest(7)), looked up once per process.
-struct Sha256Provider {
-  void* provider_ctx = nullptr;
-  OSSL_FUNC_digest_newctx_fn* newctx = nullptr;
-  OSSL_FUNC_digest_init_fn* init = nullptr;
-  OSSL_FUNC_digest_update_fn* update = nullptr;
-  OSSL_FUNC_digest_final_fn* final = nullptr;
-  OSSL_FUNC_digest_freectx_fn* freectx = nullptr;
+struct HmacSha256::State {
+  hmac_sha256_ctx ctx;
 };
 
-// HasName is true when `names`, a provider's colon-separated list of an algorithm's names,
-// contains `name`.
-bool HasName(std::string_view names, std::string_view name) {
-  while (!names.empty()) {
-    const size_t colon = names.find(':');
-    if (names.substr(0, colon) == name) {
-      return true;
-    }
-    names = colon == std::string_view::npos ? std::string_view() : names.substr(colon + 1);
-  }
-  return false;
+void HmacSha256::WipeAndFree::operator()(State* state) const {
+  OPENSSL_cleanse(state, sizeof(*state));
+  delete state;
 }
-
-Sha256Provider LookUpSha256Provider() {
-  // The fetched digest is kept for the life of the process: it keeps its provider loaded, and
-  // with it the functions below. EVP_MD_fetch chooses the provider as the configuration says.
-  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
-  const OSSL_PROVIDER* prov = md == nullptr ? nullptr : EVP_MD_get0_provider(md);
-  int no_cache = 0;
-  const OSSL_ALGORITHM* algs =
-      prov == nullptr ? nullptr : OSSL_PROVIDER_query_operation(prov, OSSL_OP_DIGEST, &no_cache);
-  Sha256Provider found;
-  for (; algs != nullptr && algs->algorithm_names != nullptr; ++algs) {
-    if (!HasName(algs->algorithm_names, "SHA2-256")) {
-      continue;
-    }
-    for (const OSSL_DISPATCH* f = algs->implementation; f->function_id != 0; ++f) {
-      switch (f->function_id) {
-        case OSSL_FUNC_DIGEST_NEWCTX:
-          found.newctx = OSSL_FUNC_digest_newctx(f);
-          break;
-        case OSSL_FUNC_DIGEST_INIT:
-          found.init = OSSL_FUNC_digest_init(f);
-          break;
-        case OSSL_FUNC_DIGEST_UPDATE:
-          found.update = OSSL_FUNC_digest_update(f);
-          break;
-        case OSSL_FUNC_DIGEST_FINAL:
-          found.final = OSSL_FUNC_digest_final(f);
-          break;
-        case OSSL_FUNC_DIGEST_FREECTX:
-          found.freectx = OSSL_FUNC_digest_freectx(f);
-          break;
-        default:
-          break;
-      }
-    }
-    found.provider_ctx = OSSL_PROVIDER_get0_provider_ctx(prov);
-    break;
-  }
-  // The algorithm table stays queried: the functions are used until the process exits.
-  if (found.newctx == nullptr || found.init == nullptr || found.update == nullptr ||
-      found.final == nullptr || found.freectx == nullptr) {
-    return Sha256Provider{};
-  }
-  return found;
-}
-
-// Sha256Functions is the lookup, done once; its newctx is null when it failed.
-const Sha256Provider& Sha256Functions() {
-  static const Sha256Provider provider = LookUpSha256Provider();
-  return provider;
-}
-
-}  // namespace
-
-void HmacSha256::ProviderCtxFree::operator()(void* ctx) const { Sha256Functions().freectx(ctx); }
 
 HmacSha256::HmacSha256(HmacSha256&& other) noexcept { *this = std::move(other); }
 
 HmacSha256& HmacSha256::operator=(HmacSha256&& other) noexcept {
   if (this != &other) {
-    inner_pad_ = std::move(other.inner_pad_);
-    outer_pad_ = std::move(other.outer_pad_);
-    work_ = std::move(other.work_);
-    keyed_ = std::exchange(other.keyed_, false);
+    state_ = std::move(other.state_);
     started_ = std::exchange(other.started_, false);
+    dirty_ = std::exchange(other.dirty_, false);
   }
   return *this;
 }
 
-void HmacSha256::Reset() {
-  inner_pad_.Wipe();
-  outer_pad_.Wipe();
-  keyed_ = false;
-  started_ = false;
-}
-
 bool HmacSha256::Init(ByteView key) {
-  Reset();
-  const Sha256Provider& sha = Sha256Functions();
-  if (sha.newctx == nullptr) {
-    return false;
-  }
-  if (work_ == nullptr) {
-    work_.reset(sha.newctx(sha.provider_ctx));
-    if (work_ == nullptr) {
+  started_ = false;
+  if (state_ == nullptr) {
+    state_.reset(new (std::nothrow) State);
+    if (state_ == nullptr) {
       return false;
     }
   }
-  // RFC 2104: a key longer than the block is replaced by its hash; then it is padded with
-  // zeros to one block and XORed with the two pads.
-  Secret<kBlockLen> block;
-  if (key.size() > kBlockLen) {
-    Sha256 h;
-    Sha256Digest digest;
-    const bool hashed = h.Update(key) && h.Final(&digest);
-    std::memcpy(block.Expose().data(), digest.data(), digest.size());
-    OPENSSL_cleanse(digest.data(), digest.size());
-    if (!hashed) {
-      return false;
-    }
-  } else if (!key.empty()) {
-    std::memcpy(block.Expose().data(), key.data(), key.size());
-  }
-  for (size_t i = 0; i < kBlockLen; ++i) {
-    inner_pad_.Expose()[i] = block.Expose()[i] ^ 0x36;
-    outer_pad_.Expose()[i] = block.Expose()[i] ^ 0x5c;
-  }
-  keyed_ = true;
-  return Begin();  // ready for a first message without Begin
-}
-
-bool HmacSha256::Restart(const Secret<kBlockLen>& pad) {
-  const Sha256Provider& sha = Sha256Functions();
-  return sha.init(work_.get(), nullptr) == 1 &&
-         sha.update(work_.get(), pad.Expose().data(), kBlockLen) == 1;
+  // Nettle hashes a key longer than the block first and pads it (RFC 2104), keeping the
+  // inner and outer states; its stack copy of the padded key is its own to clear.
+  hmac_sha256_set_key(&state_->ctx, key.size(), key.data());
+  dirty_ = false;
+  started_ = true;  // ready for a first message without Begin
+  return true;
 }
 
 bool HmacSha256::Begin() {
-  started_ = keyed_ && Restart(inner_pad_);
-  return started_;
+  if (state_ == nullptr) {
+    return false;
+  }
+  if (dirty_) {
+    // A message was started and not finished. Nettle's digest is its one way back to the
+    // key's inner state (its context's layout is its own), so finish it and drop the tag.
+    Sha256Digest dropped;
+    hmac_sha256_digest(&state_->ctx, dropped.size(), dropped.data());
+    OPENSSL_cleanse(dropped.data(), dropped.size());
+    dirty_ = false;
+  }
+  started_ = true;
+  return true;
 }
 
 bool HmacSha256::Update(ByteView data) {
-  return started_ &&
-         (data.empty() || Sha256Functions().update(work_.get(), data.data(), data.size()) == 1);
+  if (!started_) {
+    return false;
+  }
+  hmac_sha256_update(&state_->ctx, data.size(), data.data());
+  dirty_ = true;
+  return true;
 }
 
 bool HmacSha256::Final(absl::Span<uint8_t> tag) {
@@ -352,30 +260,25 @@ bool HmacSha256::Final(absl::Span<uint8_t> tag) {
     return false;
   }
   started_ = false;
-  const Sha256Provider& sha = Sha256Functions();
-  Sha256Digest inner_hash;
-  size_t len = 0;
-  // The provider's final wipes the block it buffered; the chaining value left is the inner
-  // hash, then (after the outer pass) the tag, so nothing of the key stays in the context.
-  return sha.final(work_.get(), inner_hash.data(), &len, inner_hash.size()) == 1 &&
-         len == inner_hash.size() && Restart(outer_pad_) &&
-         sha.update(work_.get(), inner_hash.data(), inner_hash.size()) == 1 &&
-         sha.final(work_.get(), tag.data(), &len, tag.size()) == 1 && len == tag.size();
+  hmac_sha256_digest(&state_->ctx, tag.size(), tag.data());  // back to the key's inner state
+  dirty_ = false;
+  return true;
 }
 
 bool HmacSha256::Mac(ByteView head, ByteView body, absl::Span<uint8_t> tag) {
   if (tag.size() != proto::kTagLen || !Begin()) {
     return false;
   }
-  const Sha256Provider& sha = Sha256Functions();
   constexpr size_t kHead = sizeof(uint64_t);
-  if (head.size() == kHead && body.size() >= kBlockLen - kHead) {
-    // The first block is head || body[0, 56). The provider's update would assemble it in its
-    // buffer with unaligned copies and at once load it back 16 bytes at a time; each load that
-    // spans two pending stores waits for them (~30 ns per tag here, 15% of a 64-byte seal). So
-    // the block is written in the 16-byte pieces it is loaded in, and hashed from there.
+  constexpr size_t kBlock = SHA256_BLOCK_SIZE;
+  if (head.size() == kHead && body.size() >= kBlock - kHead) {
+    // The first block is head || body[0, 56). Nettle's update would assemble it in its buffer
+    // with unaligned copies and at once load it back 16 bytes at a time; each load that spans
+    // two pending stores waits for them (~10 ns per 64-byte seal+open here). So the block is
+    // written in the 16-byte pieces it is loaded in, and Nettle hashes it from there: its context
+    // is at a block boundary after Begin, so a whole block is compressed in place, not copied.
     using Piece = uint64_t __attribute__((vector_size(16)));
-    alignas(16) uint8_t block[kBlockLen];
+    alignas(16) uint8_t block[kBlock];
     uint64_t first[2];
     std::memcpy(&first[0], head.data(), kHead);
     std::memcpy(&first[1], body.data(), kHead);
@@ -384,8 +287,8 @@ bool HmacSha256::Mac(ByteView head, ByteView body, absl::Span<uint8_t> tag) {
     for (size_t at = sizeof(piece); at < sizeof(block); at += sizeof(piece)) {
       std::memcpy(block + at, body.data() + at - kHead, sizeof(piece));
     }
-    return sha.update(work_.get(), block, sizeof(block)) == 1 &&
-           Update(body.subspan(kBlockLen - kHead)) && Final(tag);
+    return Update(ByteView(block, sizeof(block))) && Update(body.subspan(kBlock - kHead)) &&
+           Final(tag);
   }
   return Update(head) && Update(body) && Final(tag);
 }

@@ -60,16 +60,19 @@ size_t Pkcs7PaddingLen(ByteView plain);
 // HmacSha256 is HMAC-SHA-256 (RFC 2104) under one key, for many messages, with no allocation
 // and no context set-up per message.
 //
-// OpenSSL 3.0 has no supported call that restarts a SHA-256 computation from a saved state
-// without allocating: EVP_MD_CTX_copy_ex and EVP_MAC_init duplicate the provider's context on
-// the heap (two allocations per tag), EVP_DigestInit_ex makes a new one, and the SHA256_CTX
-// calls that copied states are deprecated. So Init keeps the two padded key blocks (key ^ ipad,
-// key ^ opad) and one SHA-256 context of the provider that EVP_MD_fetch chooses, driven
-// through that provider's own digest functions (provider-digest(7)), looked up once per
-// process: restarting the context is the provider's init, which allocates nothing. Each tag
-// hashes the two key blocks again, two compressions more than copying saved states would (see
-// bench/README.md for what that costs). The key blocks are wiped when the object goes away or
-// is moved from, and the provider wipes its context when it frees it.
+// It is Nettle's HMAC (nettle/hmac.h), not OpenSSL's. The per-message path needs to restart
+// SHA-256 from the key's saved inner and outer states, and OpenSSL 3.0 has no supported call
+// that does this without allocating: EVP_MD_CTX_copy_ex and EVP_MAC_init (NULL key) duplicate
+// the provider's context on the heap for every tag, EVP_MAC_CTX_dup more so, and the
+// SHA256_CTX calls that copied plain states are deprecated. Re-hashing the padded key blocks
+// for each tag instead costs two compressions a tag. Nettle keeps both saved states in a plain
+// struct, restarts by copying them, and uses the same SHA-NI instructions as OpenSSL; the
+// figures behind this choice are in bench/README.md. Its result is checked against OpenSSL's
+// HMAC() by the Wycheproof tests and by fuzz/record_differential_fuzzer.cc.
+//
+// Nettle's context lives on the heap, made by the first Init (one allocation per key, none per
+// message), so that moving the object moves a pointer. It is wiped when the object goes away
+// or is re-keyed.
 class HmacSha256 {
  public:
   HmacSha256() = default;
@@ -79,41 +82,33 @@ class HmacSha256 {
   HmacSha256& operator=(HmacSha256&& other) noexcept;
 
   // Init keys the object (any key length; keys over 64 bytes are hashed first, RFC 2104) and
-  // starts a first message, as Begin does. Returns false only if OpenSSL fails.
+  // starts a first message, as Begin does. Returns false only if memory runs out.
   [[nodiscard]] bool Init(ByteView key);
   // Begin starts a message from the key; Update adds bytes; Final writes the 32-byte tag. Each
-  // returns false when called out of order (before Init, or Update or Final without Begin),
-  // with a tag buffer that is not 32 bytes, or if the provider fails.
+  // returns false when called out of order (before Init, or Update or Final without Begin), or
+  // with a tag buffer that is not 32 bytes.
   [[nodiscard]] bool Begin();
   [[nodiscard]] bool Update(ByteView data);
   [[nodiscard]] bool Final(absl::Span<uint8_t> tag);
 
   // Mac writes the 32-byte tag of head || body in one call: Begin, Update(head), Update(body),
-  // Final. Returns false before Init or with a tag buffer that is not 32 bytes. An 8-byte head
-  // (a record's sequence number) before at least 56 bytes takes a faster path, see the .cc.
+  // Final. Returns false before Init or with a tag buffer that is not 32 bytes.
   [[nodiscard]] bool Mac(ByteView head, ByteView body, absl::Span<uint8_t> tag);
 
   // Compute is a one-shot HMAC-SHA-256 of `data` under `key`.
   [[nodiscard]] static bool Compute(ByteView key, ByteView data, absl::Span<uint8_t> tag);
 
-  // kBlockLen is SHA-256's block: the length of the padded key.
-  static constexpr size_t kBlockLen = 64;
-
  private:
-  // ProviderCtxFree hands a provider digest context back to the provider's freectx.
-  struct ProviderCtxFree {
-    void operator()(void* ctx) const;
+  // State is Nettle's hmac_sha256_ctx (defined in the .cc, so that this header does not bring
+  // in Nettle's); WipeAndFree cleanses it before freeing it.
+  struct State;
+  struct WipeAndFree {
+    void operator()(State* state) const;
   };
 
-  void Reset();
-  // Restart starts the context over and hashes `pad`, one of the padded key blocks.
-  bool Restart(const Secret<kBlockLen>& pad);
-
-  Secret<kBlockLen> inner_pad_;                  // key ^ ipad
-  Secret<kBlockLen> outer_pad_;                  // key ^ opad
-  std::unique_ptr<void, ProviderCtxFree> work_;  // the message in progress
-  bool keyed_ = false;
-  bool started_ = false;
+  std::unique_ptr<State, WipeAndFree> state_;
+  bool started_ = false;  // Begin (or Init) came since the last Final
+  bool dirty_ = false;    // bytes were hashed since the context was last at the key's state
 };
 
 // Sha256 is a streaming SHA-256, for the handshake transcript.
