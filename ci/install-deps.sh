@@ -9,6 +9,7 @@ packages=(
   nettle-dev                # HMAC-SHA-256 without allocation (crypto/primitives.h says why)
   googletest                # GoogleTest's sources: the stldebug preset builds them in debug mode
   tmux                      # the interactive client's terminal tests
+  openssh-client            # ssh-keygen and ssh-agent: user keys are checked against OpenSSH's
   clang libclang-rt-14-dev  # the fuzz preset: clang 14 and libFuzzer
   llvm-14                   # llvm-profdata-14 and llvm-cov-14 for ci/coverage.sh
   valgrind                  # memcheck and valgrind/memcheck.h for the constant-time check

@@ -8,11 +8,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <string>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "securechat/base/cat.h"
+#include "securechat/crypto/ed25519.h"
 #include "securechat/crypto/handshake.h"
 #include "securechat/crypto/key_files.h"
 #include "support/test_util.h"
@@ -263,6 +268,113 @@ TEST(KeysTest, HandshakeBudgetFromTheKeyOrAsConfigured) {
   // A 2048-bit unwrap takes well under half a second on any machine that runs these tests.
   EXPECT_GT(measured.per_second, 1);
   EXPECT_EQ(measured.per_second_per_address, std::max(1.0, measured.per_second / 4));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ed25519 user keys.
+
+Ed25519Public PublicFromHex(std::string_view hex) {
+  const std::vector<uint8_t> bytes = testing::Hex(hex);
+  Ed25519Public pub{};
+  EXPECT_EQ(bytes.size(), pub.size());
+  std::copy_n(bytes.begin(), std::min(bytes.size(), pub.size()), pub.begin());
+  return pub;
+}
+
+// RFC 8032 7.1, TEST 1 and TEST 2: the seed gives the public key, and signing is deterministic.
+TEST(Ed25519Test, Rfc8032SigningVectors) {
+  struct Vector {
+    const char* seed;
+    const char* pub;
+    const char* msg;
+    const char* sig;
+  };
+  const Vector vectors[] = {
+      {"9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+       "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "",
+       "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701c"
+       "f9b46bd25bf5f0595bbe24655141438e7a100b"},
+      {"4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+       "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "72",
+       "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0"
+       "f11d8c387b2eaeb4302aeeb00d291612bb0c00"},
+  };
+  for (const Vector& v : vectors) {
+    const std::optional<Ed25519Key> key =
+        Ed25519Key::FromSeed(Ed25519Seed::FromBytes(testing::Hex(v.seed)));
+    ASSERT_TRUE(key.has_value());
+    EXPECT_EQ(testing::ToHex(key->public_key()), v.pub);
+    Ed25519Signature sig;
+    const std::vector<uint8_t> msg = testing::Hex(v.msg);
+    ASSERT_TRUE(key->Sign(msg, &sig));
+    EXPECT_EQ(testing::ToHex(sig), v.sig);
+    EXPECT_TRUE(Ed25519Verify(PublicFromHex(v.pub), msg, sig));
+  }
+}
+
+TEST(Ed25519Test, AChangedMessageSignatureOrKeyDoesNotVerify) {
+  const std::optional<Ed25519Key> key = Ed25519Key::Generate();
+  const std::optional<Ed25519Key> other = Ed25519Key::Generate();
+  ASSERT_TRUE(key.has_value() && other.has_value());
+  ASSERT_NE(key->public_key(), other->public_key());
+  const std::vector<uint8_t> msg = {'h', 'e', 'l', 'l', 'o'};
+  Ed25519Signature sig;
+  ASSERT_TRUE(key->Sign(msg, &sig));
+  EXPECT_TRUE(Ed25519Verify(key->public_key(), msg, sig));
+  EXPECT_FALSE(Ed25519Verify(other->public_key(), msg, sig));
+  std::vector<uint8_t> changed = msg;
+  changed[0] ^= 1;
+  EXPECT_FALSE(Ed25519Verify(key->public_key(), changed, sig));
+  for (size_t i = 0; i < sig.size(); i += 7) {
+    Ed25519Signature flipped = sig;
+    flipped[i] ^= 0x10;
+    EXPECT_FALSE(Ed25519Verify(key->public_key(), msg, flipped)) << "byte " << i;
+  }
+  const ByteView whole(sig);
+  EXPECT_FALSE(Ed25519Verify(key->public_key(), msg, whole.subspan(0, sig.size() - 1)));
+  EXPECT_FALSE(Ed25519Verify(key->public_key(), msg, {}));
+}
+
+// RunOrDie runs a shell command and returns what it printed.
+std::string RunOrDie(const std::string& command) {
+  FILE* p = popen(command.c_str(), "r");
+  if (p == nullptr) {
+    ADD_FAILURE() << "cannot run " << command;
+    return {};
+  }
+  std::string out;
+  char buf[256];
+  while (fgets(buf, sizeof(buf), p) != nullptr) {
+    out += buf;
+  }
+  EXPECT_EQ(pclose(p), 0) << command;
+  return out;
+}
+
+// One key, one fingerprint: ours is the one OpenSSH prints for the same key, and our SSH
+// public key blob is the one ssh-keygen writes (ssh-keygen comes from openssh-client, which
+// ci/install-deps.sh installs).
+TEST(Ed25519Test, BlobAndFingerprintAreOpenSshs) {
+  TempDir dir;
+  const std::string key_path = dir.File("id");
+  RunOrDie(Cat("ssh-keygen -q -t ed25519 -N '' -C test -f ", key_path));
+  const std::string line = RunOrDie(Cat("cat ", key_path, ".pub"));
+  const std::vector<std::string> fields = absl::StrSplit(line, ' ');
+  ASSERT_GE(fields.size(), 2u) << line;
+  ASSERT_EQ(fields[0], "ssh-ed25519");
+  std::string blob;
+  ASSERT_TRUE(absl::Base64Unescape(fields[1], &blob));
+  ASSERT_GT(blob.size(), proto::kEd25519PublicLen);
+  Ed25519Public pub;
+  std::copy_n(blob.end() - static_cast<ptrdiff_t>(pub.size()), pub.size(), pub.begin());
+  const std::vector<uint8_t> ours = SshEd25519Blob(pub);
+  EXPECT_EQ(std::string(ours.begin(), ours.end()), blob);
+
+  // `ssh-keygen -lf` prints "256 SHA256:... test (ED25519)".
+  const std::string listed = RunOrDie(Cat("ssh-keygen -lf ", key_path, ".pub"));
+  const std::vector<std::string> words = absl::StrSplit(listed, ' ');
+  ASSERT_GE(words.size(), 2u) << listed;
+  EXPECT_EQ(Ed25519Fingerprint(pub), words[1]);
 }
 
 }  // namespace

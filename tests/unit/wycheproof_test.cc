@@ -29,6 +29,7 @@
 #include "absl/types/span.h"
 #include "gtest/gtest.h"
 #include "securechat/crypto/constant_time.h"
+#include "securechat/crypto/ed25519.h"
 #include "securechat/crypto/openssl_util.h"
 #include "securechat/crypto/primitives.h"
 #include "securechat/crypto/secret.h"
@@ -53,7 +54,9 @@ constexpr int kHmacValidCases = 66;         // hmac_sha256_test.json.
 constexpr int kHkdfValidCases = 83;         // hkdf_sha256_test.json.
 constexpr int kX25519ValidCases = 264;      // x25519_test.json.
 constexpr int kX25519ZeroSharedCases = 31;  // x25519_test.json cases whose shared is all zero.
-constexpr int kOaepValidCases = 86;         // 3 x 18 in the per-size files + 32 in the misc file.
+constexpr int kOaepValidCases = 86;
+constexpr int kEd25519ValidCases = 88;  // ed25519_test.json (151 cases, 63 invalid).         // 3 x
+                                        // 18 in the per-size files + 32 in the misc file.
 
 // ---------------------------------------------------------------------------------------------
 // What every vector has.
@@ -771,6 +774,67 @@ TEST(RsaOaepSha256WycheproofFile, AllValidCasesPass) {
   const Tally t = Count(cases, &CheckOaep);
   ExpectTally("RSA-OAEP SHA-256/MGF1-SHA-256", t, kOaepValidCases);
   EXPECT_GT(t.total - t.valid, 0) << "no invalid cases loaded";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ed25519 verification. Every case is judged, invalid ones included: a signature that OpenSSL
+// would let through with S >= L, a non-canonical R or a wrong length must be refused.
+
+struct Ed25519Case {
+  VectorInfo info;
+  std::vector<uint8_t> pub, msg, sig;
+};
+
+void PrintTo(const Ed25519Case& c, std::ostream* os) { *os << Describe(c.info); }
+
+std::vector<Ed25519Case> LoadEd25519Cases() {
+  const Json doc = LoadJson("wycheproof/ed25519_test.json");
+  std::vector<Ed25519Case> cases;
+  for (const Json& group : doc.at("testGroups")) {
+    const Json& key = group.at("publicKey");
+    if (key.at("curve").get<std::string>() != "edwards25519") {
+      continue;
+    }
+    const std::vector<uint8_t> pub = HexField(key, "pk");
+    for (const Json& test : group.at("tests")) {
+      cases.push_back(
+          Ed25519Case{ParseInfo("", test), pub, HexField(test, "msg"), HexField(test, "sig")});
+    }
+  }
+  return cases;
+}
+
+AssertionResult CheckEd25519(const Ed25519Case& c) {
+  if (c.pub.size() != proto::kEd25519PublicLen) {
+    return AssertionFailure() << "vector has a " << c.pub.size() << "-byte public key";
+  }
+  Ed25519Public pub;
+  std::copy(c.pub.begin(), c.pub.end(), pub.begin());
+  const bool verified = Ed25519Verify(pub, c.msg, c.sig);
+  const bool want = c.info.result == Expected::kValid;
+  if (verified != want) {
+    return AssertionFailure() << (verified ? "accepted" : "refused") << " signature "
+                              << ToHex(c.sig);
+  }
+  return AssertionSuccess();
+}
+
+class Ed25519Wycheproof : public ::testing::TestWithParam<Ed25519Case> {};
+
+TEST_P(Ed25519Wycheproof, Vector) {
+  const Ed25519Case& c = GetParam();
+  EXPECT_TRUE(CheckEd25519(c)) << Describe(c.info);
+}
+
+INSTANTIATE_TEST_SUITE_P(Wycheproof, Ed25519Wycheproof,
+                         ::testing::ValuesIn(LoadOrEmpty(&LoadEd25519Cases)),
+                         ParamName<Ed25519Case>);
+
+TEST(Ed25519WycheproofFile, AllCasesPass) {
+  const std::vector<Ed25519Case> cases = LoadEd25519Cases();
+  const Tally t = Count(cases, &CheckEd25519);
+  ExpectTally("Ed25519", t, kEd25519ValidCases);
+  EXPECT_EQ(t.total, 151) << "ed25519_test.json has 151 cases";
 }
 
 }  // namespace

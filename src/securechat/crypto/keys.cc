@@ -7,7 +7,6 @@
 #include <cstring>
 #include <utility>
 
-#include "absl/strings/escaping.h"
 #include "securechat/base/cat.h"
 #include "securechat/crypto/primitives.h"
 #include "securechat/crypto/secret.h"
@@ -99,12 +98,7 @@ std::string ServerPublicKey::Fingerprint() const {
     abort();
   }
   OPENSSL_free(der);
-  std::string b64 = absl::Base64Escape(
-      absl::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
-  while (!b64.empty() && b64.back() == '=') {
-    b64.pop_back();
-  }
-  return Cat("SHA256:", b64);
+  return FingerprintText(digest);
 }
 
 std::string ServerPublicKey::ToPem() const {

@@ -11,6 +11,7 @@
 #include <new>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "securechat/crypto/constant_time.h"
 
 namespace securechat {
@@ -296,6 +297,15 @@ bool HmacSha256::Mac(ByteView head, ByteView body, absl::Span<uint8_t> tag) {
 bool HmacSha256::Compute(ByteView key, ByteView data, absl::Span<uint8_t> tag) {
   HmacSha256 h;
   return h.Init(key) && h.Update(data) && h.Final(tag);
+}
+
+std::string FingerprintText(const Sha256Digest& digest) {
+  std::string b64 = absl::Base64Escape(
+      absl::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+  while (!b64.empty() && b64.back() == '=') {
+    b64.pop_back();
+  }
+  return "SHA256:" + b64;
 }
 
 Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/types/span.h"
@@ -110,6 +111,9 @@ class HmacSha256 {
   bool started_ = false;  // Begin (or Init) came since the last Final
   bool dirty_ = false;    // bytes were hashed since the context was last at the key's state
 };
+
+// FingerprintText is "SHA256:" and the unpadded base64 of `digest`, the form OpenSSH prints.
+std::string FingerprintText(const Sha256Digest& digest);
 
 // Sha256 is a streaming SHA-256, for the handshake transcript.
 class Sha256 {

@@ -28,6 +28,10 @@ inline constexpr size_t kX25519Len = 32;
 inline constexpr size_t kWrapSecretLen = 32;
 inline constexpr size_t kConfirmLen = 32;
 inline constexpr size_t kHashLen = 32;  // SHA-256
+// Ed25519 (RFC 8032): user identity keys.
+inline constexpr size_t kEd25519PublicLen = 32;
+inline constexpr size_t kEd25519SeedLen = 32;
+inline constexpr size_t kEd25519SignatureLen = 64;
 // CLIENT_HELLO body: version || client_random || client_share || wrapped[k].
 inline constexpr size_t kClientHelloFixedLen = 1 + kRandomLen + kShareLen;
 // SERVER_HELLO body: version || server_random || server_share || confirm.

@@ -10,6 +10,12 @@ void Writer::U16(uint16_t v) {
   out_->push_back(static_cast<uint8_t>(v));
 }
 
+void Writer::U32(uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    out_->push_back(static_cast<uint8_t>(v >> shift));
+  }
+}
+
 void Writer::U64(uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) {
     out_->push_back(static_cast<uint8_t>(v >> shift));

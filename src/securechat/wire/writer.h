@@ -22,6 +22,7 @@ class Writer {
 
   void U8(uint8_t v) { out_->push_back(v); }
   void U16(uint16_t v);
+  void U32(uint32_t v);
   void U64(uint64_t v);
   void Bytes(absl::Span<const uint8_t> b) { out_->insert(out_->end(), b.begin(), b.end()); }
   void Bytes(std::string_view s) { out_->insert(out_->end(), s.begin(), s.end()); }

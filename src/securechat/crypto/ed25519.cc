@@ -1,0 +1,101 @@
+#include "securechat/crypto/ed25519.h"
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+#include <cstdlib>
+#include <string_view>
+
+#include "securechat/wire/writer.h"
+
+namespace securechat {
+namespace {
+
+// PublicOf reads the raw public key of `key` into *pub.
+bool PublicOf(EVP_PKEY* key, Ed25519Public* pub) {
+  size_t len = pub->size();
+  return EVP_PKEY_get_raw_public_key(key, pub->data(), &len) == 1 && len == pub->size();
+}
+
+std::optional<Ed25519Key> Finish(EvpPkeyPtr key) {
+  Ed25519Public pub;
+  if (key == nullptr || !PublicOf(key.get(), &pub)) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  return Ed25519Key::Adopt(std::move(key), pub);
+}
+
+}  // namespace
+
+bool Ed25519Verify(const Ed25519Public& pub, ByteView msg, ByteView sig) {
+  if (sig.size() != proto::kEd25519SignatureLen) {
+    return false;
+  }
+  EvpPkeyPtr key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, pub.data(), pub.size()));
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  // Ed25519 takes no digest: the message goes to the one-shot DigestVerify whole.
+  const bool ok = key != nullptr && ctx != nullptr &&
+                  EVP_DigestVerifyInit_ex(ctx.get(), nullptr, nullptr, nullptr, nullptr, key.get(),
+                                          nullptr) == 1 &&
+                  EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), msg.data(), msg.size()) == 1;
+  ERR_clear_error();
+  return ok;
+}
+
+std::optional<Ed25519Key> Ed25519Key::Generate() {
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "ED25519", nullptr));
+  EVP_PKEY* key = nullptr;
+  if (ctx == nullptr || EVP_PKEY_keygen_init(ctx.get()) != 1 ||
+      EVP_PKEY_keygen(ctx.get(), &key) != 1) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  return Finish(EvpPkeyPtr(key));
+}
+
+std::optional<Ed25519Key> Ed25519Key::FromSeed(const Ed25519Seed& seed) {
+  return Finish(EvpPkeyPtr(EVP_PKEY_new_raw_private_key(
+      EVP_PKEY_ED25519, nullptr, seed.Expose().data(), seed.Expose().size())));
+}
+
+std::optional<Ed25519Key> Ed25519Key::Adopt(EvpPkeyPtr key, const Ed25519Public& pub) {
+  if (key == nullptr || EVP_PKEY_get_id(key.get()) != EVP_PKEY_ED25519) {
+    return std::nullopt;
+  }
+  return Ed25519Key(std::move(key), pub);
+}
+
+bool Ed25519Key::Sign(ByteView msg, Ed25519Signature* sig) const {
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  size_t len = sig->size();
+  const bool ok = ctx != nullptr &&
+                  EVP_DigestSignInit_ex(ctx.get(), nullptr, nullptr, nullptr, nullptr, key_.get(),
+                                        nullptr) == 1 &&
+                  EVP_DigestSign(ctx.get(), sig->data(), &len, msg.data(), msg.size()) == 1 &&
+                  len == sig->size();
+  ERR_clear_error();
+  return ok;
+}
+
+std::vector<uint8_t> SshEd25519Blob(const Ed25519Public& pub) {
+  constexpr std::string_view kType = "ssh-ed25519";
+  std::vector<uint8_t> blob;
+  Writer w(&blob);
+  w.U32(static_cast<uint32_t>(kType.size()));
+  w.Bytes(kType);
+  w.U32(static_cast<uint32_t>(pub.size()));
+  w.Bytes(pub);
+  return blob;
+}
+
+std::string Ed25519Fingerprint(const Ed25519Public& pub) {
+  Sha256Digest digest;
+  Sha256 h;
+  if (!h.Update(SshEd25519Blob(pub)) || !h.Final(&digest)) {
+    abort();  // hashing bytes we hold cannot fail but for lack of memory
+  }
+  return FingerprintText(digest);
+}
+
+}  // namespace securechat
