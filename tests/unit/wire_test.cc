@@ -51,6 +51,33 @@ TEST(ReaderTest, StrWhoseLengthRunsPastTheEndConsumesNothing) {
   EXPECT_EQ(fixed[0], 9);
 }
 
+// SSH's strings have a u32 length; one that runs past the end, or a u32 cut short, consumes
+// nothing. A length of 2^32 - 1 is refused without arithmetic overflow.
+TEST(ReaderTest, SshStrReadsU32LengthAndFailsWithoutMoving) {
+  const std::vector<uint8_t> data =
+      Hex("00000003616263"
+          "ffffffff00");
+  Reader r(data);
+  ByteView s;
+  ASSERT_TRUE(r.ReadSshStr(&s));
+  EXPECT_EQ(std::string(s.begin(), s.end()), "abc");
+  const ByteView before = s;
+  EXPECT_FALSE(r.ReadSshStr(&s));
+  EXPECT_EQ(s.data(), before.data());
+  EXPECT_EQ(r.remaining(), 5u);
+  uint32_t u32 = 7;
+  ASSERT_TRUE(r.ReadU32(&u32));
+  EXPECT_EQ(u32, 0xffffffffu);
+  EXPECT_FALSE(r.ReadU32(&u32));
+  EXPECT_EQ(u32, 0xffffffffu);
+  EXPECT_EQ(r.remaining(), 1u);
+
+  std::vector<uint8_t> out;
+  Writer w(&out);
+  w.U32(0x01020304);
+  EXPECT_EQ(out, Hex("01020304"));
+}
+
 TEST(WriterTest, FrameLengthComesFromWhatWasWritten) {
   std::vector<uint8_t> out = {0xAA};
   Writer w(&out);

@@ -3,9 +3,13 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string_view>
 
+#include "absl/strings/escaping.h"
+#include "securechat/base/cat.h"
+#include "securechat/wire/reader.h"
 #include "securechat/wire/writer.h"
 
 namespace securechat {
@@ -24,6 +28,18 @@ std::optional<Ed25519Key> Finish(EvpPkeyPtr key) {
     return std::nullopt;
   }
   return Ed25519Key::Adopt(std::move(key), pub);
+}
+
+// DecodeCanonicalBase64 decodes `text` into *out only if it is standard, padded base64 that
+// encoding *out again gives back exactly.
+bool DecodeCanonicalBase64(std::string_view text, std::string* out) {
+  return text.size() <= kMaxKeyBase64Len &&
+         absl::Base64Unescape(absl::string_view(text.data(), text.size()), out) &&
+         std::string_view(absl::Base64Escape(*out)) == text;
+}
+
+ByteView AsBytes(std::string_view s) {
+  return ByteView(reinterpret_cast<const uint8_t*>(s.data()), s.size());
 }
 
 }  // namespace
@@ -96,6 +112,49 @@ std::string Ed25519Fingerprint(const Ed25519Public& pub) {
     abort();  // hashing bytes we hold cannot fail but for lack of memory
   }
   return FingerprintText(digest);
+}
+
+std::optional<Ed25519Public> ParsePublicKey(std::string_view type, std::string_view base64,
+                                            std::string* why) {
+  const bool ssh = type == kSshKeyType;
+  if (!ssh && type != kSecurechatKeyType) {
+    *why = Cat("unknown key type (expected ", kSecurechatKeyType, " or ", kSshKeyType, ")");
+    return std::nullopt;
+  }
+  std::string decoded;
+  if (!DecodeCanonicalBase64(base64, &decoded)) {
+    *why = "the key is not valid base64";
+    return std::nullopt;
+  }
+  Ed25519Public pub;
+  Reader r(AsBytes(decoded));
+  if (ssh) {
+    // OpenSSH's blob: string "ssh-ed25519", string key (RFC 8709 4), nothing after.
+    ByteView name;
+    ByteView key;
+    if (!r.ReadSshStr(&name) ||
+        !std::equal(name.begin(), name.end(), kSshKeyType.begin(), kSshKeyType.end()) ||
+        !r.ReadSshStr(&key) || key.size() != pub.size() || !r.empty()) {
+      *why = "not an OpenSSH Ed25519 public key";
+      return std::nullopt;
+    }
+    r = Reader(key);
+  }
+  if (!r.ReadFixed(&pub) || !r.empty()) {
+    *why = Cat("an Ed25519 public key is ", pub.size(), " bytes");
+    return std::nullopt;
+  }
+  return pub;
+}
+
+std::string PublicKeyLine(const Ed25519Public& pub, std::string_view comment) {
+  std::string line = Cat(
+      kSecurechatKeyType, " ",
+      absl::Base64Escape(absl::string_view(reinterpret_cast<const char*>(pub.data()), pub.size())));
+  if (!comment.empty()) {
+    line += Cat(" ", comment);
+  }
+  return line;
 }
 
 }  // namespace securechat

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "securechat/crypto/openssl_util.h"
@@ -57,6 +58,25 @@ std::vector<uint8_t> SshEd25519Blob(const Ed25519Public& pub);
 // Ed25519Fingerprint is "SHA256:" and the unpadded base64 of SHA-256 over SshEd25519Blob:
 // the string `ssh-keygen -l` prints for the same key.
 std::string Ed25519Fingerprint(const Ed25519Public& pub);
+
+// The two key types a public key line may name: this project's own, whose base64 is the 32 key
+// bytes, and OpenSSH's, whose base64 is SshEd25519Blob.
+inline constexpr std::string_view kSecurechatKeyType = "securechat-ed25519";
+inline constexpr std::string_view kSshKeyType = "ssh-ed25519";
+// kMaxKeyBase64Len bounds the base64 field before it is decoded (the SSH blob, 51 bytes, is
+// 68 characters).
+inline constexpr size_t kMaxKeyBase64Len = 128;
+
+// ParsePublicKey reads a public key from the first two fields of a key line: KEYTYPE (one of
+// the two above) and BASE64 (standard alphabet, padded, canonical: nothing a re-encoding would
+// change). Returns nullopt, with *why saying what is wrong, for any other type, bad base64, a
+// blob that is not exactly one SSH Ed25519 key, or a wrong length.
+std::optional<Ed25519Public> ParsePublicKey(std::string_view type, std::string_view base64,
+                                            std::string* why);
+
+// PublicKeyLine is the one-line public key file: "securechat-ed25519 BASE64 COMMENT" (no
+// comment part when `comment` is empty).
+std::string PublicKeyLine(const Ed25519Public& pub, std::string_view comment);
 
 }  // namespace securechat
 

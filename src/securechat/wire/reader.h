@@ -23,6 +23,7 @@ class Reader {
 
   [[nodiscard]] bool ReadU8(uint8_t* out);
   [[nodiscard]] bool ReadU16(uint16_t* out);
+  [[nodiscard]] bool ReadU32(uint32_t* out);
   [[nodiscard]] bool ReadU64(uint64_t* out);
   // ReadBytes sets *out to a view of the next n bytes, pointing into the reader's data.
   [[nodiscard]] bool ReadBytes(size_t n, ByteView* out) {
@@ -37,6 +38,9 @@ class Reader {
   [[nodiscard]] bool ReadStr(ByteView* out);
   // ReadStr, viewed as characters (no validation: callers check text and nick rules).
   [[nodiscard]] bool ReadStr(std::string_view* out);
+  // ReadSshStr reads SSH's string, `u32 length || bytes` (RFC 4251 5), and sets *out to a
+  // view of the bytes.
+  [[nodiscard]] bool ReadSshStr(ByteView* out);
   template <size_t N>
   [[nodiscard]] bool ReadFixed(std::array<uint8_t, N>* out) {
     const uint8_t* p;
@@ -51,6 +55,8 @@ class Reader {
   bool empty() const { return data_.empty(); }
 
  private:
+  // ReadPrefixed reads a big-endian length of `len_size` bytes (2 or 4), then that many bytes.
+  [[nodiscard]] bool ReadPrefixed(size_t len_size, ByteView* out);
   // Take is the only place that moves the cursor: it checks n against what is left first.
   // Defined here, with ReadBytes, so that a record's fixed-size reads compile to compares.
   [[nodiscard]] bool Take(size_t n, const uint8_t** out) {
