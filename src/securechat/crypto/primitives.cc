@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "absl/strings/escaping.h"
+#include "securechat/base/cat.h"
 #include "securechat/crypto/constant_time.h"
 
 namespace securechat {
@@ -306,6 +307,25 @@ std::string FingerprintText(const Sha256Digest& digest) {
     b64.pop_back();
   }
   return "SHA256:" + b64;
+}
+
+std::optional<Sha256Digest> ParseFingerprintText(std::string_view text) {
+  constexpr std::string_view kPrefix = "SHA256:";
+  constexpr size_t kChars = (proto::kHashLen * 4 + 2) / 3;  // 43: unpadded base64 of 32 bytes
+  if (text.size() != kPrefix.size() + kChars || text.substr(0, kPrefix.size()) != kPrefix) {
+    return std::nullopt;
+  }
+  const std::string padded = Cat(text.substr(kPrefix.size()), "=");
+  std::string bytes;
+  Sha256Digest digest;
+  if (!absl::Base64Unescape(padded, &bytes) || bytes.size() != digest.size()) {
+    return std::nullopt;
+  }
+  std::memcpy(digest.data(), bytes.data(), digest.size());
+  if (FingerprintText(digest) != text) {
+    return std::nullopt;  // a last character whose unused bits are not zero
+  }
+  return digest;
 }
 
 Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {

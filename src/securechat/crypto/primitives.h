@@ -8,7 +8,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/types/span.h"
@@ -114,6 +116,9 @@ class HmacSha256 {
 
 // FingerprintText is "SHA256:" and the unpadded base64 of `digest`, the form OpenSSH prints.
 std::string FingerprintText(const Sha256Digest& digest);
+// ParseFingerprintText is the digest that FingerprintText would print as `text`; nullopt for
+// anything else (another prefix, padding, a wrong length or a non-canonical last character).
+std::optional<Sha256Digest> ParseFingerprintText(std::string_view text);
 
 // Sha256 is a streaming SHA-256, for the handshake transcript.
 class Sha256 {
