@@ -10,6 +10,8 @@ odd keys), which are only written when missing. Run it from anywhere:
     fuzz/make_seeds.py          # (re)writes every seed-* file; other corpus files are kept
 """
 
+import base64
+import hashlib
 import json
 import os
 import struct
@@ -517,6 +519,31 @@ def pem_seeds():
     openssl("private-ed25519", u8(1), ["genpkey", "-algorithm", "ED25519"])
 
 
+def config_files_seeds():
+    """config_files: mode u8, then the text (config_files_fuzzer.cc)."""
+    key = bytes(range(1, 33))
+    own = base64.b64encode(key).decode()
+    blob = struct.pack(">I", 11) + b"ssh-ed25519" + struct.pack(">I", 32) + key
+    ssh = base64.b64encode(blob).decode()
+    fp = "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+    seeds = {
+        "members": b"\x00" + (
+            "# the team\n"
+            f"alice securechat-ed25519 {own} op\n"
+            "\n"
+            f"bob\tssh-ed25519 {ssh}\r\n").encode(),
+        "members-bad-line": b"\x00" + f"alice securechat-ed25519 {own} alice@laptop\n".encode(),
+        "known-servers": b"\x01" + (
+            f"# trusted\nchat.example.org:7000 {fp}\n[::1]:7000 {fp}\n").encode(),
+        "key-own": b"\x02" + f"securechat-ed25519 {own}".encode(),
+        "key-ssh": b"\x02" + f"ssh-ed25519 {ssh}".encode(),
+        "fingerprint": b"\x03" + fp.encode(),
+        "host-port": b"\x04" + b"Chat.Example.ORG:7000",
+    }
+    for name, data in seeds.items():
+        seed("config_files", name, data)
+
+
 def main():
     frame_seeds()
     message_seeds()
@@ -527,6 +554,7 @@ def main():
     server_engine_seeds()
     client_engine_seeds()
     pem_seeds()
+    config_files_seeds()
     total = sum(written.values())
     print("wrote %d seeds, %d bytes" % (len(written), total))
     return 0
