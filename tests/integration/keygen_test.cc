@@ -21,10 +21,13 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "integration/expect.h"
 #include "integration/process.h"
 #include "securechat/base/cat.h"
+#include "securechat/crypto/ed25519.h"
+#include "securechat/crypto/keys.h"
 #include "support/test_util.h"
 
 namespace securechat::testing {
@@ -353,6 +356,82 @@ TEST_F(KeygenTest, TypedPassphraseOverTheLimitIsRefusedNotCut) {
   EXPECT_EQ(keygen.exit_code(), 1) << keygen.screen();
   EXPECT_TRUE(Contains(keygen.screen(), Cat("longer than ", kLimit, " bytes"))) << keygen.screen();
   EXPECT_EQ(Mode(priv_), -1) << "a private key was written";
+}
+
+// RunUserKeygen runs `chat-keygen --user ARGS` with the environment variables in `env`
+// (NAME=VALUE, through env(1)) and waits for it to exit.
+std::unique_ptr<Process> RunUserKeygen(std::vector<std::string> env,
+                                       const std::vector<std::string>& args) {
+  env.push_back(ProgramPath("chat-keygen"));
+  env.push_back("--user");
+  env.insert(env.end(), args.begin(), args.end());
+  auto p = Process::Start("/usr/bin/env", env);
+  if (!p.ok()) {
+    ADD_FAILURE() << p.status();
+    return nullptr;
+  }
+  if (!(*p)->Wait(kKeygenWait).has_value()) {
+    ADD_FAILURE() << "chat-keygen did not exit: " << Describe(**p);
+    return nullptr;
+  }
+  return std::move(*p);
+}
+
+// chat-keygen --user writes the user's Ed25519 key pair into ~/.config/securechat (made
+// private), the .pub line in our own format, and prints the fingerprint ssh-keygen would.
+TEST_F(KeygenTest, UserKeyGoesToTheConfigFolderAndOpensWithItsPassphrase) {
+  const std::string home = dir_.File("home");
+  ASSERT_EQ(mkdir(home.c_str(), 0755), 0);
+  const std::string pass_file = dir_.File("pass");
+  ASSERT_TRUE(WriteFileWithMode(pass_file, "correct horse\n", 0600));
+  // An empty XDG_CONFIG_HOME is not absolute, so HOME decides.
+  auto keygen = RunUserKeygen({Cat("HOME=", home), "XDG_CONFIG_HOME="},
+                              {"--comment=alice@laptop", Cat("--passphrase_file=", pass_file)});
+  ASSERT_NE(keygen, nullptr);
+  EXPECT_TRUE(Exits(*keygen, 0)) << Describe(*keygen);
+  const std::string folder = home + "/.config/securechat";
+  const std::string priv = folder + "/id_ed25519";
+  EXPECT_EQ(Mode(home + "/.config"), 0700);
+  EXPECT_EQ(Mode(folder), 0700);
+  EXPECT_EQ(Mode(priv), 0600);
+  EXPECT_EQ(Mode(priv + ".pub"), 0644);
+
+  const std::string line = ReadFileOrDie(priv + ".pub");
+  const std::vector<std::string> fields = absl::StrSplit(line, ' ');
+  ASSERT_EQ(fields.size(), 3u) << line;
+  EXPECT_EQ(fields[2], "alice@laptop\n");
+  std::string why;
+  const std::optional<Ed25519Public> pub = ParsePublicKey(fields[0], fields[1], &why);
+  ASSERT_TRUE(pub.has_value()) << why << ": " << line;
+  EXPECT_TRUE(Contains(keygen->out(), Cat("fingerprint ", Ed25519Fingerprint(*pub))))
+      << Describe(*keygen);
+
+  const Passphrase passphrase(std::string_view("correct horse"));
+  auto key = Ed25519Key::FromPem(ReadFileOrDie(priv), &passphrase);
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(key->public_key(), *pub);
+  KeyLoadError reason = KeyLoadError::kNone;
+  EXPECT_FALSE(Ed25519Key::FromPem(ReadFileOrDie(priv), nullptr, &reason).ok());
+  EXPECT_EQ(reason, KeyLoadError::kNeedsPassphrase);
+
+  // A second run replaces nothing.
+  auto again = RunUserKeygen({Cat("HOME=", home), "XDG_CONFIG_HOME="}, {});
+  ASSERT_NE(again, nullptr);
+  EXPECT_TRUE(Exits(*again, 1)) << Describe(*again);
+  EXPECT_TRUE(Contains(again->err(), "already exists; use --force")) << Describe(*again);
+  EXPECT_EQ(ReadFileOrDie(priv + ".pub"), line);
+}
+
+// XDG_CONFIG_HOME, when it is an absolute path, is where the folder goes.
+TEST_F(KeygenTest, UserKeyFollowsXdgConfigHome) {
+  const std::string home = dir_.File("home");
+  const std::string xdg = dir_.File("xdg");
+  ASSERT_EQ(mkdir(home.c_str(), 0755), 0);
+  auto keygen = RunUserKeygen({Cat("HOME=", home), Cat("XDG_CONFIG_HOME=", xdg)}, {});
+  ASSERT_NE(keygen, nullptr);
+  EXPECT_TRUE(Exits(*keygen, 0)) << Describe(*keygen);
+  EXPECT_EQ(Mode(xdg + "/securechat/id_ed25519"), 0600);
+  EXPECT_EQ(Mode(home + "/.config"), -1) << "HOME was used";
 }
 
 }  // namespace

@@ -82,6 +82,26 @@ std::optional<Ed25519Key> Ed25519Key::Adopt(EvpPkeyPtr key, const Ed25519Public&
   return Ed25519Key(std::move(key), pub);
 }
 
+absl::StatusOr<Ed25519Key> Ed25519Key::FromPem(std::string_view pem, const Passphrase* passphrase,
+                                               KeyLoadError* why) {
+  KeyLoadError ignored;
+  KeyLoadError& reason = why != nullptr ? *why : ignored;
+  absl::StatusOr<EvpPkeyPtr> key = ReadPrivateKeyPem(pem, passphrase, &reason);
+  if (!key.ok()) {
+    return key.status();
+  }
+  std::optional<Ed25519Key> ed = Finish(std::move(*key));  // Adopt refuses every other type
+  if (!ed) {
+    reason = KeyLoadError::kBadKey;
+    return absl::InvalidArgumentError("not an Ed25519 private key");
+  }
+  return std::move(*ed);
+}
+
+absl::StatusOr<Secret<>> Ed25519Key::ToPem(const Passphrase* passphrase) const {
+  return WritePrivateKeyPem(key_.get(), passphrase);
+}
+
 bool Ed25519Key::Sign(ByteView msg, Ed25519Signature* sig) const {
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   size_t len = sig->size();

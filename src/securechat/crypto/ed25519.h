@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "securechat/crypto/keys.h"
 #include "securechat/crypto/openssl_util.h"
 #include "securechat/crypto/primitives.h"
 #include "securechat/crypto/secret.h"
@@ -36,6 +38,13 @@ class Ed25519Key {
   static std::optional<Ed25519Key> FromSeed(const Ed25519Seed& seed);
 
   const Ed25519Public& public_key() const { return public_; }
+  // FromPem reads a PKCS#8 PEM Ed25519 private key, encrypted (with `passphrase`) or not, as
+  // ReadPrivateKeyPem does; a key of another type is kBadKey.
+  static absl::StatusOr<Ed25519Key> FromPem(std::string_view pem, const Passphrase* passphrase,
+                                            KeyLoadError* why = nullptr);
+  // ToPem is WritePrivateKeyPem of this key.
+  absl::StatusOr<Secret<>> ToPem(const Passphrase* passphrase) const;
+
   // Sign writes the signature of `msg` into *sig. Returns false only if OpenSSL fails.
   [[nodiscard]] bool Sign(ByteView msg, Ed25519Signature* sig) const;
   // pkey is the OpenSSL key, for writing it to a file.

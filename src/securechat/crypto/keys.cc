@@ -121,9 +121,8 @@ absl::StatusOr<ServerPrivateKey> ServerPrivateKey::Generate(int bits) {
   return ServerPrivateKey(std::move(key));
 }
 
-absl::StatusOr<ServerPrivateKey> ServerPrivateKey::FromPem(std::string_view pem,
-                                                           const Passphrase* passphrase,
-                                                           KeyLoadError* why) {
+absl::StatusOr<EvpPkeyPtr> ReadPrivateKeyPem(std::string_view pem, const Passphrase* passphrase,
+                                             KeyLoadError* why) {
   KeyLoadError ignored;
   KeyLoadError& reason = why != nullptr ? *why : ignored;
   reason = KeyLoadError::kBadKey;
@@ -147,11 +146,24 @@ absl::StatusOr<ServerPrivateKey> ServerPrivateKey::FromPem(std::string_view pem,
     }
     return absl::InvalidArgumentError("not a PEM private key (expected PKCS#8)");
   }
-  if (absl::Status s = CheckRsaKey(key.get()); !s.ok()) {
+  reason = KeyLoadError::kNone;
+  return key;
+}
+
+absl::StatusOr<ServerPrivateKey> ServerPrivateKey::FromPem(std::string_view pem,
+                                                           const Passphrase* passphrase,
+                                                           KeyLoadError* why) {
+  KeyLoadError ignored;
+  KeyLoadError& reason = why != nullptr ? *why : ignored;
+  absl::StatusOr<EvpPkeyPtr> key = ReadPrivateKeyPem(pem, passphrase, &reason);
+  if (!key.ok()) {
+    return key.status();
+  }
+  if (absl::Status s = CheckRsaKey(key->get()); !s.ok()) {
+    reason = KeyLoadError::kBadKey;
     return s;
   }
-  reason = KeyLoadError::kNone;
-  return ServerPrivateKey(std::move(key));
+  return ServerPrivateKey(std::move(*key));
 }
 
 size_t ServerPrivateKey::size() const { return static_cast<size_t>(EVP_PKEY_get_size(key_.get())); }
@@ -172,7 +184,7 @@ ServerPublicKey ServerPrivateKey::PublicKey() const {
   return ServerPublicKey(std::move(pub));
 }
 
-absl::StatusOr<Secret<>> ServerPrivateKey::ToPem(const Passphrase* passphrase) const {
+absl::StatusOr<Secret<>> WritePrivateKeyPem(EVP_PKEY* key, const Passphrase* passphrase) {
   if (passphrase != nullptr && passphrase->size() > kMaxPassphraseLen) {
     return TooLongPassphrase("the passphrase");
   }
@@ -183,12 +195,11 @@ absl::StatusOr<Secret<>> ServerPrivateKey::ToPem(const Passphrase* passphrase) c
   int ok;
   if (passphrase != nullptr) {
     const std::string_view p = AsChars(passphrase->Expose());
-    ok = PEM_write_bio_PKCS8PrivateKey(bio.get(), key_.get(), EVP_aes_256_cbc(),
+    ok = PEM_write_bio_PKCS8PrivateKey(bio.get(), key, EVP_aes_256_cbc(),
                                        const_cast<char*>(p.data()), static_cast<int>(p.size()),
                                        nullptr, nullptr);
   } else {
-    ok =
-        PEM_write_bio_PKCS8PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr);
+    ok = PEM_write_bio_PKCS8PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr);
   }
   if (ok != 1) {
     return absl::InternalError(Cat("cannot encode the key: ", OpenSslErrorString()));
@@ -201,6 +212,10 @@ absl::StatusOr<Secret<>> ServerPrivateKey::ToPem(const Passphrase* passphrase) c
     OPENSSL_cleanse(data, static_cast<size_t>(len));
   }
   return pem;
+}
+
+absl::StatusOr<Secret<>> ServerPrivateKey::ToPem(const Passphrase* passphrase) const {
+  return WritePrivateKeyPem(key_.get(), passphrase);
 }
 
 }  // namespace securechat

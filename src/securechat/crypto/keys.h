@@ -51,6 +51,18 @@ enum class KeyLoadError {
   kBadKey,           // not a PKCS#8 PEM key, or not RSA of an allowed size
 };
 
+// ReadPrivateKeyPem decodes a PKCS#8 PEM private key of any type, decrypting it with
+// `passphrase` when it is encrypted. Fails, saying why (an encrypted key without a passphrase
+// says that it is passphrase-protected, a passphrase longer than kMaxPassphraseLen says so);
+// when `why` is not null it gets the reason (kNone on success). Callers check the key's type.
+absl::StatusOr<EvpPkeyPtr> ReadPrivateKeyPem(std::string_view pem, const Passphrase* passphrase,
+                                             KeyLoadError* why);
+
+// WritePrivateKeyPem encodes `key` as PKCS#8 PEM; with a passphrase, encrypted with
+// AES-256-CBC under PBES2 (OpenSSL's PBKDF2 defaults). A passphrase longer than
+// kMaxPassphraseLen is refused. The text is returned as a Secret<>, and OpenSSL's copy is wiped.
+absl::StatusOr<Secret<>> WritePrivateKeyPem(EVP_PKEY* key, const Passphrase* passphrase);
+
 // ServerPublicKey is an RSA public key of 2048, 3072 or 4096 bits: the key a client pins.
 class ServerPublicKey {
  public:
@@ -97,9 +109,7 @@ class ServerPrivateKey {
   EVP_PKEY* get() const { return key_.get(); }
   size_t size() const;
   ServerPublicKey PublicKey() const;
-  // ToPem writes PKCS#8; with a passphrase, encrypted with AES-256-CBC under PBES2 (OpenSSL's
-  // PBKDF2 defaults). A passphrase longer than kMaxPassphraseLen is refused. The text is
-  // returned as a Secret<> (AsText views it).
+  // ToPem is WritePrivateKeyPem of this key.
   absl::StatusOr<Secret<>> ToPem(const Passphrase* passphrase) const;
 
  private:
