@@ -64,6 +64,22 @@ int Mode(const std::string& path) {
   return lstat(path.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 07777) : -1;
 }
 
+// RunToExit starts `program` and waits for it to exit. Returns the process, or nullptr (and
+// fails the test) if it did not start or exit.
+std::unique_ptr<Process> RunToExit(const std::string& program,
+                                   const std::vector<std::string>& args) {
+  auto p = Process::Start(program, args);
+  if (!p.ok()) {
+    ADD_FAILURE() << p.status();
+    return nullptr;
+  }
+  if (!(*p)->Wait(kKeygenWait).has_value()) {
+    ADD_FAILURE() << program << " did not exit: " << Describe(**p);
+    return nullptr;
+  }
+  return std::move(*p);
+}
+
 class KeygenTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -77,16 +93,7 @@ class KeygenTest : public ::testing::Test {
   // for it to exit. Returns the process, or nullptr (and fails the test) if it did not exit.
   std::unique_ptr<Process> Keygen(std::vector<std::string> args) {
     args.insert(args.begin(), {"--bits=2048", Cat("--out_dir=", out_dir_)});
-    auto p = Process::Start(ProgramPath("chat-keygen"), args);
-    if (!p.ok()) {
-      ADD_FAILURE() << p.status();
-      return nullptr;
-    }
-    if (!(*p)->Wait(kKeygenWait).has_value()) {
-      ADD_FAILURE() << "chat-keygen did not exit: " << Describe(**p);
-      return nullptr;
-    }
-    return std::move(*p);
+    return RunToExit(ProgramPath("chat-keygen"), args);
   }
 
   // ExpectRefused checks that chat-keygen failed with exit code 1, said `why`, and wrote no key.
@@ -365,16 +372,7 @@ std::unique_ptr<Process> RunUserKeygen(std::vector<std::string> env,
   env.push_back(ProgramPath("chat-keygen"));
   env.push_back("--user");
   env.insert(env.end(), args.begin(), args.end());
-  auto p = Process::Start("/usr/bin/env", env);
-  if (!p.ok()) {
-    ADD_FAILURE() << p.status();
-    return nullptr;
-  }
-  if (!(*p)->Wait(kKeygenWait).has_value()) {
-    ADD_FAILURE() << "chat-keygen did not exit: " << Describe(**p);
-    return nullptr;
-  }
-  return std::move(*p);
+  return RunToExit("/usr/bin/env", env);
 }
 
 // chat-keygen --user writes the user's Ed25519 key pair into ~/.config/securechat (made

@@ -84,16 +84,17 @@ std::optional<Ed25519Key> Ed25519Key::Adopt(EvpPkeyPtr key, const Ed25519Public&
 
 absl::StatusOr<Ed25519Key> Ed25519Key::FromPem(std::string_view pem, const Passphrase* passphrase,
                                                KeyLoadError* why) {
-  KeyLoadError ignored;
-  KeyLoadError& reason = why != nullptr ? *why : ignored;
-  absl::StatusOr<EvpPkeyPtr> key = ReadPrivateKeyPem(pem, passphrase, &reason);
+  absl::StatusOr<EvpPkeyPtr> key = ReadPrivateKeyPem(pem, passphrase, why, [](EVP_PKEY* k) {
+    return EVP_PKEY_get_id(k) == EVP_PKEY_ED25519
+               ? absl::OkStatus()
+               : absl::InvalidArgumentError("not an Ed25519 private key");
+  });
   if (!key.ok()) {
     return key.status();
   }
-  std::optional<Ed25519Key> ed = Finish(std::move(*key));  // Adopt refuses every other type
+  std::optional<Ed25519Key> ed = Finish(std::move(*key));
   if (!ed) {
-    reason = KeyLoadError::kBadKey;
-    return absl::InvalidArgumentError("not an Ed25519 private key");
+    return absl::InternalError("cannot read the Ed25519 key's public half");
   }
   return std::move(*ed);
 }

@@ -122,7 +122,8 @@ absl::StatusOr<ServerPrivateKey> ServerPrivateKey::Generate(int bits) {
 }
 
 absl::StatusOr<EvpPkeyPtr> ReadPrivateKeyPem(std::string_view pem, const Passphrase* passphrase,
-                                             KeyLoadError* why) {
+                                             KeyLoadError* why,
+                                             absl::FunctionRef<absl::Status(EVP_PKEY*)> check) {
   KeyLoadError ignored;
   KeyLoadError& reason = why != nullptr ? *why : ignored;
   reason = KeyLoadError::kBadKey;
@@ -146,6 +147,9 @@ absl::StatusOr<EvpPkeyPtr> ReadPrivateKeyPem(std::string_view pem, const Passphr
     }
     return absl::InvalidArgumentError("not a PEM private key (expected PKCS#8)");
   }
+  if (absl::Status s = check(key.get()); !s.ok()) {
+    return s;  // still kBadKey
+  }
   reason = KeyLoadError::kNone;
   return key;
 }
@@ -153,15 +157,9 @@ absl::StatusOr<EvpPkeyPtr> ReadPrivateKeyPem(std::string_view pem, const Passphr
 absl::StatusOr<ServerPrivateKey> ServerPrivateKey::FromPem(std::string_view pem,
                                                            const Passphrase* passphrase,
                                                            KeyLoadError* why) {
-  KeyLoadError ignored;
-  KeyLoadError& reason = why != nullptr ? *why : ignored;
-  absl::StatusOr<EvpPkeyPtr> key = ReadPrivateKeyPem(pem, passphrase, &reason);
+  absl::StatusOr<EvpPkeyPtr> key = ReadPrivateKeyPem(pem, passphrase, why, CheckRsaKey);
   if (!key.ok()) {
     return key.status();
-  }
-  if (absl::Status s = CheckRsaKey(key->get()); !s.ok()) {
-    reason = KeyLoadError::kBadKey;
-    return s;
   }
   return ServerPrivateKey(std::move(*key));
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "securechat/crypto/openssl_util.h"
@@ -51,12 +52,15 @@ enum class KeyLoadError {
   kBadKey,           // not a PKCS#8 PEM key, or not RSA of an allowed size
 };
 
-// ReadPrivateKeyPem decodes a PKCS#8 PEM private key of any type, decrypting it with
-// `passphrase` when it is encrypted. Fails, saying why (an encrypted key without a passphrase
-// says that it is passphrase-protected, a passphrase longer than kMaxPassphraseLen says so);
-// when `why` is not null it gets the reason (kNone on success). Callers check the key's type.
+// ReadPrivateKeyPem decodes a PKCS#8 PEM private key, decrypting it with `passphrase` when it
+// is encrypted, and accepts it if `check` (the caller's rule on the key's type and size) does.
+// Fails, saying why (an encrypted key without a passphrase says that it is
+// passphrase-protected, a passphrase longer than kMaxPassphraseLen says so, a key `check`
+// refuses is kBadKey with check's message); when `why` is not null it gets the reason (kNone
+// on success).
 absl::StatusOr<EvpPkeyPtr> ReadPrivateKeyPem(std::string_view pem, const Passphrase* passphrase,
-                                             KeyLoadError* why);
+                                             KeyLoadError* why,
+                                             absl::FunctionRef<absl::Status(EVP_PKEY*)> check);
 
 // WritePrivateKeyPem encodes `key` as PKCS#8 PEM; with a passphrase, encrypted with
 // AES-256-CBC under PBES2 (OpenSSL's PBKDF2 defaults). A passphrase longer than
