@@ -1,0 +1,79 @@
+// What a new user meets first: --help, -h and --version on all three programs.
+#include <algorithm>
+#include <regex>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "integration/expect.h"
+#include "integration/process.h"
+#include "securechat/base/cat.h"
+
+namespace securechat::testing {
+namespace {
+
+struct ProgramCase {
+  const char* program;
+  const char* own_flag;  // one of its flags, as --help shows it with its default
+};
+
+class FirstContactTest : public ::testing::TestWithParam<ProgramCase> {
+ protected:
+  // Run runs the program with `arg` and waits for it to exit with `code`.
+  std::unique_ptr<Process> Run(const std::string& arg, int code) {
+    auto p = Process::Start(ProgramPath(GetParam().program), {arg});
+    if (!p.ok()) {
+      ADD_FAILURE() << p.status();
+      return nullptr;
+    }
+    EXPECT_TRUE(Exits(**p, code)) << arg << ": " << Describe(**p);
+    return std::move(*p);
+  }
+};
+
+// --help lists the program's own flags with their defaults, and nothing of the flag library's,
+// and exits 0; -h is the same.
+TEST_P(FirstContactTest, HelpListsTheProgramsOwnFlagsAndExitsZero) {
+  auto help = Run("--help", 0);
+  ASSERT_NE(help, nullptr);
+  EXPECT_TRUE(Contains(help->out(), Cat(GetParam().program, ": "))) << Describe(*help);
+  EXPECT_TRUE(Contains(help->out(), GetParam().own_flag)) << Describe(*help);
+  EXPECT_TRUE(Contains(help->out(), "-h, --help")) << Describe(*help);
+  EXPECT_FALSE(Contains(help->out(), "No flags matched")) << Describe(*help);
+  EXPECT_FALSE(Contains(help->out(), "--flagfile")) << "Abseil's own flags: " << Describe(*help);
+  EXPECT_EQ(help->err(), "");
+
+  auto short_help = Run("-h", 0);
+  ASSERT_NE(short_help, nullptr);
+  EXPECT_EQ(short_help->out(), help->out());
+}
+
+// --version names the program, the project's version and the commit, and exits 0.
+TEST_P(FirstContactTest, VersionNamesTheVersionAndTheCommit) {
+  auto version = Run("--version", 0);
+  ASSERT_NE(version, nullptr);
+  const std::regex shape(
+      Cat("^", GetParam().program, R"( [0-9]+\.[0-9]+\.[0-9]+ \(commit [^)]+\)\n$)"));
+  EXPECT_TRUE(std::regex_match(version->out(), shape)) << Describe(*version);
+  EXPECT_FALSE(Contains(version->out(), "Debug build")) << Describe(*version);
+}
+
+// A flag nobody defined is still an error.
+TEST_P(FirstContactTest, UnknownFlagIsRefused) {
+  auto bad = Run("--no_such_flag", 1);
+  ASSERT_NE(bad, nullptr);
+  EXPECT_TRUE(Contains(bad->err(), "no_such_flag")) << Describe(*bad);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Programs, FirstContactTest,
+    ::testing::Values(ProgramCase{"chat-keygen", "--bits (default: 3072)"},
+                      ProgramCase{"chat-server", "--listen (default: 127.0.0.1:5555)"},
+                      ProgramCase{"chat-client", "--connect (default: 127.0.0.1:5555)"}),
+    [](const ::testing::TestParamInfo<ProgramCase>& param_info) {
+      std::string name = param_info.param.program;
+      name.erase(std::remove(name.begin(), name.end(), '-'), name.end());
+      return name;
+    });
+
+}  // namespace
+}  // namespace securechat::testing
