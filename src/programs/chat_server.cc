@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -80,6 +81,34 @@ void LogLine(std::string_view line) {
 void PrintLine(std::string_view line) {
   std::fprintf(stdout, "%.*s\n", static_cast<int>(line.size()), line.data());
   std::fflush(stdout);
+}
+
+// ClientCommand is the command a user can paste to connect to `listener`: chat-client by its
+// absolute path when it sits beside this program (a build folder, or where cmake --install put
+// both), and the public key beside the private one at `key_path` by its absolute path when it
+// is there, so that it works from any folder.
+std::string ClientCommand(const std::string& listener, const std::string& key_path) {
+  std::string client = "chat-client";
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n > 0) {
+    const std::string exe(self, static_cast<size_t>(n));
+    const std::string beside = Cat(exe.substr(0, exe.rfind('/') + 1), "chat-client");
+    if (access(beside.c_str(), X_OK) == 0) {
+      client = beside;
+    }
+  }
+  // The public key sits beside the private one when chat-keygen made them.
+  std::string public_path = "PUBLIC_KEY.pem";
+  if (const size_t slash = key_path.rfind('/') + 1;
+      key_path.compare(slash, std::string::npos, "server_private.pem") == 0) {
+    public_path = Cat(key_path.substr(0, slash), "server_public.pem");
+    if (char* real = realpath(public_path.c_str(), nullptr); real != nullptr) {
+      public_path = real;
+      std::free(real);
+    }
+  }
+  return Cat(client, " --connect=", listener, " --server_key=", public_path, " --nick=NAME");
 }
 
 }  // namespace
@@ -188,14 +217,7 @@ int main(int argc, char** argv) {
               " per address, ", static_cast<int64_t>(options.handshakes_per_second),
               " handshakes/s, rate ", static_cast<int64_t>(options.rate), "/s burst ",
               static_cast<int64_t>(options.burst)));
-  // The public key sits beside the private one when chat-keygen made them.
-  std::string public_path = "PUBLIC_KEY.pem";
-  if (const size_t slash = key_path.rfind('/') + 1;
-      key_path.compare(slash, std::string::npos, "server_private.pem") == 0) {
-    public_path = Cat(key_path.substr(0, slash), "server_public.pem");
-  }
-  PrintLine(Cat("clients connect with: chat-client --connect=", listeners->front()->name(),
-                " --server_key=", public_path, " --nick=NAME"));
+  PrintLine(Cat("clients connect with: ", ClientCommand(listeners->front()->name(), key_path)));
   if (console_tty) {
     PrintLine("type a line to send it to everyone as 'server'; Ctrl-C stops the server");
   }

@@ -1,12 +1,15 @@
 // What a new user meets first: --help, -h and --version on all three programs.
 #include <algorithm>
+#include <fstream>
 #include <regex>
 #include <string>
 
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "integration/expect.h"
 #include "integration/process.h"
 #include "securechat/base/cat.h"
+#include "support/test_util.h"
 
 namespace securechat::testing {
 namespace {
@@ -74,6 +77,39 @@ INSTANTIATE_TEST_SUITE_P(
       name.erase(std::remove(name.begin(), name.end(), '-'), name.end());
       return name;
     });
+
+// The server prints the command that connects a client: pasted as printed, it works from any
+// folder (chat-client and the public key by absolute paths), with only NAME to fill in.
+TEST(ServerFirstContactTest, PrintedClientCommandWorksAsPrinted) {
+  TempDir dir;
+  absl::StatusOr<std::string> key = CopyTestServerKey(dir);
+  ASSERT_TRUE(key.ok()) << key.status();
+  {
+    std::ofstream pub(dir.File("server_public.pem"));
+    pub << ReadFileOrDie(TestKeyPath("test_rsa2048_public.pem"));
+  }
+  auto server = StartServer(*key, {}, kWait);
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::vector<std::string> groups;
+  ASSERT_TRUE(server->process->WaitForStdoutMatch(std::regex("clients connect with: (.*)\n"), kWait,
+                                                  &groups))
+      << Describe(*server->process);
+  std::vector<std::string> words = absl::StrSplit(groups[1], ' ');
+  ASSERT_GE(words.size(), 2u) << groups[1];
+  EXPECT_EQ(words[0].front(), '/') << "chat-client is not named by its path: " << groups[1];
+  EXPECT_TRUE(Contains(groups[1], Cat("--server_key=", dir.File("server_public.pem"))))
+      << groups[1];
+  for (std::string& w : words) {
+    if (w == "--nick=NAME") {
+      w = "--nick=alice";
+    }
+  }
+  const std::string program = words.front();
+  words.erase(words.begin());
+  auto client = Process::Start(program, words);
+  ASSERT_TRUE(client.ok()) << client.status();
+  EXPECT_TRUE(Saw(**client, "-!- welcome to securechat\n")) << Describe(**client);
+}
 
 }  // namespace
 }  // namespace securechat::testing
