@@ -6,9 +6,16 @@
 # Each includes the replay of every fuzz corpus and regression. Then the constant-time check
 # runs under valgrind, and every fuzz target runs for FUZZ_SECONDS (20 s here; ci/fuzz.sh
 # alone defaults to 60), two at a time.
+#
+# ci/test.sh --quick: only the first of these, the release build and its tests (about 5 minutes
+# from scratch here, well under one after a small change), for the edit-test loop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ci/install-deps.sh
+if [ "${1:-}" = "--quick" ]; then
+  ci/build.sh ci-release
+  exec ctest --preset ci-release
+fi
 for preset in ci-release ci-asan ci-stldebug; do
   echo "== $preset: build"
   ci/build.sh "$preset"
