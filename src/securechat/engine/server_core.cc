@@ -114,6 +114,22 @@ void ServerCore::RunPendingHandshakes(uint64_t now) {
 
 void ServerCore::PeerClosed(ConnId id, std::string_view why) {
   if (Connection* c = table_.Find(id)) {
+    // A joined client's leaving is logged by the room; one we were closing, when we closed
+    // it. Before JOIN nothing else would say what became of the connection.
+    switch (c->state()) {
+      case ConnState::kHandshaking:
+        sinks_.Log(Cat("close ", ConnTag(id), ": ", why,
+                       " during the handshake (not a securechat client?)"));
+        break;
+      case ConnState::kEstablished:
+        sinks_.Log(Cat("close ", ConnTag(id), ": ", why,
+                       " after the handshake, before JOIN (a client that pinned another "
+                       "server key leaves here)"));
+        break;
+      case ConnState::kJoined:
+      case ConnState::kClosing:
+        break;
+    }
     table_.Condemn(*c, why);
   }
   FinishTeardowns();

@@ -3,7 +3,7 @@
 // lines go into a bounded buffer that the loop flushes when select() says the descriptor is
 // writable; a line that does not fit is dropped whole and counted, and once the buffer has
 // drained the sink says "N log lines dropped". Repeated lines of chosen kinds (the first word:
-// "connect", "refuse") are rate limited, with "N connect lines suppressed" after.
+// "connect", "refuse", "close") are rate limited, with "N connect lines suppressed" after.
 #ifndef SECURECHAT_NET_OUTPUT_SINK_H_
 #define SECURECHAT_NET_OUTPUT_SINK_H_
 
