@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <variant>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_join.h"
 #include "securechat/base/cat.h"
 #include "securechat/base/overloaded.h"
@@ -382,7 +383,9 @@ void ClientSession::Execute(std::string_view line) {
     return;
   }
   std::string_view rest = line.substr(1);
-  const std::string_view command = SplitWord(&rest);
+  // Commands are taken in any case, as irssi and WeeChat take them: /WHO is /who.
+  std::string command(SplitWord(&rest));
+  absl::AsciiStrToLower(&command);
   if (command == "msg") {
     const std::string_view to = SplitWord(&rest);
     if (to.empty() || rest.empty()) {
@@ -400,6 +403,9 @@ void ClientSession::Execute(std::string_view line) {
     const std::string_view nick = SplitWord(&rest);
     if (nick.empty() || !rest.empty()) {
       ShowError("usage: /nick NEW");
+    } else if (nick == nick_) {
+      // The server would do nothing and say nothing (PROTOCOL.md 6.2); say it here.
+      ShowNotice(Cat("you are already ", Shown(nick)));
     } else if (CheckNickArgument(nick)) {
       SendOrFail(msg::Nick{nick});
     }

@@ -1,0 +1,39 @@
+// Everyday commands at the client, as a user types them (issue #13): any case, and a /nick to
+// the nick one already has.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "support/in_memory.h"
+
+namespace securechat {
+namespace {
+
+using ::securechat::testing::InMemoryNet;
+
+TEST(ClientCommandsTest, CommandsAreTakenInAnyCase) {
+  InMemoryNet net;
+  auto& alice = net.Connect("alice");
+  net.Connect("bob");
+  net.Type(alice, "/WHO");
+  EXPECT_TRUE(alice.Saw("-!- online (2): alice bob")) << ::testing::PrintToString(alice.lines);
+  net.Type(alice, "/Nick al");
+  EXPECT_TRUE(alice.Saw("-!- alice is now known as al")) << ::testing::PrintToString(alice.lines);
+  EXPECT_FALSE(alice.SawContaining("unknown command")) << ::testing::PrintToString(alice.lines);
+}
+
+TEST(ClientCommandsTest, NickToOnesOwnNickSaysSoAndSendsNothing) {
+  InMemoryNet net;
+  auto& alice = net.Connect("alice");
+  auto& bob = net.Connect("bob");
+  const size_t bob_saw = bob.lines.size();
+  net.Type(alice, "/nick alice");
+  EXPECT_TRUE(alice.Saw("-!- you are already alice")) << ::testing::PrintToString(alice.lines);
+  EXPECT_EQ(bob.lines.size(), bob_saw) << ::testing::PrintToString(bob.lines);
+  // Another case of one's own nick is a rename, and goes to the server.
+  net.Type(alice, "/nick Alice");
+  EXPECT_TRUE(bob.Saw("-!- alice is now known as Alice")) << ::testing::PrintToString(bob.lines);
+}
+
+}  // namespace
+}  // namespace securechat
