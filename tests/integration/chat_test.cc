@@ -19,7 +19,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "integration/expect.h"
 #include "integration/process.h"
@@ -247,9 +249,14 @@ TEST_F(ChatTest, ThreeClientsChatWhisperRenameAndLeave) {
   EXPECT_TRUE(Exits(*bob, 0));
   EXPECT_TRUE(SawOnStderr(server(), "leave #2 robert (bye)"));
 
-  // Whole transcripts: nobody but bob saw a whisper, and nobody saw their own line echoed.
+  // Whole transcripts: nobody but bob saw a whisper (alice, who sent it, only its
+  // confirmation), and nobody saw their own line echoed.
   EXPECT_FALSE(Contains(carol->out(), "secret")) << Describe(*carol);
-  EXPECT_FALSE(Contains(alice->out(), "secret")) << Describe(*alice);
+  EXPECT_TRUE(Contains(alice->out(), "\n-> *bob* secret plan\n")) << Describe(*alice);
+  for (const absl::string_view line : absl::StrSplit(alice->out(), '\n')) {
+    EXPECT_TRUE(!absl::StrContains(line, "secret") || absl::StartsWith(line, "-> *"))
+        << "alice saw: " << line;
+  }
   EXPECT_FALSE(Contains(alice->out(), "<alice>")) << Describe(*alice);
   EXPECT_FALSE(Contains(alice->out(), "*alice*")) << Describe(*alice);
   EXPECT_FALSE(Contains(bob->out(), "are you there")) << Describe(*bob);

@@ -35,5 +35,20 @@ TEST(ClientCommandsTest, NickToOnesOwnNickSaysSoAndSendsNothing) {
   EXPECT_TRUE(bob.Saw("-!- alice is now known as Alice")) << ::testing::PrintToString(bob.lines);
 }
 
+// A whisper sent is confirmed with its recipient and text, in a form no server line can take
+// ("-> " starts no line that comes from the network).
+TEST(ClientCommandsTest, WhisperSentIsConfirmed) {
+  InMemoryNet net;
+  auto& alice = net.Connect("alice");
+  auto& bob = net.Connect("bob");
+  net.Type(alice, "/msg bob see you at 5");
+  EXPECT_TRUE(alice.Saw("-> *bob* see you at 5")) << ::testing::PrintToString(alice.lines);
+  EXPECT_TRUE(bob.Saw("*alice* see you at 5")) << ::testing::PrintToString(bob.lines);
+  // To nobody: the confirmation, then the server's refusal.
+  net.Type(alice, "/msg carol hello");
+  EXPECT_TRUE(alice.Saw("-> *carol* hello")) << ::testing::PrintToString(alice.lines);
+  EXPECT_TRUE(alice.SawContaining("!! no such user")) << ::testing::PrintToString(alice.lines);
+}
+
 }  // namespace
 }  // namespace securechat

@@ -52,8 +52,10 @@ TEST(EngineTest, RenameIsAnnouncedToEveryoneIncludingTheRenamer) {
   net.Type(bob, "/nick robert");
   EXPECT_TRUE(alice.Saw("-!- bob is now known as robert"));
   EXPECT_TRUE(bob.Saw("-!- bob is now known as robert"));
-  net.Type(bob, "/nick robert");  // renaming to one's own nick does nothing
-  EXPECT_EQ(bob.lines.back(), "-!- bob is now known as robert");
+  const size_t alice_saw = alice.lines.size();
+  net.Type(bob, "/nick robert");  // to one's own nick: the client says so and sends nothing
+  EXPECT_EQ(bob.lines.back(), "-!- you are already robert");
+  EXPECT_EQ(alice.lines.size(), alice_saw);
   net.Type(bob, "/nick alice");
   EXPECT_TRUE(bob.Saw("!! nick taken"));
   net.Type(bob, "/nick SERVER");

@@ -55,6 +55,8 @@ std::string PlainLine(const DisplayLine& line) {
       return Cat("<", line.from, "> ", line.text);
     case DisplayLine::Kind::kPrivate:
       return Cat("*", line.from, "* ", line.text);
+    case DisplayLine::Kind::kSentPrivate:
+      return Cat("-> *", line.from, "* ", line.text);
     case DisplayLine::Kind::kNotice:
       return Cat("-!- ", line.text);
     case DisplayLine::Kind::kError:
@@ -132,6 +134,10 @@ std::vector<Formatter::Run> Formatter::Runs(const DisplayLine& line, size_t* tex
     case DisplayLine::Kind::kPrivate:
       runs.push_back({style(kPrivateMark), Cat("*", line.from, "* ")});
       runs.push_back({style(kPrivateMark), line.text});
+      break;
+    case DisplayLine::Kind::kSentPrivate:
+      runs.push_back({style(kPrivateMark), Cat("-> *", line.from, "* ")});
+      runs.push_back({"", line.text});
       break;
     case DisplayLine::Kind::kNotice:
       runs.push_back({style(kNoticeMark), "-!-"});

@@ -18,10 +18,11 @@ namespace securechat {
 // needs to look inside.
 struct DisplayLine {
   enum class Kind {
-    kChat,     // <from> text: said to the room
-    kPrivate,  // *from* text: a whisper to us
-    kNotice,   // -!- text: joins, leaves, renames, client notes
-    kError,    // !! text: the server's errors and the client's refusals
+    kChat,         // <from> text: said to the room
+    kPrivate,      // *from* text: a whisper to us
+    kSentPrivate,  // -> *to* text: a whisper we sent (`from` holds the recipient)
+    kNotice,       // -!- text: joins, leaves, renames, client notes
+    kError,        // !! text: the server's errors and the client's refusals
   };
   Kind kind = Kind::kNotice;
   std::string from;
@@ -31,7 +32,7 @@ struct DisplayLine {
 };
 
 // PlainLine returns the line as the client has always printed it: "<nick> text",
-// "*nick* text", "-!- text" or "!! text".
+// "*nick* text", "-> *nick* text" (a whisper sent), "-!- text" or "!! text".
 std::string PlainLine(const DisplayLine& line);
 
 // MentionsNick is true if `text` contains `nick` as a whole word (ASCII case ignored). A word

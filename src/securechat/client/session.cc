@@ -280,13 +280,15 @@ void ClientSession::HandleRenamed(const msg::MemberRenamed& r) {
   }
 }
 
-void ClientSession::SendOrFail(const msg::ClientMessage& m) {
+bool ClientSession::SendOrFail(const msg::ClientMessage& m) {
   if (clock_) {
     last_sent_ms_ = clock_();
   }
   if (!conn_->Send(m)) {
     Finish(kExitConnectionLost, "connection lost: cannot send");
+    return false;
   }
+  return true;
 }
 
 void ClientSession::InputLine(std::string_view line) {
@@ -394,8 +396,14 @@ void ClientSession::Execute(std::string_view line) {
       return;
     } else if (!IsValidText(rest)) {
       ShowError("not sent: the text has control characters, invalid UTF-8 or is too long");
-    } else {
-      SendOrFail(msg::Whisper{to, rest});
+    } else if (SendOrFail(msg::Whisper{to, rest})) {
+      // Confirmed as irssi does: what was sent, to whom. The server may still refuse it
+      // (no such user), which then follows as an error.
+      DisplayLine sent;
+      sent.kind = DisplayLine::Kind::kSentPrivate;
+      sent.from = Shown(to);
+      sent.text = Shown(rest);
+      display_(sent);
     }
   } else if (command == "who") {
     SendOrFail(msg::Who{});

@@ -159,7 +159,9 @@ class ClientSession {
   // ExecuteLocal runs /help, /ignore and /unignore; false if `command` is none of them.
   bool ExecuteLocal(std::string_view command, std::string_view rest);
   void Show(DisplayLine::Kind kind, std::string text);
-  void SendOrFail(const msg::ClientMessage& m);
+  // SendOrFail sends `m`; if it cannot, the session finishes (connection lost) and it
+  // returns false.
+  bool SendOrFail(const msg::ClientMessage& m);
   void Finish(int code, std::string message);
   void FlushQueued();
   // AddKnownNick adds a valid nick to nicks_ unless it is full.
