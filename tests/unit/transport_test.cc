@@ -103,6 +103,24 @@ std::unique_ptr<ByteStream> AcceptOne(Listener& listener) {
   return nullptr;
 }
 
+// A TCP stream on 127.0.0.1 seen from both ends, and the listener that accepted it.
+struct LoopbackPair {
+  std::unique_ptr<Listener> listener;
+  std::unique_ptr<ByteStream> client;
+  std::unique_ptr<ByteStream> server;
+};
+
+// ConnectLoopback listens on 127.0.0.1, dials the listener and accepts the stream, into
+// *pair; use it under ASSERT_NO_FATAL_FAILURE.
+void ConnectLoopback(LoopbackPair* pair) {
+  pair->listener = ListenLoopback();
+  ASSERT_NE(pair->listener, nullptr);
+  pair->client = Dial(*pair->listener);
+  ASSERT_NE(pair->client, nullptr);
+  pair->server = AcceptOne(*pair->listener);
+  ASSERT_NE(pair->server, nullptr);
+}
+
 TEST(TcpTransportTest, ListenerNamesItsPortAndHasNothingToAcceptAtFirst) {
   auto listener = ListenLoopback();
   ASSERT_NE(listener, nullptr);
@@ -114,12 +132,9 @@ TEST(TcpTransportTest, ListenerNamesItsPortAndHasNothingToAcceptAtFirst) {
 }
 
 TEST(TcpTransportTest, StreamsCarryBytesBothWaysAndSayWhoThePeerIs) {
-  auto listener = ListenLoopback();
-  ASSERT_NE(listener, nullptr);
-  auto client = Dial(*listener);
-  ASSERT_NE(client, nullptr);
-  auto server = AcceptOne(*listener);
-  ASSERT_NE(server, nullptr);
+  LoopbackPair pair;
+  ASSERT_NO_FATAL_FAILURE(ConnectLoopback(&pair));
+  auto& [listener, client, server] = pair;
 
   // The server side knows the client's address (the unit of per-address limits) and its
   // address and port (for logs); the client side knows the listener's.
@@ -148,12 +163,9 @@ TEST(TcpTransportTest, StreamsCarryBytesBothWaysAndSayWhoThePeerIs) {
 }
 
 TEST(TcpTransportTest, WritingToAGonePeerFailsInsteadOfKillingTheProcess) {
-  auto listener = ListenLoopback();
-  ASSERT_NE(listener, nullptr);
-  auto client = Dial(*listener);
-  ASSERT_NE(client, nullptr);
-  auto server = AcceptOne(*listener);
-  ASSERT_NE(server, nullptr);
+  LoopbackPair pair;
+  ASSERT_NO_FATAL_FAILURE(ConnectLoopback(&pair));
+  auto& [listener, client, server] = pair;
   server.reset();  // closes the descriptor: the peer is gone
   IoOutcome last;
   ReadSome(*client, 1, &last);
