@@ -439,9 +439,7 @@ TEST(NickTrackingTest, KnownNicksFollowWelcomeNoticesChatAndWho) {
 // Each join, rename and leave reaches the user as exactly one line, the server's NOTICE,
 // although the server also sends its structured MEMBER_* message (PROTOCOL.md 6.8).
 TEST(MembershipTest, EachEventIsShownOnce) {
-  ServerOptions options;
-  options.motd.clear();
-  InMemoryNet net(options);
+  InMemoryNet net({.motd = ""});
   auto& alice = net.Connect("alice");
   auto& bob = net.Connect("bob");
   net.Type(bob, "/nick robert");
