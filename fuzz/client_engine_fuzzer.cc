@@ -27,6 +27,9 @@ namespace securechat::fuzz {
 namespace {
 
 constexpr int kMaxOperations = 200;
+// The server messages SendTemplate makes: WELCOME, CHAT, NOTICE, USERS, PONG, ERROR,
+// MEMBER_JOINED, MEMBER_LEFT, MEMBER_RENAMED.
+constexpr uint8_t kTemplates = 9;
 
 class Harness {
  public:
@@ -116,7 +119,7 @@ class Harness {
       return t < std::size(kTexts) ? kTexts[t] : AsText(input.Chunk());
     };
     std::vector<uint8_t> plaintext;
-    switch (input.U8() % 6) {
+    switch (input.U8() % kTemplates) {
       case 0: {
         const std::string_view n = nick();
         const std::string_view motd = text();
@@ -145,10 +148,21 @@ class Harness {
       case 4:
         msg::EncodeMessage(msg::Pong{AsText(input.Bytes(input.U8() % 70))}, &plaintext);
         break;
-      default: {
+      case 5: {
         const auto code = static_cast<proto::ErrorCode>(input.U8() % 11);
         const uint8_t fatal = input.U8() % 3;
         msg::EncodeMessage(msg::Error{code, fatal, text()}, &plaintext);
+        break;
+      }
+      case 6:
+        msg::EncodeMessage(msg::MemberJoined{nick()}, &plaintext);
+        break;
+      case 7:
+        msg::EncodeMessage(msg::MemberLeft{nick()}, &plaintext);
+        break;
+      default: {
+        const std::string_view old_nick = nick();
+        msg::EncodeMessage(msg::MemberRenamed{old_nick, nick()}, &plaintext);
         break;
       }
     }

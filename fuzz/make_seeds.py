@@ -420,6 +420,15 @@ def client_engine_seeds():
     def error(code, fatal, t):
         return u8(2) + u8(5) + u8(code) + u8(fatal) + text(t)
 
+    def member_joined(n):
+        return u8(2) + u8(6) + nick(n)
+
+    def member_left(n):
+        return u8(2) + u8(7) + nick(n)
+
+    def member_renamed(old, new):
+        return u8(2) + u8(8) + nick(old) + nick(new)
+
     def line(t):
         return u8(3) + chunk(t)
 
@@ -459,6 +468,18 @@ def client_engine_seeds():
     s("raw-records-before", 1, raw(h(S2C["records"][0]["frame"])))
     s("eof-before-join", 1, line("queued") + eof + joined + check)
     s("motd-empty", 1, welcome(1, 4, 0) + chat(0, 0, "\u202e\u2066 \x9b".encode()))
+    # MEMBER_*: the nick set and /ignore follow them, our own rename (in the server's
+    # spelling) changes our nick, and each is followed by the NOTICE for people.
+    s("members", 1, joined + member_joined(1) + notice("bob joined") + member_joined("carol")
+      + line("/ignore bob") + member_renamed(1, "robert") + notice("bob is now known as robert")
+      + chat("robert", 0, 0) + member_renamed("ALICE", "al") + line("/who") + users(0, [0, 1])
+      + member_left("carol") + member_left("nobody") + member_renamed("ghost", "spook")
+      + line("hello robert") + check + line("/quit") + check + closed)
+    s("members-before-welcome", 1, member_joined(1) + member_left(1) + joined + check)
+    # A MEMBER_* with a nick no server may send ends the session.
+    s("member-joined-bad-nick", 1, joined + member_joined(3))
+    s("member-left-empty-nick", 1, joined + member_left(4))
+    s("member-renamed-to-server", 1, joined + member_renamed(1, 2))
     s("users-many", 1, joined + users(1, [0, 1, 2]) + users(1, ["dave"]) + users(0, []))
     for c in HS["cases"][:2]:
         s("raw-" + c["name"], 0, raw(h(c["server_hello"])) + closed)

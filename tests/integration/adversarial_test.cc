@@ -39,6 +39,7 @@
 #include "gtest/gtest.h"
 #include "integration/expect.h"
 #include "integration/process.h"
+#include "integration/server_fixture.h"
 #include "securechat/base/cat.h"
 #include "securechat/crypto/handshake.h"
 #include "securechat/crypto/keys.h"
@@ -463,18 +464,14 @@ std::vector<uint8_t> RandomHello(size_t rsa_len, RandomSource& rng) {
   return hello;
 }
 
-// Each test gets its own temp dir, a private copy of the 2048-bit test key with mode 0600 and
-// (after StartTestServer) its own server on a free loopback port.
-class AdversarialTest : public ::testing::Test {
+// AdversarialTest is ServerFixture with the server's public key loaded, for raw clients.
+class AdversarialTest : public ServerFixture {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::string> private_key = CopyTestServerKey(dir_);
-    ASSERT_TRUE(private_key.ok()) << private_key.status();
-    private_key_ = std::move(*private_key);
-    public_key_path_ = TestKeyPath("test_rsa2048_public.pem");
-    auto key = ServerPublicKey::ReadFile(public_key_path_);
+    ASSERT_NO_FATAL_FAILURE(ServerFixture::SetUp());
+    auto key = ServerPublicKey::ReadFile(public_key_);
     ASSERT_TRUE(key.ok()) << key.status();
-    public_key_.emplace(std::move(*key));
+    key_.emplace(std::move(*key));
   }
 
   // Every attack ends with a server that still shuts down cleanly when told to (SIGTERM, exit
@@ -487,25 +484,11 @@ class AdversarialTest : public ::testing::Test {
     EXPECT_TRUE(Exits(server(), 0, kShutdownWait));
   }
 
-  // StartTestServer starts chat-server with `flags`; use it under ASSERT_NO_FATAL_FAILURE.
-  void StartTestServer(const std::vector<std::string>& flags) {
-    auto server = StartServer(private_key_, flags, kWait);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
-  }
-
-  Process& server() { return *server_.process; }
-  const ServerPublicKey& key() const { return *public_key_; }
+  const ServerPublicKey& key() const { return *key_; }
 
   // StartClient runs chat-client as `nick` against the test server; stdin stays open.
   std::unique_ptr<Process> StartClient(const std::string& nick) {
-    return StartChatClient(nick, public_key_path_, server_.address);
-  }
-
-  // Join starts a client and waits until it is welcomed with `online` people in the room.
-  // Returns nullptr (and fails the test) otherwise.
-  std::unique_ptr<Process> Join(const std::string& nick, int online) {
-    return JoinChat(nick, public_key_path_, server_.address, online);
+    return StartChatClient(nick, public_key_, server_.address);
   }
 
   // JoinAliceAndBob starts alice and bob and waits until alice has seen bob come in; use it
@@ -566,11 +549,7 @@ class AdversarialTest : public ::testing::Test {
     return ::testing::AssertionSuccess();
   }
 
-  TempDir dir_;
-  std::string private_key_;
-  std::string public_key_path_;
-  std::optional<ServerPublicKey> public_key_;
-  ServerProcess server_;
+  std::optional<ServerPublicKey> key_;
   std::unique_ptr<Process> alice_;
   std::unique_ptr<Process> bob_;
 };

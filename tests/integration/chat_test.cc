@@ -25,6 +25,7 @@
 #include "gtest/gtest.h"
 #include "integration/expect.h"
 #include "integration/process.h"
+#include "integration/server_fixture.h"
 #include "securechat/base/cat.h"
 
 namespace securechat::testing {
@@ -152,42 +153,14 @@ TEST(ProcessTest, DestructorKillsTheChild) {
   EXPECT_EQ(errno, ESRCH);
 }
 
-// Each test gets its own temp dir, a private copy of the 2048-bit test key with mode 0600 and
-// (after StartTestServer) its own server on a free loopback port.
-class ChatTest : public ::testing::Test {
+// ChatTest is ServerFixture with clients that may pin any key.
+class ChatTest : public ServerFixture {
  protected:
-  void SetUp() override {
-    absl::StatusOr<std::string> private_key = CopyTestServerKey(dir_);
-    ASSERT_TRUE(private_key.ok()) << private_key.status();
-    private_key_ = std::move(*private_key);
-    public_key_ = TestKeyPath("test_rsa2048_public.pem");
-  }
-
-  // StartTestServer starts chat-server with the test key; use it under ASSERT_NO_FATAL_FAILURE.
-  void StartTestServer() {
-    auto server = StartServer(private_key_, {}, kWait);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
-  }
-
-  Process& server() { return *server_.process; }
-
   // StartClient runs chat-client against the test server; stdin stays open for the test.
   std::unique_ptr<Process> StartClient(const std::string& nick, const std::string& server_key,
                                        const std::string& address) {
     return StartChatClient(nick, server_key, address);
   }
-
-  // Join starts a client with the right key and waits until the server welcomed it with
-  // `online` people in the room. Returns nullptr (and fails the test) otherwise.
-  std::unique_ptr<Process> Join(const std::string& nick, int online) {
-    return JoinChat(nick, public_key_, server_.address, online);
-  }
-
-  TempDir dir_;
-  std::string private_key_;
-  std::string public_key_;
-  ServerProcess server_;
 };
 
 // Three people in one room: lines, join notices, a whisper, a rename, /who and a departure

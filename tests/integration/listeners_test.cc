@@ -7,23 +7,12 @@
 #include "gtest/gtest.h"
 #include "integration/expect.h"
 #include "integration/process.h"
+#include "integration/server_fixture.h"
 
 namespace securechat::testing {
 namespace {
 
-class ListenersTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    absl::StatusOr<std::string> private_key = CopyTestServerKey(dir_);
-    ASSERT_TRUE(private_key.ok()) << private_key.status();
-    private_key_ = std::move(*private_key);
-    public_key_ = TestKeyPath("test_rsa2048_public.pem");
-  }
-
-  TempDir dir_;
-  std::string private_key_;
-  std::string public_key_;
-};
+using ListenersTest = ServerFixture;
 
 // Two listening addresses make one server: a client on each is in the same room, and the
 // server announces both addresses.

@@ -9,6 +9,7 @@
 
 #include "gtest/gtest.h"
 #include "integration/process.h"
+#include "integration/server_fixture.h"
 #include "securechat/base/cat.h"
 
 namespace securechat::testing {
@@ -19,25 +20,11 @@ using std::chrono_literals::operator""s;
 // The first retry comes 0.5 to 1 s after the loss, the next 1 to 2 s after that, ...
 constexpr Duration kReconnectWait = 15s;
 
-class ReconnectTest : public ::testing::Test {
+class ReconnectTest : public ServerFixture {
  protected:
-  void SetUp() override {
-    absl::StatusOr<std::string> private_key = CopyTestServerKey(dir_);
-    ASSERT_TRUE(private_key.ok()) << private_key.status();
-    private_key_ = std::move(*private_key);
-  }
-
-  // StartTestServer starts a server on `listen` ("127.0.0.1:0": any free port).
-  void StartTestServer(const std::string& listen) {
-    auto server = StartServer(private_key_, {"--listen", listen}, kWait);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
-  }
-
   std::unique_ptr<Process> StartClient(const std::string& nick, bool reconnect) {
-    std::vector<std::string> args = {"--nick",       nick,
-                                     "--connect",    server_.address,
-                                     "--server_key", TestKeyPath("test_rsa2048_public.pem")};
+    std::vector<std::string> args = {"--nick",        nick,           "--connect",
+                                     server_.address, "--server_key", public_key_};
     if (reconnect) {
       args.push_back("--reconnect");
     }
@@ -54,14 +41,10 @@ class ReconnectTest : public ::testing::Test {
     ASSERT_TRUE(server_.process->Signal(SIGTERM));
     ASSERT_EQ(server_.process->Wait(kWait), 0) << server_.process->err();
   }
-
-  TempDir dir_;
-  std::string private_key_;
-  ServerProcess server_;
 };
 
 TEST_F(ReconnectTest, PipedClientRejoinsAfterServerRestart) {
-  ASSERT_NO_FATAL_FAILURE(StartTestServer("127.0.0.1:0"));
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
   const std::string address = server_.address;
   auto alice = StartClient("alice", true);
   ASSERT_NE(alice, nullptr);
@@ -76,7 +59,7 @@ TEST_F(ReconnectTest, PipedClientRejoinsAfterServerRestart) {
       alice->WaitForStdout("!! not sent: not connected (reconnecting; /quit to leave)\n", kWait))
       << alice->out();
 
-  ASSERT_NO_FATAL_FAILURE(StartTestServer(address));
+  ASSERT_NO_FATAL_FAILURE(StartTestServer({"--listen", address}));
   ASSERT_TRUE(alice->WaitForStdout("-!- rejoined as alice; 1 online\n", kReconnectWait))
       << alice->out();
   auto bob = StartClient("bob", false);
@@ -93,7 +76,7 @@ TEST_F(ReconnectTest, PipedClientRejoinsAfterServerRestart) {
 }
 
 TEST_F(ReconnectTest, QuitWhileWaitingLeavesWithZero) {
-  ASSERT_NO_FATAL_FAILURE(StartTestServer("127.0.0.1:0"));
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
   auto alice = StartClient("alice", true);
   ASSERT_NE(alice, nullptr);
   ASSERT_TRUE(alice->WaitForStdout("-!- joined as alice; 1 online\n", kWait)) << alice->out();
@@ -110,7 +93,7 @@ TEST_F(ReconnectTest, QuitWhileWaitingLeavesWithZero) {
 // (It used to start the spent handshake again and exit 1, "cannot build the handshake".)
 TEST_F(ReconnectTest, FirstAttemptWithNoServerIsRetried) {
   // A port on which nothing listens: one a server just bound and gave back.
-  ASSERT_NO_FATAL_FAILURE(StartTestServer("127.0.0.1:0"));
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
   const std::string address = server_.address;
   ASSERT_TRUE(server_.process->Signal(SIGKILL));
   ASSERT_TRUE(server_.process->Wait(kWait).has_value());
@@ -121,7 +104,7 @@ TEST_F(ReconnectTest, FirstAttemptWithNoServerIsRetried) {
   EXPECT_NE(alice->out().find(Cat("!! cannot connect to ", address)), std::string::npos)
       << alice->out();
 
-  ASSERT_NO_FATAL_FAILURE(StartTestServer(address));
+  ASSERT_NO_FATAL_FAILURE(StartTestServer({"--listen", address}));
   ASSERT_TRUE(alice->WaitForStdout("-!- joined as alice; 1 online\n", kReconnectWait))
       << alice->out() << alice->err();
   alice->CloseStdin();
@@ -131,7 +114,7 @@ TEST_F(ReconnectTest, FirstAttemptWithNoServerIsRetried) {
 
 // Without --reconnect nothing changes: a lost connection is exit 6 at once.
 TEST_F(ReconnectTest, WithoutTheFlagALostConnectionEndsTheClient) {
-  ASSERT_NO_FATAL_FAILURE(StartTestServer("127.0.0.1:0"));
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
   auto alice = StartClient("alice", false);
   ASSERT_NE(alice, nullptr);
   ASSERT_TRUE(alice->WaitForStdout("-!- joined as alice; 1 online\n", kWait)) << alice->out();

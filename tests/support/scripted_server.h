@@ -6,10 +6,14 @@
 #ifndef SECURECHAT_TESTS_SUPPORT_SCRIPTED_SERVER_H_
 #define SECURECHAT_TESTS_SUPPORT_SCRIPTED_SERVER_H_
 
+#include <cstdint>
 #include <string>
 #include <variant>
+#include <vector>
 
+#include "securechat/client/session.h"
 #include "securechat/crypto/random.h"
+#include "securechat/engine/client_connection.h"
 #include "securechat/engine/server_connection.h"
 #include "securechat/wire/message.h"
 #include "support/in_memory.h"
@@ -47,6 +51,29 @@ class ScriptedServer {
           }
           break;
         }
+      }
+    }
+  }
+
+  // Exchange moves bytes both ways between this server and the client `conn` until neither
+  // side has anything to send. `session`, the session on `conn`, reads what comes for it until
+  // it has finished.
+  void Exchange(ClientConnection& conn, ClientSession& session) {
+    for (bool moved = true; moved;) {
+      moved = false;
+      if (ByteView out = conn.output().pending(); !out.empty()) {
+        const std::vector<uint8_t> copy(out.begin(), out.end());
+        conn.output().Consume(copy.size());
+        Receive(copy);
+        moved = true;
+      }
+      if (ByteView in = output().pending(); !in.empty()) {
+        const std::vector<uint8_t> copy(in.begin(), in.end());
+        output().Consume(copy.size());
+        if (!session.finished()) {
+          session.Received(copy);
+        }
+        moved = true;
       }
     }
   }

@@ -12,22 +12,17 @@
 #include "securechat/client/session.h"
 #include "support/in_memory.h"
 #include "support/scripted_server.h"
+#include "support/scripted_session.h"
 
 namespace securechat {
 namespace {
 
 using testing::InMemoryNet;
-using testing::ScriptedServer;
 
 // A ClientSession connected to a ScriptedServer, with a clock the test moves.
-class HostileServerTest : public ::testing::Test {
+class HostileServerTest : public testing::ScriptedSessionTest {
  protected:
-  HostileServerTest()
-      : key_(testing::TestKey2048().PublicKey()),
-        conn_(key_, rng_),
-        session_(conn_, "alice",
-                 ClientSession::Printer([this](std::string_view l) { lines_.emplace_back(l); }),
-                 [this] { return now_ms_; }) {}
+  HostileServerTest() : ScriptedSessionTest(/*clocked=*/true) {}
 
   // Join runs the handshake and JOIN.
   void Join() {
@@ -35,27 +30,6 @@ class HostileServerTest : public ::testing::Test {
     session_.Connected();
     Pump();
     ASSERT_TRUE(session_.joined()) << Cat(lines_.size(), " lines");
-  }
-
-  // Pump moves bytes both ways until nothing moves.
-  void Pump() {
-    for (bool moved = true; moved;) {
-      moved = false;
-      if (ByteView out = conn_.output().pending(); !out.empty()) {
-        const std::vector<uint8_t> copy(out.begin(), out.end());
-        conn_.output().Consume(copy.size());
-        server_.Receive(copy);
-        moved = true;
-      }
-      if (ByteView in = server_.output().pending(); !in.empty()) {
-        const std::vector<uint8_t> copy(in.begin(), in.end());
-        server_.output().Consume(copy.size());
-        if (!session_.finished()) {
-          session_.Received(copy);
-        }
-        moved = true;
-      }
-    }
   }
 
   // SendPages sends USERS pages of `per_page` nicks marked more=1 until the session finishes
@@ -74,22 +48,6 @@ class HostileServerTest : public ::testing::Test {
     }
     return sent;
   }
-
-  bool Saw(std::string_view line) const {
-    return std::find(lines_.begin(), lines_.end(), line) != lines_.end();
-  }
-  bool SawContaining(std::string_view part) const {
-    return std::any_of(lines_.begin(), lines_.end(),
-                       [&](const std::string& l) { return l.find(part) != std::string::npos; });
-  }
-
-  uint64_t now_ms_ = 1000;
-  ServerPublicKey key_;
-  OsRandom rng_;
-  ScriptedServer server_;
-  ClientConnection conn_;
-  std::vector<std::string> lines_;
-  ClientSession session_;
 };
 
 // USERS pages marked "more" for ever: the client stops at kMaxWhoNicks nicks, closes with a

@@ -108,19 +108,19 @@ class ClientRunnerTest : public ::testing::Test, public ClientRunner::Environmen
       ClientSession& session = test_.runner_->session();
       EXPECT_TRUE(test_.runner_->connected());
       session.Connected();
-      Pump(conn, session);
+      server_.Exchange(conn, session);
       if (session.joined()) {
         switch (ending_) {
           case Ending::kUserQuits:
             test_.runner_->InputLine("/quit");
-            Pump(conn, session);
+            server_.Exchange(conn, session);
             break;
           case Ending::kServerCloses:
             break;
           case Ending::kServerShutsDown:
             EXPECT_TRUE(server_.Send(
                 msg::Error{proto::ErrorCode::kShuttingDown, 1, "server shutting down"}));
-            Pump(conn, session);
+            server_.Exchange(conn, session);
             break;
         }
       }
@@ -131,25 +131,6 @@ class ClientRunnerTest : public ::testing::Test, public ClientRunner::Environmen
     }
 
    private:
-    // Pump moves bytes both ways until nothing moves.
-    void Pump(ClientConnection& conn, ClientSession& session) {
-      for (bool moved = true; moved && !session.finished();) {
-        moved = false;
-        if (ByteView out = conn.output().pending(); !out.empty()) {
-          const std::vector<uint8_t> copy(out.begin(), out.end());
-          conn.output().Consume(copy.size());
-          server_.Receive(copy);
-          moved = true;
-        }
-        if (ByteView in = server_.output().pending(); !in.empty()) {
-          const std::vector<uint8_t> copy(in.begin(), in.end());
-          server_.output().Consume(copy.size());
-          session.Received(copy);
-          moved = true;
-        }
-      }
-    }
-
     ClientRunnerTest& test_;
     const Ending ending_;
     ScriptedServer server_;

@@ -15,12 +15,12 @@
 #include "securechat/wire/text.h"
 #include "support/in_memory.h"
 #include "support/scripted_server.h"
+#include "support/scripted_session.h"
 
 namespace securechat {
 namespace {
 
 using testing::InMemoryNet;
-using testing::ScriptedServer;
 
 // A fixed "local time": UTC, so that tests do not depend on the machine's time zone.
 HourMinute FakeLocal(uint64_t unix_ms) {
@@ -439,9 +439,7 @@ TEST(NickTrackingTest, KnownNicksFollowWelcomeNoticesChatAndWho) {
 // Each join, rename and leave reaches the user as exactly one line, the server's NOTICE,
 // although the server also sends its structured MEMBER_* message (PROTOCOL.md 6.8).
 TEST(MembershipTest, EachEventIsShownOnce) {
-  ServerOptions options;
-  options.motd.clear();
-  InMemoryNet net(options);
+  InMemoryNet net({.motd = ""});
   auto& alice = net.Connect("alice");
   auto& bob = net.Connect("bob");
   net.Type(bob, "/nick robert");
@@ -455,17 +453,13 @@ TEST(MembershipTest, EachEventIsShownOnce) {
 }
 
 // A ClientSession joined as alice to a ScriptedServer, which sends whatever the test says.
-class ScriptedRoomTest : public ::testing::Test {
+class ScriptedRoomTest : public testing::ScriptedSessionTest {
  protected:
-  ScriptedRoomTest()
-      : key_(testing::TestKey2048().PublicKey()),
-        conn_(key_, rng_),
-        session_(conn_, "alice",
-                 ClientSession::Printer([this](std::string_view l) { lines_.emplace_back(l); })) {}
+  ScriptedRoomTest() : ScriptedSessionTest(/*clocked=*/false) {}
 
   void SetUp() override {
     ASSERT_TRUE(conn_.Start());
-    Exchange();
+    Pump();
     ASSERT_TRUE(session_.joined());
     lines_.clear();
   }
@@ -473,29 +467,8 @@ class ScriptedRoomTest : public ::testing::Test {
   // Send has the server send `m`, then lets the two sides talk until both are quiet.
   void Send(const msg::ServerMessage& m) {
     ASSERT_TRUE(server_.Send(m));
-    Exchange();
+    Pump();
   }
-
-  void Exchange() {
-    // Take returns what `out` holds and empties it.
-    auto take = [](OutputQueue& out) {
-      const ByteView pending = out.pending();
-      std::vector<uint8_t> bytes(pending.begin(), pending.end());
-      out.Consume(bytes.size());
-      return bytes;
-    };
-    while (!conn_.output().pending().empty() || !server_.output().pending().empty()) {
-      server_.Receive(take(conn_.output()));
-      session_.Received(take(server_.output()));
-    }
-  }
-
-  ServerPublicKey key_;
-  OsRandom rng_;
-  ScriptedServer server_;
-  ClientConnection conn_;
-  std::vector<std::string> lines_;
-  ClientSession session_;
 };
 
 // The structured messages alone keep the client's state and show nothing: the line for the

@@ -65,10 +65,7 @@ TEST(EngineTest, RenameIsAnnouncedToEveryoneIncludingTheRenamer) {
 }
 
 TEST(EngineTest, WhoIsPagedAcrossSeveralUsersMessages) {
-  ServerOptions options;
-  options.max_clients = 1000;
-  options.max_per_address = 1000;
-  InMemoryNet net(options);
+  InMemoryNet net({.max_clients = 1000, .max_per_address = 1000});
   std::vector<InMemoryNet::Member*> members;
   for (int i = 0; i < 300; ++i) {
     members.push_back(&net.Connect("user" + std::to_string(1000 + i)));
@@ -151,9 +148,7 @@ TEST(EngineTest, ShutdownTellsEveryClient) {
 }
 
 TEST(EngineTest, ServerFullGetsAlertOne) {
-  ServerOptions options;
-  options.max_clients = 2;
-  InMemoryNet net(options);
+  InMemoryNet net({.max_clients = 2});
   net.Connect("alice");
   net.Connect("bob");
   auto& third = net.Connect("carol");

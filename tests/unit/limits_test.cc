@@ -11,9 +11,7 @@ namespace {
 using ::securechat::testing::InMemoryNet;
 
 TEST(LimitsTest, ConnectionsBeyondThePerAddressCapGetAlertThree) {
-  ServerOptions options;
-  options.max_per_address = 2;
-  InMemoryNet net(options);
+  InMemoryNet net({.max_per_address = 2});
   net.Connect("alice");
   net.Connect("bob");
   auto& third = net.Connect("carol");
@@ -28,10 +26,7 @@ TEST(LimitsTest, ConnectionsBeyondThePerAddressCapGetAlertThree) {
 }
 
 TEST(LimitsTest, MessagesBeyondTheRateAreDroppedWithErrorSix) {
-  ServerOptions options;
-  options.rate = 5;
-  options.burst = 10;
-  InMemoryNet net(options);
+  InMemoryNet net({.rate = 5, .burst = 10});
   auto& alice = net.Connect("alice");  // JOIN took one token
   auto& bob = net.Connect("bob");
   for (int i = 0; i < 10; ++i) {
@@ -47,10 +42,7 @@ TEST(LimitsTest, MessagesBeyondTheRateAreDroppedWithErrorSix) {
 }
 
 TEST(LimitsTest, SustainedFloodingDisconnects) {
-  ServerOptions options;
-  options.rate = 5;
-  options.burst = 10;
-  InMemoryNet net(options);
+  InMemoryNet net({.rate = 5, .burst = 10});
   auto& alice = net.Connect("alice");
   auto& bob = net.Connect("bob");
   for (int i = 0; i < 30 && !alice.session.finished(); ++i) {
@@ -63,10 +55,7 @@ TEST(LimitsTest, SustainedFloodingDisconnects) {
 }
 
 TEST(LimitsTest, ByeIsNeverRateLimited) {
-  ServerOptions options;
-  options.rate = 1;
-  options.burst = 1;
-  InMemoryNet net(options);
+  InMemoryNet net({.rate = 1, .burst = 1});
   auto& alice = net.Connect("alice");  // the JOIN spent the only token
   alice.session.InputEof();
   net.Pump();
@@ -74,9 +63,7 @@ TEST(LimitsTest, ByeIsNeverRateLimited) {
 }
 
 TEST(LimitsTest, SilentConnectionIsClosedAtTheHandshakeDeadline) {
-  ServerOptions options;
-  options.handshake_timeout_ms = 10'000;
-  InMemoryNet net(options);
+  InMemoryNet net({.handshake_timeout_ms = 10'000});
   auto& alice = net.Connect("alice");
   const ConnId silent = net.core().Accept("198.51.100.7");
   std::vector<uint8_t> one_byte = {0x01};
@@ -93,9 +80,7 @@ TEST(LimitsTest, SilentConnectionIsClosedAtTheHandshakeDeadline) {
 }
 
 TEST(LimitsTest, IdleJoinedClientIsClosedAndOthersAreTold) {
-  ServerOptions options;
-  options.idle_timeout_ms = 300'000;
-  InMemoryNet net(options);
+  InMemoryNet net({.idle_timeout_ms = 300'000});
   auto& alice = net.Connect("alice");
   auto& bob = net.Connect("bob");
   net.Advance(200'000);
@@ -108,10 +93,7 @@ TEST(LimitsTest, IdleJoinedClientIsClosedAndOthersAreTold) {
 }
 
 TEST(LimitsTest, ClientThatStopsReadingIsDroppedAtTheQueueCap) {
-  ServerOptions options;
-  options.max_queue_bytes = 64 * 1024;
-  options.rate = 0;
-  InMemoryNet net(options);
+  InMemoryNet net({.max_queue_bytes = 64 * 1024, .rate = 0});
   auto& alice = net.Connect("alice");
   auto& bob = net.Connect("bob");
   auto& mallory = net.Connect("mallory");
@@ -131,9 +113,7 @@ TEST(LimitsTest, ClientThatStopsReadingIsDroppedAtTheQueueCap) {
 }
 
 TEST(LimitsTest, HandshakeBudgetDefersHellosWithoutStarvingTheRoom) {
-  ServerOptions options;
-  options.handshakes_per_second = 2;
-  InMemoryNet net(options);
+  InMemoryNet net({.handshakes_per_second = 2});
   auto& alice = net.Connect("alice");
   auto& bob = net.Connect("bob");  // the bucket (2) is now empty
   std::vector<InMemoryNet::Member*> waiting;
@@ -161,10 +141,8 @@ TEST(LimitsTest, HandshakeBudgetDefersHellosWithoutStarvingTheRoom) {
 // next, not behind the backlog that one address has queued; one address's hellos keep their
 // order.
 TEST(LimitsTest, WaitingHellosTakeTurnsByAddress) {
-  ServerOptions options;
-  options.handshakes_per_second = 2;
-  options.handshakes_per_second_per_address = 100;  // only the shared budget holds them back
-  InMemoryNet net(options);
+  // A per-address rate far above the shared one: only the shared budget holds them back.
+  InMemoryNet net({.handshakes_per_second = 2, .handshakes_per_second_per_address = 100});
   net.ConnectFrom("10.0.0.1", "flood0");
   net.ConnectFrom("10.0.0.1", "flood1");  // the bucket (2) is now empty
   std::vector<InMemoryNet::Member*> backlog;
@@ -192,9 +170,7 @@ TEST(LimitsTest, WaitingHellosTakeTurnsByAddress) {
 }
 
 TEST(LimitsTest, ClosedConnectionThatNeverReadsIsForgottenAfterTheLinger) {
-  ServerOptions options;
-  options.linger_ms = 2'000;
-  InMemoryNet net(options);
+  InMemoryNet net({.linger_ms = 2'000});
   auto& alice = net.Connect("alice");
   alice.reading = false;
   net.core().Shutdown();

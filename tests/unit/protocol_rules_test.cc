@@ -168,10 +168,7 @@ TEST(RateRulesTest, RefusedMessagesTakeATokenAndTheRateIsJudgedFirst) {
 // once in ASCII case-insensitive order, spelled as each member spelled it; `more` is 1 on
 // every page but the last, and a room of exactly 256 is one page.
 TEST(WhoRulesTest, PagesHoldAtMost256NicksInCaseInsensitiveOrder) {
-  ServerOptions options;
-  options.max_clients = 600;
-  options.max_per_address = 600;
-  InMemoryNet net(options);
+  InMemoryNet net({.max_clients = 600, .max_per_address = 600});
   auto asker = Joined(net, "Asker");
   std::vector<std::string> nicks = {"Asker"};
   // Byte order and case-insensitive order differ here: `U` < `Z` < `_` < `u` as bytes, but
@@ -252,9 +249,7 @@ TEST(NoticeRulesTest, WhoHearsOfJoinsRenamesAndLeaves) {
 // PROTOCOL.md 7.4: the handshake deadline runs from accept until a successful JOIN; refused
 // JOINs do not extend it, and at the deadline the server closes without a word.
 TEST(TimeoutRulesTest, HandshakeDeadlineRunsUntilASuccessfulJoin) {
-  ServerOptions options;
-  options.handshake_timeout_ms = 10'000;
-  InMemoryNet net(options);
+  InMemoryNet net({.handshake_timeout_ms = 10'000});
   auto alice = Joined(net, "alice");
   RawClient late(net);
   late.Send(msg::Join{"ALICE"});
@@ -272,9 +267,7 @@ TEST(TimeoutRulesTest, HandshakeDeadlineRunsUntilASuccessfulJoin) {
 // PROTOCOL.md 7.4: a joined client is closed when it has sent no record for the idle timeout;
 // any record counts, even one the server refuses.
 TEST(TimeoutRulesTest, IdleDeadlineCountsFromTheLastRecordOfAnyKind) {
-  ServerOptions options;
-  options.idle_timeout_ms = 300'000;
-  InMemoryNet net(options);
+  InMemoryNet net({.idle_timeout_ms = 300'000});
   auto alice = Joined(net, "alice");
   auto bob = Joined(net, "bob");
   (void)alice->Read();
@@ -300,10 +293,8 @@ TEST(TimeoutRulesTest, IdleDeadlineCountsFromTheLastRecordOfAnyKind) {
 // handshake deadline keeps running while it waits: past it, the server closes without a reply
 // (no SERVER_HELLO, no ALERT).
 TEST(TimeoutRulesTest, AHelloHeldPastTheHandshakeDeadlineIsClosedWithoutReply) {
-  ServerOptions options;
-  options.handshakes_per_second = 0.05;  // one handshake, then the next in 20 s
-  options.handshake_timeout_ms = 10'000;
-  InMemoryNet net(options);
+  // handshakes_per_second: one handshake, then the next in 20 s.
+  InMemoryNet net({.handshake_timeout_ms = 10'000, .handshakes_per_second = 0.05});
   RawClient first(net);
   EXPECT_TRUE(first.established());
   RawClient second(net);

@@ -50,12 +50,8 @@ std::string Nick(int i) {
 // queue. The old code erased the asker's own node of the nick map from inside the loop over
 // that map, then advanced from the freed node.
 TEST(TeardownTest, WhoWhosePageOverflowsTheAskersQueue) {
-  ServerOptions options;
-  options.max_clients = 300;
-  options.max_per_address = 300;
-  options.max_queue_bytes = 16 * 1024;
-  options.rate = 0;
-  InMemoryNet net(options);
+  InMemoryNet net(
+      {.max_clients = 300, .max_per_address = 300, .max_queue_bytes = 16 * 1024, .rate = 0});
   for (int i = 0; i < 255; ++i) {
     net.Connect(Nick(i));
   }
@@ -90,10 +86,7 @@ TEST(TeardownTest, WhoWhosePageOverflowsTheAskersQueue) {
 // handler, so everyone saw "<nick> left" and then " joined" with an empty nick, and the log
 // said "join #2 as ".
 TEST(TeardownTest, JoinWhoseWelcomeOverflowsTheQueue) {
-  ServerOptions options;
-  options.max_queue_bytes = 1024;
-  options.rate = 0;
-  InMemoryNet net(options);
+  InMemoryNet net({.max_queue_bytes = 1024, .rate = 0});
   auto& alice = net.Connect("alice");
   RawClient mallory(net);
   // Fill mallory's queue with "join first" errors, which it never reads, to just below the cap.
@@ -147,10 +140,7 @@ TEST(TeardownTest, NickWhoseNoticeOverflowsTheRenamersQueue) {
   ASSERT_GT(line_bytes, 0u);
   ASSERT_GT(notice_bytes, 0u);
   constexpr int kLines = 8;
-  ServerOptions options;
-  options.rate = 0;
-  options.max_queue_bytes = kLines * line_bytes + notice_bytes - 1;
-  InMemoryNet net(options);
+  InMemoryNet net({.max_queue_bytes = kLines * line_bytes + notice_bytes - 1, .rate = 0});
   auto& alice = net.Connect("alice");
   auto& bob = net.Connect("bob");
   bob.reading = false;

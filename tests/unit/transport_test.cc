@@ -103,6 +103,24 @@ std::unique_ptr<ByteStream> AcceptOne(Listener& listener) {
   return nullptr;
 }
 
+// A TCP stream on 127.0.0.1 seen from both ends, and the listener that accepted it.
+struct LoopbackPair {
+  std::unique_ptr<Listener> listener;
+  std::unique_ptr<ByteStream> client;
+  std::unique_ptr<ByteStream> server;
+};
+
+// ConnectLoopback listens on 127.0.0.1, dials the listener and accepts the stream, into
+// *pair; use it under ASSERT_NO_FATAL_FAILURE.
+void ConnectLoopback(LoopbackPair* pair) {
+  pair->listener = ListenLoopback();
+  ASSERT_NE(pair->listener, nullptr);
+  pair->client = Dial(*pair->listener);
+  ASSERT_NE(pair->client, nullptr);
+  pair->server = AcceptOne(*pair->listener);
+  ASSERT_NE(pair->server, nullptr);
+}
+
 TEST(TcpTransportTest, ListenerNamesItsPortAndHasNothingToAcceptAtFirst) {
   auto listener = ListenLoopback();
   ASSERT_NE(listener, nullptr);
@@ -114,12 +132,9 @@ TEST(TcpTransportTest, ListenerNamesItsPortAndHasNothingToAcceptAtFirst) {
 }
 
 TEST(TcpTransportTest, StreamsCarryBytesBothWaysAndSayWhoThePeerIs) {
-  auto listener = ListenLoopback();
-  ASSERT_NE(listener, nullptr);
-  auto client = Dial(*listener);
-  ASSERT_NE(client, nullptr);
-  auto server = AcceptOne(*listener);
-  ASSERT_NE(server, nullptr);
+  LoopbackPair pair;
+  ASSERT_NO_FATAL_FAILURE(ConnectLoopback(&pair));
+  auto& [listener, client, server] = pair;
 
   // The server side knows the client's address (the unit of per-address limits) and its
   // address and port (for logs); the client side knows the listener's.
@@ -148,12 +163,9 @@ TEST(TcpTransportTest, StreamsCarryBytesBothWaysAndSayWhoThePeerIs) {
 }
 
 TEST(TcpTransportTest, WritingToAGonePeerFailsInsteadOfKillingTheProcess) {
-  auto listener = ListenLoopback();
-  ASSERT_NE(listener, nullptr);
-  auto client = Dial(*listener);
-  ASSERT_NE(client, nullptr);
-  auto server = AcceptOne(*listener);
-  ASSERT_NE(server, nullptr);
+  LoopbackPair pair;
+  ASSERT_NO_FATAL_FAILURE(ConnectLoopback(&pair));
+  auto& [listener, client, server] = pair;
   server.reset();  // closes the descriptor: the peer is gone
   IoOutcome last;
   ReadSome(*client, 1, &last);
@@ -199,8 +211,17 @@ TEST(ParseHostPortListTest, TakesOneOrMoreAddresses) {
   EXPECT_FALSE(ParseHostPortList("127.0.0.1:0").ok());  // port 0 only when allowed
 }
 
-// Lines collects what a LineSplitter passes on.
+// Lines is a LineSplitter of lines up to `max_len` bytes with what it passes on: the lines,
+// and how many over-long lines it dropped.
 struct Lines {
+  explicit Lines(size_t max_len) : splitter(max_len) {}
+
+  // Add gives the splitter `bytes`, as one read would.
+  void Add(std::string_view bytes) { splitter.Add(bytes, on_line, on_overlong); }
+  // Read gives the splitter what `fd` holds now. Returns what ReadLines returns.
+  ReadStatus Read(int fd) { return ReadLines(fd, splitter, on_line, on_overlong); }
+
+  LineSplitter splitter;
   std::vector<std::string> lines;
   int overlong = 0;
   LineSplitter::OnLine on_line = [this](std::string_view l) { lines.emplace_back(l); };
@@ -208,21 +229,19 @@ struct Lines {
 };
 
 TEST(LineSplitterTest, JoinsLinesAcrossReads) {
-  LineSplitter splitter(10);
-  Lines got;
-  splitter.Add("one\ntw", got.on_line, got.on_overlong);
-  splitter.Add("o\n\nthr", got.on_line, got.on_overlong);
+  Lines got(10);
+  got.Add("one\ntw");
+  got.Add("o\n\nthr");
   EXPECT_EQ(got.lines, (std::vector<std::string>{"one", "two", ""}));
-  EXPECT_EQ(splitter.TakeRest(), "thr");
-  EXPECT_EQ(splitter.TakeRest(), "");
+  EXPECT_EQ(got.splitter.TakeRest(), "thr");
+  EXPECT_EQ(got.splitter.TakeRest(), "");
   EXPECT_EQ(got.overlong, 0);
 }
 
 TEST(LineSplitterTest, PassesOnALineOfExactlyTheBound) {
-  LineSplitter splitter(5);
-  Lines got;
-  splitter.Add("12345\n1234", got.on_line, got.on_overlong);
-  splitter.Add("5\n", got.on_line, got.on_overlong);
+  Lines got(5);
+  got.Add("12345\n1234");
+  got.Add("5\n");
   EXPECT_EQ(got.lines, (std::vector<std::string>{"12345", "12345"}));
   EXPECT_EQ(got.overlong, 0);
 }
@@ -230,35 +249,33 @@ TEST(LineSplitterTest, PassesOnALineOfExactlyTheBound) {
 // A line longer than the bound, arriving over several reads, is dropped whole: no piece of
 // it, and not its tail after the bound was crossed, is ever passed on as a line of its own.
 TEST(LineSplitterTest, DropsAnOverlongLineWholeNotItsTailAsANewLine) {
-  LineSplitter splitter(8);
-  Lines got;
-  splitter.Add("before\n", got.on_line, got.on_overlong);
-  splitter.Add("aaaaaa", got.on_line, got.on_overlong);
-  splitter.Add("aaaaaa", got.on_line, got.on_overlong);  // past the bound here
-  splitter.Add("tail", got.on_line, got.on_overlong);
-  splitter.Add("tail\nafter\n", got.on_line, got.on_overlong);
+  Lines got(8);
+  got.Add("before\n");
+  got.Add("aaaaaa");
+  got.Add("aaaaaa");  // past the bound here
+  got.Add("tail");
+  got.Add("tail\nafter\n");
   EXPECT_EQ(got.lines, (std::vector<std::string>{"before", "after"}));
   EXPECT_EQ(got.overlong, 1);
 
   // Also when the whole over-long line comes in one read, and at the end of input.
-  splitter.Add("123456789\nok\n123456789", got.on_line, got.on_overlong);
+  got.Add("123456789\nok\n123456789");
   EXPECT_EQ(got.lines, (std::vector<std::string>{"before", "after", "ok"}));
   EXPECT_EQ(got.overlong, 3);
-  EXPECT_EQ(splitter.TakeRest(), "");
+  EXPECT_EQ(got.splitter.TakeRest(), "");
 }
 
 TEST(LineSplitterTest, ReadLinesReadsAPipeUntilItsEnd) {
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
-  LineSplitter splitter(100);
-  Lines got;
+  Lines got(100);
   ASSERT_EQ(write(fds[1], "a\nb", 3), 3);
-  EXPECT_EQ(ReadLines(fds[0], splitter, got.on_line, got.on_overlong), ReadStatus::kOpen);
+  EXPECT_EQ(got.Read(fds[0]), ReadStatus::kOpen);
   close(fds[1]);
-  EXPECT_EQ(ReadLines(fds[0], splitter, got.on_line, got.on_overlong), ReadStatus::kEnded);
+  EXPECT_EQ(got.Read(fds[0]), ReadStatus::kEnded);
   close(fds[0]);
   EXPECT_EQ(got.lines, (std::vector<std::string>{"a"}));
-  EXPECT_EQ(splitter.TakeRest(), "b");
+  EXPECT_EQ(got.splitter.TakeRest(), "b");
 }
 
 // TrickleStream is a stream like a WebSocket's: it takes everything its descriptor holds at
