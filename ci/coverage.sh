@@ -13,7 +13,7 @@ echo "== coverage: build"
 ci/build.sh coverage >/dev/null
 
 targets=(frame message record record_differential server_handshake client_handshake
-         server_engine client_engine pem)
+         server_engine client_engine pem config_files)
 out=build/coverage/profiles
 rm -rf "$out"
 mkdir -p "$out"
@@ -30,7 +30,7 @@ done
 llvm-profdata-14 merge -sparse "$out"/*.profraw -o "$out/all.profdata"
 
 sources=(src/securechat/wire src/securechat/crypto src/securechat/engine src/securechat/client)
-# llvm-cov warns about functions that differ between the nine programs (each has its own
+# llvm-cov warns about functions that differ between the programs (each has its own
 # LLVMFuzzerTestOneInput, and header code is instantiated differently in each); the library is
 # compiled once and linked into all of them, so its counts are exact. Keep the warning quiet.
 cov() { llvm-cov-14 "$@" 2> >(grep -v "functions have mismatched data" >&2); }

@@ -107,7 +107,7 @@ constexpr CodePointRange kInvisibleRanges[] = {
     {0xE0000, 0xE0FFF},  // tags, variation selectors 17 to 256, reserved
 };
 
-constexpr bool SortedAndDisjoint() {
+consteval bool SortedAndDisjoint() {
   for (size_t i = 0; i < std::size(kInvisibleRanges); ++i) {
     if (kInvisibleRanges[i].first > kInvisibleRanges[i].last ||
         (i > 0 && kInvisibleRanges[i - 1].last >= kInvisibleRanges[i].first)) {
