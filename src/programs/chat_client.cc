@@ -249,7 +249,8 @@ int main(int argc, char** argv) {
       "be edited, Up and Down recall earlier ones and Tab completes commands and nicks. With\n"
       "stdin a pipe or a file, each line is sent, then the client says goodbye and exits.\n"
       "Exit codes: 0 ok, 1 usage, 2 cannot connect, 3 server key confirmation failed,\n"
-      "4 server full, 5 nick refused, 6 connection lost, 7 unsupported protocol version.");
+      "4 server full, 5 nick refused, 6 connection lost, 7 unsupported protocol version,\n"
+      "8 left normally but some lines were refused.");
   Config config;
   if (const std::optional<int> code = ReadConfig(argc, argv, &config)) {
     return *code;

@@ -215,8 +215,9 @@ TEST_F(ChatTest, ThreeClientsChatWhisperRenameAndLeave) {
   EXPECT_TRUE(Saw(*bob, "-!- carol left\n"));
   EXPECT_TRUE(SawOnStderr(server(), "leave #3 carol (bye)"));
 
+  // alice's whisper to the old nick was refused: her client says so as it leaves, and exits 8.
   alice->CloseStdin();
-  EXPECT_TRUE(Exits(*alice, 0));
+  EXPECT_TRUE(Exits(*alice, 8));
   EXPECT_TRUE(Saw(*bob, "-!- alice left\n"));
   bob->CloseStdin();
   EXPECT_TRUE(Exits(*bob, 0));
@@ -237,7 +238,7 @@ TEST_F(ChatTest, ThreeClientsChatWhisperRenameAndLeave) {
     EXPECT_FALSE(Contains(p->out(), "!!")) << Describe(*p);
     EXPECT_EQ(p->err(), "") << Describe(*p);
   }
-  EXPECT_EQ(alice->err(), "");
+  EXPECT_EQ(alice->err(), "chat-client: 1 line was refused (the !! lines say why)\n");
   EXPECT_FALSE(server().Wait(0ms).has_value()) << "the server stopped" << Describe(server());
 }
 

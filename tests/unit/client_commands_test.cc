@@ -50,5 +50,30 @@ TEST(ClientCommandsTest, WhisperSentIsConfirmed) {
   EXPECT_TRUE(alice.SawContaining("!! no such user")) << ::testing::PrintToString(alice.lines);
 }
 
+// Lines refused, here or by the server, make the session end with its own exit code, so a
+// script that pipes lines in learns that not all of them went out.
+TEST(ClientCommandsTest, RefusedLinesGiveTheirOwnExitCode) {
+  InMemoryNet net;
+  auto& alice = net.Connect("alice");
+  net.Connect("bob");
+  net.Type(alice, "hello");
+  net.Type(alice, "/nosuchcommand");         // refused here
+  net.Type(alice, "/msg carol are you in");  // refused by the server: no such user
+  net.Type(alice, "/quit");
+  ASSERT_TRUE(alice.session.finished());
+  EXPECT_EQ(alice.session.exit_code(), kExitLinesRefused);
+  EXPECT_EQ(alice.session.final_message(), "2 lines were refused (the !! lines say why)");
+}
+
+TEST(ClientCommandsTest, NothingRefusedLeavesWithZero) {
+  InMemoryNet net;
+  auto& alice = net.Connect("alice");
+  net.Type(alice, "hello");
+  net.Type(alice, "/who");
+  net.Type(alice, "/quit");
+  ASSERT_TRUE(alice.session.finished());
+  EXPECT_EQ(alice.session.exit_code(), kExitOk);
+}
+
 }  // namespace
 }  // namespace securechat

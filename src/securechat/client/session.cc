@@ -110,6 +110,11 @@ void ClientSession::ShowError(std::string text) {
   Show(DisplayLine::Kind::kError, std::move(text));
 }
 
+void ClientSession::Refuse(std::string text) {
+  ++refused_lines_;
+  ShowError(std::move(text));
+}
+
 void ClientSession::Finish(int code, std::string message) {
   if (finished_) {
     return;
@@ -164,7 +169,13 @@ void ClientSession::Received(ByteView bytes) {
 
 void ClientSession::ServerClosed() {
   if (bye_sent_) {
-    Finish(kExitOk, "");
+    if (refused_lines_ == 0) {
+      Finish(kExitOk, "");
+    } else {
+      Finish(kExitLinesRefused,
+             Cat(refused_lines_, refused_lines_ == 1 ? " line was" : " lines were",
+                 " refused (the !! lines say why)"));
+    }
   } else if (shutting_down_) {
     Finish(kExitConnectionLost, "connection lost: the server shut down");
   } else if (conn_->state() == ClientConnection::State::kAwaitServerHello) {
@@ -257,7 +268,11 @@ void ClientSession::HandleUsers(const msg::Users& u) {
 }
 
 void ClientSession::HandleError(const msg::Error& e) {
-  ShowError(Shown(e.text));
+  if (joined_ && e.fatal == 0) {
+    Refuse(Shown(e.text));  // the answer to something we sent: it had no effect
+  } else {
+    ShowError(Shown(e.text));
+  }
   const bool refused =
       e.code == proto::ErrorCode::kNickTaken || e.code == proto::ErrorCode::kInvalidNick;
   if (!joined_ && refused) {
@@ -305,8 +320,8 @@ void ClientSession::InputLine(std::string_view line) {
   if (cost > kMaxQueuedBytes - queued_bytes_) {
     if (!queue_full_shown_) {
       queue_full_shown_ = true;
-      ShowError(Cat("not sent: ", queued_.size(),
-                    " lines are already waiting to be sent; type it again once they are"));
+      Refuse(Cat("not sent: ", queued_.size(),
+                 " lines are already waiting to be sent; type it again once they are"));
     }
     return;
   }
@@ -376,9 +391,9 @@ void ClientSession::Execute(std::string_view line) {
   if (line.front() != '/' || line.substr(0, 2) == "//") {
     std::string_view text = line.front() == '/' ? line.substr(1) : line;
     if (!IsValidText(text)) {
-      ShowError(text.size() > proto::kMaxTextLen
-                    ? "not sent: a message is at most 4096 bytes"
-                    : "not sent: the line has control characters or invalid UTF-8");
+      Refuse(text.size() > proto::kMaxTextLen
+                 ? "not sent: a message is at most 4096 bytes"
+                 : "not sent: the line has control characters or invalid UTF-8");
       return;
     }
     SendOrFail(msg::Say{text});
@@ -391,11 +406,11 @@ void ClientSession::Execute(std::string_view line) {
   if (command == "msg") {
     const std::string_view to = SplitWord(&rest);
     if (to.empty() || rest.empty()) {
-      ShowError("usage: /msg NICK TEXT");
+      Refuse("usage: /msg NICK TEXT");
     } else if (!CheckNickArgument(to)) {
       return;
     } else if (!IsValidText(rest)) {
-      ShowError("not sent: the text has control characters, invalid UTF-8 or is too long");
+      Refuse("not sent: the text has control characters, invalid UTF-8 or is too long");
     } else if (SendOrFail(msg::Whisper{to, rest})) {
       // Confirmed as irssi does: what was sent, to whom. The server may still refuse it
       // (no such user), which then follows as an error.
@@ -410,7 +425,7 @@ void ClientSession::Execute(std::string_view line) {
   } else if (command == "nick") {
     const std::string_view nick = SplitWord(&rest);
     if (nick.empty() || !rest.empty()) {
-      ShowError("usage: /nick NEW");
+      Refuse("usage: /nick NEW");
     } else if (nick == nick_) {
       // The server would do nothing and say nothing (PROTOCOL.md 6.2); say it here.
       ShowNotice(Cat("you are already ", Shown(nick)));
@@ -421,7 +436,7 @@ void ClientSession::Execute(std::string_view line) {
     SendOrFail(msg::Bye{});
     bye_sent_ = true;
   } else if (!ExecuteLocal(command, rest)) {
-    ShowError(Cat("unknown command /", Shown(command), "; /help lists the commands"));
+    Refuse(Cat("unknown command /", Shown(command), "; /help lists the commands"));
   }
 }
 
@@ -430,7 +445,7 @@ bool ClientSession::CheckNickArgument(std::string_view nick) {
     return true;
   }
   // The rule, not the nick: it may be thousands of bytes long.
-  ShowError(Cat("not sent: a nick is 1 to ", proto::kMaxNickLen, " of A-Z a-z 0-9 _ . -"));
+  Refuse(Cat("not sent: a nick is 1 to ", proto::kMaxNickLen, " of A-Z a-z 0-9 _ . -"));
   return false;
 }
 
@@ -442,22 +457,22 @@ bool ClientSession::ExecuteLocal(std::string_view command, std::string_view rest
   } else if (command == "ignore" || command == "unignore") {
     const std::string_view nick = SplitWord(&rest);
     if (!rest.empty() || (command == "unignore" && nick.empty())) {
-      ShowError(command == "ignore" ? "usage: /ignore [NICK]" : "usage: /unignore NICK");
+      Refuse(command == "ignore" ? "usage: /ignore [NICK]" : "usage: /unignore NICK");
     } else if (nick.empty()) {
       ShowNotice(ignored_.empty()
                      ? "ignoring nobody"
                      : Cat("ignoring (", ignored_.size(), "): ", absl::StrJoin(ignored_, " ")));
     } else if (!IsValidNick(nick)) {
-      ShowError(Cat("not a nick: ", Shown(nick)));
+      Refuse(Cat("not a nick: ", Shown(nick)));
     } else if (command == "unignore") {
       if (const auto it = ignored_.find(nick); it != ignored_.end()) {
         ignored_.erase(it);
         ShowNotice(Cat("no longer ignoring ", nick));
       } else {
-        ShowError(Cat("not ignoring ", nick));
+        Refuse(Cat("not ignoring ", nick));
       }
     } else if (SameNick(nick, nick_)) {
-      ShowError("you cannot ignore yourself");
+      Refuse("you cannot ignore yourself");
     } else if (!ignored_.insert(std::string(nick)).second) {
       ShowNotice(Cat("already ignoring ", nick));
     } else {
@@ -478,7 +493,8 @@ bool ClientSession::OfflineLine(std::string_view line) {
   }
   if (line.front() == '/' && line.substr(0, 2) != "//") {
     std::string_view rest = line.substr(1);
-    const std::string_view command = SplitWord(&rest);
+    std::string command(SplitWord(&rest));
+    absl::AsciiStrToLower(&command);
     if (command == "quit") {
       return true;
     }
@@ -486,7 +502,7 @@ bool ClientSession::OfflineLine(std::string_view line) {
       return false;
     }
   }
-  ShowError("not sent: not connected (reconnecting; /quit to leave)");
+  Refuse("not sent: not connected (reconnecting; /quit to leave)");
   return false;
 }
 

@@ -34,6 +34,7 @@ enum ExitCode : int {
   kExitNickRefused = 5,     // ERROR 3 or 4 in answer to JOIN
   kExitConnectionLost = 6,  // closed, reset, protocol error, fatal ERROR, shutdown
   kExitVersion = 7,         // ALERT 2: the server does not speak this version
+  kExitLinesRefused = 8,    // left normally, but lines typed or piped in were refused
 };
 
 // FormatSeconds writes a duration in milliseconds for people: "10 s", "1.5 s".
@@ -159,6 +160,9 @@ class ClientSession {
   // ExecuteLocal runs /help, /ignore and /unignore; false if `command` is none of them.
   bool ExecuteLocal(std::string_view command, std::string_view rest);
   void Show(DisplayLine::Kind kind, std::string text);
+  // Refuse shows why a line that was typed or piped in was not sent, or was refused by the
+  // server, and counts it: a session that refused lines ends with kExitLinesRefused.
+  void Refuse(std::string text);
   // SendOrFail sends `m`; if it cannot, the session finishes (connection lost) and it
   // returns false.
   bool SendOrFail(const msg::ClientMessage& m);
@@ -177,6 +181,7 @@ class ClientSession {
   TokenBucket pace_{kSendRate, kSendBurst};
   uint64_t last_sent_ms_ = 0;
   bool joined_ = false;
+  int refused_lines_ = 0;  // lines refused here or by the server (Refuse)
   bool rejoining_ = false;
   bool who_on_join_ = false;  // Reattach was called: the next WELCOME is a rejoin
   bool input_done_ = false;
