@@ -1,4 +1,6 @@
 // What a new user meets first: --help, -h and --version on all three programs.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <fstream>
 #include <regex>
@@ -109,6 +111,27 @@ TEST(ServerFirstContactTest, PrintedClientCommandWorksAsPrinted) {
   auto client = Process::Start(program, words);
   ASSERT_TRUE(client.ok()) << client.status();
   EXPECT_TRUE(Saw(**client, "-!- welcome to securechat\n")) << Describe(**client);
+}
+
+// The public key given where the private key belongs is named for what it is, whatever its
+// mode, and not answered with "run chmod 600".
+TEST(ServerFirstContactTest, PublicKeyAsKeyIsNamedForWhatItIs) {
+  TempDir dir;
+  const std::string pub = dir.File("server_public.pem");
+  for (const mode_t mode : {0644, 0600}) {
+    {
+      std::ofstream out(pub, std::ios::trunc);
+      out << ReadFileOrDie(TestKeyPath("test_rsa2048_public.pem"));
+    }
+    ASSERT_EQ(chmod(pub.c_str(), mode), 0);
+    auto server =
+        Process::Start(ProgramPath("chat-server"), {"--listen", "127.0.0.1:0", "--key", pub});
+    ASSERT_TRUE(server.ok()) << server.status();
+    EXPECT_TRUE(Exits(**server, 1)) << Describe(**server);
+    EXPECT_TRUE(Contains((*server)->err(), Cat(pub, " is a public key; give the private key")))
+        << Describe(**server);
+    EXPECT_FALSE(Contains((*server)->err(), "chmod")) << Describe(**server);
+  }
 }
 
 }  // namespace

@@ -116,6 +116,25 @@ KeyLoadError KeyLoadErrorOf(const absl::Status& status) {
   return absl::IsNotFound(status) ? KeyLoadError::kNotFound : KeyLoadError::kFileRefused;
 }
 
+// IsPublicKeyFile is true when `path` holds a PEM public key: the file someone gave where the
+// private key was wanted (the two sit side by side).
+bool IsPublicKeyFile(const std::string& path) {
+  Secret<> text;
+  if (!ReadKeyFile(path, /*private_key=*/false, &text).ok()) {
+    return false;
+  }
+  const std::string_view pem = AsChars(text.Expose());
+  return pem.find("-----BEGIN PUBLIC KEY-----") != std::string_view::npos ||
+         pem.find("-----BEGIN RSA PUBLIC KEY-----") != std::string_view::npos;
+}
+
+absl::Status PublicKeyGiven(const std::string& path) {
+  return absl::InvalidArgumentError(
+      Cat(path,
+          " is a public key; give the private key (chat-keygen writes it beside the public "
+          "one, as server_private.pem)"));
+}
+
 }  // namespace
 
 absl::Status ReadAllSecret(int fd, size_t max_len, size_t size_hint, Secret<>* out) {
@@ -174,10 +193,20 @@ absl::StatusOr<ServerPrivateKey> ServerPrivateKey::ReadFile(const std::string& p
     if (why != nullptr) {
       *why = KeyLoadErrorOf(s);
     }
+    // A public key is world-readable by design: say what it is, not how to chmod it.
+    if (absl::IsPermissionDenied(s) && IsPublicKeyFile(path)) {
+      if (why != nullptr) {
+        *why = KeyLoadError::kBadKey;
+      }
+      return PublicKeyGiven(path);
+    }
     return s;
   }
   auto key = FromPem(AsChars(pem.Expose()), passphrase, why);
   if (!key.ok()) {
+    if (IsPublicKeyFile(path)) {
+      return PublicKeyGiven(path);
+    }
     return absl::Status(key.status().code(), Cat(path, ": ", key.status().message()));
   }
   return key;
