@@ -38,6 +38,9 @@ ABSL_FLAG(bool, bell, false,
 ABSL_FLAG(bool, reconnect, false,
           "when the connection cannot be made or is lost, try again (1 s doubling to 30 s, with "
           "jitter) and rejoin with the same nick");
+ABSL_FLAG(bool, strict_nick, false,
+          "exit (code 5) when the server refuses --nick, instead of trying NICK2, NICK3, ... "
+          "NICK9");
 ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
           "how long the server may take from connect to welcoming us; past it the connection "
           "counts as lost (and is retried with --reconnect)");
@@ -68,6 +71,7 @@ struct Config {
   securechat::net::HostPort addr;
   uint64_t handshake_timeout_ms = 0;
   bool reconnect = false;
+  bool strict_nick = false;
 };
 
 // ReadConfig parses and checks the flags into *config. Returns nullopt if they are good, or
@@ -103,6 +107,7 @@ std::optional<int> ReadConfig(int argc, char** argv, Config* config) {
   config->handshake_timeout_ms =
       static_cast<uint64_t>(absl::ToInt64Milliseconds(handshake_timeout));
   config->reconnect = absl::GetFlag(FLAGS_reconnect);
+  config->strict_nick = absl::GetFlag(FLAGS_strict_nick);
   return std::nullopt;
 }
 
@@ -282,6 +287,7 @@ int main(int argc, char** argv) {
                       config.nick, std::move(display), securechat::net::MonotonicMs);
   runner.session().set_who_on_join(interactive);
   runner.session().set_handshake_timeout_ms(config.handshake_timeout_ms);
+  runner.session().set_alternate_nicks(!config.strict_nick);
 
   std::unique_ptr<securechat::net::FdLineInput> pipe_input;
   securechat::net::LineInput* input = nullptr;

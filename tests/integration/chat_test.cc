@@ -330,13 +330,14 @@ TEST_F(ChatTest, PinnedKeyOfAnotherSizeIsClosedDuringHandshake) {
   ASSERT_NE(ivan, nullptr);
 }
 
-// Joining with a nick someone already has is refused with exit 5; the holder keeps it.
+// With --strict_nick, joining with a nick someone already has is refused with exit 5; the
+// holder keeps it.
 TEST_F(ChatTest, TakenNickIsRefused) {
   ASSERT_NO_FATAL_FAILURE(StartTestServer());
   auto judy = Join("judy", 1);
   ASSERT_NE(judy, nullptr);
 
-  auto impostor = StartClient("judy", public_key_, server_.address);
+  auto impostor = StartChatClient("judy", public_key_, server_.address, {"--strict_nick"});
   ASSERT_NE(impostor, nullptr);
   EXPECT_TRUE(Exits(*impostor, 5));
   EXPECT_TRUE(Contains(impostor->out(), "!! nick taken\n")) << Describe(*impostor);
@@ -346,6 +347,23 @@ TEST_F(ChatTest, TakenNickIsRefused) {
   ASSERT_TRUE(judy->WriteStdin("/who"));
   EXPECT_TRUE(Saw(*judy, "-!- online (1): judy\n"));
   EXPECT_FALSE(Contains(judy->out(), "-!- judy joined")) << Describe(*judy);
+}
+
+// Without --strict_nick a taken nick is tried again as nick2, nick3, ..., saying so, as irssi
+// tries its alternate nick.
+TEST_F(ChatTest, TakenNickTriesAnAlternate) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  auto judy = Join("judy", 1);
+  ASSERT_NE(judy, nullptr);
+  auto second = StartClient("judy", public_key_, server_.address);
+  ASSERT_NE(second, nullptr);
+  EXPECT_TRUE(Saw(*second, "!! nick taken\n-!- trying judy2 instead of judy\n"));
+  EXPECT_TRUE(Saw(*second, "-!- joined as judy2; 2 online\n"));
+  auto third = StartClient("judy", public_key_, server_.address);
+  ASSERT_NE(third, nullptr);
+  EXPECT_TRUE(Saw(*third, "-!- trying judy3 instead of judy2\n"));
+  EXPECT_TRUE(Saw(*third, "-!- joined as judy3; 3 online\n"));
+  EXPECT_TRUE(Saw(*judy, "-!- judy3 joined\n"));
 }
 
 // A port where nothing listens: exit 2 without claiming to have connected.

@@ -57,9 +57,12 @@ bool Contains(std::string_view haystack, std::string_view needle) {
 }
 
 std::unique_ptr<Process> StartChatClient(const std::string& nick, const std::string& server_key,
-                                         const std::string& address) {
-  auto client = Process::Start(ProgramPath("chat-client"),
-                               {"--connect", address, "--server_key", server_key, "--nick", nick});
+                                         const std::string& address,
+                                         const std::vector<std::string>& extra_args) {
+  std::vector<std::string> args = {"--connect", address,  "--server_key",
+                                   server_key,  "--nick", nick};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  auto client = Process::Start(ProgramPath("chat-client"), args);
   if (!client.ok()) {
     ADD_FAILURE() << client.status();
     return nullptr;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "integration/process.h"
@@ -34,9 +35,11 @@ size_t CountOf(std::string_view haystack, std::string_view needle);
 ::testing::AssertionResult Exits(Process& p, int code, Duration timeout = kWait);
 
 // StartChatClient runs chat-client as `nick` against `address`, pinned to `server_key`, with
-// stdin open for the test. Returns nullptr (and fails the test) if it cannot start.
+// `extra_args` after those, and stdin open for the test. Returns nullptr (and fails the test)
+// if it cannot start.
 std::unique_ptr<Process> StartChatClient(const std::string& nick, const std::string& server_key,
-                                         const std::string& address);
+                                         const std::string& address,
+                                         const std::vector<std::string>& extra_args = {});
 
 // JoinChat starts a client as StartChatClient does and waits until it is welcomed with
 // `online` people in the room. Returns nullptr (and fails the test) otherwise.

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "securechat/client/session.h"
+#include "securechat/wire/nick.h"
 #include "support/in_memory.h"
 
 namespace securechat {
@@ -73,6 +75,19 @@ TEST(ClientCommandsTest, NothingRefusedLeavesWithZero) {
   net.Type(alice, "/quit");
   ASSERT_TRUE(alice.session.finished());
   EXPECT_EQ(alice.session.exit_code(), kExitOk);
+}
+
+// Alternate nicks end in a digit, stay within 32 bytes, and each looks unlike the nick before
+// it (a trailing "_" would not: PROTOCOL.md 6.1).
+TEST(ClientCommandsTest, AlternateNicksAreDigitsWithinTheLength) {
+  EXPECT_EQ(AlternateNick("alice", 1), "alice2");
+  EXPECT_EQ(AlternateNick("alice", kMaxAlternateNicks), "alice9");
+  const std::string longest(proto::kMaxNickLen, 'x');
+  const std::string alternate = AlternateNick(longest, 1);
+  EXPECT_EQ(alternate.size(), proto::kMaxNickLen);
+  EXPECT_EQ(alternate.back(), '2');
+  EXPECT_NE(NickSkeleton(AlternateNick("alice", 1)), NickSkeleton("alice"));
+  EXPECT_NE(NickSkeleton(AlternateNick("alice", 2)), NickSkeleton(AlternateNick("alice", 1)));
 }
 
 }  // namespace

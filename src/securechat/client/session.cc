@@ -28,6 +28,11 @@ std::string Shown(std::string_view s) { return EscapeForDisplay(s); }
 
 }  // namespace
 
+std::string AlternateNick(std::string_view nick, int n) {
+  const std::string digit(1, static_cast<char>('1' + n));
+  return Cat(nick.substr(0, proto::kMaxNickLen - 1), digit);
+}
+
 std::string FormatSeconds(uint64_t ms) {
   return ms % 1000 == 0 ? Cat(ms / 1000, " s") : Cat(ms / 1000, ".", ms % 1000 / 100, " s");
 }
@@ -214,6 +219,7 @@ void ClientSession::HandleMessage(const msg::ServerMessage& m) {
 
 void ClientSession::HandleWelcome(const msg::Welcome& w) {
   joined_ = true;
+  alternates_tried_ = 0;
   handshake_deadline_ms_.reset();
   nick_ = std::string(w.nick);
   ShowNotice(
@@ -275,7 +281,14 @@ void ClientSession::HandleError(const msg::Error& e) {
   }
   const bool refused =
       e.code == proto::ErrorCode::kNickTaken || e.code == proto::ErrorCode::kInvalidNick;
-  if (!joined_ && refused) {
+  if (!joined_ && refused && alternate_nicks_ && alternates_tried_ < kMaxAlternateNicks) {
+    // The nick asked for is the one before any alternate: alice2 is followed by alice3.
+    const std::string wanted = alternates_tried_ == 0 ? nick_ : nick_.substr(0, nick_.size() - 1);
+    const std::string next = AlternateNick(wanted, ++alternates_tried_);
+    ShowNotice(Cat("trying ", next, " instead of ", Shown(nick_)));
+    nick_ = next;
+    SendOrFail(msg::Join{nick_});
+  } else if (!joined_ && refused) {
     Finish(kExitNickRefused, Cat("cannot join as ", Shown(nick_), ": ", Shown(e.text)));
   } else if (e.code == proto::ErrorCode::kShuttingDown) {
     shutting_down_ = true;

@@ -37,6 +37,13 @@ enum ExitCode : int {
   kExitLinesRefused = 8,    // left normally, but lines typed or piped in were refused
 };
 
+// AlternateNick is the `n`th nick to try (1 to kMaxAlternateNicks) when `nick` is refused at
+// JOIN: `nick` with the digit n + 1 at the end ("alice2"), cut so that it stays within the
+// nick length. A digit, not irssi's "_": a trailing "_" does not change what a nick looks like
+// (PROTOCOL.md 6.1), so "alice_" would be refused as a look-alike of "alice".
+inline constexpr int kMaxAlternateNicks = 8;
+std::string AlternateNick(std::string_view nick, int n);
+
 // FormatSeconds writes a duration in milliseconds for people: "10 s", "1.5 s".
 std::string FormatSeconds(uint64_t ms);
 
@@ -94,6 +101,10 @@ class ClientSession {
   void set_who_on_join(bool on) { who_on_join_ = on; }
   // How long the server may take from connect to WELCOME (default kHandshakeTimeoutMs).
   void set_handshake_timeout_ms(uint64_t ms) { handshake_timeout_ms_ = ms; }
+  // With `on`, a nick the server refuses at JOIN (taken, or a look-alike of one online) is
+  // tried again as nick2, nick3, ... nick9 (AlternateNick), saying so, as irssi tries an
+  // alternate nick; without it (the default) the session finishes with kExitNickRefused.
+  void set_alternate_nicks(bool on) { alternate_nicks_ = on; }
 
   // Reattach starts over on a fresh connection (`conn` must outlive the session): joined,
   // finished and the exit code are reset; the nick (as last renamed), the nicks seen, the
@@ -182,6 +193,8 @@ class ClientSession {
   uint64_t last_sent_ms_ = 0;
   bool joined_ = false;
   int refused_lines_ = 0;  // lines refused here or by the server (Refuse)
+  bool alternate_nicks_ = false;
+  int alternates_tried_ = 0;  // since the nick was last chosen
   bool rejoining_ = false;
   bool who_on_join_ = false;  // Reattach was called: the next WELCOME is a rejoin
   bool input_done_ = false;
