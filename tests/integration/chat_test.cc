@@ -307,8 +307,9 @@ TEST_F(ChatTest, QueuedInputIsSentAfterJoinAndQuitEndsIt) {
   EXPECT_TRUE(SawOnStderr(server(), "leave #2 quinn (bye)"));
 }
 
-// A client pinned to another server's key fails the key confirmation, says so, exits 3 and
-// never sends a record; the server goes on serving.
+// A client pinned to another server's key fails the key confirmation, says so, exits 3,
+// never says it is connected to the pinned key and never sends a record; the server goes on
+// serving.
 TEST_F(ChatTest, WrongPinnedKeyFailsConfirmation) {
   ASSERT_NO_FATAL_FAILURE(StartTestServer());
   auto keygen = Process::Start(ProgramPath("chat-keygen"),
@@ -322,6 +323,10 @@ TEST_F(ChatTest, WrongPinnedKeyFailsConfirmation) {
   EXPECT_TRUE(Exits(*frank, 3));
   EXPECT_TRUE(Contains(frank->err(), "server key confirmation failed")) << Describe(*frank);
   EXPECT_FALSE(Contains(frank->out(), "joined as")) << Describe(*frank);
+  // Nothing claims that the server was verified: the "connected to ...; server key ..." line
+  // comes only once the server has proved it holds the pinned key.
+  EXPECT_FALSE(Contains(frank->out(), "connected to")) << Describe(*frank);
+  EXPECT_FALSE(Contains(frank->out() + frank->err(), "server key SHA256:")) << Describe(*frank);
 
   // Another client still gets in, and is alone: frank never joined.
   auto grace = Join("grace", 1);

@@ -273,6 +273,9 @@ TEST_F(ClientRunnerTest, WrongServerKeyIsNotRetried) {
   EXPECT_EQ(dial_count_, 1);
   EXPECT_TRUE(waits_.empty());
   EXPECT_EQ(CountStartingWith("-!- joined"), 0u) << Lines();
+  // Nothing claims a connection to a server whose key was never confirmed.
+  EXPECT_EQ(CountStartingWith("-!- connected"), 0u) << Lines();
+  EXPECT_EQ(Lines().find("server key SHA256:"), std::string::npos) << Lines();
 }
 
 // Which exit codes are worth another try (README: 2, 4 and 6, and 5 after a join that worked;

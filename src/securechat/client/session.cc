@@ -126,6 +126,9 @@ void ClientSession::Received(ByteView bytes) {
       case ClientConnection::Step::kNeedMore:
         return;
       case ClientConnection::Step::kEstablished:
+        if (!established_notice_.empty()) {
+          ShowNotice(established_notice_);
+        }
         SendOrFail(msg::Join{nick_});
         break;
       case ClientConnection::Step::kMessage:

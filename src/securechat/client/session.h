@@ -93,6 +93,10 @@ class ClientSession {
   void set_who_on_join(bool on) { who_on_join_ = on; }
   // How long the server may take from connect to WELCOME (default kHandshakeTimeoutMs).
   void set_handshake_timeout_ms(uint64_t ms) { handshake_timeout_ms_ = ms; }
+  // The notice shown on every connection once the server has proved that it holds the pinned
+  // key (ClientConnection::Step::kEstablished), never before: "connected to ADDRESS; server
+  // key SHA256:...". Empty (the default): nothing is shown.
+  void set_established_notice(std::string text) { established_notice_ = std::move(text); }
 
   // Reattach starts over on a fresh connection (`conn` must outlive the session): joined,
   // finished and the exit code are reset; the nick (as last renamed), the nicks seen, the
@@ -177,6 +181,7 @@ class ClientSession {
   bool joined_ = false;
   bool rejoining_ = false;
   bool who_on_join_ = false;  // Reattach was called: the next WELCOME is a rejoin
+  std::string established_notice_;
   bool input_done_ = false;
   bool bye_sent_ = false;
   bool finished_ = false;
