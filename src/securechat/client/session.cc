@@ -46,7 +46,7 @@ ClientSession::ClientSession(ClientConnection& conn, std::string nick, Display d
 
 void ClientSession::Reattach(ClientConnection& conn) {
   conn_ = &conn;
-  rejoining_ = true;
+  rejoining_ = rejoining_ || joined_;
   joined_ = false;
   input_done_ = false;
   bye_sent_ = false;

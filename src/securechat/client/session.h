@@ -100,7 +100,8 @@ class ClientSession {
 
   // Reattach starts over on a fresh connection (`conn` must outlive the session): joined,
   // finished and the exit code are reset; the nick (as last renamed), the nicks seen, the
-  // ignore list and lines not yet sent are kept. The next WELCOME says "rejoined".
+  // ignore list and lines not yet sent are kept. The next WELCOME says "rejoined" if an
+  // earlier connection was welcomed, "joined" if none was.
   void Reattach(ClientConnection& conn);
 
   // Connected starts the handshake deadline of the current connection: if WELCOME has not
@@ -179,8 +180,8 @@ class ClientSession {
   TokenBucket pace_{kSendRate, kSendBurst};
   uint64_t last_sent_ms_ = 0;
   bool joined_ = false;
-  bool rejoining_ = false;
-  bool who_on_join_ = false;  // Reattach was called: the next WELCOME is a rejoin
+  bool rejoining_ = false;  // an earlier connection was welcomed: the next WELCOME is a rejoin
+  bool who_on_join_ = false;
   std::string established_notice_;
   bool input_done_ = false;
   bool bye_sent_ = false;
