@@ -388,6 +388,22 @@ TEST_F(ChatTest, NothingListeningIsCannotConnect) {
   EXPECT_TRUE(Contains(kate->err(), "chat-client: ")) << Describe(*kate);
 }
 
+// SIGTERM sent the moment chat-server exists, before it has read its key or opened a port,
+// stops it cleanly (exit 0, "server stopped"); it used to kill it (exit 143), because the
+// handler came after the slow start-up. The child starts with SIGTERM blocked, so that the
+// signal waits for the program instead of racing the dynamic loader (which no program can
+// handle): the server takes it when it installs its handlers, first thing, and stops before
+// it listens.
+TEST_F(ChatTest, SigtermDuringStartUpStopsCleanly) {
+  auto server = Process::Start(ProgramPath("chat-server"),
+                               {"--listen=127.0.0.1:0", Cat("--key=", private_key_)}, {SIGTERM});
+  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_TRUE((*server)->Signal(SIGTERM));
+  EXPECT_TRUE(Exits(**server, 0));
+  EXPECT_TRUE(Contains((*server)->err(), "server stopped")) << Describe(**server);
+  EXPECT_FALSE(Contains((*server)->out(), "listening")) << Describe(**server);
+}
+
 // SIGTERM: every client is told the server is shutting down and exits 6; the server exits 0.
 TEST_F(ChatTest, SigtermShutsDownCleanly) {
   ASSERT_NO_FATAL_FAILURE(StartTestServer());
