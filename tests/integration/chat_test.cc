@@ -2,6 +2,9 @@
 // loopback TCP. Every wait has a deadline; no test sleeps to let something happen.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -526,6 +529,35 @@ TEST_F(ChatTest, KeygenRefusesSmallKeys) {
   EXPECT_TRUE(Contains((*keygen)->err(), "--bits")) << Describe(**keygen);
   EXPECT_EQ(FileMode(out_dir + "/server_private.pem"), -1);
   EXPECT_EQ(FileMode(out_dir + "/server_public.pem"), -1);
+}
+
+// chat-server given a valid RSA key of a size the protocol does not allow (1024 bits, made
+// here) refuses it with exit 1, the key file's code in README, and a message that names the
+// file and the sizes it takes; it never listens.
+TEST_F(ChatTest, ServerRefusesKeyOfSizeNotAllowed) {
+  const std::string small_key = dir_.File("rsa1024_private.pem");
+  {
+    EVP_PKEY* key = EVP_RSA_gen(1024);
+    ASSERT_NE(key, nullptr);
+    BIO* out = BIO_new_file(small_key.c_str(), "w");
+    ASSERT_NE(out, nullptr);
+    const int written =
+        PEM_write_bio_PKCS8PrivateKey(out, key, nullptr, nullptr, 0, nullptr, nullptr);
+    BIO_free(out);
+    EVP_PKEY_free(key);
+    ASSERT_EQ(written, 1);
+  }
+  ASSERT_EQ(chmod(small_key.c_str(), 0600), 0);
+
+  auto server = Process::Start(ProgramPath("chat-server"),
+                               {"--listen=127.0.0.1:0", Cat("--key=", small_key)});
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_TRUE(Exits(**server, 1));
+  EXPECT_TRUE(
+      Contains((*server)->err(),
+               Cat(small_key, ": RSA key of 1024 bits; securechat uses 2048, 3072 or 4096")))
+      << Describe(**server);
+  EXPECT_FALSE(Contains((*server)->out(), "listening")) << Describe(**server);
 }
 
 // Eight bytes that are not a CLIENT_HELLO the server can accept.
