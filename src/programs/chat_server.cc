@@ -23,6 +23,7 @@
 #include "securechat/net/server_loop.h"
 #include "securechat/net/server_output.h"
 #include "securechat/net/socket.h"
+#include "securechat/net/stop_signals.h"
 #include "securechat/net/tcp.h"
 #include "securechat/net/terminal.h"
 #include "securechat/wire/protocol.h"
@@ -114,6 +115,14 @@ std::string ClientCommand(const std::string& listener, const std::string& key_pa
 }  // namespace
 
 int main(int argc, char** argv) {
+  // First of all, before anything slow (reading the key, measuring the handshake budget):
+  // from now on SIGINT and SIGTERM stop the server cleanly with exit 0, before it listens if
+  // they come while it starts, through the loop after.
+  const std::unique_ptr<securechat::net::StopSignals> stop_signals =
+      securechat::net::StopSignals::Install();
+  if (stop_signals == nullptr) {
+    return Fail("cannot install signal handlers");
+  }
   absl::SetProgramUsageMessage(
       "the securechat server.\n"
       "usage: chat-server [--listen=127.0.0.1:5555] [--key=keys/server_private.pem]\n"
@@ -168,6 +177,10 @@ int main(int argc, char** argv) {
       securechat::ServerPrivateKey::ReadFile(key_path, passphrase ? &*passphrase : nullptr, &why);
   if (why == securechat::KeyLoadError::kNeedsPassphrase && securechat::net::HaveTerminal()) {
     auto asked = securechat::net::AskPassphrase(Cat("passphrase for ", key_path, ": "));
+    if (!asked.ok() && securechat::net::StopRequested()) {
+      LogLine("server stopped");
+      return 0;  // SIGINT or SIGTERM at the prompt: a clean stop
+    }
     if (!asked.ok()) {
       return Fail(asked.status().message());
     }
@@ -187,6 +200,11 @@ int main(int argc, char** argv) {
       return Fail(key.status().message());
   }
   passphrase.reset();
+  if (securechat::net::StopRequested()) {
+    // SIGINT or SIGTERM while starting: stop before opening a port, as cleanly as the loop.
+    LogLine("server stopped");
+    return 0;
+  }
 
   const bool console_tty = isatty(STDIN_FILENO) == 1;
   securechat::ServerOptions options;
@@ -232,6 +250,7 @@ int main(int argc, char** argv) {
   loop.console_fd = STDIN_FILENO;
   loop.console_note = [&output](std::string_view line) { output.Log(line); };
   loop.outputs = output.outputs();
+  loop.stop_signals = stop_signals.get();
   int rc = securechat::net::RunServer(core, std::move(*listeners), loop);
   output.Log("server stopped");
   output.Finish(kLastFlushMs);

@@ -2,6 +2,9 @@
 // loopback TCP. Every wait has a deadline; no test sleeps to let something happen.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -288,8 +291,9 @@ TEST_F(ChatTest, QueuedInputIsSentAfterJoinAndQuitEndsIt) {
   EXPECT_TRUE(SawOnStderr(server(), "leave #2 quinn (bye)"));
 }
 
-// A client pinned to another server's key fails the key confirmation, says so, exits 3 and
-// never sends a record; the server goes on serving.
+// A client pinned to another server's key fails the key confirmation, says so, exits 3,
+// never says it is connected to the pinned key and never sends a record; the server goes on
+// serving.
 TEST_F(ChatTest, WrongPinnedKeyFailsConfirmation) {
   ASSERT_NO_FATAL_FAILURE(StartTestServer());
   auto keygen = Process::Start(ProgramPath("chat-keygen"),
@@ -303,6 +307,10 @@ TEST_F(ChatTest, WrongPinnedKeyFailsConfirmation) {
   EXPECT_TRUE(Exits(*frank, 3));
   EXPECT_TRUE(Contains(frank->err(), "server key confirmation failed")) << Describe(*frank);
   EXPECT_FALSE(Contains(frank->out(), "joined as")) << Describe(*frank);
+  // Nothing claims that the server was verified: the "connected to ...; server key ..." line
+  // comes only once the server has proved it holds the pinned key.
+  EXPECT_FALSE(Contains(frank->out(), "connected to")) << Describe(*frank);
+  EXPECT_FALSE(Contains(frank->out() + frank->err(), "server key SHA256:")) << Describe(*frank);
 
   // Another client still gets in, and is alone: frank never joined.
   auto grace = Join("grace", 1);
@@ -380,6 +388,22 @@ TEST_F(ChatTest, NothingListeningIsCannotConnect) {
   EXPECT_TRUE(Exits(*kate, 2));
   EXPECT_FALSE(Contains(kate->out(), "connected")) << Describe(*kate);
   EXPECT_TRUE(Contains(kate->err(), "chat-client: ")) << Describe(*kate);
+}
+
+// SIGTERM sent the moment chat-server exists, before it has read its key or opened a port,
+// stops it cleanly (exit 0, "server stopped"); it used to kill it (exit 143), because the
+// handler came after the slow start-up. The child starts with SIGTERM blocked, so that the
+// signal waits for the program instead of racing the dynamic loader (which no program can
+// handle): the server takes it when it installs its handlers, first thing, and stops before
+// it listens.
+TEST_F(ChatTest, SigtermDuringStartUpStopsCleanly) {
+  auto server = Process::Start(ProgramPath("chat-server"),
+                               {"--listen=127.0.0.1:0", Cat("--key=", private_key_)}, {SIGTERM});
+  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_TRUE((*server)->Signal(SIGTERM));
+  EXPECT_TRUE(Exits(**server, 0));
+  EXPECT_TRUE(Contains((*server)->err(), "server stopped")) << Describe(**server);
+  EXPECT_FALSE(Contains((*server)->out(), "listening")) << Describe(**server);
 }
 
 // SIGTERM: every client is told the server is shutting down and exits 6; the server exits 0.
@@ -504,6 +528,35 @@ TEST_F(ChatTest, KeygenRefusesSmallKeys) {
   EXPECT_TRUE(Contains((*keygen)->err(), "--bits")) << Describe(**keygen);
   EXPECT_EQ(FileMode(out_dir + "/server_private.pem"), -1);
   EXPECT_EQ(FileMode(out_dir + "/server_public.pem"), -1);
+}
+
+// chat-server given a valid RSA key of a size the protocol does not allow (1024 bits, made
+// here) refuses it with exit 1, the key file's code in README, and a message that names the
+// file and the sizes it takes; it never listens.
+TEST_F(ChatTest, ServerRefusesKeyOfSizeNotAllowed) {
+  const std::string small_key = dir_.File("rsa1024_private.pem");
+  {
+    EVP_PKEY* key = EVP_RSA_gen(1024);
+    ASSERT_NE(key, nullptr);
+    BIO* out = BIO_new_file(small_key.c_str(), "w");
+    ASSERT_NE(out, nullptr);
+    const int written =
+        PEM_write_bio_PKCS8PrivateKey(out, key, nullptr, nullptr, 0, nullptr, nullptr);
+    BIO_free(out);
+    EVP_PKEY_free(key);
+    ASSERT_EQ(written, 1);
+  }
+  ASSERT_EQ(chmod(small_key.c_str(), 0600), 0);
+
+  auto server = Process::Start(ProgramPath("chat-server"),
+                               {"--listen=127.0.0.1:0", Cat("--key=", small_key)});
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_TRUE(Exits(**server, 1));
+  EXPECT_TRUE(
+      Contains((*server)->err(),
+               Cat(small_key, ": RSA key of 1024 bits; securechat uses 2048, 3072 or 4096")))
+      << Describe(**server);
+  EXPECT_FALSE(Contains((*server)->out(), "listening")) << Describe(**server);
 }
 
 // Eight bytes that are not a CLIENT_HELLO the server can accept.

@@ -118,7 +118,8 @@ absl::StatusOr<std::string> CopyTestServerKey(const TempDir& dir) {
 }
 
 absl::StatusOr<std::unique_ptr<Process>> Process::Start(const std::string& program,
-                                                        const std::vector<std::string>& args) {
+                                                        const std::vector<std::string>& args,
+                                                        const std::vector<int>& blocked) {
   // A child that dies must not kill the test through a write to its stdin.
   signal(SIGPIPE, SIG_IGN);
 
@@ -144,17 +145,21 @@ absl::StatusOr<std::unique_ptr<Process>> Process::Start(const std::string& progr
   posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
 
-  // The child gets default signal handling and an empty mask, whatever the test runner has.
+  // The child gets default signal handling and a mask of `blocked` only, whatever the test
+  // runner has.
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
-  sigset_t defaults, empty;
+  sigset_t defaults, mask;
   sigemptyset(&defaults);
   for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD}) {
     sigaddset(&defaults, sig);
   }
-  sigemptyset(&empty);
+  sigemptyset(&mask);
+  for (int sig : blocked) {
+    sigaddset(&mask, sig);
+  }
   posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setsigmask(&attr, &empty);
+  posix_spawnattr_setsigmask(&attr, &mask);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 
   std::vector<char*> argv;

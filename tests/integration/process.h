@@ -64,10 +64,14 @@ absl::StatusOr<std::string> CopyTestServerKey(const TempDir& dir);
 // still running.
 class Process {
  public:
-  // Start spawns `program` with `args` (not including argv[0]). Returns an error if the pipes
-  // or the spawn fail; a program that starts and then fails shows up in Wait().
+  // Start spawns `program` with `args` (not including argv[0]), with default signal handling
+  // and the signals in `blocked` blocked (the mask is inherited through exec: a signal sent at
+  // once then waits until the program unblocks it, instead of racing its start). Returns an
+  // error if the pipes or the spawn fail; a program that starts and then fails shows up in
+  // Wait().
   static absl::StatusOr<std::unique_ptr<Process>> Start(const std::string& program,
-                                                        const std::vector<std::string>& args);
+                                                        const std::vector<std::string>& args,
+                                                        const std::vector<int>& blocked = {});
   ~Process();
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;

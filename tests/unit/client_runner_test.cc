@@ -30,6 +30,7 @@ enum class Ending {
   kUserQuits,        // the user types /quit; the server closes after BYE
   kServerCloses,     // the server (or the network) drops the connection
   kServerShutsDown,  // ERROR 9, then the close
+  kDroppedAtOnce,    // the connection is dropped before any byte moves: no handshake, no JOIN
 };
 
 class ClientRunnerTest : public ::testing::Test, public ClientRunner::Environment {
@@ -108,6 +109,10 @@ class ClientRunnerTest : public ::testing::Test, public ClientRunner::Environmen
       ClientSession& session = test_.runner_->session();
       EXPECT_TRUE(test_.runner_->connected());
       session.Connected();
+      if (ending_ == Ending::kDroppedAtOnce) {
+        session.ServerClosed();
+        return session.exit_code();
+      }
       server_.Exchange(conn, session);
       if (session.joined()) {
         switch (ending_) {
@@ -116,6 +121,8 @@ class ClientRunnerTest : public ::testing::Test, public ClientRunner::Environmen
             server_.Exchange(conn, session);
             break;
           case Ending::kServerCloses:
+            break;
+          case Ending::kDroppedAtOnce:
             break;
           case Ending::kServerShutsDown:
             EXPECT_TRUE(server_.Send(
@@ -164,6 +171,22 @@ TEST_F(ClientRunnerTest, FirstDialFailsThenSucceeds) {
   EXPECT_TRUE(Saw(Connected())) << Lines();
   EXPECT_TRUE(Saw("-!- joined as alice; 1 online")) << Lines();
   EXPECT_EQ(CountStartingWith("-!- rejoined"), 0u) << Lines();
+}
+
+// A connection that was made but dropped before the server welcomed us never joined: the
+// first WELCOME, on the next connection, says "joined", not "rejoined".
+TEST_F(ClientRunnerTest, FirstConnectionDroppedBeforeJoinThenJoins) {
+  MakeRunner(true);
+  DialServes(Ending::kDroppedAtOnce);
+  DialServes(Ending::kUserQuits);
+  EXPECT_EQ(runner_->Run(*this), kExitOk) << runner_->final_message();
+  EXPECT_EQ(dial_count_, 2);
+  ASSERT_EQ(waits_.size(), 1u);
+  EXPECT_TRUE(Saw("-!- joined as alice; 1 online")) << Lines();
+  EXPECT_EQ(CountStartingWith("-!- rejoined"), 0u) << Lines();
+  EXPECT_EQ(CountStartingWith(Connected()), 1u) << "only the connection that got past the "
+                                                   "handshake is announced\n"
+                                                << Lines();
 }
 
 // Several failed dials in a row: each wait is drawn around a nominal delay that starts at 1 s,
@@ -254,6 +277,9 @@ TEST_F(ClientRunnerTest, WrongServerKeyIsNotRetried) {
   EXPECT_EQ(dial_count_, 1);
   EXPECT_TRUE(waits_.empty());
   EXPECT_EQ(CountStartingWith("-!- joined"), 0u) << Lines();
+  // Nothing claims a connection to a server whose key was never confirmed.
+  EXPECT_EQ(CountStartingWith("-!- connected"), 0u) << Lines();
+  EXPECT_EQ(Lines().find("server key SHA256:"), std::string::npos) << Lines();
 }
 
 // Which exit codes are worth another try (README: 2, 4 and 6, and 5 after a join that worked;

@@ -15,7 +15,12 @@ ClientRunner::ClientRunner(const ServerPublicKey& server_key, RandomSource& rng,
       rng_(rng),
       options_(std::move(options)),
       conn_(std::make_unique<ClientConnection>(server_key_, rng_)),
-      session_(*conn_, std::move(nick), std::move(display), std::move(clock)) {}
+      session_(*conn_, std::move(nick), std::move(display), std::move(clock)) {
+  // Said only once the handshake has confirmed the pinned key: before that, nothing about
+  // the server is known.
+  session_.set_established_notice(
+      Cat("connected to ", options_.address, "; server key ", server_key_.Fingerprint()));
+}
 
 bool ClientRunner::Retryable(int code, bool ever_joined) {
   switch (code) {
@@ -49,8 +54,6 @@ int ClientRunner::Attempt(Environment& env) {
     return kExitCannotConnect;
   }
   conn_used_ = true;
-  session_.ShowNotice(
-      Cat("connected to ", options_.address, "; server key ", server_key_.Fingerprint()));
   connected_ = true;
   const int code = (*link)->Run(*conn_);
   connected_ = false;

@@ -49,7 +49,9 @@ class ClientRunner {
 
   struct Options {
     bool reconnect = false;  // retry what Retryable allows instead of exiting
-    std::string address;     // the server, as shown in "connected to ADDRESS; server key ..."
+    // The server, as shown in "connected to ADDRESS; server key ..." once the handshake has
+    // confirmed its key.
+    std::string address;
   };
 
   // `server_key` and `rng` must outlive the runner. The session is made here, as
@@ -71,6 +73,7 @@ class ClientRunner {
 
   // quit is true once the user has left while there was no connection.
   bool quit() const { return quit_; }
+  // connected is true while a connection is up (Link::Run), its handshake done or not.
   bool connected() const { return connected_; }
   ClientSession& session() { return session_; }
   const ClientSession& session() const { return session_; }

@@ -52,7 +52,7 @@ ClientSession::ClientSession(ClientConnection& conn, std::string nick, Display d
 
 void ClientSession::Reattach(ClientConnection& conn) {
   conn_ = &conn;
-  rejoining_ = true;
+  rejoining_ = rejoining_ || joined_;
   joined_ = false;
   input_done_ = false;
   bye_sent_ = false;
@@ -137,6 +137,9 @@ void ClientSession::Received(ByteView bytes) {
       case ClientConnection::Step::kNeedMore:
         return;
       case ClientConnection::Step::kEstablished:
+        if (!established_notice_.empty()) {
+          ShowNotice(established_notice_);
+        }
         SendOrFail(msg::Join{nick_});
         break;
       case ClientConnection::Step::kMessage:

@@ -105,10 +105,15 @@ class ClientSession {
   // tried again as nick2, nick3, ... nick9 (AlternateNick), saying so, as irssi tries an
   // alternate nick; without it (the default) the session finishes with kExitNickRefused.
   void set_alternate_nicks(bool on) { alternate_nicks_ = on; }
+  // The notice shown on every connection once the server has proved that it holds the pinned
+  // key (ClientConnection::Step::kEstablished), never before: "connected to ADDRESS; server
+  // key SHA256:...". Empty (the default): nothing is shown.
+  void set_established_notice(std::string text) { established_notice_ = std::move(text); }
 
   // Reattach starts over on a fresh connection (`conn` must outlive the session): joined,
   // finished and the exit code are reset; the nick (as last renamed), the nicks seen, the
-  // ignore list and lines not yet sent are kept. The next WELCOME says "rejoined".
+  // ignore list and lines not yet sent are kept. The next WELCOME says "rejoined" if an
+  // earlier connection was welcomed, "joined" if none was.
   void Reattach(ClientConnection& conn);
 
   // Connected starts the handshake deadline of the current connection: if WELCOME has not
@@ -195,8 +200,9 @@ class ClientSession {
   int refused_lines_ = 0;  // lines refused here or by the server (Refuse)
   bool alternate_nicks_ = false;
   int alternates_tried_ = 0;  // since the nick was last chosen
-  bool rejoining_ = false;
-  bool who_on_join_ = false;  // Reattach was called: the next WELCOME is a rejoin
+  bool rejoining_ = false;  // an earlier connection was welcomed: the next WELCOME is a rejoin
+  bool who_on_join_ = false;
+  std::string established_notice_;
   bool input_done_ = false;
   bool bye_sent_ = false;
   bool finished_ = false;

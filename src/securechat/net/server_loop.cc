@@ -1,7 +1,5 @@
 #include "securechat/net/server_loop.h"
 
-#include <fcntl.h>
-#include <signal.h>
 #include <sys/select.h>
 #include <unistd.h>
 
@@ -20,29 +18,10 @@
 #include "securechat/base/cat.h"
 #include "securechat/net/lines.h"
 #include "securechat/net/socket.h"
+#include "securechat/net/stop_signals.h"
 
 namespace securechat::net {
 namespace {
-
-// The self-pipe: the signal handler writes one byte, select() wakes up on it.
-int g_signal_pipe[2] = {-1, -1};
-
-void OnSignal(int) {
-  const int saved = errno;
-  const char byte = 1;
-  [[maybe_unused]] ssize_t n = write(g_signal_pipe[1], &byte, 1);
-  errno = saved;
-}
-
-bool InstallSignalHandlers() {
-  if (pipe2(g_signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-    return false;
-  }
-  struct sigaction sa {};
-  sa.sa_handler = OnSignal;
-  sigemptyset(&sa.sa_mask);
-  return sigaction(SIGINT, &sa, nullptr) == 0 && sigaction(SIGTERM, &sa, nullptr) == 0;
-}
 
 // Watch adds `fd` to `set` and raises *max_fd to it.
 void Watch(int fd, fd_set* set, int* max_fd) {
@@ -181,7 +160,14 @@ void Loop::FlushAll() {
 }
 
 int Loop::Run() {
-  if (!InstallSignalHandlers()) {
+  // Without the program's StopSignals, the loop catches the signals itself while it runs.
+  std::unique_ptr<StopSignals> own_stop;
+  StopSignals* stop = options_.stop_signals;
+  if (stop == nullptr) {
+    own_stop = StopSignals::Install();
+    stop = own_stop.get();
+  }
+  if (stop == nullptr) {
     Note("cannot install signal handlers");
     return 1;
   }
@@ -195,7 +181,7 @@ int Loop::Run() {
     FD_ZERO(&rd);
     FD_ZERO(&wr);
     int max_fd = -1;
-    Watch(g_signal_pipe[0], &rd, &max_fd);
+    Watch(stop->fd(), &rd, &max_fd);
     const bool accepting = !stopping && MonotonicMs() >= accept_paused_until_;
     if (accepting) {
       for (const std::unique_ptr<Listener>& listener : listeners_) {
@@ -245,10 +231,8 @@ int Loop::Run() {
       Note(Cat("select failed: ", strerror(errno)));
       return 1;
     }
-    if (FD_ISSET(g_signal_pipe[0], &rd)) {
-      char drain[16];
-      while (read(g_signal_pipe[0], drain, sizeof(drain)) > 0) {
-      }
+    if (FD_ISSET(stop->fd(), &rd)) {
+      stop->Drain();
       if (!stopping) {
         stopping = true;
         deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);

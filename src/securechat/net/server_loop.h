@@ -9,6 +9,7 @@
 
 #include "securechat/engine/server_core.h"
 #include "securechat/net/output_sink.h"
+#include "securechat/net/stop_signals.h"
 #include "securechat/net/transport.h"
 
 namespace securechat::net {
@@ -20,11 +21,16 @@ struct ServerLoopOptions {
   // The server's own output (log, console): flushed when select() says writable, never
   // waited for. Not owned; may be empty.
   std::vector<OutputSink*> outputs;
+  // SIGINT and SIGTERM, caught since the program started (not owned): a signal that came
+  // before RunServer stops the loop as soon as it starts. Null: RunServer catches them itself
+  // from when it starts until it returns.
+  StopSignals* stop_signals = nullptr;
 };
 
 // RunServer serves every listener in `listeners` (at least one) until SIGINT or SIGTERM, then
-// sends every client ERROR 9, flushes for at most two seconds, and returns 0; it returns 1 if
-// it cannot install its signal handlers or select() fails. Streams from every listener join
+// sends every client ERROR 9, flushes for at most two seconds, and returns 0 (at once if the
+// signal came before it started); it returns 1 if it cannot install its signal handlers or
+// select() fails. Streams from every listener join
 // the same core, each with the address its transport reports. Never blocks on one client:
 // every stream is non-blocking and every write goes through the core's per-connection
 // queue. Never blocks on its own output either: options.outputs are flushed only as far as

@@ -15,6 +15,7 @@
 #include "securechat/base/cat.h"
 #include "securechat/crypto/secret.h"
 #include "securechat/net/socket.h"
+#include "securechat/net/stop_signals.h"
 
 namespace securechat::net {
 
@@ -69,10 +70,15 @@ absl::StatusOr<Passphrase> AskPassphrase(const std::string& prompt) {
   Secret<kMaxPassphraseLen + 1> line;
   size_t len = 0;
   uint8_t c = 0;
+  bool stopped = false;
   while (len < line.kSize) {
     ssize_t n = read(tty.get(), &c, 1);
     if (n < 0 && errno == EINTR) {
-      continue;
+      if (!StopRequested()) {
+        continue;
+      }
+      stopped = true;
+      break;
     }
     if (n <= 0 || c == '\n') {
       break;
@@ -81,6 +87,10 @@ absl::StatusOr<Passphrase> AskPassphrase(const std::string& prompt) {
   }
   c = 0;
   tcsetattr(tty.get(), TCSAFLUSH, &saved);  // also drops what is left of a long line
+  if (stopped) {
+    [[maybe_unused]] ssize_t nl = write(tty.get(), "\n", 1);  // echo is off: end the prompt
+    return absl::CancelledError("stopped by SIGINT or SIGTERM");
+  }
   if (len > kMaxPassphraseLen) {
     return absl::InvalidArgumentError(Cat("the passphrase is longer than ", kMaxPassphraseLen,
                                           " bytes, the most securechat accepts"));

@@ -16,7 +16,9 @@ namespace securechat::net {
 // AskPassphrase prints `prompt` on the controlling terminal (/dev/tty) and reads a line with
 // echo off. Fails if there is no terminal, or if the line is empty or longer than
 // kMaxPassphraseLen (rather than cutting it, which would encrypt with another passphrase than
-// the one typed). The line is read into a Secret, so the Passphrase is its only copy.
+// the one typed). The line is read into a Secret, so the Passphrase is its only copy. With
+// StopSignals installed, SIGINT or SIGTERM ends the prompt: the terminal is put back and it
+// fails with Cancelled.
 absl::StatusOr<Passphrase> AskPassphrase(const std::string& prompt);
 
 // HaveTerminal is true when the process has a controlling terminal to ask on.
