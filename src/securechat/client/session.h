@@ -200,7 +200,7 @@ class ClientSession {
   int refused_lines_ = 0;  // lines refused here or by the server (Refuse)
   bool alternate_nicks_ = false;
   int alternates_tried_ = 0;  // since the nick was last chosen
-  bool rejoining_ = false;  // an earlier connection was welcomed: the next WELCOME is a rejoin
+  bool rejoining_ = false;    // an earlier connection was welcomed: the next WELCOME is a rejoin
   bool who_on_join_ = false;
   std::string established_notice_;
   bool input_done_ = false;
