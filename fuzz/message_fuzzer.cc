@@ -74,6 +74,7 @@ void CheckServerMessage(const msg::ServerMessage& m) {
                  [](const msg::MemberRenamed& r) {
                    FUZZ_CHECK(IsValidNick(r.old_nick) && IsValidNick(r.new_nick));
                  },
+                 [](const msg::AuthOk& a) { FUZZ_CHECK(a.nick.empty() || IsValidNick(a.nick)); },
              },
              m);
 }
@@ -92,6 +93,10 @@ void CheckClientMessage(const msg::ClientMessage& m) {
                  [](const msg::Nick& n) { CheckEscaped(n.nick); },
                  [](const msg::Ping& p) { FUZZ_CHECK(p.data.size() <= proto::kMaxPingDataLen); },
                  [](const msg::Bye&) {},
+                 [](const msg::Auth& a) {
+                   FUZZ_CHECK(a.key.size() == proto::kEd25519PublicLen);
+                   FUZZ_CHECK(a.signature.size() == proto::kEd25519SignatureLen);
+                 },
              },
              m);
 }

@@ -20,6 +20,7 @@
 #include "securechat/crypto/key_files.h"
 #include "securechat/crypto/keys.h"
 #include "securechat/engine/server_core.h"
+#include "securechat/net/files.h"
 #include "securechat/net/server_loop.h"
 #include "securechat/net/server_output.h"
 #include "securechat/net/socket.h"
@@ -56,6 +57,12 @@ ABSL_FLAG(double, log_rate, 4,
           "bursts of up to 8 seconds' worth; the rest are counted (\"N connect lines "
           "suppressed\"); 0: log every one");
 ABSL_FLAG(std::string, motd, "welcome to securechat", "message of the day sent on join");
+ABSL_FLAG(std::string, members, "",
+          "members file: `NICK KEYTYPE BASE64 [op]` a line (a .pub line's first two fields "
+          "after the nick); each listed nick only for its keys' holders. SIGHUP re-reads it");
+ABSL_FLAG(std::string, access, "",
+          "who may join: `open` (anyone; unlisted nicks for guests; the default) or `members` "
+          "(listed keys only; needs --members)");
 
 namespace {
 
@@ -112,6 +119,19 @@ std::string ClientCommand(const std::string& listener, const std::string& key_pa
   return Cat(client, " --connect=", listener, " --server_key=", public_path, " --nick=NAME");
 }
 
+// ReadMembers reads and parses the members file; the error names the file and the line.
+absl::StatusOr<securechat::Members> ReadMembers(const std::string& path) {
+  auto text = securechat::net::ReadSmallFile(path, securechat::kMaxMembersFileBytes);
+  if (!text.ok()) {
+    return text.status();
+  }
+  auto members = securechat::Members::Parse(*text);
+  if (!members.ok()) {
+    return absl::InvalidArgumentError(Cat(path, ": ", members.status().message()));
+  }
+  return members;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -126,7 +146,8 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "the securechat server.\n"
       "usage: chat-server [--listen=127.0.0.1:5555] [--key=keys/server_private.pem]\n"
-      "                   [--motd=TEXT] [--passphrase_file=FILE] [limits...]\n"
+      "                   [--motd=TEXT] [--passphrase_file=FILE] [--members=FILE]\n"
+      "                   [--access=open|members] [limits...]\n"
       "Limits: --max_clients --max_per_address --handshake_timeout --idle_timeout\n"
       "        --max_queue_bytes --rate --burst --handshakes_per_second --log_rate (see below).\n"
       "Lines typed on stdin go to every client as CHAT from 'server'. SIGINT or SIGTERM\n"
@@ -157,6 +178,25 @@ int main(int argc, char** argv) {
   if (!motd.empty() && !securechat::IsValidText(motd)) {
     return Fail(Cat("--motd must be at most ", securechat::proto::kMaxTextLen,
                     " bytes of UTF-8 without control characters"));
+  }
+  const std::string members_path = absl::GetFlag(FLAGS_members);
+  const std::string access_flag = absl::GetFlag(FLAGS_access);
+  securechat::Access access = securechat::Access::kOpen;
+  if (access_flag == "members") {
+    access = securechat::Access::kMembers;
+  } else if (!access_flag.empty() && access_flag != "open") {
+    return Fail(Cat("--access must be open or members, not '", access_flag, "'"));
+  }
+  if (access == securechat::Access::kMembers && members_path.empty()) {
+    return Fail("--access=members needs --members=FILE: nobody could join");
+  }
+  securechat::Members members;
+  if (!members_path.empty()) {
+    auto read = ReadMembers(members_path);
+    if (!read.ok()) {
+      return Fail(read.status().message());
+    }
+    members = std::move(*read);
   }
   auto addrs = securechat::net::ParseHostPortList(absl::GetFlag(FLAGS_listen), /*allow_zero=*/true);
   if (!addrs.ok()) {
@@ -222,6 +262,10 @@ int main(int argc, char** argv) {
   options.handshakes_per_second = budget.per_second;
   options.handshakes_per_second_per_address = budget.per_second_per_address;
   options.motd = motd;
+  const size_t member_keys = members.key_count();
+  const size_t member_nicks = members.nick_count();
+  options.members = std::move(members);
+  options.access = access;
   auto listeners = securechat::net::ListenTcpAll(*addrs);
   if (!listeners.ok()) {
     return Fail(listeners.status().message());
@@ -235,6 +279,10 @@ int main(int argc, char** argv) {
               " per address, ", static_cast<int64_t>(options.handshakes_per_second),
               " handshakes/s, rate ", static_cast<int64_t>(options.rate), "/s burst ",
               static_cast<int64_t>(options.burst)));
+  if (!members_path.empty() || access == securechat::Access::kMembers) {
+    PrintLine(Cat("members: ", member_nicks, " nicks, ", member_keys, " keys from ", members_path,
+                  "; access ", access == securechat::Access::kMembers ? "members only" : "open"));
+  }
   PrintLine(Cat("clients connect with: ", ClientCommand(listeners->front()->name(), key_path)));
   if (console_tty) {
     PrintLine("type a line to send it to everyone as 'server'; Ctrl-C stops the server");
@@ -251,6 +299,19 @@ int main(int argc, char** argv) {
   loop.console_note = [&output](std::string_view line) { output.Log(line); };
   loop.outputs = output.outputs();
   loop.stop_signals = stop_signals.get();
+  if (!members_path.empty()) {
+    loop.on_reload = [&core, &output, &members_path] {
+      auto read = ReadMembers(members_path);
+      if (!read.ok()) {
+        output.Log(Cat("SIGHUP: the old members list stays in force: ", read.status().message()));
+        return;
+      }
+      const size_t keys = read->key_count();
+      const size_t closed = core.ReloadMembers(std::move(*read));
+      output.Log(Cat("SIGHUP: ", keys, " member keys from ", members_path, "; ", closed,
+                     " connections closed"));
+    };
+  }
   int rc = securechat::net::RunServer(core, std::move(*listeners), loop);
   output.Log("server stopped");
   output.Finish(kLastFlushMs);

@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "securechat/crypto/auth.h"
 #include "securechat/engine/client_connection.h"
 #include "support/in_memory.h"
 
@@ -26,7 +27,7 @@ struct Seen {
   uint8_t fatal = 0;               // ERROR
   uint8_t flags = 0;               // CHAT
   uint8_t more = 0;                // USERS
-  std::string from;                // CHAT; WELCOME's nick
+  std::string from;                // CHAT; WELCOME's and AUTH_OK's nick
   std::string text;                // CHAT, NOTICE, ERROR; PONG's data
   std::vector<std::string> nicks;  // USERS
 
@@ -103,6 +104,12 @@ class RawClient {
     Pull();
     return conn_.state() == ClientConnection::State::kEstablished;
   }
+  // th is the connection's transcript hash (what AUTH signs), once SERVER_HELLO has come.
+  const Sha256Digest& th() {
+    Pull();
+    return conn_.transcript_hash();
+  }
+
   // closed: the server has closed the connection and written everything it queued for it.
   bool closed() const { return core_.ShouldClose(id_); }
   ConnId id() const { return id_; }
@@ -153,6 +160,8 @@ class RawClient {
             s.text = std::string(v.text);
           } else if constexpr (std::is_same_v<T, msg::Welcome>) {
             s.from = std::string(v.nick);
+          } else if constexpr (std::is_same_v<T, msg::AuthOk>) {
+            s.from = std::string(v.nick);
           } else if constexpr (std::is_same_v<T, msg::Users>) {
             s.more = v.more;
             s.nicks.assign(v.nicks.begin(), v.nicks.end());
@@ -171,6 +180,20 @@ class RawClient {
   ServerCore& core_;
   ConnId id_;
   std::vector<Seen> seen_;
+};
+
+// SignedAuth is an AUTH message with its own storage: `key`'s signature over `th`, or any
+// bytes a test puts in its place.
+struct SignedAuth {
+  SignedAuth(const Ed25519Key& key, const Sha256Digest& th) : pub(key.public_key()) {
+    EXPECT_TRUE(AuthSign(key, th, &sig));
+  }
+  msg::Auth message() const {
+    return msg::Auth{std::string_view(reinterpret_cast<const char*>(pub.data()), pub.size()),
+                     std::string_view(reinterpret_cast<const char*>(sig.data()), sig.size())};
+  }
+  Ed25519Public pub{};
+  Ed25519Signature sig{};
 };
 
 }  // namespace securechat::testing

@@ -392,6 +392,10 @@ Json ClientFields(const msg::ClientMessage& m, std::string* kind) {
                           return named("PING", {{"data", ToHex(AsBytes(ping.data))}});
                         },
                         [&](const msg::Bye&) { return named("BYE", Json::Object()); },
+                        [&](const msg::Auth& auth) {
+                          return named("AUTH", {{"key", ToHex(AsBytes(auth.key))},
+                                                {"signature", ToHex(AsBytes(auth.signature))}});
+                        },
                     },
                     m);
 }
@@ -441,6 +445,9 @@ Json ServerFields(const msg::ServerMessage& m, std::string* kind) {
                           return named("MEMBER_RENAMED",
                                        {{"old_nick", std::string(renamed.old_nick)},
                                         {"new_nick", std::string(renamed.new_nick)}});
+                        },
+                        [&](const msg::AuthOk& ok) {
+                          return named("AUTH_OK", {{"nick", std::string(ok.nick)}});
                         },
                     },
                     m);

@@ -37,6 +37,8 @@ std::string Describe(const Seen& m) {
       return "MEMBER_RENAMED";
     case proto::Kind::kChat:
       return Cat("CHAT ", m.from);
+    case proto::Kind::kAuthOk:
+      return Cat("AUTH_OK ", m.from);
     default:
       return Cat("kind ", static_cast<int>(m.kind));
   }
@@ -66,6 +68,9 @@ const KindCase kKinds[] = {
     {"NICK", msg::Nick{"trudy"}},
     {"PING", msg::Ping{"p"}},
     {"BYE", msg::Bye{}},
+    // A signature over nothing this connection has seen: it never verifies.
+    {"AUTH", msg::Auth{std::string(proto::kEd25519PublicLen, 'k'),
+                       std::string(proto::kEd25519SignatureLen, 's')}},
 };
 
 // Every kind is here once: a new kind fails this until its expected answers are written.
@@ -127,8 +132,31 @@ TEST_P(DispatchTest, Established) {
     Check(mallory, {{"WELCOME mallory"}, ConnState::kJoined, true});
   } else if (kind == "BYE") {
     Check(mallory, {{}, ConnState::kClosing, false});
+  } else if (kind == "AUTH") {
+    Check(mallory, {{"ERROR 10 fatal"}, ConnState::kClosing, false});  // a bad signature
   } else {
     Check(mallory, {{"ERROR 2"}, ConnState::kEstablished, false});
+  }
+}
+
+// Authenticated, not joined: as established, except that a second AUTH is a fatal ERROR 1.
+TEST_P(DispatchTest, Authenticated) {
+  RawClient mallory(net_);
+  const std::optional<Ed25519Key> key = Ed25519Key::Generate();
+  ASSERT_TRUE(key.has_value());
+  mallory.Send(testing::SignedAuth(*key, mallory.th()).message());
+  ASSERT_EQ(ReadAll(mallory), std::vector<std::string>{"AUTH_OK "});  // a guest key
+  ASSERT_EQ(StateOf(mallory), ConnState::kAuthenticated);
+  mallory.Send(GetParam().message);
+  const std::string kind = GetParam().name;
+  if (kind == "JOIN") {
+    Check(mallory, {{"WELCOME mallory"}, ConnState::kJoined, true});
+  } else if (kind == "BYE") {
+    Check(mallory, {{}, ConnState::kClosing, false});
+  } else if (kind == "AUTH") {
+    Check(mallory, {{"ERROR 1 fatal"}, ConnState::kClosing, false});
+  } else {
+    Check(mallory, {{"ERROR 2"}, ConnState::kAuthenticated, false});
   }
 }
 
@@ -154,6 +182,8 @@ TEST_P(DispatchTest, Joined) {
     Check(mallory, {{"PONG"}, ConnState::kJoined, false});
   } else if (kind == "BYE") {
     Check(mallory, {{}, ConnState::kClosing, true});  // alice: mallory left
+  } else if (kind == "AUTH") {                        // only before JOIN
+    Check(mallory, {{"ERROR 1 fatal"}, ConnState::kClosing, true});
   } else {
     FAIL() << "no expectation for " << kind;
   }

@@ -190,7 +190,8 @@ class RoomTest : public ConnectionTableTest {
   Room::NickCheck::Verdict VerdictFor(const Connection& asker, std::string_view nick) {
     return room_.Check(asker, nick).verdict;
   }
-  Room room_{table_, sinks_, "motd"};
+  Gate gate_{table_, sinks_, Members{}, Access::kOpen};
+  Room room_{table_, sinks_, gate_, "motd"};
 };
 
 TEST_F(RoomTest, NickRules) {

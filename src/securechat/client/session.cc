@@ -56,6 +56,7 @@ void ClientSession::Reattach(ClientConnection& conn) {
   joined_ = false;
   input_done_ = false;
   bye_sent_ = false;
+  awaiting_auth_ = false;
   finished_ = false;
   shutting_down_ = false;
   exit_code_ = kExitOk;
@@ -140,7 +141,7 @@ void ClientSession::Received(ByteView bytes) {
         if (!established_notice_.empty()) {
           ShowNotice(established_notice_);
         }
-        SendOrFail(msg::Join{nick_});
+        StartSession();
         break;
       case ClientConnection::Step::kMessage:
         HandleMessage(m);
@@ -216,8 +217,49 @@ void ClientSession::HandleMessage(const msg::ServerMessage& m) {
                  [this](const msg::MemberJoined& j) { AddKnownNick(j.nick); },
                  [this](const msg::MemberLeft& l) { nicks_.erase(std::string(l.nick)); },
                  [this](const msg::MemberRenamed& r) { HandleRenamed(r); },
+                 [this](const msg::AuthOk& a) { HandleAuthOk(a); },
              },
              m);
+}
+
+void ClientSession::StartSession() {
+  if (user_key_ == nullptr) {
+    SendOrFail(msg::Join{nick_});
+    return;
+  }
+  const std::vector<uint8_t> data = AuthSignedData(conn_->transcript_hash());
+  Ed25519Signature sig{};
+  std::string why;
+  if (data.empty() || !user_key_->Sign(data, &sig, &why)) {
+    Finish(kExitAuthRefused, Cat("cannot authenticate: ", data.empty() ? "OpenSSL failed" : why));
+    return;
+  }
+  const Ed25519Public& key = user_key_->public_key();
+  const auto as_view = [](absl::Span<const uint8_t> b) {
+    return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
+  };
+  awaiting_auth_ = SendOrFail(msg::Auth{as_view(key), as_view(sig)});
+}
+
+void ClientSession::HandleAuthOk(const msg::AuthOk& a) {
+  if (!awaiting_auth_) {
+    Finish(kExitConnectionLost, "connection lost: the server broke the protocol (AUTH_OK unasked)");
+    return;
+  }
+  awaiting_auth_ = false;
+  const std::string fingerprint = Ed25519Fingerprint(user_key_->public_key());
+  if (a.nick.empty()) {
+    ShowNotice(Cat("your key ", fingerprint,
+                   " is not on this server's members list: you join as a guest"));
+  } else {
+    ShowNotice(Cat("authenticated as the member ", Shown(a.nick), " (", fingerprint, ")"));
+    if (!SameNick(a.nick, nick_)) {
+      // A member holds only the nick its key is listed under (PROTOCOL.md 6.9).
+      ShowNotice(Cat("joining as ", Shown(a.nick), ", the nick your key is listed under"));
+      nick_ = std::string(a.nick);
+    }
+  }
+  SendOrFail(msg::Join{nick_});
 }
 
 void ClientSession::HandleWelcome(const msg::Welcome& w) {
@@ -281,6 +323,10 @@ void ClientSession::HandleError(const msg::Error& e) {
     Refuse(Shown(e.text));  // the answer to something we sent: it had no effect
   } else {
     ShowError(Shown(e.text));
+  }
+  if (e.code == proto::ErrorCode::kAuthFailed) {
+    Finish(kExitAuthRefused, Cat("refused by the server: ", Shown(e.text)));
+    return;
   }
   const bool refused =
       e.code == proto::ErrorCode::kNickTaken || e.code == proto::ErrorCode::kInvalidNick;

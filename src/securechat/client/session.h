@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "securechat/client/display.h"
+#include "securechat/crypto/auth.h"
 #include "securechat/engine/client_connection.h"
 #include "securechat/engine/token_bucket.h"
 #include "securechat/wire/nick.h"
@@ -35,6 +36,7 @@ enum ExitCode : int {
   kExitConnectionLost = 6,  // closed, reset, protocol error, fatal ERROR, shutdown
   kExitVersion = 7,         // ALERT 2: the server does not speak this version
   kExitLinesRefused = 8,    // left normally, but lines typed or piped in were refused
+  kExitAuthRefused = 9,     // ERROR 10: the server refused our key, or admits members only
 };
 
 // AlternateNick is the `n`th nick to try (1 to kMaxAlternateNicks) when `nick` is refused at
@@ -110,6 +112,11 @@ class ClientSession {
   // key SHA256:...". Empty (the default): nothing is shown.
   void set_established_notice(std::string text) { established_notice_ = std::move(text); }
 
+  // With a user key, the session authenticates (AUTH, PROTOCOL.md 6.9) on every connection
+  // before it joins; without one (the default) it joins as a guest. `key` must outlive the
+  // session. Signing may block briefly (ssh-agent is asked over a local socket).
+  void set_user_key(UserKey* key) { user_key_ = key; }
+
   // Reattach starts over on a fresh connection (`conn` must outlive the session): joined,
   // finished and the exit code are reset; the nick (as last renamed), the nicks seen, the
   // ignore list and lines not yet sent are kept. The next WELCOME says "rejoined" if an
@@ -171,6 +178,9 @@ class ClientSession {
   void HandleChat(const msg::Chat& c);
   void HandleUsers(const msg::Users& u);
   void HandleError(const msg::Error& e);
+  void HandleAuthOk(const msg::AuthOk& a);
+  // StartSession sends AUTH (with a user key) or JOIN once the connection is established.
+  void StartSession();
   void HandleRenamed(const msg::MemberRenamed& r);
   void Execute(std::string_view line);
   // ExecuteLocal runs /help, /ignore and /unignore; false if `command` is none of them.
@@ -202,6 +212,8 @@ class ClientSession {
   int alternates_tried_ = 0;  // since the nick was last chosen
   bool rejoining_ = false;    // an earlier connection was welcomed: the next WELCOME is a rejoin
   bool who_on_join_ = false;
+  UserKey* user_key_ = nullptr;
+  bool awaiting_auth_ = false;  // AUTH sent on this connection, AUTH_OK not yet received
   std::string established_notice_;
   bool input_done_ = false;
   bool bye_sent_ = false;

@@ -137,6 +137,7 @@ ClientHandshake::Result ClientHandshake::Finish(ByteView server_hello, SessionKe
     return Result::kConfirmFailed;
   }
   *keys = std::move(ks.keys);
+  keys->th = ks.th;
   return Result::kOk;
 }
 
@@ -195,6 +196,7 @@ ServerHandshakeResult ServerHandshake(const ServerPrivateKey& key, RandomSource&
   std::copy(ks.confirm.begin(), ks.confirm.end(), reply.begin() + confirm_at);
   out->insert(out->end(), reply.begin(), reply.end());
   *keys = std::move(ks.keys);
+  keys->th = ks.th;
   return ServerHandshakeResult::kOk;
 }
 

@@ -19,12 +19,14 @@
 
 namespace securechat {
 
-// The four keys of an established session.
+// The four keys of an established session, and its transcript hash (not a secret: what a
+// user key signs to authenticate on this connection, PROTOCOL.md 6.9).
 struct SessionKeys {
   EncKey c2s_enc;
   MacKey c2s_mac;
   EncKey s2c_enc;
   MacKey s2c_mac;
+  Sha256Digest th{};
 };
 
 // Everything the key schedule produces, for tests and vectors.

@@ -59,6 +59,7 @@ ClientConnection::Step ClientConnection::Next(ByteView* in, msg::ServerMessage* 
       if (!sealer_.Init(keys.c2s_enc, keys.c2s_mac) || !opener_.Init(keys.s2c_enc, keys.s2c_mac)) {
         return Fail(Failure::kProtocol);
       }
+      th_ = keys.th;
       state_ = State::kEstablished;
       return Step::kEstablished;
     }

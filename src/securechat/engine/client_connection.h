@@ -52,6 +52,9 @@ class ClientConnection {
   Failure failure() const { return failure_; }
   const AlertBody& alert() const { return alert_; }
   OutputQueue& output() { return output_; }
+  // transcript_hash is the handshake's th once established (zero before): what a user key
+  // signs to authenticate on this connection (PROTOCOL.md 6.9).
+  const Sha256Digest& transcript_hash() const { return th_; }
 
  private:
   Step Fail(Failure why);
@@ -69,6 +72,7 @@ class ClientConnection {
   std::vector<uint8_t> alert_frame_;  // owns the bytes alert_ views
   AlertBody alert_{};
   OutputQueue output_;
+  Sha256Digest th_{};
 };
 
 }  // namespace securechat

@@ -19,6 +19,8 @@ std::string_view ConnStateName(ConnState s) {
       return "handshaking";
     case ConnState::kEstablished:
       return "established";
+    case ConnState::kAuthenticated:
+      return "authenticated";
     case ConnState::kJoined:
       return "joined";
     case ConnState::kClosing:
@@ -58,8 +60,14 @@ void ConnectionTable::Established(Connection& c) {
   }
 }
 
-void ConnectionTable::Joined(Connection& c, uint64_t now) {
+void ConnectionTable::Authenticated(Connection& c) {
   if (c.state_ == ConnState::kEstablished) {
+    c.state_ = ConnState::kAuthenticated;
+  }
+}
+
+void ConnectionTable::Joined(Connection& c, uint64_t now) {
+  if (c.state_ == ConnState::kEstablished || c.state_ == ConnState::kAuthenticated) {
     c.state_ = ConnState::kJoined;
     SetDeadline(c, now + limits_.idle_timeout_ms);
   }

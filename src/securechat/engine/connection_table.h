@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "securechat/crypto/ed25519.h"
 #include "securechat/crypto/keys.h"
 #include "securechat/crypto/random.h"
 #include "securechat/engine/server_connection.h"
@@ -29,15 +30,16 @@ using ConnId = uint64_t;
 std::string ConnTag(ConnId id);
 
 // ConnState is where a connection is in its life. Every client message is judged against it
-// (ServerCore's dispatch table); a state a later feature needs (say, authenticated between
-// established and joined) is a new value here and a new column there.
+// (the Dispatcher's table); a state a later feature needs is a new value here and a new column
+// there.
 enum class ConnState : uint8_t {
-  kHandshaking,  // from accept until the handshake completes
-  kEstablished,  // records flow; the client has not joined
-  kJoined,       // a member of the room, under a nick
-  kClosing,      // closed: nothing more is read or handled; its output may still be flushed
+  kHandshaking,    // from accept until the handshake completes
+  kEstablished,    // records flow; the client has not authenticated or joined
+  kAuthenticated,  // AUTH proved a user key (Connection::identity); not joined yet
+  kJoined,         // a member of the room, under a nick
+  kClosing,        // closed: nothing more is read or handled; its output may still be flushed
 };
-inline constexpr size_t kConnStateCount = 4;
+inline constexpr size_t kConnStateCount = 5;
 std::string_view ConnStateName(ConnState s);
 
 // StateSet is a set of states, for "allowed in" columns.
@@ -67,6 +69,13 @@ struct ConnectionLimits {
   size_t max_queue_bytes = 1 << 20;  // unsent output; beyond it the connection is dropped
 };
 
+// Identity is what AUTH proved of a connection (PROTOCOL.md 6.9).
+struct Identity {
+  Ed25519Public key{};
+  std::string member;       // the nick the members file lists for the key; empty: a guest
+  std::string fingerprint;  // Ed25519Fingerprint(key), "SHA256:..."
+};
+
 // Connection is one row of the table. The table owns it; its address never changes while it
 // is in the table, so the Room may point at it.
 struct Connection {
@@ -84,7 +93,8 @@ struct Connection {
   const std::string address;  // the unit of per-address limits
   const std::string peer;     // how logs name it
   ServerConnection conn;
-  std::string nick;  // the Room's: set while joined
+  std::string nick;                  // the Room's: set while joined
+  std::optional<Identity> identity;  // the Gate's: set by a successful AUTH
   TokenBucket rate;
   int strikes = 0;           // messages refused in a row by the rate limit
   bool holds_place = false;  // counted in its address's connections (Admission's)
@@ -119,6 +129,8 @@ class ConnectionTable {
   //
   // Established: the handshake completed.
   void Established(Connection& c);
+  // Authenticated: AUTH proved the client's key (the handshake deadline runs on until JOIN).
+  void Authenticated(Connection& c);
   // Joined: the client joined the room; its idle deadline starts.
   void Joined(Connection& c, uint64_t now);
   // Touch restarts a joined connection's idle deadline (it sent something).

@@ -22,13 +22,14 @@ struct Route {
 };
 
 // Messages only arrive once the handshake is done, and never once a connection is closing,
-// so the states that matter are established and joined. A state a later feature adds (say,
-// authenticated) is a new entry in these sets.
-constexpr StateSet kBeforeJoin{ConnState::kEstablished};
+// so the states that matter are established, authenticated and joined.
+constexpr StateSet kFresh{ConnState::kEstablished};
+constexpr StateSet kBeforeJoin{ConnState::kEstablished, ConnState::kAuthenticated};
 constexpr StateSet kMember{ConnState::kJoined};
-constexpr StateSet kEither{ConnState::kEstablished, ConnState::kJoined};
+constexpr StateSet kAny{ConnState::kEstablished, ConnState::kAuthenticated, ConnState::kJoined};
 constexpr Refusal kJoinFirst{proto::ErrorCode::kNotJoined, false, "join first"};
 constexpr Refusal kAlreadyJoined{proto::ErrorCode::kMalformed, true, "already joined"};
+constexpr Refusal kAuthOnce{proto::ErrorCode::kMalformed, true, "AUTH comes once, before JOIN"};
 // Every record counts against the rate, whatever it holds (unknown kinds, malformed ones,
 // anything before JOIN): each costs the server an answer. BYE alone is free.
 constexpr bool kCharged = true;
@@ -41,7 +42,8 @@ constexpr Route kRoutes[] = {
     {proto::Kind::kWho, kMember, kCharged, kJoinFirst},
     {proto::Kind::kNick, kMember, kCharged, kJoinFirst},
     {proto::Kind::kPing, kMember, kCharged, kJoinFirst},
-    {proto::Kind::kBye, kEither, kFree, kJoinFirst},
+    {proto::Kind::kBye, kAny, kFree, kJoinFirst},
+    {proto::Kind::kAuth, kFresh, kCharged, kAuthOnce},
 };
 static_assert(std::size(kRoutes) == std::variant_size_v<msg::ClientMessage>,
               "one row per client message kind");

@@ -7,6 +7,7 @@
 #define SECURECHAT_ENGINE_DISPATCH_H_
 
 #include "securechat/engine/connection_table.h"
+#include "securechat/engine/gate.h"
 #include "securechat/engine/room.h"
 #include "securechat/engine/server_sinks.h"
 #include "securechat/wire/message.h"
@@ -15,10 +16,10 @@ namespace securechat {
 
 class Dispatcher {
  public:
-  // `table`, `room` and `sinks` must outlive the dispatcher. More than `burst` messages
-  // refused by the rate in a row close the connection.
-  Dispatcher(ConnectionTable& table, Room& room, const ServerSinks& sinks, double burst)
-      : table_(table), room_(room), sinks_(sinks), burst_(burst) {}
+  // `table`, `room`, `gate` and `sinks` must outlive the dispatcher. More than `burst`
+  // messages refused by the rate in a row close the connection.
+  Dispatcher(ConnectionTable& table, Room& room, Gate& gate, const ServerSinks& sinks, double burst)
+      : table_(table), room_(room), gate_(gate), sinks_(sinks), burst_(burst) {}
 
   // Dispatch decodes one client message from `c` (its plaintext), charges the rate, checks
   // the table's row for its kind against c's state, and calls its handler. Whatever it
@@ -28,7 +29,12 @@ class Dispatcher {
  private:
   // TakeToken charges one message to `c`'s rate; false (and an ERROR 6) when it is over.
   bool TakeToken(Connection& c);
-  void Handle(Connection& c, const msg::Join& m) { room_.Join(c, m.nick); }
+  void Handle(Connection& c, const msg::Join& m) {
+    if (gate_.MayJoin(c)) {
+      room_.Join(c, m.nick);
+    }
+  }
+  void Handle(Connection& c, const msg::Auth& m) { gate_.Authenticate(c, m); }
   void Handle(Connection& c, const msg::Say& m) { room_.Say(c, m.text); }
   void Handle(Connection& c, const msg::Whisper& m) { room_.Whisper(c, m.to, m.text); }
   void Handle(Connection& c, const msg::Who& /*m*/) { room_.Who(c); }
@@ -40,6 +46,7 @@ class Dispatcher {
 
   ConnectionTable& table_;
   Room& room_;
+  Gate& gate_;
   const ServerSinks& sinks_;
   const double burst_;
 };

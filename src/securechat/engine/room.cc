@@ -14,8 +14,8 @@ constexpr std::string_view kBadNickText = "invalid nick: use 1 to 32 of A-Z a-z 
 constexpr std::string_view kBadText = "text invalid or too long";
 }  // namespace
 
-Room::Room(ConnectionTable& table, const ServerSinks& sinks, std::string motd)
-    : table_(table), sinks_(sinks), motd_(std::move(motd)) {}
+Room::Room(ConnectionTable& table, const ServerSinks& sinks, const Gate& gate, std::string motd)
+    : table_(table), sinks_(sinks), gate_(gate), motd_(std::move(motd)) {}
 
 Room::NickCheck Room::Check(const Connection& asker, std::string_view nick) const {
   NickCheck check;
@@ -25,6 +25,11 @@ Room::NickCheck Room::Check(const Connection& asker, std::string_view nick) cons
   }
   if (IsReservedNick(nick)) {
     check.verdict = NickCheck::Verdict::kReserved;
+    return check;
+  }
+  if (const std::string_view kept = gate_.ReservedFor(asker, nick); !kept.empty()) {
+    check.verdict = NickCheck::Verdict::kKept;
+    check.look_alike = kept;
     return check;
   }
   check.skeleton = NickSkeleton(nick);
@@ -59,6 +64,14 @@ bool Room::NickFree(Connection& c, const NickCheck& check, std::string_view nick
       table_.Error(
           c, proto::ErrorCode::kInvalidNick,
           Cat("invalid nick: ", nick, " looks like ", check.look_alike, ", who is online"));
+      return false;
+    case Verdict::kKept:
+      table_.Error(c, proto::ErrorCode::kInvalidNick,
+                   c.identity && !c.identity->member.empty()
+                       ? Cat("invalid nick: your key is listed as ", check.look_alike,
+                             "; a member holds only its own nick")
+                       : Cat("invalid nick: ", nick, " is kept for the member ", check.look_alike,
+                             " (connect with their key)"));
       return false;
   }
   return false;
@@ -98,7 +111,8 @@ void Room::Join(Connection& c, std::string_view nick) {
   // Each membership message is followed at once by the NOTICE that says it for people, to
   // the same recipients (PROTOCOL.md 6.8).
   Broadcast(msg::MemberJoined{c.nick}, &c);
-  const std::string notice = Cat(c.nick, " joined");
+  const std::string badge = gate_.Badge(c);
+  const std::string notice = Cat(c.nick, " joined", badge.empty() ? "" : " ", badge);
   Broadcast(msg::Notice{notice}, &c);
   sinks_.ShowRoom({}, notice);
   sinks_.Log(Cat("join ", ConnTag(c.id), " as ", c.nick));

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "securechat/engine/connection_table.h"
+#include "securechat/engine/gate.h"
 #include "securechat/engine/server_sinks.h"
 #include "securechat/wire/nick.h"
 
@@ -17,8 +18,9 @@ namespace securechat {
 
 class Room {
  public:
-  // `table` and `sinks` must outlive the room. `motd` goes into every WELCOME.
-  Room(ConnectionTable& table, const ServerSinks& sinks, std::string motd);
+  // `table`, `sinks` and `gate` must outlive the room. `motd` goes into every WELCOME. The
+  // gate says which nicks are kept for members and how each joiner is shown.
+  Room(ConnectionTable& table, const ServerSinks& sinks, const Gate& gate, std::string motd);
   Room(const Room&) = delete;
   Room& operator=(const Room&) = delete;
 
@@ -51,10 +53,11 @@ class Room {
       kReserved,   // looks like `server`: ERROR 4
       kTaken,      // the same nick, in any case, is another member's: ERROR 3
       kLooksLike,  // looks like another member's nick: ERROR 4
+      kKept,       // a listed member's nick (or a look-alike) the asker may not hold: ERROR 4
     };
     Verdict verdict = Verdict::kInvalid;
     std::string skeleton;         // NickSkeleton(nick) when kFree
-    std::string_view look_alike;  // the member's nick, for kTaken and kLooksLike
+    std::string_view look_alike;  // the member's nick, for kTaken, kLooksLike and kKept
   };
   // Check judges `nick` for `asker` (a member renaming, or a connection joining).
   NickCheck Check(const Connection& asker, std::string_view nick) const;
@@ -79,6 +82,7 @@ class Room {
 
   ConnectionTable& table_;
   const ServerSinks& sinks_;
+  const Gate& gate_;
   const std::string motd_;
   std::map<std::string, Connection*, NickLess> by_nick_;
   // By NickSkeleton, for look-alikes; the value's nick is the member's.

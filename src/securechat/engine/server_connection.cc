@@ -34,6 +34,7 @@ bool ServerConnection::CompleteHandshake() {
     Fail("cannot set up record keys");
     return false;
   }
+  th_ = keys.th;
   state_ = State::kEstablished;
   return true;
 }

@@ -56,6 +56,9 @@ class ServerConnection {
   OutputQueue& output() { return output_; }
   const char* close_reason() const { return close_reason_; }
   size_t buffered_input() const { return frames_.buffered(); }
+  // transcript_hash is the handshake's th once established (zero before): what a user key
+  // signs to authenticate on this connection (PROTOCOL.md 6.9).
+  const Sha256Digest& transcript_hash() const { return th_; }
 
  private:
   Step Fail(const char* reason);
@@ -71,6 +74,7 @@ class ServerConnection {
   std::vector<uint8_t> plaintext_;
   std::vector<uint8_t> scratch_;
   OutputQueue output_;
+  Sha256Digest th_{};
   const char* close_reason_ = "";
 };
 

@@ -26,8 +26,9 @@ ServerCore::ServerCore(const ServerPrivateKey& key, RandomSource& rng, ServerOpt
       sinks_(std::move(sinks)),
       table_(key, rng, LimitsOf(options_), sinks_),
       admission_(AdmissionOf(options_)),
-      room_(table_, sinks_, options_.motd),
-      dispatcher_(table_, room_, sinks_, options_.burst) {}
+      gate_(table_, sinks_, std::move(options_.members), options_.access),
+      room_(table_, sinks_, gate_, options_.motd),
+      dispatcher_(table_, room_, gate_, sinks_, options_.burst) {}
 
 ServerCore::~ServerCore() = default;
 
@@ -126,6 +127,9 @@ void ServerCore::PeerClosed(ConnId id, std::string_view why) {
                        " after the handshake, before JOIN (a client that pinned another "
                        "server key leaves here)"));
         break;
+      case ConnState::kAuthenticated:
+        sinks_.Log(Cat("close ", ConnTag(id), ": ", why, " after AUTH, before JOIN"));
+        break;
       case ConnState::kJoined:
       case ConnState::kClosing:
         break;
@@ -148,6 +152,12 @@ void ServerCore::FinishTeardowns() {
   }
 }
 
+size_t ServerCore::ReloadMembers(Members members) {
+  const size_t closed = gate_.Reload(std::move(members));
+  FinishTeardowns();
+  return closed;
+}
+
 bool ServerCore::ConsoleLine(std::string_view line) {
   const bool sent = room_.ServerSays(line);
   FinishTeardowns();
@@ -167,7 +177,7 @@ void ServerCore::Shutdown() {
   const uint64_t now = Mono();
   admission_.ClearHellos();
   room_.Clear();  // nobody is told of anyone leaving: everyone is
-  constexpr StateSet kTold{ConnState::kEstablished, ConnState::kJoined};
+  constexpr StateSet kTold{ConnState::kEstablished, ConnState::kAuthenticated, ConnState::kJoined};
   table_.ForEach([&](Connection& c) {
     if (kTold.Has(c.state())) {
       // Best effort, past the queue limit too: the connection closes either way.
@@ -198,6 +208,7 @@ void ServerCore::Tick() {
         break;
       case ConnState::kHandshaking:
       case ConnState::kEstablished:
+      case ConnState::kAuthenticated:
         sinks_.Log(Cat("timeout ", ConnTag(id), ": no handshake and JOIN within ",
                        options_.handshake_timeout_ms / 1000, " s"));
         table_.Condemn(c, "handshake timeout");

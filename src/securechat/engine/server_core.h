@@ -20,6 +20,8 @@
 #include "securechat/engine/admission.h"
 #include "securechat/engine/connection_table.h"
 #include "securechat/engine/dispatch.h"
+#include "securechat/engine/gate.h"
+#include "securechat/engine/members.h"
 #include "securechat/engine/room.h"
 #include "securechat/engine/server_sinks.h"
 
@@ -37,6 +39,8 @@ struct ServerOptions {
   double handshakes_per_second_per_address = 0;  // the same for one address, 0: no limit
   uint64_t linger_ms = 2'000;  // how long a closed connection may take to flush its output
   std::string motd = "welcome to securechat";
+  Members members{};              // who holds which nick (engine/members.h); empty: no one
+  Access access = Access::kOpen;  // kMembers: only keys `members` lists may join
 };
 
 class ServerCore {
@@ -57,6 +61,11 @@ class ServerCore {
 
   // PeerClosed: the peer closed or the socket failed. The connection leaves the room at once.
   void PeerClosed(ConnId id, std::string_view why);
+
+  // ReloadMembers puts a new members list in force (the server re-read its file): every
+  // connection it no longer admits as it was admitted gets a fatal ERROR 10 (Gate::Reload).
+  // Returns how many were closed.
+  size_t ReloadMembers(Members members);
 
   // ConsoleLine sends an operator line to every joined client as CHAT from "server". Returns
   // false (sending nothing) when the line is not valid text.
@@ -113,6 +122,7 @@ class ServerCore {
   ServerSinks sinks_;
   ConnectionTable table_;
   Admission admission_;
+  Gate gate_;
   Room room_;
   Dispatcher dispatcher_;
   std::vector<ConnId> expired_;  // Tick's scratch list

@@ -233,7 +233,10 @@ int Loop::Run() {
     }
     if (FD_ISSET(stop->fd(), &rd)) {
       stop->Drain();
-      if (!stopping) {
+      if (TakeReloadRequest() && !stopping && options_.on_reload) {
+        options_.on_reload();
+      }
+      if (!stopping && StopRequested()) {
         stopping = true;
         deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
         core_.Shutdown();

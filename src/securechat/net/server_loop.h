@@ -25,6 +25,8 @@ struct ServerLoopOptions {
   // before RunServer stops the loop as soon as it starts. Null: RunServer catches them itself
   // from when it starts until it returns.
   StopSignals* stop_signals = nullptr;
+  // Called in the loop after SIGHUP (the server re-reads its members file). May be empty.
+  std::function<void()> on_reload;
 };
 
 // RunServer serves every listener in `listeners` (at least one) until SIGINT or SIGTERM, then

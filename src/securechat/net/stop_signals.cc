@@ -10,18 +10,24 @@
 namespace securechat::net {
 namespace {
 
-constexpr int kStopSignals[] = {SIGINT, SIGTERM};
+// SIGHUP is caught too, with its own flag: it asks for a reload, not a stop.
+constexpr int kStopSignals[] = {SIGINT, SIGTERM, SIGHUP};
 
 // What the handler may touch: the write end of the self-pipe (-1 when none is installed) and
 // the flag.
 volatile sig_atomic_t g_write_fd = -1;
 volatile sig_atomic_t g_stop_requested = 0;
+volatile sig_atomic_t g_reload_requested = 0;
 // The handlers in place before Install, put back by ~StopSignals.
 struct sigaction g_previous[std::size(kStopSignals)];
 
-void OnStopSignal(int) {
+void OnStopSignal(int sig) {
   const int saved = errno;
-  g_stop_requested = 1;
+  if (sig == SIGHUP) {
+    g_reload_requested = 1;
+  } else {
+    g_stop_requested = 1;
+  }
   const char byte = 1;
   [[maybe_unused]] ssize_t n = write(g_write_fd, &byte, 1);
   errno = saved;
@@ -38,6 +44,7 @@ std::unique_ptr<StopSignals> StopSignals::Install() {
     return nullptr;
   }
   g_stop_requested = 0;
+  g_reload_requested = 0;
   g_write_fd = fds[1];
   struct sigaction sa {};
   sa.sa_handler = OnStopSignal;
@@ -83,5 +90,11 @@ void StopSignals::Drain() {
 }
 
 bool StopRequested() { return g_stop_requested != 0; }
+
+bool TakeReloadRequest() {
+  const bool requested = g_reload_requested != 0;
+  g_reload_requested = 0;
+  return requested;
+}
 
 }  // namespace securechat::net

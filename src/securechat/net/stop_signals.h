@@ -1,7 +1,8 @@
 // StopSignals: SIGINT and SIGTERM, caught from the moment a program starts, so that one that
 // comes during a slow start-up (reading and decrypting the key, measuring the handshake
 // budget) is kept for the server loop, which then stops cleanly, instead of killing the
-// process.
+// process. SIGHUP is caught with them and kept apart: it asks the server to re-read its
+// members file (TakeReloadRequest), and never stops it.
 #ifndef SECURECHAT_NET_STOP_SIGNALS_H_
 #define SECURECHAT_NET_STOP_SIGNALS_H_
 
@@ -40,6 +41,9 @@ class StopSignals {
 // StopRequested is true once SIGINT or SIGTERM has come since the last StopSignals::Install.
 // Safe to call anywhere, for example after a read that failed with EINTR.
 bool StopRequested();
+
+// TakeReloadRequest is true once if SIGHUP has come since the last call (or Install).
+bool TakeReloadRequest();
 
 }  // namespace securechat::net
 

@@ -41,6 +41,12 @@ bool Meets(Rule rule, std::string_view s) {
       return IsValidText(s);
     case Rule::kMotd:
       return s.empty() || IsValidText(s);
+    case Rule::kNickOrEmpty:
+      return s.empty() || IsValidNick(s);
+    case Rule::kEd25519Public:
+      return s.size() == proto::kEd25519PublicLen;
+    case Rule::kEd25519Signature:
+      return s.size() == proto::kEd25519SignatureLen;
   }
   return false;
 }

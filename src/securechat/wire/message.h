@@ -31,11 +31,14 @@ namespace securechat::msg {
 // and nick fields are kAny; server messages are judged whole, since a client closes on any
 // fault (PROTOCOL.md 8).
 enum class Rule {
-  kAny,   // any bytes
-  kData,  // 0 to kMaxPingDataLen bytes (PING and PONG data: a layout rule)
-  kNick,  // a valid nick (syntax only)
-  kText,  // a valid text
-  kMotd,  // empty or a valid text
+  kAny,               // any bytes
+  kData,              // 0 to kMaxPingDataLen bytes (PING and PONG data: a layout rule)
+  kNick,              // a valid nick (syntax only)
+  kText,              // a valid text
+  kMotd,              // empty or a valid text
+  kNickOrEmpty,       // empty or a valid nick (syntax only)
+  kEd25519Public,     // exactly 32 bytes (AUTH's key: a layout rule)
+  kEd25519Signature,  // exactly 64 bytes (AUTH's signature: a layout rule)
 };
 template <auto kMember, Rule kRule = Rule::kAny>
 struct Str {};  // u16 length || bytes
@@ -87,7 +90,17 @@ struct Bye {
   static constexpr proto::Kind kKind = proto::Kind::kBye;
   using Layout = Fields<>;
 };
-using ClientMessage = std::variant<Join, Say, Whisper, Who, Nick, Ping, Bye>;
+// AUTH (PROTOCOL.md 6.9): the client's Ed25519 public key and its signature of
+// AuthSignedData(th) (crypto/auth.h). Both lengths are layout: any other is malformed.
+struct Auth {
+  static constexpr proto::Kind kKind = proto::Kind::kAuth;
+  std::string_view key;
+  std::string_view signature;
+  using Layout =
+      Fields<Str<&Auth::key, Rule::kEd25519Public>, Str<&Auth::signature, Rule::kEd25519Signature>>;
+};
+
+using ClientMessage = std::variant<Join, Say, Whisper, Who, Nick, Ping, Bye, Auth>;
 
 // Server to client.
 struct Welcome {
@@ -149,8 +162,16 @@ struct MemberRenamed {
   using Layout = Fields<Str<&MemberRenamed::old_nick, Rule::kNick>,
                         Str<&MemberRenamed::new_nick, Rule::kNick>>;
 };
+// AUTH_OK (PROTOCOL.md 6.9): the signature verified and the key may join. `nick` is the nick
+// the members file lists for the key, or empty for a key it does not list (a guest).
+struct AuthOk {
+  static constexpr proto::Kind kKind = proto::Kind::kAuthOk;
+  std::string_view nick;
+  using Layout = Fields<Str<&AuthOk::nick, Rule::kNickOrEmpty>>;
+};
+
 using ServerMessage = std::variant<Welcome, Chat, Notice, Users, Pong, Error, MemberJoined,
-                                   MemberLeft, MemberRenamed>;
+                                   MemberLeft, MemberRenamed, AuthOk>;
 
 // The kinds of a message variant, in the variant's order.
 template <typename Variant>
