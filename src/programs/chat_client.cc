@@ -17,11 +17,14 @@
 #include "securechat/client/interactive.h"
 #include "securechat/client/runner.h"
 #include "securechat/client/session.h"
+#include "securechat/crypto/auth.h"
+#include "securechat/crypto/ed25519.h"
 #include "securechat/crypto/keys.h"
 #include "securechat/net/client_loop.h"
 #include "securechat/net/socket.h"
 #include "securechat/net/tcp.h"
 #include "securechat/net/terminal.h"
+#include "securechat/net/user_paths.h"
 #include "securechat/tty/line_editor.h"
 #include "securechat/wire/protocol.h"
 #include "securechat/wire/text.h"
@@ -41,6 +44,10 @@ ABSL_FLAG(bool, reconnect, false,
 ABSL_FLAG(bool, strict_nick, false,
           "exit (code 5) when the server refuses --nick, instead of trying NICK2, NICK3, ... "
           "NICK9");
+ABSL_FLAG(std::string, identity, "",
+          "the user key to authenticate with: a key file (chat-keygen --user makes "
+          "~/.config/securechat/id_ed25519, used by default when it exists), `agent` (ssh-agent's "
+          "first Ed25519 key), `agent:SHA256:...` (that key), or `none` (join as a guest)");
 ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
           "how long the server may take from connect to welcoming us; past it the connection "
           "counts as lost (and is retried with --reconnect)");
@@ -72,7 +79,51 @@ struct Config {
   uint64_t handshake_timeout_ms = 0;
   bool reconnect = false;
   bool strict_nick = false;
+  std::unique_ptr<securechat::UserKey> identity;  // null: a guest
 };
+
+// LoadIdentity reads the key --identity names into config->identity (or leaves it null for a
+// guest). Returns nullopt on success, or the exit code to stop with, having said why.
+std::optional<int> LoadIdentity(Config* config) {
+  std::string path = absl::GetFlag(FLAGS_identity);
+  if (path == "none") {
+    return std::nullopt;
+  }
+  const bool by_default = path.empty();
+  if (by_default) {
+    auto dir = securechat::net::UserConfigDir();
+    if (!dir.ok()) {
+      return std::nullopt;  // no home to look in: a guest
+    }
+    path = Cat(*dir, "/", securechat::net::kUserKeyFileName);
+    if (access(path.c_str(), F_OK) != 0) {
+      return std::nullopt;  // no key made yet: a guest
+    }
+  }
+  if (path == "agent" || path.starts_with("agent:")) {
+    return Fail(securechat::kExitUsage, "--identity=agent is not available in this build");
+  }
+  securechat::KeyLoadError why = securechat::KeyLoadError::kNone;
+  auto key = securechat::Ed25519Key::ReadFile(path, nullptr, &why);
+  if (why == securechat::KeyLoadError::kNeedsPassphrase && securechat::net::HaveTerminal()) {
+    auto asked = securechat::net::AskPassphrase(Cat("passphrase for ", path, ": "));
+    if (!asked.ok()) {
+      return Fail(securechat::kExitUsage, asked.status().message());
+    }
+    key = securechat::Ed25519Key::ReadFile(path, &*asked, &why);
+  }
+  if (!key.ok()) {
+    return Fail(
+        securechat::kExitUsage,
+        Cat(key.status().message(),
+            why == securechat::KeyLoadError::kNeedsPassphrase
+                ? ": run at a terminal to be asked for its passphrase"
+                : "",
+            by_default ? " (the default --identity; --identity=none joins as a guest)" : ""));
+  }
+  config->identity = std::make_unique<securechat::FileUserKey>(std::move(*key));
+  return std::nullopt;
+}
 
 // ReadConfig parses and checks the flags into *config. Returns nullopt if they are good, or
 // the exit code to stop with, having said why on stderr.
@@ -108,7 +159,7 @@ std::optional<int> ReadConfig(int argc, char** argv, Config* config) {
       static_cast<uint64_t>(absl::ToInt64Milliseconds(handshake_timeout));
   config->reconnect = absl::GetFlag(FLAGS_reconnect);
   config->strict_nick = absl::GetFlag(FLAGS_strict_nick);
-  return std::nullopt;
+  return LoadIdentity(config);
 }
 
 // FormatterOptions: at a terminal, colour (unless turned off) and the bell if asked for;
@@ -250,12 +301,13 @@ int main(int argc, char** argv) {
       "usage: chat-client --nick=NAME [--connect=127.0.0.1:5555]\n"
       "                   [--server_key=keys/server_public.pem] [--reconnect] [--bell]\n"
       "                   [--nocolor] [--handshake_timeout=10s]\n"
+      "                   [--identity=~/.config/securechat/id_ed25519|agent|none]\n"
       "Type a line to say it to the room; /help lists the commands. At a terminal, lines can\n"
       "be edited, Up and Down recall earlier ones and Tab completes commands and nicks. With\n"
       "stdin a pipe or a file, each line is sent, then the client says goodbye and exits.\n"
       "Exit codes: 0 ok, 1 usage, 2 cannot connect, 3 server key confirmation failed,\n"
       "4 server full, 5 nick refused, 6 connection lost, 7 unsupported protocol version,\n"
-      "8 left normally but some lines were refused.");
+      "8 left normally but some lines were refused, 9 the server refused our key.");
   Config config;
   if (const std::optional<int> code = ReadConfig(argc, argv, &config)) {
     return *code;
@@ -288,6 +340,7 @@ int main(int argc, char** argv) {
   runner.session().set_who_on_join(interactive);
   runner.session().set_handshake_timeout_ms(config.handshake_timeout_ms);
   runner.session().set_alternate_nicks(!config.strict_nick);
+  runner.session().set_user_key(config.identity.get());
 
   std::unique_ptr<securechat::net::FdLineInput> pipe_input;
   securechat::net::LineInput* input = nullptr;

@@ -160,7 +160,8 @@ int main(int argc, char** argv) {
       return Fail(Cat("--out_dir ", ready.message()));
     }
   }
-  const std::string priv_path = Cat(dir, user ? "/id_ed25519" : "/server_private.pem");
+  const std::string priv_path =
+      Cat(dir, "/", user ? securechat::net::kUserKeyFileName : "server_private.pem");
   const std::string pub_path = Cat(dir, user ? "/id_ed25519.pub" : "/server_public.pem");
   if (!force) {
     for (const std::string* path : {&priv_path, &pub_path}) {

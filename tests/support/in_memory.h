@@ -76,14 +76,21 @@ class InMemoryNet {
   Member& ConnectFrom(const std::string& address, const std::string& nick) {
     return Connect(nick, key_.PublicKey(), address);
   }
+  // ConnectWithKey is Connect for a client that authenticates with `user_key` (which must
+  // outlive the net) before it joins.
+  Member& ConnectWithKey(const std::string& nick, UserKey& user_key,
+                         const std::string& address = "test") {
+    return Connect(nick, key_.PublicKey(), address, &user_key);
+  }
   Member& Connect(const std::string& nick, const ServerPublicKey& pinned,
-                  const std::string& address = "test") {
+                  const std::string& address = "test", UserKey* user_key = nullptr) {
     ClientSession::Clock clock;
     if (paced_clients) {
       clock = [this] { return mono_ms; };
     }
     members_.push_back(std::make_unique<Member>(pinned, rng_, nick, std::move(clock)));
     Member& m = *members_.back();
+    m.session.set_user_key(user_key);
     m.id = core_.Accept(address);
     if (!m.conn.Start()) {
       throw std::runtime_error("client handshake could not start");

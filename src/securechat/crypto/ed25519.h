@@ -42,6 +42,11 @@ class Ed25519Key {
   // ReadPrivateKeyPem does; a key of another type is kBadKey.
   static absl::StatusOr<Ed25519Key> FromPem(std::string_view pem, const Passphrase* passphrase,
                                             KeyLoadError* why = nullptr);
+  // ReadFile reads a key file as ServerPrivateKey::ReadFile does (only a regular file that
+  // group and others cannot read, at most kMaxKeyFileLen bytes, read without leaving copies),
+  // then FromPem. Defined in key_files.cc with the other file I/O.
+  static absl::StatusOr<Ed25519Key> ReadFile(const std::string& path, const Passphrase* passphrase,
+                                             KeyLoadError* why = nullptr);
   // ToPem is WritePrivateKeyPem of this key.
   absl::StatusOr<Secret<>> ToPem(const Passphrase* passphrase) const;
 

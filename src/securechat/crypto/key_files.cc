@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_format.h"
 #include "securechat/base/cat.h"
+#include "securechat/crypto/ed25519.h"
 
 namespace securechat {
 namespace {
@@ -207,6 +208,22 @@ absl::StatusOr<ServerPrivateKey> ServerPrivateKey::ReadFile(const std::string& p
     if (IsPublicKeyFile(path)) {
       return PublicKeyGiven(path);
     }
+    return absl::Status(key.status().code(), Cat(path, ": ", key.status().message()));
+  }
+  return key;
+}
+
+absl::StatusOr<Ed25519Key> Ed25519Key::ReadFile(const std::string& path,
+                                                const Passphrase* passphrase, KeyLoadError* why) {
+  Secret<> pem;
+  if (absl::Status s = ReadKeyFile(path, /*private_key=*/true, &pem); !s.ok()) {
+    if (why != nullptr) {
+      *why = KeyLoadErrorOf(s);
+    }
+    return s;
+  }
+  auto key = FromPem(AsChars(pem.Expose()), passphrase, why);
+  if (!key.ok()) {
     return absl::Status(key.status().code(), Cat(path, ": ", key.status().message()));
   }
   return key;

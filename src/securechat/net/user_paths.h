@@ -3,10 +3,15 @@
 #define SECURECHAT_NET_USER_PATHS_H_
 
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 
 namespace securechat::net {
+
+// The user key chat-keygen --user writes in UserConfigDir, and chat-client reads from there by
+// default; its public half has ".pub" added.
+inline constexpr std::string_view kUserKeyFileName = "id_ed25519";
 
 // UserConfigDir is securechat's folder of per-user files: $XDG_CONFIG_HOME/securechat when
 // XDG_CONFIG_HOME is an absolute path (a relative one is ignored, as the XDG rules say), else
