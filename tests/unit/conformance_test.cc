@@ -34,6 +34,8 @@
 #include "gtest/gtest.h"
 #include "securechat/base/cat.h"
 #include "securechat/base/overloaded.h"
+#include "securechat/crypto/auth.h"
+#include "securechat/crypto/ed25519.h"
 #include "securechat/crypto/handshake.h"
 #include "securechat/crypto/keys.h"
 #include "securechat/crypto/primitives.h"
@@ -553,6 +555,9 @@ std::optional<msg::ServerMessage> ServerFromFields(std::string_view kind, const 
   if (kind == "MEMBER_RENAMED") {
     return msg::MemberRenamed{View(fields, "old_nick"), View(fields, "new_nick")};
   }
+  if (kind == "AUTH_OK") {
+    return msg::AuthOk{View(fields, "nick")};
+  }
   return std::nullopt;
 }
 
@@ -1050,6 +1055,11 @@ INSTANTIATE_TEST_SUITE_P(Membership, ValidMessageTest,
                          ::testing::ValuesIn(Cases("ValidMessageTest",
                                                    "securechat-membership/messages.json", "valid")),
                          CaseName);
+// This project's own cases for the authentication messages (tests/vectors/securechat-auth).
+INSTANTIATE_TEST_SUITE_P(Auth, ValidMessageTest,
+                         ::testing::ValuesIn(Cases("ValidMessageTest",
+                                                   "securechat-auth/messages.json", "valid")),
+                         CaseName);
 
 class InvalidMessageTest : public ::testing::TestWithParam<VectorCase> {};
 
@@ -1171,6 +1181,53 @@ INSTANTIATE_TEST_SUITE_P(Membership, InvalidMessageTest,
                          ::testing::ValuesIn(Cases("InvalidMessageTest",
                                                    "securechat-membership/messages.json",
                                                    "invalid")),
+                         CaseName);
+INSTANTIATE_TEST_SUITE_P(Auth, InvalidMessageTest,
+                         ::testing::ValuesIn(Cases("InvalidMessageTest",
+                                                   "securechat-auth/messages.json", "invalid")),
+                         CaseName);
+
+// auth.json: a user key's AUTH on a given transcript hash, every step written out (PROTOCOL.md
+// 6.9): the signed data, the signature (Ed25519 is deterministic), and the AUTH message.
+class AuthVectorTest : public ::testing::TestWithParam<VectorCase> {};
+
+std::string_view AsChars(ByteView bytes) {
+  return std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+TEST_P(AuthVectorTest, SignsVerifiesAndEncodes) {
+  const Json& c = Entry(GetParam());
+  Ed25519Seed seed;
+  ASSERT_TRUE(SecretFromHex(Str(c, "seed"), &seed));
+  const std::optional<Ed25519Key> key = Ed25519Key::FromSeed(seed);
+  ASSERT_TRUE(key.has_value());
+  EXPECT_EQ(ToHex(key->public_key()), Str(c, "public_key"));
+  EXPECT_EQ(Ed25519Fingerprint(key->public_key()), Str(c, "fingerprint"));
+  const std::vector<uint8_t> th_bytes = HexField(c, "th");
+  ASSERT_EQ(th_bytes.size(), proto::kHashLen);
+  Sha256Digest th;
+  std::copy(th_bytes.begin(), th_bytes.end(), th.begin());
+  EXPECT_EQ(ToHex(AuthSignedData(th)), Str(c, "signed_data"));
+  Ed25519Signature sig{};
+  ASSERT_TRUE(AuthSign(*key, th, &sig));
+  EXPECT_EQ(ToHex(sig), Str(c, "signature"));
+  EXPECT_TRUE(AuthVerify(key->public_key(), th, HexField(c, "signature")));
+  std::vector<uint8_t> message;
+  msg::EncodeMessage(msg::Auth{AsChars(key->public_key()), AsChars(sig)}, &message);
+  EXPECT_EQ(ToHex(message), Str(c, "message"));
+  const std::vector<uint8_t> wire = HexField(c, "message");  // the decoded views point into it
+  msg::ClientMessage decoded;
+  ASSERT_EQ(msg::DecodeClientMessage(wire, &decoded), msg::DecodeStatus::kOk);
+  std::string kind;
+  EXPECT_EQ(ClientFields(decoded, &kind),
+            Json({{"key", Str(c, "public_key")}, {"signature", Str(c, "signature")}}));
+  EXPECT_EQ(kind, "AUTH");
+  CaseCompleted();
+}
+
+INSTANTIATE_TEST_SUITE_P(Auth, AuthVectorTest,
+                         ::testing::ValuesIn(Cases("AuthVectorTest", "securechat-auth/auth.json",
+                                                   "cases")),
                          CaseName);
 
 // =============================================================================================

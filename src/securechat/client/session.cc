@@ -328,6 +328,13 @@ void ClientSession::HandleError(const msg::Error& e) {
     Finish(kExitAuthRefused, Cat("refused by the server: ", Shown(e.text)));
     return;
   }
+  if (awaiting_auth_ && e.code == proto::ErrorCode::kUnknownKind) {
+    // A server from before AUTH: we do not fall back to joining as a guest unasked.
+    Finish(kExitAuthRefused,
+           "this server does not take user keys (it does not know AUTH); "
+           "--identity=none joins it as a guest");
+    return;
+  }
   const bool refused =
       e.code == proto::ErrorCode::kNickTaken || e.code == proto::ErrorCode::kInvalidNick;
   if (!joined_ && refused && alternate_nicks_ && alternates_tried_ < kMaxAlternateNicks) {
