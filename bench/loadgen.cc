@@ -55,6 +55,8 @@
 #include "absl/strings/str_join.h"
 #include "json_writer.h"
 #include "securechat/base/cat.h"
+#include "securechat/crypto/auth.h"
+#include "securechat/crypto/ed25519.h"
 #include "securechat/crypto/keys.h"
 #include "securechat/crypto/random.h"
 #include "securechat/engine/client_connection.h"
@@ -73,6 +75,9 @@ ABSL_FLAG(int, clients, 1000, "idle: joined silent clients (N)");
 ABSL_FLAG(int, connections, 4000, "handshake: connections to make");
 ABSL_FLAG(int, in_flight, 16, "handshake, idle: connections being set up at once (K)");
 ABSL_FLAG(int, key_bits, 2048, "RSA key size of the server key chat-keygen makes");
+ABSL_FLAG(bool, auth, false,
+          "handshake: every connection authenticates with a user key of its own (AUTH) "
+          "before JOIN, against a members-only server that lists them all");
 ABSL_FLAG(std::string, bin_dir, SECURECHAT_BIN_DIR, "where chat-server and chat-keygen are");
 ABSL_FLAG(std::vector<std::string>, server_flags, {},
           "extra chat-server flags, comma-separated (after the generator's own)");
@@ -175,7 +180,7 @@ class TempDir {
     if (path_.empty()) {
       return;
     }
-    for (const char* f : {"server_private.pem", "server_public.pem", "server.log"}) {
+    for (const char* f : {"server_private.pem", "server_public.pem", "server.log", "members"}) {
       unlink(File(f).c_str());
     }
     rmdir(path_.c_str());
@@ -303,19 +308,20 @@ class Server {
 // ---------------------------------------------------------------------------------------
 // Clients and the event loop.
 
-enum class Phase { kConnecting, kHandshake, kJoining, kJoined, kLeaving, kClosed };
+enum class Phase { kConnecting, kHandshake, kAuthenticating, kJoining, kJoined, kLeaving, kClosed };
 
 struct Client {
   int fd = -1;
   Phase phase = Phase::kConnecting;
   std::unique_ptr<ClientConnection> conn;
   std::string nick;
-  int sender = -1;                 // index of this client among the senders, or -1
-  bool receiver = false;           // counted as a receiver
-  std::vector<uint64_t> next_seq;  // per sender: the next sequence number expected
-  uint64_t chats = 0;              // chats received and verified
-  bool want_out = false;           // registered for EPOLLOUT
-  bool dirty = false;              // in the flush list
+  const Ed25519Key* user_key = nullptr;  // authenticates with it before JOIN
+  int sender = -1;                       // index of this client among the senders, or -1
+  bool receiver = false;                 // counted as a receiver
+  std::vector<uint64_t> next_seq;        // per sender: the next sequence number expected
+  uint64_t chats = 0;                    // chats received and verified
+  bool want_out = false;                 // registered for EPOLLOUT
+  bool dirty = false;                    // in the flush list
 };
 
 class Driver {
@@ -343,10 +349,11 @@ class Driver {
   }
 
   // Open connects a new client and queues its CLIENT_HELLO; it JOINs as `nick` once the
-  // handshake is done.
-  Client* Open(std::string nick) {
+  // handshake is done (with `user_key`, once AUTH has been accepted).
+  Client* Open(std::string nick, const Ed25519Key* user_key = nullptr) {
     auto c = std::make_unique<Client>();
     c->nick = std::move(nick);
+    c->user_key = user_key;
     c->conn = std::make_unique<ClientConnection>(key_, rng_);
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
@@ -507,8 +514,12 @@ class Driver {
         case ClientConnection::Step::kNeedMore:
           return;
         case ClientConnection::Step::kEstablished:
-          c.phase = Phase::kJoining;
-          Send(c, msg::Join{c.nick});
+          if (c.user_key != nullptr) {
+            Authenticate(c);
+          } else {
+            c.phase = Phase::kJoining;
+            Send(c, msg::Join{c.nick});
+          }
           break;
         case ClientConnection::Step::kAlert:
           Fail(Cat(c.nick, ": ALERT ", c.conn->alert().code, " ", c.conn->alert().reason));
@@ -523,7 +534,29 @@ class Driver {
     }
   }
 
+  // Authenticate sends AUTH: the signature over this connection's transcript hash.
+  void Authenticate(Client& c) {
+    Ed25519Signature sig{};
+    if (!AuthSign(*c.user_key, c.conn->transcript_hash(), &sig)) {
+      Fail(Cat(c.nick, ": cannot sign"));
+      return;
+    }
+    const Ed25519Public& pub = c.user_key->public_key();
+    c.phase = Phase::kAuthenticating;
+    Send(c, msg::Auth{std::string_view(reinterpret_cast<const char*>(pub.data()), pub.size()),
+                      std::string_view(reinterpret_cast<const char*>(sig.data()), sig.size())});
+  }
+
   void OnMessage(Client& c, const msg::ServerMessage& m, int64_t now) {
+    if (const auto* ok = std::get_if<msg::AuthOk>(&m)) {
+      if (c.phase != Phase::kAuthenticating || ok->nick != c.nick) {
+        Fail(Cat(c.nick, ": unexpected AUTH_OK"));
+        return;
+      }
+      c.phase = Phase::kJoining;
+      Send(c, msg::Join{c.nick});
+      return;
+    }
     if (const auto* chat = std::get_if<msg::Chat>(&m)) {
       if (c.phase != Phase::kJoined || !on_chat) {
         Fail(Cat(c.nick, ": unexpected CHAT from ", chat->from));
@@ -747,7 +780,10 @@ bool JoinRoom(Driver& d, Room& room, int senders, int receivers, int64_t deadlin
 struct Common {
   Server* server;
   int64_t deadline;
+  std::vector<Ed25519Key> user_keys;  // handshake --auth: connection i's key, listed as h<i>
 };
+
+std::string HandshakeNick(int i) { return Cat("h", i); }
 
 Json Throughput(Driver& d, const Common& common) {
   const int senders = absl::GetFlag(FLAGS_senders);
@@ -958,7 +994,8 @@ Json Handshake(Driver& d, const Common& common) {
   int opened = 0, done = 0;
   auto open_next = [&] {
     if (opened < total) {
-      d.Open(Cat("h", opened++));
+      const Ed25519Key* key = common.user_keys.empty() ? nullptr : &common.user_keys[opened];
+      d.Open(HandshakeNick(opened++), key);
     }
   };
   d.on_joined = [&](Client& c) { d.Bye(c); };
@@ -1033,6 +1070,30 @@ int main(int argc, char** argv) {
   for (const std::string& f : absl::GetFlag(FLAGS_server_flags)) {
     server_flags.push_back(f);
   }
+  // --auth: a key for each connection, all listed, and a server that admits members only.
+  std::vector<securechat::Ed25519Key> user_keys;
+  TempDir auth_dir;
+  std::string error;
+  if (absl::GetFlag(FLAGS_auth)) {
+    if (mode != "handshake") {
+      std::fprintf(stderr, "chat-loadgen: --auth is for --mode=handshake\n");
+      return 2;
+    }
+    std::string members;
+    for (int i = 0; i < absl::GetFlag(FLAGS_connections) && error.empty(); ++i) {
+      std::optional<securechat::Ed25519Key> key = securechat::Ed25519Key::Generate();
+      if (!key) {
+        error = "cannot make a user key";
+        break;
+      }
+      members += Cat(HandshakeNick(i), " ", securechat::PublicKeyLine(key->public_key(), ""), "\n");
+      user_keys.push_back(std::move(*key));
+    }
+    std::ofstream(auth_dir.File("members")) << members;
+    server_flags.push_back("--members=" + auth_dir.File("members"));
+    server_flags.push_back("--access=members");
+  }
+
   std::printf("chat-loadgen %s; chat-server flags: %s\n", mode.c_str(),
               absl::StrJoin(server_flags, " ").c_str());
   std::fflush(stdout);
@@ -1055,13 +1116,17 @@ int main(int argc, char** argv) {
   params["connections"] = absl::GetFlag(FLAGS_connections);
   params["in_flight"] = absl::GetFlag(FLAGS_in_flight);
   params["key_bits"] = absl::GetFlag(FLAGS_key_bits);
+  params["auth"] = absl::GetFlag(FLAGS_auth);
   doc["params"] = std::move(params);
 
   Server server;
-  std::string error = server.Start(server_flags);
+  if (error.empty()) {
+    error = server.Start(server_flags);
+  }
   Json results;
   if (error.empty()) {
-    Common common{&server, NowNs() + static_cast<int64_t>(absl::GetFlag(FLAGS_timeout) * 1e9)};
+    Common common{&server, NowNs() + static_cast<int64_t>(absl::GetFlag(FLAGS_timeout) * 1e9),
+                  std::move(user_keys)};
     Driver driver(server.public_key(), server.port());
     driver.set_fault(absl::GetFlag(FLAGS_fault));
     results = run->second(driver, common);
