@@ -210,6 +210,29 @@ TEST_F(AuthTest, GuestsCannotTakeOrImitateAMembersNick) {
   EXPECT_TRUE(watcher.Saw(Cat("-!- carol joined (guest ", stranger_short, ")")));
 }
 
+TEST_F(AuthTest, WhoSaysWhoIsAMemberAndWhoAGuest) {
+  InMemoryNet net(Options(keys_, Access::kOpen));
+  const std::string alice_short = Short(keys_.alice);
+  const std::string stranger_short = Short(keys_.stranger);
+  FileUserKey alice(std::move(keys_.alice));
+  FileUserKey stranger(std::move(keys_.stranger));
+  InMemoryNet::Member& a = net.ConnectWithKey("alice", alice);
+  net.ConnectWithKey("carol", stranger);
+  net.Connect("dave");
+  net.Type(a, "/who");
+  EXPECT_TRUE(a.Saw("-!- online (3): alice carol dave"));
+  EXPECT_TRUE(a.Saw(Cat("-!- who is who: alice (", alice_short, "), carol (guest ", stranger_short,
+                        "), dave (guest)")))
+      << ::testing::PrintToString(a.lines);
+
+  // Without a members file and without keys, /who is as it always was.
+  InMemoryNet plain;
+  InMemoryNet::Member& p = plain.Connect("pat");
+  plain.Type(p, "/who");
+  EXPECT_TRUE(p.Saw("-!- online (1): pat"));
+  EXPECT_FALSE(p.SawContaining("who is who"));
+}
+
 TEST_F(AuthTest, AMemberJoinsUnderItsListedNick) {
   InMemoryNet net(Options(keys_, Access::kOpen));
   FileUserKey alice(std::move(keys_.alice));

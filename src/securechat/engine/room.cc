@@ -181,6 +181,31 @@ void Room::Who(Connection& c) {
   }
   page.more = 0;
   table_.Send(c, page);
+  WhoIsWho(c);
+}
+
+void Room::WhoIsWho(Connection& c) {
+  // For people, after the list: who is a member (and by which key) and who a guest, on a
+  // server that knows keys. NOTICE text is not part of the protocol (PROTOCOL.md 6.9).
+  constexpr std::string_view kHead = "who is who: ";
+  std::string line;
+  bool any = false;
+  for (const auto& [nick, member] : by_nick_) {
+    const std::string badge = gate_.Badge(*member);
+    if (badge.empty()) {
+      continue;
+    }
+    any = true;
+    std::string entry = Cat(nick, " ", badge);
+    if (!line.empty() && line.size() + 2 + entry.size() > proto::kMaxTextLen) {
+      table_.Send(c, msg::Notice{line});
+      line.clear();
+    }
+    line = line.empty() ? Cat(kHead, entry) : Cat(line, ", ", entry);
+  }
+  if (any && c.state() != ConnState::kClosing) {
+    table_.Send(c, msg::Notice{line});
+  }
 }
 
 void Room::Leave(Connection& c, std::string_view why) {

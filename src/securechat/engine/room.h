@@ -35,7 +35,8 @@ class Room {
   void Say(Connection& c, std::string_view text);
   // Whisper sends `text` as a private CHAT to the member holding `to` (`c` itself too).
   void Whisper(Connection& c, std::string_view to, std::string_view text);
-  // Who answers `c` with the members' nicks, in USERS pages.
+  // Who answers `c` with the members' nicks, in USERS pages, then (on a server that knows
+  // keys) NOTICEs that say who is a member, by which key, and who a guest.
   void Who(Connection& c);
   // Leave takes `c` out of the room, if it is a member, and tells everyone left.
   void Leave(Connection& c, std::string_view why);
@@ -73,6 +74,8 @@ class Room {
   // check calls for.
   bool NickFree(Connection& c, const NickCheck& check, std::string_view nick);
   void Add(Connection& c, std::string_view nick, std::string skeleton);
+  // WhoIsWho sends `c` the NOTICEs of Who that show each member's badge (Gate::Badge).
+  void WhoIsWho(Connection& c);
   // Remove takes `c` out of the maps and returns its nick (empty if it was not a member).
   std::string Remove(Connection& c);
   // Broadcast sends `m` to every member except `except` (nullptr for none). A member whose
