@@ -76,6 +76,10 @@ FR = load("frames.json")
 MSG = load("messages.json")
 # The project's own message cases (PROTOCOL.md 6.8), in the same format.
 MEMBERSHIP = load("messages.json", os.path.join(ROOT, "tests", "vectors", "securechat-membership"))
+# ... and for authentication (PROTOCOL.md 6.9).
+AUTH_DIR = os.path.join(ROOT, "tests", "vectors", "securechat-auth")
+AUTH_MSG = load("messages.json", AUTH_DIR)
+AUTH_CASES = load("auth.json", AUTH_DIR)
 C2S = REC["sequences"][0]
 S2C = REC["sequences"][1]
 assert C2S["direction"] == "c2s" and S2C["direction"] == "s2c"
@@ -114,10 +118,12 @@ def frame_seeds():
 
 
 def message_seeds():
-    for v in MSG["valid"] + MEMBERSHIP["valid"]:
+    for v in MSG["valid"] + MEMBERSHIP["valid"] + AUTH_MSG["valid"]:
         seed("message", "valid-" + v["name"], h(v["bytes"]))
-    for v in MSG["invalid"] + MEMBERSHIP["invalid"]:
+    for v in MSG["invalid"] + MEMBERSHIP["invalid"] + AUTH_MSG["invalid"]:
         seed("message", "invalid-" + v["name"], h(v["bytes"]))
+    for v in AUTH_CASES["cases"]:
+        seed("message", "auth-" + v["name"], h(v["message"]))
     seed("message", "empty", b"")
     seed("message", "escape-everything",
          b"\x83\x00\x20" + b"\\\x1b[1m\x7f\xc2\x85\xe2\x80\xae\xe2\x81\xa6\xed\xa0\x80\xf4\x90\x80\x80\xc0\xaf"

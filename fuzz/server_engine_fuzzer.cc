@@ -21,6 +21,9 @@
 
 #include "fuzz_util.h"
 #include "handshake_util.h"
+#include "securechat/base/cat.h"
+#include "securechat/crypto/auth.h"
+#include "securechat/crypto/ed25519.h"
 #include "securechat/engine/server_core.h"
 #include "securechat/wire/frame.h"
 #include "securechat/wire/message.h"
@@ -45,7 +48,26 @@ struct Peer {
   FrameAssembler frames;
   std::vector<uint8_t> plaintext;
   bool saw_alert = false;
+  Sha256Digest th{};  // once established: what AUTH signs
 };
+
+// UserKey is one of two fixed user keys: 0 is listed as alice when the options list members,
+// 1 is never listed.
+const Ed25519Key& UserKeyNumber(uint8_t n) {
+  static const Ed25519Key* const keys[2] = {
+      [] {
+        Ed25519Seed seed;
+        seed.Expose()[0] = 1;
+        return new Ed25519Key(Ed25519Key::FromSeed(seed).value());
+      }(),
+      [] {
+        Ed25519Seed seed;
+        seed.Expose()[0] = 2;
+        return new Ed25519Key(Ed25519Key::FromSeed(seed).value());
+      }(),
+  };
+  return *keys[n % 2];
+}
 
 class Harness {
  public:
@@ -134,6 +156,12 @@ class Harness {
     o.handshakes_per_second_per_address = (b & 4) ? 1 : 0;
     o.rate = (b & 8) ? 0 : 5;
     o.motd = (b & 16) ? "" : "welcome";
+    if (b & 32) {  // a members file: alice holds key 0
+      o.members =
+          Members::Parse(Cat("alice ", PublicKeyLine(UserKeyNumber(0).public_key(), ""), "\n"))
+              .value();
+      o.access = (b & 64) ? Access::kMembers : Access::kOpen;
+    }
     return o;
   }
 
@@ -206,7 +234,7 @@ class Harness {
       return t < std::size(kTexts) ? kTexts[t] : AsText(input.Chunk());
     };
     std::vector<uint8_t> plaintext;
-    switch (kind % 7) {
+    switch (kind % 8) {
       case 0:
         msg::EncodeMessage(msg::Join{nick()}, &plaintext);
         break;
@@ -227,6 +255,16 @@ class Harness {
       case 5:
         msg::EncodeMessage(msg::Ping{AsText(input.Bytes(input.U8() % 70))}, &plaintext);
         break;
+      case 6: {  // AUTH by one of the two keys, over this connection's th or another one
+        const uint8_t how = input.U8();
+        Sha256Digest th = p.th;
+        th[0] ^= static_cast<uint8_t>(how & 2);
+        const Ed25519Key& key = UserKeyNumber(how);
+        Ed25519Signature sig{};
+        FUZZ_CHECK(AuthSign(key, th, &sig));
+        msg::EncodeMessage(msg::Auth{AsText(key.public_key()), AsText(sig)}, &plaintext);
+        break;
+      }
       default:
         msg::EncodeMessage(msg::Bye{}, &plaintext);
         break;
@@ -275,6 +313,7 @@ class Harness {
         FUZZ_CHECK(p.handshake.Finish(frame, &keys) == ClientHandshake::Result::kOk);
         FUZZ_CHECK(p.sealer.Init(keys.c2s_enc, keys.c2s_mac));
         FUZZ_CHECK(p.opener.Init(keys.s2c_enc, keys.s2c_mac));
+        p.th = keys.th;
         p.established = true;
         continue;
       }

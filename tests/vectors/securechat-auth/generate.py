@@ -104,16 +104,16 @@ INVALID = [
     reject_c2s("auth-trailing-byte", bytes([AUTH]) + s(KEY) + s(SIG) + b"\x00", MALFORMED, True),
     # The ends of the range reserved for authentication are still unknown kinds, and so is
     # the server's kind when a client sends it.
-    reject_c2s("unknown-kind-20", bytes([0x20]) + s(KEY) + s(SIG), UNKNOWN_KIND, False),
-    reject_c2s("unknown-kind-2f", bytes([0x2F]), UNKNOWN_KIND, False),
-    reject_c2s("unknown-kind-a1", bytes([AUTH_OK]) + s("alice"), UNKNOWN_KIND, False),
+    reject_c2s("auth-unknown-kind-20", bytes([0x20]) + s(KEY) + s(SIG), UNKNOWN_KIND, False),
+    reject_c2s("auth-unknown-kind-2f", bytes([0x2F]), UNKNOWN_KIND, False),
+    reject_c2s("auth-ok-from-a-client", bytes([AUTH_OK]) + s("alice"), UNKNOWN_KIND, False),
     # AUTH_OK's nick is empty or a valid nick, and nothing follows it.
     reject_s2c("auth-ok-missing", bytes([AUTH_OK])),
     reject_s2c("auth-ok-bad-nick", bytes([AUTH_OK]) + s("a b")),
     reject_s2c("auth-ok-33-chars", bytes([AUTH_OK]) + s("a" * 33)),
     reject_s2c("auth-ok-trailing-byte", bytes([AUTH_OK]) + s("alice") + b"\x00"),
     # A client skips the server kinds around it that it does not know.
-    {"name": "unknown-server-kind-a0", "direction": "s2c", "bytes": "a00003626f62",
+    {"name": "auth-unknown-server-kind-a0", "direction": "s2c", "bytes": "a00003626f62",
      "verdict": "ignore", "basis": "spec"},
 ]
 
