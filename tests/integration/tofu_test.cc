@@ -180,6 +180,23 @@ TEST_F(TofuTest, ServerFingerprintPinsWithoutTheFile) {
   EXPECT_TRUE(Contains(malformed->err(), "--server_fingerprint must be")) << Describe(*malformed);
 }
 
+// --server_key pins the key already: the flags that judge a fetched key go without it.
+TEST_F(TofuTest, KeyFlagsThatContradictEachOtherAreUsageErrors) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  for (const std::vector<std::string>& args : {
+           std::vector<std::string>{"--server_key", public_key_, "--trust_on_first_use"},
+           std::vector<std::string>{"--server_key", public_key_,
+                                    Cat("--server_fingerprint=", server_.fingerprint)},
+           std::vector<std::string>{Cat("--server_fingerprint=", server_.fingerprint),
+                                    "--trust_on_first_use"},
+       }) {
+    auto alice = StartClient("alice", args);
+    ASSERT_NE(alice, nullptr);
+    ASSERT_TRUE(Exits(*alice, 1));
+    EXPECT_TRUE(Contains(alice->err(), "pins the key")) << Describe(*alice);
+  }
+}
+
 TEST_F(TofuTest, KnownServersThatDoesNotParseIsExitOneNamingTheLine) {
   ASSERT_NO_FATAL_FAILURE(StartTestServer());
   ASSERT_NO_FATAL_FAILURE(
