@@ -692,14 +692,10 @@ TEST_F(TofuTerminalTest, ChangedKeyIsRefusedWithoutAsking) {
   ASSERT_EQ(old_line, Cat(server_.address, " ", server_.fingerprint, "\n"));
 
   // The server comes back on the same port with another key.
-  const std::string address = server_.address;
-  ASSERT_TRUE(server_.process->Signal(SIGTERM));
-  ASSERT_EQ(server_.process->Wait(kWait), 0);
   const std::string other = dir_.File("other_private.pem");
   ASSERT_TRUE(CopyFileWithMode(TestKeyPath("test_rsa3072_private.pem"), other, 0600).ok());
-  auto server = StartServer(other, {"--listen", address}, kWait);
-  ASSERT_TRUE(server.ok()) << server.status();
-  server_ = std::move(*server);
+  const absl::Status restarted = RestartServer(other, kWait, &server_);
+  ASSERT_TRUE(restarted.ok()) << restarted;
 
   ASSERT_TRUE(OpenAsking("bob"));
   ASSERT_TRUE(tmux().Shows("bob", "EXIT=3"));

@@ -2,7 +2,6 @@
 // pipe: without --server_key the client asks the server for its key and checks it against
 // ~/.config/securechat/known_servers (XDG_CONFIG_HOME, a temp dir per test) or
 // --server_fingerprint, as ssh checks host keys. (At a terminal: terminal_test.cc.)
-#include <signal.h>
 #include <sys/stat.h>
 
 #include <fstream>
@@ -60,18 +59,11 @@ class TofuTest : public ServerFixture {
   // RestartWithAnotherKey stops the server and starts one with the 3072-bit test key on the
   // same port; returns its fingerprint.
   std::string RestartWithAnotherKey() {
-    const std::string address = server_.address;
-    EXPECT_TRUE(server_.process->Signal(SIGTERM));
-    EXPECT_EQ(server_.process->Wait(kWait), 0);
     const std::string other = dir_.File("other_private.pem");
     EXPECT_TRUE(CopyFileWithMode(TestKeyPath("test_rsa3072_private.pem"), other, 0600).ok());
-    auto server = StartServer(other, {"--listen", address}, kWait);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) {
-      return "";
-    }
-    server_ = std::move(*server);
-    return server_.fingerprint;
+    const absl::Status restarted = RestartServer(other, kWait, &server_);
+    EXPECT_TRUE(restarted.ok()) << restarted;
+    return restarted.ok() ? server_.fingerprint : "";
   }
 
   // WriteKnown writes the known_servers file (and its folder).

@@ -11,6 +11,8 @@
 #include "absl/status/status.h"
 #include "securechat/base/cat.h"
 #include "securechat/client/session.h"
+#include "securechat/crypto/key_files.h"
+#include "securechat/crypto/secret.h"
 #include "securechat/engine/key_request.h"
 #include "securechat/net/tcp.h"
 #include "securechat/net/terminal.h"
@@ -122,25 +124,17 @@ absl::StatusOr<client::KnownServers> ReadKnownServers(const std::string& path) {
     }
     return absl::ErrnoToStatus(errno, Cat("cannot open ", path));
   }
-  std::string text;
-  std::array<char, 4096> chunk;
-  for (;;) {
-    const ssize_t n = read(file.get(), chunk.data(), chunk.size());
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      return absl::ErrnoToStatus(errno, Cat("cannot read ", path));
-    }
-    if (n == 0) {
-      break;
-    }
-    text.append(chunk.data(), static_cast<size_t>(n));
-    if (text.size() > client::kMaxKnownServersFileBytes) {
-      break;  // Parse refuses it as too large
-    }
+  // Not secret, but read with the one bounded reader of whole files.
+  Secret<> text;
+  const absl::Status read = ReadAllSecret(file.get(), client::kMaxKnownServersFileBytes, 0, &text);
+  if (absl::IsOutOfRange(read)) {
+    return absl::InvalidArgumentError(
+        Cat(path, " is larger than ", client::kMaxKnownServersFileBytes, " bytes"));
   }
-  absl::StatusOr<client::KnownServers> known = client::KnownServers::Parse(text);
+  if (!read.ok()) {
+    return absl::Status(read.code(), Cat("cannot read ", path, ": ", read.message()));
+  }
+  absl::StatusOr<client::KnownServers> known = client::KnownServers::Parse(AsChars(text.Expose()));
   if (!known.ok()) {
     return absl::InvalidArgumentError(Cat(path, ": ", known.status().message()));
   }
