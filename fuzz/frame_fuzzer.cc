@@ -3,7 +3,7 @@
 // The frames that come out must be exactly those a one-piece walk of the stream finds, a
 // header must be judged before any byte of its body is taken, and the buffer must never hold
 // more than one frame. Every header decision is also checked against the rules of
-// PROTOCOL.md 3.3, restated here independently of the production code. ALERT bodies that
+// PROTOCOL.md 3.3 and 4.8, restated here independently of the production code. ALERT bodies that
 // decode must encode back to the same frame.
 //
 // Input: n = u8 % 16, then n u16 cut lengths, then the stream.
@@ -26,11 +26,16 @@ bool SpecAllows(const FramePolicy& policy, ByteView header) {
   if (flags != 0) {
     return false;
   }
+  const bool hello = type == 0x01 &&
+                     (policy.rsa_len == 256 || policy.rsa_len == 384 || policy.rsa_len == 512) &&
+                     len == 65 + policy.rsa_len;
   switch (policy.expect) {
+    case FrameExpect::kClientHelloOrKeyRequest:  // PROTOCOL.md 4.8
+      return hello || (type == 0x05 && len == 0);
     case FrameExpect::kClientHello:
-      return type == 0x01 &&
-             (policy.rsa_len == 256 || policy.rsa_len == 384 || policy.rsa_len == 512) &&
-             len == 65 + policy.rsa_len;
+      return hello;
+    case FrameExpect::kServerKey:
+      return (type == 0x06 && len >= 256 && len <= 576) || (type == 0x03 && len >= 3 && len <= 259);
     case FrameExpect::kServerHello:
       return (type == 0x02 && len == 97) || (type == 0x03 && len >= 3 && len <= 259);
     case FrameExpect::kRecord:
@@ -172,10 +177,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // The last policy is corrupt (no such FrameExpect): it must accept nothing.
   const FramePolicy policies[] = {
-      {FrameExpect::kClientHello, 256},    {FrameExpect::kClientHello, 384},
-      {FrameExpect::kClientHello, 512},    {FrameExpect::kClientHello, 0},
-      {FrameExpect::kClientHello, 320},    {FrameExpect::kServerHello, 0},
-      {FrameExpect::kRecord, 0},           {FrameExpect::kNothing, 0},
+      {FrameExpect::kClientHello, 256},
+      {FrameExpect::kClientHello, 384},
+      {FrameExpect::kClientHello, 512},
+      {FrameExpect::kClientHello, 0},
+      {FrameExpect::kClientHello, 320},
+      {FrameExpect::kServerHello, 0},
+      {FrameExpect::kRecord, 0},
+      {FrameExpect::kNothing, 0},
+      {FrameExpect::kClientHelloOrKeyRequest, 256},
+      {FrameExpect::kClientHelloOrKeyRequest, 512},
+      {FrameExpect::kServerKey, 0},
       {static_cast<FrameExpect>(0x7F), 0},
   };
   // A "header" of any length but 4 is refused, and leaves *out alone.
@@ -193,5 +205,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // A server's connection and a client's: one handshake frame, then records.
   RunPlan(PolicyPlan{policies[0], policies[6]}, cuts, stream);
   RunPlan(PolicyPlan{policies[5], policies[6]}, cuts, stream);
+  // A server's connection that may start with KEY_REQUEST, then must see CLIENT_HELLO.
+  RunPlan(PolicyPlan{policies[8], policies[0]}, cuts, stream);
   return 0;
 }

@@ -112,6 +112,13 @@ def frame_seeds():
     stream_seed("largest-record", h(C2S["records"][5]["frame"]), (4, 16000))
     stream_seed("two-headers-one-read", bytes.fromhex("04000040") + bytes(64) + b"\x05\x00\x00\x40")
     stream_seed("empty", b"")
+    # PROTOCOL.md 4.8: KEY_REQUEST before the hello, and the server's answer.
+    stream_seed("key-request-then-hello", b"\x05\x00\x00\x00" + h(basic["client_hello"]), (2, 3))
+    stream_seed("key-request-twice", b"\x05\x00\x00\x00" * 2)
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-in",
+                          os.path.join(KEYS, "test_rsa2048_public.pem"), "-outform", "DER"],
+                         check=True, capture_output=True).stdout
+    stream_seed("server-key", frame(6, der), (4, 100))
 
 
 # --- message: one plaintext ---------------------------------------------------------------
@@ -571,6 +578,33 @@ def config_files_seeds():
         seed("config_files", name, data)
 
 
+# --- server_key: n u8, n u16 cuts, the server's answer to KEY_REQUEST --------------------
+
+
+def server_key_seeds():
+    def answer(name, stream, cuts=()):
+        seed("server_key", name, u8(len(cuts)) + b"".join(u16(c) for c in cuts) + stream)
+
+    for bits in (2048, 3072):
+        pem = os.path.join(KEYS, "test_rsa%d_public.pem" % bits)
+        der = subprocess.run(["openssl", "pkey", "-pubin", "-in", pem, "-outform", "DER"],
+                             check=True, capture_output=True).stdout
+        answer("key-%d" % bits, frame(6, der))
+        answer("key-%d-cut" % bits, frame(6, der), (1, 3, 100, 0, 7))
+        answer("key-%d-trailing" % bits, frame(6, der) + b"\x00")
+        answer("key-%d-ber-length" % bits, frame(6, b"\x30\x83\x00" + der[2:]))
+        answer("key-%d-short" % bits, frame(6, der[:-1]))
+        flipped = bytearray(der)
+        flipped[len(der) // 2] ^= 1
+        answer("key-%d-flipped-modulus" % bits, frame(6, bytes(flipped)))
+    for a in FR["alert_bodies"]:
+        answer("alert-" + a["name"], frame(3, h(a["body"])))
+    answer("server-hello", h(HS["cases"][0]["server_hello"]))
+    answer("empty-key", bytes.fromhex("06000000"))
+    answer("longest-key", frame(6, bytes(576)))
+    answer("too-long-key", frame(6, bytes(577)))
+
+
 def main():
     frame_seeds()
     message_seeds()
@@ -582,6 +616,7 @@ def main():
     client_engine_seeds()
     pem_seeds()
     config_files_seeds()
+    server_key_seeds()
     total = sum(written.values())
     print("wrote %d seeds, %d bytes" % (len(written), total))
     return 0

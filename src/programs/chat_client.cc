@@ -21,6 +21,7 @@
 #include "securechat/crypto/ed25519.h"
 #include "securechat/crypto/keys.h"
 #include "securechat/net/client_loop.h"
+#include "securechat/net/server_key.h"
 #include "securechat/net/socket.h"
 #include "securechat/net/tcp.h"
 #include "securechat/net/terminal.h"
@@ -30,8 +31,16 @@
 #include "securechat/wire/text.h"
 
 ABSL_FLAG(std::string, connect, "127.0.0.1:5555", "server address: HOST:PORT or [IPv6]:PORT");
-ABSL_FLAG(std::string, server_key, "keys/server_public.pem",
-          "the server's public key (PEM); the client talks only to the holder of its private key");
+ABSL_FLAG(std::string, server_key, "",
+          "the server's public key (PEM); the client talks only to the holder of its private "
+          "key. Without it the client asks the server for its key and checks it against "
+          "--server_fingerprint or ~/.config/securechat/known_servers, as ssh does");
+ABSL_FLAG(std::string, server_fingerprint, "",
+          "without --server_key: accept only the server key with this fingerprint "
+          "(SHA256:..., as chat-server prints it); known_servers is not consulted");
+ABSL_FLAG(bool, trust_on_first_use, false,
+          "without --server_key: add a server not yet in known_servers without asking (as a "
+          "pipe cannot answer the question)");
 ABSL_FLAG(std::string, nick, "", "your nick (required): 1 to 32 of A-Z a-z 0-9 _ . -");
 ABSL_FLAG(bool, color, true,
           "colour at a terminal (only when stdout is a terminal and NO_COLOR is unset); "
@@ -74,7 +83,8 @@ void PrintLine(std::string_view line) {
 // What the flags ask for, checked.
 struct Config {
   std::string nick;
-  std::optional<securechat::ServerPublicKey> server_key;
+  std::optional<securechat::ServerPublicKey> server_key;  // unset: learned by the gate
+  securechat::client::TrustOptions trust;
   securechat::net::HostPort addr;
   uint64_t handshake_timeout_ms = 0;
   bool reconnect = false;
@@ -125,6 +135,41 @@ std::optional<int> LoadIdentity(Config* config) {
   return std::nullopt;
 }
 
+// ReadServerKeyFlags reads --server_key, or how to judge a key the server sends. Returns
+// nullopt if they are good, or the exit code to stop with, having said why on stderr.
+std::optional<int> ReadServerKeyFlags(Config* config) {
+  const std::string path = absl::GetFlag(FLAGS_server_key);
+  const std::string fingerprint = absl::GetFlag(FLAGS_server_fingerprint);
+  config->trust.trust_on_first_use = absl::GetFlag(FLAGS_trust_on_first_use);
+  if (!path.empty()) {
+    if (!fingerprint.empty() || config->trust.trust_on_first_use) {
+      return Fail(securechat::kExitUsage,
+                  "--server_key pins the key: it goes without --server_fingerprint and "
+                  "--trust_on_first_use");
+    }
+    auto key = securechat::ServerPublicKey::ReadFile(path);
+    if (!key.ok()) {
+      return Fail(securechat::kExitUsage, key.status().message());
+    }
+    config->server_key = std::move(*key);
+    return std::nullopt;
+  }
+  if (!fingerprint.empty()) {
+    config->trust.pinned = securechat::ParseFingerprintText(fingerprint);
+    if (!config->trust.pinned) {
+      return Fail(securechat::kExitUsage,
+                  "--server_fingerprint must be SHA256: and 43 characters of base64, as "
+                  "chat-server prints it");
+    }
+    if (config->trust.trust_on_first_use) {
+      return Fail(securechat::kExitUsage,
+                  "--server_fingerprint pins the key: it goes without --trust_on_first_use");
+    }
+  }
+  config->trust.can_ask = securechat::net::IsTerminal(STDIN_FILENO);
+  return std::nullopt;
+}
+
 // ReadConfig parses and checks the flags into *config. Returns nullopt if they are good, or
 // the exit code to stop with, having said why on stderr.
 std::optional<int> ReadConfig(int argc, char** argv, Config* config) {
@@ -140,11 +185,9 @@ std::optional<int> ReadConfig(int argc, char** argv, Config* config) {
     return Fail(securechat::kExitUsage,
                 "--nick must be 1 to 32 of A-Z a-z 0-9 _ . - and not 'server'");
   }
-  auto key = securechat::ServerPublicKey::ReadFile(absl::GetFlag(FLAGS_server_key));
-  if (!key.ok()) {
-    return Fail(securechat::kExitUsage, key.status().message());
+  if (const std::optional<int> code = ReadServerKeyFlags(config)) {
+    return code;
   }
-  config->server_key = std::move(*key);
   auto addr = securechat::net::ParseHostPort(absl::GetFlag(FLAGS_connect));
   if (!addr.ok()) {
     return Fail(securechat::kExitUsage, Cat("--connect: ", addr.status().message()));
@@ -192,16 +235,17 @@ class StreamLink final : public ClientRunner::Link {
   std::unique_ptr<securechat::net::ByteStream> stream_;
 };
 
-// NetEnvironment dials over TCP and waits offline in the client loop.
+// NetEnvironment dials over TCP (through the gate, which checks the server's key, when there
+// is no key file) and waits offline in the client loop.
 class NetEnvironment final : public ClientRunner::Environment {
  public:
-  // `loop` and `input` must outlive the environment.
+  // `loop`, `input` and `gate` (null with a key file) must outlive the environment.
   NetEnvironment(securechat::net::HostPort addr, securechat::net::ClientLoop& loop,
-                 const securechat::net::LineInput& input)
-      : addr_(std::move(addr)), loop_(loop), input_(input) {}
+                 const securechat::net::LineInput& input, securechat::net::ServerKeyGate* gate)
+      : addr_(std::move(addr)), loop_(loop), input_(input), gate_(gate) {}
   absl::StatusOr<std::unique_ptr<ClientRunner::Link>> Dial() override {
     securechat::net::ConnectError error;
-    auto stream = securechat::net::DialTcp(addr_, &error);
+    auto stream = gate_ != nullptr ? gate_->Dial() : securechat::net::DialTcp(addr_, &error);
     if (!stream.ok()) {
       return stream.status();
     }
@@ -214,6 +258,7 @@ class NetEnvironment final : public ClientRunner::Environment {
   const securechat::net::HostPort addr_;
   securechat::net::ClientLoop& loop_;
   const securechat::net::LineInput& input_;
+  securechat::net::ServerKeyGate* const gate_;
 };
 
 // TerminalInput takes lines typed at a terminal: through the paste guard to the runner, into
@@ -299,13 +344,16 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "the securechat terminal client.\n"
       "usage: chat-client --nick=NAME [--connect=127.0.0.1:5555]\n"
-      "                   [--server_key=keys/server_public.pem] [--reconnect] [--bell]\n"
+      "                   [--server_key=PEM | --server_fingerprint=SHA256:... |\n"
+      "                    --trust_on_first_use] [--reconnect] [--bell]\n"
       "                   [--nocolor] [--handshake_timeout=10s]\n"
       "                   [--identity=~/.config/securechat/id_ed25519|agent|none]\n"
       "Type a line to say it to the room; /help lists the commands. At a terminal, lines can\n"
       "be edited, Up and Down recall earlier ones and Tab completes commands and nicks. With\n"
       "stdin a pipe or a file, each line is sent, then the client says goodbye and exits.\n"
-      "Exit codes: 0 ok, 1 usage, 2 cannot connect, 3 server key confirmation failed,\n"
+      "Without --server_key the server's key is checked as ssh checks host keys, against\n"
+      "~/.config/securechat/known_servers; an unknown server is asked about at a terminal.\n"
+      "Exit codes: 0 ok, 1 usage, 2 cannot connect, 3 server key refused or not confirmed,\n"
       "4 server full, 5 nick refused, 6 connection lost, 7 unsupported protocol version,\n"
       "8 left normally but some lines were refused, 9 the server refused our key.");
   Config config;
@@ -313,6 +361,20 @@ int main(int argc, char** argv) {
     return *code;
   }
   const bool interactive = securechat::net::IsTerminal(STDIN_FILENO);
+  // Without a key file, the first connection learns the server's key and judges it before
+  // anything else is shown; every later one must meet the same key.
+  std::unique_ptr<securechat::net::ServerKeyGate> gate;
+  if (!config.server_key) {
+    gate = std::make_unique<securechat::net::ServerKeyGate>(
+        config.addr, absl::GetFlag(FLAGS_connect), config.trust, config.handshake_timeout_ms);
+    const auto refusal = gate->FirstContact([](std::string_view text) {
+      std::fprintf(stderr, "%.*s\n", static_cast<int>(text.size()), text.data());
+    });
+    if (refusal) {
+      return Fail(refusal->code, refusal->message);
+    }
+  }
+  const securechat::ServerPublicKey& server_key = gate ? gate->key() : *config.server_key;
 
   // Where display lines go: formatted above the prompt, or plain lines on stdout. Whatever
   // goes to a terminal is laid out at its current width, so the terminal never wraps a line
@@ -334,7 +396,7 @@ int main(int argc, char** argv) {
   };
 
   securechat::OsRandom rng;
-  ClientRunner runner(*config.server_key, rng,
+  ClientRunner runner(server_key, rng,
                       {.reconnect = config.reconnect, .address = absl::GetFlag(FLAGS_connect)},
                       config.nick, std::move(display), securechat::net::MonotonicMs);
   runner.session().set_who_on_join(interactive);
@@ -357,7 +419,7 @@ int main(int argc, char** argv) {
     hooks = PipeHooks(runner);
   }
   securechat::net::ClientLoop loop(runner.session(), input, std::move(hooks));
-  NetEnvironment env(config.addr, loop, *input);
+  NetEnvironment env(config.addr, loop, *input, gate.get());
   const int code = runner.Run(env);
   terminal.reset();
   if (!runner.final_message().empty()) {

@@ -391,4 +391,21 @@ absl::StatusOr<ServerProcess> StartServer(const std::string& private_key,
   return server;
 }
 
+absl::Status RestartServer(const std::string& private_key, Duration timeout,
+                           ServerProcess* server) {
+  const std::string address = server->address;
+  if (!server->process->Signal(SIGTERM)) {
+    return absl::FailedPreconditionError("chat-server had already exited");
+  }
+  if (const std::optional<int> code = server->process->Wait(timeout); code != 0) {
+    return absl::InternalError(Cat("chat-server did not stop cleanly: ", server->process->err()));
+  }
+  absl::StatusOr<ServerProcess> again = StartServer(private_key, {"--listen", address}, timeout);
+  if (!again.ok()) {
+    return again.status();
+  }
+  *server = std::move(*again);
+  return absl::OkStatus();
+}
+
 }  // namespace securechat::testing

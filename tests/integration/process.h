@@ -164,6 +164,11 @@ absl::StatusOr<ServerProcess> StartServer(const std::string& private_key,
                                           const std::vector<std::string>& extra_args,
                                           Duration timeout);
 
+// RestartServer stops *server (SIGTERM, then a clean exit) and starts chat-server again on the
+// same address with `private_key` (the key changed, as it does when an operator replaces it),
+// replacing *server. Fails, saying why, if either step does.
+absl::Status RestartServer(const std::string& private_key, Duration timeout, ServerProcess* server);
+
 }  // namespace securechat::testing
 
 #endif  // SECURECHAT_TESTS_INTEGRATION_PROCESS_H_

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -610,6 +611,101 @@ TEST_F(TerminalTest, ServerConsoleShowsTheRoomWithTimestamps) {
   ASSERT_TRUE(tmux().Keys("server", {"C-c"}));
   EXPECT_TRUE(tmux().Shows("server", "EXIT=0"));
   EXPECT_TRUE(tmux().Shows("alice", "EXIT=6"));  // the connection ended: server shutting down
+}
+
+// Trust on first use at a terminal (PROTOCOL.md 4.8; the pipe cases are in tofu_test.cc):
+// without --server_key the client shows the server's fingerprint and asks; only "yes" adds
+// the server to known_servers (XDG_CONFIG_HOME in the test's temp dir) and connects.
+class TofuTerminalTest : public TerminalTest {
+ protected:
+  void SetUp() override {
+    TerminalTest::SetUp();
+    config_ = dir_.File("config");
+    known_ = config_ + "/securechat/known_servers";
+  }
+
+  // OpenAsking starts a client for `nick` without --server_key in a tmux session of the same
+  // name.
+  ::testing::AssertionResult OpenAsking(const std::string& nick) {
+    const std::string command = Cat(ShellQuote(ProgramPath("chat-client")), " --nick ", nick,
+                                    " --connect ", server_.address, "; echo EXIT=$?; sleep 600");
+    if (!tmux().NewSession(nick, command, {Cat("XDG_CONFIG_HOME=", config_)})) {
+      return ::testing::AssertionFailure() << "tmux new-session failed for " << nick;
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+  std::string KnownText() {
+    std::ifstream in(known_);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+  std::string config_;
+  std::string known_;
+};
+
+TEST_F(TofuTerminalTest, YesAddsTheServerAndJoins) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  ASSERT_TRUE(OpenAsking("alice"));
+  ASSERT_TRUE(tmux().Prompt("alice", "trust this server? (yes/no)"));
+  const std::string screen = tmux().Screen("alice");
+  EXPECT_TRUE(Contains(screen, Cat("Its key fingerprint is ", server_.fingerprint))) << screen;
+  EXPECT_EQ(access(known_.c_str(), F_OK), -1) << "nothing written before the answer";
+
+  ASSERT_TRUE(tmux().Type("alice", "yes"));
+  ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
+  ASSERT_TRUE(tmux().Shows("alice", "-!- joined as alice; 1 online"));
+  EXPECT_EQ(KnownText(), Cat(server_.address, " ", server_.fingerprint, "\n"));
+
+  // The next start knows the server and asks nothing.
+  ASSERT_TRUE(tmux().Type("alice", "/quit"));
+  ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
+  ASSERT_TRUE(tmux().Shows("alice", "EXIT=0"));
+  ASSERT_TRUE(OpenAsking("again"));
+  ASSERT_TRUE(tmux().Shows("again", "-!- joined as again; 1 online"));
+  EXPECT_FALSE(Contains(tmux().Screen("again"), "trust this server?"));
+}
+
+TEST_F(TofuTerminalTest, NoLeavesWithoutConnecting) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  ASSERT_TRUE(OpenAsking("alice"));
+  ASSERT_TRUE(tmux().Prompt("alice", "trust this server? (yes/no)"));
+  ASSERT_TRUE(tmux().Type("alice", "no"));
+  ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
+  ASSERT_TRUE(tmux().Shows("alice", "EXIT=3"));
+  const std::string screen = tmux().Screen("alice");
+  EXPECT_TRUE(Contains(screen, "not trusted")) << screen;
+  EXPECT_FALSE(Contains(screen, "joined")) << screen;
+  EXPECT_EQ(access(known_.c_str(), F_OK), -1) << "nothing written";
+}
+
+TEST_F(TofuTerminalTest, ChangedKeyIsRefusedWithoutAsking) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  ASSERT_TRUE(OpenAsking("alice"));
+  ASSERT_TRUE(tmux().Prompt("alice", "trust this server? (yes/no)"));
+  ASSERT_TRUE(tmux().Type("alice", "yes"));
+  ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
+  ASSERT_TRUE(tmux().Shows("alice", "-!- joined as alice; 1 online"));
+  const std::string old_line = KnownText();
+  ASSERT_EQ(old_line, Cat(server_.address, " ", server_.fingerprint, "\n"));
+
+  // The server comes back on the same port with another key.
+  const std::string other = dir_.File("other_private.pem");
+  ASSERT_TRUE(CopyFileWithMode(TestKeyPath("test_rsa3072_private.pem"), other, 0600).ok());
+  const absl::Status restarted = RestartServer(other, kWait, &server_);
+  ASSERT_TRUE(restarted.ok()) << restarted;
+
+  ASSERT_TRUE(OpenAsking("bob"));
+  ASSERT_TRUE(tmux().Shows("bob", "EXIT=3"));
+  const std::string screen = tmux().Screen("bob");
+  EXPECT_TRUE(Contains(screen, "WARNING: SERVER IDENTIFICATION HAS CHANGED!")) << screen;
+  // (The fingerprint may wrap at the 80 columns.)
+  EXPECT_TRUE(Contains(screen, Cat("sent the key ", server_.fingerprint.substr(0, 20)))) << screen;
+  EXPECT_TRUE(Contains(screen, "Refusing to connect.")) << screen;
+  EXPECT_FALSE(Contains(screen, "trust this server?")) << screen;
+  EXPECT_EQ(KnownText(), old_line) << "the file is left alone";
 }
 
 }  // namespace

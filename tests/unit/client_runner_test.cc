@@ -24,6 +24,7 @@ using testing::ScriptedServer;
 
 constexpr char kAddress[] = "test:5555";
 constexpr char kRefused[] = "cannot connect to test:5555: Connection refused";
+constexpr char kKeyChanged[] = "the server at test:5555 now sends another key";
 
 // How a served connection ends, after the server has welcomed the client.
 enum class Ending {
@@ -31,6 +32,7 @@ enum class Ending {
   kServerCloses,     // the server (or the network) drops the connection
   kServerShutsDown,  // ERROR 9, then the close
   kDroppedAtOnce,    // the connection is dropped before any byte moves: no handshake, no JOIN
+  kAnotherKey,       // (not served) the dial found the server with another key
 };
 
 class ClientRunnerTest : public ::testing::Test, public ClientRunner::Environment {
@@ -49,6 +51,9 @@ class ClientRunnerTest : public ::testing::Test, public ClientRunner::Environmen
 
   // The script of the dials to come, one entry per dial.
   void DialFails() { dials_.push_back({}); }
+  // DialMeetsAnotherKey: the dial is refused because the server sent another key than the one
+  // accepted at the start (the program's ServerKeyGate says so with PermissionDenied).
+  void DialMeetsAnotherKey() { dials_.push_back(Ending::kAnotherKey); }
   void DialServes(Ending ending) { dials_.push_back(ending); }
 
   // Environment:
@@ -62,6 +67,10 @@ class ClientRunnerTest : public ::testing::Test, public ClientRunner::Environmen
     if (!dials_.front().has_value()) {
       dials_.pop_front();
       return absl::UnavailableError(kRefused);
+    }
+    if (*dials_.front() == Ending::kAnotherKey) {
+      dials_.pop_front();
+      return absl::PermissionDeniedError(kKeyChanged);
     }
     const Ending ending = *dials_.front();
     dials_.pop_front();
@@ -123,6 +132,7 @@ class ClientRunnerTest : public ::testing::Test, public ClientRunner::Environmen
           case Ending::kServerCloses:
             break;
           case Ending::kDroppedAtOnce:
+          case Ending::kAnotherKey:
             break;
           case Ending::kServerShutsDown:
             EXPECT_TRUE(server_.Send(
@@ -282,10 +292,23 @@ TEST_F(ClientRunnerTest, WrongServerKeyIsNotRetried) {
   EXPECT_EQ(Lines().find("server key SHA256:"), std::string::npos) << Lines();
 }
 
+// With --reconnect each new connection must meet the key accepted at the start: a server that
+// comes back with another key ends the client with exit 3 and the dial's message, no retry.
+TEST_F(ClientRunnerTest, ReconnectionToAnotherServerKeyIsExitThreeNotRetried) {
+  MakeRunner(true);
+  DialServes(Ending::kServerCloses);
+  DialMeetsAnotherKey();
+  EXPECT_EQ(runner_->Run(*this), kExitConfirmFailed);
+  EXPECT_EQ(runner_->final_message(), kKeyChanged);
+  EXPECT_EQ(dial_count_, 2);
+  EXPECT_EQ(waits_.size(), 1u) << "the wait before the second dial only";
+}
+
 // Which exit codes are worth another try (README: 2, 4 and 6, and 5 after a join that worked;
-// never 3 or 7).
+// never 3, 7 or 9).
 TEST_F(ClientRunnerTest, RetryableCodes) {
   for (const bool joined : {false, true}) {
+    EXPECT_FALSE(ClientRunner::Retryable(kExitAuthRefused, joined));
     EXPECT_TRUE(ClientRunner::Retryable(kExitCannotConnect, joined));
     EXPECT_TRUE(ClientRunner::Retryable(kExitServerFull, joined));
     EXPECT_TRUE(ClientRunner::Retryable(kExitConnectionLost, joined));

@@ -51,7 +51,7 @@ int ClientRunner::Attempt(Environment& env) {
   absl::StatusOr<std::unique_ptr<Link>> link = env.Dial();
   if (!link.ok()) {
     final_message_ = std::string(link.status().message());
-    return kExitCannotConnect;
+    return absl::IsPermissionDenied(link.status()) ? kExitConfirmFailed : kExitCannotConnect;
   }
   conn_used_ = true;
   connected_ = true;

@@ -37,7 +37,9 @@ class ClientRunner {
    public:
     virtual ~Environment() = default;
     // Dial connects to the server. A failure's message is shown to the user as it is
-    // ("cannot connect to 127.0.0.1:5555: Connection refused") and counts as exit code 2.
+    // ("cannot connect to 127.0.0.1:5555: Connection refused") and counts as exit code 2,
+    // except PermissionDenied: the server sent a key other than the one the client accepted
+    // (PROTOCOL.md 4.8), exit code 3, never retried.
     virtual absl::StatusOr<std::unique_ptr<Link>> Dial() = 0;
     // WaitOffline serves the input without a connection for `ms` milliseconds (typed lines go
     // to InputLine, the end of input to InputEof). Returns false if it stopped early: the

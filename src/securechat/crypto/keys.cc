@@ -4,6 +4,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -15,6 +16,18 @@
 namespace securechat {
 namespace {
 
+// PublicDer is the DER SubjectPublicKeyInfo of `key` (empty only if encoding fails).
+std::vector<uint8_t> PublicDer(EVP_PKEY* key) {
+  unsigned char* der = nullptr;
+  const int len = i2d_PUBKEY(key, &der);
+  if (len <= 0) {
+    return {};
+  }
+  std::vector<uint8_t> out(der, der + len);
+  OPENSSL_free(der);
+  return out;
+}
+
 absl::Status CheckRsaKey(EVP_PKEY* key) {
   if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
     return absl::InvalidArgumentError("not an RSA key");
@@ -24,6 +37,12 @@ absl::Status CheckRsaKey(EVP_PKEY* key) {
       !proto::IsAllowedRsaLen(static_cast<size_t>(EVP_PKEY_get_size(key)))) {
     return absl::InvalidArgumentError(
         Cat("RSA key of ", bits, " bits; securechat uses ", AllowedRsaBitsText()));
+  }
+  // SERVER_KEY must be able to carry it: only an unusually large public exponent breaks this.
+  if (PublicDer(key).size() > proto::kServerKeyMaxBodyLen) {
+    return absl::InvalidArgumentError(
+        Cat("the RSA public key is longer than ", proto::kServerKeyMaxBodyLen,
+            " bytes of DER (its public exponent is too large); securechat uses 65537"));
   }
   return absl::OkStatus();
 }
@@ -84,22 +103,47 @@ absl::StatusOr<ServerPublicKey> ServerPublicKey::FromPem(std::string_view pem) {
   return ServerPublicKey(std::move(key));
 }
 
+absl::StatusOr<ServerPublicKey> ServerPublicKey::FromDer(ByteView der) {
+  const unsigned char* p = der.data();
+  EvpPkeyPtr key(der.size() <= proto::kServerKeyMaxBodyLen
+                     ? d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size()))
+                     : nullptr);
+  if (key == nullptr || p != der.data() + der.size()) {
+    OpenSslErrorString();
+    return absl::InvalidArgumentError("not a DER public key");
+  }
+  if (absl::Status s = CheckRsaKey(key.get()); !s.ok()) {
+    return s;
+  }
+  // BER that is not DER would decode to the same key under another fingerprint.
+  const std::vector<uint8_t> canonical = PublicDer(key.get());
+  if (canonical.size() != der.size() ||
+      !std::equal(canonical.begin(), canonical.end(), der.begin())) {
+    return absl::InvalidArgumentError("not the canonical DER encoding of the public key");
+  }
+  return ServerPublicKey(std::move(key));
+}
+
 size_t ServerPublicKey::size() const { return static_cast<size_t>(EVP_PKEY_get_size(key_.get())); }
 
-std::string ServerPublicKey::Fingerprint() const {
-  unsigned char* der = nullptr;
-  int len = i2d_PUBKEY(key_.get(), &der);
-  if (len <= 0) {
+std::vector<uint8_t> ServerPublicKey::Der() const {
+  std::vector<uint8_t> der = PublicDer(key_.get());
+  if (der.empty()) {
     abort();  // Encoding a key we hold cannot fail but for lack of memory.
   }
+  return der;
+}
+
+Sha256Digest ServerPublicKey::FingerprintDigest() const {
   Sha256Digest digest;
   Sha256 h;
-  if (!h.Update(ByteView(der, static_cast<size_t>(len))) || !h.Final(&digest)) {
+  if (!h.Update(Der()) || !h.Final(&digest)) {
     abort();
   }
-  OPENSSL_free(der);
-  return FingerprintText(digest);
+  return digest;
 }
+
+std::string ServerPublicKey::Fingerprint() const { return FingerprintText(FingerprintDigest()); }
 
 std::string ServerPublicKey::ToPem() const {
   BioPtr bio(BIO_new(BIO_s_mem()));
@@ -162,6 +206,13 @@ absl::StatusOr<ServerPrivateKey> ServerPrivateKey::FromPem(std::string_view pem,
     return key.status();
   }
   return ServerPrivateKey(std::move(*key));
+}
+
+ServerPrivateKey::ServerPrivateKey(EvpPkeyPtr key)
+    : key_(std::move(key)), public_der_(PublicDer(key_.get())) {
+  if (public_der_.empty()) {
+    abort();
+  }
 }
 
 size_t ServerPrivateKey::size() const { return static_cast<size_t>(EVP_PKEY_get_size(key_.get())); }

@@ -4,13 +4,16 @@
 #define SECURECHAT_CRYPTO_KEYS_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "securechat/crypto/openssl_util.h"
+#include "securechat/crypto/primitives.h"
 #include "securechat/crypto/secret.h"
 #include "securechat/wire/protocol.h"
 
@@ -76,11 +79,19 @@ class ServerPublicKey {
   // ReadFile reads and parses a public key file (defined in key_files.cc with the other file
   // I/O). Fails, naming the file, as FromPem does or if the file cannot be read.
   static absl::StatusOr<ServerPublicKey> ReadFile(const std::string& path);
+  // FromDer parses a DER SubjectPublicKeyInfo, as SERVER_KEY carries it (PROTOCOL.md 4.8).
+  // Fails for anything but the canonical DER of an RSA key of an allowed size, with nothing
+  // after it: the bytes whose SHA-256 is the fingerprint are then exactly `der`.
+  static absl::StatusOr<ServerPublicKey> FromDer(ByteView der);
 
   EVP_PKEY* get() const { return key_.get(); }
   // Modulus size in bytes (k): 256, 384 or 512.
   size_t size() const;
-  // Fingerprint is "SHA256:" + unpadded base64 of SHA-256 over the DER SubjectPublicKeyInfo.
+  // Der is the DER SubjectPublicKeyInfo of the key.
+  std::vector<uint8_t> Der() const;
+  // FingerprintDigest is SHA-256 over Der(); Fingerprint is its text: "SHA256:" and the
+  // unpadded base64 of the digest.
+  Sha256Digest FingerprintDigest() const;
   std::string Fingerprint() const;
   std::string ToPem() const;
 
@@ -113,12 +124,16 @@ class ServerPrivateKey {
   EVP_PKEY* get() const { return key_.get(); }
   size_t size() const;
   ServerPublicKey PublicKey() const;
+  // PublicKeyDer is the DER SubjectPublicKeyInfo of the public half, the body of SERVER_KEY;
+  // computed once, when the key is loaded.
+  ByteView PublicKeyDer() const { return ByteView(public_der_.data(), public_der_.size()); }
   // ToPem is WritePrivateKeyPem of this key.
   absl::StatusOr<Secret<>> ToPem(const Passphrase* passphrase) const;
 
  private:
-  explicit ServerPrivateKey(EvpPkeyPtr key) : key_(std::move(key)) {}
+  explicit ServerPrivateKey(EvpPkeyPtr key);
   EvpPkeyPtr key_;
+  std::vector<uint8_t> public_der_;
 };
 
 }  // namespace securechat

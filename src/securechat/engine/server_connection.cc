@@ -39,16 +39,28 @@ bool ServerConnection::CompleteHandshake() {
   return true;
 }
 
+FramePolicy ServerConnection::Policy() const {
+  switch (state_) {
+    case State::kAwaitClientHello:
+      return FramePolicy{FrameExpect::kClientHelloOrKeyRequest, key_.size()};
+    case State::kKeySent:
+      return FramePolicy{FrameExpect::kClientHello, key_.size()};
+    case State::kEstablished:
+      return FramePolicy{FrameExpect::kRecord, 0};
+    case State::kHelloPending:
+    case State::kClosed:
+      break;
+  }
+  return FramePolicy{FrameExpect::kNothing, 0};
+}
+
 ServerConnection::Step ServerConnection::Next(ByteView* in, ByteView* plaintext) {
   while (state_ != State::kClosed) {
     if (state_ == State::kHelloPending) {
       // A client sends nothing more until it has read SERVER_HELLO.
       return in->empty() ? Step::kNeedMore : Fail("data before the handshake finished");
     }
-    const FramePolicy policy = state_ == State::kAwaitClientHello
-                                   ? FramePolicy{FrameExpect::kClientHello, key_.size()}
-                                   : FramePolicy{FrameExpect::kRecord, 0};
-    switch (frames_.Take(policy, in)) {
+    switch (frames_.Take(Policy(), in)) {
       case FrameResult::kNeedMore:
         return Step::kNeedMore;
       case FrameResult::kError:
@@ -56,7 +68,13 @@ ServerConnection::Step ServerConnection::Next(ByteView* in, ByteView* plaintext)
       case FrameResult::kFrame:
         break;
     }
-    if (state_ == State::kAwaitClientHello) {
+    if (frames_.header().type == proto::FrameType::kKeyRequest) {
+      // Only the kAwaitClientHello policy admits KEY_REQUEST, so it is answered once.
+      AppendServerKey(key_.PublicKeyDer(), output_.buffer());
+      state_ = State::kKeySent;
+      continue;
+    }
+    if (state_ == State::kAwaitClientHello || state_ == State::kKeySent) {
       state_ = State::kHelloPending;
       return Step::kHelloReady;
     }

@@ -19,8 +19,9 @@ namespace securechat {
 class ServerConnection {
  public:
   enum class State {
-    kAwaitClientHello,
-    kHelloPending,  // a whole CLIENT_HELLO waits for the handshake budget
+    kAwaitClientHello,  // the first frame: CLIENT_HELLO, or KEY_REQUEST (answered once)
+    kKeySent,           // SERVER_KEY is queued; only CLIENT_HELLO may follow
+    kHelloPending,      // a whole CLIENT_HELLO waits for the handshake budget
     kEstablished,
     kClosed,  // nothing more is read; output may still be flushed
   };
@@ -35,7 +36,9 @@ class ServerConnection {
   ServerConnection(const ServerPrivateKey& key, RandomSource& rng);
 
   // Next consumes bytes from the front of *in until one client message is ready. The view in
-  // *plaintext is valid until the next call. After kClose, every call returns kClose.
+  // *plaintext is valid until the next call. After kClose, every call returns kClose. A
+  // KEY_REQUEST before CLIENT_HELLO is answered here: SERVER_KEY goes into output() and the
+  // connection keeps waiting for CLIENT_HELLO (PROTOCOL.md 4.8).
   Step Next(ByteView* in, ByteView* plaintext);
 
   // CompleteHandshake answers the CLIENT_HELLO that Next reported (the RSA private operation:
@@ -62,6 +65,9 @@ class ServerConnection {
 
  private:
   Step Fail(const char* reason);
+  // Policy is the frame policy of the current state (kAwaitClientHello, kKeySent or
+  // kEstablished).
+  FramePolicy Policy() const;
 
   const ServerPrivateKey& key_;
   RandomSource& rng_;

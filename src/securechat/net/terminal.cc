@@ -101,4 +101,33 @@ absl::StatusOr<Passphrase> AskPassphrase(const std::string& prompt) {
   return Passphrase(line.Expose().first(len));
 }
 
+absl::StatusOr<std::string> AskLine(std::string_view prompt, size_t max_len) {
+  Fd tty(open("/dev/tty", O_RDWR | O_CLOEXEC));
+  if (!tty.valid()) {
+    return absl::FailedPreconditionError("no terminal to ask on");
+  }
+  [[maybe_unused]] ssize_t w = write(tty.get(), prompt.data(), prompt.size());
+  std::string line;
+  char c = 0;
+  for (;;) {
+    const ssize_t n = read(tty.get(), &c, 1);
+    if (n < 0 && errno == EINTR) {
+      if (StopRequested()) {
+        return absl::CancelledError("stopped by SIGINT or SIGTERM");
+      }
+      continue;
+    }
+    if (n <= 0 || c == '\n') {
+      break;
+    }
+    if (line.size() <= max_len) {
+      line.push_back(c);
+    }
+  }
+  if (line.size() > max_len) {
+    return absl::InvalidArgumentError("the answer is too long");
+  }
+  return line;
+}
+
 }  // namespace securechat::net

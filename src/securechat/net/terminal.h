@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "securechat/client/display.h"
@@ -20,6 +21,12 @@ namespace securechat::net {
 // StopSignals installed, SIGINT or SIGTERM ends the prompt: the terminal is put back and it
 // fails with Cancelled.
 absl::StatusOr<Passphrase> AskPassphrase(const std::string& prompt);
+
+// AskLine prints `prompt` on the controlling terminal (/dev/tty) and reads a line, echoed as
+// it is typed, without its newline. Fails if there is no terminal, or if the line is longer
+// than `max_len` (the rest of it is dropped). With StopSignals installed, SIGINT or SIGTERM
+// ends the prompt and it fails with Cancelled.
+absl::StatusOr<std::string> AskLine(std::string_view prompt, size_t max_len);
 
 // HaveTerminal is true when the process has a controlling terminal to ask on.
 bool HaveTerminal();

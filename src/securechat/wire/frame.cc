@@ -1,24 +1,43 @@
 #include "securechat/wire/frame.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "securechat/wire/writer.h"
 
 namespace securechat {
 namespace {
 
+bool IsClientHello(const FramePolicy& policy, proto::FrameType type, size_t len) {
+  return type == proto::FrameType::kClientHello && proto::IsAllowedRsaLen(policy.rsa_len) &&
+         len == proto::kClientHelloFixedLen + policy.rsa_len;
+}
+
+bool IsAlert(proto::FrameType type, size_t len) {
+  return type == proto::FrameType::kAlert && len >= proto::kAlertMinBodyLen &&
+         len <= proto::kAlertMaxBodyLen;
+}
+
 bool BodyLenAllowed(const FramePolicy& policy, proto::FrameType type, size_t len) {
   using proto::FrameType;
   switch (policy.expect) {
+    case FrameExpect::kClientHelloOrKeyRequest:
+      if (type == FrameType::kKeyRequest) {
+        return len == proto::kKeyRequestBodyLen;
+      }
+      return IsClientHello(policy, type, len);
     case FrameExpect::kClientHello:
-      return type == FrameType::kClientHello && proto::IsAllowedRsaLen(policy.rsa_len) &&
-             len == proto::kClientHelloFixedLen + policy.rsa_len;
+      return IsClientHello(policy, type, len);
+    case FrameExpect::kServerKey:
+      if (type == FrameType::kServerKey) {
+        return len >= proto::kServerKeyMinBodyLen && len <= proto::kServerKeyMaxBodyLen;
+      }
+      return IsAlert(type, len);
     case FrameExpect::kServerHello:
       if (type == FrameType::kServerHello) {
         return len == proto::kServerHelloBodyLen;
       }
-      return type == FrameType::kAlert && len >= proto::kAlertMinBodyLen &&
-             len <= proto::kAlertMaxBodyLen;
+      return IsAlert(type, len);
     case FrameExpect::kRecord:
       return type == FrameType::kRecord && len >= proto::kRecordMinBodyLen &&
              len <= proto::kRecordMaxBodyLen &&
@@ -101,6 +120,21 @@ void AppendAlert(proto::AlertCode code, std::string_view reason, std::vector<uin
   size_t start = w.BeginFrame(proto::FrameType::kAlert);
   w.U8(static_cast<uint8_t>(code));
   w.Str(reason.substr(0, proto::kMaxAlertReasonLen));
+  w.EndFrame(start);
+}
+
+void AppendKeyRequest(std::vector<uint8_t>* out) {
+  Writer w(out);
+  w.EndFrame(w.BeginFrame(proto::FrameType::kKeyRequest));
+}
+
+void AppendServerKey(ByteView der, std::vector<uint8_t>* out) {
+  if (der.size() < proto::kServerKeyMinBodyLen || der.size() > proto::kServerKeyMaxBodyLen) {
+    abort();  // keys are checked when loaded (CheckRsaKey)
+  }
+  Writer w(out);
+  const size_t start = w.BeginFrame(proto::FrameType::kServerKey);
+  w.Bytes(der);
   w.EndFrame(start);
 }
 

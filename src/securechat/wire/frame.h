@@ -14,7 +14,10 @@ namespace securechat {
 
 // What a connection is waiting for decides which frame headers are acceptable.
 enum class FrameExpect {
+  // server, first frame: CLIENT_HELLO as kClientHello, or KEY_REQUEST (empty body)
+  kClientHelloOrKeyRequest,
   kClientHello,  // server, before the handshake: CLIENT_HELLO with a body of exactly 65 + k
+  kServerKey,    // client, after KEY_REQUEST: SERVER_KEY (DER within bounds) or ALERT
   kServerHello,  // client, before the handshake: SERVER_HELLO or ALERT
   kRecord,       // either side, after the handshake: RECORD only
   kNothing,      // no further frame is acceptable (the connection is closing)
@@ -22,7 +25,8 @@ enum class FrameExpect {
 
 struct FramePolicy {
   FrameExpect expect = FrameExpect::kNothing;
-  size_t rsa_len = 0;  // k, the server's RSA modulus size in bytes (kClientHello only)
+  // k, the server's RSA modulus size in bytes (kClientHello and kClientHelloOrKeyRequest)
+  size_t rsa_len = 0;
 };
 
 struct FrameHeader {
@@ -75,6 +79,13 @@ struct AlertBody {
 
 // AppendAlert appends a whole ALERT frame; the reason is cut to the protocol's limit.
 void AppendAlert(proto::AlertCode code, std::string_view reason, std::vector<uint8_t>* out);
+
+// AppendKeyRequest appends a whole KEY_REQUEST frame (a header and no body).
+void AppendKeyRequest(std::vector<uint8_t>* out);
+
+// AppendServerKey appends a whole SERVER_KEY frame carrying `der`, which must be within the
+// protocol's bounds (kServerKeyMinBodyLen to kServerKeyMaxBodyLen); aborts otherwise.
+void AppendServerKey(ByteView der, std::vector<uint8_t>* out);
 
 }  // namespace securechat
 

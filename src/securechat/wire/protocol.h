@@ -17,6 +17,9 @@ enum class FrameType : uint8_t {
   kServerHello = 0x02,
   kAlert = 0x03,
   kRecord = 0x04,
+  // Before CLIENT_HELLO, a client that has no pinned key may ask for it (PROTOCOL.md 4.8).
+  kKeyRequest = 0x05,
+  kServerKey = 0x06,
 };
 inline constexpr size_t kFrameHeaderLen = 4;
 inline constexpr uint8_t kFrameFlags = 0;
@@ -64,6 +67,14 @@ inline constexpr size_t kMaxAlertReasonLen = 256;
 inline constexpr size_t kAlertMinBodyLen = 1 + 2;
 inline constexpr size_t kAlertMaxBodyLen = kAlertMinBodyLen + kMaxAlertReasonLen;
 
+// KEY_REQUEST has no body. SERVER_KEY's body is the DER SubjectPublicKeyInfo of the server's
+// RSA key: it holds the whole modulus (at least kRsaLenMin bytes) and, with the largest
+// modulus, at most kServerKeyDerSlack more bytes of DER framing and public exponent.
+inline constexpr size_t kKeyRequestBodyLen = 0;
+inline constexpr size_t kServerKeyDerSlack = 64;
+inline constexpr size_t kServerKeyMinBodyLen = kRsaLenMin;
+inline constexpr size_t kServerKeyMaxBodyLen = kRsaLenMax + kServerKeyDerSlack;
+
 // Records: body = iv[16] || ct || tag[32], ct a whole number of AES blocks.
 inline constexpr size_t kAesKeyLen = 16;
 inline constexpr size_t kAesBlockLen = 16;
@@ -80,6 +91,7 @@ inline constexpr size_t kSeqLen = 8;
 // The largest frame either side can ever accept; no input buffer grows past it.
 inline constexpr size_t kMaxFrameLen = kFrameHeaderLen + kRecordMaxBodyLen;
 static_assert(kMaxFrameLen >= kFrameHeaderLen + kClientHelloFixedLen + kRsaLenMax);
+static_assert(kMaxFrameLen >= kFrameHeaderLen + kServerKeyMaxBodyLen);
 
 // Key schedule.
 inline constexpr size_t kOkmLen = 128;
