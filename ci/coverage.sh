@@ -13,7 +13,7 @@ echo "== coverage: build"
 ci/build.sh coverage >/dev/null
 
 targets=(frame message record record_differential server_handshake client_handshake
-         server_engine client_engine pem config_files)
+         server_engine client_engine pem config_files server_key ssh_agent)
 out=build/coverage/profiles
 rm -rf "$out"
 mkdir -p "$out"

@@ -29,7 +29,7 @@ for arg in "$@"; do
 done
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(frame message record record_differential server_handshake client_handshake
-           server_engine client_engine pem config_files)
+           server_engine client_engine pem config_files server_key ssh_agent)
 fi
 
 ci/install-deps.sh

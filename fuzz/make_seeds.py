@@ -605,6 +605,35 @@ def server_key_seeds():
     answer("too-long-key", frame(6, bytes(577)))
 
 
+def ssh_agent_seeds():
+    """ssh_agent: mode u8 (0 identities body, 1 sign response body, 2 whole message), then
+    the bytes (ssh_agent_fuzzer.cc)."""
+    def sshstr(b):
+        return struct.pack(">I", len(b)) + b
+
+    ed = sshstr(b"ssh-ed25519") + sshstr(bytes(range(1, 33)))
+    rsa = sshstr(b"ssh-rsa") + sshstr(b"\x01\x00\x01") + sshstr(b"\x00" + b"\xc3" * 256)
+    ecdsa = sshstr(b"ecdsa-sha2-nistp256") + sshstr(b"nistp256") + sshstr(b"\x04" * 65)
+    answer = (u8(12) + struct.pack(">I", 4) + sshstr(rsa) + sshstr(b"rsa@host") +
+              sshstr(ed) + sshstr(b"alice@laptop") + sshstr(ecdsa) + sshstr(b"") +
+              sshstr(ed) + sshstr(b""))
+    only_ed = u8(12) + struct.pack(">I", 1) + sshstr(ed) + sshstr(b"alice@laptop")
+    sig = u8(14) + sshstr(sshstr(b"ssh-ed25519") + sshstr(bytes(range(64))))
+    seeds = {
+        "identities": u8(0) + answer,
+        "identities-ed25519": u8(0) + only_ed,
+        "identities-empty": u8(0) + u8(12) + struct.pack(">I", 0),
+        "identities-failure": u8(0) + u8(5),
+        "sign-response": u8(1) + sig,
+        "sign-failure": u8(1) + u8(5),
+        "message-identities": u8(2) + sshstr(only_ed),
+        "message-sign-response": u8(2) + sshstr(sig),
+        "message-too-long": u8(2) + struct.pack(">I", 256 * 1024 + 1),
+    }
+    for name, data in seeds.items():
+        seed("ssh_agent", name, data)
+
+
 def main():
     frame_seeds()
     message_seeds()
@@ -617,6 +646,7 @@ def main():
     pem_seeds()
     config_files_seeds()
     server_key_seeds()
+    ssh_agent_seeds()
     total = sum(written.values())
     print("wrote %d seeds, %d bytes" % (len(written), total))
     return 0
