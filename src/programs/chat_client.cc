@@ -23,6 +23,7 @@
 #include "securechat/net/client_loop.h"
 #include "securechat/net/server_key.h"
 #include "securechat/net/socket.h"
+#include "securechat/net/ssh_agent.h"
 #include "securechat/net/tcp.h"
 #include "securechat/net/terminal.h"
 #include "securechat/net/user_paths.h"
@@ -92,6 +93,24 @@ struct Config {
   std::unique_ptr<securechat::UserKey> identity;  // null: a guest
 };
 
+// AgentUserKey is a user key held by ssh-agent: it signs through the agent's socket.
+class AgentUserKey final : public securechat::UserKey {
+ public:
+  explicit AgentUserKey(securechat::net::AgentSigner agent) : agent_(std::move(agent)) {}
+  const securechat::Ed25519Public& public_key() const override { return agent_.public_key(); }
+  bool Sign(securechat::ByteView data, securechat::Ed25519Signature* sig,
+            std::string* why) override {
+    const absl::Status s = agent_.Sign(data, sig);
+    if (!s.ok()) {
+      *why = Cat("ssh-agent: ", s.message());
+    }
+    return s.ok();
+  }
+
+ private:
+  securechat::net::AgentSigner agent_;
+};
+
 // LoadIdentity reads the key --identity names into config->identity (or leaves it null for a
 // guest). Returns nullopt on success, or the exit code to stop with, having said why.
 std::optional<int> LoadIdentity(Config* config) {
@@ -111,7 +130,17 @@ std::optional<int> LoadIdentity(Config* config) {
     }
   }
   if (path == "agent" || path.starts_with("agent:")) {
-    return Fail(securechat::kExitUsage, "--identity=agent is not available in this build");
+    securechat::net::AgentOptions options;
+    if (path.starts_with("agent:")) {
+      options.fingerprint = path.substr(std::string_view("agent:").size());
+    }
+    auto agent = securechat::net::AgentSigner::Open(options);
+    if (!agent.ok()) {
+      return Fail(securechat::kExitUsage, Cat("--identity=", path, ": ", agent.status().message()));
+    }
+    PrintLine(Cat("-!- signing with ssh-agent's key ", agent->Describe()));
+    config->identity = std::make_unique<AgentUserKey>(std::move(*agent));
+    return std::nullopt;
   }
   securechat::KeyLoadError why = securechat::KeyLoadError::kNone;
   auto key = securechat::Ed25519Key::ReadFile(path, nullptr, &why);

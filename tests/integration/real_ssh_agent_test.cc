@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "integration/expect.h"
 #include "integration/process.h"
 #include "securechat/base/cat.h"
 #include "securechat/crypto/ed25519.h"
@@ -244,6 +245,48 @@ TEST_F(RealSshAgentTest, AStoppedAgentCannotBeReached) {
   EXPECT_EQ(signer.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(Contains(signer.status(), "cannot connect to ssh-agent at " + socket_))
       << signer.status();
+}
+
+// The whole path with the real programs: an OpenSSH key, listed as an `ssh-ed25519` line in a
+// members-only server's file, proves itself through the agent with chat-client
+// --identity=agent; the same client without the agent's key is refused.
+TEST_F(RealSshAgentTest, ChatClientSignsThroughTheAgentIntoAMembersOnlyRoom) {
+  const std::string ed = NewKey("id_ed25519", "ed25519");
+  Add(ed);
+  const std::vector<std::string> pub =
+      absl::StrSplit(ReadFile(ed + ".pub"), absl::ByAnyChar(" \n"), absl::SkipEmpty());
+  ASSERT_GE(pub.size(), 2u);
+  const std::string members = dir_.File("members");
+  std::ofstream(members) << "alice " << pub[0] << " " << pub[1] << "\n";
+  absl::StatusOr<std::string> key = CopyTestServerKey(dir_);
+  ASSERT_TRUE(key.ok()) << key.status();
+  absl::StatusOr<ServerProcess> server =
+      StartServer(*key, {"--members", members, "--access", "members"}, kToolWait);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string server_key = TestKeyPath("test_rsa2048_public.pem");
+
+  std::unique_ptr<Process> alice =
+      StartChatClient("alice", server_key, server->address, {"--identity", "agent"});
+  ASSERT_NE(alice, nullptr);
+  EXPECT_TRUE(
+      alice->WaitForStdout(Cat("-!- signing with ssh-agent's key ", SshFingerprint(ed)), kToolWait))
+      << alice->out() << alice->err();
+  EXPECT_TRUE(alice->WaitForStdout("-!- authenticated as the member alice", kToolWait))
+      << alice->out() << alice->err();
+  EXPECT_TRUE(alice->WaitForStdout("-!- joined as alice; 1 online\n", kToolWait))
+      << alice->out() << alice->err();
+
+  // Another agent key, not listed: refused with exit 9.
+  const std::string other = NewKey("other", "ed25519");
+  Add(other);
+  std::unique_ptr<Process> mallory = StartChatClient(
+      "mallory", server_key, server->address, {"--identity", "agent:" + SshFingerprint(other)});
+  ASSERT_NE(mallory, nullptr);
+  EXPECT_EQ(mallory->Wait(kToolWait), 9) << mallory->out() << mallory->err();
+  EXPECT_NE(mallory->err().find("this room admits members only"), std::string::npos)
+      << mallory->err();
+  alice->CloseStdin();
+  EXPECT_EQ(alice->Wait(kToolWait), 0) << alice->err();
 }
 
 }  // namespace
