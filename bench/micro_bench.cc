@@ -722,22 +722,20 @@ void BM_ServerHandshakeAuthVsWithout(benchmark::State& state) {
   Sha256Digest th{};
   Ed25519Signature sig{};
   Check(AuthSign(*user, th, &sig), "sign");
+  const auto handshake = [&] {
+    reply.clear();
+    if (ServerHandshake(key, rng, hello, &reply, &keys) != ServerHandshakeResult::kOk) {
+      Die("server handshake");
+    }
+  };
   Interleaved t(kHandshakeBatch);
   for (auto _ : state) {
     state.SetIterationTime(t.Batch(
         [&] {
-          reply.clear();
-          if (ServerHandshake(key, rng, hello, &reply, &keys) != ServerHandshakeResult::kOk) {
-            Die("server handshake");
-          }
+          handshake();
           Check(AuthVerify(user->public_key(), th, sig), "verify");
         },
-        [&] {
-          reply.clear();
-          if (ServerHandshake(key, rng, hello, &reply, &keys) != ServerHandshakeResult::kOk) {
-            Die("server handshake");
-          }
-        }));
+        handshake));
   }
   t.Report(state);
 }
