@@ -14,7 +14,7 @@ namespace {
 OutputSinkOptions LogOptions(double log_rate) {
   OutputSinkOptions options;
   options.prefix = UtcStamp;
-  options.limited_kinds = {"connect", "refuse", "close"};
+  options.limited_kinds = {"connect", "refuse", "close", "auth"};
   options.limit_rate = log_rate;
   options.limit_burst = std::max(1.0, log_rate * ServerOutput::kLogBurstSeconds);
   return options;
