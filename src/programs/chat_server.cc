@@ -54,8 +54,7 @@ ABSL_FLAG(double, handshakes_per_second, 0,
           "0: measured at start so that handshakes take at most half of a core");
 ABSL_FLAG(double, log_rate, 4,
           "\"connect\", \"refuse\", \"close\" and \"auth\" log lines per second, each kind on its "
-          "own, in "
-          "bursts of up to 8 seconds' worth; the rest are counted (\"N connect lines "
+          "own, in bursts of up to 8 seconds' worth; the rest are counted (\"N connect lines "
           "suppressed\"); 0: log every one");
 ABSL_FLAG(std::string, motd, "welcome to securechat", "message of the day sent on join");
 ABSL_FLAG(std::string, members, "",
