@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "securechat/client/session.h"
 #include "securechat/wire/nick.h"
@@ -50,6 +51,71 @@ TEST(ClientCommandsTest, WhisperSentIsConfirmed) {
   net.Type(alice, "/msg carol hello");
   EXPECT_TRUE(alice.Saw("-> *carol* hello")) << ::testing::PrintToString(alice.lines);
   EXPECT_TRUE(alice.SawContaining("!! no such user")) << ::testing::PrintToString(alice.lines);
+}
+
+// A line longer than one message is sent as several, cut between characters, never inside one
+// (as irssi and WeeChat split), in order; the same for a whisper.
+TEST(ClientCommandsTest, ALongLineIsSplitBetweenCharacters) {
+  InMemoryNet net;
+  auto& alice = net.Connect("alice");
+  auto& bob = net.Connect("bob");
+  // 4095 ASCII bytes, then three-byte characters: the first piece cannot take the first one
+  // whole (4098 bytes), so it ends after the ASCII.
+  const std::string euro = "\xe2\x82\xac";
+  std::string line(4095, 'a');
+  for (int i = 0; i < 1500; ++i) {
+    line += euro;
+  }
+  net.Type(alice, line);
+  const std::string first = "<alice> " + std::string(4095, 'a');
+  std::string second = "<alice> ";
+  for (int i = 0; i < 1365; ++i) {  // 4095 bytes of euros
+    second += euro;
+  }
+  std::string third = "<alice> ";
+  for (int i = 0; i < 135; ++i) {
+    third += euro;
+  }
+  ASSERT_GE(bob.lines.size(), 3u);
+  const std::vector<std::string> last(bob.lines.end() - 3, bob.lines.end());
+  EXPECT_EQ(last, (std::vector<std::string>{first, second, third}));
+  EXPECT_FALSE(alice.SawContaining("!!")) << ::testing::PrintToString(alice.lines);
+
+  net.Type(alice, "/msg bob " + std::string(4100, 'b'));
+  EXPECT_TRUE(bob.Saw("*alice* " + std::string(4096, 'b')));
+  EXPECT_TRUE(bob.Saw("*alice* bbbb"));
+  EXPECT_TRUE(alice.Saw("-> *bob* bbbb"));
+}
+
+// /reply answers whoever whispered last, following renames; /query sends every typed line to
+// one nick until /query alone.
+TEST(ClientCommandsTest, ReplyAndQuery) {
+  InMemoryNet net;
+  auto& alice = net.Connect("alice");
+  auto& bob = net.Connect("bob");
+  auto& carol = net.Connect("carol");
+  net.Type(alice, "/reply hi");
+  EXPECT_TRUE(alice.Saw("!! not sent: nobody has whispered to you yet"));
+  net.Type(bob, "/msg alice psst");
+  net.Type(bob, "/nick robert");
+  net.Type(alice, "/reply what is it");
+  EXPECT_TRUE(alice.Saw("-> *robert* what is it")) << ::testing::PrintToString(alice.lines);
+  EXPECT_TRUE(bob.Saw("*alice* what is it"));
+
+  net.Type(alice, "/query carol");
+  EXPECT_EQ(alice.session.query(), "carol");
+  EXPECT_TRUE(alice.Saw("-!- lines you type now go to carol only; /query alone ends it"));
+  const size_t bob_saw = bob.lines.size();
+  net.Type(alice, "just between us");
+  EXPECT_TRUE(carol.Saw("*alice* just between us"));
+  EXPECT_TRUE(alice.Saw("-> *carol* just between us"));
+  EXPECT_EQ(bob.lines.size(), bob_saw) << ::testing::PrintToString(bob.lines);
+  net.Type(carol, "/nick caroline");
+  EXPECT_EQ(alice.session.query(), "caroline");
+  net.Type(alice, "/query");
+  EXPECT_TRUE(alice.Saw("-!- lines go to the room again, no longer to caroline"));
+  net.Type(alice, "everyone");
+  EXPECT_TRUE(bob.Saw("<alice> everyone"));
 }
 
 // Lines refused, here or by the server, make the session end with its own exit code, so a

@@ -413,5 +413,30 @@ TEST(TextTest, NickRules) {
   EXPECT_FALSE(IsReservedNick("servers"));
 }
 
+// SplitText: pieces of at most 4096 bytes, each a valid text, cut only between characters.
+TEST(SplitTextTest, CutsBetweenCharactersAndRefusesBadLinesWhole) {
+  using V = std::vector<std::string_view>;
+  EXPECT_EQ(SplitText(""), V{});
+  EXPECT_EQ(SplitText("hello"), V{"hello"});
+  const std::string exact(proto::kMaxTextLen, 'a');
+  EXPECT_EQ(SplitText(exact), V{exact});
+  const std::string over = exact + "b";
+  EXPECT_EQ(SplitText(over), (V{exact, "b"}));
+  // A four-byte character that would straddle the limit starts the next piece.
+  const std::string emoji = "\xf0\x9f\x98\x80";
+  const std::string straddle = std::string(proto::kMaxTextLen - 2, 'a') + emoji + "z";
+  const V pieces = SplitText(straddle);
+  ASSERT_EQ(pieces.size(), 2u);
+  EXPECT_EQ(pieces[0], std::string(proto::kMaxTextLen - 2, 'a'));
+  EXPECT_EQ(pieces[1], emoji + "z");
+  // Anything a text may not hold, anywhere, and nothing is sent.
+  EXPECT_EQ(SplitText(over + "\x1b"), V{});
+  EXPECT_EQ(SplitText(over + "\xff"), V{});
+  EXPECT_EQ(SplitText("\xe2\x80\xae" + over), V{});
+  for (std::string_view piece : SplitText(std::string(3 * proto::kMaxTextLen + 5, 'c'))) {
+    EXPECT_TRUE(IsValidText(piece));
+  }
+}
+
 }  // namespace
 }  // namespace securechat

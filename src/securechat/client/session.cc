@@ -76,6 +76,8 @@ std::vector<std::string> ClientSession::HelpLines() {
   return {
       "-!- commands:",
       "-!-   /msg NICK TEXT   send TEXT to NICK only",
+      "-!-   /reply TEXT      send TEXT to whoever last whispered to you",
+      "-!-   /query [NICK]    talk to NICK only until /query alone",
       "-!-   /who             list who is online",
       "-!-   /nick NEW        change your nick",
       "-!-   /ignore [NICK]   hide NICK's messages for this session (alone: list them)",
@@ -88,7 +90,7 @@ std::vector<std::string> ClientSession::HelpLines() {
 }
 
 std::vector<std::string> ClientSession::Commands() {
-  return {"/help", "/ignore", "/msg", "/nick", "/quit", "/unignore", "/who"};
+  return {"/help", "/ignore", "/msg", "/nick", "/query", "/quit", "/reply", "/unignore", "/who"};
 }
 
 std::vector<std::string> ClientSession::KnownNicks() const {
@@ -285,6 +287,9 @@ void ClientSession::HandleChat(const msg::Chat& c) {
   }
   DisplayLine line;
   const bool whisper = (c.flags & proto::kChatFlagPrivate) != 0;
+  if (whisper && !SameNick(c.from, nick_)) {
+    last_whisperer_ = std::string(c.from);
+  }
   line.kind = whisper ? DisplayLine::Kind::kPrivate : DisplayLine::Kind::kChat;
   line.from = Shown(c.from);
   line.text = Shown(c.text);
@@ -361,6 +366,11 @@ void ClientSession::HandleRenamed(const msg::MemberRenamed& r) {
   }
   if (ignored_.erase(std::string(r.old_nick)) != 0) {
     ignored_.emplace(r.new_nick);
+  }
+  for (std::string* nick : {&query_, &last_whisperer_}) {
+    if (SameNick(*nick, r.old_nick)) {
+      *nick = std::string(r.new_nick);
+    }
   }
 }
 
@@ -456,16 +466,36 @@ std::optional<uint64_t> ClientSession::MsUntilTick() {
   return idle >= kKeepaliveMs ? 0 : kKeepaliveMs - idle;
 }
 
-void ClientSession::Execute(std::string_view line) {
-  if (line.front() != '/' || line.substr(0, 2) == "//") {
-    std::string_view text = line.front() == '/' ? line.substr(1) : line;
-    if (!IsValidText(text)) {
-      Refuse(text.size() > proto::kMaxTextLen
-                 ? "not sent: a message is at most 4096 bytes"
-                 : "not sent: the line has control characters or invalid UTF-8");
+void ClientSession::SendText(std::string_view to, std::string_view text) {
+  // A line longer than one message goes as several, cut between characters (SplitText).
+  const std::vector<std::string_view> pieces = SplitText(text);
+  if (pieces.empty()) {
+    Refuse("not sent: the line has control characters or invalid UTF-8");
+    return;
+  }
+  for (std::string_view piece : pieces) {
+    if (to.empty()) {
+      if (!SendOrFail(msg::Say{piece})) {
+        return;
+      }
+      continue;
+    }
+    if (!SendOrFail(msg::Whisper{to, piece})) {
       return;
     }
-    SendOrFail(msg::Say{text});
+    // Confirmed as irssi does: what was sent, to whom. The server may still refuse it (no
+    // such user), which then follows as an error.
+    DisplayLine sent;
+    sent.kind = DisplayLine::Kind::kSentPrivate;
+    sent.from = Shown(to);
+    sent.text = Shown(piece);
+    display_(sent);
+  }
+}
+
+void ClientSession::Execute(std::string_view line) {
+  if (line.front() != '/' || line.substr(0, 2) == "//") {
+    SendText(query_, line.front() == '/' ? line.substr(1) : line);
     return;
   }
   std::string_view rest = line.substr(1);
@@ -476,18 +506,16 @@ void ClientSession::Execute(std::string_view line) {
     const std::string_view to = SplitWord(&rest);
     if (to.empty() || rest.empty()) {
       Refuse("usage: /msg NICK TEXT");
-    } else if (!CheckNickArgument(to)) {
-      return;
-    } else if (!IsValidText(rest)) {
-      Refuse("not sent: the text has control characters, invalid UTF-8 or is too long");
-    } else if (SendOrFail(msg::Whisper{to, rest})) {
-      // Confirmed as irssi does: what was sent, to whom. The server may still refuse it
-      // (no such user), which then follows as an error.
-      DisplayLine sent;
-      sent.kind = DisplayLine::Kind::kSentPrivate;
-      sent.from = Shown(to);
-      sent.text = Shown(rest);
-      display_(sent);
+    } else if (CheckNickArgument(to)) {
+      SendText(to, rest);
+    }
+  } else if (command == "reply") {
+    if (rest.empty()) {
+      Refuse("usage: /reply TEXT");
+    } else if (last_whisperer_.empty()) {
+      Refuse("not sent: nobody has whispered to you yet");
+    } else {
+      SendText(last_whisperer_, rest);
     }
   } else if (command == "who") {
     SendOrFail(msg::Who{});
@@ -522,6 +550,18 @@ bool ClientSession::ExecuteLocal(std::string_view command, std::string_view rest
   if (command == "help") {
     for (const std::string& l : HelpLines()) {
       ShowNotice(l.substr(4));  // HelpLines carry the "-!- " that ShowNotice adds
+    }
+  } else if (command == "query") {
+    const std::string_view nick = SplitWord(&rest);
+    if (!rest.empty()) {
+      Refuse("usage: /query [NICK]");
+    } else if (nick.empty()) {
+      ShowNotice(query_.empty() ? "not in a private conversation"
+                                : Cat("lines go to the room again, no longer to ", query_));
+      query_.clear();
+    } else if (CheckNickArgument(nick)) {
+      query_ = std::string(nick);
+      ShowNotice(Cat("lines you type now go to ", query_, " only; /query alone ends it"));
     }
   } else if (command == "ignore" || command == "unignore") {
     const std::string_view nick = SplitWord(&rest);

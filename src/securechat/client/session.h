@@ -164,6 +164,8 @@ class ClientSession {
   // CHAT senders), sorted, for completion; at most kMaxKnownNicks. NOTICE text is never read:
   // with a server that sends only NOTICEs, the set follows WHO answers and CHAT alone.
   std::vector<std::string> KnownNicks() const;
+  // The nick lines typed go to (/query), or empty: the room.
+  const std::string& query() const { return query_; }
   // The ignored nicks as typed (or as renamed), sorted without regard to case.
   const NickSet& ignored() const { return ignored_; }
 
@@ -183,6 +185,9 @@ class ClientSession {
   void StartSession();
   void HandleRenamed(const msg::MemberRenamed& r);
   void Execute(std::string_view line);
+  // SendText says `text` to the room (`to` empty) or whispers it to `to`, as several messages
+  // if it is longer than one (SplitText); a whisper is confirmed as "-> *to* text".
+  void SendText(std::string_view to, std::string_view text);
   // ExecuteLocal runs /help, /ignore and /unignore; false if `command` is none of them.
   bool ExecuteLocal(std::string_view command, std::string_view rest);
   void Show(DisplayLine::Kind kind, std::string text);
@@ -230,6 +235,8 @@ class ClientSession {
   size_t who_pages_ = 0;           // USERS pages of the answer being collected
   NickSet nicks_;                  // other nicks seen, valid nicks only, one per nick in any case
   NickSet ignored_;                // CHAT from these nicks is not shown
+  std::string query_;              // /query: typed lines go to this nick; empty: the room
+  std::string last_whisperer_;     // /reply goes to this nick
 };
 
 }  // namespace securechat

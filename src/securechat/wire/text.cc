@@ -133,6 +133,30 @@ bool IsBlank(uint32_t cp) {
 
 }  // namespace
 
+std::vector<std::string_view> SplitText(std::string_view text) {
+  std::vector<std::string_view> pieces;
+  size_t start = 0;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t next = pos;
+    DecodeUtf8(text, &next);  // an ill-formed byte is a piece of one, refused below
+    if (next - start > proto::kMaxTextLen) {
+      pieces.push_back(text.substr(start, pos - start));
+      start = pos;
+    }
+    pos = next;
+  }
+  if (start < text.size()) {
+    pieces.push_back(text.substr(start));
+  }
+  for (std::string_view piece : pieces) {
+    if (!IsValidText(piece)) {
+      return {};
+    }
+  }
+  return pieces;
+}
+
 bool IsValidText(std::string_view text) {
   if (text.empty() || text.size() > proto::kMaxTextLen) {
     return false;

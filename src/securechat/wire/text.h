@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace securechat {
 
@@ -21,6 +22,12 @@ uint32_t DecodeUtf8(std::string_view s, size_t* pos);
 // above U+10FFFF) without C0 controls (tab and newline included), DEL, C1 controls or the
 // bidirectional formatting characters U+202A..U+202E and U+2066..U+2069.
 bool IsValidText(std::string_view text);
+
+// SplitText cuts a line too long for one message into messages, as irssi and WeeChat do: pieces
+// of at most kMaxTextLen bytes, each cut between two code points, never inside one. Empty if
+// `text` is empty or if any piece is not valid text (a control character, invalid UTF-8): a
+// line is sent whole or not at all. A valid text gives itself.
+std::vector<std::string_view> SplitText(std::string_view text);
 
 // IsValidNick: 1 to 32 bytes of [A-Za-z0-9_.-]. Says nothing about reservation.
 bool IsValidNick(std::string_view nick);
