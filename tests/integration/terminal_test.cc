@@ -363,6 +363,14 @@ TEST_F(TerminalTest, TabCompletesCommandsAndNicks) {
   ASSERT_TRUE(tmux().Keys("bob", {"Enter"}));
   EXPECT_TRUE(tmux().Shows("alice", "*bob* hi"));
 
+  // A nick at the start of a line is completed as "nick: ", addressing them.
+  ASSERT_TRUE(tmux().Type("bob", "al"));
+  ASSERT_TRUE(tmux().Keys("bob", {"Tab"}));
+  ASSERT_TRUE(tmux().Type("bob", "lunch?"));
+  EXPECT_TRUE(tmux().Prompt("bob", "[bob] alice: lunch?"));
+  ASSERT_TRUE(tmux().Keys("bob", {"Enter"}));
+  EXPECT_TRUE(tmux().Shows("alice", "<bob> alice: lunch?"));
+
   // An unknown command is refused with a hint and never reaches the room.
   ASSERT_TRUE(tmux().Type("bob", "/me waves"));
   ASSERT_TRUE(tmux().Keys("bob", {"Enter"}));

@@ -542,7 +542,7 @@ TEST(CompletionTest, CommandsAtTheStartNicksElsewhere) {
   EXPECT_EQ(CompletionCandidates("/un", 0, commands, nicks), V{"/unignore"});
   EXPECT_EQ(CompletionCandidates("/x", 0, commands, nicks), V{});
   EXPECT_EQ(CompletionCandidates("al", 5, commands, nicks), (V{"albert", "alice"}));
-  EXPECT_EQ(CompletionCandidates("ali", 0, commands, nicks), V{"alice"});
+  EXPECT_EQ(CompletionCandidates("ali", 0, commands, nicks), V{"alice:"}) << "addressing alice";
   EXPECT_EQ(CompletionCandidates("", 5, commands, nicks), nicks);
   EXPECT_EQ(CompletionCandidates("Al", 5, commands, nicks), V{}) << "nicks are case-sensitive";
   EXPECT_EQ(CompletionCandidates("/ms", 3, commands, nicks), V{}) << "commands start a line";

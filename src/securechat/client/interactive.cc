@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "securechat/base/cat.h"
+
 namespace securechat {
 namespace {
 
@@ -70,9 +72,12 @@ std::vector<std::string> CompletionCandidates(std::string_view word, size_t word
                                               const std::vector<std::string>& nicks) {
   std::vector<std::string> out;
   const bool command = word_start == 0 && !word.empty() && word.front() == '/';
+  // A nick that starts the line is someone spoken to: "bob:", as irssi and WeeChat complete it
+  // (the editor adds the space).
+  const std::string_view address = word_start == 0 && !command ? ":" : "";
   for (const std::string& c : command ? commands : nicks) {
     if (c.size() >= word.size() && std::string_view(c).substr(0, word.size()) == word) {
-      out.push_back(c);
+      out.push_back(Cat(c, address));
     }
   }
   std::sort(out.begin(), out.end());

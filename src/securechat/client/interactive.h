@@ -63,8 +63,8 @@ class Backoff {
 
 // CompletionCandidates returns the words that could complete `word`, the word being typed,
 // which starts at byte `word_start` of the line: command names (with their '/') when it is
-// the first word and starts with '/', otherwise the nicks that start with it. Sorted, without
-// duplicates.
+// the first word and starts with '/', otherwise the nicks that start with it, each with a ':'
+// after it when it starts the line ("bob:", addressing bob). Sorted, without duplicates.
 std::vector<std::string> CompletionCandidates(std::string_view word, size_t word_start,
                                               const std::vector<std::string>& commands,
                                               const std::vector<std::string>& nicks);
