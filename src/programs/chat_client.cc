@@ -1,15 +1,20 @@
 // chat-client: the securechat terminal client.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/flags/commandlineflag.h"
 #include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "programs/flags.h"
 #include "securechat/base/cat.h"
@@ -21,6 +26,7 @@
 #include "securechat/crypto/ed25519.h"
 #include "securechat/crypto/keys.h"
 #include "securechat/net/client_loop.h"
+#include "securechat/net/files.h"
 #include "securechat/net/server_key.h"
 #include "securechat/net/socket.h"
 #include "securechat/net/ssh_agent.h"
@@ -28,6 +34,7 @@
 #include "securechat/net/terminal.h"
 #include "securechat/net/user_paths.h"
 #include "securechat/tty/line_editor.h"
+#include "securechat/wire/config_lines.h"
 #include "securechat/wire/protocol.h"
 #include "securechat/wire/text.h"
 
@@ -81,6 +88,70 @@ void PrintLine(std::string_view line) {
   std::fflush(stdout);
 }
 
+// ExpandHome turns a leading "~/" into $HOME's folder, as a shell would have if the path had
+// not come after "--flag=" or from client.conf.
+std::string ExpandHome(const std::string& path) {
+  const char* home = std::getenv("HOME");
+  if (path.starts_with("~/") && home != nullptr && home[0] == '/') {
+    return Cat(home, path.substr(1));
+  }
+  return path;
+}
+
+// The flags client.conf may set, by the names the command line uses.
+constexpr std::string_view kConfFlags[] = {
+    "connect",  "nick",      "server_key",  "server_fingerprint", "trust_on_first_use",
+    "identity", "reconnect", "strict_nick", "handshake_timeout",  "color",
+    "bell",
+};
+constexpr size_t kMaxClientConfBytes = 64 * 1024;
+constexpr size_t kMaxClientConfLineBytes = 1024;
+
+// ApplyClientConf reads ~/.config/securechat/client.conf (the XDG rules of UserConfigDir), if
+// there is one: `FLAG VALUE` a line, `#` comments, any of kConfFlags; the command line's flags
+// override what it sets. Returns an error naming the file and the line, or nullopt.
+std::optional<std::string> ApplyClientConf() {
+  auto dir = securechat::net::UserConfigDir();
+  if (!dir.ok()) {
+    return std::nullopt;
+  }
+  const std::string path = Cat(*dir, "/client.conf");
+  auto text = securechat::net::ReadSmallFile(path, kMaxClientConfBytes);
+  if (absl::IsNotFound(text.status())) {
+    return std::nullopt;
+  }
+  if (!text.ok()) {
+    return std::string(text.status().message());
+  }
+  const std::optional<securechat::ConfigLineError> error = securechat::ForEachConfigLine(
+      *text, kMaxClientConfBytes, kMaxClientConfLineBytes,
+      [](size_t, absl::Span<const std::string_view> fields) -> std::string {
+        if (fields.size() != 2) {
+          return "expected FLAG VALUE (a flag of chat-client without its --, then one value)";
+        }
+        const std::string_view name = fields[0];
+        if (std::find(std::begin(kConfFlags), std::end(kConfFlags), name) == std::end(kConfFlags)) {
+          std::string can;
+          for (std::string_view f : kConfFlags) {
+            can += Cat(can.empty() ? "" : " ", f);
+          }
+          return Cat("client.conf cannot set '", name, "' (it can set ", can, ")");
+        }
+        absl::CommandLineFlag* flag =
+            absl::FindCommandLineFlag(absl::string_view(name.data(), name.size()));
+        std::string why;
+        if (flag == nullptr ||
+            !flag->ParseFrom(absl::string_view(fields[1].data(), fields[1].size()), &why)) {
+          return Cat("bad value for ", name, ": ", why);
+        }
+        return "";
+      });
+  if (error) {
+    return Cat(path, ": ", error->Text());
+  }
+  return std::nullopt;
+}
+
 // What the flags ask for, checked.
 struct Config {
   std::string nick;
@@ -114,7 +185,7 @@ class AgentUserKey final : public securechat::UserKey {
 // LoadIdentity reads the key --identity names into config->identity (or leaves it null for a
 // guest). Returns nullopt on success, or the exit code to stop with, having said why.
 std::optional<int> LoadIdentity(Config* config) {
-  std::string path = absl::GetFlag(FLAGS_identity);
+  std::string path = ExpandHome(absl::GetFlag(FLAGS_identity));
   if (path == "none") {
     return std::nullopt;
   }
@@ -167,7 +238,7 @@ std::optional<int> LoadIdentity(Config* config) {
 // ReadServerKeyFlags reads --server_key, or how to judge a key the server sends. Returns
 // nullopt if they are good, or the exit code to stop with, having said why on stderr.
 std::optional<int> ReadServerKeyFlags(Config* config) {
-  const std::string path = absl::GetFlag(FLAGS_server_key);
+  const std::string path = ExpandHome(absl::GetFlag(FLAGS_server_key));
   const std::string fingerprint = absl::GetFlag(FLAGS_server_fingerprint);
   config->trust.trust_on_first_use = absl::GetFlag(FLAGS_trust_on_first_use);
   if (!path.empty()) {
@@ -202,13 +273,14 @@ std::optional<int> ReadServerKeyFlags(Config* config) {
 // ReadConfig parses and checks the flags into *config. Returns nullopt if they are good, or
 // the exit code to stop with, having said why on stderr.
 std::optional<int> ReadConfig(int argc, char** argv, Config* config) {
-  if (const auto unexpected = securechat::ParseFlags(argc, argv)) {
+  if (const auto unexpected = securechat::ParseFlags(argc, argv, ApplyClientConf)) {
     return Fail(securechat::kExitUsage,
                 Cat("unexpected argument '", *unexpected, "' (see --help)"));
   }
   config->nick = absl::GetFlag(FLAGS_nick);
   if (config->nick.empty()) {
-    return Fail(securechat::kExitUsage, "--nick is required");
+    return Fail(securechat::kExitUsage,
+                "--nick is required (or a line `nick NAME` in client.conf)");
   }
   if (!securechat::IsValidNick(config->nick) || securechat::IsReservedNick(config->nick)) {
     return Fail(securechat::kExitUsage,

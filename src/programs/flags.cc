@@ -82,7 +82,7 @@ void PrintHelp(const std::string& program) {
 
 }  // namespace
 
-std::optional<std::string> ParseFlags(int argc, char* argv[]) {
+std::optional<std::string> ParseFlags(int argc, char* argv[], const FlagDefaults& defaults) {
   const std::string program = ProgramName(argc > 0 ? argv[0] : nullptr);
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -96,6 +96,12 @@ std::optional<std::string> ParseFlags(int argc, char* argv[]) {
     if (arg == "--version" || arg == "-version") {
       std::printf("%s %s (commit %s)\n", program.c_str(), kVersion, kCommit);
       std::exit(0);
+    }
+  }
+  if (defaults) {
+    if (const std::optional<std::string> error = defaults()) {
+      std::fprintf(stderr, "%s: %s\n", program.c_str(), error->c_str());
+      std::exit(1);
     }
   }
   const std::vector<char*> rest = absl::ParseCommandLine(argc, argv);

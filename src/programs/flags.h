@@ -3,6 +3,7 @@
 #ifndef SECURECHAT_PROGRAMS_FLAGS_H_
 #define SECURECHAT_PROGRAMS_FLAGS_H_
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -21,7 +22,12 @@ extern const char kCommit[];
 //     defaults, and exits 0;
 //   - `--version` prints "<program> <version> (commit <commit>)" and exits 0.
 // `--helpfull` is Abseil's: every flag, Abseil's own included.
-std::optional<std::string> ParseFlags(int argc, char* argv[]);
+//
+// `defaults`, when given, is called after --help and --version are answered and before the
+// command line is parsed, so that what it sets (a config file's values) is what the command
+// line's flags override. It returns nullopt, or an error: ParseFlags prints it and exits 1.
+using FlagDefaults = std::function<std::optional<std::string>()>;
+std::optional<std::string> ParseFlags(int argc, char* argv[], const FlagDefaults& defaults = {});
 
 }  // namespace securechat
 

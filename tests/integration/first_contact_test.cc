@@ -134,5 +134,53 @@ TEST(ServerFirstContactTest, PublicKeyAsKeyIsNamedForWhatItIs) {
   }
 }
 
+// client.conf holds the client's defaults (connect, nick, the server's key, paths with ~/);
+// the command line overrides them; a bad line is exit 1 naming the file and the line.
+TEST(ClientConfTest, DefaultsComeFromClientConfAndFlagsOverrideThem) {
+  TempDir dir;
+  absl::StatusOr<std::string> key = CopyTestServerKey(dir);
+  ASSERT_TRUE(key.ok()) << key.status();
+  auto server = StartServer(*key, {}, kWait);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string config_home = dir.File("config");
+  ASSERT_EQ(mkdir(config_home.c_str(), 0700), 0);
+  ASSERT_EQ(mkdir(Cat(config_home, "/securechat").c_str(), 0700), 0);
+  const std::string conf = Cat(config_home, "/securechat/client.conf");
+  // The server's key by a path under HOME, written with ~/ as a user would.
+  const std::string home = dir.File("home");
+  ASSERT_EQ(mkdir(home.c_str(), 0700), 0);
+  {
+    std::ofstream pub(Cat(home, "/server.pem"));
+    pub << ReadFileOrDie(TestKeyPath("test_rsa2048_public.pem"));
+    std::ofstream out(conf);
+    out << "# my chat\n"
+        << "connect " << server->address << "\n"
+        << "nick alice\n"
+        << "server_key ~/server.pem\n"
+        << "color false\n";
+  }
+  const std::string old_xdg = getenv("XDG_CONFIG_HOME") ? getenv("XDG_CONFIG_HOME") : "";
+  const std::string old_home = getenv("HOME") ? getenv("HOME") : "";
+  setenv("XDG_CONFIG_HOME", config_home.c_str(), 1);
+  setenv("HOME", home.c_str(), 1);
+  auto alice = Process::Start(ProgramPath("chat-client"), {});
+  ASSERT_TRUE(alice.ok()) << alice.status();
+  EXPECT_TRUE(Saw(**alice, "-!- joined as alice; 1 online\n")) << Describe(**alice);
+  auto bob = Process::Start(ProgramPath("chat-client"), {"--nick=bob"});
+  ASSERT_TRUE(bob.ok()) << bob.status();
+  EXPECT_TRUE(Saw(**bob, "-!- joined as bob; 2 online\n")) << Describe(**bob);
+  {
+    std::ofstream out(conf, std::ios::app);
+    out << "listen 0.0.0.0:1\n";
+  }
+  auto bad = Process::Start(ProgramPath("chat-client"), {});
+  ASSERT_TRUE(bad.ok()) << bad.status();
+  EXPECT_TRUE(Exits(**bad, 1)) << Describe(**bad);
+  EXPECT_TRUE(Contains((*bad)->err(), Cat(conf, ": line 6: client.conf cannot set 'listen'")))
+      << Describe(**bad);
+  setenv("XDG_CONFIG_HOME", old_xdg.c_str(), 1);
+  setenv("HOME", old_home.c_str(), 1);
+}
+
 }  // namespace
 }  // namespace securechat::testing
