@@ -65,6 +65,9 @@ ABSL_FLAG(std::string, identity, "",
           "the user key to authenticate with: a key file (chat-keygen --user makes "
           "~/.config/securechat/id_ed25519, used by default when it exists), `agent` (ssh-agent's "
           "first Ed25519 key), `agent:SHA256:...` (that key), or `none` (join as a guest)");
+ABSL_FLAG(absl::Duration, connect_timeout, absl::Seconds(10),
+          "how long to wait for the server to answer the TCP connection; past it the client "
+          "gives up (exit 2, or another try with --reconnect)");
 ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
           "how long the server may take from connect to welcoming us; past it the connection "
           "counts as lost (and is retried with --reconnect)");
@@ -159,6 +162,7 @@ struct Config {
   securechat::client::TrustOptions trust;
   securechat::net::HostPort addr;
   uint64_t handshake_timeout_ms = 0;
+  uint64_t connect_timeout_ms = 0;
   bool reconnect = false;
   bool strict_nick = false;
   std::unique_ptr<securechat::UserKey> identity;  // null: a guest
@@ -301,6 +305,12 @@ std::optional<int> ReadConfig(int argc, char** argv, Config* config) {
   }
   config->handshake_timeout_ms =
       static_cast<uint64_t>(absl::ToInt64Milliseconds(handshake_timeout));
+  const absl::Duration connect_timeout = absl::GetFlag(FLAGS_connect_timeout);
+  if (connect_timeout <= absl::ZeroDuration() || connect_timeout > absl::Hours(1)) {
+    return Fail(securechat::kExitUsage,
+                "--connect_timeout must be a positive duration of at most 1h, like 10s");
+  }
+  config->connect_timeout_ms = static_cast<uint64_t>(absl::ToInt64Milliseconds(connect_timeout));
   config->reconnect = absl::GetFlag(FLAGS_reconnect);
   config->strict_nick = absl::GetFlag(FLAGS_strict_nick);
   return LoadIdentity(config);
@@ -341,12 +351,18 @@ class StreamLink final : public ClientRunner::Link {
 class NetEnvironment final : public ClientRunner::Environment {
  public:
   // `loop`, `input` and `gate` (null with a key file) must outlive the environment.
-  NetEnvironment(securechat::net::HostPort addr, securechat::net::ClientLoop& loop,
-                 const securechat::net::LineInput& input, securechat::net::ServerKeyGate* gate)
-      : addr_(std::move(addr)), loop_(loop), input_(input), gate_(gate) {}
+  NetEnvironment(securechat::net::HostPort addr, uint64_t connect_timeout_ms,
+                 securechat::net::ClientLoop& loop, const securechat::net::LineInput& input,
+                 securechat::net::ServerKeyGate* gate)
+      : addr_(std::move(addr)),
+        connect_timeout_ms_(connect_timeout_ms),
+        loop_(loop),
+        input_(input),
+        gate_(gate) {}
   absl::StatusOr<std::unique_ptr<ClientRunner::Link>> Dial() override {
     securechat::net::ConnectError error;
-    auto stream = gate_ != nullptr ? gate_->Dial() : securechat::net::DialTcp(addr_, &error);
+    auto stream = gate_ != nullptr ? gate_->Dial()
+                                   : securechat::net::DialTcp(addr_, &error, connect_timeout_ms_);
     if (!stream.ok()) {
       return stream.status();
     }
@@ -357,6 +373,7 @@ class NetEnvironment final : public ClientRunner::Environment {
 
  private:
   const securechat::net::HostPort addr_;
+  const uint64_t connect_timeout_ms_;
   securechat::net::ClientLoop& loop_;
   const securechat::net::LineInput& input_;
   securechat::net::ServerKeyGate* const gate_;
@@ -467,7 +484,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<securechat::net::ServerKeyGate> gate;
   if (!config.server_key) {
     gate = std::make_unique<securechat::net::ServerKeyGate>(
-        config.addr, absl::GetFlag(FLAGS_connect), config.trust, config.handshake_timeout_ms);
+        config.addr, absl::GetFlag(FLAGS_connect), config.trust, config.handshake_timeout_ms,
+        config.connect_timeout_ms);
     const auto refusal = gate->FirstContact([](std::string_view text) {
       std::fprintf(stderr, "%.*s\n", static_cast<int>(text.size()), text.data());
     });
@@ -520,7 +538,7 @@ int main(int argc, char** argv) {
     hooks = PipeHooks(runner);
   }
   securechat::net::ClientLoop loop(runner.session(), input, std::move(hooks));
-  NetEnvironment env(config.addr, loop, *input, gate.get());
+  NetEnvironment env(config.addr, config.connect_timeout_ms, loop, *input, gate.get());
   const int code = runner.Run(env);
   terminal.reset();
   if (!runner.final_message().empty()) {

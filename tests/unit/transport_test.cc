@@ -3,6 +3,7 @@
 // holds bytes its descriptor no longer shows (as a WebSocket will).
 #include <signal.h>
 #include <sys/select.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
@@ -20,6 +21,7 @@
 #include "securechat/net/client_loop.h"
 #include "securechat/net/lines.h"
 #include "securechat/net/server_loop.h"
+#include "securechat/net/socket.h"
 #include "securechat/net/tcp.h"
 #include "support/in_memory.h"
 
@@ -488,6 +490,35 @@ TEST_F(ServerLoopTest, ClientLoopReadsBytesAStreamHoldsWithoutWaitingForItsDescr
   });
   EXPECT_TRUE(joined) << ::testing::PrintToString(lines);
   EXPECT_EQ(rc, kExitOk) << ::testing::PrintToString(lines);
+}
+
+// A server that never answers the TCP handshake is given up after the connect timeout, with a
+// message that says so, instead of after the system's two minutes. A listener whose accept
+// queue is full plays it: Linux drops the SYNs it cannot queue, so a connect neither succeeds
+// nor fails by itself.
+TEST(ConnectTest, AServerThatNeverAnswersIsGivenUpAfterTheTimeout) {
+  std::string bound;
+  auto listener = Listen(HostPort{"127.0.0.1", "0"}, &bound);
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  ASSERT_EQ(listen(listener->get(), 0), 0);  // a queue of one, never accepted
+  auto addr = ParseHostPort(bound);
+  ASSERT_TRUE(addr.ok());
+  std::vector<Fd> queued;
+  bool timed_out = false;
+  for (int i = 0; i < 8 && !timed_out; ++i) {
+    ConnectError error;
+    auto fd = Connect(*addr, &error, 300);
+    if (fd.ok()) {
+      queued.push_back(std::move(*fd));  // still room in the queue
+      continue;
+    }
+    timed_out = true;
+    EXPECT_EQ(fd.status().code(), absl::StatusCode::kDeadlineExceeded) << fd.status();
+    EXPECT_EQ(error, ConnectError::kUnreachable);
+    EXPECT_EQ(std::string(fd.status().message()),
+              "cannot connect to 127.0.0.1:" + addr->port + ": no answer within 300 ms");
+  }
+  EXPECT_TRUE(timed_out) << queued.size() << " connections were all accepted into the queue";
 }
 
 }  // namespace

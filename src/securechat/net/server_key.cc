@@ -163,16 +163,17 @@ absl::Status AppendKnownServer(const std::string& path, std::string_view line) {
 }
 
 ServerKeyGate::ServerKeyGate(HostPort addr, std::string host_port, client::TrustOptions trust,
-                             uint64_t timeout_ms)
+                             uint64_t timeout_ms, uint64_t connect_timeout_ms)
     : addr_(std::move(addr)),
       host_port_(std::move(host_port)),
       trust_(std::move(trust)),
-      timeout_ms_(timeout_ms) {}
+      timeout_ms_(timeout_ms),
+      connect_timeout_ms_(connect_timeout_ms) {}
 
 absl::StatusOr<std::unique_ptr<ByteStream>> ServerKeyGate::DialAndFetch(
     std::optional<ServerPublicKey>* key) {
   ConnectError error;
-  absl::StatusOr<std::unique_ptr<ByteStream>> stream = DialTcp(addr_, &error);
+  absl::StatusOr<std::unique_ptr<ByteStream>> stream = DialTcp(addr_, &error, connect_timeout_ms_);
   if (!stream.ok()) {
     return stream.status();
   }

@@ -42,8 +42,9 @@ absl::Status AppendKnownServer(const std::string& path, std::string_view line);
 class ServerKeyGate {
  public:
   // `host_port` is the server as the user named it (--connect), the key of known_servers.
+  // `timeout_ms` bounds fetching the key; `connect_timeout_ms` each TCP connect.
   ServerKeyGate(HostPort addr, std::string host_port, client::TrustOptions trust,
-                uint64_t timeout_ms);
+                uint64_t timeout_ms, uint64_t connect_timeout_ms = kConnectTimeoutMs);
 
   struct Refusal {
     int code;             // the client's exit code (ExitCode)
@@ -72,6 +73,7 @@ class ServerKeyGate {
   const std::string host_port_;
   const client::TrustOptions trust_;
   const uint64_t timeout_ms_;
+  const uint64_t connect_timeout_ms_;
   std::optional<ServerPublicKey> key_;
   std::unique_ptr<ByteStream> first_;
 };

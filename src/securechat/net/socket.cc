@@ -5,6 +5,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -158,8 +160,47 @@ absl::StatusOr<Fd> Listen(const HostPort& addr, std::string* bound) {
   return absl::ErrnoToStatus(last_errno, Cat("cannot listen on ", addr.host, ":", addr.port));
 }
 
-absl::StatusOr<Fd> Connect(const HostPort& addr, ConnectError* error) {
+namespace {
+
+// ConnectWithin connects non-blocking `fd` to `ai`, waiting until `deadline` (monotonic ms) at
+// most. Returns 0, or the errno of the failure (ETIMEDOUT when the deadline passed).
+int ConnectWithin(int fd, const addrinfo* ai, uint64_t deadline) {
+  if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+    return 0;
+  }
+  if (errno != EINPROGRESS && errno != EINTR) {
+    return errno;
+  }
+  for (;;) {
+    const uint64_t now = MonotonicMs();
+    if (now >= deadline) {
+      return ETIMEDOUT;
+    }
+    pollfd p{fd, POLLOUT, 0};
+    const uint64_t wait = std::min<uint64_t>(deadline - now, 60'000);
+    const int ready = poll(&p, 1, static_cast<int>(wait));
+    if (ready < 0 && errno == EINTR) {
+      continue;
+    }
+    if (ready < 0) {
+      return errno;
+    }
+    if (ready > 0) {
+      int err = 0;
+      socklen_t len = sizeof(err);
+      if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
+        return errno;
+      }
+      return err;
+    }
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<Fd> Connect(const HostPort& addr, ConnectError* error, uint64_t timeout_ms) {
   *error = ConnectError::kOther;
+  const uint64_t deadline = MonotonicMs() + timeout_ms;
   auto res = Resolve(addr, /*passive=*/false, error);
   if (!res.ok()) {
     return res.status();
@@ -167,30 +208,27 @@ absl::StatusOr<Fd> Connect(const HostPort& addr, ConnectError* error) {
   int last_errno = 0;
   for (addrinfo* ai = res->get(); ai != nullptr; ai = ai->ai_next) {
     Fd fd(socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
-    if (!fd.valid()) {
+    if (!fd.valid() || !SetNonBlocking(fd.get())) {
       last_errno = errno;
       continue;
     }
-    int rc;
-    do {
-      rc = connect(fd.get(), ai->ai_addr, ai->ai_addrlen);
-    } while (rc != 0 && errno == EINTR);
-    if (rc != 0) {
-      last_errno = errno;
+    if (const int err = ConnectWithin(fd.get(), ai, deadline); err != 0) {
+      last_errno = err;
       continue;
     }
     int one = 1;
     setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (!SetNonBlocking(fd.get())) {
-      last_errno = errno;
-      continue;
-    }
     return fd;
   }
   if (last_errno == ECONNREFUSED) {
     *error = ConnectError::kRefused;
   } else if (last_errno == ENETUNREACH || last_errno == EHOSTUNREACH || last_errno == ETIMEDOUT) {
     *error = ConnectError::kUnreachable;
+  }
+  if (last_errno == ETIMEDOUT) {
+    return absl::DeadlineExceededError(
+        Cat("cannot connect to ", addr.host, ":", addr.port, ": no answer within ",
+            timeout_ms % 1000 == 0 ? Cat(timeout_ms / 1000, " s") : Cat(timeout_ms, " ms")));
   }
   return absl::ErrnoToStatus(last_errno, Cat("cannot connect to ", addr.host, ":", addr.port));
 }

@@ -62,9 +62,15 @@ absl::StatusOr<Fd> Listen(const HostPort& addr, std::string* bound);
 // The ways a connect can fail that a user needs to tell apart.
 enum class ConnectError { kRefused, kUnreachable, kNotFound, kOther };
 
-// Connect resolves `addr` and connects to the first address that accepts, blocking. On
-// failure *error says which kind and the status says why. The socket is non-blocking after.
-absl::StatusOr<Fd> Connect(const HostPort& addr, ConnectError* error);
+// kConnectTimeoutMs is how long Connect waits by default for a server to answer.
+inline constexpr uint64_t kConnectTimeoutMs = 10'000;
+
+// Connect resolves `addr` and connects to the first address that accepts, waiting at most
+// `timeout_ms` for all of them together (name resolution is the system's, and not bounded
+// here). On failure *error says which kind (a timeout is kUnreachable) and the status says
+// why. The socket is non-blocking.
+absl::StatusOr<Fd> Connect(const HostPort& addr, ConnectError* error,
+                           uint64_t timeout_ms = kConnectTimeoutMs);
 
 // SetNonBlocking sets O_NONBLOCK (and FD_CLOEXEC). Returns false on failure.
 bool SetNonBlocking(int fd);

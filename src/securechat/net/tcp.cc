@@ -124,8 +124,9 @@ absl::StatusOr<std::vector<std::unique_ptr<Listener>>> ListenTcpAll(
   return listeners;
 }
 
-absl::StatusOr<std::unique_ptr<ByteStream>> DialTcp(const HostPort& addr, ConnectError* error) {
-  absl::StatusOr<Fd> socket = Connect(addr, error);
+absl::StatusOr<std::unique_ptr<ByteStream>> DialTcp(const HostPort& addr, ConnectError* error,
+                                                    uint64_t timeout_ms) {
+  absl::StatusOr<Fd> socket = Connect(addr, error, timeout_ms);
   if (!socket.ok()) {
     return socket.status();
   }

@@ -22,7 +22,8 @@ absl::StatusOr<std::vector<std::unique_ptr<Listener>>> ListenTcpAll(
 
 // DialTcp connects to TCP `addr`, waiting for the connection (as Connect in socket.h does),
 // and returns the non-blocking stream. On failure *error says which kind and the status why.
-absl::StatusOr<std::unique_ptr<ByteStream>> DialTcp(const HostPort& addr, ConnectError* error);
+absl::StatusOr<std::unique_ptr<ByteStream>> DialTcp(const HostPort& addr, ConnectError* error,
+                                                    uint64_t timeout_ms = kConnectTimeoutMs);
 
 // MakeTcpStream wraps a connected, non-blocking TCP socket; its peer's address and name are
 // read once, here.
