@@ -91,6 +91,7 @@ class InMemoryNet {
     members_.push_back(std::make_unique<Member>(pinned, rng_, nick, std::move(clock)));
     Member& m = *members_.back();
     m.session.set_user_key(user_key);
+    m.session.set_alternate_nicks(alternate_nicks);
     m.id = core_.Accept(address);
     if (!m.conn.Start()) {
       throw std::runtime_error("client handshake could not start");
@@ -155,6 +156,7 @@ class InMemoryNet {
   uint64_t now_ms = 1700000000000;  // wall clock: CHAT time
   uint64_t mono_ms = 1000;          // monotonic clock: limits and timers
   bool paced_clients = false;       // clients made from now on pace lines and send keepalives
+  bool alternate_nicks = false;     // clients made from now on try NICK2 ... on a refused nick
 
  private:
   const ServerPrivateKey& key_;

@@ -233,6 +233,32 @@ TEST_F(AuthTest, WhoSaysWhoIsAMemberAndWhoAGuest) {
   EXPECT_FALSE(p.SawContaining("who is who"));
 }
 
+// A member's nick in use (its other device, say) is not answered with alternate nicks, which
+// the server would refuse one by one: the member is told at once.
+TEST_F(AuthTest, AMemberWhoseNickIsTakenTriesNoAlternates) {
+  Ed25519Seed seed;
+  seed.Expose()[0] = 7;
+  FileUserKey laptop(Ed25519Key::FromSeed(seed).value());
+  FileUserKey desk(Ed25519Key::FromSeed(seed).value());
+  ServerOptions options;
+  options.members =
+      Members::Parse(Cat("alice ", PublicKeyLine(laptop.public_key(), ""), "\n")).value();
+  InMemoryNet net(options);
+  net.alternate_nicks = true;
+  InMemoryNet::Member& first = net.ConnectWithKey("alice", laptop);
+  ASSERT_TRUE(first.session.joined());
+  InMemoryNet::Member& second = net.ConnectWithKey("alice", desk);
+  EXPECT_TRUE(second.session.finished());
+  EXPECT_EQ(second.session.exit_code(), kExitNickRefused);
+  EXPECT_TRUE(second.SawContaining("nick taken")) << ::testing::PrintToString(second.lines);
+  EXPECT_FALSE(second.SawContaining("trying alice2")) << ::testing::PrintToString(second.lines);
+  // A guest's taken nick still gets alternates.
+  InMemoryNet::Member& guest = net.Connect("bob");
+  InMemoryNet::Member& other = net.Connect("bob");
+  EXPECT_TRUE(guest.session.joined());
+  EXPECT_TRUE(other.Saw("-!- trying bob2 instead of bob")) << ::testing::PrintToString(other.lines);
+}
+
 TEST_F(AuthTest, AMemberJoinsUnderItsListedNick) {
   InMemoryNet net(Options(keys_, Access::kOpen));
   FileUserKey alice(std::move(keys_.alice));

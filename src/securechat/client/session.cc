@@ -57,6 +57,7 @@ void ClientSession::Reattach(ClientConnection& conn) {
   input_done_ = false;
   bye_sent_ = false;
   awaiting_auth_ = false;
+  listed_member_ = false;
   finished_ = false;
   shutting_down_ = false;
   exit_code_ = kExitOk;
@@ -249,6 +250,7 @@ void ClientSession::HandleAuthOk(const msg::AuthOk& a) {
     return;
   }
   awaiting_auth_ = false;
+  listed_member_ = !a.nick.empty();
   const std::string fingerprint = Ed25519Fingerprint(user_key_->public_key());
   if (a.nick.empty()) {
     ShowNotice(Cat("your key ", fingerprint,
@@ -342,7 +344,9 @@ void ClientSession::HandleError(const msg::Error& e) {
   }
   const bool refused =
       e.code == proto::ErrorCode::kNickTaken || e.code == proto::ErrorCode::kInvalidNick;
-  if (!joined_ && refused && alternate_nicks_ && alternates_tried_ < kMaxAlternateNicks) {
+  // A member holds only its listed nick (PROTOCOL.md 6.9): no alternate would be accepted.
+  if (!joined_ && refused && alternate_nicks_ && !listed_member_ &&
+      alternates_tried_ < kMaxAlternateNicks) {
     // The nick asked for is the one before any alternate: alice2 is followed by alice3.
     const std::string wanted = alternates_tried_ == 0 ? nick_ : nick_.substr(0, nick_.size() - 1);
     const std::string next = AlternateNick(wanted, ++alternates_tried_);

@@ -219,6 +219,7 @@ class ClientSession {
   bool who_on_join_ = false;
   UserKey* user_key_ = nullptr;
   bool awaiting_auth_ = false;  // AUTH sent on this connection, AUTH_OK not yet received
+  bool listed_member_ = false;  // AUTH_OK named our listed nick: no alternate nicks
   std::string established_notice_;
   bool input_done_ = false;
   bool bye_sent_ = false;
