@@ -299,7 +299,9 @@ int main(int argc, char** argv) {
   loop.console_note = [&output](std::string_view line) { output.Log(line); };
   loop.outputs = output.outputs();
   loop.stop_signals = stop_signals.get();
-  if (!members_path.empty()) {
+  if (members_path.empty()) {
+    loop.on_reload = [&output] { output.Log("SIGHUP: no --members file, nothing to re-read"); };
+  } else {
     loop.on_reload = [&core, &output, &members_path] {
       auto read = ReadMembers(members_path);
       if (!read.ok()) {

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <optional>
 #include <string>
 #include <vector>
@@ -93,6 +94,41 @@ TEST_F(AuthTest, SignedDataIsTheSshsigBlobOfTheContextAndTh) {
   Ed25519Signature plain{};
   ASSERT_TRUE(keys_.alice.Sign(th, &plain));
   EXPECT_FALSE(AuthVerify(keys_.alice.public_key(), th, plain));
+}
+
+// A key of small order proves nothing: under OpenSSL, one fixed signature (R the identity,
+// S = 0) verifies for every message under it. Such a key signs nothing here, is refused in a
+// members file, and its AUTH is refused like any bad signature.
+TEST_F(AuthTest, AKeyOfSmallOrderNeverAuthenticates) {
+  Ed25519Public identity{};
+  identity[0] = 1;
+  std::array<uint8_t, proto::kEd25519SignatureLen> universal{};
+  universal[0] = 1;
+  Sha256Digest th{};
+  EXPECT_FALSE(AuthVerify(identity, th, universal));
+  EXPECT_TRUE(IsWeakEd25519Key(identity));
+  identity[31] = 0x80;  // the same point with the sign bit set
+  EXPECT_TRUE(IsWeakEd25519Key(identity));
+  EXPECT_FALSE(IsWeakEd25519Key(keys_.alice.public_key()));
+  Ed25519Public p_plus_3{};  // y = p + 3: not canonical
+  p_plus_3.fill(0xff);
+  p_plus_3[0] = 0xf0;
+  p_plus_3[31] = 0x7f;
+  EXPECT_TRUE(IsWeakEd25519Key(p_plus_3));
+
+  std::string why;
+  identity[31] = 0;
+  EXPECT_FALSE(
+      ParsePublicKey(kSecurechatKeyType, "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", &why)
+          .has_value());
+  EXPECT_NE(why.find("a weak key"), std::string::npos) << why;
+
+  InMemoryNet net(Options(keys_, Access::kOpen));
+  RawClient raw(net);
+  raw.Send(msg::Auth{std::string_view(reinterpret_cast<const char*>(identity.data()), 32),
+                     std::string_view(reinterpret_cast<const char*>(universal.data()), 64)});
+  EXPECT_TRUE(HasError(raw.Read(), proto::ErrorCode::kAuthFailed, true));
+  EXPECT_TRUE(raw.closed());
 }
 
 TEST_F(AuthTest, MembersOnlyAdmitsAMemberAndShowsItsFingerprint) {
@@ -301,6 +337,33 @@ TEST_F(AuthTest, ReloadDisconnectsRemovedKeysAndGuestsOnNewMemberNicks) {
   EXPECT_EQ(net.core().joined_count(), 1u);
 }
 
+// A reload leaves alone a client between its handshake and its AUTH (the new list judges the
+// AUTH when it comes), and closes a guest whose key the new list names.
+TEST_F(AuthTest, ReloadLeavesClientsNotYetAuthenticatedAndClosesGuestKeysNowListed) {
+  InMemoryNet net(Options(keys_, Access::kMembers));
+  RawClient arriving(net);
+  ASSERT_TRUE(arriving.established());
+  EXPECT_EQ(net.core().ReloadMembers(keys_.List()), 0u);
+  EXPECT_FALSE(arriving.closed());
+  arriving.Send(SignedAuth(keys_.alice, arriving.th()).message());
+  std::vector<Seen> seen = arriving.Read();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].kind, proto::Kind::kAuthOk);
+
+  InMemoryNet open(Options(keys_, Access::kOpen));
+  const std::string stranger_line =
+      Cat("carol ", PublicKeyLine(keys_.stranger.public_key(), ""), "\n");
+  FileUserKey stranger(std::move(keys_.stranger));
+  InMemoryNet::Member& guest = open.ConnectWithKey("dave", stranger);
+  ASSERT_TRUE(guest.session.joined());
+  EXPECT_EQ(
+      open.core().ReloadMembers(Members::Parse(Cat(keys_.MembersFile(), stranger_line)).value()),
+      1u);
+  open.Pump();
+  EXPECT_TRUE(guest.session.finished());
+  EXPECT_TRUE(guest.SawContaining("your key is now on this room's members list"));
+}
+
 // A thousand failed authentications in a row, each on its own connection, while two members
 // chat: every one is refused, the room keeps chatting, and the server keeps nothing of them.
 TEST_F(AuthTest, AThousandFailuresLeaveTheRoomChattingAndNothingBehind) {
@@ -328,6 +391,14 @@ TEST_F(AuthTest, AThousandFailuresLeaveTheRoomChattingAndNothingBehind) {
   EXPECT_EQ(net.core().connection_count(), connections);
   EXPECT_LE(net.core().address_count(), 2u);
   EXPECT_EQ(net.core().joined_count(), 2u);
+  // Each failure is logged once, as an "auth" line (a kind the server's log rate limits), and
+  // never as an unlimited "error" line.
+  size_t auth_lines = 0;
+  for (const std::string& line : net.log) {
+    EXPECT_FALSE(line.starts_with("error ")) << line;
+    auth_lines += line.find(": bad signature by ") != std::string::npos ? 1 : 0;
+  }
+  EXPECT_EQ(auth_lines, 1000u);
 }
 
 }  // namespace

@@ -1233,6 +1233,31 @@ TEST_P(AuthVectorTest, SignsVerifiesAndEncodes) {
   CaseCompleted();
 }
 
+// auth.json weak_keys: keys of small order or not canonical, each with the signature that
+// verifies for every message under a point of small order in some libraries: never valid.
+class WeakKeyVectorTest : public ::testing::TestWithParam<VectorCase> {};
+
+TEST_P(WeakKeyVectorTest, NeverVerifiesAndIsRefusedAsAMemberKey) {
+  const Json& c = Entry(GetParam());
+  const std::vector<uint8_t> key_bytes = HexField(c, "key");
+  ASSERT_EQ(key_bytes.size(), proto::kEd25519PublicLen);
+  Ed25519Public key;
+  std::copy(key_bytes.begin(), key_bytes.end(), key.begin());
+  const std::vector<uint8_t> th_bytes = HexField(c, "th");
+  ASSERT_EQ(th_bytes.size(), proto::kHashLen);
+  Sha256Digest th;
+  std::copy(th_bytes.begin(), th_bytes.end(), th.begin());
+  EXPECT_TRUE(IsWeakEd25519Key(key));
+  EXPECT_FALSE(AuthVerify(key, th, HexField(c, "signature")));
+  EXPECT_FALSE(Ed25519Verify(key, th, HexField(c, "signature")));
+  CaseCompleted();
+}
+
+INSTANTIATE_TEST_SUITE_P(Auth, WeakKeyVectorTest,
+                         ::testing::ValuesIn(Cases("WeakKeyVectorTest", "securechat-auth/auth.json",
+                                                   "weak_keys")),
+                         CaseName);
+
 INSTANTIATE_TEST_SUITE_P(Auth, AuthVectorTest,
                          ::testing::ValuesIn(Cases("AuthVectorTest", "securechat-auth/auth.json",
                                                    "cases")),

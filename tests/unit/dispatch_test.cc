@@ -59,6 +59,10 @@ struct KindCase {
 
 void PrintTo(const KindCase& k, std::ostream* os) { *os << k.name; }
 
+// AUTH's fields, which the message only views: they live as long as the table.
+const std::string kFakeKey(proto::kEd25519PublicLen, 'k');
+const std::string kFakeSignature(proto::kEd25519SignatureLen, 's');
+
 // One message of every client kind. "alice" is a member in every test.
 const KindCase kKinds[] = {
     {"JOIN", msg::Join{"mallory"}},
@@ -69,8 +73,7 @@ const KindCase kKinds[] = {
     {"PING", msg::Ping{"p"}},
     {"BYE", msg::Bye{}},
     // A signature over nothing this connection has seen: it never verifies.
-    {"AUTH", msg::Auth{std::string(proto::kEd25519PublicLen, 'k'),
-                       std::string(proto::kEd25519SignatureLen, 's')}},
+    {"AUTH", msg::Auth{kFakeKey, kFakeSignature}},
 };
 
 // Every kind is here once: a new kind fails this until its expected answers are written.

@@ -23,9 +23,15 @@ using Ed25519Public = std::array<uint8_t, proto::kEd25519PublicLen>;
 using Ed25519Signature = std::array<uint8_t, proto::kEd25519SignatureLen>;
 using Ed25519Seed = Secret<proto::kEd25519SeedLen>;
 
+// IsWeakEd25519Key is true for a public key no one can be held to: a point of small order
+// (eight of them, in either sign), under which one fixed signature verifies for every message,
+// or an encoding that is not canonical (y of p or more).
+bool IsWeakEd25519Key(const Ed25519Public& pub);
+
 // Ed25519Verify is true when `sig` is a valid Ed25519 signature of `msg` under `pub`, as
 // OpenSSL checks it (RFC 8032 5.1.7, with S < L and a canonical R and A required). Any other
-// signature length, a public key that is not a point, or an OpenSSL failure gives false.
+// signature length, a weak key (IsWeakEd25519Key), a public key that is not a point, or an
+// OpenSSL failure gives false.
 [[nodiscard]] bool Ed25519Verify(const Ed25519Public& pub, ByteView msg, ByteView sig);
 
 // Ed25519Key is a private key (OpenSSL keeps the seed, and wipes it when the key is freed).

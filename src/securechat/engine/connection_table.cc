@@ -115,8 +115,12 @@ void ConnectionTable::Error(Connection& c, proto::ErrorCode code, std::string_vi
 }
 
 void ConnectionTable::Fatal(Connection& c, proto::ErrorCode code, std::string_view text) {
-  Send(c, msg::Error{code, 1, text});
   sinks_.Log(Cat("error ", ConnTag(c.id), ": ", text));
+  FatalLogged(c, code, text);
+}
+
+void ConnectionTable::FatalLogged(Connection& c, proto::ErrorCode code, std::string_view text) {
+  Send(c, msg::Error{code, 1, text});
   CloseAfterFlush(c, "error", sinks_.Mono());
 }
 

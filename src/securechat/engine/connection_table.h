@@ -147,9 +147,12 @@ class ConnectionTable {
   // SendEncoded queues a message Encode made for `c`: only sealed, with c's keys.
   void SendEncoded(Connection& c, ByteView encoded);
   // Error queues a non-fatal ERROR; Fatal queues a fatal one, logs it, and closes `c` after
-  // flushing.
+  // flushing. FatalLogged is Fatal for a caller that has logged the refusal itself, under a
+  // kind of line the log rate limits (the Gate's "auth" lines): a flood of refusals then
+  // cannot flood the log.
   void Error(Connection& c, proto::ErrorCode code, std::string_view text);
   void Fatal(Connection& c, proto::ErrorCode code, std::string_view text);
+  void FatalLogged(Connection& c, proto::ErrorCode code, std::string_view text);
 
   // Ending a connection happens after the event, never inside it: a handler may overflow or
   // fail the very connection it serves, or one that an enclosing loop visits. So these only

@@ -33,14 +33,14 @@ void Gate::Authenticate(Connection& c, const msg::Auth& m) {
   const std::string fingerprint = Ed25519Fingerprint(key);
   if (!AuthVerify(key, c.conn.transcript_hash(), sig)) {
     sinks_.Log(Cat("auth ", ConnTag(c.id), ": bad signature by ", fingerprint));
-    table_.Fatal(c, proto::ErrorCode::kAuthFailed,
-                 "authentication failed: the signature does not verify");
+    table_.FatalLogged(c, proto::ErrorCode::kAuthFailed,
+                       "authentication failed: the signature does not verify");
     return;
   }
   const std::string_view listed = members_.NickOf(key);
   if (listed.empty() && access_ == Access::kMembers) {
     sinks_.Log(Cat("auth ", ConnTag(c.id), ": refused ", fingerprint, ", not a member"));
-    table_.Fatal(
+    table_.FatalLogged(
         c, proto::ErrorCode::kAuthFailed,
         Cat("this room admits members only, and your key ", fingerprint, " is not on its list"));
     return;
@@ -54,8 +54,9 @@ void Gate::Authenticate(Connection& c, const msg::Auth& m) {
 
 bool Gate::MayJoin(Connection& c) {
   if (access_ == Access::kMembers && !IsMember(c)) {
-    table_.Fatal(c, proto::ErrorCode::kAuthFailed,
-                 "this room admits members only: connect with a member's key");
+    sinks_.Log(Cat("auth ", ConnTag(c.id), ": refused a JOIN without a member's key"));
+    table_.FatalLogged(c, proto::ErrorCode::kAuthFailed,
+                       "this room admits members only: connect with a member's key");
     return false;
   }
   return true;
@@ -86,7 +87,10 @@ size_t Gate::Reload(Members members) {
   members_ = std::move(members);
   size_t closed = 0;
   table_.ForEach([&](Connection& c) {
-    if (c.state() == ConnState::kHandshaking || c.state() == ConnState::kClosing) {
+    // A connection that has not authenticated or joined yet is judged by the new list when it
+    // does (its AUTH, its JOIN), under its handshake deadline meanwhile.
+    if (c.state() == ConnState::kHandshaking || c.state() == ConnState::kEstablished ||
+        c.state() == ConnState::kClosing) {
       return;
     }
     std::string_view why;
@@ -94,6 +98,8 @@ size_t Gate::Reload(Members members) {
       if (!SameNick(members_.NickOf(c.identity->key), c.identity->member)) {
         why = "your key was removed from this room's members list";
       }
+    } else if (c.identity && !members_.NickOf(c.identity->key).empty()) {
+      why = "your key is now on this room's members list: connect again to join as a member";
     } else if (access_ == Access::kMembers) {
       why = "this room admits members only";
     } else if (c.state() == ConnState::kJoined && !members_.HolderOf(c.nick).empty()) {
@@ -101,7 +107,7 @@ size_t Gate::Reload(Members members) {
     }
     if (!why.empty()) {
       sinks_.Log(Cat("members: closing ", ConnTag(c.id), ": ", why));
-      table_.Fatal(c, proto::ErrorCode::kAuthFailed, why);
+      table_.FatalLogged(c, proto::ErrorCode::kAuthFailed, why);
       ++closed;
     }
   });

@@ -47,9 +47,11 @@ class Gate {
   // for a connection without a key.
   std::string Badge(const Connection& c) const;
 
-  // Reload puts `members` in force. Every connection whose key no longer gives it the nick it
-  // was admitted under, and every guest now holding a member's nick, gets a fatal ERROR 10 at
-  // once. Returns how many were closed.
+  // Reload puts `members` in force. Every authenticated or joined connection whose key no
+  // longer gives it the nick it was admitted under (a member's key removed or moved, a guest's
+  // key now listed), and every guest now holding a member's nick, gets a fatal ERROR 10 at
+  // once. A connection that has not sent AUTH or JOIN yet is left alone: the new list judges
+  // them. Returns how many were closed.
   size_t Reload(Members members);
 
   const Members& members() const { return members_; }

@@ -126,5 +126,29 @@ def write(path, doc):
 
 write("messages.json", {"protocol": "securechat v1, authentication messages (PROTOCOL.md 6.9)",
                         "valid": VALID, "invalid": INVALID})
+# Weak keys (PROTOCOL.md 6.9): the points of small order in either sign, and encodings of y
+# of p or more. Under a point of small order the signature R = identity, S = 0 verifies for
+# every message in some libraries; AUTH with any of these keys must be refused.
+SMALL_ORDER = [
+    "00" * 32,
+    "01" + "00" * 31,
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+    "ec" + "ff" * 30 + "7f",
+    "ed" + "ff" * 30 + "7f",
+    "ee" + "ff" * 30 + "7f",
+]
+WEAK = []
+for k in SMALL_ORDER:
+    raw = bytearray.fromhex(k)
+    WEAK.append(raw.hex())
+    raw[31] |= 0x80
+    WEAK.append(raw.hex())
+WEAK += ["f0" + "ff" * 30 + "7f", "ff" * 31 + "7f"]  # y = p + 3, y = 2^255 - 1
+UNIVERSAL_SIGNATURE = ("01" + "00" * 31) + "00" * 32
+
 write("auth.json", {"protocol": "securechat v1, AUTH signatures (PROTOCOL.md 6.9)",
-                    "cases": CASES})
+                    "cases": CASES,
+                    "weak_keys": [{"name": "weak-%02d" % i, "key": k,
+                                   "signature": UNIVERSAL_SIGNATURE, "th": "00" * 32}
+                                  for i, k in enumerate(WEAK)]})
