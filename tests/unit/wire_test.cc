@@ -433,7 +433,10 @@ TEST(SplitTextTest, CutsBetweenCharactersAndRefusesBadLinesWhole) {
   EXPECT_EQ(SplitText(over + "\x1b"), V{});
   EXPECT_EQ(SplitText(over + "\xff"), V{});
   EXPECT_EQ(SplitText("\xe2\x80\xae" + over), V{});
-  for (std::string_view piece : SplitText(std::string(3 * proto::kMaxTextLen + 5, 'c'))) {
+  const std::string long_line(3 * proto::kMaxTextLen + 5, 'c');  // the pieces view into it
+  const V long_pieces = SplitText(long_line);
+  EXPECT_EQ(long_pieces.size(), 4u);
+  for (std::string_view piece : long_pieces) {
     EXPECT_TRUE(IsValidText(piece));
   }
 }
