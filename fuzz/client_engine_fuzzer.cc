@@ -88,7 +88,7 @@ class Harness {
     }
     CheckOutput();
     if (session_.finished()) {
-      FUZZ_CHECK(session_.exit_code() >= kExitOk && session_.exit_code() <= kExitLinesRefused);
+      FUZZ_CHECK(session_.exit_code() >= kExitOk && session_.exit_code() <= kExitAuthRefused);
       FUZZ_CHECK(DisplayLineIsSafe(session_.final_message()));
     }
   }
