@@ -29,7 +29,7 @@ namespace {
 constexpr int kMaxOperations = 200;
 // The server messages SendTemplate makes: WELCOME, CHAT, NOTICE, USERS, PONG, ERROR,
 // MEMBER_JOINED, MEMBER_LEFT, MEMBER_RENAMED.
-constexpr uint8_t kTemplates = 9;
+constexpr uint8_t kTemplates = 11;
 
 class Harness {
  public:
@@ -160,6 +160,24 @@ class Harness {
       case 7:
         msg::EncodeMessage(msg::MemberLeft{nick()}, &plaintext);
         break;
+      case 8: {
+        const std::string_view from = nick();
+        const uint64_t time = input.U64();
+        msg::EncodeMessage(msg::ActionChat{from, time, text()}, &plaintext);
+        break;
+      }
+      case 9: {  // WHOIS_REPLY, with a key of 0, 32 or another length, and any member byte
+        msg::WhoisReply w;
+        w.nick = nick();
+        w.online_ms = input.U64();
+        w.idle_ms = input.U64();
+        w.away = text();
+        w.key =
+            AsText(input.Bytes(input.U8() % 3 == 0 ? proto::kEd25519PublicLen : input.U8() % 40));
+        w.member = input.U8() % 3;
+        msg::EncodeMessage(w, &plaintext);
+        break;
+      }
       default: {
         const std::string_view old_nick = nick();
         msg::EncodeMessage(msg::MemberRenamed{old_nick, nick()}, &plaintext);
@@ -195,6 +213,15 @@ class Harness {
         FUZZ_CHECK(IsValidText(whisper->text));
       } else if (const auto* join = std::get_if<msg::Join>(&m)) {
         FUZZ_CHECK(join->nick == "alice");
+      } else if (const auto* action = std::get_if<msg::Action>(&m)) {
+        FUZZ_CHECK(IsValidText(action->text));
+      } else if (const auto* away = std::get_if<msg::Away>(&m)) {
+        FUZZ_CHECK(away->reason.empty() ||
+                   (away->reason.size() <= proto::kMaxReasonLen && IsValidText(away->reason)));
+      } else if (const auto* quit = std::get_if<msg::Quit>(&m)) {
+        FUZZ_CHECK(quit->reason.size() <= proto::kMaxReasonLen && IsValidText(quit->reason));
+      } else if (const auto* whois = std::get_if<msg::Whois>(&m)) {
+        FUZZ_CHECK(IsValidNick(whois->nick));
       }
     }
     // A client writes whole records.

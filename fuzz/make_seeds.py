@@ -80,6 +80,8 @@ MEMBERSHIP = load("messages.json", os.path.join(ROOT, "tests", "vectors", "secur
 AUTH_DIR = os.path.join(ROOT, "tests", "vectors", "securechat-auth")
 AUTH_MSG = load("messages.json", AUTH_DIR)
 AUTH_CASES = load("auth.json", AUTH_DIR)
+# ... and for the everyday commands (PROTOCOL.md 6.10).
+COMMANDS = load("messages.json", os.path.join(ROOT, "tests", "vectors", "securechat-commands"))
 C2S = REC["sequences"][0]
 S2C = REC["sequences"][1]
 assert C2S["direction"] == "c2s" and S2C["direction"] == "s2c"
@@ -125,9 +127,9 @@ def frame_seeds():
 
 
 def message_seeds():
-    for v in MSG["valid"] + MEMBERSHIP["valid"] + AUTH_MSG["valid"]:
+    for v in MSG["valid"] + MEMBERSHIP["valid"] + AUTH_MSG["valid"] + COMMANDS["valid"]:
         seed("message", "valid-" + v["name"], h(v["bytes"]))
-    for v in MSG["invalid"] + MEMBERSHIP["invalid"] + AUTH_MSG["invalid"]:
+    for v in MSG["invalid"] + MEMBERSHIP["invalid"] + AUTH_MSG["invalid"] + COMMANDS["invalid"]:
         seed("message", "invalid-" + v["name"], h(v["bytes"]))
     for v in AUTH_CASES["cases"]:
         seed("message", "auth-" + v["name"], h(v["message"]))

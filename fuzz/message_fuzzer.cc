@@ -75,6 +75,18 @@ void CheckServerMessage(const msg::ServerMessage& m) {
                    FUZZ_CHECK(IsValidNick(r.old_nick) && IsValidNick(r.new_nick));
                  },
                  [](const msg::AuthOk& a) { FUZZ_CHECK(a.nick.empty() || IsValidNick(a.nick)); },
+                 [](const msg::ActionChat& a) {
+                   FUZZ_CHECK(IsValidNick(a.from) && IsValidText(a.text));
+                   CheckEscaped(a.text);
+                 },
+                 [](const msg::WhoisReply& w) {
+                   FUZZ_CHECK(IsValidNick(w.nick));
+                   FUZZ_CHECK(w.away.empty() ||
+                              (w.away.size() <= proto::kMaxReasonLen && IsValidText(w.away)));
+                   FUZZ_CHECK(w.key.empty() || w.key.size() == proto::kEd25519PublicLen);
+                   FUZZ_CHECK(w.member <= 1);
+                   CheckEscaped(w.away);
+                 },
              },
              m);
 }
@@ -97,6 +109,10 @@ void CheckClientMessage(const msg::ClientMessage& m) {
                    FUZZ_CHECK(a.key.size() == proto::kEd25519PublicLen);
                    FUZZ_CHECK(a.signature.size() == proto::kEd25519SignatureLen);
                  },
+                 [](const msg::Action& a) { CheckEscaped(a.text); },
+                 [](const msg::Away& a) { CheckEscaped(a.reason); },
+                 [](const msg::Whois& w) { CheckEscaped(w.nick); },
+                 [](const msg::Quit& q) { CheckEscaped(q.reason); },
              },
              m);
 }

@@ -234,7 +234,7 @@ class Harness {
       return t < std::size(kTexts) ? kTexts[t] : AsText(input.Chunk());
     };
     std::vector<uint8_t> plaintext;
-    switch (kind % 8) {
+    switch (kind % 12) {
       case 0:
         msg::EncodeMessage(msg::Join{nick()}, &plaintext);
         break;
@@ -265,6 +265,19 @@ class Harness {
         msg::EncodeMessage(msg::Auth{AsText(key.public_key()), AsText(sig)}, &plaintext);
         break;
       }
+      case 7:
+        msg::EncodeMessage(msg::Action{text()}, &plaintext);
+        break;
+      case 8:  // AWAY: a reason, or empty (back)
+        msg::EncodeMessage(msg::Away{input.U8() % 2 == 0 ? std::string_view() : text()},
+                           &plaintext);
+        break;
+      case 9:
+        msg::EncodeMessage(msg::Whois{nick()}, &plaintext);
+        break;
+      case 10:
+        msg::EncodeMessage(msg::Quit{text()}, &plaintext);
+        break;
       default:
         msg::EncodeMessage(msg::Bye{}, &plaintext);
         break;

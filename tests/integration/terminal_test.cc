@@ -354,7 +354,7 @@ TEST_F(TerminalTest, TabCompletesCommandsAndNicks) {
   ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
   EXPECT_TRUE(tmux().Shows("bob", "*alice* psst"));
 
-  ASSERT_TRUE(tmux().Type("bob", "/m"));
+  ASSERT_TRUE(tmux().Type("bob", "/ms"));  // "/m" is /me or /msg
   ASSERT_TRUE(tmux().Keys("bob", {"Tab"}));
   ASSERT_TRUE(tmux().Type("bob", "al"));
   ASSERT_TRUE(tmux().Keys("bob", {"Tab"}));
@@ -372,9 +372,13 @@ TEST_F(TerminalTest, TabCompletesCommandsAndNicks) {
   EXPECT_TRUE(tmux().Shows("alice", "<bob> alice: lunch?"));
 
   // An unknown command is refused with a hint and never reaches the room.
-  ASSERT_TRUE(tmux().Type("bob", "/me waves"));
+  ASSERT_TRUE(tmux().Type("bob", "/dance waves"));
   ASSERT_TRUE(tmux().Keys("bob", {"Enter"}));
-  EXPECT_TRUE(tmux().Shows("bob", "!! unknown command /me; /help lists the commands"));
+  EXPECT_TRUE(tmux().Shows("bob", "!! unknown command /dance; /help lists the commands"));
+  // An action line reaches the room as "* bob ...".
+  ASSERT_TRUE(tmux().Type("bob", "/me grins"));
+  ASSERT_TRUE(tmux().Keys("bob", {"Enter"}));
+  EXPECT_TRUE(tmux().Shows("alice", "* bob grins"));
   ASSERT_TRUE(tmux().Type("bob", "/help"));
   ASSERT_TRUE(tmux().Keys("bob", {"Enter"}));
   EXPECT_TRUE(tmux().Shows("bob", "/unignore NICK"));

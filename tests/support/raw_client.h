@@ -162,6 +162,12 @@ class RawClient {
             s.from = std::string(v.nick);
           } else if constexpr (std::is_same_v<T, msg::AuthOk>) {
             s.from = std::string(v.nick);
+          } else if constexpr (std::is_same_v<T, msg::WhoisReply>) {
+            s.from = std::string(v.nick);
+            s.text = std::string(v.away);
+          } else if constexpr (std::is_same_v<T, msg::ActionChat>) {
+            s.from = std::string(v.from);
+            s.text = std::string(v.text);
           } else if constexpr (std::is_same_v<T, msg::Users>) {
             s.more = v.more;
             s.nicks.assign(v.nicks.begin(), v.nicks.end());

@@ -5,7 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "securechat/base/cat.h"
 #include "securechat/client/session.h"
+#include "securechat/crypto/auth.h"
+#include "securechat/crypto/ed25519.h"
+#include "securechat/engine/members.h"
 #include "securechat/wire/nick.h"
 #include "support/in_memory.h"
 
@@ -154,6 +158,141 @@ TEST(ClientCommandsTest, AlternateNicksAreDigitsWithinTheLength) {
   EXPECT_EQ(alternate.back(), '2');
   EXPECT_NE(NickSkeleton(AlternateNick("alice", 1)), NickSkeleton("alice"));
   EXPECT_NE(NickSkeleton(AlternateNick("alice", 2)), NickSkeleton(AlternateNick("alice", 1)));
+}
+
+// /me: an action line, shown "* alice waves" to the others, with the server's time; the
+// ignored are not shown; the sender's own nick in it is a mention.
+TEST(ClientCommandsTest, MeSendsAnActionLine) {
+  InMemoryNet net;
+  auto& alice = net.Connect("alice");
+  auto& bob = net.Connect("bob");
+  auto& carol = net.Connect("carol");
+  net.Type(carol, "/ignore alice");
+  net.Type(alice, "/ME waves at bob");
+  EXPECT_TRUE(bob.Saw("* alice waves at bob")) << ::testing::PrintToString(bob.lines);
+  ASSERT_FALSE(bob.events.empty());
+  EXPECT_EQ(bob.events.back().kind, DisplayLine::Kind::kAction);
+  EXPECT_EQ(bob.events.back().time_ms, net.now_ms);
+  EXPECT_TRUE(bob.events.back().mention);
+  EXPECT_FALSE(carol.SawContaining("waves")) << ::testing::PrintToString(carol.lines);
+  EXPECT_FALSE(alice.SawContaining("!!")) << ::testing::PrintToString(alice.lines);
+  EXPECT_EQ(net.room.back(), "-!- * alice waves at bob");  // the server's console
+  net.Type(alice, "/me");
+  EXPECT_TRUE(alice.Saw("!! usage: /me TEXT"));
+  net.Type(alice, "/me \x1b[2Jhides");
+  EXPECT_TRUE(alice.Saw("!! not sent: the line has control characters or invalid UTF-8"));
+  EXPECT_FALSE(bob.SawContaining("hides"));
+}
+
+// /away and /back: the away user is told, whoever whispers to it learns the reason (the
+// whisper still arrives), and /who and /whois show it.
+TEST(ClientCommandsTest, AwayIsShownToWhisperersAndInWhoAndWhois) {
+  InMemoryNet net;
+  auto& alice = net.Connect("alice");
+  auto& bob = net.Connect("bob");
+  net.Type(bob, "/away lunch, back at 2");
+  EXPECT_TRUE(bob.Saw("-!- you are marked away: lunch, back at 2"))
+      << ::testing::PrintToString(bob.lines);
+  net.Type(alice, "/msg bob are you there?");
+  EXPECT_TRUE(bob.Saw("*alice* are you there?"));
+  EXPECT_TRUE(alice.Saw("-!- bob is away: lunch, back at 2"))
+      << ::testing::PrintToString(alice.lines);
+  net.Type(alice, "/who");
+  EXPECT_TRUE(alice.Saw("-!- away: bob (lunch, back at 2)"))
+      << ::testing::PrintToString(alice.lines);
+  net.Type(alice, "/whois BOB");
+  EXPECT_TRUE(alice.Saw("-!- bob is away: lunch, back at 2"));
+  net.Type(bob, "/back");
+  EXPECT_TRUE(bob.Saw("-!- you are no longer marked away"));
+  const size_t before = alice.lines.size();
+  net.Type(alice, "/msg bob welcome back");
+  net.Type(alice, "/who");
+  for (size_t i = before; i < alice.lines.size(); ++i) {
+    EXPECT_EQ(alice.lines[i].find("away"), std::string::npos) << alice.lines[i];
+  }
+  net.Type(bob, "/back");
+  EXPECT_TRUE(bob.Saw("-!- you were not marked away"));
+  // A reason the server would refuse is refused here, and counted as a refused line.
+  net.Type(bob, "/away " + std::string(proto::kMaxReasonLen + 1, 'r'));
+  EXPECT_TRUE(bob.Saw("!! not sent: a reason is at most 256 bytes"));
+  net.Type(bob, "/back now");
+  EXPECT_TRUE(bob.Saw("!! usage: /back"));
+}
+
+// /whois (and /who NICK): since when, idle time (what was said, not keepalives), away, key.
+TEST(ClientCommandsTest, WhoisSaysSinceWhenIdleAndKey) {
+  ServerOptions quiet;
+  quiet.idle_timeout_ms = 24 * 3'600'000;  // these clients send no keepalives
+  InMemoryNet net(quiet);
+  auto& alice = net.Connect("alice");
+  auto& bob = net.Connect("bob");
+  net.Advance(3'723'000);  // 1 h 2 min 3 s
+  net.Type(bob, "hello");
+  net.Advance(65'000);
+  net.Type(alice, "/whois bob");
+  EXPECT_TRUE(alice.Saw("-!- bob: online for 1 h 3 min, idle 1 min"))
+      << ::testing::PrintToString(alice.lines);
+  EXPECT_TRUE(alice.Saw("-!- bob has no user key (a guest)"));
+  net.Type(alice, "/who carol");
+  EXPECT_TRUE(alice.Saw("!! no such user: carol")) << ::testing::PrintToString(alice.lines);
+  net.Type(alice, "/whois");
+  EXPECT_TRUE(alice.Saw("!! usage: /whois NICK"));
+  net.Type(alice, "/whois a b");
+  EXPECT_TRUE(alice.Saw("!! usage: /whois NICK"));
+  net.Type(alice, "/whois a!b");
+  EXPECT_TRUE(alice.SawContaining("!! not sent: a nick is 1 to 32"));
+
+  // A member's key, and a guest's.
+  std::optional<Ed25519Key> carol_key = Ed25519Key::Generate();
+  std::optional<Ed25519Key> dave_key = Ed25519Key::Generate();
+  ASSERT_TRUE(carol_key && dave_key);
+  const std::string carol_fp = Ed25519Fingerprint(carol_key->public_key());
+  const std::string dave_fp = Ed25519Fingerprint(dave_key->public_key());
+  ServerOptions options;
+  options.members =
+      Members::Parse(Cat("carol ", PublicKeyLine(carol_key->public_key(), ""), "\n")).value();
+  InMemoryNet keyed(options);
+  FileUserKey carol(std::move(*carol_key));
+  FileUserKey dave(std::move(*dave_key));
+  auto& c = keyed.ConnectWithKey("carol", carol);
+  keyed.ConnectWithKey("dave", dave);
+  keyed.Type(c, "/who dave");
+  EXPECT_TRUE(c.Saw(Cat("-!- dave's key: ", dave_fp, " (a guest: not on the members list)")))
+      << ::testing::PrintToString(c.lines);
+  keyed.Type(c, "/whois carol");
+  EXPECT_TRUE(c.Saw(Cat("-!- carol's key: ", carol_fp, " (a member)")));
+}
+
+// /quit REASON: the room is told why; /quit alone leaves as before; a bad reason is refused and
+// the client stays.
+TEST(ClientCommandsTest, QuitWithAReasonTellsTheRoom) {
+  InMemoryNet net;
+  auto& alice = net.Connect("alice");
+  auto& bob = net.Connect("bob");
+  auto& carol = net.Connect("carol");
+  net.Type(alice, "/quit a\x07");
+  EXPECT_TRUE(alice.Saw("!! not sent: the reason has control characters or invalid UTF-8"));
+  EXPECT_FALSE(alice.session.finished());
+  net.Type(alice, "/QUIT gone fishing");
+  EXPECT_TRUE(bob.Saw("-!- alice left (gone fishing)")) << ::testing::PrintToString(bob.lines);
+  EXPECT_TRUE(alice.session.finished());
+  EXPECT_EQ(alice.session.exit_code(), kExitLinesRefused);  // the refused /quit counts
+  net.Type(carol, "/quit");
+  EXPECT_TRUE(bob.Saw("-!- carol left"));
+  EXPECT_TRUE(carol.session.finished());
+  EXPECT_EQ(carol.session.exit_code(), kExitOk);
+}
+
+TEST(ClientCommandsTest, DurationsAreWrittenToTheUnitThatMatters) {
+  EXPECT_EQ(FormatDuration(0), "0 s");
+  EXPECT_EQ(FormatDuration(59'999), "59 s");
+  EXPECT_EQ(FormatDuration(60'000), "1 min");
+  EXPECT_EQ(FormatDuration(3'599'000), "59 min");
+  EXPECT_EQ(FormatDuration(3'600'000), "1 h");
+  EXPECT_EQ(FormatDuration(3'723'000), "1 h 2 min");
+  EXPECT_EQ(FormatDuration(86'400'000), "1 d");
+  EXPECT_EQ(FormatDuration(93'600'000), "1 d 2 h");
+  EXPECT_EQ(FormatDuration(UINT64_MAX), "213503982334 d 14 h");
 }
 
 }  // namespace

@@ -398,6 +398,18 @@ Json ClientFields(const msg::ClientMessage& m, std::string* kind) {
                           return named("AUTH", {{"key", ToHex(AsBytes(auth.key))},
                                                 {"signature", ToHex(AsBytes(auth.signature))}});
                         },
+                        [&](const msg::Action& action) {
+                          return named("ACTION", {{"text", std::string(action.text)}});
+                        },
+                        [&](const msg::Away& away) {
+                          return named("AWAY", {{"reason", std::string(away.reason)}});
+                        },
+                        [&](const msg::Whois& whois) {
+                          return named("WHOIS", {{"nick", std::string(whois.nick)}});
+                        },
+                        [&](const msg::Quit& quit) {
+                          return named("QUIT", {{"reason", std::string(quit.reason)}});
+                        },
                     },
                     m);
 }
@@ -450,6 +462,19 @@ Json ServerFields(const msg::ServerMessage& m, std::string* kind) {
                         },
                         [&](const msg::AuthOk& ok) {
                           return named("AUTH_OK", {{"nick", std::string(ok.nick)}});
+                        },
+                        [&](const msg::ActionChat& action) {
+                          return named("ACTION_CHAT", {{"from", std::string(action.from)},
+                                                       {"time_ms", action.time_ms},
+                                                       {"text", std::string(action.text)}});
+                        },
+                        [&](const msg::WhoisReply& whois) {
+                          return named("WHOIS_REPLY", {{"nick", std::string(whois.nick)},
+                                                       {"online_ms", whois.online_ms},
+                                                       {"idle_ms", whois.idle_ms},
+                                                       {"away", std::string(whois.away)},
+                                                       {"key", ToHex(AsBytes(whois.key))},
+                                                       {"member", whois.member}});
                         },
                     },
                     m);
@@ -513,6 +538,18 @@ std::optional<msg::ClientMessage> ClientFromFields(std::string_view kind, const 
     data->assign(bytes.begin(), bytes.end());
     return msg::Ping{*data};
   }
+  if (kind == "ACTION") {
+    return msg::Action{View(fields, "text")};
+  }
+  if (kind == "AWAY") {
+    return msg::Away{View(fields, "reason")};
+  }
+  if (kind == "WHOIS") {
+    return msg::Whois{View(fields, "nick")};
+  }
+  if (kind == "QUIT") {
+    return msg::Quit{View(fields, "reason")};
+  }
   return std::nullopt;
 }
 
@@ -558,6 +595,20 @@ std::optional<msg::ServerMessage> ServerFromFields(std::string_view kind, const 
   if (kind == "AUTH_OK") {
     return msg::AuthOk{View(fields, "nick")};
   }
+  if (kind == "ACTION_CHAT") {
+    return msg::ActionChat{View(fields, "from"), fields.at("time_ms").get<uint64_t>(),
+                           View(fields, "text")};
+  }
+  if (kind == "WHOIS_REPLY") {
+    const std::vector<uint8_t> key = HexField(fields, "key");
+    data->assign(key.begin(), key.end());
+    return msg::WhoisReply{View(fields, "nick"),
+                           fields.at("online_ms").get<uint64_t>(),
+                           fields.at("idle_ms").get<uint64_t>(),
+                           View(fields, "away"),
+                           *data,
+                           fields.at("member").get<uint8_t>()};
+  }
   return std::nullopt;
 }
 
@@ -584,7 +635,21 @@ int ContentError(const msg::ClientMessage& m) {
     }
     return IsValidText(whisper->text) ? 0 : 7;
   }
-  return 0;
+  if (const auto* action = std::get_if<msg::Action>(&m)) {
+    return IsValidText(action->text) ? 0 : 7;
+  }
+  if (const auto* away = std::get_if<msg::Away>(&m)) {
+    const bool ok = away->reason.empty() ||
+                    (away->reason.size() <= proto::kMaxReasonLen && IsValidText(away->reason));
+    return ok ? 0 : 7;
+  }
+  if (const auto* whois = std::get_if<msg::Whois>(&m)) {
+    if (!IsValidNick(whois->nick)) {
+      return 4;
+    }
+    return SameNick(whois->nick, "alice") || SameNick(whois->nick, "bob") ? 0 : 5;
+  }
+  return 0;  // QUIT: any reason; one the server will not repeat is left out
 }
 
 // AmendedContentError is the content ERROR code this project's server now gives a message the
@@ -1047,10 +1112,42 @@ TEST_P(ValidMessageTest, PeerAcceptsIt) {
   } else if (kind == "BYE") {
     EXPECT_EQ(to_alice, none);
     EXPECT_TRUE(MemberThenNotice(to_bob, Msg("MEMBER_LEFT", {{"nick", "alice"}})));
+  } else if (kind == "ACTION") {
+    EXPECT_EQ(to_alice, none);
+    EXPECT_EQ(
+        to_bob,
+        Json::Array({Msg("ACTION_CHAT",
+                         {{"from", "alice"}, {"time_ms", kNowMs}, {"text", fields.at("text")}})}));
+  } else if (kind == "AWAY") {
+    // alice is told (a NOTICE, worded freely); bob sees her reason when he asks.
+    EXPECT_EQ(Kinds(to_alice), Json::Array({"NOTICE"}));
+    EXPECT_EQ(to_bob, none);
+    ASSERT_TRUE(room.bob().Send(msg::Whois{"alice"}));
+    ASSERT_TRUE(room.bob().ReadAll(&to_bob));
+    ASSERT_EQ(Kinds(to_bob), Json::Array({"WHOIS_REPLY"}));
+    EXPECT_EQ(to_bob[0].at("away"), fields.at("reason"));
+  } else if (kind == "WHOIS") {
+    ASSERT_EQ(Kinds(to_alice), Json::Array({"WHOIS_REPLY"}));
+    EXPECT_EQ(to_alice[0].at("nick"), "bob");  // as its holder spells it
+    EXPECT_EQ(to_alice[0].at("away"), "");
+    EXPECT_EQ(to_alice[0].at("key"), "");  // a guest
+    EXPECT_EQ(to_alice[0].at("member"), 0);
+    EXPECT_EQ(to_bob, none);
+  } else if (kind == "QUIT") {
+    EXPECT_EQ(to_alice, none);
+    ASSERT_EQ(to_bob.size(), 2u) << to_bob;
+    EXPECT_EQ(to_bob[0], Msg("MEMBER_LEFT", {{"nick", "alice"}}));
+    EXPECT_EQ(to_bob[1].at("kind"), "NOTICE");
+    // The room is told the reason when the server may repeat it: a valid text.
+    const std::string reason = Str(fields, "reason");
+    const std::string notice = Str(to_bob[1], "text");
+    EXPECT_EQ(notice.find(reason) != std::string::npos && !reason.empty(),
+              !reason.empty() && IsValidText(reason))
+        << notice;
   } else {
     FAIL() << "no live check for kind " << kind;
   }
-  EXPECT_EQ(room.alice().closed(), kind == "BYE");
+  EXPECT_EQ(room.alice().closed(), kind == "BYE" || kind == "QUIT");
   CaseCompleted();
 }
 
@@ -1064,6 +1161,11 @@ INSTANTIATE_TEST_SUITE_P(Membership, ValidMessageTest,
                                                    "securechat-membership/messages.json", "valid")),
                          CaseName);
 // This project's own cases for the authentication messages (tests/vectors/securechat-auth).
+// This project's own cases for the everyday commands (tests/vectors/securechat-commands).
+INSTANTIATE_TEST_SUITE_P(Commands, ValidMessageTest,
+                         ::testing::ValuesIn(Cases("ValidMessageTest",
+                                                   "securechat-commands/messages.json", "valid")),
+                         CaseName);
 INSTANTIATE_TEST_SUITE_P(Auth, ValidMessageTest,
                          ::testing::ValuesIn(Cases("ValidMessageTest",
                                                    "securechat-auth/messages.json", "valid")),
@@ -1189,6 +1291,10 @@ INSTANTIATE_TEST_SUITE_P(Membership, InvalidMessageTest,
                          ::testing::ValuesIn(Cases("InvalidMessageTest",
                                                    "securechat-membership/messages.json",
                                                    "invalid")),
+                         CaseName);
+INSTANTIATE_TEST_SUITE_P(Commands, InvalidMessageTest,
+                         ::testing::ValuesIn(Cases("InvalidMessageTest",
+                                                   "securechat-commands/messages.json", "invalid")),
                          CaseName);
 INSTANTIATE_TEST_SUITE_P(Auth, InvalidMessageTest,
                          ::testing::ValuesIn(Cases("InvalidMessageTest",

@@ -39,6 +39,8 @@ std::string Describe(const Seen& m) {
       return Cat("CHAT ", m.from);
     case proto::Kind::kAuthOk:
       return Cat("AUTH_OK ", m.from);
+    case proto::Kind::kWhoisReply:
+      return Cat("WHOIS_REPLY ", m.from);
     default:
       return Cat("kind ", static_cast<int>(m.kind));
   }
@@ -74,6 +76,10 @@ const KindCase kKinds[] = {
     {"BYE", msg::Bye{}},
     // A signature over nothing this connection has seen: it never verifies.
     {"AUTH", msg::Auth{kFakeKey, kFakeSignature}},
+    {"ACTION", msg::Action{"waves"}},
+    {"AWAY", msg::Away{"lunch"}},
+    {"WHOIS", msg::Whois{"alice"}},
+    {"QUIT", msg::Quit{"bye now"}},
 };
 
 // Every kind is here once: a new kind fails this until its expected answers are written.
@@ -133,7 +139,7 @@ TEST_P(DispatchTest, Established) {
   const std::string kind = GetParam().name;
   if (kind == "JOIN") {
     Check(mallory, {{"WELCOME mallory"}, ConnState::kJoined, true});
-  } else if (kind == "BYE") {
+  } else if (kind == "BYE" || kind == "QUIT") {
     Check(mallory, {{}, ConnState::kClosing, false});
   } else if (kind == "AUTH") {
     Check(mallory, {{"ERROR 10 fatal"}, ConnState::kClosing, false});  // a bad signature
@@ -154,7 +160,7 @@ TEST_P(DispatchTest, Authenticated) {
   const std::string kind = GetParam().name;
   if (kind == "JOIN") {
     Check(mallory, {{"WELCOME mallory"}, ConnState::kJoined, true});
-  } else if (kind == "BYE") {
+  } else if (kind == "BYE" || kind == "QUIT") {
     Check(mallory, {{}, ConnState::kClosing, false});
   } else if (kind == "AUTH") {
     Check(mallory, {{"ERROR 1 fatal"}, ConnState::kClosing, false});
@@ -187,6 +193,16 @@ TEST_P(DispatchTest, Joined) {
     Check(mallory, {{}, ConnState::kClosing, true});  // alice: mallory left
   } else if (kind == "AUTH") {                        // only before JOIN
     Check(mallory, {{"ERROR 1 fatal"}, ConnState::kClosing, true});
+  } else if (kind == "ACTION") {
+    Check(mallory, {{}, ConnState::kJoined, true});
+    EXPECT_TRUE(alice_.Saw("* mallory waves"));
+  } else if (kind == "AWAY") {
+    Check(mallory, {{"NOTICE you are marked away: lunch"}, ConnState::kJoined, false});
+  } else if (kind == "WHOIS") {
+    Check(mallory, {{"WHOIS_REPLY alice"}, ConnState::kJoined, false});
+  } else if (kind == "QUIT") {
+    Check(mallory, {{}, ConnState::kClosing, true});
+    EXPECT_TRUE(alice_.Saw("-!- mallory left (bye now)"));
   } else {
     FAIL() << "no expectation for " << kind;
   }
@@ -205,6 +221,8 @@ TEST_P(DispatchTest, ClosingAfterBye) {
   EXPECT_TRUE(alice_.Saw("-!- mallory left"));
   EXPECT_FALSE(alice_.SawContaining("hello"));
   EXPECT_FALSE(alice_.SawContaining("psst"));
+  EXPECT_FALSE(alice_.SawContaining("waves"));
+  EXPECT_FALSE(alice_.SawContaining("bye now"));
 }
 
 // Closing after a fatal error: nothing behind it is answered.

@@ -297,8 +297,12 @@ TEST(MessageTest, KnownKindsAreTheTable) {
     EXPECT_EQ(msg::DecodeServerMessage(bytes, &s) == msg::DecodeStatus::kUnknownKind, !server)
         << kind;
   }
-  EXPECT_EQ(msg::kClientKinds.size(), 8u);
-  EXPECT_EQ(msg::kServerKinds.size(), 10u);
+  EXPECT_EQ(msg::kClientKinds.size(), 12u);
+  EXPECT_EQ(msg::kServerKinds.size(), 12u);
+  // The kinds the v1 and membership vectors take as unknown stay unknown: 0x08 after the
+  // first client kinds, 0x8B after the membership kinds.
+  EXPECT_FALSE(msg::IsKnownKind(msg::kClientKinds, 0x08));
+  EXPECT_FALSE(msg::IsKnownKind(msg::kServerKinds, 0x8B));
   // The ends of the range reserved for authentication stay unknown (the v1 vectors' cases).
   EXPECT_FALSE(msg::IsKnownKind(msg::kClientKinds, 0x20));
   EXPECT_FALSE(msg::IsKnownKind(msg::kClientKinds, 0x2F));

@@ -57,6 +57,8 @@ std::string PlainLine(const DisplayLine& line) {
       return Cat("*", line.from, "* ", line.text);
     case DisplayLine::Kind::kSentPrivate:
       return Cat("-> *", line.from, "* ", line.text);
+    case DisplayLine::Kind::kAction:
+      return Cat("* ", line.from, " ", line.text);
     case DisplayLine::Kind::kNotice:
       return Cat("-!- ", line.text);
     case DisplayLine::Kind::kError:
@@ -139,6 +141,12 @@ std::vector<Formatter::Run> Formatter::Runs(const DisplayLine& line, size_t* tex
       runs.push_back({style(kPrivateMark), Cat("-> *", line.from, "* ")});
       runs.push_back({"", line.text});
       break;
+    case DisplayLine::Kind::kAction:
+      runs.push_back({"", "* "});
+      runs.push_back({color ? Sgr(NickColor(line.from)) : "", line.from});
+      runs.push_back({"", " "});
+      runs.push_back({line.mention ? style(kMentionText) : "", line.text});
+      break;
     case DisplayLine::Kind::kNotice:
       runs.push_back({style(kNoticeMark), "-!-"});
       runs.push_back({"", " "});
@@ -220,8 +228,7 @@ std::vector<std::string> Formatter::FormatRows(const DisplayLine& line, size_t c
   if (!style.empty()) {
     rows.back() += kReset;
   }
-  const bool highlighted = line.kind == DisplayLine::Kind::kPrivate ||
-                           (line.kind == DisplayLine::Kind::kChat && line.mention);
+  const bool highlighted = line.kind == DisplayLine::Kind::kPrivate || line.mention;
   if (options_.bell && highlighted) {
     rows.back().push_back(kBell);
   }

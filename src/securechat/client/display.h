@@ -21,18 +21,21 @@ struct DisplayLine {
     kChat,         // <from> text: said to the room
     kPrivate,      // *from* text: a whisper to us
     kSentPrivate,  // -> *to* text: a whisper we sent (`from` holds the recipient)
+    kAction,       // * from text: an action line (/me)
     kNotice,       // -!- text: joins, leaves, renames, client notes
     kError,        // !! text: the server's errors and the client's refusals
   };
   Kind kind = Kind::kNotice;
   std::string from;
   std::string text;
-  uint64_t time_ms = 0;  // CHAT: the server's time (ms since the Unix epoch); 0: not given
-  bool mention = false;  // kChat: the text names our own nick
+  uint64_t time_ms =
+      0;  // CHAT and ACTION: the server's time (ms since the Unix epoch); 0: not given
+  bool mention = false;  // kChat and kAction: the text names our own nick
 };
 
 // PlainLine returns the line as the client has always printed it: "<nick> text",
-// "*nick* text", "-> *nick* text" (a whisper sent), "-!- text" or "!! text".
+// "*nick* text", "-> *nick* text" (a whisper sent), "* nick text" (an action), "-!- text" or
+// "!! text".
 std::string PlainLine(const DisplayLine& line);
 
 // MentionsNick is true if `text` contains `nick` as a whole word (ASCII case ignored). A word

@@ -37,6 +37,20 @@ std::string FormatSeconds(uint64_t ms) {
   return ms % 1000 == 0 ? Cat(ms / 1000, " s") : Cat(ms / 1000, ".", ms % 1000 / 100, " s");
 }
 
+std::string FormatDuration(uint64_t ms) {
+  const uint64_t s = ms / 1000;
+  if (s < 60) {
+    return Cat(s, " s");
+  }
+  if (s < 3600) {
+    return Cat(s / 60, " min");
+  }
+  if (s < 86400) {
+    return s % 3600 < 60 ? Cat(s / 3600, " h") : Cat(s / 3600, " h ", s % 3600 / 60, " min");
+  }
+  return s % 86400 < 3600 ? Cat(s / 86400, " d") : Cat(s / 86400, " d ", s % 86400 / 3600, " h");
+}
+
 ClientSession::ClientSession(ClientConnection& conn, std::string nick, Printer print, Clock clock)
     : ClientSession(
           conn, std::move(nick),
@@ -56,6 +70,7 @@ void ClientSession::Reattach(ClientConnection& conn) {
   joined_ = false;
   input_done_ = false;
   bye_sent_ = false;
+  quit_sent_ = false;
   awaiting_auth_ = false;
   listed_member_ = false;
   finished_ = false;
@@ -79,11 +94,15 @@ std::vector<std::string> ClientSession::HelpLines() {
       "-!-   /msg NICK TEXT   send TEXT to NICK only",
       "-!-   /reply TEXT      send TEXT to whoever last whispered to you",
       "-!-   /query [NICK]    talk to NICK only until /query alone",
-      "-!-   /who             list who is online",
+      "-!-   /me TEXT         act: shown as * NICK TEXT",
+      "-!-   /who [NICK]      list who is online (with NICK: as /whois)",
+      "-!-   /whois NICK      since when NICK is online, idle time, away reason, key",
+      "-!-   /away [REASON]   mark yourself away (alone: back)",
+      "-!-   /back            no longer away",
       "-!-   /nick NEW        change your nick",
       "-!-   /ignore [NICK]   hide NICK's messages for this session (alone: list them)",
       "-!-   /unignore NICK   show NICK's messages again",
-      "-!-   /quit            leave the chat",
+      "-!-   /quit [REASON]   leave the chat, telling the room why",
       "-!-   /help            show this list",
       "-!-   //TEXT           say TEXT starting with a slash",
       "-!- any other line is said to the room",
@@ -91,7 +110,8 @@ std::vector<std::string> ClientSession::HelpLines() {
 }
 
 std::vector<std::string> ClientSession::Commands() {
-  return {"/help", "/ignore", "/msg", "/nick", "/query", "/quit", "/reply", "/unignore", "/who"};
+  return {"/away",  "/back", "/help",  "/ignore",   "/me",  "/msg",  "/nick",
+          "/query", "/quit", "/reply", "/unignore", "/who", "/whois"};
 }
 
 std::vector<std::string> ClientSession::KnownNicks() const {
@@ -221,6 +241,8 @@ void ClientSession::HandleMessage(const msg::ServerMessage& m) {
                  [this](const msg::MemberLeft& l) { nicks_.erase(std::string(l.nick)); },
                  [this](const msg::MemberRenamed& r) { HandleRenamed(r); },
                  [this](const msg::AuthOk& a) { HandleAuthOk(a); },
+                 [this](const msg::ActionChat& a) { HandleAction(a); },
+                 [this](const msg::WhoisReply& w) { HandleWhois(w); },
              },
              m);
 }
@@ -300,6 +322,37 @@ void ClientSession::HandleChat(const msg::Chat& c) {
   display_(line);
 }
 
+void ClientSession::HandleAction(const msg::ActionChat& a) {
+  AddKnownNick(a.from);
+  if (ignored_.contains(a.from)) {
+    return;
+  }
+  DisplayLine line;
+  line.kind = DisplayLine::Kind::kAction;
+  line.from = Shown(a.from);
+  line.text = Shown(a.text);
+  line.time_ms = a.time_ms;
+  line.mention = MentionsNick(a.text, nick_);
+  display_(line);
+}
+
+void ClientSession::HandleWhois(const msg::WhoisReply& w) {
+  const std::string nick = Shown(w.nick);
+  ShowNotice(Cat(nick, ": online for ", FormatDuration(w.online_ms), ", idle ",
+                 FormatDuration(w.idle_ms)));
+  if (!w.away.empty()) {
+    ShowNotice(Cat(nick, " is away: ", Shown(w.away)));
+  }
+  if (w.key.empty()) {
+    ShowNotice(Cat(nick, " has no user key (a guest)"));
+    return;
+  }
+  Ed25519Public key;
+  std::copy(w.key.begin(), w.key.end(), key.begin());  // the decoder checked: 32 bytes
+  ShowNotice(Cat(nick, "'s key: ", Ed25519Fingerprint(key),
+                 w.member != 0 ? " (a member)" : " (a guest: not on the members list)"));
+}
+
 void ClientSession::HandleUsers(const msg::Users& u) {
   // Bounded before anything is kept: a hostile server could otherwise send pages marked
   // "more" for ever and grow the client without limit.
@@ -326,6 +379,13 @@ void ClientSession::HandleUsers(const msg::Users& u) {
 }
 
 void ClientSession::HandleError(const msg::Error& e) {
+  if (quit_sent_ && e.code == proto::ErrorCode::kUnknownKind) {
+    // A server from before QUIT (PROTOCOL.md 6.10): leave with BYE, without the reason.
+    ShowNotice("this server does not know /quit REASON: left without the reason");
+    quit_sent_ = false;
+    SendOrFail(msg::Bye{});
+    return;
+  }
   if (joined_ && e.fatal == 0) {
     Refuse(Shown(e.text));  // the answer to something we sent: it had no effect
   } else {
@@ -497,6 +557,40 @@ void ClientSession::SendText(std::string_view to, std::string_view text) {
   }
 }
 
+void ClientSession::SendAction(std::string_view text) {
+  const std::vector<std::string_view> pieces = SplitText(text);
+  if (pieces.empty()) {
+    Refuse("not sent: the line has control characters or invalid UTF-8");
+    return;
+  }
+  for (std::string_view piece : pieces) {
+    if (!SendOrFail(msg::Action{piece})) {
+      return;
+    }
+  }
+}
+
+bool ClientSession::CheckReason(std::string_view reason) {
+  if (reason.size() > proto::kMaxReasonLen) {
+    Refuse(Cat("not sent: a reason is at most ", proto::kMaxReasonLen, " bytes"));
+    return false;
+  }
+  if (!reason.empty() && !IsValidText(reason)) {
+    Refuse("not sent: the reason has control characters or invalid UTF-8");
+    return false;
+  }
+  return true;
+}
+
+void ClientSession::Leave(std::string_view reason) {
+  if (reason.empty()) {
+    SendOrFail(msg::Bye{});
+  } else {
+    quit_sent_ = SendOrFail(msg::Quit{reason});
+  }
+  bye_sent_ = true;
+}
+
 void ClientSession::Execute(std::string_view line) {
   if (line.front() != '/' || line.substr(0, 2) == "//") {
     SendText(query_, line.front() == '/' ? line.substr(1) : line);
@@ -521,8 +615,27 @@ void ClientSession::Execute(std::string_view line) {
     } else {
       SendText(last_whisperer_, rest);
     }
-  } else if (command == "who") {
-    SendOrFail(msg::Who{});
+  } else if (command == "me") {
+    if (rest.empty()) {
+      Refuse("usage: /me TEXT");
+    } else {
+      SendAction(rest);
+    }
+  } else if (command == "who" || command == "whois") {
+    const std::string_view nick = SplitWord(&rest);
+    if (!rest.empty() || (command == "whois" && nick.empty())) {
+      Refuse(command == "who" ? "usage: /who [NICK]" : "usage: /whois NICK");
+    } else if (nick.empty()) {
+      SendOrFail(msg::Who{});
+    } else if (CheckNickArgument(nick)) {
+      SendOrFail(msg::Whois{nick});
+    }
+  } else if (command == "away" || command == "back") {
+    if (command == "back" && !rest.empty()) {
+      Refuse("usage: /back");
+    } else if (CheckReason(rest)) {
+      SendOrFail(msg::Away{rest});
+    }
   } else if (command == "nick") {
     const std::string_view nick = SplitWord(&rest);
     if (nick.empty() || !rest.empty()) {
@@ -534,8 +647,9 @@ void ClientSession::Execute(std::string_view line) {
       SendOrFail(msg::Nick{nick});
     }
   } else if (command == "quit") {
-    SendOrFail(msg::Bye{});
-    bye_sent_ = true;
+    if (CheckReason(rest)) {
+      Leave(rest);
+    }
   } else if (!ExecuteLocal(command, rest)) {
     Refuse(Cat("unknown command /", Shown(command), "; /help lists the commands"));
   }

@@ -48,6 +48,9 @@ std::string AlternateNick(std::string_view nick, int n);
 
 // FormatSeconds writes a duration in milliseconds for people: "10 s", "1.5 s".
 std::string FormatSeconds(uint64_t ms);
+// FormatDuration writes a span for people, to the unit that matters: "42 s", "5 min",
+// "1 h 3 min", "2 d 4 h".
+std::string FormatDuration(uint64_t ms);
 
 // A set of nicks in which "ALICE" is "alice", as the server keeps them (wire/nick.h).
 using NickSet = std::set<std::string, NickLess>;
@@ -178,6 +181,8 @@ class ClientSession {
   void HandleMessage(const msg::ServerMessage& m);
   void HandleWelcome(const msg::Welcome& w);
   void HandleChat(const msg::Chat& c);
+  void HandleAction(const msg::ActionChat& a);
+  void HandleWhois(const msg::WhoisReply& w);
   void HandleUsers(const msg::Users& u);
   void HandleError(const msg::Error& e);
   void HandleAuthOk(const msg::AuthOk& a);
@@ -188,6 +193,13 @@ class ClientSession {
   // SendText says `text` to the room (`to` empty) or whispers it to `to`, as several messages
   // if it is longer than one (SplitText); a whisper is confirmed as "-> *to* text".
   void SendText(std::string_view to, std::string_view text);
+  // SendAction sends `text` as one or more ACTIONs ("/me").
+  void SendAction(std::string_view text);
+  // CheckReason is true if `reason` may be sent as an AWAY or QUIT reason; otherwise it
+  // shows why the command was not sent.
+  bool CheckReason(std::string_view reason);
+  // Leave sends QUIT with `reason`, or BYE without one, and waits for the server to close.
+  void Leave(std::string_view reason);
   // ExecuteLocal runs /help, /ignore and /unignore; false if `command` is none of them.
   bool ExecuteLocal(std::string_view command, std::string_view rest);
   void Show(DisplayLine::Kind kind, std::string text);
@@ -223,6 +235,7 @@ class ClientSession {
   std::string established_notice_;
   bool input_done_ = false;
   bool bye_sent_ = false;
+  bool quit_sent_ = false;  // BYE was a QUIT: a server from before QUIT answers ERROR 8
   bool finished_ = false;
   bool shutting_down_ = false;  // the server announced ERROR 9
   int exit_code_ = kExitOk;

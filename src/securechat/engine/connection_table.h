@@ -93,7 +93,14 @@ struct Connection {
   const std::string address;  // the unit of per-address limits
   const std::string peer;     // how logs name it
   ServerConnection conn;
-  std::string nick;                  // the Room's: set while joined
+  std::string nick;  // the Room's: set while joined
+  // The Room's, while joined (PROTOCOL.md 6.10): when it joined and when it last said anything
+  // (monotonic), its away reason (empty: here), and the reason its QUIT gave (empty: none),
+  // told to the room when it leaves.
+  uint64_t joined_mono_ms = 0;
+  uint64_t last_said_mono_ms = 0;
+  std::string away;
+  std::string quit_reason;
   std::optional<Identity> identity;  // the Gate's: set by a successful AUTH
   TokenBucket rate;
   int strikes = 0;           // messages refused in a row by the rate limit

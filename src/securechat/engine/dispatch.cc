@@ -44,6 +44,11 @@ constexpr Route kRoutes[] = {
     {proto::Kind::kPing, kMember, kCharged, kJoinFirst},
     {proto::Kind::kBye, kAny, kFree, kJoinFirst},
     {proto::Kind::kAuth, kFresh, kCharged, kAuthOnce},
+    {proto::Kind::kAction, kMember, kCharged, kJoinFirst},
+    {proto::Kind::kAway, kMember, kCharged, kJoinFirst},
+    {proto::Kind::kWhois, kMember, kCharged, kJoinFirst},
+    // QUIT is BYE with a reason: allowed in every state and free, so that leaving always works.
+    {proto::Kind::kQuit, kAny, kFree, kJoinFirst},
 };
 static_assert(std::size(kRoutes) == std::variant_size_v<msg::ClientMessage>,
               "one row per client message kind");

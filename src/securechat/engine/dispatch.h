@@ -43,6 +43,13 @@ class Dispatcher {
   void Handle(Connection& c, const msg::Bye& /*m*/) {
     table_.CloseAfterFlush(c, "bye", sinks_.Mono());
   }
+  void Handle(Connection& c, const msg::Action& m) { room_.Action(c, m.text); }
+  void Handle(Connection& c, const msg::Away& m) { room_.SetAway(c, m.reason); }
+  void Handle(Connection& c, const msg::Whois& m) { room_.Whois(c, m.nick); }
+  void Handle(Connection& c, const msg::Quit& m) {
+    room_.Quit(c, m.reason);
+    table_.CloseAfterFlush(c, "quit", sinks_.Mono());
+  }
 
   ConnectionTable& table_;
   Room& room_;

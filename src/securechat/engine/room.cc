@@ -12,6 +12,11 @@ namespace securechat {
 namespace {
 constexpr std::string_view kBadNickText = "invalid nick: use 1 to 32 of A-Z a-z 0-9 _ . -";
 constexpr std::string_view kBadText = "text invalid or too long";
+
+// IsValidReason: an AWAY or QUIT reason the server keeps and repeats (PROTOCOL.md 6.10).
+bool IsValidReason(std::string_view reason) {
+  return reason.empty() || (reason.size() <= proto::kMaxReasonLen && IsValidText(reason));
+}
 }  // namespace
 
 Room::Room(ConnectionTable& table, const ServerSinks& sinks, const Gate& gate, std::string motd)
@@ -104,6 +109,8 @@ void Room::Join(Connection& c, std::string_view nick) {
     return;
   }
   Add(c, nick, std::move(check.skeleton));
+  c.joined_mono_ms = sinks_.Mono();
+  c.last_said_mono_ms = c.joined_mono_ms;
   table_.Joined(c, sinks_.Mono());
   const auto online =
       static_cast<uint16_t>(std::min<size_t>(size(), std::numeric_limits<uint16_t>::max()));
@@ -140,9 +147,69 @@ void Room::Say(Connection& c, std::string_view text) {
     table_.Error(c, proto::ErrorCode::kBadText, kBadText);
     return;
   }
+  Said(c);
   Broadcast(msg::Chat{c.nick, 0, sinks_.now_ms(), text}, &c);
   if (sinks_.room) {  // the escaped line is built only for a console that shows it
     sinks_.ShowRoom(c.nick, EscapeForDisplay(text));
+  }
+}
+
+void Room::Said(Connection& c) { c.last_said_mono_ms = sinks_.Mono(); }
+
+void Room::Action(Connection& c, std::string_view text) {
+  if (!IsValidText(text)) {
+    table_.Error(c, proto::ErrorCode::kBadText, kBadText);
+    return;
+  }
+  Said(c);
+  Broadcast(msg::ActionChat{c.nick, sinks_.now_ms(), text}, &c);
+  if (sinks_.room) {
+    sinks_.ShowRoom({}, Cat("* ", c.nick, " ", EscapeForDisplay(text)));
+  }
+}
+
+void Room::SetAway(Connection& c, std::string_view reason) {
+  if (!IsValidReason(reason)) {
+    table_.Error(c, proto::ErrorCode::kBadText,
+                 Cat("away reason invalid or too long (at most ", proto::kMaxReasonLen, " bytes)"));
+    return;
+  }
+  if (reason.empty()) {
+    table_.Send(c, msg::Notice{c.away.empty() ? "you were not marked away"
+                                              : "you are no longer marked away"});
+  } else {
+    table_.Send(c, msg::Notice{Cat("you are marked away: ", reason)});
+  }
+  c.away = std::string(reason);
+}
+
+void Room::Whois(Connection& c, std::string_view nick) {
+  if (!IsValidNick(nick)) {
+    table_.Error(c, proto::ErrorCode::kInvalidNick, "invalid nick");
+    return;
+  }
+  const Connection* member = Find(nick);
+  if (member == nullptr) {
+    table_.Error(c, proto::ErrorCode::kNoSuchUser, Cat("no such user: ", nick));
+    return;
+  }
+  msg::WhoisReply reply;
+  reply.nick = member->nick;
+  const uint64_t now = sinks_.Mono();
+  reply.online_ms = now - std::min(now, member->joined_mono_ms);
+  reply.idle_ms = now - std::min(now, member->last_said_mono_ms);
+  reply.away = member->away;
+  if (member->identity) {
+    reply.key = std::string_view(reinterpret_cast<const char*>(member->identity->key.data()),
+                                 member->identity->key.size());
+    reply.member = member->identity->member.empty() ? 0 : 1;
+  }
+  table_.Send(c, reply);
+}
+
+void Room::Quit(Connection& c, std::string_view reason) {
+  if (IsValidReason(reason)) {
+    c.quit_reason = std::string(reason);
   }
 }
 
@@ -160,7 +227,12 @@ void Room::Whisper(Connection& c, std::string_view to, std::string_view text) {
     table_.Error(c, proto::ErrorCode::kBadText, kBadText);
     return;
   }
+  Said(c);
   table_.Send(*member, msg::Chat{c.nick, proto::kChatFlagPrivate, sinks_.now_ms(), text});
+  if (!member->away.empty()) {
+    // As IRC's RPL_AWAY: the whisper is delivered, and its sender learns it may wait.
+    table_.Send(c, msg::Notice{Cat(member->nick, " is away: ", member->away)});
+  }
 }
 
 void Room::Who(Connection& c) {
@@ -182,30 +254,43 @@ void Room::Who(Connection& c) {
   page.more = 0;
   table_.Send(c, page);
   WhoIsWho(c);
+  std::vector<std::string> away;
+  for (const auto& [nick, member] : by_nick_) {
+    if (!member->away.empty()) {
+      away.push_back(Cat(nick, " (", member->away, ")"));
+    }
+  }
+  NoticeList(c, "away: ", away);
+}
+
+void Room::NoticeList(Connection& c, std::string_view head,
+                      const std::vector<std::string>& entries) {
+  std::string line;
+  for (const std::string& entry : entries) {
+    if (c.state() == ConnState::kClosing) {
+      return;  // its queue overflowed: the rest would be thrown away
+    }
+    if (!line.empty() && line.size() + 2 + entry.size() > proto::kMaxTextLen) {
+      table_.Send(c, msg::Notice{line});
+      line.clear();
+    }
+    line = line.empty() ? Cat(head, entry) : Cat(line, ", ", entry);
+  }
+  if (!line.empty() && c.state() != ConnState::kClosing) {
+    table_.Send(c, msg::Notice{line});
+  }
 }
 
 void Room::WhoIsWho(Connection& c) {
   // For people, after the list: who is a member (and by which key) and who a guest, on a
   // server that knows keys. NOTICE text is not part of the protocol (PROTOCOL.md 6.9).
-  constexpr std::string_view kHead = "who is who: ";
-  std::string line;
-  bool any = false;
+  std::vector<std::string> entries;
   for (const auto& [nick, member] : by_nick_) {
-    const std::string badge = gate_.Badge(*member);
-    if (badge.empty()) {
-      continue;
+    if (const std::string badge = gate_.Badge(*member); !badge.empty()) {
+      entries.push_back(Cat(nick, " ", badge));
     }
-    any = true;
-    std::string entry = Cat(nick, " ", badge);
-    if (!line.empty() && line.size() + 2 + entry.size() > proto::kMaxTextLen) {
-      table_.Send(c, msg::Notice{line});
-      line.clear();
-    }
-    line = line.empty() ? Cat(kHead, entry) : Cat(line, ", ", entry);
   }
-  if (any && c.state() != ConnState::kClosing) {
-    table_.Send(c, msg::Notice{line});
-  }
+  NoticeList(c, "who is who: ", entries);
 }
 
 void Room::Leave(Connection& c, std::string_view why) {
@@ -215,7 +300,8 @@ void Room::Leave(Connection& c, std::string_view why) {
   }
   sinks_.Log(Cat("leave ", ConnTag(c.id), " ", nick, " (", why, ")"));
   Broadcast(msg::MemberLeft{nick}, nullptr);
-  const std::string notice = Cat(nick, " left");
+  const std::string notice =
+      c.quit_reason.empty() ? Cat(nick, " left") : Cat(nick, " left (", c.quit_reason, ")");
   Broadcast(msg::Notice{notice}, nullptr);
   sinks_.ShowRoom({}, notice);
 }

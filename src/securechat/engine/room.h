@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "securechat/engine/connection_table.h"
 #include "securechat/engine/gate.h"
@@ -35,8 +36,18 @@ class Room {
   void Say(Connection& c, std::string_view text);
   // Whisper sends `text` as a private CHAT to the member holding `to` (`c` itself too).
   void Whisper(Connection& c, std::string_view to, std::string_view text);
+  // Action sends `text` as an ACTION to every member but `c` ("/me", PROTOCOL.md 6.10).
+  void Action(Connection& c, std::string_view text);
+  // SetAway marks `c` away with `reason`, or back with an empty one, and tells `c` so.
+  void SetAway(Connection& c, std::string_view reason);
+  // Whois answers `c` with WHOIS_REPLY for the member holding `nick`.
+  void Whois(Connection& c, std::string_view nick);
+  // Quit keeps the reason of `c`'s QUIT for the notice that it left (if the reason is a
+  // valid one: a client that leaves is never kept for a bad reason).
+  void Quit(Connection& c, std::string_view reason);
   // Who answers `c` with the members' nicks, in USERS pages, then (on a server that knows
-  // keys) NOTICEs that say who is a member, by which key, and who a guest.
+  // keys) NOTICEs that say who is a member, by which key, and who a guest, and NOTICEs that
+  // say who is away.
   void Who(Connection& c);
   // Leave takes `c` out of the room, if it is a member, and tells everyone left.
   void Leave(Connection& c, std::string_view why);
@@ -76,6 +87,11 @@ class Room {
   void Add(Connection& c, std::string_view nick, std::string skeleton);
   // WhoIsWho sends `c` the NOTICEs of Who that show each member's badge (Gate::Badge).
   void WhoIsWho(Connection& c);
+  // NoticeList sends `c` the entries as NOTICEs "HEAD entry, entry, ...", as many entries to
+  // a NOTICE as fit in a text; nothing when `entries` is empty.
+  void NoticeList(Connection& c, std::string_view head, const std::vector<std::string>& entries);
+  // Said notes that `c` said something now (for WHOIS's idle time).
+  void Said(Connection& c);
   // Remove takes `c` out of the maps and returns its nick (empty if it was not a member).
   std::string Remove(Connection& c);
   // Broadcast sends `m` to every member except `except` (nullptr for none). A member whose

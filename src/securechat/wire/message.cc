@@ -47,6 +47,10 @@ bool Meets(Rule rule, std::string_view s) {
       return s.size() == proto::kEd25519PublicLen;
     case Rule::kEd25519Signature:
       return s.size() == proto::kEd25519SignatureLen;
+    case Rule::kReason:
+      return s.empty() || (s.size() <= proto::kMaxReasonLen && IsValidText(s));
+    case Rule::kEd25519PublicOrEmpty:
+      return s.empty() || s.size() == proto::kEd25519PublicLen;
   }
   return false;
 }

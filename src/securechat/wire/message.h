@@ -31,14 +31,16 @@ namespace securechat::msg {
 // and nick fields are kAny; server messages are judged whole, since a client closes on any
 // fault (PROTOCOL.md 8).
 enum class Rule {
-  kAny,               // any bytes
-  kData,              // 0 to kMaxPingDataLen bytes (PING and PONG data: a layout rule)
-  kNick,              // a valid nick (syntax only)
-  kText,              // a valid text
-  kMotd,              // empty or a valid text
-  kNickOrEmpty,       // empty or a valid nick (syntax only)
-  kEd25519Public,     // exactly 32 bytes (AUTH's key: a layout rule)
-  kEd25519Signature,  // exactly 64 bytes (AUTH's signature: a layout rule)
+  kAny,                   // any bytes
+  kData,                  // 0 to kMaxPingDataLen bytes (PING and PONG data: a layout rule)
+  kNick,                  // a valid nick (syntax only)
+  kText,                  // a valid text
+  kMotd,                  // empty or a valid text
+  kNickOrEmpty,           // empty or a valid nick (syntax only)
+  kEd25519Public,         // exactly 32 bytes (AUTH's key: a layout rule)
+  kEd25519Signature,      // exactly 64 bytes (AUTH's signature: a layout rule)
+  kReason,                // empty or a valid text of at most kMaxReasonLen bytes (away reasons)
+  kEd25519PublicOrEmpty,  // empty or exactly 32 bytes (WHOIS_REPLY's key)
 };
 template <auto kMember, Rule kRule = Rule::kAny>
 struct Str {};  // u16 length || bytes
@@ -100,7 +102,31 @@ struct Auth {
       Fields<Str<&Auth::key, Rule::kEd25519Public>, Str<&Auth::signature, Rule::kEd25519Signature>>;
 };
 
-using ClientMessage = std::variant<Join, Say, Whisper, Who, Nick, Ping, Bye, Auth>;
+// The everyday commands (PROTOCOL.md 6.10). Their text, nick and reason fields are judged by
+// the server, like SAY's and JOIN's.
+struct Action {  // "/me waves": an action line to the room
+  static constexpr proto::Kind kKind = proto::Kind::kAction;
+  std::string_view text;
+  using Layout = Fields<Str<&Action::text>>;
+};
+struct Away {  // mark the sender away with `reason`; an empty reason: back
+  static constexpr proto::Kind kKind = proto::Kind::kAway;
+  std::string_view reason;
+  using Layout = Fields<Str<&Away::reason>>;
+};
+struct Whois {  // ask about one member: WHOIS_REPLY
+  static constexpr proto::Kind kKind = proto::Kind::kWhois;
+  std::string_view nick;
+  using Layout = Fields<Str<&Whois::nick>>;
+};
+struct Quit {  // BYE with a reason the room is told
+  static constexpr proto::Kind kKind = proto::Kind::kQuit;
+  std::string_view reason;
+  using Layout = Fields<Str<&Quit::reason>>;
+};
+
+using ClientMessage =
+    std::variant<Join, Say, Whisper, Who, Nick, Ping, Bye, Auth, Action, Away, Whois, Quit>;
 
 // Server to client.
 struct Welcome {
@@ -170,8 +196,33 @@ struct AuthOk {
   using Layout = Fields<Str<&AuthOk::nick, Rule::kNickOrEmpty>>;
 };
 
+// ACTION (PROTOCOL.md 6.10): `from` did `text` ("* alice waves"), relayed like a CHAT said to
+// the room.
+struct ActionChat {
+  static constexpr proto::Kind kKind = proto::Kind::kActionChat;
+  std::string_view from;
+  uint64_t time_ms = 0;
+  std::string_view text;
+  using Layout = Fields<Str<&ActionChat::from, Rule::kNick>, U64<&ActionChat::time_ms>,
+                        Str<&ActionChat::text, Rule::kText>>;
+};
+// WHOIS_REPLY (PROTOCOL.md 6.10): what the server knows of one member.
+struct WhoisReply {
+  static constexpr proto::Kind kKind = proto::Kind::kWhoisReply;
+  std::string_view nick;
+  uint64_t online_ms = 0;  // since the member joined
+  uint64_t idle_ms = 0;    // since its last SAY, WHISPER or ACTION (or its JOIN)
+  std::string_view away;   // its away reason; empty: not away
+  std::string_view key;    // its Ed25519 user key (32 bytes); empty: it has none
+  uint8_t member = 0;      // 1: the key is on the server's members list
+  using Layout =
+      Fields<Str<&WhoisReply::nick, Rule::kNick>, U64<&WhoisReply::online_ms>,
+             U64<&WhoisReply::idle_ms>, Str<&WhoisReply::away, Rule::kReason>,
+             Str<&WhoisReply::key, Rule::kEd25519PublicOrEmpty>, Flag<&WhoisReply::member>>;
+};
+
 using ServerMessage = std::variant<Welcome, Chat, Notice, Users, Pong, Error, MemberJoined,
-                                   MemberLeft, MemberRenamed, AuthOk>;
+                                   MemberLeft, MemberRenamed, AuthOk, ActionChat, WhoisReply>;
 
 // The kinds of a message variant, in the variant's order.
 template <typename Variant>

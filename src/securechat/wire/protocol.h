@@ -113,6 +113,12 @@ enum class Kind : uint8_t {
   kNick = 0x05,
   kPing = 0x06,
   kBye = 0x07,
+  // Everyday commands (PROTOCOL.md 6.10). 0x08 stays unused: the v1 vectors take it as their
+  // unknown client kind.
+  kAction = 0x09,
+  kAway = 0x0A,
+  kWhois = 0x0B,
+  kQuit = 0x0C,
   kWelcome = 0x81,
   kChat = 0x82,
   kNotice = 0x83,
@@ -124,6 +130,10 @@ enum class Kind : uint8_t {
   kMemberJoined = 0x88,
   kMemberLeft = 0x89,
   kMemberRenamed = 0x8A,
+  // The answers to the everyday commands (PROTOCOL.md 6.10). 0x8B stays unused: the
+  // membership vectors take it as the kind after theirs, unknown to a client.
+  kActionChat = 0x8C,
+  kWhoisReply = 0x8D,
   // Authentication (PROTOCOL.md 6.9), from the range reserved for it (0x20 to 0x2F). 0x20 and
   // 0x2F stay unused: the v1 vectors take the range's ends as unknown kinds.
   kAuth = 0x21,
@@ -148,6 +158,9 @@ inline constexpr size_t kMaxNickLen = 32;
 inline constexpr size_t kMaxPingDataLen = 64;
 inline constexpr std::string_view kServerNick = "server";
 inline constexpr uint8_t kChatFlagPrivate = 0x01;
+// AWAY's and QUIT's reason: empty, or a valid text of at most this many bytes (PROTOCOL.md
+// 6.10). Shorter than a line: it is repeated in /who, /whois and to everyone who whispers.
+inline constexpr size_t kMaxReasonLen = 256;
 
 // USERS: more u8 || count u16 || count x nick str. A full page of the longest nicks must fit
 // in one record's plaintext.
