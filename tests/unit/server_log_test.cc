@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "securechat/wire/frame.h"
 #include "support/in_memory.h"
 #include "support/raw_client.h"
 
@@ -25,6 +26,25 @@ TEST(ServerLogTest, CloseBeforeTheHelloIsLogged) {
   net.core().PeerClosed(silent.id(), "peer closed");
   EXPECT_TRUE(Logged(net, "close #1: peer closed during the handshake (not a securechat client?)"))
       << ::testing::PrintToString(net.log);
+}
+
+// A client that asked for the server's key and left (its user declined to trust the key) is
+// told apart from one that does not speak the protocol.
+TEST(ServerLogTest, CloseAfterAKeyRequestIsLoggedAsSuch) {
+  InMemoryNet net;
+  RawClient asker(net, "test", /*hello=*/false);
+  std::vector<uint8_t> request;
+  AppendKeyRequest(&request);
+  net.core().Receive(asker.id(), request);
+  ASSERT_FALSE(net.core().Pending(asker.id()).empty());  // SERVER_KEY
+  net.core().PeerClosed(asker.id(), "peer closed");
+  EXPECT_TRUE(Logged(net,
+                     "close #1: peer closed after asking for the server key (the user did not "
+                     "trust it?)"))
+      << ::testing::PrintToString(net.log);
+  EXPECT_FALSE(std::any_of(net.log.begin(), net.log.end(), [](const std::string& l) {
+    return l.find("not a securechat client") != std::string::npos;
+  })) << ::testing::PrintToString(net.log);
 }
 
 // A client that pinned another key of the same size cannot confirm the server and closes once

@@ -119,8 +119,13 @@ void ServerCore::PeerClosed(ConnId id, std::string_view why) {
     // it. Before JOIN nothing else would say what became of the connection.
     switch (c->state()) {
       case ConnState::kHandshaking:
-        sinks_.Log(Cat("close ", ConnTag(id), ": ", why,
-                       " during the handshake (not a securechat client?)"));
+        // A client that asked for the key and then left is most often a person who did not
+        // trust it (PROTOCOL.md 4.8), not a stranger to the protocol.
+        sinks_.Log(c->conn.state() == ServerConnection::State::kKeySent
+                       ? Cat("close ", ConnTag(id), ": ", why,
+                             " after asking for the server key (the user did not trust it?)")
+                       : Cat("close ", ConnTag(id), ": ", why,
+                             " during the handshake (not a securechat client?)"));
         break;
       case ConnState::kEstablished:
         sinks_.Log(Cat("close ", ConnTag(id), ": ", why,
