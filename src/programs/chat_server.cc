@@ -93,9 +93,10 @@ void PrintLine(std::string_view line) {
 
 // ClientCommand is the command a user can paste to connect to `listener`: chat-client by its
 // absolute path when it sits beside this program (a build folder, or where cmake --install put
-// both), and the public key beside the private one at `key_path` by its absolute path when it
-// is there, so that it works from any folder.
-std::string ClientCommand(const std::string& listener, const std::string& key_path) {
+// both), and the server key by its fingerprint, which the client checks against the key the
+// server sends (PROTOCOL.md 4.8) and then remembers: it works from any folder and any machine,
+// with no key file to copy.
+std::string ClientCommand(const std::string& listener, const std::string& fingerprint) {
   std::string client = "chat-client";
   char self[4096];
   const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -106,17 +107,8 @@ std::string ClientCommand(const std::string& listener, const std::string& key_pa
       client = beside;
     }
   }
-  // The public key sits beside the private one when chat-keygen made them.
-  std::string public_path = "PUBLIC_KEY.pem";
-  if (const size_t slash = key_path.rfind('/') + 1;
-      key_path.compare(slash, std::string::npos, "server_private.pem") == 0) {
-    public_path = Cat(key_path.substr(0, slash), "server_public.pem");
-    if (char* real = realpath(public_path.c_str(), nullptr); real != nullptr) {
-      public_path = real;
-      std::free(real);
-    }
-  }
-  return Cat(client, " --connect=", listener, " --server_key=", public_path, " --nick=NAME");
+  return Cat(client, " --connect=", listener, " --server_fingerprint=", fingerprint,
+             " --nick=NAME");
 }
 
 // ReadMembers reads and parses the members file; the error names the file and the line.
@@ -283,7 +275,7 @@ int main(int argc, char** argv) {
     PrintLine(Cat("members: ", member_nicks, " nicks, ", member_keys, " keys from ", members_path,
                   "; access ", access == securechat::Access::kMembers ? "members only" : "open"));
   }
-  PrintLine(Cat("clients connect with: ", ClientCommand(listeners->front()->name(), key_path)));
+  PrintLine(Cat("clients connect with: ", ClientCommand(listeners->front()->name(), fingerprint)));
   if (console_tty) {
     PrintLine("type a line to send it to everyone as 'server'; Ctrl-C stops the server");
   }
