@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -203,6 +204,25 @@ TEST_F(HostileServerTest, TricklingServerIsLeftAtTheHandshakeDeadline) {
   EXPECT_LT(sent, proto::kFrameHeaderLen + proto::kServerHelloBodyLen);
   EXPECT_NE(client->err().find("did not complete the handshake within 1 s"), std::string::npos)
       << Describe(*client);
+}
+
+// While the client is still connecting (the server has not answered its hello), /quit leaves
+// at once with 0, and SIGINT (Ctrl-C) ends it too: neither waits for the handshake deadline,
+// here a minute away. (A /quit after lines piped in before the WELCOME waits its turn:
+// chat_test's QueuedInputIsSentAfterJoinAndQuitEndsIt.)
+TEST_F(HostileServerTest, QuitAndInterruptWorkWhileConnecting) {
+  auto client = StartClient({"--handshake_timeout=60s"});
+  ASSERT_NE(client, nullptr);
+  ASSERT_GE(listener_.Accept(kWait), 0);
+  ASSERT_TRUE(client->WriteStdin("/quit\n"));
+  EXPECT_TRUE(Exits(*client, 0));
+  EXPECT_EQ(client->err(), "") << Describe(*client);
+
+  auto interrupted = StartClient({"--handshake_timeout=60s"});
+  ASSERT_NE(interrupted, nullptr);
+  ASSERT_GE(listener_.Accept(kWait), 0);
+  ASSERT_TRUE(interrupted->Signal(SIGINT));
+  EXPECT_EQ(interrupted->Wait(kWait), 128 + SIGINT) << Describe(*interrupted);
 }
 
 // With --reconnect, an attempt stuck in the handshake counts as a failed one: the client says

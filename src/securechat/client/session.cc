@@ -26,6 +26,20 @@ std::string_view SplitWord(std::string_view* rest) {
 
 std::string Shown(std::string_view s) { return EscapeForDisplay(s); }
 
+// IsCommandLine: the line is a command, not text ("//" starts text that starts with '/').
+bool IsCommandLine(std::string_view line) {
+  return !line.empty() && line.front() == '/' && line.substr(0, 2) != "//";
+}
+
+// CommandOf returns the command of a command line, in lower case ("quit" for "/QUIT now"),
+// and sets *rest to what follows it.
+std::string CommandOf(std::string_view line, std::string_view* rest) {
+  *rest = line.substr(1);
+  std::string command(SplitWord(rest));
+  absl::AsciiStrToLower(&command);
+  return command;
+}
+
 }  // namespace
 
 std::string AlternateNick(std::string_view nick, int n) {
@@ -459,6 +473,14 @@ void ClientSession::InputLine(std::string_view line) {
   if (line.empty()) {
     return;
   }
+  if (std::string_view rest;
+      !joined_ && queued_.empty() && IsCommandLine(line) && CommandOf(line, &rest) == "quit") {
+    // Still connecting, nothing typed yet: /quit does not wait for a WELCOME that may never
+    // come. After lines typed or piped in before the WELCOME it waits its turn, so that a
+    // script's lines go out in order (Ctrl-C leaves at once).
+    Finish(kExitOk, "");
+    return;
+  }
   const size_t cost = line.size() + kQueuedLineOverhead;
   if (cost > kMaxQueuedBytes - queued_bytes_) {
     if (!queue_full_shown_) {
@@ -592,14 +614,13 @@ void ClientSession::Leave(std::string_view reason) {
 }
 
 void ClientSession::Execute(std::string_view line) {
-  if (line.front() != '/' || line.substr(0, 2) == "//") {
+  if (!IsCommandLine(line)) {
     SendText(query_, line.front() == '/' ? line.substr(1) : line);
     return;
   }
-  std::string_view rest = line.substr(1);
+  std::string_view rest;
   // Commands are taken in any case, as irssi and WeeChat take them: /WHO is /who.
-  std::string command(SplitWord(&rest));
-  absl::AsciiStrToLower(&command);
+  const std::string command = CommandOf(line, &rest);
   if (command == "msg") {
     const std::string_view to = SplitWord(&rest);
     if (to.empty() || rest.empty()) {
@@ -718,10 +739,9 @@ bool ClientSession::OfflineLine(std::string_view line) {
   if (line.empty()) {
     return false;
   }
-  if (line.front() == '/' && line.substr(0, 2) != "//") {
-    std::string_view rest = line.substr(1);
-    std::string command(SplitWord(&rest));
-    absl::AsciiStrToLower(&command);
+  if (IsCommandLine(line)) {
+    std::string_view rest;
+    const std::string command = CommandOf(line, &rest);
     if (command == "quit") {
       return true;
     }
