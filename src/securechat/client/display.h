@@ -19,6 +19,7 @@ namespace securechat {
 struct DisplayLine {
   enum class Kind {
     kChat,         // <from> text: said to the room
+    kSentChat,     // <from> text: a line we said (`from` holds our nick), shown once sent
     kPrivate,      // *from* text: a whisper to us
     kSentPrivate,  // -> *to* text: a whisper we sent (`from` holds the recipient)
     kNotice,       // -!- text: joins, leaves, renames, client notes
@@ -31,8 +32,9 @@ struct DisplayLine {
   bool mention = false;  // kChat: the text names our own nick
 };
 
-// PlainLine returns the line as the client has always printed it: "<nick> text",
-// "*nick* text", "-> *nick* text" (a whisper sent), "-!- text" or "!! text".
+// PlainLine returns the line as the client has always printed it: "<nick> text" (said by
+// anyone, ourselves included), "*nick* text", "-> *nick* text" (a whisper sent), "-!- text" or
+// "!! text".
 std::string PlainLine(const DisplayLine& line);
 
 // MentionsNick is true if `text` contains `nick` as a whole word (ASCII case ignored). A word

@@ -482,6 +482,14 @@ void ClientSession::SendText(std::string_view to, std::string_view text) {
       if (!SendOrFail(msg::Say{piece})) {
         return;
       }
+      if (show_own_lines_) {
+        // The server does not echo a SAY to its sender: this is the line as it went out.
+        DisplayLine own;
+        own.kind = DisplayLine::Kind::kSentChat;
+        own.from = Shown(nick_);
+        own.text = Shown(piece);
+        display_(own);
+      }
       continue;
     }
     if (!SendOrFail(msg::Whisper{to, piece})) {
