@@ -674,31 +674,62 @@ TEST(PasteGuardTest, ALongPasteIsHeldUntilTheUserSaysYes) {
   EXPECT_TRUE(g.asking());
   EXPECT_FALSE(g.MsUntilTick(5000).has_value()) << "no timer while waiting for the answer";
   EXPECT_TRUE(g.Tick(9000).send.empty());
-  r = g.Typed("y", 9000);
+  r = g.Key("y");
   ASSERT_EQ(r.send.size(), 12u);
   EXPECT_EQ(r.send.front(), "pasted 0");
   EXPECT_EQ(r.send.back(), "pasted 11");
   EXPECT_FALSE(g.asking());
   EXPECT_EQ(g.held(), 0u);
+  EXPECT_TRUE(g.Key("y").send.empty()) << "a key without a question is nothing";
 }
 
-TEST(PasteGuardTest, AnythingButYesDropsThePaste) {
-  for (const char* answer : {"", "n", "no", "sure", "/quit"}) {
-    PasteGuard g;
-    for (int i = 0; i < 6; ++i) {
-      g.Typed("x", 0);
-    }
-    EXPECT_EQ(g.Tick(100).ask, 6u);
-    const PasteGuard::Result r = g.Typed(answer, 200);
-    EXPECT_TRUE(r.send.empty()) << answer;
-    EXPECT_EQ(r.dropped, 6u) << answer;
-  }
-  PasteGuard g;
+// PasteHeld types six lines at 0 ms and ends the burst: the question is asked.
+void PasteHeld(PasteGuard& g) {
   for (int i = 0; i < 6; ++i) {
     g.Typed("x", 0);
   }
-  g.Tick(100);
-  EXPECT_EQ(g.Typed(" YES ", 200).send.size(), 6u);
+  ASSERT_EQ(g.Tick(100).ask, 6u);
+}
+
+// The answer is one key: y or Y sends; n, N, Enter (CR or LF) and Escape drop.
+TEST(PasteGuardTest, OneKeyAnswers) {
+  for (const char* key : {"y", "Y"}) {
+    PasteGuard g;
+    ASSERT_NO_FATAL_FAILURE(PasteHeld(g));
+    const PasteGuard::Result r = g.Key(key);
+    EXPECT_EQ(r.send.size(), 6u) << key;
+    EXPECT_EQ(r.dropped, 0u) << key;
+    EXPECT_FALSE(g.asking());
+  }
+  for (const char* key : {"n", "N", "\r", "\n", "\x1b"}) {
+    PasteGuard g;
+    ASSERT_NO_FATAL_FAILURE(PasteHeld(g));
+    const PasteGuard::Result r = g.Key(key);
+    EXPECT_TRUE(r.send.empty()) << ::testing::PrintToString(key);
+    EXPECT_EQ(r.dropped, 6u) << ::testing::PrintToString(key);
+    EXPECT_FALSE(g.asking());
+    EXPECT_EQ(g.held(), 0u);
+  }
+}
+
+// Nothing else answers: other keys, several bytes in one read (the rest of a paste, keys typed
+// ahead, an arrow's escape sequence, a character of more than one byte), nor a line, which
+// joins the held ones. The question stays until a real answer.
+TEST(PasteGuardTest, PastedTextAndOtherKeysNeverAnswer) {
+  PasteGuard g;
+  ASSERT_NO_FATAL_FAILURE(PasteHeld(g));
+  for (const char* keys : {"q", " ", "\x7f", "", "yes", "y\n", "Y\r", "n\n", "yy", "\x1b[A",
+                           "\xc3\xbf"}) {
+    const PasteGuard::Result r = g.Key(keys);
+    EXPECT_TRUE(r.send.empty()) << ::testing::PrintToString(keys);
+    EXPECT_EQ(r.dropped, 0u) << ::testing::PrintToString(keys);
+    EXPECT_TRUE(g.asking()) << ::testing::PrintToString(keys);
+  }
+  const PasteGuard::Result more = g.Typed("y", 500);
+  EXPECT_TRUE(more.send.empty());
+  EXPECT_EQ(more.ask, 7u) << "asked again, with the line held too";
+  EXPECT_TRUE(g.asking());
+  EXPECT_EQ(g.Key("n").dropped, 7u);
 }
 
 TEST(BackoffTest, DoublesToTheCapWithJitterAndResets) {
