@@ -380,7 +380,7 @@ class NetEnvironment final : public ClientRunner::Environment {
 };
 
 // TerminalInput takes lines typed at a terminal: through the paste guard to the runner, into
-// the history, with the prompt showing the nick or the paste guard's question.
+// the history, with the prompt showing the nick. The paste guard's question takes one key.
 class TerminalInput {
  public:
   // The constructor starts the line editor, which shows the prompt and completes commands and
@@ -401,7 +401,7 @@ class TerminalInput {
   securechat::net::ClientLoop::Hooks Hooks() {
     securechat::net::ClientLoop::Hooks hooks;
     hooks.line = [this](std::string_view line) {
-      if (!guard_.asking() && !line.empty()) {
+      if (!line.empty()) {
         editor_->AddHistory(std::string(line));
       }
       Apply(guard_.Typed(std::string(line), securechat::net::MonotonicMs()));
@@ -422,10 +422,7 @@ class TerminalInput {
   }
 
  private:
-  std::string Prompt() const {
-    return guard_.asking() ? Cat("send ", guard_.held(), " lines? [y/N] ")
-                           : Cat("[", runner_.session().nick(), "] ");
-  }
+  std::string Prompt() const { return Cat("[", runner_.session().nick(), "] "); }
   void RefreshPrompt() {
     if (std::string prompt = Prompt(); prompt != shown_prompt_) {
       shown_prompt_ = std::move(prompt);
@@ -433,11 +430,23 @@ class TerminalInput {
     }
   }
   void Apply(const securechat::PasteGuard::Result& r) {
+    if (editor_->asking() && !guard_.asking()) {
+      editor_->EndAsk();  // answered: the prompt is back before the lines go out
+    }
     for (const std::string& line : r.send) {
       runner_.InputLine(line);
     }
     if (r.dropped > 0) {
       runner_.session().ShowNotice(Cat(r.dropped, " pasted lines not sent"));
+    }
+    if (r.ask > 0) {
+      // One key answers; the line being edited (a paste's last line, without its newline)
+      // waits under the question and comes back after it.
+      editor_->AskKey(Cat("send ", r.ask, " pasted lines? [y/N] "),
+                      [this](std::string_view keys) {
+                        Apply(guard_.Key(keys));
+                        RefreshPrompt();
+                      });
     }
   }
 
@@ -467,7 +476,8 @@ int main(int argc, char** argv) {
       "                   [--nocolor] [--handshake_timeout=10s]\n"
       "                   [--identity=~/.config/securechat/id_ed25519|agent|none]\n"
       "Type a line to say it to the room; /help lists the commands. At a terminal, lines can\n"
-      "be edited, Up and Down recall earlier ones and Tab completes commands and nicks. With\n"
+      "be edited, Up and Down recall earlier ones, Ctrl-R searches them and Tab completes\n"
+      "commands and nicks; a paste of more than 5 lines asks first (one key: y or n). With\n"
       "stdin a pipe or a file, each line is sent, then the client says goodbye and exits.\n"
       "Without --server_key the server's key is checked as ssh checks host keys, against\n"
       "~/.config/securechat/known_servers; an unknown server is asked about at a terminal.\n"
@@ -519,6 +529,8 @@ int main(int argc, char** argv) {
                       {.reconnect = config.reconnect, .address = absl::GetFlag(FLAGS_connect)},
                       config.nick, std::move(display), securechat::net::MonotonicMs);
   runner.session().set_who_on_join(interactive);
+  // The editor takes an entered line off the screen; the session shows it when it is sent.
+  runner.session().set_show_own_lines(interactive);
   runner.session().set_handshake_timeout_ms(config.handshake_timeout_ms);
   runner.session().set_alternate_nicks(!config.strict_nick);
   runner.session().set_user_key(config.identity.get());

@@ -90,6 +90,17 @@ std::string LastLine(const std::string& screen) {
   return rows.empty() ? "" : rows.back();
 }
 
+// HasRow is true if some row of `screen` matches `pattern` whole.
+bool HasRow(const std::string& screen, const std::string& pattern) {
+  const std::regex re(pattern);
+  for (const std::string& row : Lines(screen)) {
+    if (std::regex_match(row, re)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // HasColour is true if `screen` (captured with escapes) has an SGR sequence that sets one of
 // the foreground colours the formatter uses, or bold or dim.
 bool HasColour(const std::string& screen) {
@@ -215,6 +226,12 @@ class Tmux {
         name, [&](const std::string& s) { return Contains(s, text); }, Cat("\"", text, "\""),
         timeout);
   }
+  // ShowsRow waits for a row that matches `pattern` whole.
+  ::testing::AssertionResult ShowsRow(const std::string& name, const std::string& pattern) {
+    return WaitFor(
+        name, [&](const std::string& s) { return HasRow(s, pattern); },
+        Cat("a row matching ", pattern));
+  }
   // Prompt waits until the last row of the screen is exactly `row`.
   ::testing::AssertionResult Prompt(const std::string& name, const std::string& row) {
     return WaitFor(
@@ -336,6 +353,49 @@ TEST_F(TerminalTest, IncomingLineKeepsTheHalfTypedLineIntact) {
   EXPECT_TRUE(tmux().Shows("bob", "-!- alice left"));
 }
 
+// A line alice says is shown again as a line of the chat, "[HH:MM] <alice> hello", once it is
+// sent, and the prompt's echo of it is gone, also for a line that took two rows to type. A
+// whisper's confirmation has its time too. Only the prompt row starts with "[alice]".
+TEST_F(TerminalTest, OwnLinesAreShownWithTheirTimeInsteadOfThePromptEcho) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  auto bob = JoinChat("bob", TestKeyPath("test_rsa2048_public.pem"), server_.address, 1);
+  ASSERT_NE(bob, nullptr);
+  ASSERT_TRUE(Open("alice", 2, "--nocolor"));
+  ASSERT_TRUE(tmux().Prompt("alice", "[alice]"));
+
+  const std::string stamp = "\\[[0-2][0-9]:[0-5][0-9]\\] ";
+  ASSERT_TRUE(tmux().Type("alice", "hello"));
+  ASSERT_TRUE(tmux().Prompt("alice", "[alice] hello"));
+  ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
+  EXPECT_TRUE(Saw(*bob, "<alice> hello\n"));
+  EXPECT_TRUE(tmux().ShowsRow("alice", stamp + "<alice> hello"));
+  EXPECT_TRUE(tmux().Prompt("alice", "[alice]"));
+
+  // 90 columns with the prompt: the echo took two rows of the 80.
+  const std::string long_line = Cat("long ", std::string(80, 'x'), " end");
+  ASSERT_TRUE(tmux().Type("alice", long_line));
+  ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
+  EXPECT_TRUE(Saw(*bob, Cat("<alice> ", long_line, "\n")));
+  EXPECT_TRUE(tmux().ShowsRow("alice", " +x+ end"));
+
+  ASSERT_TRUE(tmux().Type("alice", "/msg bob psst"));
+  ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
+  EXPECT_TRUE(Saw(*bob, "*alice* psst\n"));
+  EXPECT_TRUE(tmux().ShowsRow("alice", stamp + "-> \\*bob\\* psst"));
+
+  const std::string screen = tmux().Screen("alice");
+  const std::vector<std::string> rows = Lines(screen);
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(rows.back(), "[alice]") << screen;
+  for (size_t i = 0; i + 1 < rows.size(); ++i) {
+    EXPECT_FALSE(rows[i].starts_with("[alice]")) << "an echo left behind: " << rows[i] << "\n"
+                                                 << screen;
+  }
+  EXPECT_TRUE(HasRow(screen, stamp + "<alice> long x+")) << screen;
+  EXPECT_EQ(CountOf(screen, "hello"), 1u) << screen;
+  EXPECT_EQ(CountOf(screen, "psst"), 1u) << screen;
+}
+
 // Tab completes command names at the start of a line and nicks elsewhere; bob, who joined
 // after alice, knows her nick from the list he is sent on joining.
 TEST_F(TerminalTest, TabCompletesCommandsAndNicks) {
@@ -379,10 +439,35 @@ TEST_F(TerminalTest, TabCompletesCommandsAndNicks) {
   ASSERT_TRUE(tmux().Type("bob", "/me grins"));
   ASSERT_TRUE(tmux().Keys("bob", {"Enter"}));
   EXPECT_TRUE(tmux().Shows("alice", "* bob grins"));
+  EXPECT_TRUE(tmux().Shows("bob", "* bob grins"));  // one's own action, shown as sent
   ASSERT_TRUE(tmux().Type("bob", "/help"));
   ASSERT_TRUE(tmux().Keys("bob", {"Enter"}));
   EXPECT_TRUE(tmux().Shows("bob", "/unignore NICK"));
   EXPECT_FALSE(Contains(tmux().Screen("alice"), "waves"));
+}
+
+// Ctrl-R searches the input history (libedit's incremental search): part of an earlier line
+// finds it, Enter ends the search with it on the prompt row, and Enter sends it again.
+TEST_F(TerminalTest, CtrlRSearchesInputHistory) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  auto bob = JoinChat("bob", TestKeyPath("test_rsa2048_public.pem"), server_.address, 1);
+  ASSERT_NE(bob, nullptr);
+  ASSERT_TRUE(Open("alice", 2));
+  for (const char* line : {"the first line", "another one"}) {
+    ASSERT_TRUE(tmux().Type("alice", line));
+    ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
+    ASSERT_TRUE(Saw(*bob, Cat("<alice> ", line, "\n")));
+  }
+  ASSERT_TRUE(tmux().Prompt("alice", "[alice]"));
+  ASSERT_TRUE(tmux().Keys("alice", {"C-r"}));
+  ASSERT_TRUE(tmux().Type("alice", "firs"));
+  ASSERT_TRUE(tmux().Shows("alice", "[alice] the first line"));
+  ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
+  ASSERT_TRUE(tmux().Prompt("alice", "[alice] the first line"));
+  ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
+  EXPECT_TRUE(Saw(*bob, "<alice> another one\n<alice> the first line\n"))
+      << "said again after the second: " << bob->out();
+  EXPECT_TRUE(tmux().Prompt("alice", "[alice]"));
 }
 
 // A paste of many lines is held until the user says yes; a short one goes at once.
@@ -408,21 +493,59 @@ TEST_F(TerminalTest, PasteGuardAsksBeforeSendingALongPaste) {
   ASSERT_TRUE(tmux().Shows("alice", "-!- bob joined"));
 
   ASSERT_TRUE(tmux().Paste("alice", "l1\nl2\nl3\nl4\nl5\nl6\nl7\n"));
-  ASSERT_TRUE(tmux().Prompt("alice", "send 7 lines? [y/N]"));
+  ASSERT_TRUE(tmux().Prompt("alice", "send 7 pasted lines? [y/N]"));
   EXPECT_FALSE(Contains(tmux().Screen("bob"), "<alice> l1"));
-  ASSERT_TRUE(tmux().Type("alice", "y"));
-  ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
+  EXPECT_FALSE(Contains(tmux().Screen("alice"), "l1")) << "not shown before it is sent";
+  ASSERT_TRUE(tmux().Type("alice", "y"));  // one key, no Enter
   EXPECT_TRUE(tmux().Shows("bob", "<alice> l7"));
+  EXPECT_TRUE(tmux().Shows("alice", "<alice> l7"));
   EXPECT_TRUE(tmux().Prompt("alice", "[alice]"));
 
   ASSERT_TRUE(tmux().Paste("alice", "m1\nm2\nm3\nm4\nm5\nm6\n"));
-  ASSERT_TRUE(tmux().Prompt("alice", "send 6 lines? [y/N]"));
+  ASSERT_TRUE(tmux().Prompt("alice", "send 6 pasted lines? [y/N]"));
   ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
   EXPECT_TRUE(tmux().Shows("alice", "-!- 6 pasted lines not sent"));
 
   ASSERT_TRUE(tmux().Paste("alice", "n1\nn2\n"));
   EXPECT_TRUE(tmux().Shows("bob", "<alice> n2"));
   EXPECT_FALSE(Contains(tmux().Screen("bob"), "<alice> m1"));
+}
+
+// Issue #13: a paste whose last line has no newline leaves that line being edited; neither it
+// nor the Enter that follows answers the question, which takes one key. `n` drops the held
+// lines and gives the half line back; in a second paste `y` sends them. Any other key is
+// ignored.
+TEST_F(TerminalTest, PasteQuestionTakesOneKeyAndNoPastedText) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  auto bob = JoinChat("bob", TestKeyPath("test_rsa2048_public.pem"), server_.address, 1);
+  ASSERT_NE(bob, nullptr);
+  ASSERT_TRUE(Open("alice", 2));
+
+  // The tail "y" would have answered yes when the answer was a line.
+  ASSERT_TRUE(tmux().Paste("alice", "p1\np2\np3\np4\np5\np6\ny"));
+  ASSERT_TRUE(tmux().Prompt("alice", "send 6 pasted lines? [y/N]"));
+  ASSERT_TRUE(tmux().Type("alice", "q"));  // no answer: the question stays
+  ASSERT_TRUE(tmux().Paste("alice", "yes"));  // pasted text is no answer either
+  ASSERT_TRUE(tmux().Prompt("alice", "send 6 pasted lines? [y/N]"));
+  ASSERT_TRUE(tmux().Type("alice", "n"));
+  EXPECT_TRUE(tmux().Shows("alice", "-!- 6 pasted lines not sent"));
+  EXPECT_TRUE(tmux().Prompt("alice", "[alice] y")) << "the line being edited is back";
+  ASSERT_TRUE(tmux().Keys("alice", {"C-u"}));
+  ASSERT_TRUE(tmux().Prompt("alice", "[alice]"));
+
+  ASSERT_TRUE(tmux().Paste("alice", "r1\nr2\nr3\nr4\nr5\nr6\nr7\nlast"));
+  ASSERT_TRUE(tmux().Prompt("alice", "send 7 pasted lines? [y/N]"));
+  ASSERT_TRUE(tmux().Type("alice", "y"));
+  EXPECT_TRUE(Saw(*bob, "<alice> r7\n"));
+  EXPECT_TRUE(tmux().Shows("alice", "<alice> r7"));
+  EXPECT_TRUE(tmux().Prompt("alice", "[alice] last"));
+  ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
+  EXPECT_TRUE(Saw(*bob, "<alice> last\n"));
+  ASSERT_TRUE(tmux().Type("alice", "/quit"));
+  ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
+  ASSERT_TRUE(tmux().Shows("alice", "EXIT=0"));
+  EXPECT_FALSE(Contains(bob->out(), "<alice> p")) << bob->out();
+  EXPECT_FALSE(Contains(bob->out(), "<alice> y")) << bob->out();
 }
 
 // Colour at a terminal only: not with NO_COLOR, not with --nocolor, not into a pipe. Lines

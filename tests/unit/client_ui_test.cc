@@ -122,6 +122,21 @@ TEST(FormatterTest, PrivateMessagesAndMentionsStandOutAndRingWithBell) {
             "*b* x\a");
 }
 
+// Our own lines look like anyone's, with the time they were sent and our nick in bold (not
+// its colour); naming ourselves is no mention and rings no bell. A whisper we sent has its
+// time too.
+TEST(FormatterTest, OwnLinesAndSentWhispersHaveTheirTime) {
+  EXPECT_EQ(PlainLine(Line(DisplayLine::Kind::kSentChat, "alice", "hi")), "<alice> hi");
+  const Formatter plain = MakeFormatter(false, true, true);
+  EXPECT_EQ(plain.Format(Line(DisplayLine::Kind::kSentChat, "alice", "hi alice")),
+            "[23:59] <alice> hi alice");
+  EXPECT_EQ(plain.Format(Line(DisplayLine::Kind::kSentPrivate, "bob", "psst")),
+            "[23:59] -> *bob* psst");
+  const Formatter coloured = MakeFormatter(true, false, true);
+  EXPECT_EQ(coloured.Format(Line(DisplayLine::Kind::kSentChat, "alice", "hi alice", 0, true)),
+            "<\x1b[1malice\x1b[0m> hi alice");
+}
+
 TEST(FormatterTest, NoticesAndErrorsAreMarked) {
   const Formatter f = MakeFormatter(true, true, false);
   EXPECT_EQ(f.Format(Line(DisplayLine::Kind::kNotice, "", "bob joined", k0905)),
@@ -452,6 +467,87 @@ TEST(MembershipTest, EachEventIsShownOnce) {
                                                  "-!- bob is now known as robert"}));
 }
 
+// With set_show_own_lines (a terminal), a said line is shown as alice's own line once it is
+// sent: each piece of a split line, lines held by the pace only as they go, with the nick as
+// renamed. Without it (a pipe), nothing changes: a said line is not shown.
+TEST(OwnLinesTest, ASaidLineIsShownWhenItIsSent) {
+  InMemoryNet net;
+  net.paced_clients = true;
+  auto& alice = net.Connect("alice");
+  auto& bob = net.Connect("bob");
+  auto& carol = net.Connect("carol");
+  net.Type(carol, "from a pipe");
+  EXPECT_FALSE(carol.SawContaining("from a pipe")) << ::testing::PrintToString(carol.lines);
+
+  alice.session.set_show_own_lines(true);
+  net.Type(alice, "hello");
+  ASSERT_FALSE(alice.events.empty());
+  EXPECT_EQ(alice.events.back().kind, DisplayLine::Kind::kSentChat);
+  EXPECT_EQ(alice.events.back().from, "alice");
+  EXPECT_EQ(alice.events.back().text, "hello");
+  EXPECT_EQ(alice.events.back().time_ms, 0u) << "the formatter stamps it with the time shown";
+  EXPECT_TRUE(bob.Saw("<alice> hello"));
+
+  // Twelve lines at once: the pace sends a burst and holds the rest; only what went is shown,
+  // the rest as the pace lets it go.
+  const size_t before = alice.lines.size();
+  for (int i = 0; i < 12; ++i) {
+    alice.session.InputLine(Cat("line ", i));
+  }
+  net.Pump();
+  const auto shown = [&] {
+    return std::vector<std::string>(alice.lines.begin() + static_cast<ptrdiff_t>(before),
+                                    alice.lines.end());
+  };
+  const size_t went = shown().size();
+  ASSERT_GT(went, 0u);
+  ASSERT_LT(went, 12u);
+  EXPECT_TRUE(bob.Saw(Cat("<alice> line ", went - 1)));
+  EXPECT_FALSE(bob.Saw(Cat("<alice> line ", went)));
+  EXPECT_EQ(shown().back(), Cat("<alice> line ", went - 1));
+  for (int i = 0; shown().size() < 12 && i < 100; ++i) {
+    net.Advance(250);
+  }
+  std::vector<std::string> all;
+  for (int i = 0; i < 12; ++i) {
+    all.push_back(Cat("<alice> line ", i));
+  }
+  EXPECT_EQ(shown(), all);
+
+  // A line over one message: each piece, as sent.
+  net.Advance(10'000);
+  net.Type(alice, std::string(4096 + 10, 'z'));
+  ASSERT_GE(alice.lines.size(), 2u);
+  EXPECT_EQ(alice.lines[alice.lines.size() - 2], Cat("<alice> ", std::string(4096, 'z')));
+  EXPECT_EQ(alice.lines.back(), Cat("<alice> ", std::string(10, 'z')));
+  EXPECT_TRUE(bob.Saw(Cat("<alice> ", std::string(10, 'z'))));
+
+  net.Type(alice, "/nick al");
+  net.Type(alice, "renamed");
+  EXPECT_EQ(alice.lines.back(), "<al> renamed");
+  // A refused line is no own line.
+  net.Type(alice, "bad \x01 byte");
+  EXPECT_FALSE(alice.SawContaining("byte")) << ::testing::PrintToString(alice.lines);
+}
+
+// A line typed before the server welcomed us waits, and is shown after the welcome, when it
+// goes.
+class OwnLinesBeforeWelcomeTest : public testing::ScriptedSessionTest {
+ protected:
+  OwnLinesBeforeWelcomeTest() : ScriptedSessionTest(/*clocked=*/false) {}
+};
+
+TEST_F(OwnLinesBeforeWelcomeTest, ALineTypedEarlyIsShownWhenItGoes) {
+  session_.set_show_own_lines(true);
+  session_.InputLine("early bird");
+  EXPECT_EQ(lines_, std::vector<std::string>{}) << "not shown before it is sent";
+  ASSERT_TRUE(conn_.Start());
+  Pump();
+  ASSERT_TRUE(session_.joined());
+  EXPECT_EQ(lines_, (std::vector<std::string>{"-!- joined as alice; 1 online",
+                                              "<alice> early bird"}));
+}
+
 // A ClientSession joined as alice to a ScriptedServer, which sends whatever the test says.
 class ScriptedRoomTest : public testing::ScriptedSessionTest {
  protected:
@@ -578,31 +674,62 @@ TEST(PasteGuardTest, ALongPasteIsHeldUntilTheUserSaysYes) {
   EXPECT_TRUE(g.asking());
   EXPECT_FALSE(g.MsUntilTick(5000).has_value()) << "no timer while waiting for the answer";
   EXPECT_TRUE(g.Tick(9000).send.empty());
-  r = g.Typed("y", 9000);
+  r = g.Key("y");
   ASSERT_EQ(r.send.size(), 12u);
   EXPECT_EQ(r.send.front(), "pasted 0");
   EXPECT_EQ(r.send.back(), "pasted 11");
   EXPECT_FALSE(g.asking());
   EXPECT_EQ(g.held(), 0u);
+  EXPECT_TRUE(g.Key("y").send.empty()) << "a key without a question is nothing";
 }
 
-TEST(PasteGuardTest, AnythingButYesDropsThePaste) {
-  for (const char* answer : {"", "n", "no", "sure", "/quit"}) {
-    PasteGuard g;
-    for (int i = 0; i < 6; ++i) {
-      g.Typed("x", 0);
-    }
-    EXPECT_EQ(g.Tick(100).ask, 6u);
-    const PasteGuard::Result r = g.Typed(answer, 200);
-    EXPECT_TRUE(r.send.empty()) << answer;
-    EXPECT_EQ(r.dropped, 6u) << answer;
-  }
-  PasteGuard g;
+// PasteHeld types six lines at 0 ms and ends the burst: the question is asked.
+void PasteHeld(PasteGuard& g) {
   for (int i = 0; i < 6; ++i) {
     g.Typed("x", 0);
   }
-  g.Tick(100);
-  EXPECT_EQ(g.Typed(" YES ", 200).send.size(), 6u);
+  ASSERT_EQ(g.Tick(100).ask, 6u);
+}
+
+// The answer is one key: y or Y sends; n, N, Enter (CR or LF) and Escape drop.
+TEST(PasteGuardTest, OneKeyAnswers) {
+  for (const char* key : {"y", "Y"}) {
+    PasteGuard g;
+    ASSERT_NO_FATAL_FAILURE(PasteHeld(g));
+    const PasteGuard::Result r = g.Key(key);
+    EXPECT_EQ(r.send.size(), 6u) << key;
+    EXPECT_EQ(r.dropped, 0u) << key;
+    EXPECT_FALSE(g.asking());
+  }
+  for (const char* key : {"n", "N", "\r", "\n", "\x1b"}) {
+    PasteGuard g;
+    ASSERT_NO_FATAL_FAILURE(PasteHeld(g));
+    const PasteGuard::Result r = g.Key(key);
+    EXPECT_TRUE(r.send.empty()) << ::testing::PrintToString(key);
+    EXPECT_EQ(r.dropped, 6u) << ::testing::PrintToString(key);
+    EXPECT_FALSE(g.asking());
+    EXPECT_EQ(g.held(), 0u);
+  }
+}
+
+// Nothing else answers: other keys, several bytes in one read (the rest of a paste, keys typed
+// ahead, an arrow's escape sequence, a character of more than one byte), nor a line, which
+// joins the held ones. The question stays until a real answer.
+TEST(PasteGuardTest, PastedTextAndOtherKeysNeverAnswer) {
+  PasteGuard g;
+  ASSERT_NO_FATAL_FAILURE(PasteHeld(g));
+  for (const char* keys : {"q", " ", "\x7f", "", "yes", "y\n", "Y\r", "n\n", "yy", "\x1b[A",
+                           "\xc3\xbf"}) {
+    const PasteGuard::Result r = g.Key(keys);
+    EXPECT_TRUE(r.send.empty()) << ::testing::PrintToString(keys);
+    EXPECT_EQ(r.dropped, 0u) << ::testing::PrintToString(keys);
+    EXPECT_TRUE(g.asking()) << ::testing::PrintToString(keys);
+  }
+  const PasteGuard::Result more = g.Typed("y", 500);
+  EXPECT_TRUE(more.send.empty());
+  EXPECT_EQ(more.ask, 7u) << "asked again, with the line held too";
+  EXPECT_TRUE(g.asking());
+  EXPECT_EQ(g.Key("n").dropped, 7u);
 }
 
 TEST(BackoffTest, DoublesToTheCapWithJitterAndResets) {

@@ -19,6 +19,7 @@ constexpr std::string_view kNoticeMark = "\x1b[36m";     // cyan -!-
 constexpr std::string_view kErrorMark = "\x1b[1;31m";    // bold red !!
 constexpr std::string_view kPrivateMark = "\x1b[1;35m";  // bold magenta *nick* and its text
 constexpr std::string_view kMentionText = "\x1b[1;33m";  // bold yellow: a line naming us
+constexpr std::string_view kOwnNick = "\x1b[1m";         // bold: our own nick on our lines
 constexpr char kBell = '\a';
 
 // Foreground colours for nicks: the six normal and six bright ones, without black and white.
@@ -52,6 +53,7 @@ size_t WordColumns(std::string_view text, size_t from) {
 std::string PlainLine(const DisplayLine& line) {
   switch (line.kind) {
     case DisplayLine::Kind::kChat:
+    case DisplayLine::Kind::kSentChat:
       return Cat("<", line.from, "> ", line.text);
     case DisplayLine::Kind::kPrivate:
       return Cat("*", line.from, "* ", line.text);
@@ -132,6 +134,13 @@ std::vector<Formatter::Run> Formatter::Runs(const DisplayLine& line, size_t* tex
       runs.push_back({color ? Sgr(NickColor(line.from)) : "", line.from});
       runs.push_back({"", "> "});
       runs.push_back({line.mention ? style(kMentionText) : "", line.text});
+      break;
+    case DisplayLine::Kind::kSentChat:
+      // Our own nick in bold, as irssi and WeeChat set it apart; never a mention or a bell.
+      runs.push_back({"", "<"});
+      runs.push_back({style(kOwnNick), line.from});
+      runs.push_back({"", "> "});
+      runs.push_back({"", line.text});
       break;
     case DisplayLine::Kind::kPrivate:
       runs.push_back({style(kPrivateMark), Cat("*", line.from, "* ")});
@@ -228,7 +237,9 @@ std::vector<std::string> Formatter::FormatRows(const DisplayLine& line, size_t c
   if (!style.empty()) {
     rows.back() += kReset;
   }
-  const bool highlighted = line.kind == DisplayLine::Kind::kPrivate || line.mention;
+  const bool highlighted = line.kind == DisplayLine::Kind::kPrivate ||
+                           (line.mention && (line.kind == DisplayLine::Kind::kChat ||
+                                             line.kind == DisplayLine::Kind::kAction));
   if (options_.bell && highlighted) {
     rows.back().push_back(kBell);
   }

@@ -19,6 +19,7 @@ namespace securechat {
 struct DisplayLine {
   enum class Kind {
     kChat,         // <from> text: said to the room
+    kSentChat,     // <from> text: a line we said (`from` holds our nick), shown once sent
     kPrivate,      // *from* text: a whisper to us
     kSentPrivate,  // -> *to* text: a whisper we sent (`from` holds the recipient)
     kAction,       // * from text: an action line (/me)
@@ -28,13 +29,14 @@ struct DisplayLine {
   Kind kind = Kind::kNotice;
   std::string from;
   std::string text;
-  uint64_t time_ms =
-      0;  // CHAT and ACTION: the server's time (ms since the Unix epoch); 0: not given
+  // CHAT and ACTION: the server's time (ms since the Unix epoch); 0: not given.
+  uint64_t time_ms = 0;
   bool mention = false;  // kChat and kAction: the text names our own nick
 };
 
-// PlainLine returns the line as the client has always printed it: "<nick> text",
-// "*nick* text", "-> *nick* text" (a whisper sent), "* nick text" (an action), "-!- text" or
+// PlainLine returns the line as the client has always printed it: "<nick> text" (said by
+// anyone, ourselves included), "*nick* text", "-> *nick* text" (a whisper sent), "* nick text"
+// (an action), "-!- text" or
 // "!! text".
 std::string PlainLine(const DisplayLine& line);
 

@@ -6,34 +6,39 @@
 #include "securechat/base/cat.h"
 
 namespace securechat {
-namespace {
-
-bool IsYes(std::string_view answer) {
-  while (!answer.empty() && answer.back() == ' ') {
-    answer.remove_suffix(1);
-  }
-  while (!answer.empty() && answer.front() == ' ') {
-    answer.remove_prefix(1);
-  }
-  return answer == "y" || answer == "Y" || answer == "yes" || answer == "Yes" || answer == "YES";
-}
-
-}  // namespace
 
 PasteGuard::Result PasteGuard::Typed(std::string line, uint64_t now_ms) {
   Result r;
-  if (asking_) {
-    asking_ = false;
-    if (IsYes(line)) {
-      r.send = std::move(held_);
-    } else {
-      r.dropped = held_.size();
-    }
-    held_.clear();
-    return r;
-  }
   held_.push_back(std::move(line));
   last_ms_ = now_ms;
+  if (asking_) {
+    r.ask = held_.size();
+  }
+  return r;
+}
+
+PasteGuard::Result PasteGuard::Key(std::string_view keys) {
+  Result r;
+  if (!asking_ || keys.size() != 1) {
+    return r;
+  }
+  switch (keys.front()) {
+    case 'y':
+    case 'Y':
+      r.send = std::move(held_);
+      break;
+    case 'n':
+    case 'N':
+    case '\r':
+    case '\n':
+    case '\x1b':  // Escape
+      r.dropped = held_.size();
+      break;
+    default:
+      return r;
+  }
+  held_.clear();
+  asking_ = false;
   return r;
 }
 

@@ -14,8 +14,11 @@ namespace securechat {
 
 // PasteGuard holds typed lines that arrive in a burst (each within kBurstMs of the one
 // before) until the burst is over. A burst of at most kMaxUnasked lines is then released; a
-// longer one (a paste) is held and the user is asked whether to send it all: the next line
-// typed is the answer, "y" or "yes" sends the batch, anything else drops it.
+// longer one (a paste) is held and the user is asked whether to send it all. The answer is
+// one key, never a line: y or Y sends the batch; n, N, Enter or Escape drops it; any other key
+// is ignored and the question stays. A read of the terminal that brings more than one byte
+// at once is pasted text, keys typed ahead or a key's escape sequence (an arrow), and is no
+// answer either, so that the rest of a paste cannot answer for the user.
 class PasteGuard {
  public:
   static constexpr size_t kMaxUnasked = 5;
@@ -28,8 +31,11 @@ class PasteGuard {
     size_t dropped = 0;             // > 0: the user said no to this many lines
   };
 
-  // Typed takes one line the user entered at `now_ms`.
+  // Typed takes one line the user entered at `now_ms`. A line while asking joins the held
+  // batch (it is no answer), and the question is asked again with the new count.
   Result Typed(std::string line, uint64_t now_ms);
+  // Key takes what one read of the terminal brought while asking: the answer, or nothing.
+  Result Key(std::string_view keys);
   // Tick releases or questions a burst that has ended by `now_ms`.
   Result Tick(uint64_t now_ms);
   // MsUntilTick: how long until Tick has work (nullopt: nothing held, or waiting for an answer).

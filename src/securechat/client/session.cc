@@ -564,6 +564,14 @@ void ClientSession::SendText(std::string_view to, std::string_view text) {
       if (!SendOrFail(msg::Say{piece})) {
         return;
       }
+      if (show_own_lines_) {
+        // The server does not echo a SAY to its sender: this is the line as it went out.
+        DisplayLine own;
+        own.kind = DisplayLine::Kind::kSentChat;
+        own.from = Shown(nick_);
+        own.text = Shown(piece);
+        display_(own);
+      }
       continue;
     }
     if (!SendOrFail(msg::Whisper{to, piece})) {
@@ -588,6 +596,13 @@ void ClientSession::SendAction(std::string_view text) {
   for (std::string_view piece : pieces) {
     if (!SendOrFail(msg::Action{piece})) {
       return;
+    }
+    if (show_own_lines_) {  // as a said line: the server sends no copy back
+      DisplayLine own;
+      own.kind = DisplayLine::Kind::kAction;
+      own.from = Shown(nick_);
+      own.text = Shown(piece);
+      display_(own);
     }
   }
 }

@@ -104,6 +104,12 @@ class ClientSession {
   // With `on`, the session asks for the list of who is online as soon as it has joined, so
   // that their nicks complete at once (interactive mode).
   void set_who_on_join(bool on) { who_on_join_ = on; }
+  // With `on`, every line said to the room is shown as our own line ("<nick> text",
+  // DisplayLine::Kind::kSentChat) when it is sent, not when it is typed: a line that waits for
+  // WELCOME or for the pace shows when it goes, and each piece of a split line shows. For a
+  // terminal, whose editor takes the typed line off the screen; off (the default), a said line
+  // is not shown, as a pipe's output has always been.
+  void set_show_own_lines(bool on) { show_own_lines_ = on; }
   // How long the server may take from connect to WELCOME (default kHandshakeTimeoutMs).
   void set_handshake_timeout_ms(uint64_t ms) { handshake_timeout_ms_ = ms; }
   // With `on`, a nick the server refuses at JOIN (taken, or a look-alike of one online) is
@@ -191,7 +197,8 @@ class ClientSession {
   void HandleRenamed(const msg::MemberRenamed& r);
   void Execute(std::string_view line);
   // SendText says `text` to the room (`to` empty) or whispers it to `to`, as several messages
-  // if it is longer than one (SplitText); a whisper is confirmed as "-> *to* text".
+  // if it is longer than one (SplitText); a whisper is confirmed as "-> *to* text", a said
+  // line as our own line if set_show_own_lines.
   void SendText(std::string_view to, std::string_view text);
   // SendAction sends `text` as one or more ACTIONs ("/me").
   void SendAction(std::string_view text);
@@ -229,6 +236,7 @@ class ClientSession {
   int alternates_tried_ = 0;  // since the nick was last chosen
   bool rejoining_ = false;    // an earlier connection was welcomed: the next WELCOME is a rejoin
   bool who_on_join_ = false;
+  bool show_own_lines_ = false;
   UserKey* user_key_ = nullptr;
   bool awaiting_auth_ = false;  // AUTH sent on this connection, AUTH_OK not yet received
   bool listed_member_ = false;  // AUTH_OK named our listed nick: no alternate nicks

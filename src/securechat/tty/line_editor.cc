@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
+#include <wchar.h>
 // clang-format off
 #include <editline/readline.h>
 // clang-format on
@@ -78,14 +79,40 @@ void OnStop(int) {
   errno = saved_errno;
 }
 
-// Columns counts the terminal columns of UTF-8 text, one per code point (wide characters are
-// rare in a nick or a half-typed line; a miscount only misplaces one redraw).
+// Columns counts the terminal columns of UTF-8 text as libedit lays it out, by wcwidth() in
+// the UTF-8 locale Start sets: wide characters two, combining marks none, a control character
+// two (libedit shows it as ^X), a byte that is no character one. A miscount misplaces a redraw
+// or the erasing of an entered line by a row.
 size_t Columns(std::string_view s) {
   size_t n = 0;
-  for (char c : s) {
-    n += (static_cast<uint8_t>(c) & 0xC0) != 0x80;
+  mbstate_t state{};
+  for (size_t i = 0; i < s.size();) {
+    wchar_t wc = 0;
+    const size_t len = mbrtowc(&wc, s.data() + i, s.size() - i, &state);
+    if (len == 0 || len > s.size() - i) {  // NUL, or (size_t)-1 or -2: no character
+      state = mbstate_t{};
+      ++n;
+      ++i;
+      continue;
+    }
+    const int width = wcwidth(wc);
+    n += width < 0 ? 2 : static_cast<size_t>(width);
+    i += len;
   }
   return n;
+}
+
+// ScreenColumns is the terminal's width as libedit knows it (0: unknown), after taking in a
+// resize that happened since the last call.
+int ScreenColumns() {
+  if (g_resized) {
+    g_resized = 0;
+    rl_resize_terminal();
+  }
+  int rows = 0;
+  int cols = 0;
+  rl_get_screen_size(&rows, &cols);
+  return cols;
 }
 
 void WriteOut(std::string_view s) {
@@ -125,6 +152,9 @@ std::unique_ptr<LineEditor> LineEditor::Start(std::string prompt, Completer comp
   rl_readline_name = "chat-client";  // for ~/.editrc
   rl_attempted_completion_function = CompleteThunk;
   stifle_history(kHistoryLines);
+  // Ctrl-R searches the input history backwards as the typing goes, as in bash (libedit's
+  // readline emulation binds it too; said here so that it does not depend on that).
+  rl_parse_and_bind("bind ^R em-inc-search-prev");
   rl_callback_handler_install(editor->prompt_.c_str(), OnLineThunk);
   return editor;
 }
@@ -151,6 +181,7 @@ void LineEditor::OnLineThunk(char* line) {
   }
   self->entered_.emplace_back(line);
   std::free(line);
+  self->EraseEntered(self->entered_.back());
   // libedit leaves its unbuffered (callback) mode when it hands over a line; installing the
   // handler again resumes it and shows a fresh prompt.
   rl_callback_handler_install(self->prompt_.c_str(), OnLineThunk);
@@ -179,6 +210,23 @@ char* LineEditor::NextMatchThunk(const char*, int state) {
 }
 
 bool LineEditor::Read(const OnLine& on_line) {
+  if (asking()) {
+    // One read: the keys pressed since the last one, for the question, not for libedit.
+    char keys[256];
+    const ssize_t n = read(fd_, keys, sizeof(keys));
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+      return true;
+    }
+    if (n <= 0) {
+      eof_ = true;
+      fd_ = -1;
+      return false;
+    }
+    // A copy: the answer may end the question (EndAsk), which drops on_keys_.
+    const OnKeys on_keys = on_keys_;
+    on_keys(std::string_view(keys, static_cast<size_t>(n)));
+    return true;
+  }
   for (int i = 0; i < kMaxBytesPerRead && !eof_; ++i) {
     pollfd p{fd_, POLLIN, 0};
     const int ready = poll(&p, 1, 0);
@@ -207,22 +255,19 @@ bool LineEditor::Read(const OnLine& on_line) {
 }
 
 // ClearTyped moves the cursor to the start of the prompt's first row and clears from there to
-// the end of the screen: the prompt and the typed text are gone, and the rows above are kept.
+// the end of the screen: the prompt and the typed text (or the question) are gone, and the
+// rows above are kept.
 void LineEditor::ClearTyped() {
-  if (g_resized) {
-    g_resized = 0;
-    rl_resize_terminal();
-  }
-  int rows = 0;
-  int cols = 0;
-  rl_get_screen_size(&rows, &cols);
+  const int cols = ScreenColumns();
   // How many rows the prompt and the text before the cursor take above the cursor's row.
   size_t typed = 0;
   if (rl_line_buffer != nullptr && rl_point > 0) {
     typed = std::min(static_cast<size_t>(rl_point), std::strlen(rl_line_buffer));
   }
   const size_t before =
-      Columns(prompt_) + (typed > 0 ? Columns(std::string_view(rl_line_buffer, typed)) : 0);
+      asking() ? Columns(question_)
+               : Columns(prompt_) +
+                     (typed > 0 ? Columns(std::string_view(rl_line_buffer, typed)) : 0);
   std::string out = "\r";
   if (cols > 0 && before >= static_cast<size_t>(cols)) {
     out += Cat("\x1b[", before / static_cast<size_t>(cols), "A");
@@ -231,11 +276,29 @@ void LineEditor::ClearTyped() {
   WriteOut(out);
 }
 
+// EraseEntered: libedit ends an entered line by moving the cursor under its last row (the
+// prompt and the line, laid out from the prompt's first column), so the line takes the rows
+// from there up.
+void LineEditor::EraseEntered(std::string_view line) {
+  const int cols = ScreenColumns();
+  const size_t columns = Columns(prompt_) + Columns(line);
+  const size_t rows = cols > 0 ? columns / static_cast<size_t>(cols) + 1 : 1;
+  WriteOut(Cat("\r\x1b[", rows, "A\x1b[J"));
+}
+
+void LineEditor::Redraw() {
+  if (asking()) {
+    WriteOut(question_);
+  } else {
+    rl_forced_update_display();  // the prompt and the typed text again, cursor in place
+  }
+}
+
 void LineEditor::RedrawAfterSignals() {
   if (g_continued) {
     g_continued = 0;
     WriteOut("\r\n");
-    rl_forced_update_display();
+    Redraw();
   }
 }
 
@@ -246,13 +309,37 @@ void LineEditor::PrintAbove(const std::vector<std::string>& rows) {
     out += Cat(row, "\r\n");
   }
   WriteOut(out);
-  rl_forced_update_display();  // the prompt and the typed text again, cursor in place
+  Redraw();
 }
 
 void LineEditor::SetPrompt(std::string prompt) {
-  ClearTyped();
+  if (!asking()) {
+    ClearTyped();
+  }
   prompt_ = std::move(prompt);
   rl_set_prompt(prompt_.c_str());
+  if (!asking()) {
+    rl_forced_update_display();
+  }
+}
+
+void LineEditor::AskKey(std::string question, OnKeys on_keys) {
+  ClearTyped();
+  // What waits to be read was typed, or pasted, before the question was shown: it is no
+  // answer. (libedit keeps what it has already read: the line being edited.)
+  tcflush(fd_, TCIFLUSH);
+  question_ = std::move(question);
+  on_keys_ = std::move(on_keys);
+  WriteOut(question_);
+}
+
+void LineEditor::EndAsk() {
+  if (!asking()) {
+    return;
+  }
+  ClearTyped();
+  question_.clear();
+  on_keys_ = nullptr;
   rl_forced_update_display();
 }
 

@@ -18,9 +18,14 @@
 namespace securechat::tty {
 
 // LineEditor owns the terminal on stdin and stdout while it exists. libedit keeps global
-// state, so there is at most one.
+// state, so there is at most one. A line the user enters is taken off the screen (prompt and
+// all) when it is handed over: what it did is for the caller to show, as irssi shows a said
+// line once, as a line of the chat, rather than leaving the prompt's echo.
 class LineEditor : public net::LineInput {
  public:
+  // OnKeys receives the bytes of one read of the terminal while a question is asked.
+  using OnKeys = std::function<void(std::string_view keys)>;
+
   // Completer returns the candidates for `word`, which starts at byte `word_start` of the line.
   using Completer =
       std::function<std::vector<std::string>(std::string_view word, size_t word_start)>;
@@ -35,13 +40,26 @@ class LineEditor : public net::LineInput {
 
   int fd() const override { return fd_; }
   // Read feeds every byte waiting on the terminal to libedit and passes on the lines the user
-  // entered. Returns false at end of input: Ctrl-D on an empty line, or the terminal hung up.
+  // entered; while a question is asked (AskKey), it reads once and passes the bytes to the
+  // question's OnKeys instead. Returns false at end of input: Ctrl-D on an empty line, or the
+  // terminal hung up.
   bool Read(const OnLine& on_line) override;
+
+  // AskKey shows `question` (one row, no terminal sequences) in place of the prompt and the
+  // typed text, which libedit keeps as they were, and from now on hands every read of the
+  // terminal to `on_keys`, raw, until EndAsk. Input that arrived before the question is
+  // discarded first, so that keys typed ahead, or the rest of a paste, never answer it. A
+  // second AskKey replaces the question.
+  void AskKey(std::string question, OnKeys on_keys);
+  // EndAsk takes the question off the screen and shows the prompt and the typed text again;
+  // typed lines go to Read's OnLine again. Nothing if no question is asked.
+  void EndAsk();
+  bool asking() const { return on_keys_ != nullptr; }
 
   // PrintAbove prints `rows` (no newlines; they must hold no terminal sequences but the
   // caller's own formatting, and each must fit the terminal's width) one under the other
   // above the prompt, then redraws the prompt and whatever was typed so far with the cursor
-  // where it was.
+  // where it was (or the question being asked).
   void PrintAbove(const std::vector<std::string>& rows);
   // RedrawAfterSignals shows the prompt and the typed text again if the process was stopped
   // (Ctrl-Z) and continued since the last call. Call it on every turn of the loop.
@@ -57,12 +75,19 @@ class LineEditor : public net::LineInput {
   static char** CompleteThunk(const char* text, int start, int end);
   static char* NextMatchThunk(const char* text, int state);
   void ClearTyped();
+  // Redraw shows the question being asked, or else the prompt and the typed text.
+  void Redraw();
+  // EraseEntered takes the line just entered off the screen; libedit has left the cursor at
+  // the start of the row under it.
+  void EraseEntered(std::string_view line);
 
   int fd_;
   std::string prompt_;
   Completer completer_;
   std::vector<std::string> entered_;  // lines libedit handed over during one Read
   std::vector<std::string> matches_;  // candidates of the completion in progress
+  std::string question_;              // shown instead of the prompt while asking
+  OnKeys on_keys_;                    // set while a question is asked
   bool eof_ = false;
 };
 
