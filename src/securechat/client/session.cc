@@ -477,7 +477,11 @@ void ClientSession::InputLine(std::string_view line) {
       !joined_ && queued_.empty() && IsCommandLine(line) && CommandOf(line, &rest) == "quit") {
     // Still connecting, nothing typed yet: /quit does not wait for a WELCOME that may never
     // come. After lines typed or piped in before the WELCOME it waits its turn, so that a
-    // script's lines go out in order (Ctrl-C leaves at once).
+    // script's lines go out in order (Ctrl-C leaves at once). A server that has finished the
+    // handshake is told, so that its log says the client left, not that it failed.
+    if (conn_->state() == ClientConnection::State::kEstablished) {
+      SendOrFail(msg::Bye{});
+    }
     Finish(kExitOk, "");
     return;
   }
@@ -654,6 +658,10 @@ void ClientSession::Execute(std::string_view line) {
   } else if (command == "me") {
     if (rest.empty()) {
       Refuse("usage: /me TEXT");
+    } else if (!query_.empty()) {
+      // An action goes to the whole room: never let it leave a private conversation unasked.
+      Refuse(Cat("not sent: /me goes to the room, and you are talking to ", Shown(query_),
+                 " only; /query alone first"));
     } else {
       SendAction(rest);
     }
@@ -683,9 +691,13 @@ void ClientSession::Execute(std::string_view line) {
       SendOrFail(msg::Nick{nick});
     }
   } else if (command == "quit") {
-    if (CheckReason(rest)) {
-      Leave(rest);
+    // Nobody is kept for a bad reason (PROTOCOL.md 6.10): it is left out, saying so.
+    if (!rest.empty() && (rest.size() > proto::kMaxReasonLen || !IsValidText(rest))) {
+      ShowNotice(Cat("leaving without the reason: a reason is at most ", proto::kMaxReasonLen,
+                     " bytes of text without control characters"));
+      rest = {};
     }
+    Leave(rest);
   } else if (!ExecuteLocal(command, rest)) {
     Refuse(Cat("unknown command /", Shown(command), "; /help lists the commands"));
   }

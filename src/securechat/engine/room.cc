@@ -227,7 +227,7 @@ void Room::Whisper(Connection& c, std::string_view to, std::string_view text) {
     table_.Error(c, proto::ErrorCode::kBadText, kBadText);
     return;
   }
-  Said(c);
+  // Not Said(c): WHOIS's idle time would tell everyone when this member whispers.
   table_.Send(*member, msg::Chat{c.nick, proto::kChatFlagPrivate, sinks_.now_ms(), text});
   if (!member->away.empty()) {
     // As IRC's RPL_AWAY: the whisper is delivered, and its sender learns it may wait.
@@ -254,13 +254,16 @@ void Room::Who(Connection& c) {
   page.more = 0;
   table_.Send(c, page);
   WhoIsWho(c);
-  std::vector<std::string> away;
+  // One NOTICE for each away member, its reason last: a reason cannot pass for another
+  // member's state, as it could inside a list.
   for (const auto& [nick, member] : by_nick_) {
+    if (c.state() == ConnState::kClosing) {
+      return;  // its queue overflowed: the rest would be thrown away
+    }
     if (!member->away.empty()) {
-      away.push_back(Cat(nick, " (", member->away, ")"));
+      table_.Send(c, msg::Notice{Cat(nick, " is away: ", member->away)});
     }
   }
-  NoticeList(c, "away: ", away);
 }
 
 void Room::NoticeList(Connection& c, std::string_view head,
@@ -303,7 +306,9 @@ void Room::Leave(Connection& c, std::string_view why) {
   const std::string notice =
       c.quit_reason.empty() ? Cat(nick, " left") : Cat(nick, " left (", c.quit_reason, ")");
   Broadcast(msg::Notice{notice}, nullptr);
-  sinks_.ShowRoom({}, notice);
+  if (sinks_.room) {  // the reason is a peer's text: escaped for the console like a SAY
+    sinks_.ShowRoom({}, EscapeForDisplay(notice));
+  }
 }
 
 bool Room::ServerSays(std::string_view line) {

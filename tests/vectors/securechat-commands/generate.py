@@ -86,6 +86,8 @@ VALID = [
     valid("quit-empty", QUIT, {"reason": ""}, s("")),
     # A reason the server will not repeat is still a QUIT: the client leaves, without it.
     valid("quit-reason-with-escape", QUIT, {"reason": "\x1b[2Jbye"}, s("\x1b[2Jbye")),
+    valid("quit-reason-257-bytes", QUIT, {"reason": "r" * 257}, s("r" * 257)),
+    valid("quit-reason-256-bytes", QUIT, {"reason": REASON_256}, s(REASON_256)),
     valid("action-chat", ACTION_CHAT, {"from": "alice", "time_ms": TIME, "text": "waves"},
           s("alice") + u64(TIME) + s("waves")),
     valid("action-chat-time-max", ACTION_CHAT,
