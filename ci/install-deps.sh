@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build pkg-config
+  git                       # --version names the commit it was built from (cmake/version_stamp.cmake)
   libssl-dev libabsl-dev libedit-dev libgtest-dev libgmock-dev libbenchmark-dev
   nettle-dev                # HMAC-SHA-256 without allocation (crypto/primitives.h says why)
   googletest                # GoogleTest's sources: the stldebug preset builds them in debug mode
