@@ -57,6 +57,11 @@ ABSL_FLAG(double, log_rate, 4,
           "own, in bursts of up to 8 seconds' worth; the rest are counted (\"N connect lines "
           "suppressed\"); 0: log every one");
 ABSL_FLAG(std::string, motd, "welcome to securechat", "message of the day sent on join");
+ABSL_FLAG(int64_t, history, 50,
+          "room lines kept in memory (never on disk) and shown to a client that joins or comes "
+          "back; 0: none");
+ABSL_FLAG(int64_t, history_bytes, 256 * 1024,
+          "most bytes of text and nicks the history keeps; the oldest lines go first");
 ABSL_FLAG(std::string, members, "",
           "members file: `NICK KEYTYPE BASE64 [op]` a line (a .pub line's first two fields "
           "after the nick); each listed nick only for its keys' holders. SIGHUP re-reads it");
@@ -67,6 +72,23 @@ ABSL_FLAG(std::string, access, "",
 namespace {
 
 using securechat::Cat;
+
+// --history's upper bound: a line count far above any useful one, so that the check that the
+// history fits a client's queue cannot overflow.
+constexpr int64_t kMaxHistoryLines = 100'000;
+
+// HistoryEpoch draws the random, non-zero epoch of this run's history (PROTOCOL.md 6.11).
+uint64_t HistoryEpoch(securechat::RandomSource& rng) {
+  uint64_t epoch = 0;
+  while (epoch == 0) {
+    uint8_t bytes[8];
+    rng.Fill(absl::MakeSpan(bytes));
+    for (uint8_t b : bytes) {
+      epoch = epoch << 8 | b;
+    }
+  }
+  return epoch;
+}
 
 // How long a stopping server tries to write its last log and console lines.
 constexpr uint64_t kLastFlushMs = 1000;
@@ -141,7 +163,8 @@ int main(int argc, char** argv) {
       "                   [--motd=TEXT] [--passphrase_file=FILE] [--members=FILE]\n"
       "                   [--access=open|members] [limits...]\n"
       "Limits: --max_clients --max_per_address --handshake_timeout --idle_timeout\n"
-      "        --max_queue_bytes --rate --burst --handshakes_per_second --log_rate (see below).\n"
+      "        --max_queue_bytes --rate --burst --handshakes_per_second --log_rate\n"
+      "        --history --history_bytes (see below).\n"
       "Lines typed on stdin go to every client as CHAT from 'server'. SIGINT or SIGTERM\n"
       "tells every client the server is shutting down, then exits.");
   if (const auto unexpected = securechat::ParseFlags(argc, argv)) {
@@ -165,6 +188,24 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_log_rate) < 0 ||
       (absl::GetFlag(FLAGS_rate) > 0 && absl::GetFlag(FLAGS_burst) < 1)) {
     return Fail("--rate, --handshakes_per_second and --log_rate must be >= 0, and --burst >= 1");
+  }
+  const int64_t history_lines = absl::GetFlag(FLAGS_history);
+  const int64_t history_bytes = absl::GetFlag(FLAGS_history_bytes);
+  if (history_lines < 0 || history_bytes < 0 || history_lines > kMaxHistoryLines ||
+      history_bytes > absl::GetFlag(FLAGS_max_queue_bytes)) {
+    return Fail(Cat("--history must be 0 to ", kMaxHistoryLines,
+                    " and --history_bytes 0 to --max_queue_bytes"));
+  }
+  const securechat::HistoryLimits history{static_cast<size_t>(history_lines),
+                                          static_cast<size_t>(history_bytes)};
+  // A joining client is sent the whole history at once: it must fit its output queue, with
+  // room to spare for what the room says meanwhile.
+  if (securechat::HistoryWireBytes(history) >
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_queue_bytes)) / 2) {
+    return Fail(Cat("--history=", history_lines, " --history_bytes=", history_bytes,
+                    " can take up to ", securechat::HistoryWireBytes(history),
+                    " bytes to send, more than half of --max_queue_bytes (",
+                    absl::GetFlag(FLAGS_max_queue_bytes), "): lower them or raise it"));
   }
   const std::string motd = absl::GetFlag(FLAGS_motd);
   if (!motd.empty() && !securechat::IsValidText(motd)) {
@@ -258,6 +299,7 @@ int main(int argc, char** argv) {
   const size_t member_nicks = members.nick_count();
   options.members = std::move(members);
   options.access = access;
+  options.history = history;
   auto listeners = securechat::net::ListenTcpAll(*addrs);
   if (!listeners.ok()) {
     return Fail(listeners.status().message());
@@ -284,6 +326,7 @@ int main(int argc, char** argv) {
   securechat::net::ServerOutput output(
       {.log_rate = absl::GetFlag(FLAGS_log_rate), .show_room = console_tty});
   securechat::OsRandom rng;
+  options.history_epoch = HistoryEpoch(rng);
   securechat::ServerCore core(*key, rng, options, output.Sinks());
 
   securechat::net::ServerLoopOptions loop;

@@ -854,8 +854,9 @@ TEST_F(AdversarialTest, SlowlorisIsClosedAtTheHandshakeDeadline) {
 // gets every line in order, and the server's memory stays bounded.
 TEST_F(AdversarialTest, ClientThatNeverReadsIsDroppedAndMemoryStaysBounded) {
   constexpr int64_t kMaxQueueBytes = 256 * 1024;
-  ASSERT_NO_FATAL_FAILURE(StartTestServer(
-      {Cat("--max_queue_bytes=", kMaxQueueBytes), "--rate=0", "--idle_timeout=60s"}));
+  ASSERT_NO_FATAL_FAILURE(
+      StartTestServer({Cat("--max_queue_bytes=", kMaxQueueBytes), "--history_bytes=65536",
+                       "--rate=0", "--idle_timeout=60s"}));
   auto sloth = RawJoin("sloth", RawClient::Options{.rcvbuf = 4096});
   ASSERT_TRUE(sloth.ok()) << sloth.status();
   const int sloth_id = ConnectionId(**sloth);

@@ -375,43 +375,47 @@ Json ClientFields(const msg::ClientMessage& m, std::string* kind) {
     *kind = name;
     return fields;
   };
-  return std::visit(Overloaded{
-                        [&](const msg::Join& join) {
-                          return named("JOIN", {{"nick", std::string(join.nick)}});
-                        },
-                        [&](const msg::Say& say) {
-                          return named("SAY", {{"text", std::string(say.text)}});
-                        },
-                        [&](const msg::Whisper& whisper) {
-                          return named("WHISPER", {{"to", std::string(whisper.to)},
-                                                   {"text", std::string(whisper.text)}});
-                        },
-                        [&](const msg::Who&) { return named("WHO", Json::Object()); },
-                        [&](const msg::Nick& nick) {
-                          return named("NICK", {{"nick", std::string(nick.nick)}});
-                        },
-                        [&](const msg::Ping& ping) {
-                          return named("PING", {{"data", ToHex(AsBytes(ping.data))}});
-                        },
-                        [&](const msg::Bye&) { return named("BYE", Json::Object()); },
-                        [&](const msg::Auth& auth) {
-                          return named("AUTH", {{"key", ToHex(AsBytes(auth.key))},
-                                                {"signature", ToHex(AsBytes(auth.signature))}});
-                        },
-                        [&](const msg::Action& action) {
-                          return named("ACTION", {{"text", std::string(action.text)}});
-                        },
-                        [&](const msg::Away& away) {
-                          return named("AWAY", {{"reason", std::string(away.reason)}});
-                        },
-                        [&](const msg::Whois& whois) {
-                          return named("WHOIS", {{"nick", std::string(whois.nick)}});
-                        },
-                        [&](const msg::Quit& quit) {
-                          return named("QUIT", {{"reason", std::string(quit.reason)}});
-                        },
-                    },
-                    m);
+  return std::visit(
+      Overloaded{
+          [&](const msg::Join& join) {
+            return named("JOIN", {{"nick", std::string(join.nick)}});
+          },
+          [&](const msg::Say& say) {
+            return named("SAY", {{"text", std::string(say.text)}});
+          },
+          [&](const msg::Whisper& whisper) {
+            return named("WHISPER",
+                         {{"to", std::string(whisper.to)}, {"text", std::string(whisper.text)}});
+          },
+          [&](const msg::Who&) { return named("WHO", Json::Object()); },
+          [&](const msg::Nick& nick) {
+            return named("NICK", {{"nick", std::string(nick.nick)}});
+          },
+          [&](const msg::Ping& ping) {
+            return named("PING", {{"data", ToHex(AsBytes(ping.data))}});
+          },
+          [&](const msg::Bye&) { return named("BYE", Json::Object()); },
+          [&](const msg::Auth& auth) {
+            return named("AUTH", {{"key", ToHex(AsBytes(auth.key))},
+                                  {"signature", ToHex(AsBytes(auth.signature))}});
+          },
+          [&](const msg::Action& action) {
+            return named("ACTION", {{"text", std::string(action.text)}});
+          },
+          [&](const msg::Away& away) {
+            return named("AWAY", {{"reason", std::string(away.reason)}});
+          },
+          [&](const msg::Whois& whois) {
+            return named("WHOIS", {{"nick", std::string(whois.nick)}});
+          },
+          [&](const msg::Quit& quit) {
+            return named("QUIT", {{"reason", std::string(quit.reason)}});
+          },
+          [&](const msg::History& history) {
+            return named("HISTORY", {{"epoch", history.epoch}, {"after", history.after}});
+          },
+      },
+      m);
 }
 
 Json ServerFields(const msg::ServerMessage& m, std::string* kind) {
@@ -475,6 +479,21 @@ Json ServerFields(const msg::ServerMessage& m, std::string* kind) {
                                                        {"away", std::string(whois.away)},
                                                        {"key", ToHex(AsBytes(whois.key))},
                                                        {"member", whois.member}});
+                        },
+                        [&](const msg::RoomLine& line) {
+                          return named("ROOM_LINE", {{"room", std::string(line.room)},
+                                                     {"seq", line.seq},
+                                                     {"time_ms", line.time_ms},
+                                                     {"from", std::string(line.from)},
+                                                     {"action", line.action},
+                                                     {"history", line.history},
+                                                     {"text", std::string(line.text)}});
+                        },
+                        [&](const msg::HistoryEnd& end) {
+                          return named("HISTORY_END", {{"room", std::string(end.room)},
+                                                       {"epoch", end.epoch},
+                                                       {"last_seq", end.last_seq},
+                                                       {"missed", end.missed}});
                         },
                     },
                     m);

@@ -80,6 +80,7 @@ const KindCase kKinds[] = {
     {"AWAY", msg::Away{"lunch"}},
     {"WHOIS", msg::Whois{"alice"}},
     {"QUIT", msg::Quit{"bye now"}},
+    {"HISTORY", msg::History{0, 0}},
 };
 
 // Every kind is here once: a new kind fails this until its expected answers are written.
@@ -143,6 +144,8 @@ TEST_P(DispatchTest, Established) {
     Check(mallory, {{}, ConnState::kClosing, false});
   } else if (kind == "AUTH") {
     Check(mallory, {{"ERROR 10 fatal"}, ConnState::kClosing, false});  // a bad signature
+  } else if (kind == "HISTORY") {
+    Check(mallory, {{}, ConnState::kEstablished, false});  // kept for its JOIN, unanswered
   } else {
     Check(mallory, {{"ERROR 2"}, ConnState::kEstablished, false});
   }
@@ -164,6 +167,8 @@ TEST_P(DispatchTest, Authenticated) {
     Check(mallory, {{}, ConnState::kClosing, false});
   } else if (kind == "AUTH") {
     Check(mallory, {{"ERROR 1 fatal"}, ConnState::kClosing, false});
+  } else if (kind == "HISTORY") {
+    Check(mallory, {{}, ConnState::kAuthenticated, false});
   } else {
     Check(mallory, {{"ERROR 2"}, ConnState::kAuthenticated, false});
   }
@@ -191,7 +196,7 @@ TEST_P(DispatchTest, Joined) {
     Check(mallory, {{"PONG"}, ConnState::kJoined, false});
   } else if (kind == "BYE") {
     Check(mallory, {{}, ConnState::kClosing, true});  // alice: mallory left
-  } else if (kind == "AUTH") {                        // only before JOIN
+  } else if (kind == "AUTH" || kind == "HISTORY") {   // only before JOIN
     Check(mallory, {{"ERROR 1 fatal"}, ConnState::kClosing, true});
   } else if (kind == "ACTION") {
     Check(mallory, {{}, ConnState::kJoined, true});

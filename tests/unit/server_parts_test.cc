@@ -191,7 +191,7 @@ class RoomTest : public ConnectionTableTest {
     return room_.Check(asker, nick).verdict;
   }
   Gate gate_{table_, sinks_, Members{}, Access::kOpen};
-  Room room_{table_, sinks_, gate_, "motd"};
+  Room room_{table_, sinks_, gate_, "motd", HistoryLimits{}, /*epoch=*/1};
 };
 
 TEST_F(RoomTest, NickRules) {

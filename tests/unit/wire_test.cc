@@ -297,8 +297,8 @@ TEST(MessageTest, KnownKindsAreTheTable) {
     EXPECT_EQ(msg::DecodeServerMessage(bytes, &s) == msg::DecodeStatus::kUnknownKind, !server)
         << kind;
   }
-  EXPECT_EQ(msg::kClientKinds.size(), 12u);
-  EXPECT_EQ(msg::kServerKinds.size(), 12u);
+  EXPECT_EQ(msg::kClientKinds.size(), 13u);
+  EXPECT_EQ(msg::kServerKinds.size(), 14u);
   // The kinds the v1 and membership vectors take as unknown stay unknown: 0x08 after the
   // first client kinds, 0x8B after the membership kinds.
   EXPECT_FALSE(msg::IsKnownKind(msg::kClientKinds, 0x08));
@@ -308,6 +308,14 @@ TEST(MessageTest, KnownKindsAreTheTable) {
   EXPECT_FALSE(msg::IsKnownKind(msg::kClientKinds, 0x2F));
   EXPECT_TRUE(msg::IsKnownKind(msg::kClientKinds, 0x21));
   EXPECT_TRUE(msg::IsKnownKind(msg::kServerKinds, 0xA1));
+  // The same for the range reserved for rooms and history (PROTOCOL.md 6.5, 6.11).
+  EXPECT_FALSE(msg::IsKnownKind(msg::kClientKinds, 0x30));
+  EXPECT_FALSE(msg::IsKnownKind(msg::kClientKinds, 0x3F));
+  EXPECT_FALSE(msg::IsKnownKind(msg::kServerKinds, 0xB0));
+  EXPECT_FALSE(msg::IsKnownKind(msg::kServerKinds, 0xBF));
+  EXPECT_TRUE(msg::IsKnownKind(msg::kClientKinds, 0x31));
+  EXPECT_TRUE(msg::IsKnownKind(msg::kServerKinds, 0xB1));
+  EXPECT_TRUE(msg::IsKnownKind(msg::kServerKinds, 0xB2));
   EXPECT_FALSE(msg::IsKnownKind(msg::kServerKinds, 0x87));
   EXPECT_FALSE(msg::IsKnownKind(msg::kServerKinds, 0x8B));
   EXPECT_TRUE(msg::IsKnownKind(msg::kServerKinds, 0x8A));

@@ -257,6 +257,9 @@ void ClientSession::HandleMessage(const msg::ServerMessage& m) {
                  [this](const msg::AuthOk& a) { HandleAuthOk(a); },
                  [this](const msg::ActionChat& a) { HandleAction(a); },
                  [this](const msg::WhoisReply& w) { HandleWhois(w); },
+                 // Not asked for yet (this client sends no HISTORY): skipped as unknown.
+                 [](const msg::RoomLine& /*line*/) {},
+                 [](const msg::HistoryEnd& /*end*/) {},
              },
              m);
 }

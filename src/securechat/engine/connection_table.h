@@ -101,6 +101,13 @@ struct Connection {
   uint64_t last_said_mono_ms = 0;
   std::string away;
   std::string quit_reason;
+  // The Room's: the client's HISTORY (PROTOCOL.md 6.11), what it has seen of the room's
+  // lines; set, it gets room lines as ROOM_LINE and, on JOIN, the history it has not seen.
+  struct HistoryAsk {
+    uint64_t epoch = 0;
+    uint64_t after = 0;
+  };
+  std::optional<HistoryAsk> history;
   std::optional<Identity> identity;  // the Gate's: set by a successful AUTH
   TokenBucket rate;
   int strikes = 0;           // messages refused in a row by the rate limit

@@ -30,6 +30,7 @@ constexpr StateSet kAny{ConnState::kEstablished, ConnState::kAuthenticated, Conn
 constexpr Refusal kJoinFirst{proto::ErrorCode::kNotJoined, false, "join first"};
 constexpr Refusal kAlreadyJoined{proto::ErrorCode::kMalformed, true, "already joined"};
 constexpr Refusal kAuthOnce{proto::ErrorCode::kMalformed, true, "AUTH comes once, before JOIN"};
+constexpr Refusal kHistoryFirst{proto::ErrorCode::kMalformed, true, "HISTORY comes before JOIN"};
 // Every record counts against the rate, whatever it holds (unknown kinds, malformed ones,
 // anything before JOIN): each costs the server an answer. BYE alone is free.
 constexpr bool kCharged = true;
@@ -49,6 +50,7 @@ constexpr Route kRoutes[] = {
     {proto::Kind::kWhois, kMember, kCharged, kJoinFirst},
     // QUIT is BYE with a reason: allowed in every state and free, so that leaving always works.
     {proto::Kind::kQuit, kAny, kFree, kJoinFirst},
+    {proto::Kind::kHistory, kBeforeJoin, kCharged, kHistoryFirst},
 };
 static_assert(std::size(kRoutes) == std::variant_size_v<msg::ClientMessage>,
               "one row per client message kind");

@@ -46,6 +46,7 @@ class Dispatcher {
   void Handle(Connection& c, const msg::Action& m) { room_.Action(c, m.text); }
   void Handle(Connection& c, const msg::Away& m) { room_.SetAway(c, m.reason); }
   void Handle(Connection& c, const msg::Whois& m) { room_.Whois(c, m.nick); }
+  void Handle(Connection& c, const msg::History& m) { room_.AskHistory(c, m.epoch, m.after); }
   void Handle(Connection& c, const msg::Quit& m) {
     room_.Quit(c, m.reason);
     table_.CloseAfterFlush(c, "quit", sinks_.Mono());

@@ -19,8 +19,9 @@ bool IsValidReason(std::string_view reason) {
 }
 }  // namespace
 
-Room::Room(ConnectionTable& table, const ServerSinks& sinks, const Gate& gate, std::string motd)
-    : table_(table), sinks_(sinks), gate_(gate), motd_(std::move(motd)) {}
+Room::Room(ConnectionTable& table, const ServerSinks& sinks, const Gate& gate, std::string motd,
+           HistoryLimits history, uint64_t epoch)
+    : table_(table), sinks_(sinks), gate_(gate), motd_(std::move(motd)), history_(history, epoch) {}
 
 Room::NickCheck Room::Check(const Connection& asker, std::string_view nick) const {
   NickCheck check;
@@ -115,6 +116,9 @@ void Room::Join(Connection& c, std::string_view nick) {
   const auto online =
       static_cast<uint16_t>(std::min<size_t>(size(), std::numeric_limits<uint16_t>::max()));
   table_.Send(c, msg::Welcome{c.nick, motd_, online});
+  if (c.history) {
+    SendHistory(c);
+  }
   // Each membership message is followed at once by the NOTICE that says it for people, to
   // the same recipients (PROTOCOL.md 6.8).
   Broadcast(msg::MemberJoined{c.nick}, &c);
@@ -148,7 +152,8 @@ void Room::Say(Connection& c, std::string_view text) {
     return;
   }
   Said(c);
-  Broadcast(msg::Chat{c.nick, 0, sinks_.now_ms(), text}, &c);
+  const uint64_t now = sinks_.now_ms();
+  SayInRoom(msg::Chat{c.nick, 0, now, text}, c.nick, /*action=*/false, now, text, &c);
   if (sinks_.room) {  // the escaped line is built only for a console that shows it
     sinks_.ShowRoom(c.nick, EscapeForDisplay(text));
   }
@@ -162,7 +167,8 @@ void Room::Action(Connection& c, std::string_view text) {
     return;
   }
   Said(c);
-  Broadcast(msg::ActionChat{c.nick, sinks_.now_ms(), text}, &c);
+  const uint64_t now = sinks_.now_ms();
+  SayInRoom(msg::ActionChat{c.nick, now, text}, c.nick, /*action=*/true, now, text, &c);
   if (sinks_.room) {
     sinks_.ShowRoom({}, Cat("* ", c.nick, " ", EscapeForDisplay(text)));
   }
@@ -315,7 +321,9 @@ bool Room::ServerSays(std::string_view line) {
   if (!IsValidText(line)) {
     return false;
   }
-  Broadcast(msg::Chat{proto::kServerNick, 0, sinks_.now_ms(), line}, nullptr);
+  const uint64_t now = sinks_.now_ms();
+  SayInRoom(msg::Chat{proto::kServerNick, 0, now, line}, proto::kServerNick, /*action=*/false, now,
+            line, nullptr);
   return true;
 }
 
@@ -325,6 +333,45 @@ void Room::Clear() {
   }
   by_nick_.clear();
   by_skeleton_.clear();
+}
+
+void Room::AskHistory(Connection& c, uint64_t epoch, uint64_t after) {
+  c.history = Connection::HistoryAsk{epoch, after};
+}
+
+void Room::SendHistory(Connection& c) {
+  const Connection::HistoryAsk ask = *c.history;
+  // The history is bounded in bytes well below a client's queue limit (chat-server checks
+  // its flags), so a reading client always takes it whole; a client whose queue overflows
+  // anyway is closing, and the rest would be thrown away.
+  history_.ForEachUnseen(ask.epoch, ask.after, [&](const RoomHistory::Line& line) {
+    if (c.state() != ConnState::kClosing) {
+      table_.Send(c,
+                  msg::RoomLine{proto::kLobby, line.seq, line.time_ms, line.from,
+                                line.action ? uint8_t{1} : uint8_t{0}, /*history=*/1, line.text});
+    }
+  });
+  table_.Send(c, msg::HistoryEnd{proto::kLobby, history_.epoch(), history_.last_seq(),
+                                 history_.Missed(ask.epoch, ask.after)});
+}
+
+void Room::SayInRoom(const msg::ServerMessage& legacy, std::string_view from, bool action,
+                     uint64_t time_ms, std::string_view text, const Connection* except) {
+  const uint64_t seq = history_.Add(time_ms, from, action, text);
+  // Two passes, one encoding each (Encode's view lasts until the next Encode).
+  ByteView encoded = table_.Encode(legacy);
+  for (const auto& [nick, other] : by_nick_) {
+    if (other != except && !other->history) {
+      table_.SendEncoded(*other, encoded);
+    }
+  }
+  encoded = table_.Encode(msg::RoomLine{proto::kLobby, seq, time_ms, from,
+                                        action ? uint8_t{1} : uint8_t{0}, /*history=*/0, text});
+  for (const auto& [nick, other] : by_nick_) {
+    if (other->history) {
+      table_.SendEncoded(*other, encoded);
+    }
+  }
 }
 
 void Room::Broadcast(const msg::ServerMessage& m, const Connection* except) {

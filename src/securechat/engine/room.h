@@ -12,6 +12,7 @@
 
 #include "securechat/engine/connection_table.h"
 #include "securechat/engine/gate.h"
+#include "securechat/engine/history.h"
 #include "securechat/engine/server_sinks.h"
 #include "securechat/wire/nick.h"
 
@@ -20,23 +21,30 @@ namespace securechat {
 class Room {
  public:
   // `table`, `sinks` and `gate` must outlive the room. `motd` goes into every WELCOME. The
-  // gate says which nicks are kept for members and how each joiner is shown.
-  Room(ConnectionTable& table, const ServerSinks& sinks, const Gate& gate, std::string motd);
+  // gate says which nicks are kept for members and how each joiner is shown. The room keeps
+  // its last lines within `history` (PROTOCOL.md 6.11); `epoch` names this run's history.
+  Room(ConnectionTable& table, const ServerSinks& sinks, const Gate& gate, std::string motd,
+       HistoryLimits history, uint64_t epoch);
   Room(const Room&) = delete;
   Room& operator=(const Room&) = delete;
 
   // What members do. Each answers `c` with the ERROR the protocol gives when it cannot.
   //
-  // Join makes established connection `c` a member under `nick`: WELCOME to it, a notice to
-  // everyone else.
+  // Join makes established connection `c` a member under `nick`: WELCOME to it (then, if it
+  // asked with HISTORY, the lines it has not seen and HISTORY_END), a notice to everyone else.
   void Join(Connection& c, std::string_view nick);
+  // AskHistory records `c`'s HISTORY (before JOIN): it has seen lines up to `after` of
+  // history `epoch`, and takes room lines as ROOM_LINE.
+  void AskHistory(Connection& c, uint64_t epoch, uint64_t after);
   // Rename gives member `c` the nick `nick`, and tells everyone (`c` too).
   void Rename(Connection& c, std::string_view nick);
-  // Say sends `text` as CHAT to every member but `c`.
+  // Say sends `text` as CHAT to every member but `c` (as ROOM_LINE to those that asked for
+  // history, `c` included), and keeps it in the history.
   void Say(Connection& c, std::string_view text);
   // Whisper sends `text` as a private CHAT to the member holding `to` (`c` itself too).
   void Whisper(Connection& c, std::string_view to, std::string_view text);
-  // Action sends `text` as an ACTION to every member but `c` ("/me", PROTOCOL.md 6.10).
+  // Action sends `text` as an ACTION_CHAT to every member but `c` ("/me", PROTOCOL.md 6.10),
+  // as Say does.
   void Action(Connection& c, std::string_view text);
   // SetAway marks `c` away with `reason`, or back with an empty one, and tells `c` so.
   void SetAway(Connection& c, std::string_view reason);
@@ -51,8 +59,8 @@ class Room {
   void Who(Connection& c);
   // Leave takes `c` out of the room, if it is a member, and tells everyone left.
   void Leave(Connection& c, std::string_view why);
-  // ServerSays sends an operator line to every member as CHAT from "server". Returns false
-  // (sending nothing) when the line is not valid text.
+  // ServerSays sends an operator line to every member as CHAT from "server", as Say does.
+  // Returns false (sending nothing) when the line is not valid text.
   bool ServerSays(std::string_view line);
   // Clear forgets every member without telling anyone (the server is shutting down).
   void Clear();
@@ -77,6 +85,7 @@ class Room {
   // Find returns the member holding `nick` in any case, or nullptr.
   Connection* Find(std::string_view nick) const;
   size_t size() const { return by_nick_.size(); }
+  const RoomHistory& history() const { return history_; }
   // members: every member by nick, ordered without regard to case (WHO's order).
   const std::map<std::string, Connection*, NickLess>& members() const { return by_nick_; }
 
@@ -94,6 +103,13 @@ class Room {
   void Said(Connection& c);
   // Remove takes `c` out of the maps and returns its nick (empty if it was not a member).
   std::string Remove(Connection& c);
+  // SayInRoom numbers and keeps a room line (PROTOCOL.md 6.11) and sends it: as `legacy`
+  // (CHAT or ACTION_CHAT) to the members that did not ask for history, but `except`, and as
+  // ROOM_LINE to those that did, `except` included.
+  void SayInRoom(const msg::ServerMessage& legacy, std::string_view from, bool action,
+                 uint64_t time_ms, std::string_view text, const Connection* except);
+  // SendHistory sends joining member `c` the lines it has not seen, then HISTORY_END.
+  void SendHistory(Connection& c);
   // Broadcast sends `m` to every member except `except` (nullptr for none). A member whose
   // send fails or whose queue overflows is only marked (it stays a member until the event's
   // teardown), so the loop never walks a map it has changed.
@@ -103,6 +119,7 @@ class Room {
   const ServerSinks& sinks_;
   const Gate& gate_;
   const std::string motd_;
+  RoomHistory history_;
   std::map<std::string, Connection*, NickLess> by_nick_;
   // By NickSkeleton, for look-alikes; the value's nick is the member's.
   std::map<std::string, Connection*, std::less<>> by_skeleton_;

@@ -27,7 +27,7 @@ ServerCore::ServerCore(const ServerPrivateKey& key, RandomSource& rng, ServerOpt
       table_(key, rng, LimitsOf(options_), sinks_),
       admission_(AdmissionOf(options_)),
       gate_(table_, sinks_, std::move(options_.members), options_.access),
-      room_(table_, sinks_, gate_, options_.motd),
+      room_(table_, sinks_, gate_, options_.motd, options_.history, options_.history_epoch),
       dispatcher_(table_, room_, gate_, sinks_, options_.burst) {}
 
 ServerCore::~ServerCore() = default;

@@ -41,6 +41,11 @@ struct ServerOptions {
   std::string motd = "welcome to securechat";
   Members members{};              // who holds which nick (engine/members.h); empty: no one
   Access access = Access::kOpen;  // kMembers: only keys `members` lists may join
+  HistoryLimits history{};        // the room's last lines, kept in memory (PROTOCOL.md 6.11)
+  // Names this run's history to clients that come back (PROTOCOL.md 6.11): not 0, and random
+  // so that another run's numbers are never taken for this one's. chat-server draws it from
+  // the CSPRNG; the core does not, so that tests that script the core's random bytes keep them.
+  uint64_t history_epoch = 1;
 };
 
 class ServerCore {

@@ -51,6 +51,8 @@ bool Meets(Rule rule, std::string_view s) {
       return s.empty() || (s.size() <= proto::kMaxReasonLen && IsValidText(s));
     case Rule::kEd25519PublicOrEmpty:
       return s.empty() || s.size() == proto::kEd25519PublicLen;
+    case Rule::kRoom:
+      return IsValidRoom(s);
   }
   return false;
 }

@@ -41,6 +41,7 @@ enum class Rule {
   kEd25519Signature,      // exactly 64 bytes (AUTH's signature: a layout rule)
   kReason,                // empty or a valid text of at most kMaxReasonLen bytes (away reasons)
   kEd25519PublicOrEmpty,  // empty or exactly 32 bytes (WHOIS_REPLY's key)
+  kRoom,                  // a valid room name (`#lobby`)
 };
 template <auto kMember, Rule kRule = Rule::kAny>
 struct Str {};  // u16 length || bytes
@@ -125,8 +126,17 @@ struct Quit {  // BYE with a reason the room is told
   using Layout = Fields<Str<&Quit::reason>>;
 };
 
-using ClientMessage =
-    std::variant<Join, Say, Whisper, Who, Nick, Ping, Bye, Auth, Action, Away, Whois, Quit>;
+// HISTORY (PROTOCOL.md 6.11), before JOIN: "send me room lines as ROOM_LINE, and on JOIN the
+// history after line `after` of the server's history `epoch`" (epoch 0: all it holds).
+struct History {
+  static constexpr proto::Kind kKind = proto::Kind::kHistory;
+  uint64_t epoch = 0;
+  uint64_t after = 0;
+  using Layout = Fields<U64<&History::epoch>, U64<&History::after>>;
+};
+
+using ClientMessage = std::variant<Join, Say, Whisper, Who, Nick, Ping, Bye, Auth, Action, Away,
+                                   Whois, Quit, History>;
 
 // Server to client.
 struct Welcome {
@@ -221,8 +231,37 @@ struct WhoisReply {
              Str<&WhoisReply::key, Rule::kEd25519PublicOrEmpty>, Flag<&WhoisReply::member>>;
 };
 
-using ServerMessage = std::variant<Welcome, Chat, Notice, Users, Pong, Error, MemberJoined,
-                                   MemberLeft, MemberRenamed, AuthOk, ActionChat, WhoisReply>;
+// ROOM_LINE (PROTOCOL.md 6.11): a line said in `room`, to a client that sent HISTORY, live
+// (history 0) or from the server's history (history 1). Replaces CHAT without the private flag
+// and ACTION_CHAT for that client; whispers stay CHAT.
+struct RoomLine {
+  static constexpr proto::Kind kKind = proto::Kind::kRoomLine;
+  std::string_view room;
+  uint64_t seq = 0;      // the line's number in the room, from 1
+  uint64_t time_ms = 0;  // when the server accepted it (as CHAT's)
+  std::string_view from;
+  uint8_t action = 0;   // 1: an ACTION ("* alice waves")
+  uint8_t history = 0;  // 1: from the history, said before the client joined
+  std::string_view text;
+  using Layout =
+      Fields<Str<&RoomLine::room, Rule::kRoom>, U64<&RoomLine::seq>, U64<&RoomLine::time_ms>,
+             Str<&RoomLine::from, Rule::kNick>, Flag<&RoomLine::action>, Flag<&RoomLine::history>,
+             Str<&RoomLine::text, Rule::kText>>;
+};
+// HISTORY_END (PROTOCOL.md 6.11): the history lines of `room` are all sent.
+struct HistoryEnd {
+  static constexpr proto::Kind kKind = proto::Kind::kHistoryEnd;
+  std::string_view room;
+  uint64_t epoch = 0;     // the server's history epoch, for the client's next HISTORY
+  uint64_t last_seq = 0;  // the newest line's number when the client joined; 0: none yet
+  uint64_t missed = 0;    // lines after the client's `after` that the history no longer holds
+  using Layout = Fields<Str<&HistoryEnd::room, Rule::kRoom>, U64<&HistoryEnd::epoch>,
+                        U64<&HistoryEnd::last_seq>, U64<&HistoryEnd::missed>>;
+};
+
+using ServerMessage =
+    std::variant<Welcome, Chat, Notice, Users, Pong, Error, MemberJoined, MemberLeft, MemberRenamed,
+                 AuthOk, ActionChat, WhoisReply, RoomLine, HistoryEnd>;
 
 // The kinds of a message variant, in the variant's order.
 template <typename Variant>

@@ -138,6 +138,12 @@ enum class Kind : uint8_t {
   // 0x2F stay unused: the v1 vectors take the range's ends as unknown kinds.
   kAuth = 0x21,
   kAuthOk = 0xA1,
+  // History (PROTOCOL.md 6.11), from the range reserved for rooms and history (client 0x30 to
+  // 0x3F, server 0xB0 to 0xBF). Each range's ends stay unused, as the authentication range's
+  // do, so that a test of unknown kinds always has one at hand.
+  kHistory = 0x31,
+  kRoomLine = 0xB1,
+  kHistoryEnd = 0xB2,
 };
 
 enum class ErrorCode : uint16_t {
@@ -161,6 +167,12 @@ inline constexpr uint8_t kChatFlagPrivate = 0x01;
 // AWAY's and QUIT's reason: empty, or a valid text of at most this many bytes (PROTOCOL.md
 // 6.10). Shorter than a line: it is repeated in /who, /whois and to everyone who whispers.
 inline constexpr size_t kMaxReasonLen = 256;
+
+// Rooms (PROTOCOL.md 6.11): `#` and then 1 to 31 bytes of the nick alphabet. This version of
+// the server has one room, kLobby, which every client joins with JOIN.
+inline constexpr size_t kMaxRoomLen = 32;
+inline constexpr char kRoomPrefix = '#';
+inline constexpr std::string_view kLobby = "#lobby";
 
 // USERS: more u8 || count u16 || count x nick str. A full page of the longest nicks must fit
 // in one record's plaintext.

@@ -200,6 +200,11 @@ bool IsValidNick(std::string_view nick) {
   return true;
 }
 
+bool IsValidRoom(std::string_view room) {
+  return room.size() >= 2 && room.size() <= proto::kMaxRoomLen &&
+         room.front() == proto::kRoomPrefix && IsValidNick(room.substr(1));
+}
+
 bool IsReservedNick(std::string_view nick) {
   const std::string skeleton = NickSkeleton(nick);
   return skeleton.empty() || skeleton == NickSkeleton(proto::kServerNick);

@@ -32,6 +32,9 @@ std::vector<std::string_view> SplitText(std::string_view text);
 // IsValidNick: 1 to 32 bytes of [A-Za-z0-9_.-]. Says nothing about reservation.
 bool IsValidNick(std::string_view nick);
 
+// IsValidRoom: a room name, `#` and then 1 to 31 bytes of the nick alphabet (PROTOCOL.md 6.11).
+bool IsValidRoom(std::string_view room);
+
 // IsReservedNick: a nick no client may take: one that looks like "server" (its NickSkeleton
 // is that of "server": `Server`, `5erver`, `server_`) or that is punctuation only (`-`).
 bool IsReservedNick(std::string_view nick);

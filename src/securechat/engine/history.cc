@@ -1,0 +1,35 @@
+#include "securechat/engine/history.h"
+
+#include <algorithm>
+
+namespace securechat {
+
+uint64_t RoomHistory::Add(uint64_t time_ms, std::string_view from, bool action,
+                          std::string_view text) {
+  const uint64_t seq = ++last_seq_;
+  Line line{seq, time_ms, std::string(from), action, std::string(text)};
+  const size_t cost = Cost(line);
+  if (limits_.max_lines == 0 || cost > limits_.max_bytes) {
+    return seq;
+  }
+  while (!lines_.empty() &&
+         (lines_.size() >= limits_.max_lines || bytes_ + cost > limits_.max_bytes)) {
+    bytes_ -= Cost(lines_.front());
+    lines_.pop_front();
+  }
+  bytes_ += cost;
+  lines_.push_back(std::move(line));
+  return seq;
+}
+
+uint64_t RoomHistory::Missed(uint64_t epoch, uint64_t after) const {
+  if (epoch != epoch_) {
+    return 0;
+  }
+  // The lines after `after` that are gone: up to just before the oldest kept (or, with none
+  // kept, up to the newest said).
+  const uint64_t oldest = lines_.empty() ? last_seq_ + 1 : lines_.front().seq;
+  return after < oldest ? oldest - after - 1 : 0;
+}
+
+}  // namespace securechat

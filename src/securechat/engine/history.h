@@ -1,0 +1,85 @@
+// RoomHistory: the room's lines, numbered, and the last of them kept in memory within two
+// limits, for a client that joins or comes back (PROTOCOL.md 6.11). It never touches the
+// network or the disk: the Room adds what is said and asks what a client has not seen.
+#ifndef SECURECHAT_ENGINE_HISTORY_H_
+#define SECURECHAT_ENGINE_HISTORY_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+
+#include "securechat/wire/protocol.h"
+
+namespace securechat {
+
+struct HistoryLimits {
+  size_t max_lines = 50;          // --history; 0 keeps nothing
+  size_t max_bytes = 256 * 1024;  // --history_bytes, counting each line's text and nick
+};
+
+// The most a line of history adds to a joining client's output beyond its kept bytes (nick and
+// text): ROOM_LINE's other fields, the longest room name, and the record's framing, IV, tag
+// and largest padding.
+inline constexpr size_t kHistoryLineWireOverhead = 1 + (2 + proto::kMaxRoomLen) + 8 + 8 + 2 + 1 +
+                                                   1 + 2 + proto::kFrameHeaderLen +
+                                                   proto::kRecordOverhead + proto::kAesBlockLen;
+
+// HistoryWireBytes bounds what a full history queues for a joining client, so that a server
+// can check it fits that client's output queue (chat-server keeps it within half).
+constexpr size_t HistoryWireBytes(const HistoryLimits& limits) {
+  return limits.max_bytes + limits.max_lines * kHistoryLineWireOverhead;
+}
+
+class RoomHistory {
+ public:
+  struct Line {
+    uint64_t seq;
+    uint64_t time_ms;
+    std::string from;
+    bool action;
+    std::string text;
+  };
+
+  // `epoch` names this history among the server's runs: random and not 0 (PROTOCOL.md 6.11).
+  RoomHistory(HistoryLimits limits, uint64_t epoch) : limits_(limits), epoch_(epoch) {}
+
+  // Add numbers a line said in the room and keeps it, forgetting the oldest lines until both
+  // limits hold (a line larger than max_bytes alone is numbered and not kept). Returns its
+  // number.
+  uint64_t Add(uint64_t time_ms, std::string_view from, bool action, std::string_view text);
+
+  // What a client that has seen lines up to `after` of history `epoch` is owed: Unseen's
+  // lines, oldest first, and Missed, how many lines after `after` are no longer kept. A
+  // client of another epoch (0 included) is owed every line kept, and missed nothing that
+  // can be counted.
+  template <typename F>
+  void ForEachUnseen(uint64_t epoch, uint64_t after, F f) const {
+    const bool same = epoch == epoch_;
+    for (const Line& line : lines_) {
+      if (!same || line.seq > after) {
+        f(line);
+      }
+    }
+  }
+  uint64_t Missed(uint64_t epoch, uint64_t after) const;
+
+  uint64_t epoch() const { return epoch_; }
+  uint64_t last_seq() const { return last_seq_; }
+  size_t size() const { return lines_.size(); }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  static size_t Cost(const Line& line) { return line.from.size() + line.text.size(); }
+
+  const HistoryLimits limits_;
+  const uint64_t epoch_;
+  uint64_t last_seq_ = 0;
+  size_t bytes_ = 0;
+  std::deque<Line> lines_;
+};
+
+}  // namespace securechat
+
+#endif  // SECURECHAT_ENGINE_HISTORY_H_
