@@ -73,9 +73,10 @@ namespace {
 
 using securechat::Cat;
 
-// --history's upper bound: a line count far above any useful one, so that the check that the
-// history fits a client's queue cannot overflow.
+// Upper bounds for --history and --history_bytes, far above any useful value, so that the
+// check that the history fits a client's queue cannot overflow.
 constexpr int64_t kMaxHistoryLines = 100'000;
+constexpr int64_t kMaxHistoryBytes = int64_t{1} << 30;
 
 // HistoryEpoch draws the random, non-zero epoch of this run's history (PROTOCOL.md 6.11).
 uint64_t HistoryEpoch(securechat::RandomSource& rng) {
@@ -192,9 +193,9 @@ int main(int argc, char** argv) {
   const int64_t history_lines = absl::GetFlag(FLAGS_history);
   const int64_t history_bytes = absl::GetFlag(FLAGS_history_bytes);
   if (history_lines < 0 || history_bytes < 0 || history_lines > kMaxHistoryLines ||
-      history_bytes > absl::GetFlag(FLAGS_max_queue_bytes)) {
-    return Fail(Cat("--history must be 0 to ", kMaxHistoryLines,
-                    " and --history_bytes 0 to --max_queue_bytes"));
+      history_bytes > kMaxHistoryBytes) {
+    return Fail(Cat("--history must be 0 to ", kMaxHistoryLines, " and --history_bytes 0 to ",
+                    kMaxHistoryBytes));
   }
   const securechat::HistoryLimits history{static_cast<size_t>(history_lines),
                                           static_cast<size_t>(history_bytes)};

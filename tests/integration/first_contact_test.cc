@@ -131,6 +131,26 @@ TEST(ServerFirstContactTest, PublicKeyAsKeyIsNamedForWhatItIs) {
   }
 }
 
+// A history that could not be sent whole to a joining client within --max_queue_bytes is
+// refused at start, naming the flags to change, before the key is even read.
+TEST(ServerFirstContactTest, HistoryThatCannotFitAClientsQueueIsRefused) {
+  auto server = Process::Start(ProgramPath("chat-server"),
+                               {"--listen", "127.0.0.1:0", "--max_queue_bytes=65536"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_TRUE(Exits(**server, 1)) << Describe(**server);
+  EXPECT_TRUE(Contains((*server)->err(), "--history=50 --history_bytes=262144 can take up to"))
+      << Describe(**server);
+  EXPECT_TRUE(Contains((*server)->err(), "more than half of --max_queue_bytes (65536)"))
+      << Describe(**server);
+  for (const char* bad : {"--history=-1", "--history_bytes=-1", "--history=100001"}) {
+    auto refused = Process::Start(ProgramPath("chat-server"), {"--listen", "127.0.0.1:0", bad});
+    ASSERT_TRUE(refused.ok()) << refused.status();
+    EXPECT_TRUE(Exits(**refused, 1)) << bad << ": " << Describe(**refused);
+    EXPECT_TRUE(Contains((*refused)->err(), "--history must be 0 to 100000"))
+        << Describe(**refused);
+  }
+}
+
 // client.conf holds the client's defaults (connect, nick, the server's key, paths with ~/);
 // the command line overrides them; a bad line is exit 1 naming the file and the line.
 TEST(ClientConfTest, DefaultsComeFromClientConfAndFlagsOverrideThem) {

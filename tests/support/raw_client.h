@@ -30,6 +30,12 @@ struct Seen {
   std::string from;                // CHAT; WELCOME's and AUTH_OK's nick
   std::string text;                // CHAT, NOTICE, ERROR; PONG's data
   std::vector<std::string> nicks;  // USERS
+  std::string room;                // ROOM_LINE, HISTORY_END
+  uint64_t seq = 0;                // ROOM_LINE; HISTORY_END's last_seq
+  uint64_t epoch = 0;              // HISTORY_END
+  uint64_t missed = 0;             // HISTORY_END
+  uint8_t history = 0;             // ROOM_LINE
+  uint8_t action = 0;              // ROOM_LINE
 
   bool IsError(proto::ErrorCode c, bool is_fatal) const {
     return kind == proto::Kind::kError && code == static_cast<uint16_t>(c) &&
@@ -175,6 +181,18 @@ class RawClient {
             s.text = std::string(v.text);
           } else if constexpr (std::is_same_v<T, msg::Pong>) {
             s.text = std::string(v.data);
+          } else if constexpr (std::is_same_v<T, msg::RoomLine>) {
+            s.room = std::string(v.room);
+            s.seq = v.seq;
+            s.from = std::string(v.from);
+            s.action = v.action;
+            s.history = v.history;
+            s.text = std::string(v.text);
+          } else if constexpr (std::is_same_v<T, msg::HistoryEnd>) {
+            s.room = std::string(v.room);
+            s.epoch = v.epoch;
+            s.seq = v.last_seq;
+            s.missed = v.missed;
           }
         },
         m);
