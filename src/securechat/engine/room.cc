@@ -358,18 +358,30 @@ void Room::SendHistory(Connection& c) {
 void Room::SayInRoom(const msg::ServerMessage& legacy, std::string_view from, bool action,
                      uint64_t time_ms, std::string_view text, const Connection* except) {
   const uint64_t seq = history_.Add(time_ms, from, action, text);
-  // Two passes, one encoding each (Encode's view lasts until the next Encode).
-  ByteView encoded = table_.Encode(legacy);
+  // A pass for each form, each encoded once and only if someone takes it (Encode's view lasts
+  // until the next Encode).
+  bool any_legacy = false;
+  bool any_room_line = false;
   for (const auto& [nick, other] : by_nick_) {
-    if (other != except && !other->history) {
-      table_.SendEncoded(*other, encoded);
+    any_room_line = any_room_line || other->history.has_value();
+    any_legacy = any_legacy || (other != except && !other->history);
+  }
+  if (any_legacy) {
+    const ByteView encoded = table_.Encode(legacy);
+    for (const auto& [nick, other] : by_nick_) {
+      if (other != except && !other->history) {
+        table_.SendEncoded(*other, encoded);
+      }
     }
   }
-  encoded = table_.Encode(msg::RoomLine{proto::kLobby, seq, time_ms, from,
-                                        action ? uint8_t{1} : uint8_t{0}, /*history=*/0, text});
-  for (const auto& [nick, other] : by_nick_) {
-    if (other->history) {
-      table_.SendEncoded(*other, encoded);
+  if (any_room_line) {
+    const ByteView encoded = table_.Encode(msg::RoomLine{proto::kLobby, seq, time_ms, from,
+                                                         action ? uint8_t{1} : uint8_t{0},
+                                                         /*history=*/0, text});
+    for (const auto& [nick, other] : by_nick_) {
+      if (other->history) {
+        table_.SendEncoded(*other, encoded);
+      }
     }
   }
 }
