@@ -262,6 +262,29 @@ TEST_F(ChatTest, ConsoleLineReachesEveryClient) {
   EXPECT_TRUE(Saw(*erin, "<server> second notice\n"));
 }
 
+// The console's commands are never said to the room: /kick removes a member, who is told why
+// and leaves with exit code 6 while the others see who did it; a mistyped command is refused
+// at the console; //TEXT says /TEXT.
+TEST_F(ChatTest, ConsoleKickRemovesAMemberAndCommandsAreNeverSaid) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  auto dave = Join("dave", 1);
+  ASSERT_NE(dave, nullptr);
+  auto erin = Join("erin", 2);
+  ASSERT_NE(erin, nullptr);
+  ASSERT_TRUE(Saw(*dave, "-!- erin joined\n"));
+
+  ASSERT_TRUE(server().WriteStdin("/kik erin"));
+  EXPECT_TRUE(SawOnStderr(server(), "unknown command /kik (/help lists them"));
+  ASSERT_TRUE(server().WriteStdin("/kick erin flooding the room"));
+  EXPECT_TRUE(Saw(*erin, "!! kicked by the server's operator: flooding the room\n"));
+  EXPECT_TRUE(Exits(*erin, 6)) << Describe(*erin);
+  EXPECT_TRUE(Saw(*dave, "-!- erin left (kicked by the server's operator: flooding the room)\n"));
+  EXPECT_TRUE(SawOnStderr(server(), "kicked erin"));
+  ASSERT_TRUE(server().WriteStdin("//shrug"));
+  EXPECT_TRUE(Saw(*dave, "<server> /shrug\n"));
+  EXPECT_FALSE(Contains(dave->out(), "kik")) << Describe(*dave);
+}
+
 // Lines piped in before the server's welcome are sent once the client has joined, in order;
 // /quit says goodbye at once, and nothing typed after it is sent.
 TEST_F(ChatTest, QueuedInputIsSentAfterJoinAndQuitEndsIt) {

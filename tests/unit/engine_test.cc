@@ -94,12 +94,12 @@ TEST(EngineTest, ConsoleLinesGoToEveryoneAsServer) {
   InMemoryNet net;
   auto& alice = net.Connect("alice");
   auto& bob = net.Connect("bob");
-  ASSERT_TRUE(net.core().ConsoleLine("maintenance at noon"));
+  ASSERT_TRUE(net.core().ConsoleLine("maintenance at noon").sent);
   net.Pump();
   EXPECT_TRUE(alice.Saw("<server> maintenance at noon"));
   EXPECT_TRUE(bob.Saw("<server> maintenance at noon"));
-  EXPECT_FALSE(net.core().ConsoleLine("bell\a"));
-  EXPECT_FALSE(net.core().ConsoleLine(""));
+  EXPECT_FALSE(net.core().ConsoleLine("bell\a").sent);
+  EXPECT_FALSE(net.core().ConsoleLine("").sent);
 }
 
 TEST(EngineTest, ByeLeavesAndOthersAreTold) {

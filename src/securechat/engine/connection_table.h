@@ -95,8 +95,8 @@ struct Connection {
   ServerConnection conn;
   std::string nick;  // the Room's: set while joined
   // The Room's, while joined (PROTOCOL.md 6.10): when it joined and when it last said anything
-  // (monotonic), its away reason (empty: here), and the reason its QUIT gave (empty: none),
-  // told to the room when it leaves.
+  // (monotonic), its away reason (empty: here), and the reason told to the room when it
+  // leaves (empty: none): its QUIT's, or who removed it and why.
   uint64_t joined_mono_ms = 0;
   uint64_t last_said_mono_ms = 0;
   std::string away;

@@ -317,6 +317,28 @@ void Room::Leave(Connection& c, std::string_view why) {
   }
 }
 
+std::string Room::Kick(std::string_view nick, std::string_view by, std::string_view reason) {
+  if (!IsValidNick(nick)) {
+    return "usage: /kick NICK [REASON]";
+  }
+  Connection* member = Find(nick);
+  if (member == nullptr || member->state() == ConnState::kClosing) {
+    return Cat("no such user: ", nick);
+  }
+  if (!IsValidReason(reason)) {
+    return Cat("not kicked: a reason must be at most ", proto::kMaxReasonLen,
+               " bytes of text without control characters");
+  }
+  const std::string why =
+      reason.empty() ? Cat("kicked by ", by) : Cat("kicked by ", by, ": ", reason);
+  // The room is told as the member leaves, in the event's teardown (Leave): the notice
+  // carries this.
+  member->quit_reason = why;
+  const std::string kicked = member->nick;
+  table_.Fatal(*member, proto::ErrorCode::kRemoved, why);
+  return Cat("kicked ", kicked);
+}
+
 bool Room::ServerSays(std::string_view line) {
   if (!IsValidText(line)) {
     return false;

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "securechat/base/cat.h"
+#include "securechat/engine/console.h"
+#include "securechat/wire/text.h"
 
 namespace securechat {
 
@@ -163,10 +165,38 @@ size_t ServerCore::ReloadMembers(Members members) {
   return closed;
 }
 
-bool ServerCore::ConsoleLine(std::string_view line) {
-  const bool sent = room_.ServerSays(line);
+ServerCore::ConsoleAnswer ServerCore::ConsoleLine(std::string_view line) {
+  ConsoleAnswer answer;
+  const ConsoleCommand command = ParseConsoleLine(line);
+  switch (command.verb) {
+    case ConsoleCommand::Verb::kSay:
+      answer.sent = room_.ServerSays(command.arg);
+      if (!answer.sent) {
+        answer.notes.push_back(Cat("not sent: a console line must be 1 to ", kMaxConsoleLineLen,
+                                   " bytes of UTF-8 without control characters"));
+      }
+      break;
+    case ConsoleCommand::Verb::kHelp:
+      answer.notes.assign(std::begin(kConsoleHelp), std::end(kConsoleHelp));
+      break;
+    case ConsoleCommand::Verb::kWho: {
+      std::string line_of_nicks = Cat("online (", room_.size(), "):");
+      for (const auto& [nick, member] : room_.members()) {
+        line_of_nicks.append(" ").append(nick);
+      }
+      answer.notes.push_back(std::move(line_of_nicks));
+      break;
+    }
+    case ConsoleCommand::Verb::kKick:
+      answer.notes.push_back(room_.Kick(command.arg, "the server's operator", command.reason));
+      break;
+    case ConsoleCommand::Verb::kUnknown:
+      answer.notes.push_back(Cat("unknown command ", EscapeForDisplay(command.arg),
+                                 " (/help lists them; //TEXT says a line that starts with /TEXT)"));
+      break;
+  }
   FinishTeardowns();
-  return sent;
+  return answer;
 }
 
 ByteView ServerCore::RefusalBytes() {

@@ -72,9 +72,13 @@ class ServerCore {
   // Returns how many were closed.
   size_t ReloadMembers(Members members);
 
-  // ConsoleLine sends an operator line to every joined client as CHAT from "server". Returns
-  // false (sending nothing) when the line is not valid text.
-  bool ConsoleLine(std::string_view line);
+  // ConsoleLine handles a line typed at the server's console (engine/console.h): a command
+  // for the operator, or a line sent to every joined client as CHAT from "server".
+  struct ConsoleAnswer {
+    bool sent = false;               // the line went to the room
+    std::vector<std::string> notes;  // for the operator only: a command's answer, or why not
+  };
+  ConsoleAnswer ConsoleLine(std::string_view line);
   // kMaxConsoleLineLen is the longest line ConsoleLine takes: a CHAT's text. The network
   // layer drops longer console lines unread.
   static constexpr size_t kMaxConsoleLineLen = proto::kMaxTextLen;

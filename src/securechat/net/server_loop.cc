@@ -124,8 +124,10 @@ void Loop::ReadConsole() {
     if (!line.empty() && line.back() == '\r') {
       line.remove_suffix(1);
     }
-    if (!line.empty() && !core_.ConsoleLine(line)) {
-      not_sent();
+    if (!line.empty()) {
+      for (const std::string& note : core_.ConsoleLine(line).notes) {
+        Note(note);
+      }
     }
   };
   if (ReadLines(console_fd_, console_lines_, on_line, not_sent) == ReadStatus::kEnded) {

@@ -157,6 +157,7 @@ enum class ErrorCode : uint16_t {
   kUnknownKind = 8,
   kShuttingDown = 9,
   kAuthFailed = 10,  // a bad signature, or a key that may not join: fatal
+  kRemoved = 11,     // an operator removed the client (/kick at the console): fatal
 };
 
 inline constexpr size_t kMaxTextLen = 4096;

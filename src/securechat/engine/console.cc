@@ -1,0 +1,56 @@
+#include "securechat/engine/console.h"
+
+#include "absl/strings/match.h"
+
+namespace securechat {
+
+namespace {
+
+// SplitWord returns the first space-separated word of `s` and sets *rest to what follows the
+// spaces after it.
+std::string_view SplitWord(std::string_view s, std::string_view* rest) {
+  const size_t end = s.find(' ');
+  const std::string_view word = s.substr(0, end);
+  std::string_view tail = end == std::string_view::npos ? std::string_view() : s.substr(end);
+  while (!tail.empty() && tail.front() == ' ') {
+    tail.remove_prefix(1);
+  }
+  *rest = tail;
+  return word;
+}
+
+// Is: `word` is the command `name`, in any letter case.
+bool Is(std::string_view word, std::string_view name) {
+  return absl::EqualsIgnoreCase(absl::string_view(word.data(), word.size()),
+                                absl::string_view(name.data(), name.size()));
+}
+
+}  // namespace
+
+ConsoleCommand ParseConsoleLine(std::string_view line) {
+  ConsoleCommand command;
+  if (line.empty() || line.front() != '/') {
+    command.arg = line;
+    return command;
+  }
+  if (line.size() >= 2 && line[1] == '/') {
+    command.arg = line.substr(1);  // `//text` says `/text`
+    return command;
+  }
+  std::string_view rest;
+  const std::string_view word = SplitWord(line, &rest);
+  if (Is(word, "/help")) {
+    command.verb = ConsoleCommand::Verb::kHelp;
+  } else if (Is(word, "/who")) {
+    command.verb = ConsoleCommand::Verb::kWho;
+  } else if (Is(word, "/kick")) {
+    command.verb = ConsoleCommand::Verb::kKick;
+    command.arg = SplitWord(rest, &command.reason);
+  } else {
+    command.verb = ConsoleCommand::Verb::kUnknown;
+    command.arg = word;
+  }
+  return command;
+}
+
+}  // namespace securechat

@@ -1,0 +1,114 @@
+// The server console's commands (engine/console.h, PROTOCOL.md 6.6): how a line is read, and
+// what /kick, /who, /help and an unknown command do, through the server core, as members see
+// it.
+#include "securechat/engine/console.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "support/in_memory.h"
+
+namespace securechat {
+namespace {
+
+using testing::InMemoryNet;
+using Verb = ConsoleCommand::Verb;
+
+TEST(ConsoleParseTest, LinesAndCommands) {
+  ConsoleCommand c = ParseConsoleLine("maintenance at noon");
+  EXPECT_EQ(c.verb, Verb::kSay);
+  EXPECT_EQ(c.arg, "maintenance at noon");
+
+  c = ParseConsoleLine("//shrug");  // says "/shrug"
+  EXPECT_EQ(c.verb, Verb::kSay);
+  EXPECT_EQ(c.arg, "/shrug");
+
+  c = ParseConsoleLine("/kick bob   stop spamming, please");
+  EXPECT_EQ(c.verb, Verb::kKick);
+  EXPECT_EQ(c.arg, "bob");
+  EXPECT_EQ(c.reason, "stop spamming, please");
+
+  c = ParseConsoleLine("/KICK bob");  // any case; no reason
+  EXPECT_EQ(c.verb, Verb::kKick);
+  EXPECT_EQ(c.arg, "bob");
+  EXPECT_EQ(c.reason, "");
+
+  c = ParseConsoleLine("/kick");
+  EXPECT_EQ(c.verb, Verb::kKick);
+  EXPECT_EQ(c.arg, "");
+
+  EXPECT_EQ(ParseConsoleLine("/Who").verb, Verb::kWho);
+  EXPECT_EQ(ParseConsoleLine("/help").verb, Verb::kHelp);
+
+  c = ParseConsoleLine("/kik bob");  // a typo is a command, never a line to the room
+  EXPECT_EQ(c.verb, Verb::kUnknown);
+  EXPECT_EQ(c.arg, "/kik");
+  EXPECT_EQ(ParseConsoleLine("/").verb, Verb::kUnknown);
+}
+
+TEST(ConsoleTest, KickRemovesTheMemberAndTellsEveryoneWhoAndWhy) {
+  InMemoryNet net;
+  auto& alice = net.Connect("alice");
+  auto& bob = net.Connect("bob");
+  const ServerCore::ConsoleAnswer answer = net.core().ConsoleLine("/kick BOB stop spamming");
+  EXPECT_FALSE(answer.sent);
+  EXPECT_EQ(answer.notes, std::vector<std::string>{"kicked bob"});
+  net.Pump();
+  EXPECT_TRUE(bob.Saw("!! kicked by the server's operator: stop spamming"));
+  EXPECT_TRUE(bob.server_gone);
+  EXPECT_TRUE(alice.Saw("-!- bob left (kicked by the server's operator: stop spamming)"));
+  EXPECT_EQ(net.core().joined_count(), 1u);
+  // The nick is free again: nothing but a ban (not built yet) keeps bob out.
+  auto& again = net.Connect("bob");
+  EXPECT_TRUE(again.SawContaining("joined as bob"));
+}
+
+TEST(ConsoleTest, KickWithoutAReasonAndKicksThatDoNothing) {
+  InMemoryNet net;
+  auto& alice = net.Connect("alice");
+  auto& bob = net.Connect("bob");
+  EXPECT_EQ(net.core().ConsoleLine("/kick carol").notes,
+            std::vector<std::string>{"no such user: carol"});
+  EXPECT_EQ(net.core().ConsoleLine("/kick").notes,
+            std::vector<std::string>{"usage: /kick NICK [REASON]"});
+  EXPECT_EQ(net.core().ConsoleLine(Cat("/kick bob ", std::string(257, 'x'))).notes,
+            std::vector<std::string>{"not kicked: a reason must be at most 256 bytes of text "
+                                     "without control characters"});
+  EXPECT_EQ(net.core().ConsoleLine("/kick bob bell\a").notes.size(), 1u);
+  net.Pump();
+  EXPECT_EQ(net.core().joined_count(), 2u);
+  EXPECT_FALSE(bob.server_gone);
+  EXPECT_EQ(net.core().ConsoleLine("/kick bob").notes, std::vector<std::string>{"kicked bob"});
+  net.Pump();
+  EXPECT_TRUE(bob.Saw("!! kicked by the server's operator"));
+  EXPECT_TRUE(alice.Saw("-!- bob left (kicked by the server's operator)"));
+}
+
+TEST(ConsoleTest, CommandsAndMistakesAreNeverSaidToTheRoom) {
+  InMemoryNet net;
+  auto& alice = net.Connect("alice");
+  const size_t before = alice.lines.size();
+  ServerCore::ConsoleAnswer answer = net.core().ConsoleLine("/kik bob");
+  EXPECT_FALSE(answer.sent);
+  EXPECT_EQ(answer.notes,
+            std::vector<std::string>{
+                "unknown command /kik (/help lists them; //TEXT says a line that starts with "
+                "/TEXT)"});
+  answer = net.core().ConsoleLine("/who");
+  EXPECT_EQ(answer.notes, std::vector<std::string>{"online (1): alice"});
+  answer = net.core().ConsoleLine("/help");
+  EXPECT_EQ(answer.notes.size(), std::size(kConsoleHelp));
+  net.Pump();
+  EXPECT_EQ(alice.lines.size(), before) << alice.lines.back();
+
+  answer = net.core().ConsoleLine("//shrug");
+  EXPECT_TRUE(answer.sent);
+  EXPECT_TRUE(answer.notes.empty());
+  net.Pump();
+  EXPECT_TRUE(alice.Saw("<server> /shrug"));
+}
+
+}  // namespace
+}  // namespace securechat
