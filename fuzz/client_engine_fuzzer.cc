@@ -28,8 +28,9 @@ namespace {
 
 constexpr int kMaxOperations = 200;
 // The server messages SendTemplate makes: WELCOME, CHAT, NOTICE, USERS, PONG, ERROR,
-// MEMBER_JOINED, MEMBER_LEFT, MEMBER_RENAMED.
-constexpr uint8_t kTemplates = 11;
+// MEMBER_JOINED, MEMBER_LEFT, ACTION_CHAT, WHOIS_REPLY, MEMBER_RENAMED, ROOM_LINE,
+// HISTORY_END.
+constexpr uint8_t kTemplates = 13;
 
 class Harness {
  public:
@@ -118,6 +119,12 @@ class Harness {
       const uint8_t t = input.U8();
       return t < std::size(kTexts) ? kTexts[t] : AsText(input.Chunk());
     };
+    // The client's room, another valid room, and two that are not rooms.
+    static constexpr std::string_view kRooms[] = {"#lobby", "#dev", "lobby", "#"};
+    auto room = [&] {
+      const uint8_t r = input.U8();
+      return r < std::size(kRooms) ? kRooms[r] : AsText(input.Chunk());
+    };
     std::vector<uint8_t> plaintext;
     switch (input.U8() % kTemplates) {
       case 0: {
@@ -178,9 +185,30 @@ class Harness {
         msg::EncodeMessage(w, &plaintext);
         break;
       }
-      default: {
+      case 10: {
         const std::string_view old_nick = nick();
         msg::EncodeMessage(msg::MemberRenamed{old_nick, nick()}, &plaintext);
+        break;
+      }
+      case 11: {  // ROOM_LINE, live or history, of the client's room or another
+        msg::RoomLine line;
+        line.room = room();
+        line.seq = input.U64();
+        line.time_ms = input.U64();
+        line.from = nick();
+        line.action = input.U8() % 3;
+        line.history = input.U8() % 3;
+        line.text = text();
+        msg::EncodeMessage(line, &plaintext);
+        break;
+      }
+      default: {
+        msg::HistoryEnd end;
+        end.room = room();
+        end.epoch = input.U64();
+        end.last_seq = input.U64();
+        end.missed = input.U64();
+        msg::EncodeMessage(end, &plaintext);
         break;
       }
     }

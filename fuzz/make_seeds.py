@@ -82,6 +82,8 @@ AUTH_MSG = load("messages.json", AUTH_DIR)
 AUTH_CASES = load("auth.json", AUTH_DIR)
 # ... and for the everyday commands (PROTOCOL.md 6.10).
 COMMANDS = load("messages.json", os.path.join(ROOT, "tests", "vectors", "securechat-commands"))
+# ... and for history (PROTOCOL.md 6.11).
+HISTORY = load("messages.json", os.path.join(ROOT, "tests", "vectors", "securechat-history"))
 C2S = REC["sequences"][0]
 S2C = REC["sequences"][1]
 assert C2S["direction"] == "c2s" and S2C["direction"] == "s2c"
@@ -127,9 +129,10 @@ def frame_seeds():
 
 
 def message_seeds():
-    for v in MSG["valid"] + MEMBERSHIP["valid"] + AUTH_MSG["valid"] + COMMANDS["valid"]:
+    own = [MEMBERSHIP, AUTH_MSG, COMMANDS, HISTORY]
+    for v in MSG["valid"] + [v for o in own for v in o["valid"]]:
         seed("message", "valid-" + v["name"], h(v["bytes"]))
-    for v in MSG["invalid"] + MEMBERSHIP["invalid"] + AUTH_MSG["invalid"] + COMMANDS["invalid"]:
+    for v in MSG["invalid"] + [v for o in own for v in o["invalid"]]:
         seed("message", "invalid-" + v["name"], h(v["bytes"]))
     for v in AUTH_CASES["cases"]:
         seed("message", "auth-" + v["name"], h(v["message"]))
@@ -270,6 +273,11 @@ class Ops:
     def __init__(self):
         self.b = b""
 
+    def copy(self):
+        other = Ops()
+        other.b = self.b
+        return other
+
     def accept(self, addr=0):
         self.b += u8(0) + u8(addr)
         return self
@@ -312,8 +320,20 @@ class Ops:
         self.b += u8(4) + u8(peer) + u8(5) + u8(len(data)) + data
         return self
 
-    def bye(self, peer):
-        self.b += u8(4) + u8(peer) + u8(6)
+    def action(self, peer, text):
+        self.b += u8(4) + u8(peer) + u8(7) + self._text(text)
+        return self
+
+    def history(self, peer, how, after, epoch=0):
+        # how % 3: 0 epoch 0, 1 the server's epoch (1), 2 `epoch`; how & 4: `after` is a u64
+        self.b += u8(4) + u8(peer) + u8(11) + u8(how)
+        if how % 3 == 2:
+            self.b += u64(epoch)
+        self.b += u64(after) if how & 4 else u8(after)
+        return self
+
+    def bye(self, peer):  # the last template, BYE
+        self.b += u8(4) + u8(peer) + u8(12)
         return self
 
     def drain(self, peer, n=0xFFFF):
@@ -402,6 +422,22 @@ def server_engine_seeds():
       .drain(0).reap())
     s("shutdown", 0, Ops().accept().hello(0).join(0, 0).accept(1).hello(1).shutdown().drain(0)
       .drain(1).reap())
+    # History (PROTOCOL.md 6.11): lines said, whispered and from the console, a later joiner
+    # that asks, one that resumes, and HISTORY again after JOIN (fatal).
+    said = (Ops().accept(0).accept(1).accept(2).hello(0).hello(1).hello(2).history(0, 0, 0)
+            .join(0, 0).say(0, 0).action(0, 0).whisper(0, 0, 0).console("hi all").say(0, 4)
+            .drain(0))
+    s("history", 8, said.copy().history(1, 0, 0).join(1, 1).drain(1).say(1, 0).drain(0)
+      .history(2, 1, 2).history(2, 1, 3).join(2, 2).drain(2).history(0, 1, 0).drain(0).reap()
+      .drain(1))
+    # Limits that forget (options bit 128: three lines, 64 bytes): `missed` counts.
+    many = said.copy()
+    for i in range(8):
+        many.say(0, b"line %d" % i)
+    s("history-forgets", 8 | 128, many.history(1, 1, 1).join(1, 1).history(2, 2, 1, 7)
+      .join(2, 2).drain(0).drain(1).drain(2))
+    s("history-u64", 8 | 128, many.copy().history(1, 5, 2**64 - 1).join(1, 1).drain(1))
+    s("history-small-queue", 9, many.copy().history(1, 0, 0).join(1, 1).drain(1).reap())
 
 
 # --- client_engine: flags u8, client script[96], server[64] if flags&1, then operations ---
@@ -442,7 +478,17 @@ def client_engine_seeds():
         return u8(2) + u8(7) + nick(n)
 
     def member_renamed(old, new):
-        return u8(2) + u8(8) + nick(old) + nick(new)
+        return u8(2) + u8(10) + nick(old) + nick(new)
+
+    def room(r):  # kRooms: #lobby #dev lobby #
+        return u8(0xFF) + chunk(r) if not isinstance(r, int) else u8(r)
+
+    def room_line(r, seq, frm, action, history, t):
+        return (u8(2) + u8(11) + room(r) + u64(seq) + u64(1700000000000 + seq % 1000) + nick(frm)
+                + u8(action) + u8(history) + text(t))
+
+    def history_end(r, epoch, last_seq, missed):
+        return u8(2) + u8(12) + room(r) + u64(epoch) + u64(last_seq) + u64(missed)
 
     def line(t):
         return u8(3) + chunk(t)
@@ -496,6 +542,26 @@ def client_engine_seeds():
     s("member-left-empty-nick", 1, joined + member_left(4))
     s("member-renamed-to-server", 1, joined + member_renamed(1, 2))
     s("users-many", 1, joined + users(1, [0, 1, 2]) + users(1, ["dave"]) + users(0, []))
+    # History (PROTOCOL.md 6.11): lines from the history, the end, live lines (an action, the
+    # console, our own), another room's, and lines before WELCOME.
+    epoch = 0x5EC0C4A7F00D1234
+    s("history", 1, joined + room_line(0, 40, 1, 0, 1, 0) + room_line(0, 41, 2, 0, 1, 3)
+      + history_end(0, epoch, 41, 29) + room_line(0, 42, 1, 1, 0, 0) + line("hello")
+      + room_line(0, 43, 0, 0, 0, "hello") + room_line(1, 7, 1, 0, 0, 0)
+      + history_end(1, 1, 7, 0) + chat(1, 1, 0) + room_line(0, 2**64 - 1, 2, 0, 0, 3) + check
+      + line("/quit") + check + closed)
+    s("history-before-welcome", 1, room_line(0, 1, 1, 0, 1, 0) + history_end(0, epoch, 1, 0)
+      + joined + history_end(0, epoch, 0, 0) + check)
+    s("history-restarted", 1, joined + history_end(0, epoch, 5, 0) + history_end(0, epoch + 1, 2, 0)
+      + room_line(0, 1, 1, 0, 0, 0) + check)
+    # A ROOM_LINE or HISTORY_END that breaks a rule ends the session.
+    s("room-line-bad-room", 1, joined + room_line(2, 1, 1, 0, 0, 0))
+    s("room-line-hash-alone", 1, joined + room_line(3, 1, 1, 0, 0, 0))
+    s("room-line-action-2", 1, joined + room_line(0, 1, 1, 2, 0, 0))
+    s("room-line-history-2", 1, joined + room_line(0, 1, 1, 0, 2, 0))
+    s("room-line-bidi-text", 1, joined + room_line(0, 1, 1, 0, 0, 2))
+    s("room-line-bad-from", 1, joined + room_line(0, 1, 3, 0, 0, 0))
+    s("history-end-bad-room", 1, joined + history_end("#" + "x" * 32, epoch, 1, 0))
     for c in HS["cases"][:2]:
         s("raw-" + c["name"], 0, raw(h(c["server_hello"])) + closed)
     for a in FR["alert_bodies"]:

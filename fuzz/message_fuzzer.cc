@@ -40,62 +40,72 @@ void CheckEscaped(std::string_view s) {
   }
 }
 
+// CheckRoom: a decoded room is valid, and is what PROTOCOL.md 6.11 says a room is, spelled out
+// here rather than through IsValidRoom alone: `#`, then 1 to 31 bytes of the nick alphabet
+// (which has no `#`), so that a client can show it without escaping.
+void CheckRoom(std::string_view room) {
+  FUZZ_CHECK(IsValidRoom(room));
+  FUZZ_CHECK(room.size() >= 2 && room.size() <= proto::kMaxRoomLen && room[0] == '#');
+  FUZZ_CHECK(room.find('#', 1) == std::string_view::npos && IsValidNick(room.substr(1)));
+  FUZZ_CHECK(EscapeForDisplay(room) == room);
+}
+
 // CheckServerMessage: a decoded server message obeys the content rules the client relies on.
 // One case per kind, so that a new kind does not build until it has its checks.
 void CheckServerMessage(const msg::ServerMessage& m) {
-  std::visit(
-      Overloaded{
-          [](const msg::Welcome& w) {
-            FUZZ_CHECK(IsValidNick(w.nick));
-            FUZZ_CHECK(w.motd.empty() || IsValidText(w.motd));
-            CheckEscaped(w.motd);
-          },
-          [](const msg::Chat& c) {
-            FUZZ_CHECK(IsValidNick(c.from) && IsValidText(c.text));
-            FUZZ_CHECK(c.flags == 0 || c.flags == proto::kChatFlagPrivate);
-            CheckEscaped(c.text);
-          },
-          [](const msg::Notice& n) {
-            FUZZ_CHECK(IsValidText(n.text));
-            CheckEscaped(n.text);
-          },
-          [](const msg::Users& u) {
-            FUZZ_CHECK(u.more <= 1);
-            for (std::string_view nick : u.nicks) {
-              FUZZ_CHECK(IsValidNick(nick));
-            }
-          },
-          [](const msg::Pong& p) { FUZZ_CHECK(p.data.size() <= proto::kMaxPingDataLen); },
-          [](const msg::Error& e) {
-            FUZZ_CHECK(e.fatal <= 1 && IsValidText(e.text));
-            CheckEscaped(e.text);
-          },
-          [](const msg::MemberJoined& j) { FUZZ_CHECK(IsValidNick(j.nick)); },
-          [](const msg::MemberLeft& l) { FUZZ_CHECK(IsValidNick(l.nick)); },
-          [](const msg::MemberRenamed& r) {
-            FUZZ_CHECK(IsValidNick(r.old_nick) && IsValidNick(r.new_nick));
-          },
-          [](const msg::AuthOk& a) { FUZZ_CHECK(a.nick.empty() || IsValidNick(a.nick)); },
-          [](const msg::ActionChat& a) {
-            FUZZ_CHECK(IsValidNick(a.from) && IsValidText(a.text));
-            CheckEscaped(a.text);
-          },
-          [](const msg::WhoisReply& w) {
-            FUZZ_CHECK(IsValidNick(w.nick));
-            FUZZ_CHECK(w.away.empty() ||
-                       (w.away.size() <= proto::kMaxReasonLen && IsValidText(w.away)));
-            FUZZ_CHECK(w.key.empty() || w.key.size() == proto::kEd25519PublicLen);
-            FUZZ_CHECK(w.member <= 1);
-            CheckEscaped(w.away);
-          },
-          [](const msg::RoomLine& line) {
-            FUZZ_CHECK(IsValidRoom(line.room) && IsValidNick(line.from) && IsValidText(line.text));
-            FUZZ_CHECK(line.action <= 1 && line.history <= 1);
-            CheckEscaped(line.text);
-          },
-          [](const msg::HistoryEnd& end) { FUZZ_CHECK(IsValidRoom(end.room)); },
-      },
-      m);
+  std::visit(Overloaded{
+                 [](const msg::Welcome& w) {
+                   FUZZ_CHECK(IsValidNick(w.nick));
+                   FUZZ_CHECK(w.motd.empty() || IsValidText(w.motd));
+                   CheckEscaped(w.motd);
+                 },
+                 [](const msg::Chat& c) {
+                   FUZZ_CHECK(IsValidNick(c.from) && IsValidText(c.text));
+                   FUZZ_CHECK(c.flags == 0 || c.flags == proto::kChatFlagPrivate);
+                   CheckEscaped(c.text);
+                 },
+                 [](const msg::Notice& n) {
+                   FUZZ_CHECK(IsValidText(n.text));
+                   CheckEscaped(n.text);
+                 },
+                 [](const msg::Users& u) {
+                   FUZZ_CHECK(u.more <= 1);
+                   for (std::string_view nick : u.nicks) {
+                     FUZZ_CHECK(IsValidNick(nick));
+                   }
+                 },
+                 [](const msg::Pong& p) { FUZZ_CHECK(p.data.size() <= proto::kMaxPingDataLen); },
+                 [](const msg::Error& e) {
+                   FUZZ_CHECK(e.fatal <= 1 && IsValidText(e.text));
+                   CheckEscaped(e.text);
+                 },
+                 [](const msg::MemberJoined& j) { FUZZ_CHECK(IsValidNick(j.nick)); },
+                 [](const msg::MemberLeft& l) { FUZZ_CHECK(IsValidNick(l.nick)); },
+                 [](const msg::MemberRenamed& r) {
+                   FUZZ_CHECK(IsValidNick(r.old_nick) && IsValidNick(r.new_nick));
+                 },
+                 [](const msg::AuthOk& a) { FUZZ_CHECK(a.nick.empty() || IsValidNick(a.nick)); },
+                 [](const msg::ActionChat& a) {
+                   FUZZ_CHECK(IsValidNick(a.from) && IsValidText(a.text));
+                   CheckEscaped(a.text);
+                 },
+                 [](const msg::WhoisReply& w) {
+                   FUZZ_CHECK(IsValidNick(w.nick));
+                   FUZZ_CHECK(w.away.empty() ||
+                              (w.away.size() <= proto::kMaxReasonLen && IsValidText(w.away)));
+                   FUZZ_CHECK(w.key.empty() || w.key.size() == proto::kEd25519PublicLen);
+                   FUZZ_CHECK(w.member <= 1);
+                   CheckEscaped(w.away);
+                 },
+                 [](const msg::RoomLine& line) {
+                   CheckRoom(line.room);
+                   FUZZ_CHECK(IsValidNick(line.from) && IsValidText(line.text));
+                   FUZZ_CHECK(line.action <= 1 && line.history <= 1);
+                   CheckEscaped(line.text);
+                 },
+                 [](const msg::HistoryEnd& end) { CheckRoom(end.room); },
+             },
+             m);
 }
 
 // CheckClientMessage: a decoded client message obeys the layout rules; its strings, whatever

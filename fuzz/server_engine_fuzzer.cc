@@ -162,6 +162,9 @@ class Harness {
               .value();
       o.access = (b & 64) ? Access::kMembers : Access::kOpen;
     }
+    if (b & 128) {  // a history that forgets soon, so that `missed` counts (PROTOCOL.md 6.11)
+      o.history = HistoryLimits{3, 64};
+    }
     return o;
   }
 
@@ -234,7 +237,7 @@ class Harness {
       return t < std::size(kTexts) ? kTexts[t] : AsText(input.Chunk());
     };
     std::vector<uint8_t> plaintext;
-    switch (kind % 12) {
+    switch (kind % 13) {
       case 0:
         msg::EncodeMessage(msg::Join{nick()}, &plaintext);
         break;
@@ -278,6 +281,13 @@ class Harness {
       case 10:
         msg::EncodeMessage(msg::Quit{text()}, &plaintext);
         break;
+      case 11: {  // HISTORY: first time, this server's epoch (1) or another, any `after`
+        const uint8_t how = input.U8();
+        const uint64_t epoch = how % 3 == 0 ? 0 : how % 3 == 1 ? 1 : input.U64();
+        const uint64_t after = (how & 4) ? input.U64() : input.U8();
+        msg::EncodeMessage(msg::History{epoch, after}, &plaintext);
+        break;
+      }
       default:
         msg::EncodeMessage(msg::Bye{}, &plaintext);
         break;

@@ -1,6 +1,7 @@
 // Conformance: every case of the securechat v1 vectors (tests/vectors/securechat-v1, whose
 // README explains each field) replayed against the production code, and the project's own
-// message cases in the same format (tests/vectors/securechat-membership).
+// message cases in the same format (tests/vectors/securechat-membership, -auth, -commands and
+// -history), with live checks of history over several connections of one server.
 //
 // Each vector array is one value-parameterised fixture, one test per case, named after the
 // case. The frames, messages, records and handshakes are checked against the functions that
@@ -20,6 +21,7 @@
 #include <exception>
 #include <initializer_list>
 #include <map>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <set>
@@ -77,9 +79,11 @@ constexpr size_t kHelloWrappedAt = kHelloShareAt + proto::kShareLen;
 constexpr size_t kConfirmAt = proto::kServerHelloTranscriptLen;
 constexpr size_t kServerHelloLen = proto::kFrameHeaderLen + proto::kServerHelloBodyLen;
 
-// The live server's clock and message of the day.
+// The live server's clock, message of the day and history epoch (PROTOCOL.md 6.11's, so that
+// the vector `history-resume` comes back to this very server).
 constexpr uint64_t kNowMs = 1700000000000;
 constexpr std::string_view kMotd = "conformance";
+constexpr uint64_t kHistoryEpoch = 0x5ec0c4a7f00d1234;
 
 ByteView AsBytes(std::string_view s) {
   return ByteView(reinterpret_cast<const uint8_t*>(s.data()), s.size());
@@ -569,6 +573,9 @@ std::optional<msg::ClientMessage> ClientFromFields(std::string_view kind, const 
   if (kind == "QUIT") {
     return msg::Quit{View(fields, "reason")};
   }
+  if (kind == "HISTORY") {
+    return msg::History{fields.at("epoch").get<uint64_t>(), fields.at("after").get<uint64_t>()};
+  }
   return std::nullopt;
 }
 
@@ -628,6 +635,20 @@ std::optional<msg::ServerMessage> ServerFromFields(std::string_view kind, const 
                            *data,
                            fields.at("member").get<uint8_t>()};
   }
+  if (kind == "ROOM_LINE") {
+    return msg::RoomLine{View(fields, "room"),
+                         fields.at("seq").get<uint64_t>(),
+                         fields.at("time_ms").get<uint64_t>(),
+                         View(fields, "from"),
+                         fields.at("action").get<uint8_t>(),
+                         fields.at("history").get<uint8_t>(),
+                         View(fields, "text")};
+  }
+  if (kind == "HISTORY_END") {
+    return msg::HistoryEnd{View(fields, "room"), fields.at("epoch").get<uint64_t>(),
+                           fields.at("last_seq").get<uint64_t>(),
+                           fields.at("missed").get<uint64_t>()};
+  }
   return std::nullopt;
 }
 
@@ -668,7 +689,7 @@ int ContentError(const msg::ClientMessage& m) {
     }
     return SameNick(whois->nick, "alice") || SameNick(whois->nick, "bob") ? 0 : 5;
   }
-  return 0;  // QUIT: any reason; one the server will not repeat is left out
+  return 0;  // QUIT: any reason, one the server will not repeat left out; HISTORY: any u64s
 }
 
 // AmendedContentError is the content ERROR code this project's server now gives a message the
@@ -684,6 +705,7 @@ int AmendedContentError(std::string_view case_name) { return case_name == "join-
 ServerOptions Options(std::string_view motd = kMotd) {
   ServerOptions options;
   options.motd = std::string(motd);
+  options.history_epoch = kHistoryEpoch;
   return options;
 }
 
@@ -1073,9 +1095,10 @@ TEST_P(ValidMessageTest, PeerAcceptsIt) {
     return;
   }
 
-  const bool is_join = kind == "JOIN";
+  // JOIN and HISTORY are sent before alice joins, where they belong.
+  const bool before_join = kind == "JOIN" || kind == "HISTORY";
   Room room;
-  ASSERT_TRUE(room.Open(/*alice_joins=*/!is_join));
+  ASSERT_TRUE(room.Open(/*alice_joins=*/!before_join));
   ASSERT_TRUE(room.alice().SendRaw(bytes));
   Json to_alice;
   Json to_bob;
@@ -1163,10 +1186,46 @@ TEST_P(ValidMessageTest, PeerAcceptsIt) {
         !reason.empty() && reason.size() <= proto::kMaxReasonLen && IsValidText(reason);
     EXPECT_EQ(Str(to_bob[1], "text"), repeated ? Cat("alice left (", reason, ")") : "alice left")
         << to_bob;
+  } else if (kind == "HISTORY") {
+    // Kept for the JOIN, unanswered. The JOIN gets WELCOME and right after it the history: on
+    // a server where nothing was said yet, none, whatever alice says she has seen.
+    EXPECT_EQ(to_alice, none);
+    EXPECT_EQ(to_bob, none);
+    ASSERT_TRUE(room.alice().Send(msg::Join{"alice"}));
+    ASSERT_TRUE(room.alice().ReadAll(&to_alice));
+    EXPECT_EQ(to_alice,
+              Json::Array(
+                  {Msg("WELCOME", {{"nick", "alice"}, {"motd", std::string(kMotd)}, {"online", 2}}),
+                   Msg("HISTORY_END", {{"room", std::string(proto::kLobby)},
+                                       {"epoch", kHistoryEpoch},
+                                       {"last_seq", 0},
+                                       {"missed", 0}})}));
+    ASSERT_TRUE(room.bob().ReadAll(&to_bob));
+    EXPECT_TRUE(MemberThenNotice(to_bob, Msg("MEMBER_JOINED", {{"nick", "alice"}})));
+    // bob did not ask: his line reaches alice as the room's first ROOM_LINE.
+    ASSERT_TRUE(room.bob().Send(msg::Say{"hello"}));
+    ASSERT_TRUE(room.alice().ReadAll(&to_alice));
+    EXPECT_EQ(to_alice, Json::Array({Msg("ROOM_LINE", {{"room", std::string(proto::kLobby)},
+                                                       {"seq", 1},
+                                                       {"time_ms", kNowMs},
+                                                       {"from", "bob"},
+                                                       {"action", 0},
+                                                       {"history", 0},
+                                                       {"text", "hello"}})}));
+    // The same HISTORY after JOIN is refused as a second JOIN is: ERROR 1, fatal.
+    ASSERT_TRUE(room.alice().SendRaw(bytes));
+    ASSERT_TRUE(room.alice().ReadAll(&to_alice));
+    ASSERT_EQ(to_alice.size(), 1u) << to_alice;
+    EXPECT_EQ(to_alice[0].at("kind"), "ERROR");
+    EXPECT_EQ(to_alice[0].value("code", -1), 1) << to_alice;
+    EXPECT_EQ(to_alice[0].value("fatal", -1), 1) << to_alice;
+    ASSERT_TRUE(room.bob().ReadAll(&to_bob));
+    EXPECT_TRUE(MemberThenNotice(to_bob, Msg("MEMBER_LEFT", {{"nick", "alice"}})));
   } else {
     FAIL() << "no live check for kind " << kind;
   }
-  EXPECT_EQ(room.alice().closed(), kind == "BYE" || kind == "QUIT");
+  // BYE and QUIT close; so does HISTORY, sent again after JOIN above.
+  EXPECT_EQ(room.alice().closed(), kind == "BYE" || kind == "QUIT" || kind == "HISTORY");
   CaseCompleted();
 }
 
@@ -1179,15 +1238,20 @@ INSTANTIATE_TEST_SUITE_P(Membership, ValidMessageTest,
                          ::testing::ValuesIn(Cases("ValidMessageTest",
                                                    "securechat-membership/messages.json", "valid")),
                          CaseName);
-// This project's own cases for the authentication messages (tests/vectors/securechat-auth).
 // This project's own cases for the everyday commands (tests/vectors/securechat-commands).
 INSTANTIATE_TEST_SUITE_P(Commands, ValidMessageTest,
                          ::testing::ValuesIn(Cases("ValidMessageTest",
                                                    "securechat-commands/messages.json", "valid")),
                          CaseName);
+// This project's own cases for the authentication messages (tests/vectors/securechat-auth).
 INSTANTIATE_TEST_SUITE_P(Auth, ValidMessageTest,
                          ::testing::ValuesIn(Cases("ValidMessageTest",
                                                    "securechat-auth/messages.json", "valid")),
+                         CaseName);
+// This project's own cases for history (tests/vectors/securechat-history).
+INSTANTIATE_TEST_SUITE_P(History, ValidMessageTest,
+                         ::testing::ValuesIn(Cases("ValidMessageTest",
+                                                   "securechat-history/messages.json", "valid")),
                          CaseName);
 
 class InvalidMessageTest : public ::testing::TestWithParam<VectorCase> {};
@@ -1265,9 +1329,11 @@ TEST_P(InvalidMessageTest, PeerReacts) {
 
   const int code = c.at("error_code").get<int>();
   const int fatal = c.at("fatal").get<bool>() ? 1 : 0;
-  const bool is_join = bytes[0] == static_cast<uint8_t>(proto::Kind::kJoin);
+  // JOIN and HISTORY are judged before alice joins, where they belong.
+  const bool before_join = bytes[0] == static_cast<uint8_t>(proto::Kind::kJoin) ||
+                           bytes[0] == static_cast<uint8_t>(proto::Kind::kHistory);
   Room room;
-  ASSERT_TRUE(room.Open(/*alice_joins=*/!is_join));
+  ASSERT_TRUE(room.Open(/*alice_joins=*/!before_join));
   ASSERT_TRUE(room.alice().SendRaw(bytes));
   Json to_alice;
   Json to_bob;
@@ -1280,7 +1346,7 @@ TEST_P(InvalidMessageTest, PeerReacts) {
   if (fatal != 0) {
     EXPECT_TRUE(room.alice().closed());
     // bob may learn that alice left (if she had joined), nothing more.
-    if (!is_join) {
+    if (!before_join) {
       EXPECT_TRUE(MemberThenNotice(to_bob, Msg("MEMBER_LEFT", {{"nick", "alice"}})));
     } else {
       EXPECT_EQ(to_bob, Json::Array());
@@ -1289,7 +1355,7 @@ TEST_P(InvalidMessageTest, PeerReacts) {
     EXPECT_FALSE(room.alice().closed());
     EXPECT_EQ(to_bob, Json::Array());
     // The connection carries on.
-    if (is_join) {
+    if (before_join) {
       ASSERT_TRUE(room.alice().Send(msg::Join{"alice"}));
       ASSERT_TRUE(room.alice().ReadAll(&to_alice));
       EXPECT_EQ(Kinds(to_alice), Json::Array({"WELCOME"}));
@@ -1319,6 +1385,323 @@ INSTANTIATE_TEST_SUITE_P(Auth, InvalidMessageTest,
                          ::testing::ValuesIn(Cases("InvalidMessageTest",
                                                    "securechat-auth/messages.json", "invalid")),
                          CaseName);
+INSTANTIATE_TEST_SUITE_P(History, InvalidMessageTest,
+                         ::testing::ValuesIn(Cases("InvalidMessageTest",
+                                                   "securechat-history/messages.json", "invalid")),
+                         CaseName);
+// ---------------------------------------------------------------------------------------------
+// History live (PROTOCOL.md 6.11): one server, several connections, a clock that moves.
+
+// HistoryServer is a ServerCore with the test key, no rate limit, the history limits given and
+// a clock the test sets, so that each line's time tells it apart.
+class HistoryServer {
+ public:
+  explicit HistoryServer(HistoryLimits limits = {})
+      : core_(*TestKey(), rng_, LiveOptions(limits), LiveSinks(&now_ms_)) {}
+
+  // Join connects a peer that sends each of `asks` (HISTORY, none for a client that does not
+  // ask) and then JOIN `nick`, and sets *got to all it was sent. The peer lives as long as
+  // the server.
+  ::testing::AssertionResult Join(std::string_view nick, const std::vector<msg::History>& asks,
+                                  Json* got, CorePeer** peer) {
+    auto& added = peers_.emplace_back(std::make_unique<CorePeer>(&core_, nick));
+    *peer = added.get();
+    RETURN_IF_FAILED(added->Handshake(*TestPublicKey()));
+    for (const msg::History& ask : asks) {
+      RETURN_IF_FAILED(added->Send(ask));
+    }
+    RETURN_IF_FAILED(added->Send(msg::Join{nick}));
+    return added->ReadAll(got);
+  }
+
+  // Say has `peer` say `text` at time `now_ms` (an ACTION when `action`).
+  ::testing::AssertionResult Say(CorePeer& peer, uint64_t now_ms, std::string_view text,
+                                 bool action = false) {
+    now_ms_ = now_ms;
+    return action ? peer.Send(msg::Action{text}) : peer.Send(msg::Say{text});
+  }
+
+  ServerCore& core() { return core_; }
+  void set_now_ms(uint64_t now_ms) { now_ms_ = now_ms; }
+
+ private:
+  static ServerOptions LiveOptions(HistoryLimits limits) {
+    ServerOptions options = Options();
+    options.rate = 0;  // lines as fast as the test sends them
+    options.history = limits;
+    return options;
+  }
+  static ServerSinks LiveSinks(const uint64_t* now_ms) {
+    ServerSinks sinks;
+    sinks.now_ms = [now_ms] { return *now_ms; };
+    return sinks;
+  }
+
+  uint64_t now_ms_ = kNowMs;
+  OsRandom rng_;
+  ServerCore core_;
+  std::vector<std::unique_ptr<CorePeer>> peers_;
+};
+
+msg::History Ask(uint64_t epoch, uint64_t after) { return msg::History{epoch, after}; }
+
+Json WelcomeMsg(std::string_view nick, int online) {
+  return Msg("WELCOME",
+             {{"nick", std::string(nick)}, {"motd", std::string(kMotd)}, {"online", online}});
+}
+
+Json RoomLineMsg(uint64_t seq, uint64_t time_ms, std::string_view from, std::string_view text,
+                 int action = 0, int history = 0) {
+  return Msg("ROOM_LINE", {{"room", std::string(proto::kLobby)},
+                           {"seq", seq},
+                           {"time_ms", time_ms},
+                           {"from", std::string(from)},
+                           {"action", action},
+                           {"history", history},
+                           {"text", std::string(text)}});
+}
+
+// HistoryLine is line `seq` of a room where alice said "line <seq>" at kNowMs + seq.
+Json HistoryLineMsg(uint64_t seq) {
+  return RoomLineMsg(seq, kNowMs + seq, "alice", Cat("line ", seq), 0, /*history=*/1);
+}
+
+Json HistoryEndMsg(uint64_t epoch, uint64_t last_seq, uint64_t missed) {
+  return Msg("HISTORY_END", {{"room", std::string(proto::kLobby)},
+                             {"epoch", epoch},
+                             {"last_seq", last_seq},
+                             {"missed", missed}});
+}
+
+// Joined is what a joiner that asked for history gets: WELCOME, history lines `first` to
+// `last` (none when first > last), then `end`.
+Json Joined(std::string_view nick, int online, uint64_t first, uint64_t last, const Json& end) {
+  Json want = Json::Array({WelcomeMsg(nick, online)});
+  for (uint64_t seq = first; seq <= last; ++seq) {
+    want.push_back(HistoryLineMsg(seq));
+  }
+  want.push_back(end);
+  return want;
+}
+
+// SayLines has `alice` say "line 1" to "line <n>", line k at kNowMs + k, then drops what the
+// room got of them from `alice`'s queue.
+::testing::AssertionResult SayLines(HistoryServer& server, CorePeer& alice, uint64_t n) {
+  for (uint64_t seq = 1; seq <= n; ++seq) {
+    RETURN_IF_FAILED(server.Say(alice, kNowMs + seq, Cat("line ", seq)));
+  }
+  Json ignored;
+  return alice.ReadAll(&ignored);
+}
+
+// HistoryLive needs the test key for every connection it makes.
+class HistoryLive : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NE(TestKey(), nullptr);
+    ASSERT_NE(TestPublicKey(), nullptr);
+  }
+};
+
+// A member that sent HISTORY gets every room line as ROOM_LINE, its own too, numbered in the
+// order the server took them; one that did not gets CHAT and ACTION_CHAT as before. Whispers
+// stay private CHAT and take no number.
+TEST_F(HistoryLive, RoomLinesAreNumberedForThoseThatAsked) {
+  HistoryServer server;
+  Json to_alice;
+  Json to_bob;
+  CorePeer* alice = nullptr;
+  CorePeer* bob = nullptr;
+  ASSERT_TRUE(server.Join("alice", {Ask(0, 0)}, &to_alice, &alice));
+  EXPECT_EQ(to_alice, Json::Array({WelcomeMsg("alice", 1), HistoryEndMsg(kHistoryEpoch, 0, 0)}));
+  ASSERT_TRUE(server.Join("bob", {}, &to_bob, &bob));
+  EXPECT_EQ(to_bob, Json::Array({WelcomeMsg("bob", 2)}));
+  ASSERT_TRUE(alice->ReadAll(&to_alice));
+  EXPECT_TRUE(MemberThenNotice(to_alice, Msg("MEMBER_JOINED", {{"nick", "bob"}})));
+
+  const Json none = Json::Array();
+  ASSERT_TRUE(server.Say(*alice, kNowMs + 1, "one"));
+  ASSERT_TRUE(alice->ReadAll(&to_alice));
+  ASSERT_TRUE(bob->ReadAll(&to_bob));
+  EXPECT_EQ(to_alice, Json::Array({RoomLineMsg(1, kNowMs + 1, "alice", "one")}));
+  EXPECT_EQ(
+      to_bob,
+      Json::Array({Msg(
+          "CHAT", {{"from", "alice"}, {"flags", 0}, {"time_ms", kNowMs + 1}, {"text", "one"}})}));
+
+  ASSERT_TRUE(server.Say(*bob, kNowMs + 2, "two"));
+  ASSERT_TRUE(alice->ReadAll(&to_alice));
+  ASSERT_TRUE(bob->ReadAll(&to_bob));
+  EXPECT_EQ(to_alice, Json::Array({RoomLineMsg(2, kNowMs + 2, "bob", "two")}));
+  EXPECT_EQ(to_bob, none);
+
+  ASSERT_TRUE(server.Say(*alice, kNowMs + 3, "waves", /*action=*/true));
+  ASSERT_TRUE(alice->ReadAll(&to_alice));
+  ASSERT_TRUE(bob->ReadAll(&to_bob));
+  EXPECT_EQ(to_alice, Json::Array({RoomLineMsg(3, kNowMs + 3, "alice", "waves", /*action=*/1)}));
+  EXPECT_EQ(to_bob,
+            Json::Array({Msg("ACTION_CHAT",
+                             {{"from", "alice"}, {"time_ms", kNowMs + 3}, {"text", "waves"}})}));
+
+  server.set_now_ms(kNowMs + 4);
+  ASSERT_TRUE(server.core().ConsoleLine("maintenance at 6"));
+  ASSERT_TRUE(alice->ReadAll(&to_alice));
+  ASSERT_TRUE(bob->ReadAll(&to_bob));
+  EXPECT_EQ(to_alice, Json::Array({RoomLineMsg(4, kNowMs + 4, "server", "maintenance at 6")}));
+  EXPECT_EQ(to_bob, Json::Array({Msg("CHAT", {{"from", "server"},
+                                              {"flags", 0},
+                                              {"time_ms", kNowMs + 4},
+                                              {"text", "maintenance at 6"}})}));
+
+  // Whispers, either way and to oneself, are private CHAT for everyone.
+  server.set_now_ms(kNowMs + 5);
+  const auto whisper = [](std::string_view from, std::string_view text) {
+    return Msg("CHAT", {{"from", std::string(from)},
+                        {"flags", proto::kChatFlagPrivate},
+                        {"time_ms", kNowMs + 5},
+                        {"text", std::string(text)}});
+  };
+  ASSERT_TRUE(bob->Send(msg::Whisper{"alice", "psst"}));
+  ASSERT_TRUE(alice->Send(msg::Whisper{"bob", "what"}));
+  ASSERT_TRUE(alice->Send(msg::Whisper{"alice", "note to self"}));
+  ASSERT_TRUE(alice->ReadAll(&to_alice));
+  ASSERT_TRUE(bob->ReadAll(&to_bob));
+  EXPECT_EQ(to_alice, Json::Array({whisper("bob", "psst"), whisper("alice", "note to self")}));
+  EXPECT_EQ(to_bob, Json::Array({whisper("alice", "what")}));
+
+  // The whispers took no number.
+  ASSERT_TRUE(server.Say(*bob, kNowMs + 6, "six"));
+  ASSERT_TRUE(alice->ReadAll(&to_alice));
+  EXPECT_EQ(to_alice, Json::Array({RoomLineMsg(5, kNowMs + 6, "bob", "six")}));
+  EXPECT_FALSE(alice->closed());
+  EXPECT_FALSE(bob->closed());
+}
+
+// A later joiner that asks gets the lines said before it came, right after WELCOME, each with
+// its own number, time and sender, then HISTORY_END; one that does not ask gets no history.
+// Whispers are not in it.
+TEST_F(HistoryLive, LaterJoinerGetsTheLinesSaidBefore) {
+  HistoryServer server;
+  Json got;
+  CorePeer* alice = nullptr;
+  CorePeer* bob = nullptr;
+  ASSERT_TRUE(server.Join("alice", {}, &got, &alice));
+  ASSERT_TRUE(server.Join("bob", {}, &got, &bob));
+  ASSERT_TRUE(server.Say(*alice, kNowMs + 1, "hello"));
+  ASSERT_TRUE(alice->Send(msg::Whisper{"bob", "secret"}));
+  ASSERT_TRUE(bob->Send(msg::Whisper{"bob", "secret too"}));
+  ASSERT_TRUE(server.Say(*bob, kNowMs + 2, "waves", /*action=*/true));
+  server.set_now_ms(kNowMs + 3);
+  ASSERT_TRUE(server.core().ConsoleLine("maintenance at 6"));
+  ASSERT_TRUE(alice->ReadAll(&got));
+  ASSERT_TRUE(bob->ReadAll(&got));
+
+  server.set_now_ms(kNowMs + 9);
+  CorePeer* carol = nullptr;
+  ASSERT_TRUE(server.Join("carol", {Ask(0, 0)}, &got, &carol));
+  EXPECT_EQ(got, Json::Array({WelcomeMsg("carol", 3),
+                              RoomLineMsg(1, kNowMs + 1, "alice", "hello", 0, /*history=*/1),
+                              RoomLineMsg(2, kNowMs + 2, "bob", "waves", /*action=*/1, 1),
+                              RoomLineMsg(3, kNowMs + 3, "server", "maintenance at 6", 0, 1),
+                              HistoryEndMsg(kHistoryEpoch, 3, 0)}));
+  ASSERT_TRUE(alice->ReadAll(&got));
+  EXPECT_TRUE(MemberThenNotice(got, Msg("MEMBER_JOINED", {{"nick", "carol"}})));
+
+  CorePeer* dave = nullptr;
+  ASSERT_TRUE(server.Join("dave", {}, &got, &dave));
+  EXPECT_EQ(got, Json::Array({WelcomeMsg("dave", 4)}));
+}
+
+// A client that comes back with the server's epoch and the last number it saw gets only the
+// lines after it; with another epoch (a server restarted since), every line kept. Nothing is
+// missed while the history holds every line.
+TEST_F(HistoryLive, ResumeGetsOnlyLaterLines) {
+  HistoryServer server;
+  Json got;
+  CorePeer* alice = nullptr;
+  ASSERT_TRUE(server.Join("alice", {}, &got, &alice));
+  ASSERT_TRUE(SayLines(server, *alice, 5));
+  CorePeer* peer = nullptr;
+  ASSERT_TRUE(server.Join("carol", {Ask(kHistoryEpoch, 3)}, &got, &peer));
+  EXPECT_EQ(got, Joined("carol", 2, 4, 5, HistoryEndMsg(kHistoryEpoch, 5, 0)));
+  ASSERT_TRUE(server.Join("dave", {Ask(kHistoryEpoch, 5)}, &got, &peer));
+  EXPECT_EQ(got, Joined("dave", 3, 1, 0, HistoryEndMsg(kHistoryEpoch, 5, 0)));
+  // A number beyond the newest is the client's claim: nothing is owed, nothing missed.
+  ASSERT_TRUE(server.Join("erin", {Ask(kHistoryEpoch, 99)}, &got, &peer));
+  EXPECT_EQ(got, Joined("erin", 4, 1, 0, HistoryEndMsg(kHistoryEpoch, 5, 0)));
+  // Another epoch, whatever its number: every line kept.
+  ASSERT_TRUE(server.Join("frank", {Ask(kHistoryEpoch + 1, 3)}, &got, &peer));
+  EXPECT_EQ(got, Joined("frank", 5, 1, 5, HistoryEndMsg(kHistoryEpoch, 5, 0)));
+  ASSERT_TRUE(server.Join("gina", {Ask(0, 5)}, &got, &peer));
+  EXPECT_EQ(got, Joined("gina", 6, 1, 5, HistoryEndMsg(kHistoryEpoch, 5, 0)));
+  // A second HISTORY before JOIN replaces the first.
+  ASSERT_TRUE(server.Join("hal", {Ask(0, 0), Ask(kHistoryEpoch, 4)}, &got, &peer));
+  EXPECT_EQ(got, Joined("hal", 7, 5, 5, HistoryEndMsg(kHistoryEpoch, 5, 0)));
+  ASSERT_TRUE(server.Join("ida", {Ask(kHistoryEpoch, 4), Ask(0, 0)}, &got, &peer));
+  EXPECT_EQ(got, Joined("ida", 8, 1, 5, HistoryEndMsg(kHistoryEpoch, 5, 0)));
+}
+
+// With small limits the server forgets the oldest lines, and `missed` counts exactly those
+// after the client's `after` that it no longer holds; for another epoch it is 0.
+TEST_F(HistoryLive, MissedCountsTheForgottenLines) {
+  // Three lines by count; three by bytes (a line costs its nick and text: "alice" and
+  // "line 10" to "line 12" are 12 bytes each); and none at all.
+  struct Limit {
+    const char* name;
+    HistoryLimits limits;
+    uint64_t first_kept;  // of 12 lines said
+  };
+  const Limit kLimits[] = {
+      {"lines", HistoryLimits{3, 256 * 1024}, 10},
+      {"bytes", HistoryLimits{50, 36}, 10},
+      {"none", HistoryLimits{0, 256 * 1024}, 13},
+  };
+  for (const Limit& limit : kLimits) {
+    SCOPED_TRACE(limit.name);
+    HistoryServer server(limit.limits);
+    Json got;
+    CorePeer* alice = nullptr;
+    ASSERT_TRUE(server.Join("alice", {}, &got, &alice));
+    ASSERT_TRUE(SayLines(server, *alice, 12));
+    const uint64_t kept = limit.first_kept;
+    CorePeer* peer = nullptr;
+    // Saw up to 2: lost 3 to kept - 1.
+    ASSERT_TRUE(server.Join("carol", {Ask(kHistoryEpoch, 2)}, &got, &peer));
+    EXPECT_EQ(got, Joined("carol", 2, kept, 12, HistoryEndMsg(kHistoryEpoch, 12, kept - 3)));
+    // Saw nothing of this epoch: lost 1 to kept - 1.
+    ASSERT_TRUE(server.Join("dave", {Ask(kHistoryEpoch, 0)}, &got, &peer));
+    EXPECT_EQ(got, Joined("dave", 3, kept, 12, HistoryEndMsg(kHistoryEpoch, 12, kept - 1)));
+    // Saw up to the line before the oldest kept: lost none.
+    ASSERT_TRUE(server.Join("erin", {Ask(kHistoryEpoch, kept - 1)}, &got, &peer));
+    EXPECT_EQ(got, Joined("erin", 4, kept, 12, HistoryEndMsg(kHistoryEpoch, 12, 0)));
+    // Another epoch, or none: what is kept, and nothing counted as missed.
+    ASSERT_TRUE(server.Join("frank", {Ask(kHistoryEpoch + 1, 2)}, &got, &peer));
+    EXPECT_EQ(got, Joined("frank", 5, kept, 12, HistoryEndMsg(kHistoryEpoch, 12, 0)));
+    ASSERT_TRUE(server.Join("gina", {Ask(0, 0)}, &got, &peer));
+    EXPECT_EQ(got, Joined("gina", 6, kept, 12, HistoryEndMsg(kHistoryEpoch, 12, 0)));
+  }
+}
+
+// HISTORY belongs before JOIN; after it, it is refused as a second JOIN is: ERROR 1, fatal,
+// and the room is told the client left.
+TEST_F(HistoryLive, HistoryAfterJoinIsFatal) {
+  HistoryServer server;
+  Json got;
+  CorePeer* alice = nullptr;
+  CorePeer* bob = nullptr;
+  ASSERT_TRUE(server.Join("alice", {}, &got, &alice));
+  ASSERT_TRUE(server.Join("bob", {Ask(0, 0)}, &got, &bob));
+  ASSERT_TRUE(alice->ReadAll(&got));
+  ASSERT_TRUE(bob->Send(Ask(kHistoryEpoch, 0)));
+  ASSERT_TRUE(bob->ReadAll(&got));
+  ASSERT_EQ(got.size(), 1u) << got;
+  EXPECT_EQ(got[0].at("kind"), "ERROR");
+  EXPECT_EQ(got[0].value("code", -1), 1) << got;
+  EXPECT_EQ(got[0].value("fatal", -1), 1) << got;
+  EXPECT_TRUE(bob->closed());
+  ASSERT_TRUE(alice->ReadAll(&got));
+  EXPECT_TRUE(MemberThenNotice(got, Msg("MEMBER_LEFT", {{"nick", "bob"}})));
+}
 
 // auth.json: a user key's AUTH on a given transcript hash, every step written out (PROTOCOL.md
 // 6.9): the signed data, the signature (Ed25519 is deterministic), and the AUTH message.
