@@ -1544,7 +1544,7 @@ TEST_F(HistoryLive, RoomLinesAreNumberedForThoseThatAsked) {
                              {{"from", "alice"}, {"time_ms", kNowMs + 3}, {"text", "waves"}})}));
 
   server.set_now_ms(kNowMs + 4);
-  ASSERT_TRUE(server.core().ConsoleLine("maintenance at 6"));
+  ASSERT_TRUE(server.core().ConsoleLine("maintenance at 6").sent);
   ASSERT_TRUE(alice->ReadAll(&to_alice));
   ASSERT_TRUE(bob->ReadAll(&to_bob));
   EXPECT_EQ(to_alice, Json::Array({RoomLineMsg(4, kNowMs + 4, "server", "maintenance at 6")}));
@@ -1592,7 +1592,7 @@ TEST_F(HistoryLive, LaterJoinerGetsTheLinesSaidBefore) {
   ASSERT_TRUE(bob->Send(msg::Whisper{"bob", "secret too"}));
   ASSERT_TRUE(server.Say(*bob, kNowMs + 2, "waves", /*action=*/true));
   server.set_now_ms(kNowMs + 3);
-  ASSERT_TRUE(server.core().ConsoleLine("maintenance at 6"));
+  ASSERT_TRUE(server.core().ConsoleLine("maintenance at 6").sent);
   ASSERT_TRUE(alice->ReadAll(&got));
   ASSERT_TRUE(bob->ReadAll(&got));
 

@@ -58,9 +58,17 @@ TEST(RoomHistoryTest, KeepsWithinTheByteLimitCountingNickAndText) {
   EXPECT_EQ(h.size(), 2u);
   EXPECT_EQ(h.bytes(), 30u);
   EXPECT_EQ(Seqs(h, 0, 0), (std::vector<uint64_t>{2, 3}));
-  // A line larger than the whole limit is numbered, not kept, and pushes nothing out.
+  // A line larger than the whole limit is numbered and not kept, and the older lines go with
+  // it: a gap would hide it from Missed. A client that saw line 3 missed exactly line 4.
   EXPECT_EQ(h.Add(4, "alice", false, std::string(40, 'x')), 4u);
-  EXPECT_EQ(Seqs(h, 0, 0), (std::vector<uint64_t>{2, 3}));
+  EXPECT_TRUE(Seqs(h, kEpoch, 0).empty());
+  EXPECT_EQ(h.bytes(), 0u);
+  EXPECT_EQ(h.Missed(kEpoch, 3), 1u);
+  EXPECT_EQ(h.Missed(kEpoch, 1), 3u);
+  // Keeping starts again with the next line that fits.
+  h.Add(5, "alice", false, "0123456789");
+  EXPECT_EQ(Seqs(h, kEpoch, 0), (std::vector<uint64_t>{5}));
+  EXPECT_EQ(h.Missed(kEpoch, 3), 1u);
 }
 
 TEST(RoomHistoryTest, ZeroLinesKeepsNothingButStillNumbers) {

@@ -7,11 +7,15 @@ namespace securechat {
 uint64_t RoomHistory::Add(uint64_t time_ms, std::string_view from, bool action,
                           std::string_view text) {
   const uint64_t seq = ++last_seq_;
-  Line line{seq, time_ms, std::string(from), action, std::string(text)};
-  const size_t cost = Cost(line);
+  const size_t cost = from.size() + text.size();
   if (limits_.max_lines == 0 || cost > limits_.max_bytes) {
+    // A line that cannot be kept goes, and the older ones with it: what is kept stays one run
+    // of consecutive numbers, so that Missed counts every line a client will not get.
+    lines_.clear();
+    bytes_ = 0;
     return seq;
   }
+  Line line{seq, time_ms, std::string(from), action, std::string(text)};
   while (!lines_.empty() &&
          (lines_.size() >= limits_.max_lines || bytes_ + cost > limits_.max_bytes)) {
     bytes_ -= Cost(lines_.front());

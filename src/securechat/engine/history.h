@@ -46,8 +46,9 @@ class RoomHistory {
   RoomHistory(HistoryLimits limits, uint64_t epoch) : limits_(limits), epoch_(epoch) {}
 
   // Add numbers a line said in the room and keeps it, forgetting the oldest lines until both
-  // limits hold (a line larger than max_bytes alone is numbered and not kept). Returns its
-  // number.
+  // limits hold. A line larger than max_bytes alone is numbered and not kept, and every older
+  // line is forgotten with it: the lines kept are always the last ones said, without a gap.
+  // Returns its number.
   uint64_t Add(uint64_t time_ms, std::string_view from, bool action, std::string_view text);
 
   // What a client that has seen lines up to `after` of history `epoch` is owed: Unseen's
