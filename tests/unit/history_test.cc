@@ -188,6 +188,25 @@ TEST_F(HistoryCoreTest, AFullHistoryOfTheLongestLinesFitsTheJoinersQueue) {
   EXPECT_EQ(net.core().StateOf(bob.id()), ConnState::kJoined);
 }
 
+// The bound chat-server checks holds for a real record: the largest ROOM_LINE, sealed, takes
+// no more than its nick and text plus kHistoryLineWireOverhead.
+TEST_F(HistoryCoreTest, TheLargestRoomLineSealedIsWithinTheWireBound) {
+  InMemoryNet net(Options({}));
+  const std::string nick(proto::kMaxNickLen, 'n');
+  RawClient speaker(net);
+  speaker.Send(msg::History{0, 0});
+  speaker.Send(msg::Join{nick});
+  speaker.Read();
+  speaker.Send(msg::Say{std::string(proto::kMaxTextLen, 't')});
+  // What the server queued for the speaker: its own line back, one sealed ROOM_LINE.
+  const size_t queued = net.core().Pending(speaker.id()).size();
+  EXPECT_GT(queued, nick.size() + proto::kMaxTextLen);
+  EXPECT_LE(queued, nick.size() + proto::kMaxTextLen + kHistoryLineWireOverhead);
+  const std::vector<Seen> seen = speaker.Read();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].kind, proto::Kind::kRoomLine);
+}
+
 // A flood of lines keeps the history at its limit: a joiner gets the last max_lines, numbered
 // as they were said.
 TEST_F(HistoryCoreTest, AFloodKeepsOnlyTheLastLines) {
