@@ -123,9 +123,19 @@ class Harness {
           mono_ms_ += uint64_t{input.U8()} * 10'000;
           core_.Tick();
           break;
-        case 9:
-          core_.ConsoleLine(AsText(input.Chunk()));
+        case 9: {
+          // The console: any line, or a /kick of a nick the templates join with.
+          static constexpr std::string_view kKicks[] = {"/kick alice", "/kick BOB spam",
+                                                        "/kick carol \x1b[2J", "/kick"};
+          const uint8_t how = input.U8();
+          const ServerCore::ConsoleAnswer answer =
+              how < 64 ? core_.ConsoleLine(kKicks[how % std::size(kKicks)])
+                       : core_.ConsoleLine(AsText(input.Chunk()));
+          for (const std::string& note : answer.notes) {
+            FUZZ_CHECK(DisplayLineIsSafe(note));
+          }
           break;
+        }
         case 10:  // the network closes what the server is done with
           Reap();
           break;
