@@ -57,7 +57,8 @@ ABSL_FLAG(bool, bell, false,
           "ring the terminal bell on private messages and lines that mention your nick");
 ABSL_FLAG(bool, reconnect, false,
           "when the connection cannot be made or is lost, try again (1 s doubling to 30 s, with "
-          "jitter) and rejoin with the same nick");
+          "jitter) and rejoin with the same nick, shown what was said while away as far as the "
+          "server's history reaches");
 ABSL_FLAG(bool, strict_nick, false,
           "exit (code 5) when the server refuses --nick, instead of trying NICK2, NICK3, ... "
           "NICK9");
@@ -479,6 +480,8 @@ int main(int argc, char** argv) {
       "be edited, Up and Down recall earlier ones, Ctrl-R searches them and Tab completes\n"
       "commands and nicks; a paste of more than 5 lines asks first (one key: y or n). With\n"
       "stdin a pipe or a file, each line is sent, then the client says goodbye and exits.\n"
+      "What was said just before you joined is shown first, dimmed (in a pipe or without\n"
+      "colour: after \"(history) \"), up to \"-!- end of history\".\n"
       "Without --server_key the server's key is checked as ssh checks host keys, against\n"
       "~/.config/securechat/known_servers; an unknown server is asked about at a terminal.\n"
       "Exit codes: 0 ok, 1 usage, 2 cannot connect, 3 server key refused or not confirmed,\n"

@@ -285,6 +285,40 @@ TEST_F(ChatTest, ConsoleKickRemovesAMemberAndCommandsAreNeverSaid) {
   EXPECT_FALSE(Contains(dave->out(), "kik")) << Describe(*dave);
 }
 
+// What was said before a client came is shown to it as history (PROTOCOL.md 6.11), marked in
+// a pipe, and closed by "-!- end of history"; what is said after comes as it always did, and
+// nobody is shown their own line twice.
+TEST_F(ChatTest, ALateComerSeesTheHistoryThenTheRoom) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  auto alice = Join("alice", 1);
+  ASSERT_NE(alice, nullptr);
+  ASSERT_TRUE(alice->WriteStdin("first words"));
+  ASSERT_TRUE(alice->WriteStdin("/me waves"));
+  // The server answers in order: once alice has the list, it has taken both lines.
+  ASSERT_TRUE(alice->WriteStdin("/who"));
+  ASSERT_TRUE(Saw(*alice, "-!- online (1): alice\n"));
+
+  auto bob = Join("bob", 2);
+  ASSERT_NE(bob, nullptr);
+  EXPECT_TRUE(Saw(*bob,
+                  "(history) <alice> first words\n"
+                  "(history) * alice waves\n"
+                  "-!- end of history\n"));
+  ASSERT_TRUE(Saw(*alice, "-!- bob joined\n"));
+  ASSERT_TRUE(alice->WriteStdin("now live"));
+  EXPECT_TRUE(Saw(*bob, "-!- end of history\n<alice> now live\n"));
+  alice->CloseStdin();
+  EXPECT_TRUE(Exits(*alice, 0));
+  bob->CloseStdin();
+  EXPECT_TRUE(Exits(*bob, 0));
+  // alice joined first: no history for her, and her own lines were not shown back to her.
+  EXPECT_FALSE(Contains(alice->out(), "history")) << Describe(*alice);
+  EXPECT_FALSE(Contains(alice->out(), "alice>")) << Describe(*alice);
+  EXPECT_FALSE(Contains(alice->out(), "* alice")) << Describe(*alice);
+  EXPECT_EQ(CountOf(bob->out(), "first words"), 1u) << Describe(*bob);
+  EXPECT_EQ(bob->err(), "");
+}
+
 // Lines piped in before the server's welcome are sent once the client has joined, in order;
 // /quit says goodbye at once, and nothing typed after it is sent.
 TEST_F(ChatTest, QueuedInputIsSentAfterJoinAndQuitEndsIt) {

@@ -62,6 +62,10 @@ TEST_F(ReconnectTest, PipedClientRejoinsAfterServerRestart) {
   ASSERT_NO_FATAL_FAILURE(StartTestServer({"--listen", address}));
   ASSERT_TRUE(alice->WaitForStdout("-!- rejoined as alice; 1 online\n", kReconnectWait))
       << alice->out();
+  // The history of the server before is gone with it (PROTOCOL.md 6.11), and the client says so.
+  EXPECT_TRUE(alice->WaitForStdout(
+      "-!- the server restarted while you were away: what was said before is gone\n", kWait))
+      << alice->out();
   auto bob = StartClient("bob", false);
   ASSERT_NE(bob, nullptr);
   ASSERT_TRUE(bob->WaitForStdout("-!- joined as bob; 2 online\n", kWait)) << bob->out();

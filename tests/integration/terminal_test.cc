@@ -524,7 +524,7 @@ TEST_F(TerminalTest, PasteQuestionTakesOneKeyAndNoPastedText) {
   // The tail "y" would have answered yes when the answer was a line.
   ASSERT_TRUE(tmux().Paste("alice", "p1\np2\np3\np4\np5\np6\ny"));
   ASSERT_TRUE(tmux().Prompt("alice", "send 6 pasted lines? [y/N]"));
-  ASSERT_TRUE(tmux().Type("alice", "q"));  // no answer: the question stays
+  ASSERT_TRUE(tmux().Type("alice", "q"));     // no answer: the question stays
   ASSERT_TRUE(tmux().Paste("alice", "yes"));  // pasted text is no answer either
   ASSERT_TRUE(tmux().Prompt("alice", "send 6 pasted lines? [y/N]"));
   ASSERT_TRUE(tmux().Type("alice", "n"));
@@ -589,6 +589,34 @@ TEST_F(TerminalTest, ColourOnlyAtATerminalWithoutNoColor) {
   file << in.rdbuf();
   EXPECT_TRUE(Contains(file.str(), "<eve> alice bob carol dave: look")) << Printable(file.str());
   EXPECT_FALSE(HasColour(file.str())) << Printable(file.str());
+}
+
+// Lines said before a client came are drawn faint (SGR 2), with their time, before
+// "-!- end of history"; a line said now has its nick's colour.
+TEST_F(TerminalTest, HistoryIsFaint) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  auto eve = Process::Start(ProgramPath("chat-client"),
+                            {"--nick", "eve", "--connect", server_.address, "--server_key",
+                             TestKeyPath("test_rsa2048_public.pem")});
+  ASSERT_TRUE(eve.ok()) << eve.status();
+  ASSERT_TRUE((*eve)->WaitForStdout("-!- joined as eve; 1 online", kWait));
+  ASSERT_TRUE((*eve)->WriteStdin("an old line"));
+  ASSERT_TRUE((*eve)->WriteStdin("/who"));  // answered after the line is taken
+  ASSERT_TRUE((*eve)->WaitForStdout("-!- online (1): eve", kWait));
+
+  ASSERT_TRUE(Open("alice", 2, "", {"NO_COLOR="}));
+  ASSERT_TRUE(tmux().Shows("alice", "-!- end of history"));
+  ASSERT_TRUE((*eve)->WriteStdin("a new line"));
+  ASSERT_TRUE(tmux().Shows("alice", "<eve> a new line"));
+  const std::string screen = tmux().Screen("alice", true);
+  EXPECT_TRUE(std::regex_search(
+      screen, std::regex("\x1b\\[2m\\[[0-9][0-9]:[0-9][0-9]\\] <eve> an old line")))
+      << Printable(screen);
+  EXPECT_TRUE(Contains(screen, Cat("\x1b[", Formatter::NickColor("eve"), "meve\x1b")))
+      << Printable(screen);
+  EXPECT_FALSE(Contains(screen, "(history)")) << "faint is the mark at a colour terminal";
+  (*eve)->CloseStdin();
+  EXPECT_EQ((*eve)->Wait(kWait), 0);
 }
 
 // With --reconnect, a client whose server restarts (same port) says the connection was lost,

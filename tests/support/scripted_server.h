@@ -1,12 +1,15 @@
 // ScriptedServer: the server side of one connection, driven by a test to say what no honest
 // server says. It is the real ServerConnection with the 2048-bit test key (so chat-client and
-// ClientSession complete a genuine handshake with it), and it WELCOMEs a JOIN; everything
-// else it sends is up to the test. It has no socket: bytes go in through Receive and come out
+// ClientSession complete a genuine handshake with it), and it WELCOMEs a JOIN (after it, a
+// HISTORY_END if the test set one and the client sent HISTORY); it takes HISTORY silently, or
+// answers it as a server from before HISTORY would; everything else it sends is up to the
+// test. It has no socket: bytes go in through Receive and come out
 // of output().
 #ifndef SECURECHAT_TESTS_SUPPORT_SCRIPTED_SERVER_H_
 #define SECURECHAT_TESTS_SUPPORT_SCRIPTED_SERVER_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -42,9 +45,20 @@ class ScriptedServer {
         case ServerConnection::Step::kMessage: {
           msg::ClientMessage m;
           if (msg::DecodeClientMessage(plaintext, &m) == msg::DecodeStatus::kOk) {
+            received_.push_back(std::visit([](const auto& x) { return x.kKind; }, m));
+            if (const auto* history = std::get_if<msg::History>(&m)) {
+              history_ = *history;
+              if (!knows_history_ &&
+                  !Send(msg::Error{proto::ErrorCode::kUnknownKind, 0, "unknown message kind"})) {
+                return false;
+              }
+            }
             if (const auto* join = std::get_if<msg::Join>(&m)) {
               joined_nick_ = std::string(join->nick);
               if (!Send(msg::Welcome{joined_nick_, "", 1})) {
+                return false;
+              }
+              if (history_ && knows_history_ && history_end_ && !Send(*history_end_)) {
                 return false;
               }
             }
@@ -83,6 +97,15 @@ class ScriptedServer {
 
   // The nick of the last JOIN ("" before one).
   const std::string& joined_nick() const { return joined_nick_; }
+  // The kinds of the client's messages, in the order received.
+  const std::vector<proto::Kind>& received() const { return received_; }
+  // The last HISTORY received (nullopt: none).
+  const std::optional<msg::History>& history() const { return history_; }
+  // Without `on`, HISTORY is answered ERROR 8 (unknown kind, not fatal), as a server from
+  // before it answers it, and no HISTORY_END follows a WELCOME.
+  void set_knows_history(bool on) { knows_history_ = on; }
+  // What the server sends after WELCOME to a client that sent HISTORY (nullopt: nothing).
+  void set_history_end(std::optional<msg::HistoryEnd> end) { history_end_ = end; }
   bool established() const { return conn_.state() == ServerConnection::State::kEstablished; }
   OutputQueue& output() { return conn_.output(); }
 
@@ -90,6 +113,10 @@ class ScriptedServer {
   OsRandom rng_;
   ServerConnection conn_;
   std::string joined_nick_;
+  std::vector<proto::Kind> received_;
+  std::optional<msg::History> history_;
+  bool knows_history_ = true;
+  std::optional<msg::HistoryEnd> history_end_;  // its room: a literal that outlives the server
 };
 
 }  // namespace securechat::testing

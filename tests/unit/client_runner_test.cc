@@ -8,6 +8,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -117,6 +118,10 @@ class ClientRunnerTest : public ::testing::Test, public ClientRunner::Environmen
     int Run(ClientConnection& conn) override {
       ClientSession& session = test_.runner_->session();
       EXPECT_TRUE(test_.runner_->connected());
+      if (test_.on_serve_) {
+        test_.on_serve_(test_.served_, server_);
+      }
+      ++test_.served_;
       session.Connected();
       if (ending_ == Ending::kDroppedAtOnce) {
         session.ServerClosed();
@@ -144,6 +149,7 @@ class ClientRunnerTest : public ::testing::Test, public ClientRunner::Environmen
       if (!session.finished()) {
         session.ServerClosed();
       }
+      test_.histories_.push_back(server_.history());
       return session.exit_code();
     }
 
@@ -161,6 +167,10 @@ class ClientRunnerTest : public ::testing::Test, public ClientRunner::Environmen
   int dial_count_ = 0;
   std::vector<uint64_t> waits_;
   std::function<bool()> on_wait_;  // what happens during an offline wait; unset: nothing
+  // Sets up the server of the `n`th served connection (from 0) before the client talks to it.
+  std::function<void(int n, ScriptedServer& server)> on_serve_;
+  int served_ = 0;
+  std::vector<std::optional<msg::History>> histories_;  // the HISTORY each served one got
   bool input_open_ = true;
   std::vector<std::string> lines_;
 };
@@ -273,6 +283,28 @@ TEST_F(ClientRunnerTest, ServerClosingAndShuttingDownAreReconnected) {
       << Lines();
   EXPECT_EQ(CountStartingWith("-!- rejoined as alice; 1 online"), 2u) << Lines();
   EXPECT_EQ(CountStartingWith(Connected()), 3u) << Lines();
+}
+
+// What the room's history said on one connection is what the next one asks after
+// (PROTOCOL.md 6.11): the session that the runner carries over keeps it.
+TEST_F(ClientRunnerTest, AReconnectionAsksForTheHistoryAfterWhatWasSeen) {
+  MakeRunner(true);
+  on_serve_ = [](int n, ScriptedServer& server) {
+    if (n == 0) {
+      server.set_history_end(msg::HistoryEnd{proto::kLobby, 77, 41, 0});
+    }
+  };
+  DialServes(Ending::kServerCloses);
+  DialFails();
+  DialServes(Ending::kUserQuits);
+  EXPECT_EQ(runner_->Run(*this), kExitOk) << runner_->final_message();
+  ASSERT_EQ(histories_.size(), 2u);
+  ASSERT_TRUE(histories_[0].has_value());
+  EXPECT_EQ(histories_[0]->epoch, 0u);
+  EXPECT_EQ(histories_[0]->after, 0u);
+  ASSERT_TRUE(histories_[1].has_value());
+  EXPECT_EQ(histories_[1]->epoch, 77u);
+  EXPECT_EQ(histories_[1]->after, 41u);
 }
 
 // A server that cannot prove it holds the pinned key is never retried: exit 3 at once.

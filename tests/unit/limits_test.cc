@@ -27,13 +27,13 @@ TEST(LimitsTest, ConnectionsBeyondThePerAddressCapGetAlertThree) {
 
 TEST(LimitsTest, MessagesBeyondTheRateAreDroppedWithErrorSix) {
   InMemoryNet net({.rate = 5, .burst = 10});
-  auto& alice = net.Connect("alice");  // JOIN took one token
+  auto& alice = net.Connect("alice");  // HISTORY and JOIN took two tokens
   auto& bob = net.Connect("bob");
-  for (int i = 0; i < 10; ++i) {
+  for (int i = 0; i < 9; ++i) {
     net.Type(alice, "line " + std::to_string(i));
   }
-  EXPECT_TRUE(bob.Saw("<alice> line 8"));
-  EXPECT_FALSE(bob.Saw("<alice> line 9"));
+  EXPECT_TRUE(bob.Saw("<alice> line 7"));
+  EXPECT_FALSE(bob.Saw("<alice> line 8"));
   EXPECT_TRUE(alice.Saw("!! rate limited: message dropped, slow down"));
   net.Advance(1000);  // five more tokens
   net.Type(alice, "after a pause");
@@ -55,8 +55,9 @@ TEST(LimitsTest, SustainedFloodingDisconnects) {
 }
 
 TEST(LimitsTest, ByeIsNeverRateLimited) {
-  InMemoryNet net({.rate = 1, .burst = 1});
-  auto& alice = net.Connect("alice");  // the JOIN spent the only token
+  InMemoryNet net({.rate = 1, .burst = 2});
+  auto& alice = net.Connect("alice");  // HISTORY and JOIN spent both tokens
+  ASSERT_TRUE(alice.session.joined());
   alice.session.InputEof();
   net.Pump();
   EXPECT_EQ(alice.session.exit_code(), kExitOk);

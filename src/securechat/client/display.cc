@@ -22,6 +22,9 @@ constexpr std::string_view kMentionText = "\x1b[1;33m";  // bold yellow: a line 
 constexpr std::string_view kOwnNick = "\x1b[1m";         // bold: our own nick on our lines
 constexpr char kBell = '\a';
 
+constexpr std::array<std::string_view, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
 // Foreground colours for nicks: the six normal and six bright ones, without black and white.
 constexpr std::array<int, 12> kNickColors = {31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96};
 
@@ -48,9 +51,8 @@ size_t WordColumns(std::string_view text, size_t from) {
   return n;
 }
 
-}  // namespace
-
-std::string PlainLine(const DisplayLine& line) {
+// PlainForm is PlainLine without the history mark.
+std::string PlainForm(const DisplayLine& line) {
   switch (line.kind) {
     case DisplayLine::Kind::kChat:
     case DisplayLine::Kind::kSentChat:
@@ -67,6 +69,12 @@ std::string PlainLine(const DisplayLine& line) {
       return Cat("!! ", line.text);
   }
   return line.text;
+}
+
+}  // namespace
+
+std::string PlainLine(const DisplayLine& line) {
+  return line.history ? Cat(kHistoryMark, PlainForm(line)) : PlainForm(line);
 }
 
 bool MentionsNick(std::string_view text, std::string_view nick) {
@@ -123,9 +131,20 @@ std::vector<Formatter::Run> Formatter::Runs(const DisplayLine& line, size_t* tex
   if (options_.timestamps) {
     const uint64_t ms = line.time_ms != 0 ? line.time_ms : wall_clock_();
     const HourMinute hm = local_time_(ms);
+    std::string date;
+    if (line.history && hm.month >= 1 && hm.month <= 12) {
+      // A line said before we came may be days old: say which day, unless it is today.
+      const HourMinute today = local_time_(wall_clock_());
+      if (hm.year != today.year || hm.month != today.month || hm.day != today.day) {
+        date = Cat(kMonths[hm.month - 1], " ", TwoDigits(hm.day), " ");
+      }
+    }
     runs.push_back({color ? std::string(kDim) : "",
-                    Cat("[", TwoDigits(hm.hour), ":", TwoDigits(hm.minute), "]")});
+                    Cat("[", date, TwoDigits(hm.hour), ":", TwoDigits(hm.minute), "]")});
     runs.push_back({"", " "});
+  }
+  if (line.history && !color) {
+    runs.push_back({"", std::string(kHistoryMark)});
   }
   auto style = [color](std::string_view sgr) { return color ? std::string(sgr) : ""; };
   switch (line.kind) {
@@ -166,6 +185,12 @@ std::vector<Formatter::Run> Formatter::Runs(const DisplayLine& line, size_t* tex
       runs.push_back({"", " "});
       runs.push_back({"", line.text});
       break;
+  }
+  if (line.history && color) {
+    // Faint from end to end: nick colours and highlights are for the lines said now.
+    for (Run& run : runs) {
+      run.style = std::string(kDim);
+    }
   }
   // Everything before the message text is ASCII: one column a byte.
   *text_column = 0;
@@ -237,9 +262,11 @@ std::vector<std::string> Formatter::FormatRows(const DisplayLine& line, size_t c
   if (!style.empty()) {
     rows.back() += kReset;
   }
-  const bool highlighted = line.kind == DisplayLine::Kind::kPrivate ||
-                           (line.mention && (line.kind == DisplayLine::Kind::kChat ||
-                                             line.kind == DisplayLine::Kind::kAction));
+  // A history line never rings: it was said before we came.
+  const bool highlighted =
+      !line.history && (line.kind == DisplayLine::Kind::kPrivate ||
+                        (line.mention && (line.kind == DisplayLine::Kind::kChat ||
+                                          line.kind == DisplayLine::Kind::kAction)));
   if (options_.bell && highlighted) {
     rows.back().push_back(kBell);
   }

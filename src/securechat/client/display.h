@@ -32,12 +32,17 @@ struct DisplayLine {
   // CHAT and ACTION: the server's time (ms since the Unix epoch); 0: not given.
   uint64_t time_ms = 0;
   bool mention = false;  // kChat and kAction: the text names our own nick
+  // kChat and kAction: a line from the server's history, said before we joined (PROTOCOL.md
+  // 6.11), shown apart from the lines said now and never a mention.
+  bool history = false;
 };
 
 // PlainLine returns the line as the client has always printed it: "<nick> text" (said by
 // anyone, ourselves included), "*nick* text", "-> *nick* text" (a whisper sent), "* nick text"
-// (an action), "-!- text" or
-// "!! text".
+// (an action), "-!- text" or "!! text"; a history line starts with kHistoryMark, so that a
+// script can tell it from a line said now.
+inline constexpr std::string_view kHistoryMark = "(history) ";
+std::string PlainLine(const DisplayLine& line);
 std::string PlainLine(const DisplayLine& line);
 
 // MentionsNick is true if `text` contains `nick` as a whole word (ASCII case ignored). A word
@@ -49,9 +54,14 @@ bool MentionsNick(std::string_view text, std::string_view nick);
 // value of NO_COLOR, or nullptr when it is unset.
 bool UseColor(bool color_flag, bool stdout_is_terminal, const char* no_color_env);
 
+// HourMinute is a local time of day, with its date for the lines that need it (history lines
+// from another day).
 struct HourMinute {
   int hour = 0;
   int minute = 0;
+  int year = 0;
+  int month = 0;  // 1 to 12; 0: unknown
+  int day = 0;    // 1 to 31
 };
 
 class Formatter {
@@ -61,7 +71,7 @@ class Formatter {
     bool timestamps = true;
     bool bell = false;  // append BEL to private messages and mentions
   };
-  // LocalTime turns Unix milliseconds into the local hour and minute.
+  // LocalTime turns Unix milliseconds into the local hour and minute, and the date.
   using LocalTime = std::function<HourMinute(uint64_t unix_ms)>;
   // WallClock is the current Unix time in milliseconds, for lines without a time of their own.
   using WallClock = std::function<uint64_t()>;
@@ -74,7 +84,9 @@ class Formatter {
   // Format returns `line` as one row, without a newline: an "[HH:MM] " prefix when
   // timestamps are on, then the plain form, with SGR colour sequences around its parts when
   // colour is on, and a BEL at the end of private messages and mentions when the bell is on.
-  // Without colour, timestamps and bell it is PlainLine.
+  // Without colour, timestamps and bell it is PlainLine. A history line is faint (SGR 2) from
+  // end to end with colour, and starts with kHistoryMark without; its time is "[Mon DD HH:MM]"
+  // when it is not from today; it never rings.
   std::string Format(const DisplayLine& line) const;
 
   // FormatRows lays out Format's row for a terminal `columns` wide, so that the terminal never

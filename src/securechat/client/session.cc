@@ -87,6 +87,9 @@ void ClientSession::Reattach(ClientConnection& conn) {
   quit_sent_ = false;
   awaiting_auth_ = false;
   listed_member_ = false;
+  history_sent_ = false;
+  history_ended_ = false;
+  history_shown_ = false;
   finished_ = false;
   shutting_down_ = false;
   exit_code_ = kExitOk;
@@ -257,16 +260,15 @@ void ClientSession::HandleMessage(const msg::ServerMessage& m) {
                  [this](const msg::AuthOk& a) { HandleAuthOk(a); },
                  [this](const msg::ActionChat& a) { HandleAction(a); },
                  [this](const msg::WhoisReply& w) { HandleWhois(w); },
-                 // Not asked for yet (this client sends no HISTORY): skipped as unknown.
-                 [](const msg::RoomLine& /*line*/) {},
-                 [](const msg::HistoryEnd& /*end*/) {},
+                 [this](const msg::RoomLine& r) { HandleRoomLine(r); },
+                 [this](const msg::HistoryEnd& e) { HandleHistoryEnd(e); },
              },
              m);
 }
 
 void ClientSession::StartSession() {
   if (user_key_ == nullptr) {
-    SendOrFail(msg::Join{nick_});
+    SendJoin();
     return;
   }
   const std::vector<uint8_t> data = AuthSignedData(conn_->transcript_hash());
@@ -300,6 +302,17 @@ void ClientSession::HandleAuthOk(const msg::AuthOk& a) {
       // A member holds only the nick its key is listed under (PROTOCOL.md 6.9).
       ShowNotice(Cat("joining as ", Shown(a.nick), ", the nick your key is listed under"));
       nick_ = std::string(a.nick);
+    }
+  }
+  SendJoin();
+}
+
+void ClientSession::SendJoin() {
+  if (!history_sent_) {
+    // Once a connection: the server keeps it for every JOIN until one is welcomed.
+    history_sent_ = SendOrFail(msg::History{history_epoch_, history_seq_});
+    if (!history_sent_) {
+      return;
     }
   }
   SendOrFail(msg::Join{nick_});
@@ -353,6 +366,61 @@ void ClientSession::HandleAction(const msg::ActionChat& a) {
   display_(line);
 }
 
+void ClientSession::HandleRoomLine(const msg::RoomLine& r) {
+  if (r.room != proto::kLobby) {
+    return;  // a room this client is not in
+  }
+  if (history_ended_) {
+    // Before HISTORY_END the numbers may be of another epoch; its last_seq covers them.
+    history_seq_ = std::max(history_seq_, r.seq);
+  }
+  if (r.history == 0) {
+    if (SameNick(r.from, nick_)) {
+      return;  // our own line, sent back for its number: shown when it went (SendText)
+    }
+    if (r.action != 0) {
+      HandleAction(msg::ActionChat{r.from, r.time_ms, r.text});
+    } else {
+      HandleChat(msg::Chat{r.from, 0, r.time_ms, r.text});
+    }
+    return;
+  }
+  if (ignored_.contains(r.from)) {
+    return;
+  }
+  // Shown with its own time and set apart, never as a mention: it was said before we came.
+  // Displayed and dropped as a live line is: a server that sends history without end makes
+  // the client keep nothing more.
+  DisplayLine line;
+  line.kind = r.action != 0 ? DisplayLine::Kind::kAction : DisplayLine::Kind::kChat;
+  line.from = Shown(r.from);
+  line.text = Shown(r.text);
+  line.time_ms = r.time_ms;
+  line.history = true;
+  display_(line);
+  history_shown_ = true;
+}
+
+void ClientSession::HandleHistoryEnd(const msg::HistoryEnd& e) {
+  if (e.room != proto::kLobby) {
+    return;
+  }
+  if (history_shown_) {
+    ShowNotice("end of history");
+  }
+  if (e.missed > 0) {
+    ShowNotice(Cat(e.missed, e.missed == 1 ? " line was" : " lines were",
+                   " said while you were away that the server no longer holds"));
+  }
+  if (history_epoch_ != 0 && e.epoch != history_epoch_) {
+    ShowNotice("the server restarted while you were away: what was said before is gone");
+  }
+  history_epoch_ = e.epoch;
+  history_seq_ = e.last_seq;
+  history_ended_ = true;
+  history_shown_ = false;
+}
+
 void ClientSession::HandleWhois(const msg::WhoisReply& w) {
   const std::string nick = Shown(w.nick);
   ShowNotice(Cat(nick, ": online for ", FormatDuration(w.online_ms), ", idle ",
@@ -396,6 +464,12 @@ void ClientSession::HandleUsers(const msg::Users& u) {
 }
 
 void ClientSession::HandleError(const msg::Error& e) {
+  if (history_sent_ && !joined_ && !awaiting_auth_ && e.fatal == 0 &&
+      e.code == proto::ErrorCode::kUnknownKind) {
+    // A server from before HISTORY (PROTOCOL.md 6.11): nothing to tell the user, who gets
+    // the room's lines as CHAT, without history.
+    return;
+  }
   if (quit_sent_ && e.code == proto::ErrorCode::kUnknownKind) {
     // A server from before QUIT (PROTOCOL.md 6.10): leave with BYE, without the reason.
     ShowNotice("this server does not know /quit REASON: left without the reason");
@@ -429,7 +503,7 @@ void ClientSession::HandleError(const msg::Error& e) {
     const std::string next = AlternateNick(wanted, ++alternates_tried_);
     ShowNotice(Cat("trying ", next, " instead of ", Shown(nick_)));
     nick_ = next;
-    SendOrFail(msg::Join{nick_});
+    SendJoin();
   } else if (!joined_ && refused) {
     Finish(kExitNickRefused, Cat("cannot join as ", Shown(nick_), ": ", Shown(e.text)));
   } else if (e.code == proto::ErrorCode::kShuttingDown) {

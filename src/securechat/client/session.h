@@ -128,8 +128,9 @@ class ClientSession {
 
   // Reattach starts over on a fresh connection (`conn` must outlive the session): joined,
   // finished and the exit code are reset; the nick (as last renamed), the nicks seen, the
-  // ignore list and lines not yet sent are kept. The next WELCOME says "rejoined" if an
-  // earlier connection was welcomed, "joined" if none was.
+  // ignore list, lines not yet sent and how far the room's history was seen (history_epoch,
+  // history_seq) are kept. The next WELCOME says "rejoined" if an earlier connection was
+  // welcomed, "joined" if none was.
   void Reattach(ClientConnection& conn);
 
   // Connected starts the handshake deadline of the current connection: if WELCOME has not
@@ -166,6 +167,11 @@ class ClientSession {
   // The one-line reason to show when the session ended with an error ("" on success).
   const std::string& final_message() const { return final_message_; }
   bool joined() const { return joined_; }
+  // What the next HISTORY says we have seen (PROTOCOL.md 6.11): the epoch of the last
+  // HISTORY_END and the largest line number since (its last_seq, then each ROOM_LINE's seq);
+  // 0 and 0 before any HISTORY_END.
+  uint64_t history_epoch() const { return history_epoch_; }
+  uint64_t history_seq() const { return history_seq_; }
   // The nick we have (or asked for, before the first WELCOME), following MEMBER_RENAMED.
   const std::string& nick() const { return nick_; }
 
@@ -192,8 +198,14 @@ class ClientSession {
   void HandleUsers(const msg::Users& u);
   void HandleError(const msg::Error& e);
   void HandleAuthOk(const msg::AuthOk& a);
+  // HandleRoomLine shows a room line (PROTOCOL.md 6.11): one said now as CHAT or ACTION_CHAT
+  // would be (our own not again), one from the history as history; another room's is skipped.
+  void HandleRoomLine(const msg::RoomLine& r);
+  void HandleHistoryEnd(const msg::HistoryEnd& e);
   // StartSession sends AUTH (with a user key) or JOIN once the connection is established.
   void StartSession();
+  // SendJoin sends JOIN with nick_, after a HISTORY the first time on this connection.
+  void SendJoin();
   void HandleRenamed(const msg::MemberRenamed& r);
   void Execute(std::string_view line);
   // SendText says `text` to the room (`to` empty) or whispers it to `to`, as several messages
@@ -241,6 +253,11 @@ class ClientSession {
   bool awaiting_auth_ = false;  // AUTH sent on this connection, AUTH_OK not yet received
   bool listed_member_ = false;  // AUTH_OK named our listed nick: no alternate nicks
   std::string established_notice_;
+  uint64_t history_epoch_ = 0;  // kept across connections: see history_epoch()
+  uint64_t history_seq_ = 0;    // and history_seq()
+  bool history_sent_ = false;   // HISTORY sent on this connection
+  bool history_ended_ = false;  // HISTORY_END received on this connection
+  bool history_shown_ = false;  // a history line was shown since the last HISTORY_END
   bool input_done_ = false;
   bool bye_sent_ = false;
   bool quit_sent_ = false;  // BYE was a QUIT: a server from before QUIT answers ERROR 8

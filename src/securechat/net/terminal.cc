@@ -35,7 +35,11 @@ HourMinute LocalHourMinute(uint64_t unix_ms) {
   if (localtime_r(&t, &local) == nullptr) {
     return {};
   }
-  return {local.tm_hour, local.tm_min};
+  return {.hour = local.tm_hour,
+          .minute = local.tm_min,
+          .year = local.tm_year + 1900,
+          .month = local.tm_mon + 1,
+          .day = local.tm_mday};
 }
 
 uint64_t WallClockMs() {

@@ -39,8 +39,8 @@ bool IsTerminal(int fd);
 // not say.
 size_t TerminalColumns(int fd);
 
-// LocalHourMinute is the hour and minute of `unix_ms` in the local time zone (00:00 if the
-// time cannot be converted).
+// LocalHourMinute is the hour and minute of `unix_ms` in the local time zone, with its date
+// (00:00 and no date if the time cannot be converted).
 HourMinute LocalHourMinute(uint64_t unix_ms);
 
 // WallClockMs is the current Unix time in milliseconds.
