@@ -91,6 +91,9 @@ uint64_t HistoryEpoch(securechat::RandomSource& rng) {
   return epoch;
 }
 
+// The most messages a client sends to join, all at once: AUTH, HISTORY and JOIN.
+constexpr int kMessagesToJoin = 3;
+
 // How long a stopping server tries to write its last log and console lines.
 constexpr uint64_t kLastFlushMs = 1000;
 
@@ -186,9 +189,14 @@ int main(int argc, char** argv) {
                     securechat::proto::kMaxFrameLen, " bytes)"));
   }
   if (absl::GetFlag(FLAGS_rate) < 0 || absl::GetFlag(FLAGS_handshakes_per_second) < 0 ||
-      absl::GetFlag(FLAGS_log_rate) < 0 ||
-      (absl::GetFlag(FLAGS_rate) > 0 && absl::GetFlag(FLAGS_burst) < 1)) {
-    return Fail("--rate, --handshakes_per_second and --log_rate must be >= 0, and --burst >= 1");
+      absl::GetFlag(FLAGS_log_rate) < 0) {
+    return Fail("--rate, --handshakes_per_second and --log_rate must be >= 0");
+  }
+  // Joining takes up to three messages at once (AUTH, HISTORY, JOIN), each charged to the
+  // rate: a smaller burst would refuse a client's JOIN every time.
+  if (absl::GetFlag(FLAGS_rate) > 0 && absl::GetFlag(FLAGS_burst) < double{kMessagesToJoin}) {
+    return Fail(Cat("--burst must be at least ", kMessagesToJoin,
+                    ": a client sends up to that many messages to join (AUTH, HISTORY, JOIN)"));
   }
   const int64_t history_lines = absl::GetFlag(FLAGS_history);
   const int64_t history_bytes = absl::GetFlag(FLAGS_history_bytes);

@@ -132,7 +132,8 @@ TEST(ServerFirstContactTest, PublicKeyAsKeyIsNamedForWhatItIs) {
 }
 
 // A history that could not be sent whole to a joining client within --max_queue_bytes is
-// refused at start, naming the flags to change, before the key is even read.
+// refused at start, naming the flags to change, before the key is even read; so is a burst
+// too small for the messages a client sends to join.
 TEST(ServerFirstContactTest, HistoryThatCannotFitAClientsQueueIsRefused) {
   auto server = Process::Start(ProgramPath("chat-server"),
                                {"--listen", "127.0.0.1:0", "--max_queue_bytes=65536"});
@@ -142,6 +143,12 @@ TEST(ServerFirstContactTest, HistoryThatCannotFitAClientsQueueIsRefused) {
       << Describe(**server);
   EXPECT_TRUE(Contains((*server)->err(), "more than half of --max_queue_bytes (65536)"))
       << Describe(**server);
+  auto small_burst =
+      Process::Start(ProgramPath("chat-server"), {"--listen", "127.0.0.1:0", "--burst=2"});
+  ASSERT_TRUE(small_burst.ok()) << small_burst.status();
+  EXPECT_TRUE(Exits(**small_burst, 1)) << Describe(**small_burst);
+  EXPECT_TRUE(Contains((*small_burst)->err(), "--burst must be at least 3: a client sends"))
+      << Describe(**small_burst);
   for (const char* bad : {"--history=-1", "--history_bytes=-1", "--history=100001"}) {
     auto refused = Process::Start(ProgramPath("chat-server"), {"--listen", "127.0.0.1:0", bad});
     ASSERT_TRUE(refused.ok()) << refused.status();
