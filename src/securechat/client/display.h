@@ -37,12 +37,13 @@ struct DisplayLine {
   bool history = false;
 };
 
+// kHistoryMark starts a history line wherever it is shown without colour.
+inline constexpr std::string_view kHistoryMark = "(history) ";
+
 // PlainLine returns the line as the client has always printed it: "<nick> text" (said by
 // anyone, ourselves included), "*nick* text", "-> *nick* text" (a whisper sent), "* nick text"
 // (an action), "-!- text" or "!! text"; a history line starts with kHistoryMark, so that a
 // script can tell it from a line said now.
-inline constexpr std::string_view kHistoryMark = "(history) ";
-std::string PlainLine(const DisplayLine& line);
 std::string PlainLine(const DisplayLine& line);
 
 // MentionsNick is true if `text` contains `nick` as a whole word (ASCII case ignored). A word
