@@ -20,6 +20,7 @@
 #include "securechat/crypto/key_files.h"
 #include "securechat/crypto/keys.h"
 #include "securechat/engine/server_core.h"
+#include "securechat/net/bans_file.h"
 #include "securechat/net/files.h"
 #include "securechat/net/server_loop.h"
 #include "securechat/net/server_output.h"
@@ -65,6 +66,10 @@ ABSL_FLAG(int64_t, history_bytes, 256 * 1024,
 ABSL_FLAG(std::string, members, "",
           "members file: `NICK KEYTYPE BASE64 [op]` a line (a .pub line's first two fields "
           "after the nick); each listed nick only for its keys' holders. SIGHUP re-reads it");
+ABSL_FLAG(std::string, bans, "",
+          "bans file: the bans and mutes operators set (/ban, /mute) are kept in it, rewritten "
+          "atomically on every change and read at start; none: they last until the server stops");
+ABSL_FLAG(int64_t, max_bans, 10000, "most bans and mutes kept at once (1 to 1000000)");
 ABSL_FLAG(std::string, access, "",
           "who may join: `open` (anyone; unlisted nicks for guests; the default) or `members` "
           "(listed keys only; needs --members)");
@@ -77,6 +82,8 @@ using securechat::Cat;
 // check that the history fits a client's queue cannot overflow.
 constexpr int64_t kMaxHistoryLines = 100'000;
 constexpr int64_t kMaxHistoryBytes = int64_t{1} << 30;
+// Upper bound for --max_bans: a file of that many full lines is about 1 GiB.
+constexpr int64_t kMaxBans = 1'000'000;
 
 // HistoryEpoch draws the random, non-zero epoch of this run's history (PROTOCOL.md 6.11).
 uint64_t HistoryEpoch(securechat::RandomSource& rng) {
@@ -165,10 +172,10 @@ int main(int argc, char** argv) {
       "the securechat server.\n"
       "usage: chat-server [--listen=127.0.0.1:5555] [--key=keys/server_private.pem]\n"
       "                   [--motd=TEXT] [--passphrase_file=FILE] [--members=FILE]\n"
-      "                   [--access=open|members] [limits...]\n"
+      "                   [--access=open|members] [--bans=FILE] [limits...]\n"
       "Limits: --max_clients --max_per_address --handshake_timeout --idle_timeout\n"
       "        --max_queue_bytes --rate --burst --handshakes_per_second --log_rate\n"
-      "        --history --history_bytes (see below).\n"
+      "        --history --history_bytes --max_bans (see below).\n"
       "Lines typed on stdin go to every client as CHAT from 'server'. SIGINT or SIGTERM\n"
       "tells every client the server is shutting down, then exits.");
   if (const auto unexpected = securechat::ParseFlags(argc, argv)) {
@@ -240,6 +247,20 @@ int main(int argc, char** argv) {
     }
     members = std::move(*read);
   }
+  const std::string bans_path = absl::GetFlag(FLAGS_bans);
+  const int64_t max_bans = absl::GetFlag(FLAGS_max_bans);
+  if (max_bans < 1 || max_bans > kMaxBans) {
+    return Fail(Cat("--max_bans must be 1 to ", kMaxBans));
+  }
+  securechat::BanList bans(static_cast<size_t>(max_bans));
+  if (!bans_path.empty()) {
+    auto read = securechat::net::LoadBans(bans_path, static_cast<size_t>(max_bans),
+                                          static_cast<uint64_t>(absl::ToUnixMillis(absl::Now())));
+    if (!read.ok()) {
+      return Fail(read.status().message());
+    }
+    bans = std::move(*read);
+  }
   auto addrs = securechat::net::ParseHostPortList(absl::GetFlag(FLAGS_listen), /*allow_zero=*/true);
   if (!addrs.ok()) {
     return Fail(Cat("--listen: ", addrs.status().message()));
@@ -309,6 +330,8 @@ int main(int argc, char** argv) {
   options.members = std::move(members);
   options.access = access;
   options.history = history;
+  const size_t bans_at_start = bans.entries().size();
+  options.bans = std::move(bans);
   auto listeners = securechat::net::ListenTcpAll(*addrs);
   if (!listeners.ok()) {
     return Fail(listeners.status().message());
@@ -325,6 +348,9 @@ int main(int argc, char** argv) {
   if (!members_path.empty() || access == securechat::Access::kMembers) {
     PrintLine(Cat("members: ", member_nicks, " nicks, ", member_keys, " keys from ", members_path,
                   "; access ", access == securechat::Access::kMembers ? "members only" : "open"));
+  }
+  if (!bans_path.empty()) {
+    PrintLine(Cat("bans: ", bans_at_start, " bans and mutes in force from ", bans_path));
   }
   PrintLine(Cat("clients connect with: ", ClientCommand(listeners->front()->name(), fingerprint)));
   if (console_tty) {
@@ -356,6 +382,16 @@ int main(int argc, char** argv) {
       const size_t closed = core.ReloadMembers(std::move(*read));
       output.Log(Cat("SIGHUP: ", keys, " member keys from ", members_path, "; ", closed,
                      " connections closed"));
+    };
+  }
+  if (!bans_path.empty()) {
+    // Bans change only at an operator's command, so the write (and its fsync) is rare and
+    // small; a failure is told and the list stays in force in memory.
+    loop.on_bans_changed = [&output, &bans_path](const securechat::BanList& now_in_force) {
+      const absl::Status saved = securechat::net::SaveBans(bans_path, now_in_force);
+      if (!saved.ok()) {
+        output.Log(Cat("bans not saved (they hold until the server stops): ", saved.message()));
+      }
     };
   }
   int rc = securechat::net::RunServer(core, std::move(*listeners), loop);

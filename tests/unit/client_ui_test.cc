@@ -544,8 +544,8 @@ TEST_F(OwnLinesBeforeWelcomeTest, ALineTypedEarlyIsShownWhenItGoes) {
   ASSERT_TRUE(conn_.Start());
   Pump();
   ASSERT_TRUE(session_.joined());
-  EXPECT_EQ(lines_, (std::vector<std::string>{"-!- joined as alice; 1 online",
-                                              "<alice> early bird"}));
+  EXPECT_EQ(lines_,
+            (std::vector<std::string>{"-!- joined as alice; 1 online", "<alice> early bird"}));
 }
 
 // A ClientSession joined as alice to a ScriptedServer, which sends whatever the test says.
@@ -635,7 +635,8 @@ TEST(CompletionTest, CommandsAtTheStartNicksElsewhere) {
   using V = std::vector<std::string>;
   EXPECT_EQ(CompletionCandidates("/ms", 0, commands, nicks), V{"/msg"});
   EXPECT_EQ(CompletionCandidates("/", 0, commands, nicks), commands);
-  EXPECT_EQ(CompletionCandidates("/un", 0, commands, nicks), V{"/unignore"});
+  EXPECT_EQ(CompletionCandidates("/un", 0, commands, nicks), (V{"/unban", "/unignore", "/unmute"}));
+  EXPECT_EQ(CompletionCandidates("/unb", 0, commands, nicks), V{"/unban"});
   EXPECT_EQ(CompletionCandidates("/x", 0, commands, nicks), V{});
   EXPECT_EQ(CompletionCandidates("al", 5, commands, nicks), (V{"albert", "alice"}));
   EXPECT_EQ(CompletionCandidates("ali", 0, commands, nicks), V{"alice:"}) << "addressing alice";
@@ -718,8 +719,8 @@ TEST(PasteGuardTest, OneKeyAnswers) {
 TEST(PasteGuardTest, PastedTextAndOtherKeysNeverAnswer) {
   PasteGuard g;
   ASSERT_NO_FATAL_FAILURE(PasteHeld(g));
-  for (const char* keys : {"q", " ", "\x7f", "", "yes", "y\n", "Y\r", "n\n", "yy", "\x1b[A",
-                           "\xc3\xbf"}) {
+  for (const char* keys :
+       {"q", " ", "\x7f", "", "yes", "y\n", "Y\r", "n\n", "yy", "\x1b[A", "\xc3\xbf"}) {
     const PasteGuard::Result r = g.Key(keys);
     EXPECT_TRUE(r.send.empty()) << ::testing::PrintToString(keys);
     EXPECT_EQ(r.dropped, 0u) << ::testing::PrintToString(keys);

@@ -118,6 +118,13 @@ std::vector<std::string> ClientSession::HelpLines() {
       "-!-   /back            no longer away",
       "-!-   /nick NEW        change your nick",
       "-!-   /ignore [NICK]   hide NICK's messages for this session (alone: list them)",
+      "-!- for operators (keys the server's members file marks op):",
+      "-!-   /kick NICK [REASON]         remove NICK; the room is told who did it and why",
+      "-!-   /ban WHO [TIME] [REASON]    keep WHO out: a nick, a SHA256: key or an address",
+      "-!-   /unban WHO                  let WHO back in",
+      "-!-   /mute WHO [TIME] [REASON]   WHO may not say room lines (TIME: 10m, 2h, 7d, ...)",
+      "-!-   /unmute WHO                 let WHO say room lines again",
+      "-!-   /bans                       list the bans and mutes in force",
       "-!-   /unignore NICK   show NICK's messages again",
       "-!-   /quit [REASON]   leave the chat, telling the room why",
       "-!-   /help            show this list",
@@ -127,8 +134,9 @@ std::vector<std::string> ClientSession::HelpLines() {
 }
 
 std::vector<std::string> ClientSession::Commands() {
-  return {"/away",  "/back", "/help",  "/ignore",   "/me",  "/msg",  "/nick",
-          "/query", "/quit", "/reply", "/unignore", "/who", "/whois"};
+  return {"/away",  "/back",     "/ban",    "/bans", "/help",  "/ignore", "/kick",
+          "/me",    "/msg",      "/mute",   "/nick", "/query", "/quit",   "/reply",
+          "/unban", "/unignore", "/unmute", "/who",  "/whois"};
 }
 
 std::vector<std::string> ClientSession::KnownNicks() const {
@@ -766,6 +774,16 @@ void ClientSession::Execute(std::string_view line) {
       ShowNotice(Cat("you are already ", Shown(nick)));
     } else if (CheckNickArgument(nick)) {
       SendOrFail(msg::Nick{nick});
+    }
+  } else if (command == "kick" || command == "ban" || command == "unban" || command == "mute" ||
+             command == "unmute" || command == "bans") {
+    // An operator's command (PROTOCOL.md 6.12): the server reads it as its console reads one,
+    // judges whether this key may, and answers in NOTICEs.
+    const std::string moderate = rest.empty() ? Cat("/", command) : Cat("/", command, " ", rest);
+    if (!IsValidText(moderate)) {
+      Refuse("not sent: the command has control characters or invalid UTF-8, or is too long");
+    } else {
+      SendOrFail(msg::Moderate{moderate});
     }
   } else if (command == "quit") {
     // Nobody is kept for a bad reason (PROTOCOL.md 6.10): it is left out, saying so.

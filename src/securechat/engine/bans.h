@@ -94,8 +94,7 @@ class BanList {
   // Parse reads the text of a bans file, keeping at most `max_entries` (more is an error);
   // entries already expired at `now_ms` are dropped. The file is at most
   // max_entries * kMaxBansLineBytes bytes (plus comments), which the caller checks as it reads.
-  static absl::StatusOr<BanList> Parse(std::string_view text, size_t max_entries,
-                                       uint64_t now_ms);
+  static absl::StatusOr<BanList> Parse(std::string_view text, size_t max_entries, uint64_t now_ms);
 
  private:
   size_t max_entries_;

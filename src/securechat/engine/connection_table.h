@@ -109,6 +109,9 @@ struct Connection {
   };
   std::optional<HistoryAsk> history;
   std::optional<Identity> identity;  // the Gate's: set by a successful AUTH
+  // Moderation's, while joined: until when (Unix milliseconds) a mute holds it; 0: none,
+  // UINT64_MAX: for good. Kept here so that a room line costs no search of the ban list.
+  uint64_t muted_until_ms = 0;
   TokenBucket rate;
   int strikes = 0;           // messages refused in a row by the rate limit
   bool holds_place = false;  // counted in its address's connections (Admission's)

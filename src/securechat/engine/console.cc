@@ -1,6 +1,7 @@
 #include "securechat/engine/console.h"
 
 #include "absl/strings/match.h"
+#include "securechat/engine/bans.h"
 
 namespace securechat {
 
@@ -46,6 +47,22 @@ ConsoleCommand ParseConsoleLine(std::string_view line) {
   } else if (Is(word, "/kick")) {
     command.verb = ConsoleCommand::Verb::kKick;
     command.arg = SplitWord(rest, &command.reason);
+  } else if (Is(word, "/ban") || Is(word, "/mute")) {
+    command.verb = Is(word, "/ban") ? ConsoleCommand::Verb::kBan : ConsoleCommand::Verb::kMute;
+    command.arg = SplitWord(rest, &rest);
+    std::string_view after;
+    const std::string_view maybe = SplitWord(rest, &after);
+    if (ParseDuration(maybe) != 0) {
+      command.duration = maybe;
+      rest = after;
+    }
+    command.reason = rest;
+  } else if (Is(word, "/unban") || Is(word, "/unmute")) {
+    command.verb =
+        Is(word, "/unban") ? ConsoleCommand::Verb::kUnban : ConsoleCommand::Verb::kUnmute;
+    command.arg = SplitWord(rest, &command.reason);
+  } else if (Is(word, "/bans")) {
+    command.verb = ConsoleCommand::Verb::kBans;
   } else {
     command.verb = ConsoleCommand::Verb::kUnknown;
     command.arg = word;

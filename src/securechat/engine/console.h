@@ -15,10 +15,16 @@ struct ConsoleCommand {
     kHelp,     // `/help`
     kWho,      // `/who`
     kKick,     // `/kick NICK [REASON]`: `arg` the nick (may be empty), `reason` the rest
+    kBan,      // `/ban WHO [DURATION] [REASON]`: `arg` WHO, `duration` (may be empty), `reason`
+    kUnban,    // `/unban WHO`: `arg` WHO
+    kBans,     // `/bans`: every ban and mute in force
+    kMute,     // `/mute WHO [DURATION] [REASON]`, as kBan
+    kUnmute,   // `/unmute WHO`
     kUnknown,  // `/anything else`: `arg` is the command word, `/` included
   };
   Verb verb = Verb::kSay;
   std::string_view arg;
+  std::string_view duration;  // a word ParseDuration reads (engine/bans.h), or empty
   std::string_view reason;
 };
 
@@ -29,10 +35,22 @@ ConsoleCommand ParseConsoleLine(std::string_view line);
 // The lines `/help` shows the operator.
 inline constexpr std::string_view kConsoleHelp[] = {
     "console commands (a line without / is said to everyone as <server>):",
-    "  /kick NICK [REASON]  remove NICK from the room; everyone is told who did it and why",
-    "  /who                 list who is online",
-    "  /help                this list",
-    "  //TEXT               say a line that starts with /TEXT",
+    "  /kick NICK [REASON]           remove NICK; everyone is told who did it and why",
+    "  /ban WHO [DURATION] [REASON]  keep WHO out (and remove them): a nick online or listed in",
+    "                                the members file, a SHA256: key fingerprint, or an address;",
+    "                                DURATION like 30s, 10m, 2h, 7d, 1w (none: for good)",
+    "  /unban WHO                    lift the bans set on that nick, key or address",
+    "  /mute WHO [DURATION] [REASON] WHO may not say room lines (whispers still go)",
+    "  /unmute WHO                   lift the mutes set on that nick, key or address",
+    "  /bans                         list the bans and mutes in force",
+    "  /who                          list who is online",
+    "  /help                         this list",
+    "  //TEXT                        say a line that starts with /TEXT",
+};
+
+// The command words, for completion.
+inline constexpr std::string_view kConsoleCommands[] = {
+    "/ban", "/bans", "/help", "/kick", "/mute", "/unban", "/unmute", "/who",
 };
 
 }  // namespace securechat

@@ -51,6 +51,7 @@ constexpr Route kRoutes[] = {
     // QUIT is BYE with a reason: allowed in every state and free, so that leaving always works.
     {proto::Kind::kQuit, kAny, kFree, kJoinFirst},
     {proto::Kind::kHistory, kBeforeJoin, kCharged, kHistoryFirst},
+    {proto::Kind::kModerate, kMember, kCharged, kJoinFirst},
 };
 static_assert(std::size(kRoutes) == std::variant_size_v<msg::ClientMessage>,
               "one row per client message kind");

@@ -8,6 +8,7 @@
 
 #include "securechat/engine/connection_table.h"
 #include "securechat/engine/gate.h"
+#include "securechat/engine/moderation.h"
 #include "securechat/engine/room.h"
 #include "securechat/engine/server_sinks.h"
 #include "securechat/wire/message.h"
@@ -16,10 +17,16 @@ namespace securechat {
 
 class Dispatcher {
  public:
-  // `table`, `room`, `gate` and `sinks` must outlive the dispatcher. More than `burst`
-  // messages refused by the rate in a row close the connection.
-  Dispatcher(ConnectionTable& table, Room& room, Gate& gate, const ServerSinks& sinks, double burst)
-      : table_(table), room_(room), gate_(gate), sinks_(sinks), burst_(burst) {}
+  // `table`, `room`, `gate`, `moderation` and `sinks` must outlive the dispatcher. More than
+  // `burst` messages refused by the rate in a row close the connection.
+  Dispatcher(ConnectionTable& table, Room& room, Gate& gate, Moderation& moderation,
+             const ServerSinks& sinks, double burst)
+      : table_(table),
+        room_(room),
+        gate_(gate),
+        moderation_(moderation),
+        sinks_(sinks),
+        burst_(burst) {}
 
   // Dispatch decodes one client message from `c` (its plaintext), charges the rate, checks
   // the table's row for its kind against c's state, and calls its handler. Whatever it
@@ -30,12 +37,16 @@ class Dispatcher {
   // TakeToken charges one message to `c`'s rate; false (and an ERROR 6) when it is over.
   bool TakeToken(Connection& c);
   void Handle(Connection& c, const msg::Join& m) {
-    if (gate_.MayJoin(c)) {
+    if (gate_.MayJoin(c) && moderation_.MayJoin(c)) {
       room_.Join(c, m.nick);
     }
   }
   void Handle(Connection& c, const msg::Auth& m) { gate_.Authenticate(c, m); }
-  void Handle(Connection& c, const msg::Say& m) { room_.Say(c, m.text); }
+  void Handle(Connection& c, const msg::Say& m) {
+    if (moderation_.MayTalk(c)) {
+      room_.Say(c, m.text);
+    }
+  }
   void Handle(Connection& c, const msg::Whisper& m) { room_.Whisper(c, m.to, m.text); }
   void Handle(Connection& c, const msg::Who& /*m*/) { room_.Who(c); }
   void Handle(Connection& c, const msg::Nick& m) { room_.Rename(c, m.nick); }
@@ -43,10 +54,15 @@ class Dispatcher {
   void Handle(Connection& c, const msg::Bye& /*m*/) {
     table_.CloseAfterFlush(c, "bye", sinks_.Mono());
   }
-  void Handle(Connection& c, const msg::Action& m) { room_.Action(c, m.text); }
+  void Handle(Connection& c, const msg::Action& m) {
+    if (moderation_.MayTalk(c)) {
+      room_.Action(c, m.text);
+    }
+  }
   void Handle(Connection& c, const msg::Away& m) { room_.SetAway(c, m.reason); }
   void Handle(Connection& c, const msg::Whois& m) { room_.Whois(c, m.nick); }
   void Handle(Connection& c, const msg::History& m) { room_.AskHistory(c, m.epoch, m.after); }
+  void Handle(Connection& c, const msg::Moderate& m) { moderation_.Moderate(c, m.command); }
   void Handle(Connection& c, const msg::Quit& m) {
     room_.Quit(c, m.reason);
     table_.CloseAfterFlush(c, "quit", sinks_.Mono());
@@ -55,6 +71,7 @@ class Dispatcher {
   ConnectionTable& table_;
   Room& room_;
   Gate& gate_;
+  Moderation& moderation_;
   const ServerSinks& sinks_;
   const double burst_;
 };

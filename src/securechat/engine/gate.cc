@@ -114,4 +114,12 @@ size_t Gate::Reload(Members members) {
   return closed;
 }
 
+bool Gate::IsOperator(const Connection& c) const {
+  if (!c.identity || c.identity->member.empty()) {
+    return false;
+  }
+  const MemberKey* listed = members_.Find(c.identity->member, c.identity->key);
+  return listed != nullptr && listed->op;
+}
+
 }  // namespace securechat

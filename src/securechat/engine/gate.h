@@ -47,6 +47,10 @@ class Gate {
   // for a connection without a key.
   std::string Badge(const Connection& c) const;
 
+  // IsOperator is true if `c` proved a key that the members file marks `op` for the nick it is
+  // listed under (PROTOCOL.md 6.12). It follows the file as it is reloaded.
+  bool IsOperator(const Connection& c) const;
+
   // Reload puts `members` in force. Every authenticated or joined connection whose key no
   // longer gives it the nick it was admitted under (a member's key removed or moved, a guest's
   // key now listed), and every guest now holding a member's nick, gets a fatal ERROR 10 at

@@ -78,4 +78,14 @@ std::string_view Members::NickOf(const Ed25519Public& key) const {
   return it == by_key_.end() ? std::string_view() : std::string_view(it->second);
 }
 
+std::vector<Ed25519Public> Members::KeysOf(std::string_view nick) const {
+  std::vector<Ed25519Public> keys;
+  if (auto it = by_nick_.find(nick); it != by_nick_.end()) {
+    for (const MemberKey& k : it->second) {
+      keys.push_back(k.key);
+    }
+  }
+  return keys;
+}
+
 }  // namespace securechat

@@ -48,6 +48,8 @@ class Members {
   std::string_view HolderOf(std::string_view nick) const;
   // NickOf is the nick that `key` belongs to; empty when the key is not listed.
   std::string_view NickOf(const Ed25519Public& key) const;
+  // KeysOf is every key listed for `nick` (in any case), in file order; empty for none.
+  std::vector<Ed25519Public> KeysOf(std::string_view nick) const;
 
   size_t nick_count() const { return by_nick_.size(); }
   size_t key_count() const { return by_key_.size(); }

@@ -13,10 +13,6 @@ namespace {
 constexpr std::string_view kBadNickText = "invalid nick: use 1 to 32 of A-Z a-z 0-9 _ . -";
 constexpr std::string_view kBadText = "text invalid or too long";
 
-// IsValidReason: an AWAY or QUIT reason the server keeps and repeats (PROTOCOL.md 6.10).
-bool IsValidReason(std::string_view reason) {
-  return reason.empty() || (reason.size() <= proto::kMaxReasonLen && IsValidText(reason));
-}
 }  // namespace
 
 Room::Room(ConnectionTable& table, const ServerSinks& sinks, const Gate& gate, std::string motd,
@@ -317,26 +313,18 @@ void Room::Leave(Connection& c, std::string_view why) {
   }
 }
 
-std::string Room::Kick(std::string_view nick, std::string_view by, std::string_view reason) {
-  if (!IsValidNick(nick)) {
-    return "usage: /kick NICK [REASON]";
-  }
-  Connection* member = Find(nick);
-  if (member == nullptr || member->state() == ConnState::kClosing) {
-    return Cat("no such user: ", nick);
-  }
-  if (!IsValidReason(reason)) {
-    return Cat("not kicked: a reason must be at most ", proto::kMaxReasonLen,
-               " bytes of text without control characters");
-  }
-  const std::string why =
-      reason.empty() ? Cat("kicked by ", by) : Cat("kicked by ", by, ": ", reason);
+void Room::Expel(Connection& c, proto::ErrorCode code, std::string why) {
   // The room is told as the member leaves, in the event's teardown (Leave): the notice
   // carries this.
-  member->quit_reason = why;
-  const std::string kicked = member->nick;
-  table_.Fatal(*member, proto::ErrorCode::kRemoved, why);
-  return Cat("kicked ", kicked);
+  table_.Fatal(c, code, why);
+  c.quit_reason = std::move(why);
+}
+
+void Room::Announce(std::string_view notice) {
+  Broadcast(msg::Notice{notice}, nullptr);
+  if (sinks_.room) {  // a notice may carry an operator's reason: escaped like a SAY
+    sinks_.ShowRoom({}, EscapeForDisplay(notice));
+  }
 }
 
 bool Room::ServerSays(std::string_view line) {

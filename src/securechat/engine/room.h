@@ -59,10 +59,11 @@ class Room {
   void Who(Connection& c);
   // Leave takes `c` out of the room, if it is a member, and tells everyone left.
   void Leave(Connection& c, std::string_view why);
-  // Kick removes member `nick` for operator `by` with `reason` (empty, or a valid reason of at
-  // most kMaxReasonLen bytes): a fatal ERROR 11 to it, then, as it leaves, a notice to the
-  // room that names who did it and why. Returns what to tell the operator.
-  std::string Kick(std::string_view nick, std::string_view by, std::string_view reason);
+  // Expel removes member `c` for an operator: a fatal ERROR `code` with `why`, then, as it
+  // leaves in the event's teardown, a notice to the room "NICK left (WHY)".
+  void Expel(Connection& c, proto::ErrorCode code, std::string why);
+  // Announce tells every member `notice` (and the console), as a NOTICE.
+  void Announce(std::string_view notice);
   // ServerSays sends an operator line to every member as CHAT from "server", as Say does.
   // Returns false (sending nothing) when the line is not valid text.
   bool ServerSays(std::string_view line);

@@ -30,7 +30,8 @@ ServerCore::ServerCore(const ServerPrivateKey& key, RandomSource& rng, ServerOpt
       admission_(AdmissionOf(options_)),
       gate_(table_, sinks_, std::move(options_.members), options_.access),
       room_(table_, sinks_, gate_, options_.motd, options_.history, options_.history_epoch),
-      dispatcher_(table_, room_, gate_, sinks_, options_.burst) {}
+      moderation_(table_, sinks_, room_, gate_, std::move(options_.bans)),
+      dispatcher_(table_, room_, gate_, moderation_, sinks_, options_.burst) {}
 
 ServerCore::~ServerCore() = default;
 
@@ -188,7 +189,12 @@ ServerCore::ConsoleAnswer ServerCore::ConsoleLine(std::string_view line) {
       break;
     }
     case ConsoleCommand::Verb::kKick:
-      answer.notes.push_back(room_.Kick(command.arg, "the server's operator", command.reason));
+    case ConsoleCommand::Verb::kBan:
+    case ConsoleCommand::Verb::kUnban:
+    case ConsoleCommand::Verb::kBans:
+    case ConsoleCommand::Verb::kMute:
+    case ConsoleCommand::Verb::kUnmute:
+      answer.notes = moderation_.Run(command, kConsoleOperator);
       break;
     case ConsoleCommand::Verb::kUnknown:
       answer.notes.push_back(Cat("unknown command ", EscapeForDisplay(command.arg),

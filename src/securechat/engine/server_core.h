@@ -2,8 +2,9 @@
 // events and writes out what it queues; tests and fuzzers drive it directly. It is built from
 // parts, none of which calls up into the one above it:
 //   - Dispatcher: one table that routes each client message by kind and connection state;
-//   - Room (what members do, and the nick rules) and Admission (who may connect, and when
-//     each handshake is served), beside each other below it;
+//   - Moderation (kicks, bans and mutes), over the Room (what members do, and the nick rules)
+//     and the Gate (who may join), beside Admission (who may connect, and when each handshake
+//     is served), below it;
 //   - ConnectionTable, below them all: every connection, its state, its deadline, its output
 //     queue, and how it ends.
 // ServerCore ties them to the network layer's events and runs the teardowns and timers.
@@ -22,6 +23,7 @@
 #include "securechat/engine/dispatch.h"
 #include "securechat/engine/gate.h"
 #include "securechat/engine/members.h"
+#include "securechat/engine/moderation.h"
 #include "securechat/engine/room.h"
 #include "securechat/engine/server_sinks.h"
 
@@ -46,6 +48,7 @@ struct ServerOptions {
   // so that another run's numbers are never taken for this one's. chat-server draws it from
   // the CSPRNG; the core does not, so that tests that script the core's random bytes keep them.
   uint64_t history_epoch = 1;
+  BanList bans{};  // bans and mutes in force (engine/bans.h): read from --bans, or empty
 };
 
 class ServerCore {
@@ -82,6 +85,9 @@ class ServerCore {
   // kMaxConsoleLineLen is the longest line ConsoleLine takes: a CHAT's text. The network
   // layer drops longer console lines unread.
   static constexpr size_t kMaxConsoleLineLen = proto::kMaxTextLen;
+  // bans is the list of bans and mutes in force; the program writes it to its --bans file
+  // whenever bans().generation() changes.
+  const BanList& bans() const { return moderation_.bans(); }
 
   // RefusalBytes is what to send a connection the network layer cannot serve at all (its
   // descriptor is past what select() can watch), before it reaches Accept: ALERT 1, server
@@ -133,6 +139,7 @@ class ServerCore {
   Admission admission_;
   Gate gate_;
   Room room_;
+  Moderation moderation_;
   Dispatcher dispatcher_;
   std::vector<ConnId> expired_;  // Tick's scratch list
 };

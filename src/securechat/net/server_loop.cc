@@ -57,7 +57,8 @@ class Loop {
   ServerCore& core_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   const ServerLoopOptions& options_;
-  int console_fd_;  // -1 once the console has ended
+  int console_fd_;                                        // -1 once the console has ended
+  uint64_t bans_generation_ = core_.bans().generation();  // the list as last handed on
   LineSplitter console_lines_{ServerCore::kMaxConsoleLineLen};
   static constexpr uint64_t kAcceptBackoffMs = 100;
 
@@ -260,6 +261,12 @@ int Loop::Run() {
       }
     }
     core_.Tick();
+    if (core_.bans().generation() != bans_generation_) {
+      bans_generation_ = core_.bans().generation();
+      if (options_.on_bans_changed) {
+        options_.on_bans_changed(core_.bans());
+      }
+    }
     FlushAll();
     // Whether or not select() said so: a line logged in this round usually fits at once.
     for (OutputSink* out : options_.outputs) {

@@ -27,6 +27,9 @@ struct ServerLoopOptions {
   StopSignals* stop_signals = nullptr;
   // Called in the loop after SIGHUP (the server re-reads its members file). May be empty.
   std::function<void()> on_reload;
+  // Called in the loop, after the events that changed it, with the list of bans and mutes
+  // whenever it changes (the server writes its --bans file). May be empty.
+  std::function<void(const BanList&)> on_bans_changed;
 };
 
 // RunServer serves every listener in `listeners` (at least one) until SIGINT or SIGTERM, then

@@ -135,8 +135,16 @@ struct History {
   using Layout = Fields<U64<&History::epoch>, U64<&History::after>>;
 };
 
+// MODERATE (PROTOCOL.md 6.12), from an operator: one command line as the server's console
+// takes it (`/ban bob 1h spamming`); the server judges the text.
+struct Moderate {
+  static constexpr proto::Kind kKind = proto::Kind::kModerate;
+  std::string_view command;
+  using Layout = Fields<Str<&Moderate::command>>;
+};
+
 using ClientMessage = std::variant<Join, Say, Whisper, Who, Nick, Ping, Bye, Auth, Action, Away,
-                                   Whois, Quit, History>;
+                                   Whois, Quit, History, Moderate>;
 
 // Server to client.
 struct Welcome {

@@ -142,6 +142,8 @@ enum class Kind : uint8_t {
   // 0x3F, server 0xB0 to 0xBF). Each range's ends stay unused, as the authentication range's
   // do, so that a test of unknown kinds always has one at hand.
   kHistory = 0x31,
+  // Moderation (PROTOCOL.md 6.12): an operator's command, from the same range.
+  kModerate = 0x32,
   kRoomLine = 0xB1,
   kHistoryEnd = 0xB2,
 };
@@ -156,8 +158,11 @@ enum class ErrorCode : uint16_t {
   kBadText = 7,
   kUnknownKind = 8,
   kShuttingDown = 9,
-  kAuthFailed = 10,  // a bad signature, or a key that may not join: fatal
-  kRemoved = 11,     // an operator removed the client (/kick at the console): fatal
+  kAuthFailed = 10,   // a bad signature, or a key that may not join: fatal
+  kRemoved = 11,      // an operator removed the client (/kick at the console): fatal
+  kBanned = 12,       // a ban holds the client (PROTOCOL.md 6.12): fatal, at JOIN or at once
+  kMuted = 13,        // a mute holds the client: its room line was not said
+  kNotOperator = 14,  // MODERATE from a client the members file does not mark `op`
 };
 
 inline constexpr size_t kMaxTextLen = 4096;

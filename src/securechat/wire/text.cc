@@ -157,6 +157,10 @@ std::vector<std::string_view> SplitText(std::string_view text) {
   return pieces;
 }
 
+bool IsValidReason(std::string_view reason) {
+  return reason.empty() || (reason.size() <= proto::kMaxReasonLen && IsValidText(reason));
+}
+
 bool IsValidText(std::string_view text) {
   if (text.empty() || text.size() > proto::kMaxTextLen) {
     return false;

@@ -23,6 +23,10 @@ uint32_t DecodeUtf8(std::string_view s, size_t* pos);
 // bidirectional formatting characters U+202A..U+202E and U+2066..U+2069.
 bool IsValidText(std::string_view text);
 
+// IsValidReason: an away, quit, kick, ban or mute reason the server keeps and repeats: empty, or
+// a valid text of at most proto::kMaxReasonLen bytes (PROTOCOL.md 6.10).
+bool IsValidReason(std::string_view reason);
+
 // SplitText cuts a line too long for one message into messages, as irssi and WeeChat do: pieces
 // of at most kMaxTextLen bytes, each cut between two code points, never inside one. Empty if
 // `text` is empty or if any piece is not valid text (a control character, invalid UTF-8): a
