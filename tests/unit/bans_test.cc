@@ -3,7 +3,6 @@
 #include "securechat/engine/bans.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -14,6 +13,7 @@
 #include "securechat/base/cat.h"
 #include "securechat/crypto/primitives.h"
 #include "securechat/net/bans_file.h"
+#include "support/test_util.h"
 
 namespace securechat {
 namespace {
@@ -481,26 +481,12 @@ TEST(DurationTest, FormatsAtMostTwoNeighbouringUnitsRoundingDown) {
 
 // ---------------------------------------------------------------- the file on disk
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "securechat-bans-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string File(std::string_view name) const { return path_ + "/" + std::string(name); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 void WriteText(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
 
 TEST(BansFileTest, SavedListLoadsBackTheSameWithMode0600) {
-  TempDir dir;
+  testing::TempDir dir("securechat-bans");
   const std::string path = dir.File("bans");
   const BanList list = Sample();
   ASSERT_TRUE(net::SaveBans(path, list).ok());
@@ -527,7 +513,7 @@ TEST(BansFileTest, SavedListLoadsBackTheSameWithMode0600) {
 }
 
 TEST(BansFileTest, AMissingFileIsAnEmptyList) {
-  TempDir dir;
+  testing::TempDir dir("securechat-bans");
   absl::StatusOr<BanList> list = net::LoadBans(dir.File("none"), 7, kNow);
   ASSERT_TRUE(list.ok()) << list.status();
   EXPECT_TRUE(list->entries().empty());
@@ -539,7 +525,7 @@ TEST(BansFileTest, AMissingFileIsAnEmptyList) {
 }
 
 TEST(BansFileTest, RefusesAnOversizeOrBadFileNamingIt) {
-  TempDir dir;
+  testing::TempDir dir("securechat-bans");
   const std::string path = dir.File("bans");
   // Two entries allow 2 * 1024 bytes and 64 KiB of comments; one byte more is refused.
   const size_t bound = 2 * kMaxBansLineBytes + net::kBansFileSlack;
@@ -569,7 +555,7 @@ TEST(BansFileTest, RefusesAnOversizeOrBadFileNamingIt) {
 }
 
 TEST(BansFileTest, ALeftoverTemporaryFileIsNeverTheBansFile) {
-  TempDir dir;
+  testing::TempDir dir("securechat-bans");
   const std::string path = dir.File("bans");
   // What a save cut short by a crash leaves: a temporary name, half written.
   WriteText(path + ".tmp.AbC123", "ban key SHA256:half");
