@@ -1,8 +1,11 @@
-// Helpers shared by the tests: hex, vector files, scripted randomness.
+// Helpers shared by the tests: hex, vector files, temporary folders, scripted randomness.
 #ifndef SECURECHAT_TESTS_SUPPORT_TEST_UTIL_H_
 #define SECURECHAT_TESTS_SUPPORT_TEST_UTIL_H_
 
+#include <stdlib.h>
+
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -56,6 +59,30 @@ inline std::vector<uint8_t> Hex(std::string_view hex) {
   }
   return out;
 }
+
+// TempDir is a new empty folder under the system's temporary folder, removed with all it
+// holds when the TempDir goes. `prefix` names it, for whoever finds one left by a crash.
+class TempDir {
+ public:
+  explicit TempDir(std::string_view prefix = "securechat") {
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / (std::string(prefix) + "-XXXXXX")).string();
+    if (mkdtemp(tmpl.data()) == nullptr) {
+      throw std::runtime_error("cannot create " + tmpl);
+    }
+    path_ = tmpl;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  // File is the path of `name` in the folder (the folder itself, with a slash, for "").
+  std::string File(std::string_view name) const { return path_ + "/" + std::string(name); }
+
+ private:
+  std::string path_;
+};
 
 inline std::string ToHex(absl::Span<const uint8_t> bytes) {
   static const char kDigits[] = "0123456789abcdef";

@@ -304,15 +304,15 @@ TEST(ClientCommandsTest, QuitWithAReasonTellsTheRoom) {
 }
 
 TEST(ClientCommandsTest, DurationsAreWrittenToTheUnitThatMatters) {
-  EXPECT_EQ(FormatDuration(0), "0 s");
-  EXPECT_EQ(FormatDuration(59'999), "59 s");
-  EXPECT_EQ(FormatDuration(60'000), "1 min");
-  EXPECT_EQ(FormatDuration(3'599'000), "59 min");
-  EXPECT_EQ(FormatDuration(3'600'000), "1 h");
-  EXPECT_EQ(FormatDuration(3'723'000), "1 h 2 min");
-  EXPECT_EQ(FormatDuration(86'400'000), "1 d");
-  EXPECT_EQ(FormatDuration(93'600'000), "1 d 2 h");
-  EXPECT_EQ(FormatDuration(UINT64_MAX), "213503982334 d 14 h");
+  EXPECT_EQ(FormatElapsed(0), "0 s");
+  EXPECT_EQ(FormatElapsed(59'999), "59 s");
+  EXPECT_EQ(FormatElapsed(60'000), "1 min");
+  EXPECT_EQ(FormatElapsed(3'599'000), "59 min");
+  EXPECT_EQ(FormatElapsed(3'600'000), "1 h");
+  EXPECT_EQ(FormatElapsed(3'723'000), "1 h 2 min");
+  EXPECT_EQ(FormatElapsed(86'400'000), "1 d");
+  EXPECT_EQ(FormatElapsed(93'600'000), "1 d 2 h");
+  EXPECT_EQ(FormatElapsed(UINT64_MAX), "213503982334 d 14 h");
 }
 
 }  // namespace

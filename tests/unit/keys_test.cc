@@ -27,18 +27,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "securechat-keys-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string File(std::string_view name) const { return path_ + "/" + std::string(name); }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 std::string TestKeyPem() {
   return testing::ReadFileOrDie(std::string(SECURECHAT_TEST_KEY_DIR) + "/test_rsa2048_private.pem");
@@ -117,7 +106,7 @@ TEST(KeysTest, RejectsNonRsaAndSmallKeys) {
 }
 
 TEST(KeysTest, PrivateKeyFileReadableByOthersIsRefused) {
-  TempDir dir;
+  TempDir dir("securechat-keys");
   const std::string path = dir.File("server_private.pem");
   ASSERT_TRUE(WriteKeyFile(path, TestKeyPem(), 0644, false).ok());
   KeyLoadError why = KeyLoadError::kNone;
@@ -136,7 +125,7 @@ TEST(KeysTest, PrivateKeyFileReadableByOthersIsRefused) {
 }
 
 TEST(KeysTest, WriteKeyFileNeverOverwritesWithoutBeingAsked) {
-  TempDir dir;
+  TempDir dir("securechat-keys");
   const std::string path = dir.File("k.pem");
   ASSERT_TRUE(WriteKeyFile(path, "first", 0600, false).ok());
   struct stat st;
@@ -164,7 +153,7 @@ TEST(KeysTest, MissingFileSaysNotFound) {
 }
 
 TEST(KeysTest, PassphraseFileTakesTheFirstLine) {
-  TempDir dir;
+  TempDir dir("securechat-keys");
   const std::string path = dir.File("pass");
   ASSERT_TRUE(WriteKeyFile(path, "s3cret\r\nignored\n", 0600, false).ok());
   auto p = ReadPassphraseFile(path);
@@ -177,7 +166,7 @@ TEST(KeysTest, PassphraseFileTakesTheFirstLine) {
 // The longest accepted first line is kMaxPassphraseLen bytes, with or without "\r\n"; one byte
 // more is refused, never cut, however the line ends.
 TEST(KeysTest, PassphraseFileOverTheLimitIsRefused) {
-  TempDir dir;
+  TempDir dir("securechat-keys");
   const std::string at_limit(kMaxPassphraseLen, 'a');
   for (const std::string& contents : {at_limit, at_limit + "\n", at_limit + "\r\n" + "more"}) {
     const std::string path = dir.File("ok");
@@ -201,7 +190,7 @@ TEST(KeysTest, PassphraseFileOverTheLimitIsRefused) {
 // Like ssh with keys: a passphrase file that group or others may read or write is refused,
 // with its mode, its path and the fix in the message.
 TEST(KeysTest, PassphraseFileOthersMayUseIsRefused) {
-  TempDir dir;
+  TempDir dir("securechat-keys");
   const std::string path = dir.File("pass");
   ASSERT_TRUE(WriteKeyFile(path, "s3cret\n", 0600, false).ok());
   for (mode_t mode : {0644, 0640, 0604, 0660, 0620, 0602, 0610, 0601}) {
@@ -355,7 +344,7 @@ std::string RunOrDie(const std::string& command) {
 // public key blob is the one ssh-keygen writes (ssh-keygen comes from openssh-client, which
 // ci/install-deps.sh installs).
 TEST(Ed25519Test, BlobAndFingerprintAreOpenSshs) {
-  TempDir dir;
+  TempDir dir("securechat-keys");
   const std::string key_path = dir.File("id");
   RunOrDie(Cat("ssh-keygen -q -t ed25519 -N '' -C test -f ", key_path));
   const std::string line = RunOrDie(Cat("cat ", key_path, ".pub"));

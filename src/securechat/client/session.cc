@@ -51,7 +51,7 @@ std::string FormatSeconds(uint64_t ms) {
   return ms % 1000 == 0 ? Cat(ms / 1000, " s") : Cat(ms / 1000, ".", ms % 1000 / 100, " s");
 }
 
-std::string FormatDuration(uint64_t ms) {
+std::string FormatElapsed(uint64_t ms) {
   const uint64_t s = ms / 1000;
   if (s < 60) {
     return Cat(s, " s");
@@ -431,8 +431,8 @@ void ClientSession::HandleHistoryEnd(const msg::HistoryEnd& e) {
 
 void ClientSession::HandleWhois(const msg::WhoisReply& w) {
   const std::string nick = Shown(w.nick);
-  ShowNotice(Cat(nick, ": online for ", FormatDuration(w.online_ms), ", idle ",
-                 FormatDuration(w.idle_ms)));
+  ShowNotice(Cat(nick, ": online for ", FormatElapsed(w.online_ms), ", idle ",
+                 FormatElapsed(w.idle_ms)));
   if (!w.away.empty()) {
     ShowNotice(Cat(nick, " is away: ", Shown(w.away)));
   }

@@ -48,9 +48,9 @@ std::string AlternateNick(std::string_view nick, int n);
 
 // FormatSeconds writes a duration in milliseconds for people: "10 s", "1.5 s".
 std::string FormatSeconds(uint64_t ms);
-// FormatDuration writes a span for people, to the unit that matters: "42 s", "5 min",
+// FormatElapsed writes a span for people, to the unit that matters: "42 s", "5 min",
 // "1 h 3 min", "2 d 4 h".
-std::string FormatDuration(uint64_t ms);
+std::string FormatElapsed(uint64_t ms);
 
 // A set of nicks in which "ALICE" is "alice", as the server keeps them (wire/nick.h).
 using NickSet = std::set<std::string, NickLess>;
