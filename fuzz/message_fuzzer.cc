@@ -118,7 +118,8 @@ void CheckClientMessage(const msg::ClientMessage& m) {
                    CheckEscaped(w.to);
                    CheckEscaped(w.text);
                  },
-                 [](const msg::Who&) {}, [](const msg::Nick& n) { CheckEscaped(n.nick); },
+                 [](const msg::Who&) {},
+                 [](const msg::Nick& n) { CheckEscaped(n.nick); },
                  [](const msg::Ping& p) { FUZZ_CHECK(p.data.size() <= proto::kMaxPingDataLen); },
                  [](const msg::Bye&) {},
                  [](const msg::Auth& a) {
@@ -130,6 +131,7 @@ void CheckClientMessage(const msg::ClientMessage& m) {
                  [](const msg::Whois& w) { CheckEscaped(w.nick); },
                  [](const msg::Quit& q) { CheckEscaped(q.reason); },
                  [](const msg::History& /*h*/) {},  // two u64s: any value is a layout
+                 [](const msg::Moderate& m) { CheckEscaped(m.command); },
              },
              m);
 }

@@ -418,6 +418,9 @@ Json ClientFields(const msg::ClientMessage& m, std::string* kind) {
           [&](const msg::History& history) {
             return named("HISTORY", {{"epoch", history.epoch}, {"after", history.after}});
           },
+          [&](const msg::Moderate& moderate) {
+            return named("MODERATE", {{"command", std::string(moderate.command)}});
+          },
       },
       m);
 }
@@ -575,6 +578,9 @@ std::optional<msg::ClientMessage> ClientFromFields(std::string_view kind, const 
   }
   if (kind == "HISTORY") {
     return msg::History{fields.at("epoch").get<uint64_t>(), fields.at("after").get<uint64_t>()};
+  }
+  if (kind == "MODERATE") {
+    return msg::Moderate{View(fields, "command")};
   }
   return std::nullopt;
 }

@@ -122,8 +122,8 @@ TEST(ModerationTest, AKeyBanHoldsTheKeyUnderAnyNickAndItsAddressForGuestsOnly) {
   const Notes listed = net.core().ConsoleLine("/bans").notes;
   ASSERT_EQ(listed.size(), 3u) << ::testing::PrintToString(listed);
   EXPECT_EQ(listed[0], "2 in force (of at most 10000):");
-  EXPECT_EQ(listed[1], Cat("  ban key ", bob_fp, " (bob), for good, by console"));
-  EXPECT_EQ(listed[2], "  ban guests from 10.0.0.2 (bob), for good, by console");
+  EXPECT_EQ(listed[1], Cat("ban key ", bob_fp, " (bob), for good, by console"));
+  EXPECT_EQ(listed[2], "ban guests from 10.0.0.2 (bob), for good, by console");
   EXPECT_EQ(net.core().ConsoleLine("/unban BOB").notes, (Notes{"lifted 2 entries for BOB"}));
   EXPECT_TRUE(net.ConnectWithKey("robert", bob_user, "10.9.9.9").session.joined());
   EXPECT_EQ(net.core().ConsoleLine("/bans").notes, (Notes{"no bans or mutes"}));
@@ -264,7 +264,7 @@ TEST_F(OperatorTest, AnOperatorBansAndTheRoomIsToldWhoDidIt) {
       << ::testing::PrintToString(troll.lines);
   EXPECT_TRUE(alice.Saw("-!- troll left (banned by bob for 1d: go away)"));
   net().Type(bob, "/bans");
-  EXPECT_TRUE(bob.Saw("-!-   ban guests from 10.0.0.66 (troll), 1d left, by bob: go away"))
+  EXPECT_TRUE(bob.Saw("-!- ban guests from 10.0.0.66 (troll), 1d left, by bob: go away"))
       << ::testing::PrintToString(bob.lines);
   EXPECT_EQ(net().core().bans().entries().at(0).by, "bob");
   net().Type(bob, "/kick alice be nice");

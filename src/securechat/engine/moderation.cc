@@ -285,11 +285,11 @@ std::vector<std::string> Moderation::List(uint64_t now, size_t most) const {
       Cat(bans_.entries().size(), " in force (of at most ", bans_.max_entries(), "):")};
   for (const Ban& b : bans_.entries()) {
     if (notes.size() > most) {
-      notes.push_back(Cat("  and ", bans_.entries().size() - most,
+      notes.push_back(Cat("and ", bans_.entries().size() - most,
                           " more (the server's console lists them all)"));
       break;
     }
-    notes.push_back(Cat("  ", KindName(b.kind), " ", Describe(b.target_kind, b.target),
+    notes.push_back(Cat(KindName(b.kind), " ", Describe(b.target_kind, b.target),
                         b.nick.empty() ? std::string() : Cat(" (", b.nick, ")"),
                         b.until_ms == 0 ? std::string(", for good")
                                         : Cat(", ", FormatDuration(b.until_ms - now), " left"),
