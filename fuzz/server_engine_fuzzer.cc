@@ -124,9 +124,13 @@ class Harness {
           core_.Tick();
           break;
         case 9: {
-          // The console: any line, or a /kick of a nick the templates join with.
-          static constexpr std::string_view kKicks[] = {"/kick alice", "/kick BOB spam",
-                                                        "/kick carol \x1b[2J", "/kick"};
+          // The console: any line, or a kick, ban or mute of a nick the templates join with,
+          // or of an address the peers come from, and their undoing.
+          static constexpr std::string_view kKicks[] = {
+              "/kick alice",        "/kick BOB spam", "/kick carol \x1b[2J", "/kick",
+              "/ban alice 1m spam", "/ban BOB",       "/unban alice",        "/unban bob",
+              "/mute carol 10s",    "/unmute carol",  "/ban 10.0.0.1 1h",    "/unban 10.0.0.1",
+              "/mute 10.0.0.2",     "/bans"};
           const uint8_t how = input.U8();
           const ServerCore::ConsoleAnswer answer =
               how < 64 ? core_.ConsoleLine(kKicks[how % std::size(kKicks)])
@@ -367,6 +371,7 @@ class Harness {
 
   void CheckInvariants() {
     FUZZ_CHECK(core_.joined_count() <= core_.connection_count());
+    FUZZ_CHECK(core_.bans().entries().size() <= core_.bans().max_entries());
     FUZZ_CHECK(core_.connection_count() <= peers_.size());
     for (auto& p : peers_) {
       // A queue may pass its limit by the one record that makes the server drop it.

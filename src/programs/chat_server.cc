@@ -350,7 +350,7 @@ int main(int argc, char** argv) {
                   "; access ", access == securechat::Access::kMembers ? "members only" : "open"));
   }
   if (!bans_path.empty()) {
-    PrintLine(Cat("bans: ", bans_at_start, " bans and mutes in force from ", bans_path));
+    PrintLine(Cat("bans and mutes in force: ", bans_at_start, " (from ", bans_path, ")"));
   }
   PrintLine(Cat("clients connect with: ", ClientCommand(listeners->front()->name(), fingerprint)));
   if (console_tty) {

@@ -341,6 +341,7 @@ TEST_F(ClientRunnerTest, ReconnectionToAnotherServerKeyIsExitThreeNotRetried) {
 TEST_F(ClientRunnerTest, RetryableCodes) {
   for (const bool joined : {false, true}) {
     EXPECT_FALSE(ClientRunner::Retryable(kExitAuthRefused, joined));
+    EXPECT_FALSE(ClientRunner::Retryable(kExitRemoved, joined));  // kicked or banned
     EXPECT_TRUE(ClientRunner::Retryable(kExitCannotConnect, joined));
     EXPECT_TRUE(ClientRunner::Retryable(kExitServerFull, joined));
     EXPECT_TRUE(ClientRunner::Retryable(kExitConnectionLost, joined));

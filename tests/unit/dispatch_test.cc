@@ -81,6 +81,7 @@ const KindCase kKinds[] = {
     {"WHOIS", msg::Whois{"alice"}},
     {"QUIT", msg::Quit{"bye now"}},
     {"HISTORY", msg::History{0, 0}},
+    {"MODERATE", msg::Moderate{"/kick alice"}},
 };
 
 // Every kind is here once: a new kind fails this until its expected answers are written.
@@ -208,6 +209,8 @@ TEST_P(DispatchTest, Joined) {
   } else if (kind == "QUIT") {
     Check(mallory, {{}, ConnState::kClosing, true});
     EXPECT_TRUE(alice_.Saw("-!- mallory left (bye now)"));
+  } else if (kind == "MODERATE") {  // mallory is no operator: alice stays
+    Check(mallory, {{"ERROR 14"}, ConnState::kJoined, false});
   } else {
     FAIL() << "no expectation for " << kind;
   }

@@ -297,7 +297,7 @@ TEST(MessageTest, KnownKindsAreTheTable) {
     EXPECT_EQ(msg::DecodeServerMessage(bytes, &s) == msg::DecodeStatus::kUnknownKind, !server)
         << kind;
   }
-  EXPECT_EQ(msg::kClientKinds.size(), 13u);
+  EXPECT_EQ(msg::kClientKinds.size(), 14u);
   EXPECT_EQ(msg::kServerKinds.size(), 14u);
   // The kinds the v1 and membership vectors take as unknown stay unknown: 0x08 after the
   // first client kinds, 0x8B after the membership kinds.
@@ -314,6 +314,7 @@ TEST(MessageTest, KnownKindsAreTheTable) {
   EXPECT_FALSE(msg::IsKnownKind(msg::kServerKinds, 0xB0));
   EXPECT_FALSE(msg::IsKnownKind(msg::kServerKinds, 0xBF));
   EXPECT_TRUE(msg::IsKnownKind(msg::kClientKinds, 0x31));
+  EXPECT_TRUE(msg::IsKnownKind(msg::kClientKinds, 0x32));  // MODERATE (6.12)
   EXPECT_TRUE(msg::IsKnownKind(msg::kServerKinds, 0xB1));
   EXPECT_TRUE(msg::IsKnownKind(msg::kServerKinds, 0xB2));
   EXPECT_FALSE(msg::IsKnownKind(msg::kServerKinds, 0x87));

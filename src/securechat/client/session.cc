@@ -431,8 +431,8 @@ void ClientSession::HandleHistoryEnd(const msg::HistoryEnd& e) {
 
 void ClientSession::HandleWhois(const msg::WhoisReply& w) {
   const std::string nick = Shown(w.nick);
-  ShowNotice(Cat(nick, ": online for ", FormatElapsed(w.online_ms), ", idle ",
-                 FormatElapsed(w.idle_ms)));
+  ShowNotice(
+      Cat(nick, ": online for ", FormatElapsed(w.online_ms), ", idle ", FormatElapsed(w.idle_ms)));
   if (!w.away.empty()) {
     ShowNotice(Cat(nick, " is away: ", Shown(w.away)));
   }
@@ -492,6 +492,13 @@ void ClientSession::HandleError(const msg::Error& e) {
   }
   if (e.code == proto::ErrorCode::kAuthFailed) {
     Finish(kExitAuthRefused, Cat("refused by the server: ", Shown(e.text)));
+    return;
+  }
+  // An operator's decision (PROTOCOL.md 6.12) is never undone by coming straight back: the
+  // exit code is not one --reconnect retries.
+  if (e.fatal != 0 &&
+      (e.code == proto::ErrorCode::kRemoved || e.code == proto::ErrorCode::kBanned)) {
+    Finish(kExitRemoved, Cat(joined_ ? "removed from the chat: " : "cannot join: ", Shown(e.text)));
     return;
   }
   if (awaiting_auth_ && e.code == proto::ErrorCode::kUnknownKind) {

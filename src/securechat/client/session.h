@@ -37,6 +37,7 @@ enum ExitCode : int {
   kExitVersion = 7,         // ALERT 2: the server does not speak this version
   kExitLinesRefused = 8,    // left normally, but lines typed or piped in were refused
   kExitAuthRefused = 9,     // ERROR 10: the server refused our key, or admits members only
+  kExitRemoved = 10,        // ERROR 11 or 12: an operator removed us (kick) or a ban holds us
 };
 
 // AlternateNick is the `n`th nick to try (1 to kMaxAlternateNicks) when `nick` is refused at
