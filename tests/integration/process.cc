@@ -1,7 +1,6 @@
 #include "integration/process.h"
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -28,12 +27,6 @@ namespace {
 
 // Without pidfd_open, Pump wakes up this often to check whether the child has exited.
 constexpr Duration kReapPollInterval(10);
-
-int RemoveEntry(const char* path, const struct stat*, int, struct FTW*) {
-  // Best effort: a file that cannot be removed only leaves litter in the temp folder.
-  std::remove(path);
-  return 0;
-}
 
 void CloseFd(int* fd) {
   if (*fd >= 0) {
@@ -74,23 +67,6 @@ void Drain(int* fd, std::string* text) {
 std::string ProgramPath(std::string_view program) { return Cat(SECURECHAT_BIN_DIR, "/", program); }
 
 std::string TestKeyPath(std::string_view name) { return Cat(SECURECHAT_TEST_KEY_DIR, "/", name); }
-
-TempDir::TempDir() {
-  const char* base = std::getenv("TMPDIR");
-  std::string templ =
-      Cat(base != nullptr && *base != '\0' ? base : "/tmp", "/securechat_test.XXXXXX");
-  if (mkdtemp(templ.data()) != nullptr) {
-    path_ = std::move(templ);
-  }
-}
-
-TempDir::~TempDir() {
-  if (!path_.empty()) {
-    nftw(path_.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS);
-  }
-}
-
-std::string TempDir::File(std::string_view name) const { return Cat(path_, "/", name); }
 
 absl::Status CopyFileWithMode(const std::string& from, const std::string& to, mode_t mode) {
   std::error_code ec;

@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "support/test_util.h"  // TempDir
 
 namespace securechat::testing {
 
@@ -30,23 +31,6 @@ std::string ProgramPath(std::string_view program);
 
 // TestKeyPath returns the path of a file in tests/keys (SECURECHAT_TEST_KEY_DIR).
 std::string TestKeyPath(std::string_view name);
-
-// TempDir is a fresh private directory (mkdtemp, mode 0700) that is removed with everything
-// in it when the object is destroyed. A TempDir that could not be created has an empty path().
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  // File returns path()/name; it does not create anything.
-  std::string File(std::string_view name) const;
-
- private:
-  std::string path_;
-};
 
 // CopyFileWithMode copies `from` to `to` (replacing it) and gives the copy `mode`. Returns an
 // error naming the file that failed.
