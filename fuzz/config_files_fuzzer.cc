@@ -1,16 +1,17 @@
 // Fuzzes the decoders of user-written files and key strings: the server's members file
 // (Members::Parse), the client's known_servers (KnownServers::Parse, ServerKey), a public key
-// line's two fields in either format (ParsePublicKey) and a SHA256: fingerprint
-// (ParseFingerprintText). Each must accept or refuse without crashing, and what it accepts must
-// read back the same when written out again.
+// line's two fields in either format (ParsePublicKey), a SHA256: fingerprint
+// (ParseFingerprintText) and the server's bans file (BanList::Parse). Each must accept or
+// refuse without crashing, and what it accepts must read back the same when written out again.
 //
 // Input: mode u8 (0 members file, 1 known_servers file, 2 KEYTYPE and BASE64 split at the
-// first space, 3 fingerprint text, 4 HOST:PORT), then the text.
+// first space, 3 fingerprint text, 4 HOST:PORT, 5 bans file), then the text.
 #include <string>
 
 #include "fuzz_util.h"
 #include "securechat/client/known_servers.h"
 #include "securechat/crypto/ed25519.h"
+#include "securechat/engine/bans.h"
 #include "securechat/engine/members.h"
 
 namespace securechat::fuzz {
@@ -77,6 +78,30 @@ void HostPort(std::string_view text) {
   }
 }
 
+// A bans file read as the server reads it at start: a list small enough for the seeds to reach
+// its bound, at a fixed time between the seeds' entries that have ended and those that have not.
+constexpr size_t kFuzzMaxBans = 8;
+constexpr uint64_t kFuzzNowMs = 1'800'000'000'000;
+
+void BansFile(std::string_view text) {
+  auto bans = BanList::Parse(text, kFuzzMaxBans, kFuzzNowMs);
+  if (!bans.ok()) {
+    FUZZ_CHECK(bans.status().message().substr(0, 5) == "line ");
+    return;
+  }
+  FUZZ_CHECK(bans->entries().size() <= kFuzzMaxBans);
+  // Written out and read again, the same entries; and each is one Add accepts as it is.
+  auto again = BanList::Parse(bans->Serialize(), kFuzzMaxBans, kFuzzNowMs);
+  FUZZ_CHECK(again.ok());
+  FUZZ_CHECK(again->entries() == bans->entries());
+  BanList added(kFuzzMaxBans);
+  for (const Ban& b : bans->entries()) {
+    FUZZ_CHECK(added.Add(b) == BanList::AddResult::kAdded);
+    FUZZ_CHECK(b.until_ms == 0 || b.until_ms > kFuzzNowMs);
+  }
+  FUZZ_CHECK(added.entries() == bans->entries());
+}
+
 }  // namespace
 }  // namespace securechat::fuzz
 
@@ -85,7 +110,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Input in(data, size);
   const uint8_t mode = in.U8();
   const std::string_view text = AsText(in.Rest());
-  switch (mode % 5) {
+  switch (mode % 6) {
     case 0:
       MembersFile(text);
       break;
@@ -100,6 +125,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 4:
       HostPort(text);
+      break;
+    case 5:
+      BansFile(text);
       break;
   }
   return 0;

@@ -642,6 +642,27 @@ def config_files_seeds():
         "fingerprint": b"\x03" + fp.encode(),
         "host-port": b"\x04" + b"Chat.Example.ORG:7000",
     }
+    # Bans files (mode 5), read at 1800000000000 ms with at most 8 entries (kFuzzNowMs,
+    # kFuzzMaxBans): entries that end before then are dropped, the others kept.
+    now = 1800000000000
+    bans = (
+        "# securechat bans\n"
+        f"ban key {fp} 0 {now - 5000} console alice   spam,  again \n"
+        "\n"
+        f"mute guests 2001:db8::1 {now + 3600000} {now} bob alice "
+        "pas de flood, s'il vous pla\u00eet \u270b\r\n"
+        f"ban address 192.0.2.1 18446744073709551615 1 console -\n"
+        f"mute key {fp} {now} 1 console carol ended\n")
+    full = "".join(f"ban address 192.0.2.{i} 0 1 console -\n" for i in range(1, 9))
+    seeds.update({
+        "bans": b"\x05" + bans.encode(),
+        "bans-full": b"\x05" + full.encode(),
+        "bans-too-many": b"\x05" + (full + "ban guests 192.0.2.1 0 1 console -\n").encode(),
+        "bans-bad-fingerprint": b"\x05" + f"ban key {fp[:-1]}B 0 1 console -\n".encode(),
+        "bans-overflow": b"\x05" + f"ban key {fp} 18446744073709551616 1 console -\n".encode(),
+        "bans-same-target": b"\x05" + (full[:full.index("\n") + 1] * 2).encode(),
+        "bans-long-line": b"\x05" + f"mute address ::1 0 1 console - {'r' * 1000}\n".encode(),
+    })
     for name, data in seeds.items():
         seed("config_files", name, data)
 

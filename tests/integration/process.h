@@ -15,7 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "support/test_util.h"
+#include "support/test_util.h"  // TempDir
 
 namespace securechat::testing {
 
@@ -31,8 +31,6 @@ std::string ProgramPath(std::string_view program);
 
 // TestKeyPath returns the path of a file in tests/keys (SECURECHAT_TEST_KEY_DIR).
 std::string TestKeyPath(std::string_view name);
-
-// TempDir (a fresh private directory, removed with what it holds) is support/test_util.h's.
 
 // CopyFileWithMode copies `from` to `to` (replacing it) and gives the copy `mode`. Returns an
 // error naming the file that failed.

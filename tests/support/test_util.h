@@ -5,12 +5,15 @@
 #include <stdlib.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <utility>
 #include <vector>
 
 #include "absl/types/span.h"
@@ -60,27 +63,30 @@ inline std::vector<uint8_t> Hex(std::string_view hex) {
   return out;
 }
 
-// TempDir is a new empty folder under the system's temporary folder, removed with all it
-// holds when the TempDir goes. `prefix` names it, for whoever finds one left by a crash.
+// TempDir is a fresh private folder (mkdtemp, mode 0700) in $TMPDIR or /tmp, removed with
+// everything in it when the object is destroyed. `prefix` names it, for whoever finds one
+// left by a crash. A TempDir that could not be created has an empty path().
 class TempDir {
  public:
-  explicit TempDir(std::string_view prefix = "securechat") {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / (std::string(prefix) + "-XXXXXX")).string();
-    if (mkdtemp(tmpl.data()) == nullptr) {
-      throw std::runtime_error("cannot create " + tmpl);
+  explicit TempDir(std::string_view prefix = "securechat_test") {
+    const char* base = std::getenv("TMPDIR");
+    std::string tmpl = (base != nullptr && *base != '\0' ? std::string(base) : "/tmp") + "/" +
+                       std::string(prefix) + ".XXXXXX";
+    if (mkdtemp(tmpl.data()) != nullptr) {
+      path_ = std::move(tmpl);
     }
-    path_ = tmpl;
   }
   ~TempDir() {
-    std::error_code ignored;  // best effort: what cannot be removed is only litter in /tmp
-    std::filesystem::remove_all(path_, ignored);
+    if (!path_.empty()) {
+      std::error_code ignored;  // best effort: what cannot be removed is only litter
+      std::filesystem::remove_all(path_, ignored);
+    }
   }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
 
   const std::string& path() const { return path_; }
-  // File is the path of `name` in the folder (the folder itself, with a slash, for "").
+  // File returns path()/name; it does not create anything.
   std::string File(std::string_view name) const { return path_ + "/" + std::string(name); }
 
  private:

@@ -377,7 +377,7 @@ std::string FormatDuration(uint64_t ms) {
     uint64_t ms;
     char letter;
   };
-  // Weeks are left out so that a week reads as "7d", as an operator most often writes it.
+  // Weeks are left out (bans.h): a week reads as "7d", as an operator most often writes it.
   constexpr std::array<Unit, 4> kUnits = {
       {{kDayMs, 'd'}, {kHourMs, 'h'}, {kMinuteMs, 'm'}, {kSecondMs, 's'}}};
   for (size_t i = 0; i < kUnits.size(); ++i) {

@@ -107,7 +107,9 @@ class BanList {
 // milliseconds, or 0 when `text` is not a duration.
 uint64_t ParseDuration(std::string_view text);
 // FormatDuration is the shortest way of writing `ms` in those units as a person reads it:
-// "1h 30m", "45s", "7d"; "0s" for less than a second.
+// "1h 30m", "45s", "7d"; "0s" for less than a second. It writes the largest of d, h, m and s
+// that fits, then the next smaller unit unless that is 0, both rounded down ("1h" for 1h 0m
+// 30s); weeks are not used, so a week is "7d" and "17d 5h" stays in days.
 std::string FormatDuration(uint64_t ms);
 
 }  // namespace securechat
