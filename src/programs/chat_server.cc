@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -16,9 +17,11 @@
 #include "absl/time/time.h"
 #include "programs/flags.h"
 #include "securechat/base/cat.h"
+#include "securechat/client/interactive.h"
 #include "securechat/crypto/handshake.h"
 #include "securechat/crypto/key_files.h"
 #include "securechat/crypto/keys.h"
+#include "securechat/engine/console.h"
 #include "securechat/engine/server_core.h"
 #include "securechat/net/bans_file.h"
 #include "securechat/net/files.h"
@@ -28,6 +31,7 @@
 #include "securechat/net/stop_signals.h"
 #include "securechat/net/tcp.h"
 #include "securechat/net/terminal.h"
+#include "securechat/tty/line_editor.h"
 #include "securechat/wire/protocol.h"
 #include "securechat/wire/text.h"
 
@@ -73,6 +77,10 @@ ABSL_FLAG(int64_t, max_bans, 10000, "most bans and mutes kept at once (1 to 1000
 ABSL_FLAG(std::string, access, "",
           "who may join: `open` (anyone; unlisted nicks for guests; the default) or `members` "
           "(listed keys only; needs --members)");
+ABSL_FLAG(bool, line_editing, true,
+          "when stdin and stdout are a terminal, edit console lines (history with Up, Down and "
+          "Ctrl-R, Tab completes commands) under a prompt that the room and the log scroll "
+          "above; false: plain lines");
 
 namespace {
 
@@ -157,6 +165,86 @@ absl::StatusOr<securechat::Members> ReadMembers(const std::string& path) {
   return members;
 }
 
+// The console's prompt when it is a line editor.
+constexpr std::string_view kConsolePrompt = "server> ";
+
+// ConsoleCommandWords are the console's command words, for Tab (engine/console.h).
+const std::vector<std::string>& ConsoleCommandWords() {
+  static const std::vector<std::string>* const words = new std::vector<std::string>(
+      std::begin(securechat::kConsoleCommands), std::end(securechat::kConsoleCommands));
+  return *words;
+}
+
+// EditedConsole is the operator's console at a terminal: a line editor with the prompt on the
+// last row, and the room, the console's notes and (when stderr is the same terminal) the log
+// printed above it, never through a half-typed line. An entered line comes back above as the
+// console's own line, "server> LINE", in order with what answers it, and goes into the
+// history. Ctrl-D on an empty line ends it as the end of a piped stdin does: the terminal is
+// given back and the server keeps running, its output written plainly again.
+class EditedConsole final : public securechat::net::LineInput {
+ public:
+  // Start starts the line editor; null if it cannot (there is one already). `output` and
+  // `core` must outlive the console; Tab completes command words, then the nicks in `core`'s
+  // room (/kick bo).
+  static std::unique_ptr<EditedConsole> Start(securechat::net::ServerOutput& output,
+                                              const securechat::ServerCore& core, bool log_above) {
+    auto editor = securechat::tty::LineEditor::Start(
+        std::string(kConsolePrompt),
+        [&core](std::string_view word, size_t word_start) {
+          return securechat::CompletionCandidates(word, word_start, ConsoleCommandWords(),
+                                                  core.Nicks());
+        },
+        {.program = "chat-server", .catch_stop_signals = false});
+    if (editor == nullptr) {
+      return nullptr;
+    }
+    std::unique_ptr<EditedConsole> console(new EditedConsole(output, std::move(editor)));
+    output.SetAbove([editor = console->editor_.get()](
+                        const std::vector<std::string>& rows) { editor->PrintAbove(rows); },
+                    log_above);
+    return console;
+  }
+  ~EditedConsole() override { End(); }
+  EditedConsole(const EditedConsole&) = delete;
+  EditedConsole& operator=(const EditedConsole&) = delete;
+
+  int fd() const override { return editor_ != nullptr ? editor_->fd() : -1; }
+  bool Read(const OnLine& on_line) override {
+    const bool open = editor_->Read([this, &on_line](std::string_view line) {
+      if (!line.empty()) {
+        editor_->AddHistory(std::string(line));
+      }
+      output_.Console(Cat(kConsolePrompt, securechat::EscapeForDisplay(line)));
+      on_line(line);
+    });
+    if (!open) {
+      End();
+    }
+    return open;
+  }
+  // RedrawAfterSignals shows the prompt again after Ctrl-Z and fg: on every turn of the loop.
+  void RedrawAfterSignals() {
+    if (editor_ != nullptr) {
+      editor_->RedrawAfterSignals();
+    }
+  }
+
+ private:
+  EditedConsole(securechat::net::ServerOutput& output,
+                std::unique_ptr<securechat::tty::LineEditor> editor)
+      : output_(output), editor_(std::move(editor)) {}
+  // End gives the terminal back; lines not yet shown are written plainly.
+  void End() {
+    if (editor_ != nullptr) {
+      output_.SetAbove(nullptr, false);
+      editor_.reset();
+    }
+  }
+
+  securechat::net::ServerOutput& output_;
+  std::unique_ptr<securechat::tty::LineEditor> editor_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -175,8 +263,15 @@ int main(int argc, char** argv) {
       "                   [--access=open|members] [--bans=FILE] [limits...]\n"
       "Limits: --max_clients --max_per_address --handshake_timeout --idle_timeout\n"
       "        --max_queue_bytes --rate --burst --handshakes_per_second --log_rate\n"
+<<<<<<< HEAD
       "        --history --history_bytes --max_bans (see below).\n"
       "Lines typed on stdin go to every client as CHAT from 'server'. SIGINT or SIGTERM\n"
+=======
+      "        --history --history_bytes (see below).\n"
+      "Lines typed on stdin go to every client as CHAT from 'server'; /help lists the console's\n"
+      "commands. At a terminal, lines are edited under a prompt: Up, Down and Ctrl-R recall\n"
+      "earlier ones, Tab completes commands, Ctrl-D closes the console. SIGINT or SIGTERM\n"
+>>>>>>> console
       "tells every client the server is shutting down, then exits.");
   if (const auto unexpected = securechat::ParseFlags(argc, argv)) {
     return Fail(Cat("unexpected argument '", *unexpected, "' (see --help)"));
@@ -310,6 +405,8 @@ int main(int argc, char** argv) {
   }
 
   const bool console_tty = isatty(STDIN_FILENO) == 1;
+  const bool editing = console_tty && securechat::net::IsTerminal(STDOUT_FILENO) &&
+                       absl::GetFlag(FLAGS_line_editing);
   securechat::ServerOptions options;
   options.max_clients = static_cast<size_t>(absl::GetFlag(FLAGS_max_clients));
   options.max_per_address = static_cast<size_t>(absl::GetFlag(FLAGS_max_per_address));
@@ -356,6 +453,9 @@ int main(int argc, char** argv) {
   if (console_tty) {
     PrintLine("type a line to send it to everyone as 'server'; Ctrl-C stops the server");
   }
+  if (editing) {
+    PrintLine("/help lists the commands, Tab completes them; Ctrl-D closes the console");
+  }
 
   // From here on the loop runs: the server never waits for its own output.
   securechat::net::ServerOutput output(
@@ -364,9 +464,22 @@ int main(int argc, char** argv) {
   options.history_epoch = HistoryEpoch(rng);
   securechat::ServerCore core(*key, rng, options, output.Sinks());
 
+  // At a terminal, the console is a line editor that the room and the log scroll above.
+  std::unique_ptr<EditedConsole> edited;
+  if (editing) {
+    edited = EditedConsole::Start(output, core,
+                                  securechat::net::SameTerminal(STDOUT_FILENO, STDERR_FILENO));
+  }
   securechat::net::ServerLoopOptions loop;
   loop.console_fd = STDIN_FILENO;
-  loop.console_note = [&output](std::string_view line) { output.Log(line); };
+  loop.console = edited.get();
+  if (edited != nullptr) {
+    // The answers to what the operator typed go under the echo of it, without a time stamp.
+    loop.console_note = [&output](std::string_view line) { output.Console(line); };
+    loop.on_turn = [&edited] { edited->RedrawAfterSignals(); };
+  } else {
+    loop.console_note = [&output](std::string_view line) { output.Log(line); };
+  }
   loop.outputs = output.outputs();
   loop.stop_signals = stop_signals.get();
   if (members_path.empty()) {
@@ -397,5 +510,6 @@ int main(int argc, char** argv) {
   int rc = securechat::net::RunServer(core, std::move(*listeners), loop);
   output.Log("server stopped");
   output.Finish(kLastFlushMs);
+  edited.reset();  // the prompt goes and the terminal is given back, after the last lines
   return rc;
 }

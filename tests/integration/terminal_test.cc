@@ -776,6 +776,83 @@ TEST_F(TerminalTest, ServerConsoleShowsTheRoomWithTimestamps) {
   EXPECT_TRUE(tmux().Shows("alice", "EXIT=6"));  // the connection ended: server shutting down
 }
 
+// At a terminal the server's console is an operator's seat: lines are edited under a
+// "server>" prompt; the answers to commands, the room and the log (stderr is the same
+// terminal) come out above it and never through a half-typed line; Tab completes commands;
+// Up and Ctrl-R recall earlier lines; Ctrl-D closes the console and the server keeps serving.
+TEST_F(TerminalTest, ServerConsoleIsALineEditorAtATerminal) {
+  ASSERT_NO_FATAL_FAILURE(StartConsoleServer());
+  ASSERT_TRUE(tmux().Prompt("server", "server>"));
+
+  ASSERT_TRUE(tmux().Type("server", "/help"));
+  ASSERT_TRUE(tmux().Keys("server", {"Enter"}));
+  ASSERT_TRUE(tmux().ShowsRow("server", "  /who +list who is online"));
+  EXPECT_TRUE(HasRow(tmux().Screen("server"), "server> /help")) << "the entered line, shown above";
+  EXPECT_TRUE(tmux().Prompt("server", "server>"));
+
+  // Someone joins while the operator is typing: the log lines and the room's notice come out
+  // above the half-typed line, which stays as it was.
+  ASSERT_TRUE(tmux().Type("server", "half a li"));
+  ASSERT_TRUE(tmux().Prompt("server", "server> half a li"));
+  auto alice = JoinChat("alice", TestKeyPath("test_rsa2048_public.pem"), server_.address, 1);
+  ASSERT_NE(alice, nullptr);
+  ASSERT_TRUE(tmux().ShowsRow("server", "\\[[0-2][0-9]:[0-5][0-9]\\] -!- alice joined"));
+  ASSERT_TRUE(tmux().Shows("server", "join #1 as alice"));
+  std::vector<std::string> rows = Lines(tmux().Screen("server"));
+  ASSERT_GE(rows.size(), 2u);
+  EXPECT_EQ(rows.back(), "server> half a li") << "the half line was disturbed";
+  for (size_t i = 0; i + 1 < rows.size(); ++i) {
+    EXPECT_FALSE(Contains(rows[i], "half a li")) << "a torn prompt above: " << rows[i];
+  }
+  ASSERT_TRUE(tmux().Type("server", "ne"));
+  ASSERT_TRUE(tmux().Keys("server", {"Enter"}));
+  EXPECT_TRUE(Saw(*alice, "<server> half a line\n"));
+  EXPECT_TRUE(tmux().ShowsRow("server", "server> half a line"));
+
+  ASSERT_TRUE(tmux().Type("server", "/who"));
+  ASSERT_TRUE(tmux().Keys("server", {"Enter"}));
+  EXPECT_TRUE(tmux().ShowsRow("server", "online \\(1\\): alice"));
+
+  // Tab completes a command word (the editor adds the space).
+  ASSERT_TRUE(tmux().Prompt("server", "server>"));
+  ASSERT_TRUE(tmux().Type("server", "/ki"));
+  ASSERT_TRUE(tmux().Keys("server", {"Tab"}));
+  ASSERT_TRUE(tmux().Prompt("server", "server> /kick"));
+  ASSERT_TRUE(tmux().Type("server", "alice"));
+  ASSERT_TRUE(tmux().Prompt("server", "server> /kick alice"));
+  ASSERT_TRUE(tmux().Keys("server", {"Enter"}));
+  EXPECT_TRUE(tmux().Shows("server", "-!- alice left (kicked by the server's operator)"));
+
+  // Up recalls the lines entered, the last first; Ctrl-R searches them.
+  ASSERT_TRUE(tmux().Prompt("server", "server>"));
+  ASSERT_TRUE(tmux().Keys("server", {"Up"}));
+  EXPECT_TRUE(tmux().Prompt("server", "server> /kick alice"));
+  ASSERT_TRUE(tmux().Keys("server", {"Up"}));
+  EXPECT_TRUE(tmux().Prompt("server", "server> /who"));
+  ASSERT_TRUE(tmux().Keys("server", {"C-u"}));
+  ASSERT_TRUE(tmux().Prompt("server", "server>"));
+  ASSERT_TRUE(tmux().Keys("server", {"C-r"}));
+  ASSERT_TRUE(tmux().Type("server", "hel"));
+  EXPECT_TRUE(tmux().Shows("server", "/help"));
+  ASSERT_TRUE(tmux().Keys("server", {"Enter"}));
+  EXPECT_TRUE(tmux().Prompt("server", "server> /help"));
+  ASSERT_TRUE(tmux().Keys("server", {"C-u"}));
+
+  // Ctrl-D on an empty line closes the console as the end of a piped stdin does; the server
+  // keeps serving, its output written plainly.
+  ASSERT_TRUE(tmux().Prompt("server", "server>"));
+  ASSERT_TRUE(tmux().Keys("server", {"C-d"}));
+  ASSERT_TRUE(tmux().Shows("server", "console closed (end of input); the server keeps running"));
+  EXPECT_NE(LastLine(tmux().Screen("server")), "server>") << "the prompt is gone";
+  auto bob = JoinChat("bob", TestKeyPath("test_rsa2048_public.pem"), server_.address, 1);
+  ASSERT_NE(bob, nullptr);
+  EXPECT_TRUE(tmux().Shows("server", "-!- bob joined"));
+
+  ASSERT_TRUE(tmux().Keys("server", {"C-c"}));
+  EXPECT_TRUE(tmux().Shows("server", "EXIT=0"));
+  EXPECT_TRUE(Exits(*bob, 6));
+}
+
 // Trust on first use at a terminal (PROTOCOL.md 4.8; the pipe cases are in tofu_test.cc):
 // without --server_key the client shows the server's fingerprint and asks; only "yes" adds
 // the server to known_servers (XDG_CONFIG_HOME in the test's temp dir) and connects.

@@ -9,6 +9,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -132,6 +133,60 @@ TEST(OutputSinkTest, PipeNobodyReadsDropsWholeLinesAndCountsThem) {
   }
   EXPECT_FALSE(SharedIsNonBlocking(shared));
   close(shared);
+}
+
+// Under a line editor (SetAbove) lines go to the printer as rows, a few KiB at a time, and
+// only while the descriptor takes bytes: one that takes none keeps them in the bounded buffer
+// and drops and counts the rest, as it would for writes. Nothing reaches the descriptor itself.
+TEST(OutputSinkTest, AboveTakesRowsOnlyWhileTheDescriptorIsWritable) {
+  HangGuard guard;
+  Pipe pipe;
+  OutputSinkOptions options;
+  options.prefix = [] { return std::string("T "); };
+  OutputSink sink(pipe.writer(), options);
+  std::vector<std::string> shown;
+  size_t printed = 0;
+  sink.SetAbove([&](const std::vector<std::string>& rows) {
+    ++printed;
+    shown.insert(shown.end(), rows.begin(), rows.end());
+  });
+  sink.Line("join #1 as alice");
+  sink.Line("leave #1 alice");
+  sink.Flush();
+  EXPECT_EQ(shown, (std::vector<std::string>{"T join #1 as alice", "T leave #1 alice"}));
+  EXPECT_FALSE(sink.WantsWrite());
+
+  // A pipe nobody reads stands for a terminal that takes nothing.
+  const std::string fill(4096, 'x');
+  while (write(pipe.writer(), fill.data(), fill.size()) > 0 || errno == EINTR) {
+  }
+  shown.clear();
+  constexpr int kLines = 2000;  // 2000 * 51 bytes: more than the buffer holds
+  for (int i = 0; i < kLines; ++i) {
+    sink.Line(Numbered(i));
+    sink.Flush();
+  }
+  EXPECT_TRUE(shown.empty());
+  EXPECT_TRUE(sink.WantsWrite());
+  EXPECT_GT(sink.dropped(), 0u);
+
+  // Drained: the kept lines come out in order, a few KiB per printing, then the count.
+  std::string drained;
+  pipe.ReadAll(&drained);
+  printed = 0;
+  while (sink.WantsWrite()) {
+    sink.Flush();
+  }
+  ASSERT_GE(shown.size(), 2u);
+  const int kept = static_cast<int>(shown.size()) - 1;
+  EXPECT_GT(printed, static_cast<size_t>(kept * 51 / 8192));
+  for (int i = 0; i < kept; ++i) {
+    ASSERT_EQ(shown[i], Cat("T ", Numbered(i))) << "row " << i;
+  }
+  EXPECT_EQ(shown.back(), Cat("T ", kLines - kept, " log lines dropped"));
+  std::string text;
+  pipe.ReadAll(&text);
+  EXPECT_EQ(text, "") << "written to the descriptor under the editor";
 }
 
 // A terminal stopped with Ctrl-S (output flow off) does not stop the writer; Ctrl-Q lets the

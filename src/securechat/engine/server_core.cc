@@ -40,6 +40,15 @@ std::optional<ConnState> ServerCore::StateOf(ConnId id) const {
   return c == nullptr ? std::nullopt : std::optional<ConnState>(c->state());
 }
 
+std::vector<std::string> ServerCore::Nicks() const {
+  std::vector<std::string> nicks;
+  nicks.reserve(room_.size());
+  for (const auto& [nick, member] : room_.members()) {
+    nicks.push_back(nick);
+  }
+  return nicks;
+}
+
 ConnId ServerCore::Accept(std::string_view address, std::string_view peer) {
   const uint64_t now = Mono();
   if (peer.empty()) {

@@ -114,6 +114,8 @@ class ServerCore {
 
   size_t connection_count() const { return table_.size(); }
   size_t joined_count() const { return room_.size(); }
+  // Nicks: the nicks in the room, ordered without regard to case (the console completes them).
+  std::vector<std::string> Nicks() const;
   // Addresses the core keeps state for: those with a connection, and at most
   // kMaxIdleAddresses more (their handshake budgets), forgotten after a minute unused.
   size_t address_count() const { return admission_.address_count(); }

@@ -13,27 +13,17 @@
 #include <string_view>
 
 #include "securechat/client/session.h"
+#include "securechat/net/line_input.h"
 #include "securechat/net/lines.h"
 #include "securechat/net/socket.h"
 #include "securechat/net/transport.h"
 
 namespace securechat::net {
 
-// LineInput is where typed lines come from.
-class LineInput {
- public:
-  using OnLine = std::function<void(std::string_view line)>;
-  virtual ~LineInput() = default;
-  // fd is the descriptor to wait on for input; -1 once the input has ended.
-  virtual int fd() const = 0;
-  // Read takes what is waiting on fd() and passes each complete line (without its newline) to
-  // `on_line`. Returns false at the end of input, after passing on a last unfinished line.
-  virtual bool Read(const OnLine& on_line) = 0;
-};
-
 // FdLineInput reads lines from a pipe or a file: everything up to each '\n'. A line longer
 // than `max_line_len` (the client's rule, not this layer's) is dropped whole, unread, so that
-// no piece of it is ever sent.
+// no piece of it is ever sent. At the end of input, a last line without its newline is
+// passed on too.
 class FdLineInput : public LineInput {
  public:
   FdLineInput(int fd, size_t max_line_len) : fd_(fd), lines_(max_line_len) {}

@@ -18,6 +18,9 @@
 namespace securechat::net {
 namespace {
 
+// The most bytes of lines a sink hands to SetAbove's printer at once (at least one line).
+constexpr size_t kAboveBytes = 4096;
+
 // OpenAgain opens a new open file description of the pipe or terminal `fd` (whose fstat is
 // `st` and status flags `flags`), non-blocking and write-only, through /proc/self/fd: its
 // O_NONBLOCK is ours alone. Returns the new descriptor, or -1 with *why set.
@@ -164,6 +167,31 @@ std::optional<uint64_t> OutputSink::MsUntilTick() {
 }
 
 OutputSink::Wrote OutputSink::WriteAll() {
+  if (above_ && !buffer_.empty()) {
+    pollfd p{fd_, POLLOUT, 0};
+    const int ready = poll(&p, 1, 0);
+    // A terminal that hung up takes the rows too (and loses them), so that a sink that can
+    // never write does not keep the loop awake.
+    if (ready <= 0 || (p.revents & (POLLOUT | POLLERR | POLLHUP | POLLNVAL)) == 0) {
+      return Wrote::kWouldBlock;
+    }
+    // A few KiB at a time, which a terminal that is writable takes at once: the editor writes
+    // through stdio, which would lose the rest of a write that does not fit, perhaps in the
+    // middle of a row. The rest waits for the next turn of the loop.
+    std::vector<std::string> rows;
+    size_t start = 0;
+    while (start < buffer_.size() && (rows.empty() || start < kAboveBytes)) {
+      const size_t end = buffer_.find('\n', start);  // every queued line ends with one
+      rows.emplace_back(buffer_, start, end - start);
+      start = end + 1;
+    }
+    buffer_.erase(0, start);
+    above_(rows);
+    if (!buffer_.empty()) {
+      return Wrote::kWouldBlock;
+    }
+    return Wrote::kAll;
+  }
   while (!buffer_.empty()) {
     const ssize_t n = method_ == Method::kSend
                           ? send(fd_, buffer_.data(), buffer_.size(), MSG_DONTWAIT | MSG_NOSIGNAL)

@@ -79,6 +79,15 @@ class OutputSink {
   void Tick();
   std::optional<uint64_t> MsUntilTick();
 
+  // Above prints rows (lines without their newlines) above a line editor's prompt.
+  using Above = std::function<void(const std::vector<std::string>& rows)>;
+  // SetAbove sends the sink's lines to `above` instead of writing them, while a line editor
+  // owns the terminal the descriptor writes to (empty: write them again). Flush hands over the
+  // buffered lines a few KiB at a time, and only when the descriptor can take bytes now: a terminal
+  // that takes none (stopped with Ctrl-S) fills the buffer as before, and lines are dropped
+  // and counted rather than waited for.
+  void SetAbove(Above above) { above_ = std::move(above); }
+
   // The descriptor to watch for writability while WantsWrite() is true.
   int fd() const { return fd_; }
   bool WantsWrite() const { return !broken_ && !buffer_.empty(); }
@@ -117,6 +126,7 @@ class OutputSink {
   uint64_t dropped_ = 0;
   bool broken_ = false;
   std::map<std::string, Limit, std::less<>> limits_;
+  Above above_;
 };
 
 }  // namespace securechat::net

@@ -29,14 +29,42 @@ void Watch(int fd, fd_set* set, int* max_fd) {
   *max_fd = std::max(*max_fd, fd);
 }
 
+// FdConsole reads console lines from a descriptor (a pipe, a file, or a terminal in its own
+// line mode). A line longer than ServerCore::kMaxConsoleLineLen is dropped whole, with
+// `overlong` called for it; so is an unfinished last line at the end of input, which may be
+// a line cut short.
+class FdConsole final : public LineInput {
+ public:
+  FdConsole(int fd, std::function<void()> overlong) : fd_(fd), overlong_(std::move(overlong)) {}
+  int fd() const override { return fd_; }
+  bool Read(const OnLine& on_line) override {
+    if (ReadLines(fd_, lines_, on_line, overlong_) == ReadStatus::kEnded) {
+      fd_ = -1;
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  int fd_;
+  std::function<void()> overlong_;
+  LineSplitter lines_{ServerCore::kMaxConsoleLineLen};
+};
+
 class Loop {
  public:
   Loop(ServerCore& core, std::vector<std::unique_ptr<Listener>> listeners,
        const ServerLoopOptions& options)
-      : core_(core),
-        listeners_(std::move(listeners)),
-        options_(options),
-        console_fd_(options.console_fd) {}
+      : core_(core), listeners_(std::move(listeners)), options_(options) {
+    console_ = options.console;
+    if (console_ == nullptr && options.console_fd >= 0) {
+      own_console_ = std::make_unique<FdConsole>(options.console_fd, [this] {
+        Note(Cat("not sent: a console line must be 1 to ", ServerCore::kMaxConsoleLineLen,
+                 " bytes of UTF-8 without control characters"));
+      });
+      console_ = own_console_.get();
+    }
+  }
 
   int Run();
 
@@ -47,6 +75,7 @@ class Loop {
   void Refuse(ByteStream& stream);
   void ReadFrom(ConnId id, ByteStream& stream);
   void ReadConsole();
+  bool ConsoleOpen() const { return console_ != nullptr && console_->fd() >= 0; }
   void FlushAll();
   void Note(std::string_view s) {
     if (options_.console_note) {
@@ -57,9 +86,9 @@ class Loop {
   ServerCore& core_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   const ServerLoopOptions& options_;
-  int console_fd_;                                        // -1 once the console has ended
   uint64_t bans_generation_ = core_.bans().generation();  // the list as last handed on
-  LineSplitter console_lines_{ServerCore::kMaxConsoleLineLen};
+  std::unique_ptr<LineInput> own_console_;  // the console read from options.console_fd
+  LineInput* console_ = nullptr;  // options.console or own_console_; null once it has ended
   static constexpr uint64_t kAcceptBackoffMs = 100;
 
   std::map<ConnId, std::unique_ptr<ByteStream>> streams_;
@@ -117,11 +146,7 @@ void Loop::ReadFrom(ConnId id, ByteStream& stream) {
 }
 
 void Loop::ReadConsole() {
-  const auto not_sent = [this] {
-    Note(Cat("not sent: a console line must be 1 to ", ServerCore::kMaxConsoleLineLen,
-             " bytes of UTF-8 without control characters"));
-  };
-  const auto on_line = [this, &not_sent](std::string_view line) {
+  const auto on_line = [this](std::string_view line) {
     if (!line.empty() && line.back() == '\r') {
       line.remove_suffix(1);
     }
@@ -131,8 +156,8 @@ void Loop::ReadConsole() {
       }
     }
   };
-  if (ReadLines(console_fd_, console_lines_, on_line, not_sent) == ReadStatus::kEnded) {
-    console_fd_ = -1;
+  if (!console_->Read(on_line)) {
+    console_ = nullptr;
     Note("console closed (end of input); the server keeps running");
   }
 }
@@ -177,6 +202,9 @@ int Loop::Run() {
   bool stopping = false;
   auto deadline = std::chrono::steady_clock::time_point::max();
   for (;;) {
+    if (options_.on_turn) {
+      options_.on_turn();
+    }
     if (stopping && (streams_.empty() || std::chrono::steady_clock::now() >= deadline)) {
       return 0;
     }
@@ -191,8 +219,8 @@ int Loop::Run() {
         Watch(listener->fd(), &rd, &max_fd);
       }
     }
-    if (!stopping && console_fd_ >= 0) {
-      Watch(console_fd_, &rd, &max_fd);
+    if (!stopping && ConsoleOpen()) {
+      Watch(console_->fd(), &rd, &max_fd);
     }
     for (OutputSink* out : options_.outputs) {
       if (out->WantsWrite() && out->fd() < FD_SETSIZE) {
@@ -252,7 +280,7 @@ int Loop::Run() {
         }
       }
     }
-    if (!stopping && console_fd_ >= 0 && FD_ISSET(console_fd_, &rd)) {
+    if (!stopping && ConsoleOpen() && FD_ISSET(console_->fd(), &rd)) {
       ReadConsole();
     }
     for (auto& [id, stream] : streams_) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "securechat/engine/server_core.h"
+#include "securechat/net/line_input.h"
 #include "securechat/net/output_sink.h"
 #include "securechat/net/stop_signals.h"
 #include "securechat/net/transport.h"
@@ -15,7 +16,12 @@
 namespace securechat::net {
 
 struct ServerLoopOptions {
-  int console_fd = 0;  // the operator's console (-1 for none); lines go to the room
+  // The operator's console: lines read from console_fd (-1 for none), or, when `console` is
+  // set (a line editor at a terminal; not owned), from it instead. Each line goes to
+  // ServerCore::ConsoleLine and its notes to console_note. The loop reads from the console
+  // only through LineInput, so it knows nothing of terminals.
+  int console_fd = 0;
+  LineInput* console = nullptr;
   // Called with a message for the operator console (invalid console line, console closed).
   std::function<void(std::string_view)> console_note;
   // The server's own output (log, console): flushed when select() says writable, never
@@ -30,6 +36,9 @@ struct ServerLoopOptions {
   // Called in the loop, after the events that changed it, with the list of bans and mutes
   // whenever it changes (the server writes its --bans file). May be empty.
   std::function<void(const BanList&)> on_bans_changed;
+  // Called on every turn of the loop before it waits, also after a signal interrupted the
+  // wait (a line editor redraws its prompt after Ctrl-Z and fg). May be empty.
+  std::function<void()> on_turn;
 };
 
 // RunServer serves every listener in `listeners` (at least one) until SIGINT or SIGTERM, then

@@ -73,6 +73,11 @@ void ServerOutput::ShowRoom(std::string_view nick, std::string_view text) {
   }
 }
 
+void ServerOutput::SetAbove(const OutputSink::Above& above, bool log_too) {
+  console_.SetAbove(above);
+  log_.SetAbove(log_too ? above : nullptr);
+}
+
 void ServerOutput::Finish(uint64_t timeout_ms) {
   console_.Finish(timeout_ms);
   log_.Finish(timeout_ms);

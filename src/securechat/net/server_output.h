@@ -49,6 +49,14 @@ class ServerOutput {
   // Log queues one log line.
   void Log(std::string_view line) { log_.Line(line); }
 
+  // Console queues one line for the operator's console, as it is (no time stamp).
+  void Console(std::string_view line) { console_.Line(line); }
+
+  // SetAbove hands the console's lines, and the log's too when `log_too` (stderr is the
+  // console's terminal), to `above`, which prints them above a line editor's prompt, instead
+  // of writing them (OutputSink::SetAbove); an empty `above` writes them again.
+  void SetAbove(const OutputSink::Above& above, bool log_too);
+
   // outputs is what the server loop flushes (ServerLoopOptions::outputs).
   std::vector<OutputSink*> outputs() { return {&log_, &console_}; }
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <openssl/crypto.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -20,6 +21,13 @@
 namespace securechat::net {
 
 bool IsTerminal(int fd) { return isatty(fd) == 1; }
+
+bool SameTerminal(int a, int b) {
+  struct stat sa {};
+  struct stat sb {};
+  return IsTerminal(a) && IsTerminal(b) && fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
+         sa.st_rdev == sb.st_rdev;
+}
 
 size_t TerminalColumns(int fd) {
   winsize ws{};

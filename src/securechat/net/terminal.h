@@ -34,6 +34,10 @@ bool HaveTerminal();
 // IsTerminal is true if `fd` is a terminal.
 bool IsTerminal(int fd);
 
+// SameTerminal is true if `a` and `b` are both the same terminal (as stdout and stderr are
+// when neither is redirected).
+bool SameTerminal(int a, int b);
+
 // TerminalColumns is the width of the terminal on `fd` in columns (TIOCGWINSZ, read anew on
 // every call so that a resized window counts at once), or 0 if `fd` is not a terminal or does
 // not say.

@@ -20,6 +20,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <iterator>
+#include <string>
 #include <utility>
 
 #include "securechat/base/cat.h"
@@ -39,7 +41,10 @@ volatile sig_atomic_t g_continued = 0;
 // How many bytes one Read hands libedit at most before going back to the select() loop.
 constexpr int kMaxBytesPerRead = 64 * 1024;
 constexpr int kHistoryLines = 500;
-constexpr int kFatalSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+constexpr int kFatalSignals[] = {SIGQUIT, SIGINT, SIGTERM, SIGHUP};
+// How many of kFatalSignals the editor catches: all, or only SIGQUIT when the program catches
+// the others itself (LineEditorOptions::catch_stop_signals).
+size_t g_fatal_signal_count = 0;
 
 // OnFatalSignal puts the terminal back as it was (tcsetattr is async-signal-safe), then dies of
 // the same signal, as it would have without us.
@@ -125,7 +130,8 @@ void WriteOut(std::string_view s) {
 LineEditor::LineEditor(std::string prompt, Completer completer)
     : fd_(STDIN_FILENO), prompt_(std::move(prompt)), completer_(std::move(completer)) {}
 
-std::unique_ptr<LineEditor> LineEditor::Start(std::string prompt, Completer completer) {
+std::unique_ptr<LineEditor> LineEditor::Start(std::string prompt, Completer completer,
+                                              const LineEditorOptions& options) {
   if (g_editor != nullptr) {
     return nullptr;
   }
@@ -144,12 +150,16 @@ std::unique_ptr<LineEditor> LineEditor::Start(std::string prompt, Completer comp
   // select(), these handlers give the terminal back before the process dies.
   rl_catch_signals = 0;
   rl_catch_sigwinch = 0;
-  for (int sig : kFatalSignals) {
-    signal(sig, OnFatalSignal);
+  g_fatal_signal_count = options.catch_stop_signals ? std::size(kFatalSignals) : 1;
+  for (size_t i = 0; i < g_fatal_signal_count; ++i) {
+    signal(kFatalSignals[i], OnFatalSignal);
   }
   signal(SIGWINCH, OnResize);
   signal(SIGTSTP, OnStop);
-  rl_readline_name = "chat-client";  // for ~/.editrc
+  // For ~/.editrc. libedit keeps the pointer: the string must live as long as the process.
+  static std::string program;
+  program = options.program;
+  rl_readline_name = program.c_str();
   rl_attempted_completion_function = CompleteThunk;
   stifle_history(kHistoryLines);
   // Ctrl-R searches the input history backwards as the typing goes, as in bash (libedit's
@@ -165,8 +175,8 @@ LineEditor::~LineEditor() {
   if (g_have_saved_termios) {
     tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_termios);
   }
-  for (int sig : kFatalSignals) {
-    signal(sig, SIG_DFL);
+  for (size_t i = 0; i < g_fatal_signal_count; ++i) {
+    signal(kFatalSignals[i], SIG_DFL);
   }
   signal(SIGWINCH, SIG_DFL);
   signal(SIGTSTP, SIG_DFL);
@@ -265,9 +275,9 @@ void LineEditor::ClearTyped() {
     typed = std::min(static_cast<size_t>(rl_point), std::strlen(rl_line_buffer));
   }
   const size_t before =
-      asking() ? Columns(question_)
-               : Columns(prompt_) +
-                     (typed > 0 ? Columns(std::string_view(rl_line_buffer, typed)) : 0);
+      asking()
+          ? Columns(question_)
+          : Columns(prompt_) + (typed > 0 ? Columns(std::string_view(rl_line_buffer, typed)) : 0);
   std::string out = "\r";
   if (cols > 0 && before >= static_cast<size_t>(cols)) {
     out += Cat("\x1b[", before / static_cast<size_t>(cols), "A");

@@ -13,9 +13,18 @@
 #include <vector>
 
 #include "securechat/client/display.h"
-#include "securechat/net/client_loop.h"
+#include "securechat/net/line_input.h"
 
 namespace securechat::tty {
+
+struct LineEditorOptions {
+  std::string program = "chat-client";  // the name ~/.editrc knows the program by
+  // True: the editor catches SIGINT, SIGTERM and SIGHUP, to give the terminal back before the
+  // process dies of them. False: the program catches them itself (chat-server stops cleanly on
+  // SIGINT and SIGTERM, and re-reads its members file on SIGHUP) and destroys the editor
+  // before it exits. SIGQUIT is the editor's either way.
+  bool catch_stop_signals = true;
+};
 
 // LineEditor owns the terminal on stdin and stdout while it exists. libedit keeps global
 // state, so there is at most one. A line the user enters is taken off the screen (prompt and
@@ -32,7 +41,8 @@ class LineEditor : public net::LineInput {
 
   // Start installs libedit's callback interface with `prompt` and shows the prompt. Returns
   // nullptr if a LineEditor already exists.
-  static std::unique_ptr<LineEditor> Start(std::string prompt, Completer completer);
+  static std::unique_ptr<LineEditor> Start(std::string prompt, Completer completer,
+                                           const LineEditorOptions& options = {});
   // The destructor clears the prompt line and gives the terminal back in its old mode.
   ~LineEditor() override;
   LineEditor(const LineEditor&) = delete;
