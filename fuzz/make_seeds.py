@@ -84,6 +84,9 @@ AUTH_CASES = load("auth.json", AUTH_DIR)
 COMMANDS = load("messages.json", os.path.join(ROOT, "tests", "vectors", "securechat-commands"))
 # ... and for history (PROTOCOL.md 6.11).
 HISTORY = load("messages.json", os.path.join(ROOT, "tests", "vectors", "securechat-history"))
+# ... and for moderation (PROTOCOL.md 6.12).
+MODERATION = load("messages.json",
+                  os.path.join(ROOT, "tests", "vectors", "securechat-moderation"))
 C2S = REC["sequences"][0]
 S2C = REC["sequences"][1]
 assert C2S["direction"] == "c2s" and S2C["direction"] == "s2c"
@@ -129,7 +132,7 @@ def frame_seeds():
 
 
 def message_seeds():
-    own = [MEMBERSHIP, AUTH_MSG, COMMANDS, HISTORY]
+    own = [MEMBERSHIP, AUTH_MSG, COMMANDS, HISTORY, MODERATION]
     for v in MSG["valid"] + [v for o in own for v in o["valid"]]:
         seed("message", "valid-" + v["name"], h(v["bytes"]))
     for v in MSG["invalid"] + [v for o in own for v in o["invalid"]]:
@@ -438,6 +441,18 @@ def server_engine_seeds():
       .join(2, 2).drain(0).drain(1).drain(2))
     s("history-u64", 8 | 128, many.copy().history(1, 5, 2**64 - 1).join(1, 1).drain(1))
     s("history-small-queue", 9, many.copy().history(1, 0, 0).join(1, 1).drain(1).reap())
+    # Moderation (PROTOCOL.md 6.12): every valid MODERATE vector before JOIN (ERROR 2) and from
+    # a guest (ERROR 14: the fuzzer marks no key `op`), then the console's commands on bob.
+    mod = Ops().accept(0).accept(1).hello(0).hello(1)
+    for v in MODERATION["valid"]:
+        mod.record(0, h(v["bytes"]))
+    mod.join(0, 0).join(1, 1).drain(0).drain(1)
+    for v in MODERATION["valid"]:
+        mod.record(0, h(v["bytes"]))
+    for line in ("/mute bob 10m flooding", "/bans", "/unmute bob", "/ban bob 1d go away",
+                 "/bans", "/unban bob", "/kick alice be nice"):
+        mod.console(line).drain(0).drain(1)
+    s("moderation", 8, mod.say(1, 0).drain(0).drain(1).reap())
 
 
 # --- client_engine: flags u8, client script[96], server[64] if flags&1, then operations ---

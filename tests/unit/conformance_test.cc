@@ -1,7 +1,8 @@
 // Conformance: every case of the securechat v1 vectors (tests/vectors/securechat-v1, whose
 // README explains each field) replayed against the production code, and the project's own
-// message cases in the same format (tests/vectors/securechat-membership, -auth, -commands and
-// -history), with live checks of history over several connections of one server.
+// message cases in the same format (tests/vectors/securechat-membership, -auth, -commands,
+// -history and -moderation), with live checks of history and moderation over several
+// connections of one server.
 //
 // Each vector array is one value-parameterised fixture, one test per case, named after the
 // case. The frames, messages, records and handshakes are checked against the functions that
@@ -45,6 +46,7 @@
 #include "securechat/crypto/record.h"
 #include "securechat/crypto/secret.h"
 #include "securechat/engine/client_connection.h"
+#include "securechat/engine/members.h"
 #include "securechat/engine/server_core.h"
 #include "securechat/wire/frame.h"
 #include "securechat/wire/message.h"
@@ -87,6 +89,9 @@ constexpr uint64_t kHistoryEpoch = 0x5ec0c4a7f00d1234;
 
 ByteView AsBytes(std::string_view s) {
   return ByteView(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+}
+std::string_view AsChars(ByteView bytes) {
+  return std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -695,6 +700,9 @@ int ContentError(const msg::ClientMessage& m) {
     }
     return SameNick(whois->nick, "alice") || SameNick(whois->nick, "bob") ? 0 : 5;
   }
+  if (const auto* moderate = std::get_if<msg::Moderate>(&m)) {
+    return IsValidText(moderate->command) ? 0 : 7;
+  }
   return 0;  // QUIT: any reason, one the server will not repeat left out; HISTORY: any u64s
 }
 
@@ -758,7 +766,17 @@ class CorePeer {
     if (!sealer_.Init(keys.c2s_enc, keys.c2s_mac) || !opener_.Init(keys.s2c_enc, keys.s2c_mac)) {
       return ::testing::AssertionFailure() << "cannot key the records";
     }
+    th_ = keys.th;
     return ::testing::AssertionSuccess();
+  }
+
+  // Authenticate sends AUTH: `key` signs this connection's transcript hash (PROTOCOL.md 6.9).
+  ::testing::AssertionResult Authenticate(const Ed25519Key& key) {
+    Ed25519Signature sig;
+    if (!AuthSign(key, th_, &sig)) {
+      return ::testing::AssertionFailure() << "AuthSign failed";
+    }
+    return Send(msg::Auth{AsChars(key.public_key()), AsChars(sig)});
   }
 
   void Deliver(ByteView bytes) { core_->Receive(id_, bytes); }
@@ -813,13 +831,20 @@ class CorePeer {
   RecordSealer sealer_;
   RecordOpener opener_;
   FrameAssembler frames_;
+  Sha256Digest th_{};
 };
 
 // Room is a ServerCore with the test key and two peers: Open() joins bob, shakes hands for
-// alice and, when asked, joins her too, reading every message this queued.
+// alice and, when asked, joins her too, reading every message this queued. When alice is an
+// operator, the server's members file marks a key of hers `op` and she proves it with AUTH
+// right after the handshake; bob stays a guest.
 class Room {
  public:
-  Room() : core_(*TestKey(), rng_, Options(), Sinks()), alice_(&core_, "a"), bob_(&core_, "b") {}
+  explicit Room(bool alice_is_operator = false)
+      : alice_key_(alice_is_operator ? Ed25519Key::Generate() : std::nullopt),
+        core_(*TestKey(), rng_, RoomOptions(alice_key_), Sinks()),
+        alice_(&core_, "a"),
+        bob_(&core_, "b") {}
 
   ::testing::AssertionResult Open(bool alice_joins) {
     Json seen;
@@ -830,6 +855,13 @@ class Room {
       return ::testing::AssertionFailure() << "bob's JOIN got " << seen;
     }
     RETURN_IF_FAILED(alice_.Handshake(*TestPublicKey()));
+    if (alice_key_.has_value()) {
+      RETURN_IF_FAILED(alice_.Authenticate(*alice_key_));
+      RETURN_IF_FAILED(alice_.ReadAll(&seen));
+      if (Kinds(seen) != Json::Array({"AUTH_OK"})) {
+        return ::testing::AssertionFailure() << "alice's AUTH got " << seen;
+      }
+    }
     if (!alice_joins) {
       return ::testing::AssertionSuccess();
     }
@@ -843,9 +875,25 @@ class Room {
 
   CorePeer& alice() { return alice_; }
   CorePeer& bob() { return bob_; }
+  ServerCore& core() { return core_; }
 
  private:
+  static ServerOptions RoomOptions(const std::optional<Ed25519Key>& alice_key) {
+    ServerOptions options = Options();
+    if (alice_key.has_value()) {
+      absl::StatusOr<Members> members =
+          Members::Parse(Cat("alice ", PublicKeyLine(alice_key->public_key(), ""), " op\n"));
+      if (!members.ok()) {
+        ADD_FAILURE() << members.status();
+      } else {
+        options.members = *std::move(members);
+      }
+    }
+    return options;
+  }
+
   OsRandom rng_;
+  std::optional<Ed25519Key> alice_key_;
   ServerCore core_;
   CorePeer alice_;
   CorePeer bob_;
@@ -1101,9 +1149,9 @@ TEST_P(ValidMessageTest, PeerAcceptsIt) {
     return;
   }
 
-  // JOIN and HISTORY are sent before alice joins, where they belong.
+  // JOIN and HISTORY are sent before alice joins, where they belong; MODERATE by an operator.
   const bool before_join = kind == "JOIN" || kind == "HISTORY";
-  Room room;
+  Room room(/*alice_is_operator=*/kind == "MODERATE");
   ASSERT_TRUE(room.Open(/*alice_joins=*/!before_join));
   ASSERT_TRUE(room.alice().SendRaw(bytes));
   Json to_alice;
@@ -1227,6 +1275,14 @@ TEST_P(ValidMessageTest, PeerAcceptsIt) {
     EXPECT_EQ(to_alice[0].value("fatal", -1), 1) << to_alice;
     ASSERT_TRUE(room.bob().ReadAll(&to_bob));
     EXPECT_TRUE(MemberThenNotice(to_bob, Msg("MEMBER_LEFT", {{"nick", "alice"}})));
+  } else if (kind == "MODERATE") {
+    // The answer is NOTICEs to the operator alone (6.12), worded freely. The vectors' commands
+    // name nobody the server knows, so nothing else happens.
+    ASSERT_FALSE(to_alice.empty());
+    for (const Json& answer : to_alice) {
+      EXPECT_EQ(answer.at("kind"), "NOTICE") << to_alice;
+    }
+    EXPECT_EQ(to_bob, none);
   } else {
     FAIL() << "no live check for kind " << kind;
   }
@@ -1258,6 +1314,11 @@ INSTANTIATE_TEST_SUITE_P(Auth, ValidMessageTest,
 INSTANTIATE_TEST_SUITE_P(History, ValidMessageTest,
                          ::testing::ValuesIn(Cases("ValidMessageTest",
                                                    "securechat-history/messages.json", "valid")),
+                         CaseName);
+// This project's own cases for moderation (tests/vectors/securechat-moderation).
+INSTANTIATE_TEST_SUITE_P(Moderation, ValidMessageTest,
+                         ::testing::ValuesIn(Cases("ValidMessageTest",
+                                                   "securechat-moderation/messages.json", "valid")),
                          CaseName);
 
 class InvalidMessageTest : public ::testing::TestWithParam<VectorCase> {};
@@ -1335,10 +1396,12 @@ TEST_P(InvalidMessageTest, PeerReacts) {
 
   const int code = c.at("error_code").get<int>();
   const int fatal = c.at("fatal").get<bool>() ? 1 : 0;
-  // JOIN and HISTORY are judged before alice joins, where they belong.
+  // JOIN and HISTORY are judged before alice joins, where they belong. MODERATE is sent by an
+  // operator, so that its content is judged (a client that is not one gets ERROR 14 first:
+  // ModerationLive checks that).
   const bool before_join = bytes[0] == static_cast<uint8_t>(proto::Kind::kJoin) ||
                            bytes[0] == static_cast<uint8_t>(proto::Kind::kHistory);
-  Room room;
+  Room room(/*alice_is_operator=*/bytes[0] == static_cast<uint8_t>(proto::Kind::kModerate));
   ASSERT_TRUE(room.Open(/*alice_joins=*/!before_join));
   ASSERT_TRUE(room.alice().SendRaw(bytes));
   Json to_alice;
@@ -1394,6 +1457,11 @@ INSTANTIATE_TEST_SUITE_P(Auth, InvalidMessageTest,
 INSTANTIATE_TEST_SUITE_P(History, InvalidMessageTest,
                          ::testing::ValuesIn(Cases("InvalidMessageTest",
                                                    "securechat-history/messages.json", "invalid")),
+                         CaseName);
+INSTANTIATE_TEST_SUITE_P(Moderation, InvalidMessageTest,
+                         ::testing::ValuesIn(Cases("InvalidMessageTest",
+                                                   "securechat-moderation/messages.json",
+                                                   "invalid")),
                          CaseName);
 // ---------------------------------------------------------------------------------------------
 // History live (PROTOCOL.md 6.11): one server, several connections, a clock that moves.
@@ -1709,13 +1777,224 @@ TEST_F(HistoryLive, HistoryAfterJoinIsFatal) {
   EXPECT_TRUE(MemberThenNotice(got, Msg("MEMBER_LEFT", {{"nick", "bob"}})));
 }
 
+// ---------------------------------------------------------------------------------------------
+// Moderation live (PROTOCOL.md 6.12, 7.1): what the vectors' MODERATE bytes get where the
+// format cannot say it, because it depends on who sends them and when, and what an
+// operator's commands do to the others.
+
+constexpr char kModerationFile[] = "securechat-moderation/messages.json";
+
+// ModerationBytes is the bytes of the moderation vector `name` in `array`.
+std::vector<uint8_t> ModerationBytes(const char* array, std::string_view name) {
+  for (const Json& c : VectorFile(kModerationFile).at(array)) {
+    if (Str(c, "name") == name) {
+      return HexField(c, "bytes");
+    }
+  }
+  ADD_FAILURE() << "no moderation vector " << name;
+  return {};
+}
+
+// ModerationCases is the bytes of every moderation vector in `array` whose `error_code` is
+// `code` (0: every case), each with its name.
+std::vector<std::pair<std::string, std::vector<uint8_t>>> ModerationCases(const char* array,
+                                                                          int code = 0) {
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> out;
+  for (const Json& c : VectorFile(kModerationFile).at(array)) {
+    if (code == 0 || c.at("error_code").get<int>() == code) {
+      out.emplace_back(Str(c, "name"), HexField(c, "bytes"));
+    }
+  }
+  return out;
+}
+
+// IsErrorOnly is true when `got` is exactly one ERROR `code` with `fatal` as given.
+::testing::AssertionResult IsErrorOnly(const Json& got, int code, int fatal) {
+  if (got.size() != 1 || got[0].at("kind") != "ERROR" || got[0].value("code", -1) != code ||
+      got[0].value("fatal", -1) != fatal) {
+    return ::testing::AssertionFailure()
+           << "want only ERROR " << code << " fatal " << fatal << ", got " << got;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// IsNoticesOnly is true when `got` is one NOTICE or more, and nothing else.
+::testing::AssertionResult IsNoticesOnly(const Json& got) {
+  if (got.empty()) {
+    return ::testing::AssertionFailure() << "no NOTICE";
+  }
+  for (const Json& m : got) {
+    if (m.at("kind") != "NOTICE") {
+      return ::testing::AssertionFailure() << "want only NOTICEs, got " << got;
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+class ModerationLive : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NE(TestKey(), nullptr);
+    ASSERT_NE(TestPublicKey(), nullptr);
+    ASSERT_FALSE(ModerationCases("valid").empty());
+  }
+
+  // JoinTroll connects a guest `nick` from 10.0.0.66 to `room` and joins it, dropping what
+  // alice and bob are told of it; *troll must outlive nothing but the room.
+  static ::testing::AssertionResult JoinTroll(Room& room, CorePeer& troll, std::string_view nick) {
+    Json got;
+    RETURN_IF_FAILED(troll.Handshake(*TestPublicKey()));
+    RETURN_IF_FAILED(troll.Send(msg::Join{nick}));
+    RETURN_IF_FAILED(troll.ReadAll(&got));
+    if (Kinds(got) != Json::Array({"WELCOME"})) {
+      return ::testing::AssertionFailure() << nick << "'s JOIN got " << got;
+    }
+    RETURN_IF_FAILED(room.alice().ReadAll(&got));
+    return room.bob().ReadAll(&got);
+  }
+};
+
+// Before JOIN, a well-formed MODERATE is ERROR 2 (7.1, 4); after it, from a guest, ERROR 14
+// (7.1, 5), whether its text is valid or not, since admission comes before content. Neither
+// is fatal, and nobody else hears of it.
+TEST_F(ModerationLive, OnlyAJoinedOperatorMay) {
+  auto cases = ModerationCases("valid");
+  for (auto& bad_text : ModerationCases("invalid", 7)) {
+    cases.push_back(std::move(bad_text));
+  }
+  for (const auto& [name, bytes] : cases) {
+    SCOPED_TRACE(name);
+    Room room;
+    ASSERT_TRUE(room.Open(/*alice_joins=*/false));
+    Json to_alice;
+    Json to_bob;
+    ASSERT_TRUE(room.alice().SendRaw(bytes));
+    ASSERT_TRUE(room.alice().ReadAll(&to_alice));
+    EXPECT_TRUE(IsErrorOnly(to_alice, 2, 0));
+    ASSERT_TRUE(room.alice().Send(msg::Join{"alice"}));
+    ASSERT_TRUE(room.alice().ReadAll(&to_alice));
+    EXPECT_EQ(Kinds(to_alice), Json::Array({"WELCOME"}));
+    ASSERT_TRUE(room.bob().ReadAll(&to_bob));  // that alice joined
+    ASSERT_TRUE(room.alice().SendRaw(bytes));
+    ASSERT_TRUE(room.alice().ReadAll(&to_alice));
+    EXPECT_TRUE(IsErrorOnly(to_alice, 14, 0));
+    EXPECT_FALSE(room.alice().closed());
+    ASSERT_TRUE(room.bob().ReadAll(&to_bob));
+    EXPECT_EQ(to_bob, Json::Array());
+  }
+}
+
+// Layout comes before state: a malformed MODERATE before JOIN is ERROR 1, fatal, as after.
+TEST_F(ModerationLive, MalformedBeforeJoinIsFatal) {
+  const auto cases = ModerationCases("invalid", 1);
+  ASSERT_FALSE(cases.empty());
+  for (const auto& [name, bytes] : cases) {
+    SCOPED_TRACE(name);
+    Room room;
+    ASSERT_TRUE(room.Open(/*alice_joins=*/false));
+    Json to_alice;
+    ASSERT_TRUE(room.alice().SendRaw(bytes));
+    ASSERT_TRUE(room.alice().ReadAll(&to_alice));
+    EXPECT_TRUE(IsErrorOnly(to_alice, 1, 1));
+    EXPECT_TRUE(room.alice().closed());
+  }
+}
+
+// PROTOCOL.md 6.12's example from an operator bans the guests from troll's address: the
+// operator is answered with NOTICEs, troll gets ERROR 12, fatal, the room is told it left,
+// and a guest from that address that comes back under another nick is refused at its JOIN.
+TEST_F(ModerationLive, AnOperatorsBanRemovesAndKeepsOut) {
+  Room room(/*alice_is_operator=*/true);
+  ASSERT_TRUE(room.Open(/*alice_joins=*/true));
+  CorePeer troll(&room.core(), "10.0.0.66");
+  ASSERT_TRUE(JoinTroll(room, troll, "troll"));
+
+  ASSERT_TRUE(room.alice().SendRaw(ModerationBytes("valid", "moderate-ban")));
+  Json to_alice;
+  Json to_bob;
+  Json to_troll;
+  ASSERT_TRUE(room.alice().ReadAll(&to_alice));
+  ASSERT_TRUE(room.bob().ReadAll(&to_bob));
+  ASSERT_TRUE(troll.ReadAll(&to_troll));
+  EXPECT_TRUE(IsErrorOnly(to_troll, 12, 1));
+  EXPECT_TRUE(troll.closed());
+  EXPECT_TRUE(MemberThenNotice(to_bob, Msg("MEMBER_LEFT", {{"nick", "troll"}})));
+  // alice's command is answered with NOTICEs (which here say that troll was removed); then,
+  // in the room, she learns that troll left as bob does.
+  ASSERT_GT(to_alice.size(), to_bob.size()) << to_alice;
+  const auto split = to_alice.end() - static_cast<std::ptrdiff_t>(to_bob.size());
+  EXPECT_TRUE(IsNoticesOnly(Json::Array(std::vector<Json>(to_alice.begin(), split))));
+  EXPECT_EQ(Json::Array(std::vector<Json>(split, to_alice.end())), to_bob);
+  EXPECT_FALSE(room.alice().closed());
+
+  CorePeer back(&room.core(), "10.0.0.66");
+  ASSERT_TRUE(back.Handshake(*TestPublicKey()));
+  ASSERT_TRUE(back.Send(msg::Join{"robert"}));
+  Json to_back;
+  ASSERT_TRUE(back.ReadAll(&to_back));
+  EXPECT_TRUE(IsErrorOnly(to_back, 12, 1));
+  EXPECT_TRUE(back.closed());
+  ASSERT_TRUE(room.bob().ReadAll(&to_bob));
+  EXPECT_EQ(to_bob, Json::Array());  // never joined, never announced
+}
+
+// The vectors' /mute and /unmute from an operator: while muted, troll's SAY gets ERROR 13
+// and reaches nobody, its WHISPER still goes through; unmuted, it speaks again.
+TEST_F(ModerationLive, AnOperatorsMuteSilencesUntilUnmuted) {
+  Room room(/*alice_is_operator=*/true);
+  ASSERT_TRUE(room.Open(/*alice_joins=*/true));
+  CorePeer troll(&room.core(), "10.0.0.66");
+  ASSERT_TRUE(JoinTroll(room, troll, "troll"));
+  Json got;
+
+  ASSERT_TRUE(room.alice().SendRaw(ModerationBytes("valid", "moderate-mute")));
+  ASSERT_TRUE(room.alice().ReadAll(&got));
+  EXPECT_TRUE(IsNoticesOnly(got));
+  ASSERT_TRUE(room.bob().ReadAll(&got));
+  EXPECT_TRUE(IsNoticesOnly(got));  // the room is told
+  ASSERT_TRUE(troll.ReadAll(&got));
+
+  ASSERT_TRUE(troll.Send(msg::Say{"spam"}));
+  ASSERT_TRUE(troll.ReadAll(&got));
+  EXPECT_TRUE(IsErrorOnly(got, 13, 0));
+  EXPECT_FALSE(troll.closed());
+  ASSERT_TRUE(troll.Send(msg::Whisper{"alice", "why?"}));
+  ASSERT_TRUE(room.alice().ReadAll(&got));
+  EXPECT_EQ(Kinds(got), Json::Array({"CHAT"}));
+  ASSERT_TRUE(room.bob().ReadAll(&got));
+  EXPECT_EQ(got, Json::Array());
+
+  ASSERT_TRUE(room.alice().SendRaw(ModerationBytes("valid", "moderate-unmute")));
+  ASSERT_TRUE(room.alice().ReadAll(&got));
+  EXPECT_TRUE(IsNoticesOnly(got));
+  ASSERT_TRUE(room.bob().ReadAll(&got));
+  ASSERT_TRUE(troll.ReadAll(&got));
+  ASSERT_TRUE(troll.Send(msg::Say{"sorry"}));
+  ASSERT_TRUE(room.bob().ReadAll(&got));
+  EXPECT_EQ(
+      got,
+      Json::Array({Msg(
+          "CHAT", {{"from", "troll"}, {"flags", 0}, {"time_ms", kNowMs}, {"text", "sorry"}})}));
+}
+
+// The vectors' /kick from an operator removes troll: ERROR 11, fatal (6.6).
+TEST_F(ModerationLive, AnOperatorsKickRemoves) {
+  Room room(/*alice_is_operator=*/true);
+  ASSERT_TRUE(room.Open(/*alice_joins=*/true));
+  CorePeer troll(&room.core(), "10.0.0.66");
+  ASSERT_TRUE(JoinTroll(room, troll, "troll"));
+  ASSERT_TRUE(room.alice().SendRaw(ModerationBytes("valid", "moderate-kick")));
+  Json got;
+  ASSERT_TRUE(troll.ReadAll(&got));
+  EXPECT_TRUE(IsErrorOnly(got, 11, 1));
+  EXPECT_TRUE(troll.closed());
+  ASSERT_TRUE(room.bob().ReadAll(&got));
+  EXPECT_TRUE(MemberThenNotice(got, Msg("MEMBER_LEFT", {{"nick", "troll"}})));
+}
+
 // auth.json: a user key's AUTH on a given transcript hash, every step written out (PROTOCOL.md
 // 6.9): the signed data, the signature (Ed25519 is deterministic), and the AUTH message.
 class AuthVectorTest : public ::testing::TestWithParam<VectorCase> {};
-
-std::string_view AsChars(ByteView bytes) {
-  return std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-}
 
 TEST_P(AuthVectorTest, SignsVerifiesAndEncodes) {
   const Json& c = Entry(GetParam());
