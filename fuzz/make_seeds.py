@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the seed corpora fuzz/corpus/<target>/seed-* from the conformance vectors
-(tests/vectors/securechat-v1/*.json, and securechat-membership/messages.json for the message
-target), the test keys and hand-written edge cases.
+(tests/vectors/securechat-v1/*.json, and the project's own messages.json of
+securechat-membership, -auth, -commands, -history and -moderation for the message target), the
+test keys and hand-written edge cases.
 
 Each seed is laid out as the target's comment says (the fuzz/<target>_fuzzer.cc header). The
 script is deterministic except for the pem seeds made with the openssl command (encrypted and

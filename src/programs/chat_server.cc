@@ -263,15 +263,10 @@ int main(int argc, char** argv) {
       "                   [--access=open|members] [--bans=FILE] [limits...]\n"
       "Limits: --max_clients --max_per_address --handshake_timeout --idle_timeout\n"
       "        --max_queue_bytes --rate --burst --handshakes_per_second --log_rate\n"
-<<<<<<< HEAD
       "        --history --history_bytes --max_bans (see below).\n"
-      "Lines typed on stdin go to every client as CHAT from 'server'. SIGINT or SIGTERM\n"
-=======
-      "        --history --history_bytes (see below).\n"
       "Lines typed on stdin go to every client as CHAT from 'server'; /help lists the console's\n"
       "commands. At a terminal, lines are edited under a prompt: Up, Down and Ctrl-R recall\n"
       "earlier ones, Tab completes commands, Ctrl-D closes the console. SIGINT or SIGTERM\n"
->>>>>>> console
       "tells every client the server is shutting down, then exits.");
   if (const auto unexpected = securechat::ParseFlags(argc, argv)) {
     return Fail(Cat("unexpected argument '", *unexpected, "' (see --help)"));

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -147,6 +148,77 @@ TEST_F(AccessTest, SighupRevokesARemovedKeyAndKeepsTheListOnAnError) {
   EXPECT_TRUE(Exits(*again, 9)) << Describe(*again);
   ASSERT_TRUE(bob->WriteStdin("/who"));
   EXPECT_TRUE(Saw(*bob, "-!- online (1): bob\n"));
+}
+
+// An operator by key (bob, marked `op`) bans a guest from his own client (PROTOCOL.md 6.12):
+// the guest is removed and kept out under a new nick, --reconnect does not bring it back, and
+// alice, a member with a key behind the same address, is not held. With --bans the ban is in
+// the file and holds after a restart, until the console lifts it.
+TEST_F(AccessTest, AnOperatorsBanHoldsAGuestUnderANewNickAndAcrossARestart) {
+  const std::string bans = dir_.File("bans");
+  const std::vector<std::string> flags = {"--members", members_, "--bans", bans};
+  ASSERT_NO_FATAL_FAILURE(StartTestServer(flags));
+  auto alice = Client("alice", Identity("alice"));
+  ASSERT_NE(alice, nullptr);
+  ASSERT_TRUE(Saw(*alice, "-!- joined as alice;"));
+  auto bob = Client("bob", Identity("bob"));
+  ASSERT_NE(bob, nullptr);
+  ASSERT_TRUE(Saw(*bob, "-!- joined as bob;"));
+  auto erin = StartChatClient("erin", public_key_, server_.address, {"--identity=none"});
+  ASSERT_NE(erin, nullptr);
+  ASSERT_TRUE(Saw(*bob, "-!- erin joined (guest)\n"));
+
+  // alice is no operator.
+  ASSERT_TRUE(alice->WriteStdin("/kick erin"));
+  EXPECT_TRUE(Saw(*alice, "!! not an operator: the members file does not mark your key op\n"));
+
+  ASSERT_TRUE(bob->WriteStdin("/ban erin 1h flooding"));
+  EXPECT_TRUE(Saw(*bob, "-!- banned guests from 127.0.0.1 (erin) for 1h\n-!- removed erin\n"));
+  EXPECT_TRUE(Saw(*erin, "!! banned by bob for 1h: flooding\n"));
+  EXPECT_TRUE(Exits(*erin, 10)) << Describe(*erin);
+  EXPECT_TRUE(Contains(erin->err(), "removed from the chat: banned by bob for 1h: flooding"))
+      << Describe(*erin);
+  EXPECT_TRUE(Saw(*alice, "-!- erin left (banned by bob for 1h: flooding)\n"));
+
+  // A new nick from the same address, with --reconnect: refused once, and it does not retry.
+  auto again =
+      StartChatClient("erin2", public_key_, server_.address, {"--identity=none", "--reconnect"});
+  ASSERT_NE(again, nullptr);
+  EXPECT_TRUE(Exits(*again, 10)) << Describe(*again);
+  // The time left, rounded down: 59m 59s, or less on a slow machine.
+  EXPECT_TRUE((Contains(again->out(), "!! you are banned from this server for 59m ") &&
+               Contains(again->out(), "s more: flooding\n")) ||
+              Contains(again->out(), "!! you are banned from this server for 1h more: flooding\n"))
+      << Describe(*again);
+  EXPECT_TRUE(Contains(again->err(), "cannot join: you are banned from this server"))
+      << Describe(*again);
+  EXPECT_EQ(CountOf(again->out(), "banned"), 1u) << Describe(*again);
+  // The members, with their keys, are still in, behind the same address.
+  ASSERT_TRUE(alice->WriteStdin("/who"));
+  EXPECT_TRUE(Saw(*alice, "-!- online (2): alice bob\n"));
+
+  // The server writes the file before it sends a round's messages: by the time erin was told,
+  // the ban was on disk. The server restarts with it.
+  std::ifstream in(bans);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_TRUE(Contains(text, "ban guests 127.0.0.1 ")) << text;
+  alice->CloseStdin();
+  bob->CloseStdin();
+  EXPECT_TRUE(Exits(*alice, 8)) << Describe(*alice);  // her /kick was refused
+  EXPECT_TRUE(Exits(*bob, 0)) << Describe(*bob);
+  ASSERT_TRUE(server().Signal(SIGTERM));
+  ASSERT_TRUE(Exits(server(), 0));
+  ASSERT_NO_FATAL_FAILURE(StartTestServer(flags));
+  EXPECT_TRUE(Saw(server(), "bans and mutes in force: 1 (from "));
+  auto third = StartChatClient("frank", public_key_, server_.address, {"--identity=none"});
+  ASSERT_NE(third, nullptr);
+  EXPECT_TRUE(Exits(*third, 10)) << Describe(*third);
+
+  ASSERT_TRUE(server().WriteStdin("/unban erin"));
+  EXPECT_TRUE(SawOnStderr(server(), "lifted 1 entry for erin"));
+  auto frank = StartChatClient("frank", public_key_, server_.address, {"--identity=none"});
+  ASSERT_NE(frank, nullptr);
+  EXPECT_TRUE(Saw(*frank, "-!- joined as frank; 1 online\n")) << Describe(*frank);
 }
 
 TEST_F(AccessTest, BadMembersFlagsAreRefusedAtStart) {

@@ -288,51 +288,6 @@ TEST_F(ChatTest, ConsoleKickRemovesAMemberAndCommandsAreNeverSaid) {
   EXPECT_FALSE(Contains(dave->out(), "kik")) << Describe(*dave);
 }
 
-// A ban at the console (PROTOCOL.md 6.12) removes a guest and keeps it out under another nick;
-// with --bans it is written to the file and holds after a restart, until /unban lifts it.
-TEST_F(ChatTest, ConsoleBanHoldsUnderANewNickAndAcrossARestart) {
-  const std::string bans = dir_.File("bans");
-  ASSERT_NO_FATAL_FAILURE(StartTestServer({"--bans=" + bans}));
-  auto dave = Join("dave", 1);
-  ASSERT_NE(dave, nullptr);
-  auto erin = Join("erin", 2);
-  ASSERT_NE(erin, nullptr);
-  ASSERT_TRUE(server().WriteStdin("/ban erin 1h flooding"));
-  EXPECT_TRUE(Saw(*erin, "!! banned by the server's operator for 1h: flooding\n"));
-  EXPECT_TRUE(Exits(*erin, 10)) << Describe(*erin);
-  EXPECT_TRUE(Saw(*dave, "-!- erin left (banned by the server's operator for 1h: flooding)\n"));
-  EXPECT_TRUE(SawOnStderr(server(), "banned guests from 127.0.0.1 (erin) for 1h"));
-
-  // Every test client is a guest from 127.0.0.1: a new nick does not help, --reconnect neither.
-  auto again = StartChatClient("erin2", public_key_, server_.address, {"--reconnect"});
-  ASSERT_NE(again, nullptr);
-  EXPECT_TRUE(Exits(*again, 10)) << Describe(*again);
-  EXPECT_TRUE(Contains(again->out(), "!! you are banned from this server for "))
-      << Describe(*again);
-  EXPECT_TRUE(Contains(again->err(), "cannot join: you are banned from this server for "))
-      << Describe(*again);
-  EXPECT_FALSE(Contains(dave->out(), "erin2")) << Describe(*dave);
-
-  // The server writes the file before it sends the round's messages, so it was written before
-  // erin was told. The server restarts with it.
-  ASSERT_TRUE(Contains(ReadFile(bans), "ban guests 127.0.0.1 ")) << ReadFile(bans);
-  EXPECT_EQ(FileMode(bans), 0600);
-  dave->CloseStdin();
-  EXPECT_TRUE(Exits(*dave, 0));
-  ASSERT_TRUE(server().Signal(SIGTERM));
-  ASSERT_TRUE(Exits(server(), 0, kShutdownWait));
-  ASSERT_NO_FATAL_FAILURE(StartTestServer({"--bans=" + bans}));
-  EXPECT_TRUE(Saw(server(), "bans and mutes in force: 1 (from "));
-  auto third = StartChatClient("frank", public_key_, server_.address);
-  ASSERT_NE(third, nullptr);
-  EXPECT_TRUE(Exits(*third, 10)) << Describe(*third);
-
-  ASSERT_TRUE(server().WriteStdin("/unban erin"));
-  EXPECT_TRUE(SawOnStderr(server(), "lifted 1 entry for erin"));
-  EXPECT_NE(Join("frank", 1), nullptr);
-  EXPECT_FALSE(Contains(ReadFile(bans), "127.0.0.1")) << ReadFile(bans);
-}
-
 // What was said before a client came is shown to it as history (PROTOCOL.md 6.11), marked in
 // a pipe, and closed by "-!- end of history"; what is said after comes as it always did, and
 // nobody is shown their own line twice.

@@ -39,12 +39,6 @@ bool IsWord(std::string_view s) {
          std::all_of(s.begin(), s.end(), [](char c) { return c > ' ' && c < '\x7f'; });
 }
 
-// IsValidReason: the rule the room applies to AWAY and QUIT reasons (room.cc, PROTOCOL.md
-// 6.10), which a ban's reason is shown as.
-bool IsValidReason(std::string_view reason) {
-  return reason.empty() || (reason.size() <= proto::kMaxReasonLen && IsValidText(reason));
-}
-
 bool IsKnownKind(Ban::Kind kind) { return kind == Ban::Kind::kBan || kind == Ban::Kind::kMute; }
 
 bool IsKnownTarget(Ban::Target t) {
