@@ -48,21 +48,21 @@ Ban KeyBan(uint8_t fill, uint64_t until_ms = 0) {
 TEST(BanFindTest, AKeyBanHoldsThatKeyFromAnyAddressAndNoGuest) {
   BanList list;
   ASSERT_EQ(list.Add(KeyBan(1)), BanList::AddResult::kAdded);
-  EXPECT_NE(list.Find(Ban::Kind::kBan, Fp(1), "192.0.2.1", kNow), nullptr);
-  EXPECT_NE(list.Find(Ban::Kind::kBan, Fp(1), "2001:db8::1", kNow), nullptr);
-  EXPECT_EQ(list.Find(Ban::Kind::kBan, Fp(2), "192.0.2.1", kNow), nullptr);
-  EXPECT_EQ(list.Find(Ban::Kind::kBan, "", "192.0.2.1", kNow), nullptr);
+  EXPECT_NE(list.Find(Ban::Kind::kBan, Fp(1), true, "192.0.2.1", kNow), nullptr);
+  EXPECT_NE(list.Find(Ban::Kind::kBan, Fp(1), true, "2001:db8::1", kNow), nullptr);
+  EXPECT_EQ(list.Find(Ban::Kind::kBan, Fp(2), true, "192.0.2.1", kNow), nullptr);
+  EXPECT_EQ(list.Find(Ban::Kind::kBan, "", false, "192.0.2.1", kNow), nullptr);
   // A ban is not a mute.
-  EXPECT_EQ(list.Find(Ban::Kind::kMute, Fp(1), "192.0.2.1", kNow), nullptr);
+  EXPECT_EQ(list.Find(Ban::Kind::kMute, Fp(1), true, "192.0.2.1", kNow), nullptr);
 }
 
 TEST(BanFindTest, AnAddressBanHoldsEveryoneFromIt) {
   BanList list;
   ASSERT_EQ(list.Add(Make(Ban::Kind::kBan, Ban::Target::kAddress, "192.0.2.7")),
             BanList::AddResult::kAdded);
-  EXPECT_NE(list.Find(Ban::Kind::kBan, "", "192.0.2.7", kNow), nullptr);
-  EXPECT_NE(list.Find(Ban::Kind::kBan, Fp(3), "192.0.2.7", kNow), nullptr);
-  EXPECT_EQ(list.Find(Ban::Kind::kBan, "", "192.0.2.8", kNow), nullptr);
+  EXPECT_NE(list.Find(Ban::Kind::kBan, "", false, "192.0.2.7", kNow), nullptr);
+  EXPECT_NE(list.Find(Ban::Kind::kBan, Fp(3), true, "192.0.2.7", kNow), nullptr);
+  EXPECT_EQ(list.Find(Ban::Kind::kBan, "", false, "192.0.2.8", kNow), nullptr);
 }
 
 TEST(BanFindTest, AGuestsBanLetsAKeyedConnectionFromTheSameAddressIn) {
@@ -71,20 +71,22 @@ TEST(BanFindTest, AGuestsBanLetsAKeyedConnectionFromTheSameAddressIn) {
             BanList::AddResult::kAdded);
   // The banned member coming back without a key is held; another member behind the same NAT,
   // with a key, is not.
-  EXPECT_NE(list.Find(Ban::Kind::kMute, "", "2001:db8::5", kNow), nullptr);
-  EXPECT_EQ(list.Find(Ban::Kind::kMute, Fp(4), "2001:db8::5", kNow), nullptr);
-  EXPECT_EQ(list.Find(Ban::Kind::kMute, "", "2001:db8::6", kNow), nullptr);
+  EXPECT_NE(list.Find(Ban::Kind::kMute, "", false, "2001:db8::5", kNow), nullptr);
+  EXPECT_EQ(list.Find(Ban::Kind::kMute, Fp(4), true, "2001:db8::5", kNow), nullptr);
+  EXPECT_EQ(list.Find(Ban::Kind::kMute, "", false, "2001:db8::6", kNow), nullptr);
+  // A key the members file does not list is still a guest's: a fresh key gets nobody past it.
+  EXPECT_NE(list.Find(Ban::Kind::kMute, Fp(5), false, "2001:db8::5", kNow), nullptr);
 }
 
 TEST(BanFindTest, AnEntryEndsExactlyAtItsUntilTime) {
   BanList list;
   ASSERT_EQ(list.Add(KeyBan(1, kNow + 5000)), BanList::AddResult::kAdded);
-  EXPECT_NE(list.Find(Ban::Kind::kBan, Fp(1), "a", kNow + 4999), nullptr);
-  EXPECT_EQ(list.Find(Ban::Kind::kBan, Fp(1), "a", kNow + 5000), nullptr);
-  EXPECT_EQ(list.Find(Ban::Kind::kBan, Fp(1), "a", kNow + 5001), nullptr);
+  EXPECT_NE(list.Find(Ban::Kind::kBan, Fp(1), true, "a", kNow + 4999), nullptr);
+  EXPECT_EQ(list.Find(Ban::Kind::kBan, Fp(1), true, "a", kNow + 5000), nullptr);
+  EXPECT_EQ(list.Find(Ban::Kind::kBan, Fp(1), true, "a", kNow + 5001), nullptr);
   // Until_ms 0 is for good.
   ASSERT_EQ(list.Add(KeyBan(2, 0)), BanList::AddResult::kAdded);
-  EXPECT_NE(list.Find(Ban::Kind::kBan, Fp(2), "a", UINT64_MAX), nullptr);
+  EXPECT_NE(list.Find(Ban::Kind::kBan, Fp(2), true, "a", UINT64_MAX), nullptr);
 }
 
 TEST(BanFindTest, OfSeveralThatHoldTheLongestIsFound) {
@@ -94,19 +96,19 @@ TEST(BanFindTest, OfSeveralThatHoldTheLongestIsFound) {
   Ban for_good = Make(Ban::Kind::kBan, Ban::Target::kGuests, "192.0.2.1", 0);
   ASSERT_EQ(list.Add(by_key), BanList::AddResult::kAdded);
   ASSERT_EQ(list.Add(by_address), BanList::AddResult::kAdded);
-  const Ban* found = list.Find(Ban::Kind::kBan, Fp(1), "192.0.2.1", kNow);
+  const Ban* found = list.Find(Ban::Kind::kBan, Fp(1), true, "192.0.2.1", kNow);
   ASSERT_NE(found, nullptr);
   EXPECT_EQ(*found, by_address);
   ASSERT_EQ(list.Add(for_good), BanList::AddResult::kAdded);
-  found = list.Find(Ban::Kind::kBan, "", "192.0.2.1", kNow);
+  found = list.Find(Ban::Kind::kBan, "", false, "192.0.2.1", kNow);
   ASSERT_NE(found, nullptr);
   EXPECT_EQ(*found, for_good);
   // With its key the connection is not a guest: the address ban is the longest that holds.
-  found = list.Find(Ban::Kind::kBan, Fp(1), "192.0.2.1", kNow);
+  found = list.Find(Ban::Kind::kBan, Fp(1), true, "192.0.2.1", kNow);
   ASSERT_NE(found, nullptr);
   EXPECT_EQ(*found, by_address);
   // When both have passed, the guests ban does not hold a connection with a key.
-  EXPECT_EQ(list.Find(Ban::Kind::kBan, Fp(1), "192.0.2.1", kNow + 120'000), nullptr);
+  EXPECT_EQ(list.Find(Ban::Kind::kBan, Fp(1), true, "192.0.2.1", kNow + 120'000), nullptr);
 }
 
 // ---------------------------------------------------------------- Add, Remove, Expire

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -94,7 +95,12 @@ TEST(ModerationTest, AKeyBanHoldsTheKeyUnderAnyNickAndItsAddressForGuestsOnly) {
   Ed25519Key bob_key = NewKey();
   Ed25519Key carol_key = NewKey();
   const std::string bob_fp = Ed25519Fingerprint(bob_key.public_key());
-  InMemoryNet net(Open());
+  // bob and carol are members; alice a guest.
+  ServerOptions options = Open();
+  options.members = Members::Parse(Cat("bob ", PublicKeyLine(bob_key.public_key(), ""), "\n",
+                                       "carol ", PublicKeyLine(carol_key.public_key(), ""), "\n"))
+                        .value();
+  InMemoryNet net(std::move(options));
   FileUserKey bob_user(std::move(bob_key));
   FileUserKey carol_user(std::move(carol_key));
   auto& alice = net.ConnectFrom("10.0.0.1", "alice");
@@ -122,10 +128,10 @@ TEST(ModerationTest, AKeyBanHoldsTheKeyUnderAnyNickAndItsAddressForGuestsOnly) {
   const Notes listed = net.core().ConsoleLine("/bans").notes;
   ASSERT_EQ(listed.size(), 3u) << ::testing::PrintToString(listed);
   EXPECT_EQ(listed[0], "2 in force (of at most 10000):");
-  EXPECT_EQ(listed[1], Cat("ban key ", bob_fp, " (bob), for good, by console"));
-  EXPECT_EQ(listed[2], "ban guests from 10.0.0.2 (bob), for good, by console");
+  EXPECT_EQ(listed[1], Cat("ban key ", bob_fp, " (bob), for good, by the server's operator"));
+  EXPECT_EQ(listed[2], "ban guests from 10.0.0.2 (bob), for good, by the server's operator");
   EXPECT_EQ(net.core().ConsoleLine("/unban BOB").notes, (Notes{"lifted 2 entries for BOB"}));
-  EXPECT_TRUE(net.ConnectWithKey("robert", bob_user, "10.9.9.9").session.joined());
+  EXPECT_TRUE(net.ConnectWithKey("bob", bob_user, "10.9.9.9").session.joined());
   EXPECT_EQ(net.core().ConsoleLine("/bans").notes, (Notes{"no bans or mutes"}));
 }
 
@@ -302,6 +308,90 @@ TEST_F(OperatorTest, OnlyOperatorsMayAndNotAgainstAnotherOperator) {
 
   // The console may.
   EXPECT_EQ(net().core().ConsoleLine("/kick olga").notes, (Notes{"kicked olga"}));
+}
+
+TEST_F(OperatorTest, WhatTheConsoleSetAndOfflineOperatorsAreBeyondAMemberOperator) {
+  auto& bob = net().ConnectWithKey("bob", *bob_, "10.0.0.2");
+  auto& troll = net().ConnectFrom("10.0.0.66", "troll");
+  ASSERT_TRUE(troll.session.joined());
+  // olga, an operator, is offline: bob names her key, or her address.
+  const std::string olga_fp = Ed25519Fingerprint(olga_->public_key());
+  net().Type(bob, Cat("/ban ", olga_fp));
+  EXPECT_TRUE(bob.Saw(
+      Cat("-!- not banned: ", olga_fp, " is or holds an operator; only the server's console may")))
+      << ::testing::PrintToString(bob.lines);
+  net().Type(bob, "/ban 10.0.0.3");
+  EXPECT_TRUE(bob.Saw("-!- banned everyone from 10.0.0.3 for good"));
+  auto& olga = net().ConnectWithKey("olga", *olga_, "10.0.0.3");
+  EXPECT_TRUE(olga.session.joined()) << ::testing::PrintToString(olga.lines);
+
+  // The console's ban of troll: bob can neither lift it nor shorten it.
+  EXPECT_EQ(net().core().ConsoleLine("/ban troll").notes,
+            (Notes{"banned guests from 10.0.0.66 (troll) for good", "removed troll"}));
+  net().Type(bob, "/ban troll 1s");  // troll is gone: named by address now
+  net().Type(bob, "/ban 10.0.0.66 1s");
+  net().Type(bob, "/unban troll");
+  EXPECT_TRUE(bob.Saw("-!- no ban holds troll (/bans lists them)"))
+      << ::testing::PrintToString(bob.lines);
+  const Notes listed = net().core().ConsoleLine("/bans").notes;
+  EXPECT_EQ(std::count(listed.begin(), listed.end(),
+                       "ban guests from 10.0.0.66 (troll), for good, by the server's operator"),
+            1)
+      << ::testing::PrintToString(listed);
+}
+
+// The review's attacks: a fresh key does not make a banned or muted guest a new person; a
+// muted client cannot speak to the room through a rename or a QUIT reason.
+TEST(ModerationTest, AFreshKeyDoesNotGetAGuestPastABanOrAMute) {
+  Ed25519Key fresh_key = NewKey();
+  Ed25519Key other_key = NewKey();
+  InMemoryNet net(Open());
+  FileUserKey fresh(std::move(fresh_key));
+  FileUserKey other(std::move(other_key));
+  auto& alice = net.ConnectFrom("10.0.0.1", "alice");
+  net.ConnectFrom("10.0.0.2", "troll");
+  EXPECT_EQ(net.core().ConsoleLine("/mute 10.0.0.3").notes,
+            (Notes{"muted everyone from 10.0.0.3 for good"}));
+  EXPECT_EQ(net.core().ConsoleLine("/ban troll").notes,
+            (Notes{"banned guests from 10.0.0.2 (troll) for good", "removed troll"}));
+  // Back with a key nobody listed: still a guest, still held.
+  auto& keyed = net.ConnectWithKey("troll2", fresh, "10.0.0.2");
+  EXPECT_FALSE(keyed.session.joined());
+  EXPECT_TRUE(keyed.Saw("!! you are banned from this server for good"))
+      << ::testing::PrintToString(keyed.lines);
+
+  // A muted guest with a fresh key is muted too, and cannot rename or leave a message.
+  EXPECT_EQ(net.core().ConsoleLine("/mute alice").notes,
+            (Notes{"muted guests from 10.0.0.1 (alice) for good"}));
+  net.Type(alice, "/quit");
+  auto& back = net.ConnectWithKey("alice", other, "10.0.0.1");
+  ASSERT_TRUE(back.session.joined()) << ::testing::PrintToString(back.lines);
+  auto& watcher = net.ConnectFrom("10.0.0.9", "watcher");
+  net.Type(back, "hello?");
+  net.Type(back, "/nick look_at_me");
+  EXPECT_TRUE(back.Saw("!! not said: you are muted")) << ::testing::PrintToString(back.lines);
+  EXPECT_FALSE(watcher.SawContaining("hello?"));
+  EXPECT_FALSE(watcher.SawContaining("look_at_me"));
+  net.Type(back, "/quit buy cheap stuff at example.com");
+  EXPECT_TRUE(watcher.Saw("-!- alice left")) << ::testing::PrintToString(watcher.lines);
+  EXPECT_FALSE(watcher.SawContaining("example.com"));
+}
+
+TEST(ModerationTest, UnmuteByNickLiftsWhatItNamesNotTheWholeAddress) {
+  InMemoryNet net(Open());
+  auto& alice = net.ConnectFrom("10.0.0.1", "alice");
+  auto& bob = net.ConnectFrom("10.0.0.2", "bob");
+  EXPECT_EQ(net.core().ConsoleLine("/mute 10.0.0.2 1h").notes,
+            (Notes{"muted everyone from 10.0.0.2 for 1h"}));
+  EXPECT_EQ(net.core().ConsoleLine("/mute bob").notes,
+            (Notes{"muted guests from 10.0.0.2 (bob) for good"}));
+  EXPECT_EQ(net.core().ConsoleLine("/unmute bob").notes, (Notes{"lifted 1 entry for bob"}));
+  net.Type(bob, "still muted?");
+  EXPECT_FALSE(alice.SawContaining("still muted?"));
+  EXPECT_EQ(net.core().ConsoleLine("/unmute 10.0.0.2").notes,
+            (Notes{"lifted 1 entry for 10.0.0.2"}));
+  net.Type(bob, "now?");
+  EXPECT_TRUE(alice.Saw("<bob> now?"));
 }
 
 }  // namespace

@@ -234,9 +234,10 @@ BanList::AddResult BanList::Add(Ban ban) {
   return AddResult::kAdded;
 }
 
-size_t BanList::Remove(Ban::Kind kind, std::string_view what) {
+size_t BanList::Remove(Ban::Kind kind, std::string_view what, std::string_view only_by) {
   const size_t removed = std::erase_if(entries_, [&](const Ban& b) {
-    return b.kind == kind && (b.target == what || (!b.nick.empty() && SameNick(b.nick, what)));
+    return b.kind == kind && (only_by.empty() || b.by == only_by) &&
+           (b.target == what || (!b.nick.empty() && SameNick(b.nick, what)));
   });
   if (removed > 0) {
     ++generation_;
@@ -244,8 +245,20 @@ size_t BanList::Remove(Ban::Kind kind, std::string_view what) {
   return removed;
 }
 
-const Ban* BanList::Find(Ban::Kind kind, std::string_view fingerprint, std::string_view address,
-                         uint64_t now_ms) const {
+size_t BanList::RemoveTarget(Ban::Kind kind, Ban::Target target_kind, std::string_view target,
+                             std::string_view only_by) {
+  const size_t removed = std::erase_if(entries_, [&](const Ban& b) {
+    return b.kind == kind && b.target_kind == target_kind && b.target == target &&
+           (only_by.empty() || b.by == only_by);
+  });
+  if (removed > 0) {
+    ++generation_;
+  }
+  return removed;
+}
+
+const Ban* BanList::Find(Ban::Kind kind, std::string_view fingerprint, bool member,
+                         std::string_view address, uint64_t now_ms) const {
   const Ban* found = nullptr;
   for (const Ban& b : entries_) {
     if (b.kind != kind || Expired(b, now_ms)) {
@@ -260,7 +273,7 @@ const Ban* BanList::Find(Ban::Kind kind, std::string_view fingerprint, std::stri
         holds = b.target == address;
         break;
       case Ban::Target::kGuests:
-        holds = fingerprint.empty() && b.target == address;
+        holds = !member && b.target == address;
         break;
     }
     if (holds && (found == nullptr || LastsLonger(b, *found))) {

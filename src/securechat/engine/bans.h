@@ -43,14 +43,14 @@ struct Ban {
   enum class Target {
     kKey,      // `target` is a key fingerprint: holds that key, under any nick
     kAddress,  // `target` is an address: holds everyone from it
-    kGuests,   // `target` is an address: holds guests (no key) from it
+    kGuests,   // `target` is an address: holds guests (no member's key) from it
   };
   Kind kind = Kind::kBan;
   Target target_kind = Target::kKey;
   std::string target;
   uint64_t until_ms = 0;  // Unix milliseconds; 0: for good
   uint64_t set_ms = 0;
-  std::string by;      // "console", or the operator's nick
+  std::string by;      // "server" for the console, or the operator's nick
   std::string nick;    // the nick it was set on; empty when set by fingerprint or address
   std::string reason;  // empty, or a valid reason of at most kMaxReasonLen bytes
 
@@ -72,13 +72,21 @@ class BanList {
   // longer than 128 bytes, an invalid reason, a key target that is not a fingerprint).
   AddResult Add(Ban ban);
   // Remove drops every entry of `kind` whose target or nick equals `what` (a nick without
-  // regard to ASCII case) and returns how many went.
-  size_t Remove(Ban::Kind kind, std::string_view what);
-  // Find returns the entry of `kind` that holds a connection with key `fingerprint` (empty for
-  // a guest) from `address` at `now_ms`, or nullptr. An entry whose until_ms has passed never
-  // holds. When several hold, the one that lasts longest is returned.
-  const Ban* Find(Ban::Kind kind, std::string_view fingerprint, std::string_view address,
-                  uint64_t now_ms) const;
+  // regard to ASCII case) and, if `only_by` is not empty, that `only_by` set; returns how many
+  // went.
+  size_t Remove(Ban::Kind kind, std::string_view what, std::string_view only_by = {});
+  // Find returns the entry of `kind` that holds a connection with key `fingerprint` (empty when
+  // it proved none) from `address` at `now_ms`, or nullptr. `member` says whether the key is a
+  // member's (listed in the members file): every connection that is not a member's is a guest,
+  // whether it proved an unlisted key or none, so that a fresh key never gets a guest past a
+  // kGuests entry. An entry whose until_ms has passed never holds. When several hold, the one
+  // that lasts longest is returned.
+  const Ban* Find(Ban::Kind kind, std::string_view fingerprint, bool member,
+                  std::string_view address, uint64_t now_ms) const;
+  // Remove drops the entries of `kind` that hold exactly `target_kind` `target`, and returns
+  // how many went.
+  size_t RemoveTarget(Ban::Kind kind, Ban::Target target_kind, std::string_view target,
+                      std::string_view only_by = {});
   // Expire drops the entries whose until_ms has passed at `now_ms` and returns how many.
   size_t Expire(uint64_t now_ms);
 

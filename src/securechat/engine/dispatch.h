@@ -49,7 +49,11 @@ class Dispatcher {
   }
   void Handle(Connection& c, const msg::Whisper& m) { room_.Whisper(c, m.to, m.text); }
   void Handle(Connection& c, const msg::Who& /*m*/) { room_.Who(c); }
-  void Handle(Connection& c, const msg::Nick& m) { room_.Rename(c, m.nick); }
+  void Handle(Connection& c, const msg::Nick& m) {
+    if (moderation_.MayTalk(c)) {  // a rename is told to the room
+      room_.Rename(c, m.nick);
+    }
+  }
   void Handle(Connection& c, const msg::Ping& m) { table_.Send(c, msg::Pong{m.data}); }
   void Handle(Connection& c, const msg::Bye& /*m*/) {
     table_.CloseAfterFlush(c, "bye", sinks_.Mono());
@@ -64,7 +68,8 @@ class Dispatcher {
   void Handle(Connection& c, const msg::History& m) { room_.AskHistory(c, m.epoch, m.after); }
   void Handle(Connection& c, const msg::Moderate& m) { moderation_.Moderate(c, m.command); }
   void Handle(Connection& c, const msg::Quit& m) {
-    room_.Quit(c, m.reason);
+    // The reason is told to the room: a muted client leaves without it.
+    room_.Quit(c, moderation_.IsMuted(c) ? std::string_view() : m.reason);
     table_.CloseAfterFlush(c, "quit", sinks_.Mono());
   }
 

@@ -88,4 +88,15 @@ std::vector<Ed25519Public> Members::KeysOf(std::string_view nick) const {
   return keys;
 }
 
+bool Members::IsOperatorFingerprint(std::string_view fingerprint) const {
+  for (const auto& [nick, keys] : by_nick_) {
+    for (const MemberKey& k : keys) {
+      if (k.op && Ed25519Fingerprint(k.key) == fingerprint) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 }  // namespace securechat

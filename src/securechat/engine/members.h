@@ -50,6 +50,8 @@ class Members {
   std::string_view NickOf(const Ed25519Public& key) const;
   // KeysOf is every key listed for `nick` (in any case), in file order; empty for none.
   std::vector<Ed25519Public> KeysOf(std::string_view nick) const;
+  // IsOperatorFingerprint: a key marked `op` has this fingerprint (Ed25519Fingerprint).
+  bool IsOperatorFingerprint(std::string_view fingerprint) const;
 
   size_t nick_count() const { return by_nick_.size(); }
   size_t key_count() const { return by_key_.size(); }

@@ -40,16 +40,25 @@ std::string_view FingerprintOf(const Connection& c) {
 }
 
 // Holds is true if an entry for `target` would hold connection `c`.
+// IsMember: `c` proved a key the members file lists. Everyone else is a guest, a connection
+// with an unlisted key included: a fresh key must not get a guest past a ban of guests.
+bool IsMember(const Connection& c) { return c.identity && !c.identity->member.empty(); }
+
 bool Holds(Ban::Target kind, std::string_view target, const Connection& c) {
   switch (kind) {
     case Ban::Target::kKey:
-      return FingerprintOf(c) == target;
+      return !FingerprintOf(c).empty() && FingerprintOf(c) == target;
     case Ban::Target::kAddress:
       return c.address == target;
     case Ban::Target::kGuests:
-      return !c.identity && c.address == target;
+      return !IsMember(c) && c.address == target;
   }
   return false;
+}
+
+// Left is how long `b` still holds at `now`, for people (never below 0s).
+std::string Left(const Ban& b, uint64_t now) {
+  return FormatDuration(b.until_ms > now ? b.until_ms - now : 0);
 }
 
 // Describe is how a target is shown to the operator.
@@ -72,7 +81,8 @@ Moderation::Moderation(ConnectionTable& table, const ServerSinks& sinks, Room& r
     : table_(table), sinks_(sinks), room_(room), gate_(gate), bans_(std::move(bans)) {}
 
 std::vector<std::string> Moderation::Run(const ConsoleCommand& command, const Operator& op) {
-  bans_.Expire(sinks_.now_ms());
+  const uint64_t now = sinks_.now_ms();
+  bans_.Expire(now);
   switch (command.verb) {
     case ConsoleCommand::Verb::kKick:
       return {Kick(command.arg, op, command.reason)};
@@ -90,7 +100,7 @@ std::vector<std::string> Moderation::Run(const ConsoleCommand& command, const Op
       return Release(ban ? Ban::Kind::kBan : Ban::Kind::kMute, command.arg, op);
     }
     case ConsoleCommand::Verb::kBans:
-      return List(sinks_.now_ms(), op.console ? bans_.entries().size() : kMaxListedToMember);
+      return List(now, op.console ? bans_.entries().size() : kMaxListedToMember);
     case ConsoleCommand::Verb::kSay:
     case ConsoleCommand::Verb::kHelp:
     case ConsoleCommand::Verb::kWho:
@@ -132,6 +142,7 @@ Moderation::Targets Moderation::Resolve(std::string_view name) const {
       return t;
     }
     t.held.emplace_back(Ban::Target::kKey, FingerprintText(*digest));
+    t.op = gate_.members().IsOperatorFingerprint(t.held.back().second);
     return t;
   }
   // An address is tried before a nick: the nick alphabet has dots, so `10.0.0.1` could be
@@ -201,6 +212,11 @@ std::vector<std::string> Moderation::Hold(Ban::Kind kind, const ConsoleCommand& 
 
   std::vector<std::string> notes;
   for (const auto& [target_kind, target] : t.held) {
+    if (!op.console && SetByConsole(kind, target_kind, target)) {
+      notes.push_back(Cat("not changed: the server's operator set that for ",
+                          Describe(target_kind, target), "; only the console changes it"));
+      continue;
+    }
     Ban entry{kind, target_kind,        target, duration == 0 ? 0 : now + duration,
               now,  std::string(op.by), t.nick, std::string(command.reason)};
     switch (bans_.Add(std::move(entry))) {
@@ -236,7 +252,7 @@ std::vector<std::string> Moderation::Enforce(std::string_view what) {
     if (c.state() == ConnState::kClosing) {
       continue;
     }
-    if (bans_.Find(Ban::Kind::kBan, FingerprintOf(c), c.address, now) != nullptr) {
+    if (Holding(Ban::Kind::kBan, c, now) != nullptr) {
       removed.push_back(nick);
       room_.Expel(c, proto::ErrorCode::kBanned, std::string(what));
       continue;
@@ -258,19 +274,20 @@ std::vector<std::string> Moderation::Release(Ban::Kind kind, std::string_view na
   const bool ban = kind == Ban::Kind::kBan;
   // Entries are dropped by the name given (a nick they were set on, a key, an address) and,
   // when it names someone online or listed, by what it resolves to.
-  size_t dropped = bans_.Remove(kind, name);
+  // What the console set only the console lifts.
+  const std::string_view only_by = op.console ? std::string_view() : op.by;
+  size_t dropped = bans_.Remove(kind, name, only_by);
   const Targets t = Resolve(name);
   for (const auto& [target_kind, target] : t.held) {
-    dropped += bans_.Remove(kind, target);
+    dropped += bans_.RemoveTarget(kind, target_kind, target, only_by);
   }
   if (dropped == 0) {
     return {
         Cat("no ", ban ? "ban" : "mute", " holds ", EscapeForDisplay(name), " (/bans lists them)")};
   }
   sinks_.Log(Cat(ban ? "unban " : "unmute ", EscapeForDisplay(name), " by ", op.by));
-  std::vector<std::string> notes{Cat(ban ? "lifted " : "lifted ", dropped,
-                                     dropped == 1 ? " entry" : " entries", " for ",
-                                     EscapeForDisplay(name))};
+  std::vector<std::string> notes{Cat("lifted ", dropped, dropped == 1 ? " entry" : " entries",
+                                     " for ", EscapeForDisplay(name))};
   if (!ban) {
     Enforce(Cat("unmuted by ", op.shown));
   }
@@ -289,14 +306,25 @@ std::vector<std::string> Moderation::List(uint64_t now, size_t most) const {
                           " more (the server's console lists them all)"));
       break;
     }
-    notes.push_back(Cat(KindName(b.kind), " ", Describe(b.target_kind, b.target),
-                        b.nick.empty() ? std::string() : Cat(" (", b.nick, ")"),
-                        b.until_ms == 0 ? std::string(", for good")
-                                        : Cat(", ", FormatDuration(b.until_ms - now), " left"),
-                        ", by ", b.by,
-                        b.reason.empty() ? std::string() : Cat(": ", EscapeForDisplay(b.reason))));
+    notes.push_back(
+        Cat(KindName(b.kind), " ", Describe(b.target_kind, b.target),
+            b.nick.empty() ? std::string() : Cat(" (", b.nick, ")"),
+            b.until_ms == 0 ? std::string(", for good") : Cat(", ", Left(b, now), " left"), ", by ",
+            b.by == kConsoleOperator.by ? kConsoleOperator.shown : b.by,
+            b.reason.empty() ? std::string() : Cat(": ", EscapeForDisplay(b.reason))));
   }
   return notes;
+}
+
+bool Moderation::SetByConsole(Ban::Kind kind, Ban::Target target_kind,
+                              std::string_view target) const {
+  for (const Ban& b : bans_.entries()) {
+    if (b.kind == kind && b.target_kind == target_kind && b.target == target &&
+        b.by == kConsoleOperator.by) {
+      return true;
+    }
+  }
+  return false;
 }
 
 bool Moderation::HoldsAnOperator(const Targets& t) const {
@@ -354,8 +382,31 @@ void Moderation::Moderate(Connection& c, std::string_view line) {
   }
 }
 
+const Ban* Moderation::Holding(Ban::Kind kind, const Connection& c, uint64_t now) const {
+  if (!gate_.IsOperator(c)) {
+    return bans_.Find(kind, FingerprintOf(c), IsMember(c), c.address, now);
+  }
+  // An operator is held only by what the console set: a member operator cannot keep another
+  // out, even by naming its address, or a key the server could not tell was an operator's.
+  const Ban* found = nullptr;
+  for (const Ban& b : bans_.entries()) {
+    const bool holds = b.kind == kind && b.by == kConsoleOperator.by &&
+                       (b.until_ms == 0 || b.until_ms > now) && Holds(b.target_kind, b.target, c);
+    const bool longer = found == nullptr ||
+                        (found->until_ms != 0 && (b.until_ms == 0 || b.until_ms > found->until_ms));
+    if (holds && longer) {
+      found = &b;
+    }
+  }
+  return found;
+}
+
+bool Moderation::IsMuted(const Connection& c) const {
+  return c.muted_until_ms != 0 && sinks_.now_ms() < c.muted_until_ms;
+}
+
 uint64_t Moderation::MuteOf(const Connection& c, uint64_t now) const {
-  const Ban* mute = bans_.Find(Ban::Kind::kMute, FingerprintOf(c), c.address, now);
+  const Ban* mute = Holding(Ban::Kind::kMute, c, now);
   if (mute == nullptr) {
     return 0;
   }
@@ -364,14 +415,13 @@ uint64_t Moderation::MuteOf(const Connection& c, uint64_t now) const {
 
 bool Moderation::MayJoin(Connection& c) {
   const uint64_t now = sinks_.now_ms();
-  if (const Ban* ban = bans_.Find(Ban::Kind::kBan, FingerprintOf(c), c.address, now)) {
+  if (const Ban* ban = Holding(Ban::Kind::kBan, c, now)) {
     sinks_.Log(
         Cat("refuse ", ConnTag(c.id), ": banned (", Describe(ban->target_kind, ban->target), ")"));
     table_.Fatal(
         c, proto::ErrorCode::kBanned,
         Cat("you are banned from this server",
-            ban->until_ms == 0 ? std::string(" for good")
-                               : Cat(" for ", FormatDuration(ban->until_ms - now), " more"),
+            ban->until_ms == 0 ? std::string(" for good") : Cat(" for ", Left(*ban, now), " more"),
             ban->reason.empty() ? std::string() : Cat(": ", ban->reason)));
     return false;
   }

@@ -26,13 +26,15 @@ namespace securechat {
 // its author.
 struct Operator {
   std::string_view shown;  // "the server's operator", or an operator's nick
-  std::string_view by;     // "console", or the operator's nick
+  std::string_view by;     // "server" for the console, or the operator's nick
   // The console may act on anyone; a member operator may not remove or hold another operator
   // (one named by nick, or online), so that only the server's own operator settles a quarrel
   // between operators.
   bool console = false;
 };
-inline constexpr Operator kConsoleOperator{"the server's operator", "console", true};
+// The console is named `server` in what it sets: a nick no client can hold (PROTOCOL.md 6.1),
+// so that no member operator's entry passes for the console's.
+inline constexpr Operator kConsoleOperator{"the server's operator", "server", true};
 
 class Moderation {
  public:
@@ -60,6 +62,10 @@ class Moderation {
   // room lines (SAY, ACTION). Whispers are not held (PROTOCOL.md 6.12).
   bool MayTalk(Connection& c);
 
+  // IsMuted: a mute holds `c` now. It may not speak to the room: SAY, ACTION, NICK, or a QUIT
+  // reason. No side effect.
+  bool IsMuted(const Connection& c) const;
+
   const BanList& bans() const { return bans_; }
 
  private:
@@ -84,6 +90,11 @@ class Moderation {
   // room why, in `what`), and notes who a mute holds, telling the room of each change.
   // Returns the nicks removed.
   std::vector<std::string> Enforce(std::string_view what);
+  // Holding is the entry of `kind` that holds `c` at `now`, or nullptr. An operator is held
+  // only by entries the console set.
+  const Ban* Holding(Ban::Kind kind, const Connection& c, uint64_t now) const;
+  // SetByConsole: an entry of `kind` for exactly this target was set by the console.
+  bool SetByConsole(Ban::Kind kind, Ban::Target target_kind, std::string_view target) const;
   // MuteOf is until when a mute holds `c` (0: none; UINT64_MAX: for good).
   uint64_t MuteOf(const Connection& c, uint64_t now) const;
 

@@ -25,7 +25,8 @@ absl::StatusOr<BanList> LoadBans(const std::string& path, size_t max_entries, ui
 
 // SaveBans replaces the file at `path` with `bans`, atomically and with mode 0600: readers see
 // the old file or the new one, never a part, and after a crash the rename itself is on disk
-// (the directory is synced too). On failure the old file is left as it was.
+// (the directory is synced too). A failure before the rename leaves the old file as it was;
+// one in syncing the directory after it leaves the new file in place, perhaps not yet durable.
 absl::Status SaveBans(const std::string& path, const BanList& bans);
 
 }  // namespace securechat::net

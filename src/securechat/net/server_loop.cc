@@ -87,6 +87,28 @@ class Loop {
   std::vector<std::unique_ptr<Listener>> listeners_;
   const ServerLoopOptions& options_;
   uint64_t bans_generation_ = core_.bans().generation();  // the list as last handed on
+  uint64_t next_bans_save_ms_ = 0;  // monotonic: when the list may be handed on again
+  // The list is handed on (written to the --bans file) at most once a second: a member
+  // operator's MODERATE is a client message, and must not make the loop write and fsync a
+  // large file at the client's rate. The first change is written at once.
+  static constexpr uint64_t kBansSaveIntervalMs = 1000;
+
+  // SaveBans hands on the list of bans if it changed, unless it was handed on less than
+  // kBansSaveIntervalMs ago (`now`: whatever the pace, when the loop ends).
+  void SaveBans(bool now) {
+    if (core_.bans().generation() == bans_generation_) {
+      return;
+    }
+    const uint64_t mono = MonotonicMs();
+    if (!now && mono < next_bans_save_ms_) {
+      return;
+    }
+    bans_generation_ = core_.bans().generation();
+    next_bans_save_ms_ = mono + kBansSaveIntervalMs;
+    if (options_.on_bans_changed) {
+      options_.on_bans_changed(core_.bans());
+    }
+  }
   std::unique_ptr<LineInput> own_console_;  // the console read from options.console_fd
   LineInput* console_ = nullptr;  // options.console or own_console_; null once it has ended
   static constexpr uint64_t kAcceptBackoffMs = 100;
@@ -206,6 +228,7 @@ int Loop::Run() {
       options_.on_turn();
     }
     if (stopping && (streams_.empty() || std::chrono::steady_clock::now() >= deadline)) {
+      SaveBans(/*now=*/true);  // a change held back by the pace below is not lost
       return 0;
     }
     fd_set rd, wr;
@@ -245,6 +268,11 @@ int Loop::Run() {
       if (const std::optional<uint64_t> ms = out->MsUntilTick()) {
         wait_ms = std::min(wait_ms.value_or(*ms), *ms);
       }
+    }
+    if (core_.bans().generation() != bans_generation_) {  // a save held back by its pace
+      const uint64_t now = MonotonicMs();
+      const uint64_t ms = next_bans_save_ms_ > now ? next_bans_save_ms_ - now : 0;
+      wait_ms = std::min(wait_ms.value_or(ms), ms);
     }
     if (buffered_input) {
       wait_ms = 0;  // a stream holds bytes it already took from its descriptor
@@ -289,12 +317,7 @@ int Loop::Run() {
       }
     }
     core_.Tick();
-    if (core_.bans().generation() != bans_generation_) {
-      bans_generation_ = core_.bans().generation();
-      if (options_.on_bans_changed) {
-        options_.on_bans_changed(core_.bans());
-      }
-    }
+    SaveBans(/*now=*/false);
     FlushAll();
     // Whether or not select() said so: a line logged in this round usually fits at once.
     for (OutputSink* out : options_.outputs) {

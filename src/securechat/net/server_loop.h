@@ -33,8 +33,10 @@ struct ServerLoopOptions {
   StopSignals* stop_signals = nullptr;
   // Called in the loop after SIGHUP (the server re-reads its members file). May be empty.
   std::function<void()> on_reload;
-  // Called in the loop, after the events that changed it, with the list of bans and mutes
-  // whenever it changes (the server writes its --bans file). May be empty.
+  // Called in the loop with the list of bans and mutes when it has changed (the server writes
+  // its --bans file): after the events that changed it and before their messages go out, at
+  // most once a second (a later change waits for the second to pass), and once more as the
+  // loop ends if a change is still waiting. May be empty.
   std::function<void(const BanList&)> on_bans_changed;
   // Called on every turn of the loop before it waits, also after a signal interrupted the
   // wait (a line editor redraws its prompt after Ctrl-Z and fg). May be empty.
