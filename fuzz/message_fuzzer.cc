@@ -131,7 +131,7 @@ void CheckClientMessage(const msg::ClientMessage& m) {
                  [](const msg::Whois& w) { CheckEscaped(w.nick); },
                  [](const msg::Quit& q) { CheckEscaped(q.reason); },
                  [](const msg::History& /*h*/) {},  // two u64s: any value is a layout
-                 [](const msg::Moderate& m) { CheckEscaped(m.command); },
+                 [](const msg::Moderate& moderate) { CheckEscaped(moderate.command); },
              },
              m);
 }
