@@ -50,6 +50,13 @@ void CheckRoom(std::string_view room) {
   FUZZ_CHECK(EscapeForDisplay(room) == room);
 }
 
+// CheckTopic: a decoded topic is empty or a valid text of at most kMaxTopicLen bytes
+// (PROTOCOL.md 6.13), and displays safely.
+void CheckTopic(std::string_view topic) {
+  FUZZ_CHECK(topic.empty() || (topic.size() <= proto::kMaxTopicLen && IsValidText(topic)));
+  CheckEscaped(topic);
+}
+
 // CheckServerMessage: a decoded server message obeys the content rules the client relies on.
 // One case per kind, so that a new kind does not build until it has its checks.
 void CheckServerMessage(const msg::ServerMessage& m) {
@@ -104,6 +111,28 @@ void CheckServerMessage(const msg::ServerMessage& m) {
                    CheckEscaped(line.text);
                  },
                  [](const msg::HistoryEnd& end) { CheckRoom(end.room); },
+                 [](const msg::RoomJoined& joined) {
+                   CheckRoom(joined.room);
+                   CheckTopic(joined.topic);
+                 },
+                 [](const msg::RoomEvent& event) {
+                   CheckRoom(event.room);
+                   FUZZ_CHECK(event.event >= 1 && event.event <= proto::kMaxRoomEvent);
+                   FUZZ_CHECK(IsValidNick(event.nick));
+                   CheckTopic(event.text);
+                 },
+                 [](const msg::RoomInfo& info) {
+                   CheckRoom(info.room);
+                   CheckTopic(info.topic);
+                   FUZZ_CHECK(info.more <= 1);
+                 },
+                 [](const msg::RoomUsers& users) {
+                   CheckRoom(users.room);
+                   FUZZ_CHECK(users.more <= 1);
+                   for (std::string_view nick : users.nicks) {
+                     FUZZ_CHECK(IsValidNick(nick));
+                   }
+                 },
              },
              m);
 }
@@ -132,6 +161,19 @@ void CheckClientMessage(const msg::ClientMessage& m) {
                  [](const msg::Quit& q) { CheckEscaped(q.reason); },
                  [](const msg::History& /*h*/) {},  // two u64s: any value is a layout
                  [](const msg::Moderate& moderate) { CheckEscaped(moderate.command); },
+                 [](const msg::RoomJoin& join) { CheckEscaped(join.room); },
+                 [](const msg::RoomPart& part) { CheckEscaped(part.room); },
+                 [](const msg::RoomList&) {},
+                 [](const msg::RoomTopic& topic) {
+                   CheckEscaped(topic.room);
+                   CheckEscaped(topic.topic);
+                 },
+                 [](const msg::RoomSay& say) {
+                   CheckEscaped(say.room);
+                   FUZZ_CHECK(say.action <= 1);
+                   CheckEscaped(say.text);
+                 },
+                 [](const msg::RoomWho& who) { CheckEscaped(who.room); },
              },
              m);
 }

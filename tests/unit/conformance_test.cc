@@ -426,6 +426,27 @@ Json ClientFields(const msg::ClientMessage& m, std::string* kind) {
           [&](const msg::Moderate& moderate) {
             return named("MODERATE", {{"command", std::string(moderate.command)}});
           },
+          [&](const msg::RoomJoin& join) {
+            return named(
+                "ROOM_JOIN",
+                {{"room", std::string(join.room)}, {"epoch", join.epoch}, {"after", join.after}});
+          },
+          [&](const msg::RoomPart& part) {
+            return named("ROOM_PART", {{"room", std::string(part.room)}});
+          },
+          [&](const msg::RoomList&) { return named("ROOM_LIST", Json::Object()); },
+          [&](const msg::RoomTopic& topic) {
+            return named("ROOM_TOPIC",
+                         {{"room", std::string(topic.room)}, {"topic", std::string(topic.topic)}});
+          },
+          [&](const msg::RoomSay& say) {
+            return named("ROOM_SAY", {{"room", std::string(say.room)},
+                                      {"action", say.action},
+                                      {"text", std::string(say.text)}});
+          },
+          [&](const msg::RoomWho& who) {
+            return named("ROOM_WHO", {{"room", std::string(who.room)}});
+          },
       },
       m);
 }
@@ -435,80 +456,106 @@ Json ServerFields(const msg::ServerMessage& m, std::string* kind) {
     *kind = name;
     return fields;
   };
-  return std::visit(Overloaded{
-                        [&](const msg::Welcome& welcome) {
-                          return named("WELCOME", {{"nick", std::string(welcome.nick)},
-                                                   {"motd", std::string(welcome.motd)},
-                                                   {"online", welcome.online}});
-                        },
-                        [&](const msg::Chat& chat) {
-                          return named("CHAT", {{"from", std::string(chat.from)},
-                                                {"flags", chat.flags},
-                                                {"time_ms", chat.time_ms},
-                                                {"text", std::string(chat.text)}});
-                        },
-                        [&](const msg::Notice& notice) {
-                          return named("NOTICE", {{"text", std::string(notice.text)}});
-                        },
-                        [&](const msg::Users& users) {
-                          Json nicks = Json::Array();
-                          for (std::string_view nick : users.nicks) {
-                            nicks.push_back(std::string(nick));
-                          }
-                          return named("USERS", {{"more", users.more}, {"nicks", nicks}});
-                        },
-                        [&](const msg::Pong& pong) {
-                          return named("PONG", {{"data", ToHex(AsBytes(pong.data))}});
-                        },
-                        [&](const msg::Error& error) {
-                          return named("ERROR", {{"code", static_cast<uint16_t>(error.code)},
-                                                 {"fatal", error.fatal},
-                                                 {"text", std::string(error.text)}});
-                        },
-                        [&](const msg::MemberJoined& joined) {
-                          return named("MEMBER_JOINED", {{"nick", std::string(joined.nick)}});
-                        },
-                        [&](const msg::MemberLeft& left) {
-                          return named("MEMBER_LEFT", {{"nick", std::string(left.nick)}});
-                        },
-                        [&](const msg::MemberRenamed& renamed) {
-                          return named("MEMBER_RENAMED",
-                                       {{"old_nick", std::string(renamed.old_nick)},
-                                        {"new_nick", std::string(renamed.new_nick)}});
-                        },
-                        [&](const msg::AuthOk& ok) {
-                          return named("AUTH_OK", {{"nick", std::string(ok.nick)}});
-                        },
-                        [&](const msg::ActionChat& action) {
-                          return named("ACTION_CHAT", {{"from", std::string(action.from)},
-                                                       {"time_ms", action.time_ms},
-                                                       {"text", std::string(action.text)}});
-                        },
-                        [&](const msg::WhoisReply& whois) {
-                          return named("WHOIS_REPLY", {{"nick", std::string(whois.nick)},
-                                                       {"online_ms", whois.online_ms},
-                                                       {"idle_ms", whois.idle_ms},
-                                                       {"away", std::string(whois.away)},
-                                                       {"key", ToHex(AsBytes(whois.key))},
-                                                       {"member", whois.member}});
-                        },
-                        [&](const msg::RoomLine& line) {
-                          return named("ROOM_LINE", {{"room", std::string(line.room)},
-                                                     {"seq", line.seq},
-                                                     {"time_ms", line.time_ms},
-                                                     {"from", std::string(line.from)},
-                                                     {"action", line.action},
-                                                     {"history", line.history},
-                                                     {"text", std::string(line.text)}});
-                        },
-                        [&](const msg::HistoryEnd& end) {
-                          return named("HISTORY_END", {{"room", std::string(end.room)},
-                                                       {"epoch", end.epoch},
-                                                       {"last_seq", end.last_seq},
-                                                       {"missed", end.missed}});
-                        },
-                    },
-                    m);
+  return std::visit(
+      Overloaded{
+          [&](const msg::Welcome& welcome) {
+            return named("WELCOME", {{"nick", std::string(welcome.nick)},
+                                     {"motd", std::string(welcome.motd)},
+                                     {"online", welcome.online}});
+          },
+          [&](const msg::Chat& chat) {
+            return named("CHAT", {{"from", std::string(chat.from)},
+                                  {"flags", chat.flags},
+                                  {"time_ms", chat.time_ms},
+                                  {"text", std::string(chat.text)}});
+          },
+          [&](const msg::Notice& notice) {
+            return named("NOTICE", {{"text", std::string(notice.text)}});
+          },
+          [&](const msg::Users& users) {
+            Json nicks = Json::Array();
+            for (std::string_view nick : users.nicks) {
+              nicks.push_back(std::string(nick));
+            }
+            return named("USERS", {{"more", users.more}, {"nicks", nicks}});
+          },
+          [&](const msg::Pong& pong) {
+            return named("PONG", {{"data", ToHex(AsBytes(pong.data))}});
+          },
+          [&](const msg::Error& error) {
+            return named("ERROR", {{"code", static_cast<uint16_t>(error.code)},
+                                   {"fatal", error.fatal},
+                                   {"text", std::string(error.text)}});
+          },
+          [&](const msg::MemberJoined& joined) {
+            return named("MEMBER_JOINED", {{"nick", std::string(joined.nick)}});
+          },
+          [&](const msg::MemberLeft& left) {
+            return named("MEMBER_LEFT", {{"nick", std::string(left.nick)}});
+          },
+          [&](const msg::MemberRenamed& renamed) {
+            return named("MEMBER_RENAMED", {{"old_nick", std::string(renamed.old_nick)},
+                                            {"new_nick", std::string(renamed.new_nick)}});
+          },
+          [&](const msg::AuthOk& ok) {
+            return named("AUTH_OK", {{"nick", std::string(ok.nick)}});
+          },
+          [&](const msg::ActionChat& action) {
+            return named("ACTION_CHAT", {{"from", std::string(action.from)},
+                                         {"time_ms", action.time_ms},
+                                         {"text", std::string(action.text)}});
+          },
+          [&](const msg::WhoisReply& whois) {
+            return named("WHOIS_REPLY", {{"nick", std::string(whois.nick)},
+                                         {"online_ms", whois.online_ms},
+                                         {"idle_ms", whois.idle_ms},
+                                         {"away", std::string(whois.away)},
+                                         {"key", ToHex(AsBytes(whois.key))},
+                                         {"member", whois.member}});
+          },
+          [&](const msg::RoomLine& line) {
+            return named("ROOM_LINE", {{"room", std::string(line.room)},
+                                       {"seq", line.seq},
+                                       {"time_ms", line.time_ms},
+                                       {"from", std::string(line.from)},
+                                       {"action", line.action},
+                                       {"history", line.history},
+                                       {"text", std::string(line.text)}});
+          },
+          [&](const msg::HistoryEnd& end) {
+            return named("HISTORY_END", {{"room", std::string(end.room)},
+                                         {"epoch", end.epoch},
+                                         {"last_seq", end.last_seq},
+                                         {"missed", end.missed}});
+          },
+          [&](const msg::RoomJoined& joined) {
+            return named("ROOM_JOINED", {{"room", std::string(joined.room)},
+                                         {"topic", std::string(joined.topic)},
+                                         {"members", joined.members}});
+          },
+          [&](const msg::RoomEvent& event) {
+            return named("ROOM_EVENT", {{"room", std::string(event.room)},
+                                        {"event", event.event},
+                                        {"nick", std::string(event.nick)},
+                                        {"text", std::string(event.text)}});
+          },
+          [&](const msg::RoomInfo& info) {
+            return named("ROOM_INFO", {{"room", std::string(info.room)},
+                                       {"members", info.members},
+                                       {"topic", std::string(info.topic)},
+                                       {"more", info.more}});
+          },
+          [&](const msg::RoomUsers& users) {
+            Json nicks = Json::Array();
+            for (std::string_view nick : users.nicks) {
+              nicks.push_back(std::string(nick));
+            }
+            return named(
+                "ROOM_USERS",
+                {{"room", std::string(users.room)}, {"more", users.more}, {"nicks", nicks}});
+          },
+      },
+      m);
 }
 
 // Msg is one message as {"kind": kind, fields...}.

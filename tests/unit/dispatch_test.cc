@@ -82,6 +82,12 @@ const KindCase kKinds[] = {
     {"QUIT", msg::Quit{"bye now"}},
     {"HISTORY", msg::History{0, 0}},
     {"MODERATE", msg::Moderate{"/kick alice"}},
+    {"ROOM_JOIN", msg::RoomJoin{"#dev", 0, 0}},
+    {"ROOM_PART", msg::RoomPart{"#dev"}},
+    {"ROOM_LIST", msg::RoomList{}},
+    {"ROOM_TOPIC", msg::RoomTopic{"#dev", "release friday"}},
+    {"ROOM_SAY", msg::RoomSay{"#lobby", 0, "hello"}},
+    {"ROOM_WHO", msg::RoomWho{"#lobby"}},
 };
 
 // Every kind is here once: a new kind fails this until its expected answers are written.
@@ -211,6 +217,8 @@ TEST_P(DispatchTest, Joined) {
     EXPECT_TRUE(alice_.Saw("-!- mallory left (bye now)"));
   } else if (kind == "MODERATE") {  // mallory is no operator: alice stays
     Check(mallory, {{"ERROR 14"}, ConnState::kJoined, false});
+  } else if (kind.starts_with("ROOM_")) {  // rooms are not served yet
+    Check(mallory, {{"ERROR 8"}, ConnState::kJoined, false});
   } else {
     FAIL() << "no expectation for " << kind;
   }

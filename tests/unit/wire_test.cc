@@ -185,9 +185,19 @@ TEST(AlertTest, ReasonIsCutToTheProtocolLimit) {
 // Every message kind: the encoded form decodes back to itself; each truncation and an extra
 // trailing byte are malformed.
 TEST(MessageTest, EveryTruncationAndTrailingByteIsMalformed) {
-  std::vector<msg::ClientMessage> client = {
-      msg::Join{"alice"}, msg::Say{"hi"}, msg::Whisper{"bob", "psst"}, msg::Who{}, msg::Nick{"al"},
-      msg::Ping{"x"},     msg::Bye{}};
+  std::vector<msg::ClientMessage> client = {msg::Join{"alice"},
+                                            msg::Say{"hi"},
+                                            msg::Whisper{"bob", "psst"},
+                                            msg::Who{},
+                                            msg::Nick{"al"},
+                                            msg::Ping{"x"},
+                                            msg::Bye{},
+                                            msg::RoomJoin{"#dev", 7, 41},
+                                            msg::RoomPart{"#dev"},
+                                            msg::RoomList{},
+                                            msg::RoomTopic{"#dev", "release friday"},
+                                            msg::RoomSay{"#dev", 1, "waves"},
+                                            msg::RoomWho{"#dev"}};
   for (const auto& m : client) {
     std::vector<uint8_t> bytes;
     msg::EncodeMessage(m, &bytes);
@@ -214,7 +224,13 @@ TEST(MessageTest, EveryTruncationAndTrailingByteIsMalformed) {
                                             msg::Error{proto::ErrorCode::kNickTaken, 0, "t"},
                                             msg::MemberJoined{"carol"},
                                             msg::MemberLeft{"dave"},
-                                            msg::MemberRenamed{"bob", "robert"}};
+                                            msg::MemberRenamed{"bob", "robert"},
+                                            msg::RoomJoined{"#dev", "release friday", 2},
+                                            msg::RoomJoined{"#dev", "", 1},
+                                            msg::RoomEvent{"#dev", 3, "bob", "release friday"},
+                                            msg::RoomEvent{"#dev", 1, "carol", ""},
+                                            msg::RoomInfo{"#dev", 2, "release", 1},
+                                            msg::RoomUsers{"#dev", 0, {"a", "b"}}};
   for (const auto& m : server) {
     std::vector<uint8_t> bytes;
     msg::EncodeMessage(m, &bytes);
@@ -230,6 +246,40 @@ TEST(MessageTest, EveryTruncationAndTrailingByteIsMalformed) {
     }
     bytes.push_back(0);
     EXPECT_EQ(msg::DecodeServerMessage(bytes, &decoded), msg::DecodeStatus::kMalformed);
+  }
+}
+
+// The room messages' rules (PROTOCOL.md 6.13): ROOM_EVENT's event is 1 to 3, a topic is
+// empty or a valid text of at most 1024 bytes, and every room field is a valid room.
+TEST(MessageTest, RoomMessagesJudgeEventTopicAndRoom) {
+  const std::string topic_max(proto::kMaxTopicLen, 't');
+  const std::string topic_over(proto::kMaxTopicLen + 1, 't');
+  const std::vector<msg::ServerMessage> valid = {
+      msg::RoomEvent{"#dev", 1, "bob", ""},
+      msg::RoomEvent{"#dev", 3, "bob", topic_max},
+      msg::RoomJoined{"#dev", topic_max, 0},
+      msg::RoomInfo{"#lobby", 65535, "", 0},
+  };
+  for (const auto& m : valid) {
+    std::vector<uint8_t> bytes;
+    msg::EncodeMessage(m, &bytes);
+    msg::ServerMessage decoded;
+    EXPECT_EQ(msg::DecodeServerMessage(bytes, &decoded), msg::DecodeStatus::kOk)
+        << testing::ToHex(bytes);
+  }
+  const std::vector<msg::ServerMessage> invalid = {
+      msg::RoomEvent{"#dev", 0, "bob", ""},         msg::RoomEvent{"#dev", 4, "bob", ""},
+      msg::RoomEvent{"#dev", 3, "bob", topic_over}, msg::RoomEvent{"dev", 1, "bob", ""},
+      msg::RoomEvent{"#dev", 3, "bob", "a\x1b"},    msg::RoomJoined{"#", "", 1},
+      msg::RoomJoined{"#dev", topic_over, 1},       msg::RoomInfo{"#dev", 1, "", 2},
+      msg::RoomUsers{"#dev", 0, {"a b"}},           msg::RoomUsers{"#d ev", 0, {}},
+  };
+  for (const auto& m : invalid) {
+    std::vector<uint8_t> bytes;
+    msg::EncodeMessage(m, &bytes);
+    msg::ServerMessage decoded;
+    EXPECT_EQ(msg::DecodeServerMessage(bytes, &decoded), msg::DecodeStatus::kMalformed)
+        << testing::ToHex(bytes);
   }
 }
 
@@ -297,8 +347,8 @@ TEST(MessageTest, KnownKindsAreTheTable) {
     EXPECT_EQ(msg::DecodeServerMessage(bytes, &s) == msg::DecodeStatus::kUnknownKind, !server)
         << kind;
   }
-  EXPECT_EQ(msg::kClientKinds.size(), 14u);
-  EXPECT_EQ(msg::kServerKinds.size(), 14u);
+  EXPECT_EQ(msg::kClientKinds.size(), 20u);
+  EXPECT_EQ(msg::kServerKinds.size(), 18u);
   // The kinds the v1 and membership vectors take as unknown stay unknown: 0x08 after the
   // first client kinds, 0x8B after the membership kinds.
   EXPECT_FALSE(msg::IsKnownKind(msg::kClientKinds, 0x08));
@@ -317,6 +367,12 @@ TEST(MessageTest, KnownKindsAreTheTable) {
   EXPECT_TRUE(msg::IsKnownKind(msg::kClientKinds, 0x32));  // MODERATE (6.12)
   EXPECT_TRUE(msg::IsKnownKind(msg::kServerKinds, 0xB1));
   EXPECT_TRUE(msg::IsKnownKind(msg::kServerKinds, 0xB2));
+  for (uint8_t kind = 0x33; kind <= 0x38; ++kind) {  // rooms (6.13)
+    EXPECT_TRUE(msg::IsKnownKind(msg::kClientKinds, kind)) << int{kind};
+  }
+  for (uint8_t kind = 0xB3; kind <= 0xB6; ++kind) {
+    EXPECT_TRUE(msg::IsKnownKind(msg::kServerKinds, kind)) << int{kind};
+  }
   EXPECT_FALSE(msg::IsKnownKind(msg::kServerKinds, 0x87));
   EXPECT_FALSE(msg::IsKnownKind(msg::kServerKinds, 0x8B));
   EXPECT_TRUE(msg::IsKnownKind(msg::kServerKinds, 0x8A));

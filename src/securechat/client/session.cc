@@ -270,6 +270,11 @@ void ClientSession::HandleMessage(const msg::ServerMessage& m) {
                  [this](const msg::WhoisReply& w) { HandleWhois(w); },
                  [this](const msg::RoomLine& r) { HandleRoomLine(r); },
                  [this](const msg::HistoryEnd& e) { HandleHistoryEnd(e); },
+                 // Rooms besides #lobby (PROTOCOL.md 6.13): this client joins none yet.
+                 [](const msg::RoomJoined&) {},
+                 [](const msg::RoomEvent&) {},
+                 [](const msg::RoomInfo&) {},
+                 [](const msg::RoomUsers&) {},
              },
              m);
 }

@@ -52,6 +52,12 @@ constexpr Route kRoutes[] = {
     {proto::Kind::kQuit, kAny, kFree, kJoinFirst},
     {proto::Kind::kHistory, kBeforeJoin, kCharged, kHistoryFirst},
     {proto::Kind::kModerate, kMember, kCharged, kJoinFirst},
+    {proto::Kind::kRoomJoin, kMember, kCharged, kJoinFirst},
+    {proto::Kind::kRoomPart, kMember, kCharged, kJoinFirst},
+    {proto::Kind::kRoomList, kMember, kCharged, kJoinFirst},
+    {proto::Kind::kRoomTopic, kMember, kCharged, kJoinFirst},
+    {proto::Kind::kRoomSay, kMember, kCharged, kJoinFirst},
+    {proto::Kind::kRoomWho, kMember, kCharged, kJoinFirst},
 };
 static_assert(std::size(kRoutes) == std::variant_size_v<msg::ClientMessage>,
               "one row per client message kind");

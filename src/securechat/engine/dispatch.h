@@ -67,6 +67,12 @@ class Dispatcher {
   void Handle(Connection& c, const msg::Whois& m) { room_.Whois(c, m.nick); }
   void Handle(Connection& c, const msg::History& m) { room_.AskHistory(c, m.epoch, m.after); }
   void Handle(Connection& c, const msg::Moderate& m) { moderation_.Moderate(c, m.command); }
+  // Rooms (PROTOCOL.md 6.13): not served yet; answered as before they had kinds.
+  template <typename M>
+  requires(M::kKind >= proto::Kind::kRoomJoin &&
+           M::kKind <= proto::Kind::kRoomWho) void Handle(Connection& c, const M& /*m*/) {
+    table_.Error(c, proto::ErrorCode::kUnknownKind, "unknown message kind");
+  }
   void Handle(Connection& c, const msg::Quit& m) {
     // The reason is told to the room: a muted client leaves without it.
     room_.Quit(c, moderation_.IsMuted(c) ? std::string_view() : m.reason);

@@ -53,6 +53,8 @@ bool Meets(Rule rule, std::string_view s) {
       return s.empty() || s.size() == proto::kEd25519PublicLen;
     case Rule::kRoom:
       return IsValidRoom(s);
+    case Rule::kTopic:
+      return s.empty() || (s.size() <= proto::kMaxTopicLen && IsValidText(s));
   }
   return false;
 }
@@ -76,6 +78,10 @@ bool ReadField(Reader& r, M* m, U64<kMember>) {
 template <typename M, auto kMember>
 bool ReadField(Reader& r, M* m, Flag<kMember>) {
   return r.ReadU8(&(m->*kMember)) && IsFlagByte(m->*kMember);
+}
+template <typename M, auto kMember, uint8_t kMax>
+bool ReadField(Reader& r, M* m, Enum<kMember, kMax>) {
+  return r.ReadU8(&(m->*kMember)) && m->*kMember >= 1 && m->*kMember <= kMax;
 }
 template <typename M, auto kMember>
 bool ReadField(Reader& r, M* m, Code<kMember>) {
@@ -121,6 +127,10 @@ void WriteField(Writer& w, const M& m, U64<kMember>) {
 }
 template <typename M, auto kMember>
 void WriteField(Writer& w, const M& m, Flag<kMember>) {
+  w.U8(m.*kMember);
+}
+template <typename M, auto kMember, uint8_t kMax>
+void WriteField(Writer& w, const M& m, Enum<kMember, kMax>) {
   w.U8(m.*kMember);
 }
 template <typename M, auto kMember>

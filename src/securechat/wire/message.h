@@ -42,6 +42,7 @@ enum class Rule {
   kReason,                // empty or a valid text of at most kMaxReasonLen bytes (away reasons)
   kEd25519PublicOrEmpty,  // empty or exactly 32 bytes (WHOIS_REPLY's key)
   kRoom,                  // a valid room name (`#lobby`)
+  kTopic,                 // empty or a valid text of at most kMaxTopicLen bytes
 };
 template <auto kMember, Rule kRule = Rule::kAny>
 struct Str {};  // u16 length || bytes
@@ -51,6 +52,8 @@ template <auto kMember>
 struct U64 {};
 template <auto kMember>
 struct Flag {};  // u8, 0 or 1
+template <auto kMember, uint8_t kMax>
+struct Enum {};  // u8, 1 to kMax
 template <auto kMember>
 struct Code {};  // proto::ErrorCode as u16; any value
 template <auto kMember>
@@ -143,8 +146,48 @@ struct Moderate {
   using Layout = Fields<Str<&Moderate::command>>;
 };
 
-using ClientMessage = std::variant<Join, Say, Whisper, Who, Nick, Ping, Bye, Auth, Action, Away,
-                                   Whois, Quit, History, Moderate>;
+// Rooms (PROTOCOL.md 6.13). Room names and texts are judged by the server, like JOIN's nick.
+//
+// ROOM_JOIN joins `room`, made if no one is in it; `epoch` and `after` say which of its lines
+// the client has seen, as HISTORY's do for #lobby (0 and 0: none).
+struct RoomJoin {
+  static constexpr proto::Kind kKind = proto::Kind::kRoomJoin;
+  std::string_view room;
+  uint64_t epoch = 0;
+  uint64_t after = 0;
+  using Layout = Fields<Str<&RoomJoin::room>, U64<&RoomJoin::epoch>, U64<&RoomJoin::after>>;
+};
+struct RoomPart {  // leave `room` (never #lobby)
+  static constexpr proto::Kind kKind = proto::Kind::kRoomPart;
+  std::string_view room;
+  using Layout = Fields<Str<&RoomPart::room>>;
+};
+struct RoomList {  // which rooms there are: one ROOM_INFO each
+  static constexpr proto::Kind kKind = proto::Kind::kRoomList;
+  using Layout = Fields<>;
+};
+struct RoomTopic {  // set `room`'s topic (empty: clear it)
+  static constexpr proto::Kind kKind = proto::Kind::kRoomTopic;
+  std::string_view room;
+  std::string_view topic;
+  using Layout = Fields<Str<&RoomTopic::room>, Str<&RoomTopic::topic>>;
+};
+struct RoomSay {  // a line (action 1: an action) said in `room`
+  static constexpr proto::Kind kKind = proto::Kind::kRoomSay;
+  std::string_view room;
+  uint8_t action = 0;
+  std::string_view text;
+  using Layout = Fields<Str<&RoomSay::room>, Flag<&RoomSay::action>, Str<&RoomSay::text>>;
+};
+struct RoomWho {  // who is in `room`: ROOM_USERS pages
+  static constexpr proto::Kind kKind = proto::Kind::kRoomWho;
+  std::string_view room;
+  using Layout = Fields<Str<&RoomWho::room>>;
+};
+
+using ClientMessage =
+    std::variant<Join, Say, Whisper, Who, Nick, Ping, Bye, Auth, Action, Away, Whois, Quit, History,
+                 Moderate, RoomJoin, RoomPart, RoomList, RoomTopic, RoomSay, RoomWho>;
 
 // Server to client.
 struct Welcome {
@@ -267,9 +310,51 @@ struct HistoryEnd {
                         U64<&HistoryEnd::last_seq>, U64<&HistoryEnd::missed>>;
 };
 
+// ROOM_JOINED (PROTOCOL.md 6.13): the answer to ROOM_JOIN, before the room's history lines
+// and its HISTORY_END.
+struct RoomJoined {
+  static constexpr proto::Kind kKind = proto::Kind::kRoomJoined;
+  std::string_view room;   // as the server spells it
+  std::string_view topic;  // empty: none
+  uint16_t members = 0;    // the joiner included
+  using Layout = Fields<Str<&RoomJoined::room, Rule::kRoom>, Str<&RoomJoined::topic, Rule::kTopic>,
+                        U16<&RoomJoined::members>>;
+};
+// ROOM_EVENT: something happened in `room`, told to its members (proto::RoomEvent).
+struct RoomEvent {
+  static constexpr proto::Kind kKind = proto::Kind::kRoomEvent;
+  std::string_view room;
+  uint8_t event = 0;
+  std::string_view nick;
+  std::string_view text;  // the topic, for kTopic; empty otherwise
+  using Layout =
+      Fields<Str<&RoomEvent::room, Rule::kRoom>, Enum<&RoomEvent::event, proto::kMaxRoomEvent>,
+             Str<&RoomEvent::nick, Rule::kNick>, Str<&RoomEvent::text, Rule::kTopic>>;
+};
+// ROOM_INFO: one room of a ROOM_LIST answer.
+struct RoomInfo {
+  static constexpr proto::Kind kKind = proto::Kind::kRoomInfo;
+  std::string_view room;
+  uint16_t members = 0;
+  std::string_view topic;
+  uint8_t more = 0;  // 1: another ROOM_INFO of the same answer follows
+  using Layout = Fields<Str<&RoomInfo::room, Rule::kRoom>, U16<&RoomInfo::members>,
+                        Str<&RoomInfo::topic, Rule::kTopic>, Flag<&RoomInfo::more>>;
+};
+// ROOM_USERS: part of a ROOM_WHO answer, as USERS is of WHO's.
+struct RoomUsers {
+  static constexpr proto::Kind kKind = proto::Kind::kRoomUsers;
+  std::string_view room;
+  uint8_t more = 0;
+  std::vector<std::string_view> nicks;
+  using Layout = Fields<Str<&RoomUsers::room, Rule::kRoom>, Flag<&RoomUsers::more>,
+                        NickList<&RoomUsers::nicks>>;
+};
+
 using ServerMessage =
     std::variant<Welcome, Chat, Notice, Users, Pong, Error, MemberJoined, MemberLeft, MemberRenamed,
-                 AuthOk, ActionChat, WhoisReply, RoomLine, HistoryEnd>;
+                 AuthOk, ActionChat, WhoisReply, RoomLine, HistoryEnd, RoomJoined, RoomEvent,
+                 RoomInfo, RoomUsers>;
 
 // The kinds of a message variant, in the variant's order.
 template <typename Variant>

@@ -144,8 +144,20 @@ enum class Kind : uint8_t {
   kHistory = 0x31,
   // Moderation (PROTOCOL.md 6.12): an operator's command, from the same range.
   kModerate = 0x32,
+  // Rooms (PROTOCOL.md 6.13), from the same range: a member joins and leaves rooms besides
+  // #lobby, says lines in them, asks who is in one and which there are, and sets a topic.
+  kRoomJoin = 0x33,
+  kRoomPart = 0x34,
+  kRoomList = 0x35,
+  kRoomTopic = 0x36,
+  kRoomSay = 0x37,
+  kRoomWho = 0x38,
   kRoomLine = 0xB1,
   kHistoryEnd = 0xB2,
+  kRoomJoined = 0xB3,
+  kRoomEvent = 0xB4,
+  kRoomInfo = 0xB5,
+  kRoomUsers = 0xB6,
 };
 
 enum class ErrorCode : uint16_t {
@@ -162,7 +174,11 @@ enum class ErrorCode : uint16_t {
   kRemoved = 11,      // an operator removed the client (/kick at the console): fatal
   kBanned = 12,       // a ban holds the client (PROTOCOL.md 6.12): fatal, at JOIN or at once
   kMuted = 13,        // a mute holds the client: its room line was not said
-  kNotOperator = 14,  // MODERATE from a client the members file does not mark `op`
+  kNotOperator = 14,  // MODERATE from a client the members file does not mark `op`; a
+                      // ROOM_TOPIC from a client that may not set the room's topic
+  kRoomRefused = 15,  // a ROOM_* message naming an invalid room, or one the client is not
+                      // in (or, for ROOM_JOIN, is in); ROOM_PART of #lobby (PROTOCOL.md 6.13)
+  kRoomLimit = 16,    // ROOM_JOIN past a server limit: rooms, rooms per client, room size
 };
 
 inline constexpr size_t kMaxTextLen = 4096;
@@ -174,16 +190,29 @@ inline constexpr uint8_t kChatFlagPrivate = 0x01;
 // 6.10). Shorter than a line: it is repeated in /who, /whois and to everyone who whispers.
 inline constexpr size_t kMaxReasonLen = 256;
 
-// Rooms (PROTOCOL.md 6.11): `#` and then 1 to 31 bytes of the nick alphabet. This version of
-// the server has one room, kLobby, which every client joins with JOIN.
+// Rooms (PROTOCOL.md 6.11, 6.13): `#` and then 1 to 31 bytes of the nick alphabet, unique
+// without regard to case. Every client joins kLobby with JOIN and stays in it until it leaves
+// the server; other rooms it joins and leaves with ROOM_JOIN and ROOM_PART.
 inline constexpr size_t kMaxRoomLen = 32;
 inline constexpr char kRoomPrefix = '#';
 inline constexpr std::string_view kLobby = "#lobby";
+// ROOM_EVENT's event byte.
+enum class RoomEvent : uint8_t {
+  kJoined = 1,  // `nick` joined the room
+  kLeft = 2,    // `nick` left it (ROOM_PART); `text` is empty
+  kTopic = 3,   // `nick` set the topic to `text` (empty: cleared)
+};
+inline constexpr uint8_t kMaxRoomEvent = 3;
+// A topic: empty, or a valid text of at most this many bytes on the wire; a server may keep
+// topics shorter (this one: --max_topic_bytes).
+inline constexpr size_t kMaxTopicLen = 1024;
 
 // USERS: more u8 || count u16 || count x nick str. A full page of the longest nicks must fit
 // in one record's plaintext.
 inline constexpr size_t kUsersPerPage = 256;
 static_assert(1 + 1 + 2 + kUsersPerPage * (2 + kMaxNickLen) <= kMaxPlaintextLen);
+// ROOM_USERS is USERS with the room's name first.
+static_assert(1 + 2 + kMaxRoomLen + 1 + 2 + kUsersPerPage * (2 + kMaxNickLen) <= kMaxPlaintextLen);
 
 }  // namespace securechat::proto
 
