@@ -16,6 +16,11 @@
 
 namespace securechat::testing {
 
+// kTestAddress is where a test's connections come from unless it says otherwise: an address
+// of TEST-NET-1 (RFC 5737), in the form the server names peers, so that bans and mutes of
+// guests by address hold it as they would a real peer.
+inline constexpr std::string_view kTestAddress = "192.0.2.1";
+
 inline const ServerPrivateKey& TestKey2048() {
   static const auto* key = new ServerPrivateKey(
       ServerPrivateKey::FromPem(
@@ -70,7 +75,7 @@ class InMemoryNet {
                           },
                           [this] { return now_ms; }, [this] { return mono_ms; }}) {}
 
-  // Connect opens a connection (from address "test", or `address`), runs the handshake and
+  // Connect opens a connection (from kTestAddress, or `address`), runs the handshake and
   // JOIN, and returns the member.
   Member& Connect(const std::string& nick) { return Connect(nick, key_.PublicKey()); }
   Member& ConnectFrom(const std::string& address, const std::string& nick) {
@@ -79,11 +84,12 @@ class InMemoryNet {
   // ConnectWithKey is Connect for a client that authenticates with `user_key` (which must
   // outlive the net) before it joins.
   Member& ConnectWithKey(const std::string& nick, UserKey& user_key,
-                         const std::string& address = "test") {
+                         const std::string& address = std::string(kTestAddress)) {
     return Connect(nick, key_.PublicKey(), address, &user_key);
   }
   Member& Connect(const std::string& nick, const ServerPublicKey& pinned,
-                  const std::string& address = "test", UserKey* user_key = nullptr) {
+                  const std::string& address = std::string(kTestAddress),
+                  UserKey* user_key = nullptr) {
     ClientSession::Clock clock;
     if (paced_clients) {
       clock = [this] { return mono_ms; };

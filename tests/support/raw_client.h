@@ -51,7 +51,7 @@ class RawClient {
   // handshake budget holds the hello back; Send and Read finish the handshake when it has.
   // With `hello` false it sends nothing: the connection stays in the handshake, and Hello
   // sends CLIENT_HELLO later.
-  explicit RawClient(InMemoryNet& net, std::string_view address = "test", bool hello = true)
+  explicit RawClient(InMemoryNet& net, std::string_view address = kTestAddress, bool hello = true)
       : key_(ServerPublicKey::FromPem(TestKey2048().PublicKey().ToPem()).value()),
         conn_(key_, net.rng()),
         core_(net.core()),

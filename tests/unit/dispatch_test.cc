@@ -277,7 +277,7 @@ TEST_P(DispatchTest, HandshakingBeforeHello) {
   RawClient other(net_);  // an established connection seals the record
   const std::vector<uint8_t> record = other.Seal(GetParam().message);
 
-  RawClient mallory(net_, "test", /*hello=*/false);
+  RawClient mallory(net_, testing::kTestAddress, /*hello=*/false);
   ASSERT_EQ(StateOf(mallory), ConnState::kHandshaking);
   net_.core().Receive(mallory.id(), record);
   EXPECT_TRUE(net_.core().Pending(mallory.id()).empty());
@@ -295,7 +295,7 @@ TEST_P(DispatchTest, HandshakingHelloPending) {
   ASSERT_TRUE(other.established());
   const std::vector<uint8_t> record = other.Seal(GetParam().message);
 
-  RawClient mallory(net, "test", /*hello=*/false);
+  RawClient mallory(net, testing::kTestAddress, /*hello=*/false);
   mallory.Hello();
   ASSERT_EQ(net.core().StateOf(mallory.id()), ConnState::kHandshaking);  // the hello waits
   net.core().Receive(mallory.id(), record);

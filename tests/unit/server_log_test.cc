@@ -22,7 +22,7 @@ bool Logged(const InMemoryNet& net, std::string_view line) {
 
 TEST(ServerLogTest, CloseBeforeTheHelloIsLogged) {
   InMemoryNet net;
-  RawClient silent(net, "test", /*hello=*/false);
+  RawClient silent(net, testing::kTestAddress, /*hello=*/false);
   net.core().PeerClosed(silent.id(), "peer closed");
   EXPECT_TRUE(Logged(net, "close #1: peer closed during the handshake (not a securechat client?)"))
       << ::testing::PrintToString(net.log);
@@ -32,7 +32,7 @@ TEST(ServerLogTest, CloseBeforeTheHelloIsLogged) {
 // told apart from one that does not speak the protocol.
 TEST(ServerLogTest, CloseAfterAKeyRequestIsLoggedAsSuch) {
   InMemoryNet net;
-  RawClient asker(net, "test", /*hello=*/false);
+  RawClient asker(net, testing::kTestAddress, /*hello=*/false);
   std::vector<uint8_t> request;
   AppendKeyRequest(&request);
   net.core().Receive(asker.id(), request);

@@ -44,6 +44,10 @@ class RoomHistory {
 
   // `epoch` names this history among the server's runs: random and not 0 (PROTOCOL.md 6.11).
   RoomHistory(HistoryLimits limits, uint64_t epoch) : limits_(limits), epoch_(epoch) {}
+  // Lines are wiped (OPENSSL_cleanse) as they are forgotten, and all of them with the history.
+  ~RoomHistory();
+  RoomHistory(const RoomHistory&) = delete;
+  RoomHistory& operator=(const RoomHistory&) = delete;
 
   // Add numbers a line said in the room and keeps it, forgetting the oldest lines until both
   // limits hold. A line larger than max_bytes alone is numbered and not kept, and every older
@@ -73,6 +77,8 @@ class RoomHistory {
 
  private:
   static size_t Cost(const Line& line) { return line.from.size() + line.text.size(); }
+  // Clear wipes and forgets every line.
+  void Clear();
 
   const HistoryLimits limits_;
   const uint64_t epoch_;
