@@ -1429,20 +1429,23 @@ Json Rooms(Driver& d, const Common& common) {
   }
   const int64_t rss1 = StatusKiB(pid, "VmRSS");
 
-  // Every room's history filled: `fill` lines of B bytes each, the members taking turns.
-  for (int g = 0; g < r; ++g) {
-    for (int j = 0; j < fill; ++j) {
+  // Every room's history filled: `fill` lines of B bytes each, the members taking turns. One
+  // line per room at a time, so that no connection's output queue grows past one line, as
+  // the whispers left it: what grows is the history.
+  for (int j = 0; j < fill; ++j) {
+    for (int g = 0; g < r; ++g) {
       Say(d, run, run.groups[static_cast<size_t>(g)], j % k);
     }
+    const auto said = static_cast<uint64_t>(r) * static_cast<uint64_t>(j + 1);
+    if (!d.Run(
+            [&] {
+              return run.echoes == said && run.deliveries == said * static_cast<uint64_t>(k - 1);
+            },
+            common.deadline)) {
+      return out;
+    }
   }
-  const auto fill_lines = static_cast<uint64_t>(r) * static_cast<uint64_t>(fill);
-  if (!d.Run(
-          [&] {
-            return run.echoes == fill_lines &&
-                   run.deliveries == fill_lines * static_cast<uint64_t>(k - 1);
-          },
-          common.deadline) ||
-      !Settle(d, 1'000'000'000, common.deadline)) {
+  if (!Settle(d, 1'000'000'000, common.deadline)) {
     return out;
   }
   const int64_t rss2 = StatusKiB(pid, "VmRSS");
