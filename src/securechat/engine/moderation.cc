@@ -104,6 +104,8 @@ std::vector<std::string> Moderation::Run(const ConsoleCommand& command, const Op
     case ConsoleCommand::Verb::kSay:
     case ConsoleCommand::Verb::kHelp:
     case ConsoleCommand::Verb::kWho:
+    case ConsoleCommand::Verb::kRooms:
+    case ConsoleCommand::Verb::kMotd:
     case ConsoleCommand::Verb::kUnknown:
       break;
   }
@@ -367,6 +369,8 @@ void Moderation::Moderate(Connection& c, std::string_view line) {
     case ConsoleCommand::Verb::kSay:
     case ConsoleCommand::Verb::kHelp:
     case ConsoleCommand::Verb::kWho:
+    case ConsoleCommand::Verb::kRooms:
+    case ConsoleCommand::Verb::kMotd:
     case ConsoleCommand::Verb::kUnknown:
       notes.push_back(
           "not a moderation command: MODERATE takes /kick, /ban, /unban, /mute, /unmute or /bans");
