@@ -1369,7 +1369,9 @@ Json Rooms(Driver& d, const Common& common) {
   };
   d.on_room_answer = [&](Client& c, const msg::ServerMessage& m) {
     const int group = run.joining[static_cast<size_t>(c.sender)];
-    const std::string_view want = group < 0 ? "" : run.groups[static_cast<size_t>(group)].name;
+    const std::string_view want =
+        group < 0 ? std::string_view()
+                  : std::string_view(run.groups[static_cast<size_t>(group)].name);
     if (const auto* joined = std::get_if<msg::RoomJoined>(&m)) {
       if (joined->room != want) {
         d.Fail(Cat(c.nick, ": ROOM_JOINED ", joined->room, " while joining ", want));
