@@ -11,7 +11,8 @@ import sys
 LOADGEN_KEYS = [
     "deliveries_per_second", "all_deliveries_per_second", "server_cpu_per_delivery_us",
     "p50_ms", "p99_ms", "max_ms", "server_rss_per_connection_kib", "connections_per_second",
-    "server_cpu_per_connection_ms", "server_peak_rss_kib",
+    "server_cpu_per_connection_ms", "server_peak_rss_kib", "one_room_deliveries_per_second",
+    "ratio", "server_rss_per_room_full_kib",
 ]
 
 

@@ -14,9 +14,14 @@
 //   idle        N joined, silent clients: server RSS per connection.
 //   handshake   connect, handshake, JOIN, BYE, with K connections in flight: connections per
 //               second.
+//   rooms       N clients in R rooms of N/R (ROOM_JOIN, ROOM_SAY): server RSS per room once
+//               every room's history is full; then every client saying lines at a fixed rate,
+//               and in turn, the same deliveries per second in one room of all N from fewer
+//               senders: deliveries per second of each and their ratio.
 //
 // Every delivery is verified: each receiver must get, from each sender, exactly the messages
-// it sent, in order, byte for byte; any difference, error or unexpected close fails the run
+// it sent, in order, byte for byte (in the rooms mode: each room's members, and nobody else,
+// every line of it, its sender included); any difference, error or unexpected close fails the run
 // (exit code 1, "verified": false, and the throughput figure reported as 0). --fault makes
 // the generator itself alter, drop or duplicate one delivery, so that ctest can check that
 // the verifier notices (LoadgenCatches.*).
@@ -34,6 +39,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -62,18 +68,26 @@
 #include "securechat/engine/client_connection.h"
 #include "securechat/wire/message.h"
 
-ABSL_FLAG(std::string, mode, "throughput", "throughput, latency, idle or handshake");
+ABSL_FLAG(std::string, mode, "throughput", "throughput, latency, idle, handshake or rooms");
 ABSL_FLAG(int, receivers, 50, "throughput, latency: receiving clients (R)");
 ABSL_FLAG(int, senders, 1, "throughput, latency: sending clients (S); they receive too");
 ABSL_FLAG(int64_t, messages, 20000, "throughput: messages per sender (M)");
-ABSL_FLAG(int, bytes, 200, "throughput, latency: text bytes per message (B), 24 to 4096");
+ABSL_FLAG(int, bytes, 200, "throughput, latency, rooms: text bytes per message (B), 24 to 4096");
 ABSL_FLAG(int, window, 1024,
           "throughput: messages a sender may have sent that some client has not yet received");
 ABSL_FLAG(double, rate, 1000, "latency: messages per second, all senders together");
-ABSL_FLAG(double, seconds, 10, "latency: how long to send");
-ABSL_FLAG(int, clients, 1000, "idle: joined silent clients (N)");
+ABSL_FLAG(double, seconds, 10, "latency, rooms: how long to send (rooms: each load)");
+ABSL_FLAG(int, clients, 1000, "idle: joined silent clients (N); rooms: clients in the rooms (N)");
+ABSL_FLAG(int, rooms, 100, "rooms: rooms (R) the clients are shared among, N/R in each");
+ABSL_FLAG(double, per_client_rate, 20, "rooms: lines per second each client says in its room");
+ABSL_FLAG(int, one_room_senders, 10,
+          "rooms: senders in the one room of all N that is given the same deliveries per second");
+ABSL_FLAG(int, history, 50, "rooms: the server's --history, lines kept per room");
+ABSL_FLAG(int, fill_lines, 50,
+          "rooms: lines of B bytes said in each room before its memory is measured");
+ABSL_FLAG(int, rounds, 1, "rooms: loads of the rooms and of the one room, taken in turn");
 ABSL_FLAG(int, connections, 4000, "handshake: connections to make");
-ABSL_FLAG(int, in_flight, 16, "handshake, idle: connections being set up at once (K)");
+ABSL_FLAG(int, in_flight, 16, "handshake, idle, rooms: connections being set up at once (K)");
 ABSL_FLAG(int, key_bits, 2048, "RSA key size of the server key chat-keygen makes");
 ABSL_FLAG(bool, auth, false,
           "handshake: every connection authenticates with a user key of its own (AUTH) "
@@ -84,8 +98,8 @@ ABSL_FLAG(std::vector<std::string>, server_flags, {},
 ABSL_FLAG(double, timeout, 300, "fail if the run takes longer than this many seconds");
 ABSL_FLAG(std::string, json, "", "also write the results as JSON to this file");
 ABSL_FLAG(std::string, fault, "",
-          "for testing the verifier: alter, drop or duplicate the 50th CHAT the clients "
-          "receive, as a wrong server would; the run must then fail");
+          "for testing the verifier: alter, drop or duplicate the 50th CHAT or ROOM_LINE the "
+          "clients receive, as a wrong server would; the run must then fail");
 
 namespace securechat::loadgen {
 namespace {
@@ -328,6 +342,9 @@ class Driver {
  public:
   std::function<void(Client&)> on_joined;
   std::function<void(Client&, const msg::Chat&, int64_t now_ns)> on_chat;
+  std::function<void(Client&, const msg::RoomLine&, int64_t now_ns)> on_room_line;
+  // ROOM_JOINED and HISTORY_END, the answers to ROOM_JOIN.
+  std::function<void(Client&, const msg::ServerMessage&)> on_room_answer;
   std::function<void(Client&)> on_closed;  // EOF after our BYE
   std::function<void(int64_t now_ns)> on_tick;
   std::function<std::optional<int64_t>()> next_timer_ns;
@@ -563,10 +580,27 @@ class Driver {
         return;
       }
       if (++chats_ == kFaultAt && !fault_.empty()) {
-        InjectFault(c, *chat, now);
+        InjectFault(*chat, [&](const msg::Chat& faulty) { on_chat(c, faulty, now); });
         return;
       }
       on_chat(c, *chat, now);
+    } else if (const auto* line = std::get_if<msg::RoomLine>(&m)) {
+      if (c.phase != Phase::kJoined || !on_room_line) {
+        Fail(Cat(c.nick, ": unexpected ROOM_LINE in ", line->room, " from ", line->from));
+        return;
+      }
+      if (++chats_ == kFaultAt && !fault_.empty()) {
+        InjectFault(*line, [&](const msg::RoomLine& faulty) { on_room_line(c, faulty, now); });
+        return;
+      }
+      on_room_line(c, *line, now);
+    } else if (std::holds_alternative<msg::RoomJoined>(m) ||
+               std::holds_alternative<msg::HistoryEnd>(m)) {
+      if (c.phase != Phase::kJoined || !on_room_answer) {
+        Fail(Cat(c.nick, ": unexpected ROOM_JOINED or HISTORY_END"));
+        return;
+      }
+      on_room_answer(c, m);
     } else if (const auto* welcome = std::get_if<msg::Welcome>(&m)) {
       if (c.phase != Phase::kJoining || welcome->nick != c.nick) {
         Fail(Cat(c.nick, ": unexpected WELCOME"));
@@ -579,7 +613,7 @@ class Driver {
     } else if (const auto* error = std::get_if<msg::Error>(&m)) {
       Fail(Cat(c.nick, ": ERROR ", static_cast<int>(error->code), " ", error->text));
     }
-    // NOTICE (joins and leaves), USERS and PONG need nothing.
+    // NOTICE (joins and leaves), USERS, PONG and ROOM_EVENT need nothing.
   }
 
   void MarkDirty(Client& c) {
@@ -643,17 +677,19 @@ class Driver {
   sockaddr_in addr_{};
   std::vector<std::unique_ptr<Client>> clients_;
   std::vector<Client*> dirty_;
-  // InjectFault passes on `chat` as a wrong server would have delivered it.
-  void InjectFault(Client& c, const msg::Chat& chat, int64_t now) {
+  // InjectFault passes on `line` (a CHAT or a ROOM_LINE) to `pass` as a wrong server would
+  // have delivered it.
+  template <typename Line, typename Pass>
+  void InjectFault(const Line& line, const Pass& pass) {
     if (fault_ == "alter") {
-      std::string text(chat.text);
+      std::string text(line.text);
       text.back() = static_cast<char>(text.back() ^ 1);
-      msg::Chat altered = chat;
+      Line altered = line;
       altered.text = text;
-      on_chat(c, altered, now);
+      pass(altered);
     } else if (fault_ == "duplicate") {
-      on_chat(c, chat, now);
-      on_chat(c, chat, now);
+      pass(line);
+      pass(line);
     }
     // "drop": not passed on at all.
   }
@@ -663,7 +699,7 @@ class Driver {
   std::vector<uint8_t> read_buf_;
   std::string failure_;
   std::string fault_;
-  uint64_t chats_ = 0;  // CHATs received by all clients
+  uint64_t chats_ = 0;  // CHATs and ROOM_LINEs received by all clients
   int open_ = 0;
 };
 
@@ -852,6 +888,65 @@ Json Throughput(Driver& d, const Common& common) {
   return out;
 }
 
+// Pacer has the driver send `total` messages evenly at `rate` per second: send(k) sends message
+// k, due at t0() + k / rate, t0 being 10 ms after the pacer is made. Runs of the driver while
+// it lives send them.
+class Pacer {
+ public:
+  Pacer(Driver& d, uint64_t total, double rate, std::function<void(uint64_t)> send)
+      : d_(d), total_(total), interval_ns_(1e9 / rate), send_(std::move(send)) {
+    d_.next_timer_ns = [this]() -> std::optional<int64_t> {
+      if (next_ >= total_) {
+        return std::nullopt;
+      }
+      return Due(next_);
+    };
+    d_.on_tick = [this](int64_t now) {
+      for (; next_ < total_ && Due(next_) <= now; ++next_) {
+        send_(next_);
+      }
+    };
+  }
+  ~Pacer() {
+    d_.next_timer_ns = nullptr;
+    d_.on_tick = nullptr;
+  }
+  Pacer(const Pacer&) = delete;
+  Pacer& operator=(const Pacer&) = delete;
+
+  int64_t t0() const { return t0_; }
+
+ private:
+  int64_t Due(uint64_t k) const {
+    return t0_ + static_cast<int64_t>(static_cast<double>(k) * interval_ns_);
+  }
+
+  Driver& d_;
+  const uint64_t total_;
+  const double interval_ns_;
+  const std::function<void(uint64_t)> send_;
+  const int64_t t0_ = NowNs() + 10'000'000;
+  uint64_t next_ = 0;
+};
+
+// AddLatencies writes the percentiles of `latencies` (ns, reordered) to `out`, in ms.
+void AddLatencies(std::vector<int64_t>& latencies, Json& out) {
+  if (latencies.empty()) {
+    return;
+  }
+  auto pct = [&](double p) {
+    const size_t i = std::min(latencies.size() - 1,
+                              static_cast<size_t>(p * static_cast<double>(latencies.size())));
+    std::nth_element(latencies.begin(), latencies.begin() + static_cast<ptrdiff_t>(i),
+                     latencies.end());
+    return static_cast<double>(latencies[i]) / 1e6;
+  };
+  out["p50_ms"] = pct(0.50);
+  out["p99_ms"] = pct(0.99);
+  out["p999_ms"] = pct(0.999);
+  out["max_ms"] = static_cast<double>(*std::max_element(latencies.begin(), latencies.end())) / 1e6;
+}
+
 Json Latency(Driver& d, const Common& common) {
   const int senders = absl::GetFlag(FLAGS_senders);
   const int receivers = absl::GetFlag(FLAGS_receivers);
@@ -874,26 +969,14 @@ Json Latency(Driver& d, const Common& common) {
       room.last_delivery_ns = now;
     }
   };
-  const double interval_ns = 1e9 / rate;
-  const int64_t t0 = NowNs() + 10'000'000;
-  uint64_t next = 0;  // the next message, over all senders
-  auto due = [&](uint64_t k) {
-    return t0 + static_cast<int64_t>(static_cast<double>(k) * interval_ns);
-  };
-  d.next_timer_ns = [&]() -> std::optional<int64_t> {
-    if (next >= total) {
-      return std::nullopt;
-    }
-    return due(next);
-  };
-  d.on_tick = [&](int64_t now) {
-    for (; next < total && due(next) <= now; ++next) {
-      const int s = static_cast<int>(next % static_cast<uint64_t>(senders));
-      const uint64_t seq = room.sent[s]++;
-      d.Send(*room.senders[s], msg::Say{texts.Make(s, seq)});
-      sent_at[static_cast<size_t>(s) * kRing + seq % kRing] = NowNs();
-    }
-  };
+  // Message k, over all senders, is sender k % S's.
+  Pacer pacer(d, total, rate, [&](uint64_t k) {
+    const int s = static_cast<int>(k % static_cast<uint64_t>(senders));
+    const uint64_t seq = room.sent[s]++;
+    d.Send(*room.senders[s], msg::Say{texts.Make(s, seq)});
+    sent_at[static_cast<size_t>(s) * kRing + seq % kRing] = NowNs();
+  });
+  const int64_t t0 = pacer.t0();
   const uint64_t want = total * static_cast<uint64_t>(receivers + senders - 1);
   const double cpu0 = CpuSeconds(common.server->pid());
   const bool ok = d.Run([&] { return latencies.size() == want; }, common.deadline);
@@ -903,17 +986,7 @@ Json Latency(Driver& d, const Common& common) {
   if (!ok || latencies.empty()) {
     return out;
   }
-  auto pct = [&](double p) {
-    const size_t i = std::min(latencies.size() - 1,
-                              static_cast<size_t>(p * static_cast<double>(latencies.size())));
-    std::nth_element(latencies.begin(), latencies.begin() + static_cast<ptrdiff_t>(i),
-                     latencies.end());
-    return static_cast<double>(latencies[i]) / 1e6;
-  };
-  out["p50_ms"] = pct(0.50);
-  out["p99_ms"] = pct(0.99);
-  out["p999_ms"] = pct(0.999);
-  out["max_ms"] = static_cast<double>(*std::max_element(latencies.begin(), latencies.end())) / 1e6;
+  AddLatencies(latencies, out);
   out["achieved_rate"] =
       static_cast<double>(total) / (static_cast<double>(room.last_delivery_ns - t0) / 1e9);
   return out;
@@ -1023,6 +1096,439 @@ Json Handshake(Driver& d, const Common& common) {
   return out;
 }
 
+// ---------------------------------------------------------------------------------------
+// The rooms mode: N clients in R rooms of K = N/R, every client saying lines at a fixed rate;
+// the same deliveries per second in one room of all N, from fewer senders; and the server's
+// memory per room once every room's history is full.
+
+// Group is one room of the rooms mode and what was said in it. Its members are the clients
+// numbered first .. first + size - 1 (the number in their nick), and the first `senders` of
+// them say lines. A member keeps the number of the next line it expects from sender s of the
+// group in next_seq[slot + s].
+struct Group {
+  std::string name;
+  int first = 0;
+  int size = 0;
+  int senders = 0;
+  size_t slot = 0;
+  std::vector<uint64_t> sent;  // lines said, per sender
+  std::unique_ptr<Texts> texts;
+  std::vector<int64_t> sent_at;  // when each line that `texts` holds was sent, in its order
+};
+
+struct RoomsRun {
+  std::vector<Client*> clients;  // client i is RoomsNick(i)
+  std::vector<Group> groups;     // the R rooms, then the room of all
+  std::map<std::string, int, std::less<>> by_name;
+  Client* probe = nullptr;     // joins room 0 once it is full, to read its history
+  std::vector<int> joining;    // per client (the probe last): the group it is joining
+  int answers = 0;             // HISTORY_ENDs of the rooms joined
+  uint64_t deliveries = 0;     // live lines verified at members other than their sender
+  uint64_t echoes = 0;         // live lines verified at their own sender
+  uint64_t history_lines = 0;  // history lines verified at the probe
+  uint64_t probe_last_seq = 0;
+  bool measuring = false;  // latencies are kept
+  std::vector<int64_t> latencies;
+  int64_t last_line_ns = 0;
+};
+
+std::string RoomsNick(int i) { return Cat("u", i); }
+constexpr std::string_view kRoomsNickPrefix = "u";
+
+// NickNumber returns i for the nick "<prefix><i>", or -1.
+int NickNumber(std::string_view nick, std::string_view prefix) {
+  if (nick.size() <= prefix.size() || nick.substr(0, prefix.size()) != prefix) {
+    return -1;
+  }
+  int i = -1;
+  const char* end = nick.data() + nick.size();
+  auto [p, ec] = std::from_chars(nick.data() + prefix.size(), end, i);
+  return ec == std::errc() && p == end ? i : -1;
+}
+
+// VerifyRoomLine checks one ROOM_LINE at `c`: a live line (a history line only at the probe,
+// of room 0) of a room `c` is in, said by one of the room's senders, and the next that sender
+// said, byte for byte. Fails the driver otherwise.
+void VerifyRoomLine(Driver& d, RoomsRun& run, Client& c, const msg::RoomLine& line, int64_t now) {
+  const bool at_probe = &c == run.probe;
+  auto it = run.by_name.find(line.room);
+  if (it == run.by_name.end() || (line.history != 0) != at_probe || (at_probe && it->second != 0)) {
+    d.Fail(Cat(c.nick, ": a line of an unexpected room, or history where none was asked for: ",
+               line.room, " history=", line.history));
+    return;
+  }
+  Group& g = run.groups[static_cast<size_t>(it->second)];
+  const int me = c.sender;
+  const int from = NickNumber(line.from, kRoomsNickPrefix);
+  const int s = from - g.first;
+  if ((!at_probe && (me < g.first || me >= g.first + g.size)) || from < 0 || s < 0 ||
+      s >= g.senders || line.action != 0) {
+    d.Fail(Cat(c.nick, ": a line in ", line.room,
+               " from an unexpected member or as an action: ", line.from));
+    return;
+  }
+  uint64_t& next = c.next_seq[g.slot + static_cast<size_t>(s)];
+  const uint64_t seq = next;
+  if (seq >= g.sent[s]) {
+    d.Fail(Cat(c.nick, ": more lines in ", line.room, " from ", line.from, " than it said (", seq,
+               ")"));
+    return;
+  }
+  if (g.sent[s] - seq > g.texts->ring()) {
+    d.Fail(Cat(c.nick, ": fell more than ", g.texts->ring(), " lines behind in ", line.room));
+    return;
+  }
+  if (line.text != g.texts->Get(s, seq)) {
+    d.Fail(Cat(c.nick, ": line ", seq, " from ", line.from, " in ", line.room,
+               " is not what was sent (wrong content, order or a lost line)"));
+    return;
+  }
+  ++next;
+  run.last_line_ns = now;
+  if (at_probe) {
+    ++run.history_lines;
+  } else if (from == me) {
+    ++run.echoes;
+  } else {
+    ++run.deliveries;
+    if (run.measuring) {
+      const size_t ring = g.texts->ring();
+      run.latencies.push_back(now - g.sent_at[static_cast<size_t>(s) * ring + seq % ring]);
+    }
+  }
+}
+
+// Say has sender `s` of `g` say its next line.
+void Say(Driver& d, RoomsRun& run, Group& g, int s) {
+  const uint64_t seq = g.sent[s]++;
+  d.Send(*run.clients[static_cast<size_t>(g.first + s)],
+         msg::RoomSay{g.name, 0, g.texts->Make(s, seq)});
+  const size_t ring = g.texts->ring();
+  g.sent_at[static_cast<size_t>(s) * ring + seq % ring] = NowNs();
+}
+
+// JoinGroup has `members` (client numbers; N is the probe) send ROOM_JOIN for `group` and runs
+// until each has its HISTORY_END.
+bool JoinGroup(Driver& d, RoomsRun& run, int group, const std::vector<int>& members,
+               int64_t deadline) {
+  const int n = static_cast<int>(run.clients.size());
+  run.answers = 0;
+  for (int i : members) {
+    run.joining[static_cast<size_t>(i)] = group;
+    Client& c = i == n ? *run.probe : *run.clients[static_cast<size_t>(i)];
+    d.Send(c, msg::RoomJoin{run.groups[static_cast<size_t>(group)].name, 0, 0});
+  }
+  return d.Run([&] { return run.answers == static_cast<int>(members.size()); }, deadline);
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty()           ? 0
+         : v.size() % 2 == 1 ? v[v.size() / 2]
+                             : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+// Load has the senders of `groups` say lines at `rate` each for `seconds`, spread evenly in
+// time, and runs until every line has reached every member of its room; *deliveries_per_second
+// gets the deliveries (lines at members other than their sender) per second from the first
+// line's due time to the last verified arrival, 0 on failure.
+Json Load(Driver& d, RoomsRun& run, const std::vector<Group*>& groups, double rate, double seconds,
+          const Common& common, double* deliveries_per_second) {
+  std::vector<std::pair<Group*, int>> speakers;
+  for (Group* g : groups) {
+    for (int s = 0; s < g->senders; ++s) {
+      speakers.emplace_back(g, s);
+    }
+  }
+  const uint64_t m = speakers.size();
+  const auto total = static_cast<uint64_t>(std::llround(static_cast<double>(m) * rate * seconds));
+  uint64_t want = 0;  // deliveries: line k is said by speaker k % m
+  for (uint64_t i = 0; i < m; ++i) {
+    want +=
+        (total / m + (i < total % m ? 1 : 0)) * static_cast<uint64_t>(speakers[i].first->size - 1);
+  }
+  run.deliveries = 0;
+  run.echoes = 0;
+  run.latencies.clear();
+  run.latencies.reserve(want);
+  run.measuring = true;
+  const double cpu0 = CpuSeconds(common.server->pid());
+  const double self0 = SelfCpuSeconds();
+  int64_t t0 = 0;
+  bool ok = false;
+  {
+    Pacer pacer(d, total, static_cast<double>(m) * rate, [&](uint64_t k) {
+      auto [g, s] = speakers[k % m];
+      Say(d, run, *g, s);
+    });
+    t0 = pacer.t0();
+    ok = d.Run([&] { return run.deliveries == want && run.echoes == total; }, common.deadline);
+  }
+  run.measuring = false;
+  const double secs = static_cast<double>(run.last_line_ns - t0) / 1e9;
+  const double cpu = CpuSeconds(common.server->pid()) - cpu0;
+  Json out;
+  out["senders"] = m;
+  out["rate_per_sender"] = rate;
+  out["lines"] = total;
+  out["deliveries"] = run.deliveries;
+  out["echoes"] = run.echoes;
+  out["offered_deliveries_per_second"] = static_cast<double>(want) / seconds;
+  *deliveries_per_second = ok && secs > 0 ? static_cast<double>(run.deliveries) / secs : 0;
+  out["deliveries_per_second"] = *deliveries_per_second;
+  out["seconds"] = secs;
+  out["server_cpu_seconds"] = cpu;
+  out["server_cpu_per_delivery_us"] =
+      cpu * 1e6 / static_cast<double>(std::max<uint64_t>(1, run.deliveries));
+  out["loadgen_cpu_seconds"] = SelfCpuSeconds() - self0;
+  if (ok) {
+    AddLatencies(run.latencies, out);
+  }
+  return out;
+}
+
+// RoomsFlagsValid says whether the rooms mode's flags make sense: rooms of at least two
+// members, all of the same size, and senders for the one room.
+bool RoomsFlagsValid() {
+  const int n = absl::GetFlag(FLAGS_clients);
+  const int r = absl::GetFlag(FLAGS_rooms);
+  const int one_senders = absl::GetFlag(FLAGS_one_room_senders);
+  return r >= 1 && n >= 2 * r && n % r == 0 && one_senders >= 1 && one_senders <= n &&
+         absl::GetFlag(FLAGS_per_client_rate) > 0 && absl::GetFlag(FLAGS_seconds) > 0 &&
+         absl::GetFlag(FLAGS_history) >= 0 && absl::GetFlag(FLAGS_fill_lines) >= 0 &&
+         absl::GetFlag(FLAGS_rounds) >= 1;
+}
+
+Json Rooms(Driver& d, const Common& common) {
+  const int n = absl::GetFlag(FLAGS_clients);
+  const int r = absl::GetFlag(FLAGS_rooms);
+  const int k = n / r;
+  const double rate = absl::GetFlag(FLAGS_per_client_rate);
+  const double seconds = absl::GetFlag(FLAGS_seconds);
+  const auto bytes = static_cast<size_t>(absl::GetFlag(FLAGS_bytes));
+  const int history = absl::GetFlag(FLAGS_history);
+  const int fill = absl::GetFlag(FLAGS_fill_lines);
+  const int one_senders = absl::GetFlag(FLAGS_one_room_senders);
+  const pid_t pid = common.server->pid();
+  // The one room's senders share the rooms' deliveries per second: N * rate * (K - 1) over
+  // N - 1 receivers each.
+  const double one_rate =
+      static_cast<double>(n) * rate * (k - 1) / (static_cast<double>(n - 1) * one_senders);
+  Json out;
+  // Until the loads are done, a run that fails scores nothing.
+  for (const char* key : {"deliveries_per_second", "one_room_deliveries_per_second", "ratio"}) {
+    out[key] = 0;
+  }
+  RoomsRun run;
+  run.joining.assign(static_cast<size_t>(n) + 1, -1);
+  // A sender's texts must outlast the lines it has in flight: four seconds of them.
+  auto ring = [](double per_second) {
+    return static_cast<size_t>(std::clamp(per_second * 4, 64.0, 16384.0));
+  };
+  for (int i = 0; i < r; ++i) {
+    Group g;
+    g.name = Cat("#r", i);
+    g.first = i * k;
+    g.size = k;
+    g.senders = k;
+    g.slot = 0;
+    g.texts =
+        std::make_unique<Texts>(k, std::max<size_t>(ring(rate), static_cast<size_t>(fill)), bytes);
+    run.groups.push_back(std::move(g));
+  }
+  Group all;
+  all.name = "#all";
+  all.size = n;
+  all.senders = one_senders;
+  all.slot = static_cast<size_t>(k);
+  all.texts = std::make_unique<Texts>(one_senders, ring(one_rate), bytes);
+  run.groups.push_back(std::move(all));
+  for (size_t i = 0; i < run.groups.size(); ++i) {
+    Group& g = run.groups[i];
+    g.sent.assign(static_cast<size_t>(g.senders), 0);
+    g.sent_at.assign(static_cast<size_t>(g.senders) * g.texts->ring(), 0);
+    run.by_name.emplace(g.name, static_cast<int>(i));
+  }
+
+  // Everyone joins #lobby, the probe last.
+  std::vector<Client*> probe;
+  if (!JoinMany(d, std::string(kRoomsNickPrefix), n, absl::GetFlag(FLAGS_in_flight),
+                common.deadline, &run.clients) ||
+      !JoinMany(d, "probe", 1, 1, common.deadline, &probe)) {
+    return out;
+  }
+  run.probe = probe[0];
+  run.probe->sender = n;
+  run.probe->next_seq.assign(static_cast<size_t>(k), 0);
+  for (int i = 0; i < n; ++i) {
+    run.clients[static_cast<size_t>(i)]->sender = i;
+    run.clients[static_cast<size_t>(i)]->next_seq.assign(static_cast<size_t>(k + one_senders), 0);
+  }
+  d.on_room_line = [&](Client& c, const msg::RoomLine& line, int64_t now) {
+    VerifyRoomLine(d, run, c, line, now);
+  };
+  d.on_room_answer = [&](Client& c, const msg::ServerMessage& m) {
+    const int group = run.joining[static_cast<size_t>(c.sender)];
+    const std::string_view want =
+        group < 0 ? std::string_view()
+                  : std::string_view(run.groups[static_cast<size_t>(group)].name);
+    if (const auto* joined = std::get_if<msg::RoomJoined>(&m)) {
+      if (joined->room != want) {
+        d.Fail(Cat(c.nick, ": ROOM_JOINED ", joined->room, " while joining ", want));
+      }
+      return;
+    }
+    const auto& end = std::get<msg::HistoryEnd>(m);
+    // Rooms are joined while silent, except by the probe.
+    if (end.room != want || (&c != run.probe && end.last_seq != 0)) {
+      d.Fail(Cat(c.nick, ": HISTORY_END ", end.room, " (last line ", end.last_seq,
+                 ") while joining ", want));
+      return;
+    }
+    if (&c == run.probe) {
+      run.probe_last_seq = end.last_seq;
+    }
+    run.joining[static_cast<size_t>(c.sender)] = -1;
+    ++run.answers;
+  };
+  // Every connection first receives and sends a message at least as long as a room line (a
+  // whisper to the next client), so that the buffers each connection grows to the largest
+  // message it has seen are grown before the memory is measured.
+  const std::string warm(std::min<size_t>(bytes + 64, proto::kMaxTextLen), 'w');
+  uint64_t whispers = 0;
+  d.on_chat = [&](Client& c, const msg::Chat& chat, int64_t) {
+    if (chat.flags != proto::kChatFlagPrivate || chat.text != warm ||
+        NickNumber(chat.from, kRoomsNickPrefix) != (c.sender + n - 1) % n) {
+      d.Fail(Cat(c.nick, ": an unexpected CHAT from ", chat.from));
+      return;
+    }
+    ++whispers;
+  };
+  for (int i = 0; i < n; ++i) {
+    d.Send(*run.clients[static_cast<size_t>(i)], msg::Whisper{RoomsNick((i + 1) % n), warm});
+  }
+  if (!d.Run([&] { return whispers == static_cast<uint64_t>(n); }, common.deadline)) {
+    return out;
+  }
+  d.on_chat = nullptr;
+  if (!Settle(d, 1'000'000'000, common.deadline)) {
+    return out;
+  }
+  const int64_t rss0 = StatusKiB(pid, "VmRSS");
+
+  // The R rooms, joined and silent.
+  for (int g = 0; g < r; ++g) {
+    std::vector<int> members(static_cast<size_t>(k));
+    for (int i = 0; i < k; ++i) {
+      members[static_cast<size_t>(i)] = g * k + i;
+    }
+    if (!JoinGroup(d, run, g, members, common.deadline)) {
+      return out;
+    }
+  }
+  if (!Settle(d, 1'000'000'000, common.deadline)) {
+    return out;
+  }
+  const int64_t rss1 = StatusKiB(pid, "VmRSS");
+
+  // Every room's history filled: `fill` lines of B bytes each, the members taking turns. One
+  // line per room at a time, so that no connection's output queue grows past one line, as
+  // the whispers left it: what grows is the history.
+  for (int j = 0; j < fill; ++j) {
+    for (int g = 0; g < r; ++g) {
+      Say(d, run, run.groups[static_cast<size_t>(g)], j % k);
+    }
+    const auto said = static_cast<uint64_t>(r) * static_cast<uint64_t>(j + 1);
+    if (!d.Run(
+            [&] {
+              return run.echoes == said && run.deliveries == said * static_cast<uint64_t>(k - 1);
+            },
+            common.deadline)) {
+      return out;
+    }
+  }
+  if (!Settle(d, 1'000'000'000, common.deadline)) {
+    return out;
+  }
+  const int64_t rss2 = StatusKiB(pid, "VmRSS");
+
+  // The probe joins room 0 and must be given its last min(history, fill) lines as history.
+  // The fill said them in turn, so the lines forgotten are the first fill - kept.
+  const auto kept = static_cast<uint64_t>(std::min(history, fill));
+  for (int j = 0; j < fill - static_cast<int>(kept); ++j) {
+    ++run.probe->next_seq[static_cast<size_t>(j % k)];
+  }
+  if (!JoinGroup(d, run, 0, {n}, common.deadline)) {
+    return out;
+  }
+  if (run.history_lines != kept || run.probe_last_seq != static_cast<uint64_t>(fill)) {
+    d.Fail(Cat("the probe was given ", run.history_lines, " history lines of room 0 (", kept,
+               " expected) and a last line ", run.probe_last_seq, " (", fill, " said)"));
+    return out;
+  }
+  bool probe_gone = false;
+  d.on_closed = [&](Client&) { probe_gone = true; };
+  d.Bye(*run.probe);
+  if (!d.Run([&] { return probe_gone; }, common.deadline)) {
+    return out;
+  }
+
+  Json memory;
+  memory["server_rss_lobby_kib"] = rss0;
+  memory["server_rss_rooms_kib"] = rss1;
+  memory["server_rss_full_kib"] = rss2;
+  memory["history_lines_per_room"] = kept;
+  memory["history_text_bytes_per_room"] = kept * bytes;
+  memory["server_rss_per_room_empty_kib"] = static_cast<double>(rss1 - rss0) / r;
+  memory["server_rss_per_room_full_kib"] = static_cast<double>(rss2 - rss0) / r;
+  memory["server_rss_per_room_history_kib"] = static_cast<double>(rss2 - rss1) / r;
+  out["memory"] = std::move(memory);
+
+  // The room of all, then the load: rooms and one room in turn.
+  std::vector<int> everyone(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    everyone[static_cast<size_t>(i)] = i;
+  }
+  if (!JoinGroup(d, run, r, everyone, common.deadline)) {
+    return out;
+  }
+  std::vector<Group*> rooms;
+  for (int g = 0; g < r; ++g) {
+    rooms.push_back(&run.groups[static_cast<size_t>(g)]);
+  }
+  std::vector<double> rooms_dps, one_dps, ratios;
+  for (int round = 1; round <= absl::GetFlag(FLAGS_rounds); ++round) {
+    // A load that fails ends the run; what the round had measured is still reported.
+    double a = 0, b = 0;
+    Json pair;
+    pair["rooms"] = Load(d, run, rooms, rate, seconds, common, &a);
+    if (d.error().empty()) {
+      pair["one_room"] =
+          Load(d, run, {&run.groups[static_cast<size_t>(r)]}, one_rate, seconds, common, &b);
+    }
+    if (!d.error().empty()) {
+      out[Cat("round_", round)] = std::move(pair);
+      return out;
+    }
+    pair["ratio"] = b > 0 ? a / b : 0.0;
+    out[Cat("round_", round)] = std::move(pair);
+    rooms_dps.push_back(a);
+    one_dps.push_back(b);
+    ratios.push_back(b > 0 ? a / b : 0.0);
+  }
+  out["clients"] = n;
+  out["rooms"] = r;
+  out["members_per_room"] = k;
+  out["one_room_senders"] = one_senders;
+  out["one_room_rate_per_sender"] = one_rate;
+  out["deliveries_per_second"] = Median(rooms_dps);
+  out["one_room_deliveries_per_second"] = Median(one_dps);
+  out["ratio"] = Median(ratios);
+  out["server_rss_per_room_full_kib"] = static_cast<double>(rss2 - rss0) / r;
+  out["server_peak_rss_kib"] = StatusKiB(pid, "VmHWM");
+  return out;
+}
+
 }  // namespace
 }  // namespace securechat::loadgen
 
@@ -1030,7 +1536,8 @@ int main(int argc, char** argv) {
   using namespace securechat::loadgen;
   absl::SetProgramUsageMessage(
       "drives a real chat-server on 127.0.0.1 and verifies every delivery.\n"
-      "usage: chat-loadgen --mode=throughput|latency|idle|handshake [--json=FILE] [options]");
+      "usage: chat-loadgen --mode=throughput|latency|idle|handshake|rooms [--json=FILE] "
+      "[options]");
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   if (rest.size() > 1) {
     std::fprintf(stderr, "chat-loadgen: unexpected argument '%s'\n", rest[1]);
@@ -1044,29 +1551,42 @@ int main(int argc, char** argv) {
   }
   const std::string mode = absl::GetFlag(FLAGS_mode);
   const std::map<std::string, std::function<Json(Driver&, const Common&)>> modes = {
-      {"throughput", Throughput}, {"latency", Latency}, {"idle", Idle}, {"handshake", Handshake}};
+      {"throughput", Throughput},
+      {"latency", Latency},
+      {"idle", Idle},
+      {"handshake", Handshake},
+      {"rooms", Rooms}};
   auto run = modes.find(mode);
   const int bytes = absl::GetFlag(FLAGS_bytes);
   const std::string fault = absl::GetFlag(FLAGS_fault);
   if (run == modes.end() || bytes < 24 || bytes > 4096 || absl::GetFlag(FLAGS_senders) < 1 ||
       absl::GetFlag(FLAGS_receivers) < 0 || absl::GetFlag(FLAGS_window) < 1 ||
       absl::GetFlag(FLAGS_in_flight) < 1 || absl::GetFlag(FLAGS_rate) <= 0 ||
-      !(fault.empty() || fault == "alter" || fault == "drop" || fault == "duplicate")) {
+      !(fault.empty() || fault == "alter" || fault == "drop" || fault == "duplicate") ||
+      (mode == "rooms" && !RoomsFlagsValid())) {
     std::fprintf(stderr, "chat-loadgen: bad flags (see --help)\n");
     return 2;
   }
 
   // The server's per-client limits are raised for load: no message rate limit, a large queue
   // cap, an unlimited handshake budget, and room for everyone from 127.0.0.1.
+  // The rooms mode needs a client more (its probe), a room more (the room of all) and all N in
+  // one room, and sets the history it fills.
+  const int clients = mode == "rooms" ? std::max(1000, absl::GetFlag(FLAGS_clients) + 1) : 1000;
   std::vector<std::string> server_flags = {
       "--rate=0",
       "--max_queue_bytes=268435456",
       "--handshakes_per_second=1000000",
-      "--max_clients=1000",
-      "--max_per_address=1000",
+      Cat("--max_clients=", clients),
+      Cat("--max_per_address=", clients),
       "--idle_timeout=3600s",
       "--handshake_timeout=60s",
   };
+  if (mode == "rooms") {
+    server_flags.push_back(Cat("--max_rooms=", absl::GetFlag(FLAGS_rooms) + 1));
+    server_flags.push_back(Cat("--max_room_members=", std::max(1000, clients)));
+    server_flags.push_back(Cat("--history=", absl::GetFlag(FLAGS_history)));
+  }
   for (const std::string& f : absl::GetFlag(FLAGS_server_flags)) {
     server_flags.push_back(f);
   }
@@ -1113,6 +1633,12 @@ int main(int argc, char** argv) {
   params["rate"] = absl::GetFlag(FLAGS_rate);
   params["seconds"] = absl::GetFlag(FLAGS_seconds);
   params["clients"] = absl::GetFlag(FLAGS_clients);
+  params["rooms"] = absl::GetFlag(FLAGS_rooms);
+  params["per_client_rate"] = absl::GetFlag(FLAGS_per_client_rate);
+  params["one_room_senders"] = absl::GetFlag(FLAGS_one_room_senders);
+  params["history"] = absl::GetFlag(FLAGS_history);
+  params["fill_lines"] = absl::GetFlag(FLAGS_fill_lines);
+  params["rounds"] = absl::GetFlag(FLAGS_rounds);
   params["connections"] = absl::GetFlag(FLAGS_connections);
   params["in_flight"] = absl::GetFlag(FLAGS_in_flight);
   params["key_bits"] = absl::GetFlag(FLAGS_key_bits);
@@ -1140,8 +1666,8 @@ int main(int argc, char** argv) {
   doc["error"] = error;
   if (!error.empty()) {
     // A wrong or failing server scores nothing.
-    for (const char* k :
-         {"deliveries_per_second", "all_deliveries_per_second", "connections_per_second"}) {
+    for (const char* k : {"deliveries_per_second", "all_deliveries_per_second",
+                          "connections_per_second", "one_room_deliveries_per_second", "ratio"}) {
       if (results.contains(k)) {
         results[k] = 0;
       }

@@ -36,6 +36,8 @@ loadgen throughput-10x10 --mode=throughput --senders=10 --receivers=10 --message
 loadgen latency-1000-50 --mode=latency --senders=1 --receivers=50 --rate=1000 --seconds=10 --bytes=200
 loadgen idle-1000 --mode=idle --clients=1000 --in_flight=16
 loadgen handshake-2048 --mode=handshake --connections=4000 --in_flight=16 --key_bits=2048
+loadgen rooms-1000x100 --mode=rooms --clients=1000 --rooms=100 --per_client_rate=20 --seconds=5 \
+  --bytes=200 --rounds=3
 
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/environment.txt"
 echo "results in $out"
