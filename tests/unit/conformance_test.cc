@@ -2285,15 +2285,16 @@ class RoomsLive : public ::testing::Test {
     ASSERT_NE(TestPublicKey(), nullptr);
   }
 
-  // JoinCarol joins carol to `room`'s server (#lobby only), dropping what alice and bob are
-  // told of it.
-  static ::testing::AssertionResult JoinCarol(Room& room, CorePeer& carol) {
+  // JoinCarol joins a third client, carol unless named otherwise, to `room`'s server (#lobby
+  // only), dropping what alice and bob are told of it.
+  static ::testing::AssertionResult JoinCarol(Room& room, CorePeer& carol,
+                                              std::string_view nick = "carol") {
     Json got;
     RETURN_IF_FAILED(carol.Handshake(*TestPublicKey()));
-    RETURN_IF_FAILED(carol.Send(msg::Join{"carol"}));
+    RETURN_IF_FAILED(carol.Send(msg::Join{nick}));
     RETURN_IF_FAILED(carol.ReadAll(&got));
     if (Kinds(got) != Json::Array({"WELCOME"})) {
-      return ::testing::AssertionFailure() << "carol's JOIN got " << got;
+      return ::testing::AssertionFailure() << nick << "'s JOIN got " << got;
     }
     RETURN_IF_FAILED(room.alice().ReadAll(&got));
     return room.bob().ReadAll(&got);
@@ -2587,6 +2588,91 @@ TEST_F(RoomsLive, EachRoomKeepsItsOwnHistory) {
   EXPECT_NE(again, 0u);
   EXPECT_NE(again, kHistoryEpoch);
   EXPECT_EQ(got[1], history_end(again, 0, 0));
+}
+
+// A server's limits (6.13): ERROR 16 for a room past the rooms a client may be in, past the
+// rooms the server holds, or in a full room, and ERROR 7 for a topic longer than the server
+// allows; nothing changes, and nobody else hears of it.
+TEST_F(RoomsLive, LimitsAreErrorSixteen) {
+  OsRandom rng;
+  ServerOptions options = Options();
+  options.rooms = RoomLimits{
+      .max_rooms = 2, .max_rooms_per_client = 2, .max_room_members = 2, .max_topic_bytes = 16};
+  ServerCore core(*TestKey(), rng, options, Sinks());
+  CorePeer alice(&core, "a");
+  CorePeer bob(&core, "b");
+  CorePeer carol(&core, "c");
+  for (auto [peer, nick] : {std::pair{&alice, "alice"}, {&bob, "bob"}, {&carol, "carol"}}) {
+    ASSERT_TRUE(peer->Handshake(*TestPublicKey()));
+    ASSERT_TRUE(peer->Send(msg::Join{nick}));
+  }
+  for (CorePeer* peer : {&alice, &bob, &carol}) {
+    Heard(*peer);
+  }
+  ASSERT_TRUE(EnterRoom(alice, "#dev"));
+  ASSERT_TRUE(EnterRoom(alice, "#ops"));
+  const auto refused = [&](CorePeer& peer, std::string_view name, int code) {
+    ASSERT_TRUE(peer.Send(msg::RoomJoin{name, 0, 0}));
+    EXPECT_TRUE(IsErrorOnly(Heard(peer), code, 0)) << name;
+    for (CorePeer* other : {&alice, &bob, &carol}) {
+      if (other != &peer) {
+        EXPECT_EQ(Heard(*other), none) << name;
+      }
+    }
+  };
+  refused(alice, "#x", 16);  // in two rooms besides #lobby already
+  refused(bob, "#x", 16);    // the server holds two rooms
+  ASSERT_TRUE(EnterRoom(bob, "#dev"));
+  EXPECT_EQ(Heard(alice), Json::Array({RoomEventMsg("#dev", 1, "bob", "")}));
+  refused(carol, "#DEV", 16);  // #dev is full
+  ASSERT_TRUE(EnterRoom(carol, "#ops"));
+  EXPECT_EQ(Heard(alice), Json::Array({RoomEventMsg("#ops", 1, "carol", "")}));
+
+  ASSERT_TRUE(alice.Send(msg::RoomTopic{"#dev", "seventeen bytes!!"}));
+  EXPECT_TRUE(IsErrorOnly(Heard(alice), 7, 0));
+  EXPECT_EQ(Heard(bob), none);
+  ASSERT_TRUE(alice.Send(msg::RoomTopic{"#dev", "sixteen bytes!!!"}));
+  const Json event = RoomEventMsg("#dev", 3, "alice", "sixteen bytes!!!");
+  EXPECT_EQ(Heard(alice), Json::Array({event}));
+  EXPECT_EQ(Heard(bob), Json::Array({event}));
+  EXPECT_EQ(Heard(carol), none);
+}
+
+// A mute (6.12) holds ROOM_SAY, to any room, and ROOM_TOPIC: ERROR 13, and nothing is said or
+// set; it does not hold ROOM_JOIN, ROOM_PART, ROOM_LIST or ROOM_WHO (6.13).
+TEST_F(RoomsLive, AMuteHoldsLinesAndTopicsOnly) {
+  Room room(/*alice_is_operator=*/true);
+  ASSERT_TRUE(room.Open(/*alice_joins=*/true));
+  CorePeer troll(&room.core(), "10.0.0.66");
+  ASSERT_TRUE(JoinCarol(room, troll, "troll"));
+  CorePeer& bob = room.bob();
+  ASSERT_TRUE(EnterRoom(troll, "#dev"));
+  ASSERT_TRUE(EnterRoom(bob, "#dev"));
+  Heard(troll);
+  ASSERT_TRUE(room.alice().SendRaw(ModerationBytes("valid", "moderate-mute")));
+  for (CorePeer* peer : {&room.alice(), &bob, &troll}) {
+    Heard(*peer);  // the NOTICEs of the mute
+  }
+
+  // A line to #dev and to #lobby, and a topic; then the four it does not hold. (Few, so that
+  // troll stays within the rate's burst of ten: 7.2.)
+  for (const char* name : {"room-say", "room-say-lobby", "room-topic"}) {
+    ASSERT_TRUE(troll.SendRaw(RoomsBytes(name)));
+    EXPECT_TRUE(IsErrorOnly(Heard(troll), 13, 0)) << name;
+    EXPECT_EQ(Heard(bob), none) << name;
+    EXPECT_EQ(Heard(room.alice()), none) << name;
+  }
+  ASSERT_TRUE(troll.SendRaw(RoomsBytes("room-who")));
+  EXPECT_EQ(Kinds(Heard(troll)), Json::Array({"ROOM_USERS"}));
+  ASSERT_TRUE(troll.SendRaw(RoomsBytes("room-list")));
+  EXPECT_EQ(Kinds(Heard(troll)), Json::Array({"ROOM_INFO", "ROOM_INFO"}));
+  ASSERT_TRUE(troll.SendRaw(RoomsBytes("room-part")));
+  const Json left = RoomEventMsg("#dev", 2, "troll", "");
+  EXPECT_EQ(Heard(troll), Json::Array({left}));
+  EXPECT_EQ(Heard(bob), Json::Array({left}));
+  ASSERT_TRUE(EnterRoom(troll, "#dev"));
+  EXPECT_EQ(Heard(bob), Json::Array({RoomEventMsg("#dev", 1, "troll", "")}));
+  EXPECT_FALSE(troll.closed());
 }
 
 // auth.json: a user key's AUTH on a given transcript hash, every step written out (PROTOCOL.md
