@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Writes the seed corpora fuzz/corpus/<target>/seed-* from the conformance vectors
 (tests/vectors/securechat-v1/*.json, and the project's own messages.json of
-securechat-membership, -auth, -commands, -history and -moderation for the message target), the
-test keys and hand-written edge cases.
+securechat-membership, -auth, -commands, -history, -moderation and -rooms for the message
+target), the test keys and hand-written edge cases.
 
 Each seed is laid out as the target's comment says (the fuzz/<target>_fuzzer.cc header). The
 script is deterministic except for the pem seeds made with the openssl command (encrypted and
@@ -88,6 +88,8 @@ HISTORY = load("messages.json", os.path.join(ROOT, "tests", "vectors", "securech
 # ... and for moderation (PROTOCOL.md 6.12).
 MODERATION = load("messages.json",
                   os.path.join(ROOT, "tests", "vectors", "securechat-moderation"))
+# ... and for rooms (PROTOCOL.md 6.13).
+ROOMS = load("messages.json", os.path.join(ROOT, "tests", "vectors", "securechat-rooms"))
 C2S = REC["sequences"][0]
 S2C = REC["sequences"][1]
 assert C2S["direction"] == "c2s" and S2C["direction"] == "s2c"
@@ -133,7 +135,7 @@ def frame_seeds():
 
 
 def message_seeds():
-    own = [MEMBERSHIP, AUTH_MSG, COMMANDS, HISTORY, MODERATION]
+    own = [MEMBERSHIP, AUTH_MSG, COMMANDS, HISTORY, MODERATION, ROOMS]
     for v in MSG["valid"] + [v for o in own for v in o["valid"]]:
         seed("message", "valid-" + v["name"], h(v["bytes"]))
     for v in MSG["invalid"] + [v for o in own for v in o["invalid"]]:
@@ -454,6 +456,19 @@ def server_engine_seeds():
                  "/bans", "/unban bob", "/kick alice be nice"):
         mod.console(line).drain(0).drain(1)
     s("moderation", 8, mod.say(1, 0).drain(0).drain(1).reap())
+    # Rooms (PROTOCOL.md 6.13): every valid client room vector before JOIN (ERROR 2), then from
+    # two members, then past the fuzzer's small limits (two rooms, two a client, two members).
+    room_msgs = [h(v["bytes"]) for v in ROOMS["valid"] if v["direction"] == "c2s"]
+    rooms = Ops().accept(0).accept(1).accept(2).hello(0).hello(1).hello(2)
+    for m in room_msgs:
+        rooms.record(0, m)
+    rooms.join(0, 0).join(1, 1).join(2, 2).drain(0).drain(1).drain(2)
+    for m in room_msgs:
+        rooms.record(0, m).record(1, m)
+    rooms.drain(0).drain(1).drain(2)
+    for peer, name in ((0, "#a"), (0, "#b"), (0, "#c"), (1, "#a"), (2, "#A"), (2, "#c")):
+        rooms.record(peer, b"\x33" + chunk(name) + u64(0) + u64(0))
+    s("rooms", 8, rooms.drain(0).drain(1).drain(2).bye(0).drain(1).drain(2).reap())
 
 
 # --- client_engine: flags u8, client script[96], server[64] if flags&1, then operations ---

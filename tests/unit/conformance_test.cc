@@ -1,8 +1,8 @@
 // Conformance: every case of the securechat v1 vectors (tests/vectors/securechat-v1, whose
 // README explains each field) replayed against the production code, and the project's own
 // message cases in the same format (tests/vectors/securechat-membership, -auth, -commands,
-// -history and -moderation), with live checks of history and moderation over several
-// connections of one server.
+// -history, -moderation and -rooms), with live checks of history, moderation and rooms over
+// several connections of one server.
 //
 // Each vector array is one value-parameterised fixture, one test per case, named after the
 // case. The frames, messages, records and handshakes are checked against the functions that
@@ -634,6 +634,26 @@ std::optional<msg::ClientMessage> ClientFromFields(std::string_view kind, const 
   if (kind == "MODERATE") {
     return msg::Moderate{View(fields, "command")};
   }
+  if (kind == "ROOM_JOIN") {
+    return msg::RoomJoin{View(fields, "room"), fields.at("epoch").get<uint64_t>(),
+                         fields.at("after").get<uint64_t>()};
+  }
+  if (kind == "ROOM_PART") {
+    return msg::RoomPart{View(fields, "room")};
+  }
+  if (kind == "ROOM_LIST") {
+    return msg::RoomList{};
+  }
+  if (kind == "ROOM_TOPIC") {
+    return msg::RoomTopic{View(fields, "room"), View(fields, "topic")};
+  }
+  if (kind == "ROOM_SAY") {
+    return msg::RoomSay{View(fields, "room"), fields.at("action").get<uint8_t>(),
+                        View(fields, "text")};
+  }
+  if (kind == "ROOM_WHO") {
+    return msg::RoomWho{View(fields, "room")};
+  }
   return std::nullopt;
 }
 
@@ -707,12 +727,39 @@ std::optional<msg::ServerMessage> ServerFromFields(std::string_view kind, const 
                            fields.at("last_seq").get<uint64_t>(),
                            fields.at("missed").get<uint64_t>()};
   }
+  if (kind == "ROOM_JOINED") {
+    return msg::RoomJoined{View(fields, "room"), View(fields, "topic"),
+                           fields.at("members").get<uint16_t>()};
+  }
+  if (kind == "ROOM_EVENT") {
+    return msg::RoomEvent{View(fields, "room"), fields.at("event").get<uint8_t>(),
+                          View(fields, "nick"), View(fields, "text")};
+  }
+  if (kind == "ROOM_INFO") {
+    return msg::RoomInfo{View(fields, "room"), fields.at("members").get<uint16_t>(),
+                         View(fields, "topic"), fields.at("more").get<uint8_t>()};
+  }
+  if (kind == "ROOM_USERS") {
+    msg::RoomUsers users;
+    users.room = View(fields, "room");
+    users.more = fields.at("more").get<uint8_t>();
+    for (const Json& nick : fields.at("nicks")) {
+      users.nicks.push_back(nick.str());
+    }
+    return users;
+  }
   return std::nullopt;
 }
 
+// The longest topic this server takes by default (PROTOCOL.md 6.13: `--max_topic_bytes`); the
+// protocol allows up to proto::kMaxTopicLen, and a server may allow less.
+constexpr size_t kServerMaxTopic = 256;
+
 // ContentError is the ERROR code the content rules give a client message that decoded: 4 bad
-// or reserved nick, 5 unknown recipient, 7 bad text, 0 when the content is fine. The order is
-// the server's (recipient before text); alice and bob are the joined users.
+// or reserved nick, 5 unknown recipient, 7 bad text, 15 a room refused whatever rooms the
+// sender is in (invalid, or #lobby to join or leave), 0 when the content is fine. The order is
+// the server's (recipient before text, room before topic and text); alice and bob are the
+// joined users. What depends on the rooms the sender is in is left to the live checks.
 int ContentError(const msg::ClientMessage& m) {
   auto bad_nick = [](std::string_view nick) { return !IsValidNick(nick) || IsReservedNick(nick); };
   if (const auto* join = std::get_if<msg::Join>(&m)) {
@@ -749,6 +796,32 @@ int ContentError(const msg::ClientMessage& m) {
   }
   if (const auto* moderate = std::get_if<msg::Moderate>(&m)) {
     return IsValidText(moderate->command) ? 0 : 7;
+  }
+  // Rooms (PROTOCOL.md 6.13): names compare without regard to case, as nicks do.
+  auto bad_room = [](std::string_view room) { return !IsValidRoom(room); };
+  auto lobby = [](std::string_view room) { return SameNick(room, proto::kLobby); };
+  if (const auto* join = std::get_if<msg::RoomJoin>(&m)) {
+    return bad_room(join->room) || lobby(join->room) ? 15 : 0;
+  }
+  if (const auto* part = std::get_if<msg::RoomPart>(&m)) {
+    return bad_room(part->room) || lobby(part->room) ? 15 : 0;
+  }
+  if (const auto* topic = std::get_if<msg::RoomTopic>(&m)) {
+    if (bad_room(topic->room)) {
+      return 15;
+    }
+    const bool ok = topic->topic.empty() ||
+                    (topic->topic.size() <= kServerMaxTopic && IsValidText(topic->topic));
+    return ok ? 0 : 7;
+  }
+  if (const auto* say = std::get_if<msg::RoomSay>(&m)) {
+    if (bad_room(say->room)) {
+      return 15;
+    }
+    return IsValidText(say->text) ? 0 : 7;
+  }
+  if (const auto* who = std::get_if<msg::RoomWho>(&m)) {
+    return bad_room(who->room) ? 15 : 0;
   }
   return 0;  // QUIT: any reason, one the server will not repeat left out; HISTORY: any u64s
 }
@@ -1132,6 +1205,50 @@ INSTANTIATE_TEST_SUITE_P(Vectors, AlertBodyTest,
 // =============================================================================================
 // messages.json
 
+// Room messages as the vectors write them (PROTOCOL.md 6.13).
+Json RoomEventMsg(const std::string& room, int event, const std::string& nick,
+                  const std::string& text) {
+  return Msg("ROOM_EVENT", {{"room", room}, {"event", event}, {"nick", nick}, {"text", text}});
+}
+
+Json RoomInfoMsg(const std::string& room, int members, const std::string& topic, int more) {
+  return Msg("ROOM_INFO", {{"room", room}, {"members", members}, {"topic", topic}, {"more", more}});
+}
+
+// RoomLineIn is line `seq` of `room` from `from`, said at the live server's clock.
+Json RoomLineIn(const std::string& room, uint64_t seq, const std::string& from,
+                const std::string& text, int action = 0, int history = 0) {
+  return Msg("ROOM_LINE", {{"room", room},
+                           {"seq", seq},
+                           {"time_ms", kNowMs},
+                           {"from", from},
+                           {"action", action},
+                           {"history", history},
+                           {"text", text}});
+}
+
+// EnterRoom has `peer` join `room` as if for the first time and checks its answer: ROOM_JOINED
+// of that room, the room's lines as history, then HISTORY_END and nothing else (the room's
+// other members are told; theirs to read). Sets *epoch, if given, to the room's epoch.
+::testing::AssertionResult EnterRoom(CorePeer& peer, std::string_view room,
+                                     uint64_t* epoch = nullptr) {
+  Json got;
+  RETURN_IF_FAILED(peer.Send(msg::RoomJoin{room, 0, 0}));
+  RETURN_IF_FAILED(peer.ReadAll(&got));
+  bool ok = got.size() >= 2 && got[0].at("kind") == "ROOM_JOINED" &&
+            SameNick(Str(got[0], "room"), room) && got[got.size() - 1].at("kind") == "HISTORY_END";
+  for (size_t i = 1; ok && i + 1 < got.size(); ++i) {
+    ok = got[i].at("kind") == "ROOM_LINE" && got[i].at("history") == 1;
+  }
+  if (!ok) {
+    return ::testing::AssertionFailure() << "ROOM_JOIN " << room << " got " << got;
+  }
+  if (epoch != nullptr) {
+    *epoch = got[got.size() - 1].at("epoch").get<uint64_t>();
+  }
+  return ::testing::AssertionSuccess();
+}
+
 class ValidMessageTest : public ::testing::TestWithParam<VectorCase> {};
 
 TEST_P(ValidMessageTest, DecodesToItsFieldsAndEncodesBack) {
@@ -1196,10 +1313,26 @@ TEST_P(ValidMessageTest, PeerAcceptsIt) {
     return;
   }
 
-  // JOIN and HISTORY are sent before alice joins, where they belong; MODERATE by an operator.
+  // JOIN and HISTORY are sent before alice joins, where they belong; MODERATE by an operator,
+  // and so is #lobby's ROOM_TOPIC (PROTOCOL.md 6.13).
   const bool before_join = kind == "JOIN" || kind == "HISTORY";
-  Room room(/*alice_is_operator=*/kind == "MODERATE");
+  const std::string target = fields.contains("room") ? Str(fields, "room") : "";
+  const bool to_lobby = !target.empty() && SameNick(target, proto::kLobby);
+  Room room(/*alice_is_operator=*/kind == "MODERATE" || (kind == "ROOM_TOPIC" && to_lobby));
   ASSERT_TRUE(room.Open(/*alice_joins=*/!before_join));
+  // A room message besides #lobby's needs its room: bob makes it for alice to join (and #dev,
+  // so that ROOM_LIST has two rooms); otherwise alice makes it, its founder, and bob joins.
+  uint64_t room_epoch = 0;
+  if (kind == "ROOM_JOIN" || kind == "ROOM_LIST") {
+    ASSERT_TRUE(EnterRoom(room.bob(), kind == "ROOM_LIST" ? "#dev" : target, &room_epoch));
+  } else if (!target.empty() && !to_lobby) {
+    ASSERT_TRUE(EnterRoom(room.alice(), target));
+    ASSERT_TRUE(EnterRoom(room.bob(), target));
+  }
+  {
+    Json told;  // the ROOM_EVENT of bob's joining
+    ASSERT_TRUE(room.alice().ReadAll(&told));
+  }
   ASSERT_TRUE(room.alice().SendRaw(bytes));
   Json to_alice;
   Json to_bob;
@@ -1330,6 +1463,63 @@ TEST_P(ValidMessageTest, PeerAcceptsIt) {
       EXPECT_EQ(answer.at("kind"), "NOTICE") << to_alice;
     }
     EXPECT_EQ(to_bob, none);
+  } else if (kind == "ROOM_JOIN") {
+    // bob made the room: alice gets it as he spelled it, with both of them, then its history
+    // under the room's own epoch (nothing said yet, whatever she says she saw); bob is told.
+    EXPECT_EQ(
+        to_alice,
+        Json::Array(
+            {Msg("ROOM_JOINED", {{"room", target}, {"topic", ""}, {"members", 2}}),
+             Msg("HISTORY_END",
+                 {{"room", target}, {"epoch", room_epoch}, {"last_seq", 0}, {"missed", 0}})}));
+    EXPECT_NE(room_epoch, 0u);
+    EXPECT_NE(room_epoch, kHistoryEpoch);
+    EXPECT_EQ(to_bob, Json::Array({RoomEventMsg(target, 1, "alice", "")}));
+  } else if (kind == "ROOM_PART") {
+    // Every member, the leaver included, is told; then nothing of the room reaches her.
+    const Json left = RoomEventMsg(target, 2, "alice", "");
+    EXPECT_EQ(to_alice, Json::Array({left}));
+    EXPECT_EQ(to_bob, Json::Array({left}));
+    ASSERT_TRUE(room.bob().Send(msg::RoomSay{target, 0, "still here"}));
+    ASSERT_TRUE(room.alice().ReadAll(&to_alice));
+    EXPECT_EQ(to_alice, none);
+  } else if (kind == "ROOM_LIST") {
+    // Every room, the ones alice is not in too, ordered by name: "#dev" before "#lobby".
+    EXPECT_EQ(to_alice,
+              Json::Array({RoomInfoMsg("#dev", 1, "", 1), RoomInfoMsg("#lobby", 2, "", 0)}));
+    EXPECT_EQ(to_bob, none);
+  } else if (kind == "ROOM_TOPIC") {
+    // alice made the room (or is an operator, for #lobby): every member, the setter included.
+    const Json event = RoomEventMsg(to_lobby ? std::string(proto::kLobby) : target, 3, "alice",
+                                    Str(fields, "topic"));
+    EXPECT_EQ(to_alice, Json::Array({event}));
+    EXPECT_EQ(to_bob, Json::Array({event}));
+  } else if (kind == "ROOM_SAY" && to_lobby) {
+    // To #lobby, in any case, exactly SAY or ACTION: bob gets it, alice nothing.
+    EXPECT_EQ(to_alice, none);
+    if (fields.at("action").get<int>() == 0) {
+      EXPECT_EQ(to_bob, Json::Array({Msg("CHAT", {{"from", "alice"},
+                                                  {"flags", 0},
+                                                  {"time_ms", kNowMs},
+                                                  {"text", fields.at("text")}})}));
+    } else {
+      EXPECT_EQ(to_bob, Json::Array({Msg("ACTION_CHAT", {{"from", "alice"},
+                                                         {"time_ms", kNowMs},
+                                                         {"text", fields.at("text")}})}));
+    }
+  } else if (kind == "ROOM_SAY") {
+    // The room's first line, to every member, the sender included, as ROOM_LINE.
+    const Json line =
+        RoomLineIn(target, 1, "alice", Str(fields, "text"), fields.at("action").get<uint8_t>());
+    EXPECT_EQ(to_alice, Json::Array({line}));
+    EXPECT_EQ(to_bob, Json::Array({line}));
+  } else if (kind == "ROOM_WHO") {
+    EXPECT_EQ(
+        to_alice,
+        Json::Array({Msg("ROOM_USERS", {{"room", to_lobby ? std::string(proto::kLobby) : target},
+                                        {"more", 0},
+                                        {"nicks", Json::Array({"alice", "bob"})}})}));
+    EXPECT_EQ(to_bob, none);
   } else {
     FAIL() << "no live check for kind " << kind;
   }
@@ -1367,6 +1557,11 @@ INSTANTIATE_TEST_SUITE_P(Moderation, ValidMessageTest,
                          ::testing::ValuesIn(Cases("ValidMessageTest",
                                                    "securechat-moderation/messages.json", "valid")),
                          CaseName);
+// This project's own cases for rooms (tests/vectors/securechat-rooms).
+INSTANTIATE_TEST_SUITE_P(Rooms, ValidMessageTest,
+                         ::testing::ValuesIn(Cases("ValidMessageTest",
+                                                   "securechat-rooms/messages.json", "valid")),
+                         CaseName);
 
 class InvalidMessageTest : public ::testing::TestWithParam<VectorCase> {};
 
@@ -1388,6 +1583,7 @@ TEST_P(InvalidMessageTest, Decoded) {
       case static_cast<int>(proto::ErrorCode::kInvalidNick):
       case static_cast<int>(proto::ErrorCode::kNoSuchUser):
       case static_cast<int>(proto::ErrorCode::kBadText):
+      case static_cast<int>(proto::ErrorCode::kRoomRefused):
         // The layout is fine; the content rules (text.h) find the fault.
         ASSERT_EQ(status, msg::DecodeStatus::kOk);
         EXPECT_EQ(ContentError(m), code);
@@ -1509,6 +1705,10 @@ INSTANTIATE_TEST_SUITE_P(Moderation, InvalidMessageTest,
                          ::testing::ValuesIn(Cases("InvalidMessageTest",
                                                    "securechat-moderation/messages.json",
                                                    "invalid")),
+                         CaseName);
+INSTANTIATE_TEST_SUITE_P(Rooms, InvalidMessageTest,
+                         ::testing::ValuesIn(Cases("InvalidMessageTest",
+                                                   "securechat-rooms/messages.json", "invalid")),
                          CaseName);
 // ---------------------------------------------------------------------------------------------
 // History live (PROTOCOL.md 6.11): one server, several connections, a clock that moves.
@@ -2037,6 +2237,442 @@ TEST_F(ModerationLive, AnOperatorsKickRemoves) {
   EXPECT_TRUE(troll.closed());
   ASSERT_TRUE(room.bob().ReadAll(&got));
   EXPECT_TRUE(MemberThenNotice(got, Msg("MEMBER_LEFT", {{"nick", "troll"}})));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rooms live (PROTOCOL.md 6.13, 7.3): what the vectors' room messages get where the format
+// cannot say it, because it depends on who is in which room, who made it, and when; and who
+// is told what, over several connections of one server.
+
+constexpr char kRoomsFile[] = "securechat-rooms/messages.json";
+
+// RoomsCase is the rooms vector `name`, valid or invalid.
+const Json& RoomsCase(std::string_view name) {
+  for (const char* array : {"valid", "invalid"}) {
+    for (const Json& c : VectorFile(kRoomsFile).at(array)) {
+      if (Str(c, "name") == name) {
+        return c;
+      }
+    }
+  }
+  ADD_FAILURE() << "no rooms vector " << name;
+  static const Json* const none = new Json(Json::Object());
+  return *none;
+}
+
+std::vector<uint8_t> RoomsBytes(std::string_view name) {
+  const Json& c = RoomsCase(name);
+  return c.contains("bytes") ? HexField(c, "bytes") : std::vector<uint8_t>();
+}
+
+// RoomsMsg is the valid rooms vector `name` as ReadAll gives a message.
+Json RoomsMsg(std::string_view name) {
+  const Json& c = RoomsCase(name);
+  return c.contains("fields") ? Msg(Str(c, "kind_name"), c.at("fields")) : Json::Object();
+}
+
+// Heard is what the server queued for `peer` since it last read.
+Json Heard(CorePeer& peer) {
+  Json got;
+  EXPECT_TRUE(peer.ReadAll(&got));
+  return got;
+}
+
+class RoomsLive : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NE(TestKey(), nullptr);
+    ASSERT_NE(TestPublicKey(), nullptr);
+  }
+
+  // JoinCarol joins a third client, carol unless named otherwise, to `room`'s server (#lobby
+  // only), dropping what alice and bob are told of it.
+  static ::testing::AssertionResult JoinCarol(Room& room, CorePeer& carol,
+                                              std::string_view nick = "carol") {
+    Json got;
+    RETURN_IF_FAILED(carol.Handshake(*TestPublicKey()));
+    RETURN_IF_FAILED(carol.Send(msg::Join{nick}));
+    RETURN_IF_FAILED(carol.ReadAll(&got));
+    if (Kinds(got) != Json::Array({"WELCOME"})) {
+      return ::testing::AssertionFailure() << nick << "'s JOIN got " << got;
+    }
+    RETURN_IF_FAILED(room.alice().ReadAll(&got));
+    return room.bob().ReadAll(&got);
+  }
+
+  const Json none = Json::Array();
+};
+
+// Before JOIN every room message is ERROR 2, not fatal, whatever it names (7.1: state comes
+// before content); a malformed one is ERROR 1, fatal (layout comes before state), and an
+// unknown kind ERROR 8. Nobody else hears of it, and a refused client can still join.
+TEST_F(RoomsLive, ErrorTwoBeforeJoin) {
+  std::set<int> kinds;
+  for (const char* array : {"valid", "invalid"}) {
+    for (const Json& c : VectorFile(kRoomsFile).at(array)) {
+      if (Str(c, "direction") != "c2s") {
+        continue;
+      }
+      const std::string name = Str(c, "name");
+      const std::vector<uint8_t> bytes = HexField(c, "bytes");
+      const int code = c.value("error_code", 0);
+      const int want = code == 1 || code == 8 ? code : 2;
+      const int fatal = code == 1 ? 1 : 0;
+      Room room;
+      ASSERT_TRUE(room.Open(/*alice_joins=*/false));
+      ASSERT_TRUE(room.alice().SendRaw(bytes));
+      EXPECT_TRUE(IsErrorOnly(Heard(room.alice()), want, fatal)) << name;
+      EXPECT_EQ(Heard(room.bob()), none) << name;
+      EXPECT_EQ(room.alice().closed(), fatal == 1) << name;
+      if (fatal == 0) {
+        ASSERT_TRUE(room.alice().Send(msg::Join{"alice"}));
+        EXPECT_EQ(Kinds(Heard(room.alice())), Json::Array({"WELCOME"})) << name;
+      }
+      if (want == 2) {
+        kinds.insert(bytes[0]);
+      }
+    }
+  }
+  EXPECT_EQ(kinds, (std::set<int>{0x33, 0x34, 0x35, 0x36, 0x37, 0x38}));
+}
+
+// PROTOCOL.md 6.13's worked exchange, with its vectors, while carol is in #lobby only: she
+// hears nothing of #dev, and cannot speak in it, set its topic, list its members or leave it.
+TEST_F(RoomsLive, TheWorkedExchangeReachesOnlyTheRoom) {
+  Room room;
+  ASSERT_TRUE(room.Open(/*alice_joins=*/true));
+  CorePeer carol(&room.core(), "c");
+  ASSERT_TRUE(JoinCarol(room, carol));
+  CorePeer& alice = room.alice();
+  CorePeer& bob = room.bob();
+
+  // alice makes #dev: no topic, one member, and its history under its own epoch: nothing.
+  ASSERT_TRUE(alice.SendRaw(RoomsBytes("room-join")));
+  Json got = Heard(alice);
+  ASSERT_EQ(Kinds(got), Json::Array({"ROOM_JOINED", "HISTORY_END"})) << got;
+  const uint64_t epoch = got[1].at("epoch").get<uint64_t>();
+  EXPECT_NE(epoch, 0u);
+  EXPECT_NE(epoch, kHistoryEpoch);
+  const auto joined = [&](int members) {
+    return Json::Array(
+        {Msg("ROOM_JOINED", {{"room", "#dev"}, {"topic", ""}, {"members", members}}),
+         Msg("HISTORY_END", {{"room", "#dev"}, {"epoch", epoch}, {"last_seq", 0}, {"missed", 0}})});
+  };
+  EXPECT_EQ(got, joined(1));
+  EXPECT_EQ(Heard(bob), none);
+  EXPECT_EQ(Heard(carol), none);
+
+  // bob joins: two members; alice, already in, is told.
+  ASSERT_TRUE(bob.SendRaw(RoomsBytes("room-join")));
+  EXPECT_EQ(Heard(bob), joined(2));
+  EXPECT_EQ(Heard(alice), Json::Array({RoomsMsg("room-event-joined")}));
+  EXPECT_EQ(Heard(carol), none);
+
+  // alice made #dev, so she sets its topic; both members are told, the setter included.
+  ASSERT_TRUE(alice.SendRaw(RoomsBytes("room-topic")));
+  EXPECT_EQ(Heard(alice), Json::Array({RoomsMsg("room-event-topic")}));
+  EXPECT_EQ(Heard(bob), Json::Array({RoomsMsg("room-event-topic")}));
+  EXPECT_EQ(Heard(carol), none);
+
+  // bob says hello: line 1 of #dev, to both members, the sender included, and to nobody else.
+  ASSERT_TRUE(bob.SendRaw(RoomsBytes("room-say")));
+  const Json line = RoomLineIn("#dev", 1, "bob", "hello");
+  EXPECT_EQ(Heard(alice), Json::Array({line}));
+  EXPECT_EQ(Heard(bob), Json::Array({line}));
+  EXPECT_EQ(Heard(carol), none);
+
+  // The room as a member asks for it, and as the list shows it to anyone.
+  ASSERT_TRUE(alice.SendRaw(RoomsBytes("room-who")));
+  EXPECT_EQ(Heard(alice), Json::Array({RoomsMsg("room-users")}));
+  ASSERT_TRUE(carol.SendRaw(RoomsBytes("room-list")));
+  EXPECT_EQ(Heard(carol), Json::Array({RoomsMsg("room-info"), RoomInfoMsg("#lobby", 3, "", 0)}));
+
+  // carol is not in #dev: ERROR 15 for each, and nobody hears of it.
+  for (const char* name :
+       {"room-say", "room-say-action", "room-who", "room-topic", "room-part", "room-topic-clear"}) {
+    ASSERT_TRUE(carol.SendRaw(RoomsBytes(name)));
+    EXPECT_TRUE(IsErrorOnly(Heard(carol), 15, 0)) << name;
+    EXPECT_EQ(Heard(alice), none) << name;
+    EXPECT_EQ(Heard(bob), none) << name;
+  }
+  // Nor can a member join again, in any case.
+  ASSERT_TRUE(bob.SendRaw(RoomsBytes("room-join-resume")));
+  EXPECT_TRUE(IsErrorOnly(Heard(bob), 15, 0));
+  ASSERT_TRUE(alice.Send(msg::RoomJoin{"#DEV", 0, 0}));
+  EXPECT_TRUE(IsErrorOnly(Heard(alice), 15, 0));
+  EXPECT_EQ(Heard(bob), none);
+  EXPECT_EQ(Heard(carol), none);
+  EXPECT_FALSE(alice.closed() || bob.closed() || carol.closed());
+}
+
+// ROOM_EVENT `left` goes to every member, the leaver included, and then nothing of the room
+// reaches the leaver; only the connection that made the room, while in it, sets its topic, and
+// the right does not pass on; leaving the server leaves every room without a ROOM_EVENT, and a room
+// whose last member leaves is gone.
+TEST_F(RoomsLive, LeavingAndTheTopicsRight) {
+  Room room;
+  ASSERT_TRUE(room.Open(/*alice_joins=*/true));
+  CorePeer carol(&room.core(), "c");
+  ASSERT_TRUE(JoinCarol(room, carol));
+  CorePeer& alice = room.alice();
+  CorePeer& bob = room.bob();
+  ASSERT_TRUE(EnterRoom(alice, "#dev"));
+  ASSERT_TRUE(EnterRoom(bob, "#dev"));
+  EXPECT_EQ(Heard(alice), Json::Array({RoomEventMsg("#dev", 1, "bob", "")}));
+
+  // bob did not make #dev: ERROR 14, and the topic stays.
+  ASSERT_TRUE(bob.SendRaw(RoomsBytes("room-topic")));
+  EXPECT_TRUE(IsErrorOnly(Heard(bob), 14, 0));
+  EXPECT_EQ(Heard(alice), none);
+
+  ASSERT_TRUE(bob.SendRaw(RoomsBytes("room-part")));
+  const Json bob_left = RoomEventMsg("#dev", 2, "bob", "");
+  EXPECT_EQ(Heard(bob), Json::Array({bob_left}));
+  EXPECT_EQ(Heard(alice), Json::Array({bob_left}));
+  EXPECT_EQ(Heard(carol), none);
+  ASSERT_TRUE(alice.SendRaw(RoomsBytes("room-say-action")));
+  EXPECT_EQ(Heard(alice), Json::Array({RoomLineIn("#dev", 1, "alice", "waves", 1)}));
+  EXPECT_EQ(Heard(bob), none);
+
+  // alice leaves while bob holds the room: the right is not his, and not hers while she is
+  // out (ERROR 15: she is not in #dev). The connection that made #dev has it again once back.
+  ASSERT_TRUE(EnterRoom(bob, "#dev"));
+  EXPECT_EQ(Heard(alice), Json::Array({RoomEventMsg("#dev", 1, "bob", "")}));
+  ASSERT_TRUE(alice.SendRaw(RoomsBytes("room-part")));
+  const Json alice_left = RoomEventMsg("#dev", 2, "alice", "");
+  EXPECT_EQ(Heard(alice), Json::Array({alice_left}));
+  EXPECT_EQ(Heard(bob), Json::Array({alice_left}));
+  ASSERT_TRUE(bob.SendRaw(RoomsBytes("room-topic")));
+  EXPECT_TRUE(IsErrorOnly(Heard(bob), 14, 0));
+  ASSERT_TRUE(alice.SendRaw(RoomsBytes("room-topic")));
+  EXPECT_TRUE(IsErrorOnly(Heard(alice), 15, 0));
+  ASSERT_TRUE(EnterRoom(alice, "#dev"));
+  EXPECT_EQ(Heard(bob), Json::Array({RoomEventMsg("#dev", 1, "alice", "")}));
+  ASSERT_TRUE(alice.SendRaw(RoomsBytes("room-topic")));
+  EXPECT_EQ(Heard(alice), Json::Array({RoomsMsg("room-event-topic")}));
+  EXPECT_EQ(Heard(bob), Json::Array({RoomsMsg("room-event-topic")}));
+  EXPECT_EQ(Heard(carol), none);
+
+  // bob leaves the server: MEMBER_LEFT tells everyone, and #dev no ROOM_EVENT.
+  ASSERT_TRUE(bob.Send(msg::Bye{}));
+  EXPECT_TRUE(MemberThenNotice(Heard(alice), Msg("MEMBER_LEFT", {{"nick", "bob"}})));
+  EXPECT_TRUE(MemberThenNotice(Heard(carol), Msg("MEMBER_LEFT", {{"nick", "bob"}})));
+  ASSERT_TRUE(alice.SendRaw(RoomsBytes("room-who")));
+  EXPECT_EQ(Heard(alice),
+            Json::Array({Msg("ROOM_USERS",
+                             {{"room", "#dev"}, {"more", 0}, {"nicks", Json::Array({"alice"})}})}));
+
+  // The last member leaves: #dev is gone.
+  ASSERT_TRUE(alice.SendRaw(RoomsBytes("room-part")));
+  EXPECT_EQ(Heard(alice), Json::Array({alice_left}));
+  ASSERT_TRUE(carol.SendRaw(RoomsBytes("room-list")));
+  EXPECT_EQ(Heard(carol), Json::Array({RoomInfoMsg("#lobby", 2, "", 0)}));
+}
+
+// #lobby's topic is an operator's to set, and every joined client is told; an operator sets
+// any room's topic while in it, and a guest's ROOM_TOPIC for #lobby is ERROR 14.
+TEST_F(RoomsLive, LobbyTopicGoesToEveryJoinedClient) {
+  Room room(/*alice_is_operator=*/true);
+  ASSERT_TRUE(room.Open(/*alice_joins=*/true));
+  CorePeer carol(&room.core(), "c");
+  ASSERT_TRUE(JoinCarol(room, carol));
+  CorePeer& alice = room.alice();
+  CorePeer& bob = room.bob();
+
+  ASSERT_TRUE(bob.SendRaw(RoomsBytes("room-topic-lobby")));
+  EXPECT_TRUE(IsErrorOnly(Heard(bob), 14, 0));
+  EXPECT_EQ(Heard(alice), none);
+  EXPECT_EQ(Heard(carol), none);
+
+  ASSERT_TRUE(alice.SendRaw(RoomsBytes("room-topic-lobby")));
+  const Json event = RoomEventMsg("#lobby", 3, "alice", "welcome, be nice");
+  for (CorePeer* peer : {&alice, &bob, &carol}) {
+    EXPECT_EQ(Heard(*peer), Json::Array({event}));
+  }
+  ASSERT_TRUE(carol.SendRaw(RoomsBytes("room-list")));
+  EXPECT_EQ(Heard(carol), Json::Array({RoomInfoMsg("#lobby", 3, "welcome, be nice", 0)}));
+
+  // bob makes #ops; the operator must be in it to set its topic.
+  ASSERT_TRUE(EnterRoom(bob, "#ops"));
+  ASSERT_TRUE(alice.Send(msg::RoomTopic{"#ops", "on call"}));
+  EXPECT_TRUE(IsErrorOnly(Heard(alice), 15, 0));
+  ASSERT_TRUE(EnterRoom(alice, "#ops"));
+  EXPECT_EQ(Heard(bob), Json::Array({RoomEventMsg("#ops", 1, "alice", "")}));
+  ASSERT_TRUE(alice.Send(msg::RoomTopic{"#ops", "on call"}));
+  const Json ops_topic = RoomEventMsg("#ops", 3, "alice", "on call");
+  EXPECT_EQ(Heard(alice), Json::Array({ops_topic}));
+  EXPECT_EQ(Heard(bob), Json::Array({ops_topic}));
+  EXPECT_EQ(Heard(carol), none);
+}
+
+// ROOM_LIST: every room, ordered by name without regard to case, `more` 1 on all but the last;
+// a room is spelled as its first member spelled it, and is one room in any case.
+TEST_F(RoomsLive, ListOrderAndMore) {
+  Room room;
+  ASSERT_TRUE(room.Open(/*alice_joins=*/true));
+  CorePeer carol(&room.core(), "c");
+  ASSERT_TRUE(JoinCarol(room, carol));
+  CorePeer& alice = room.alice();
+  CorePeer& bob = room.bob();
+  ASSERT_TRUE(EnterRoom(alice, "#zed"));
+  ASSERT_TRUE(EnterRoom(alice, "#abc"));
+  ASSERT_TRUE(EnterRoom(bob, "#B"));
+  ASSERT_TRUE(bob.Send(msg::RoomJoin{"#ABC", 0, 0}));
+  Json got = Heard(bob);
+  ASSERT_EQ(Kinds(got), Json::Array({"ROOM_JOINED", "HISTORY_END"})) << got;
+  EXPECT_EQ(got[0], Msg("ROOM_JOINED", {{"room", "#abc"}, {"topic", ""}, {"members", 2}}));
+  EXPECT_EQ(got[1].at("room"), "#abc");
+  EXPECT_EQ(Heard(alice), Json::Array({RoomEventMsg("#abc", 1, "bob", "")}));
+  ASSERT_TRUE(alice.Send(msg::RoomTopic{"#abc", "release friday"}));
+  EXPECT_EQ(Heard(alice), Json::Array({RoomEventMsg("#abc", 3, "alice", "release friday")}));
+  EXPECT_EQ(Heard(bob), Json::Array({RoomEventMsg("#abc", 3, "alice", "release friday")}));
+
+  ASSERT_TRUE(carol.SendRaw(RoomsBytes("room-list")));
+  EXPECT_EQ(Heard(carol),
+            Json::Array({RoomInfoMsg("#abc", 2, "release friday", 1), RoomInfoMsg("#B", 1, "", 1),
+                         RoomInfoMsg("#lobby", 3, "", 1), RoomInfoMsg("#zed", 1, "", 0)}));
+  ASSERT_TRUE(alice.Send(msg::RoomJoin{"#Zed", 0, 0}));
+  EXPECT_TRUE(IsErrorOnly(Heard(alice), 15, 0));
+  EXPECT_EQ(Heard(bob), none);
+  EXPECT_EQ(Heard(carol), none);
+}
+
+// Each room numbers and keeps its own lines under its own epoch (6.11 as 6.13 applies it): a
+// joiner gets what it has not seen, a member that comes back with the epoch only what came
+// after, and a room made again under the same name is a new room, its lines gone.
+TEST_F(RoomsLive, EachRoomKeepsItsOwnHistory) {
+  Room room;
+  ASSERT_TRUE(room.Open(/*alice_joins=*/true));
+  CorePeer& alice = room.alice();
+  CorePeer& bob = room.bob();
+  uint64_t epoch = 0;
+  ASSERT_TRUE(EnterRoom(alice, "#dev", &epoch));
+  for (const char* text : {"one", "two"}) {
+    ASSERT_TRUE(alice.Send(msg::RoomSay{"#dev", 0, text}));
+    ASSERT_EQ(Kinds(Heard(alice)), Json::Array({"ROOM_LINE"}));
+  }
+  const auto history_end = [](uint64_t e, uint64_t last, uint64_t missed) {
+    return Msg("HISTORY_END",
+               {{"room", "#dev"}, {"epoch", e}, {"last_seq", last}, {"missed", missed}});
+  };
+  ASSERT_TRUE(bob.SendRaw(RoomsBytes("room-join")));
+  EXPECT_EQ(Heard(bob),
+            Json::Array({Msg("ROOM_JOINED", {{"room", "#dev"}, {"topic", ""}, {"members", 2}}),
+                         RoomLineIn("#dev", 1, "alice", "one", 0, 1),
+                         RoomLineIn("#dev", 2, "alice", "two", 0, 1), history_end(epoch, 2, 0)}));
+  ASSERT_TRUE(bob.SendRaw(RoomsBytes("room-part")));
+  ASSERT_TRUE(alice.Send(msg::RoomSay{"#dev", 1, "three"}));
+  EXPECT_EQ(Heard(alice),
+            Json::Array({RoomEventMsg("#dev", 1, "bob", ""), RoomEventMsg("#dev", 2, "bob", ""),
+                         RoomLineIn("#dev", 3, "alice", "three", 1)}));
+  EXPECT_EQ(Kinds(Heard(bob)), Json::Array({"ROOM_EVENT"}));
+  ASSERT_TRUE(bob.Send(msg::RoomJoin{"#dev", epoch, 2}));
+  EXPECT_EQ(Heard(bob),
+            Json::Array({Msg("ROOM_JOINED", {{"room", "#dev"}, {"topic", ""}, {"members", 2}}),
+                         RoomLineIn("#dev", 3, "alice", "three", 1, 1), history_end(epoch, 3, 0)}));
+  EXPECT_EQ(Heard(alice), Json::Array({RoomEventMsg("#dev", 1, "bob", "")}));
+  // Its lines are not #lobby's: a SAY there is still CHAT to bob, who never sent HISTORY.
+  ASSERT_TRUE(alice.Send(msg::Say{"lobby"}));
+  EXPECT_EQ(Kinds(Heard(bob)), Json::Array({"CHAT"}));
+
+  // Both leave: #dev is gone with its lines; made again, it is a new room.
+  ASSERT_TRUE(bob.SendRaw(RoomsBytes("room-part")));
+  ASSERT_TRUE(alice.SendRaw(RoomsBytes("room-part")));
+  Heard(bob);
+  Heard(alice);
+  ASSERT_TRUE(alice.Send(msg::RoomJoin{"#dev", epoch, 3}));
+  Json got = Heard(alice);
+  ASSERT_EQ(Kinds(got), Json::Array({"ROOM_JOINED", "HISTORY_END"})) << got;
+  const uint64_t again = got[1].at("epoch").get<uint64_t>();
+  EXPECT_NE(again, epoch);
+  EXPECT_NE(again, 0u);
+  EXPECT_NE(again, kHistoryEpoch);
+  EXPECT_EQ(got[1], history_end(again, 0, 0));
+}
+
+// A server's limits (6.13): ERROR 16 for a room past the rooms a client may be in, past the
+// rooms the server holds, or in a full room, and ERROR 7 for a topic longer than the server
+// allows; nothing changes, and nobody else hears of it.
+TEST_F(RoomsLive, LimitsAreErrorSixteen) {
+  OsRandom rng;
+  ServerOptions options = Options();
+  options.rooms = RoomLimits{
+      .max_rooms = 2, .max_rooms_per_client = 2, .max_room_members = 2, .max_topic_bytes = 16};
+  ServerCore core(*TestKey(), rng, options, Sinks());
+  CorePeer alice(&core, "a");
+  CorePeer bob(&core, "b");
+  CorePeer carol(&core, "c");
+  for (auto [peer, nick] : {std::pair{&alice, "alice"}, {&bob, "bob"}, {&carol, "carol"}}) {
+    ASSERT_TRUE(peer->Handshake(*TestPublicKey()));
+    ASSERT_TRUE(peer->Send(msg::Join{nick}));
+  }
+  for (CorePeer* peer : {&alice, &bob, &carol}) {
+    Heard(*peer);
+  }
+  ASSERT_TRUE(EnterRoom(alice, "#dev"));
+  ASSERT_TRUE(EnterRoom(alice, "#ops"));
+  const auto refused = [&](CorePeer& peer, std::string_view name, int code) {
+    ASSERT_TRUE(peer.Send(msg::RoomJoin{name, 0, 0}));
+    EXPECT_TRUE(IsErrorOnly(Heard(peer), code, 0)) << name;
+    for (CorePeer* other : {&alice, &bob, &carol}) {
+      if (other != &peer) {
+        EXPECT_EQ(Heard(*other), none) << name;
+      }
+    }
+  };
+  refused(alice, "#x", 16);  // in two rooms besides #lobby already
+  refused(bob, "#x", 16);    // the server holds two rooms
+  ASSERT_TRUE(EnterRoom(bob, "#dev"));
+  EXPECT_EQ(Heard(alice), Json::Array({RoomEventMsg("#dev", 1, "bob", "")}));
+  refused(carol, "#DEV", 16);  // #dev is full
+  ASSERT_TRUE(EnterRoom(carol, "#ops"));
+  EXPECT_EQ(Heard(alice), Json::Array({RoomEventMsg("#ops", 1, "carol", "")}));
+
+  ASSERT_TRUE(alice.Send(msg::RoomTopic{"#dev", "seventeen bytes!!"}));
+  EXPECT_TRUE(IsErrorOnly(Heard(alice), 7, 0));
+  EXPECT_EQ(Heard(bob), none);
+  ASSERT_TRUE(alice.Send(msg::RoomTopic{"#dev", "sixteen bytes!!!"}));
+  const Json event = RoomEventMsg("#dev", 3, "alice", "sixteen bytes!!!");
+  EXPECT_EQ(Heard(alice), Json::Array({event}));
+  EXPECT_EQ(Heard(bob), Json::Array({event}));
+  EXPECT_EQ(Heard(carol), none);
+}
+
+// A mute (6.12) holds ROOM_SAY, to any room, and ROOM_TOPIC: ERROR 13, and nothing is said or
+// set; it does not hold ROOM_JOIN, ROOM_PART, ROOM_LIST or ROOM_WHO (6.13).
+TEST_F(RoomsLive, AMuteHoldsLinesAndTopicsOnly) {
+  Room room(/*alice_is_operator=*/true);
+  ASSERT_TRUE(room.Open(/*alice_joins=*/true));
+  CorePeer troll(&room.core(), "10.0.0.66");
+  ASSERT_TRUE(JoinCarol(room, troll, "troll"));
+  CorePeer& bob = room.bob();
+  ASSERT_TRUE(EnterRoom(troll, "#dev"));
+  ASSERT_TRUE(EnterRoom(bob, "#dev"));
+  Heard(troll);
+  ASSERT_TRUE(room.alice().SendRaw(ModerationBytes("valid", "moderate-mute")));
+  for (CorePeer* peer : {&room.alice(), &bob, &troll}) {
+    Heard(*peer);  // the NOTICEs of the mute
+  }
+
+  // A line to #dev and to #lobby, and a topic; then the four it does not hold. (Few, so that
+  // troll stays within the rate's burst of ten: 7.2.)
+  for (const char* name : {"room-say", "room-say-lobby", "room-topic"}) {
+    ASSERT_TRUE(troll.SendRaw(RoomsBytes(name)));
+    EXPECT_TRUE(IsErrorOnly(Heard(troll), 13, 0)) << name;
+    EXPECT_EQ(Heard(bob), none) << name;
+    EXPECT_EQ(Heard(room.alice()), none) << name;
+  }
+  ASSERT_TRUE(troll.SendRaw(RoomsBytes("room-who")));
+  EXPECT_EQ(Kinds(Heard(troll)), Json::Array({"ROOM_USERS"}));
+  ASSERT_TRUE(troll.SendRaw(RoomsBytes("room-list")));
+  EXPECT_EQ(Kinds(Heard(troll)), Json::Array({"ROOM_INFO", "ROOM_INFO"}));
+  ASSERT_TRUE(troll.SendRaw(RoomsBytes("room-part")));
+  const Json left = RoomEventMsg("#dev", 2, "troll", "");
+  EXPECT_EQ(Heard(troll), Json::Array({left}));
+  EXPECT_EQ(Heard(bob), Json::Array({left}));
+  ASSERT_TRUE(EnterRoom(troll, "#dev"));
+  EXPECT_EQ(Heard(bob), Json::Array({RoomEventMsg("#dev", 1, "troll", "")}));
+  EXPECT_FALSE(troll.closed());
 }
 
 // auth.json: a user key's AUTH on a given transcript hash, every step written out (PROTOCOL.md
