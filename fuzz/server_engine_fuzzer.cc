@@ -179,6 +179,9 @@ class Harness {
     if (b & 128) {  // a history that forgets soon, so that `missed` counts (PROTOCOL.md 6.11)
       o.history = HistoryLimits{3, 64};
     }
+    // Small room limits, so that each is reached (PROTOCOL.md 6.13).
+    o.rooms = RoomLimits{
+        .max_rooms = 2, .max_rooms_per_client = 2, .max_room_members = 2, .max_topic_bytes = 16};
     return o;
   }
 
@@ -302,11 +305,53 @@ class Harness {
         msg::EncodeMessage(msg::History{epoch, after}, &plaintext);
         break;
       }
-      default:
-        msg::EncodeMessage(msg::Bye{}, &plaintext);
+      default:  // 12: BYE, or (kind 129 and up) a room message
+        if (kind < 0x80) {
+          msg::EncodeMessage(msg::Bye{}, &plaintext);
+        } else {
+          RoomTemplate(input, text, &plaintext);
+        }
         break;
     }
     SendRecord(p, plaintext);
+  }
+
+  // RoomTemplate encodes one of the room messages (PROTOCOL.md 6.13) into *plaintext, naming
+  // a room of a few, in several spellings, valid or not.
+  template <typename Text>
+  static void RoomTemplate(Input& input, Text text, std::vector<uint8_t>* plaintext) {
+    static constexpr std::string_view kRooms[] = {"#dev", "#DEV", "#ops", "#lobby",
+                                                  "#x",   "dev",  "#",    "#a b"};
+    auto room = [&] { return kRooms[input.U8() % std::size(kRooms)]; };
+    switch (input.U8() % 6) {
+      case 0: {
+        const std::string_view name = room();
+        const uint8_t how = input.U8();
+        msg::EncodeMessage(msg::RoomJoin{name, how % 2 == 0 ? 0 : input.U64(), input.U8()},
+                           plaintext);
+        break;
+      }
+      case 1:
+        msg::EncodeMessage(msg::RoomPart{room()}, plaintext);
+        break;
+      case 2:
+        msg::EncodeMessage(msg::RoomList{}, plaintext);
+        break;
+      case 3: {
+        const std::string_view name = room();
+        msg::EncodeMessage(msg::RoomTopic{name, text()}, plaintext);
+        break;
+      }
+      case 4: {
+        const std::string_view name = room();
+        const uint8_t action = input.U8() % 2;
+        msg::EncodeMessage(msg::RoomSay{name, action, text()}, plaintext);
+        break;
+      }
+      default:
+        msg::EncodeMessage(msg::RoomWho{room()}, plaintext);
+        break;
+    }
   }
 
   // Drain takes up to n pending bytes of p's connection and, unless the input sent raw bytes on
@@ -373,6 +418,7 @@ class Harness {
     FUZZ_CHECK(core_.joined_count() <= core_.connection_count());
     FUZZ_CHECK(core_.bans().entries().size() <= core_.bans().max_entries());
     FUZZ_CHECK(core_.connection_count() <= peers_.size());
+    FUZZ_CHECK(core_.room_count() <= options_.rooms.max_rooms);
     for (auto& p : peers_) {
       // A queue may pass its limit by the one record that makes the server drop it.
       FUZZ_CHECK(core_.Pending(p->id).size() <= options_.max_queue_bytes + proto::kMaxFrameLen);

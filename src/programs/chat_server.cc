@@ -67,6 +67,13 @@ ABSL_FLAG(int64_t, history, 50,
           "back; 0: none");
 ABSL_FLAG(int64_t, history_bytes, 256 * 1024,
           "most bytes of text and nicks the history keeps; the oldest lines go first");
+ABSL_FLAG(int64_t, max_rooms, 100,
+          "rooms besides #lobby at once (0 to 100000; 0: #lobby only); each keeps its own "
+          "--history");
+ABSL_FLAG(int64_t, max_rooms_per_client, 10, "rooms besides #lobby one client is in (0 to 1000)");
+ABSL_FLAG(int64_t, max_room_members, 1000,
+          "members of one room besides #lobby (1 to 100000; #lobby is bounded by --max_clients)");
+ABSL_FLAG(int64_t, max_topic_bytes, 256, "longest room topic in bytes (0 to 1024)");
 ABSL_FLAG(std::string, members, "",
           "members file: `NICK KEYTYPE BASE64 [op]` a line (a .pub line's first two fields "
           "after the nick); each listed nick only for its keys' holders. SIGHUP re-reads it");
@@ -92,6 +99,11 @@ constexpr int64_t kMaxHistoryLines = 100'000;
 constexpr int64_t kMaxHistoryBytes = int64_t{1} << 30;
 // Upper bound for --max_bans: a file of that many full lines is about 1 GiB.
 constexpr int64_t kMaxBans = 1'000'000;
+// Upper bounds for the room flags, and for what every room's history may hold together.
+constexpr int64_t kMaxRooms = 100'000;
+constexpr int64_t kMaxRoomsPerClient = 1'000;
+constexpr int64_t kMaxRoomMembers = 100'000;
+constexpr uint64_t kMaxAllHistoryBytes = uint64_t{4} << 30;
 
 // HistoryEpoch draws the random, non-zero epoch of this run's history (PROTOCOL.md 6.11).
 uint64_t HistoryEpoch(securechat::RandomSource& rng) {
@@ -263,7 +275,8 @@ int main(int argc, char** argv) {
       "                   [--access=open|members] [--bans=FILE] [limits...]\n"
       "Limits: --max_clients --max_per_address --handshake_timeout --idle_timeout\n"
       "        --max_queue_bytes --rate --burst --handshakes_per_second --log_rate\n"
-      "        --history --history_bytes --max_bans (see below).\n"
+      "        --history --history_bytes --max_bans --max_rooms --max_rooms_per_client\n"
+      "        --max_room_members --max_topic_bytes (see below).\n"
       "Lines typed on stdin go to every client as CHAT from 'server'; /help lists the console's\n"
       "commands. At a terminal, lines are edited under a prompt: Up, Down and Ctrl-R recall\n"
       "earlier ones, Tab completes commands, Ctrl-D closes the console. SIGINT or SIGTERM\n"
@@ -312,6 +325,38 @@ int main(int argc, char** argv) {
                     " can take up to ", securechat::HistoryWireBytes(history),
                     " bytes to send, more than half of --max_queue_bytes (",
                     absl::GetFlag(FLAGS_max_queue_bytes), "): lower them or raise it"));
+  }
+  const int64_t max_rooms = absl::GetFlag(FLAGS_max_rooms);
+  const int64_t max_rooms_per_client = absl::GetFlag(FLAGS_max_rooms_per_client);
+  const int64_t max_room_members = absl::GetFlag(FLAGS_max_room_members);
+  const int64_t max_topic_bytes = absl::GetFlag(FLAGS_max_topic_bytes);
+  if (max_rooms < 0 || max_rooms > kMaxRooms || max_rooms_per_client < 0 ||
+      max_rooms_per_client > kMaxRoomsPerClient || max_room_members < 1 ||
+      max_room_members > kMaxRoomMembers || max_topic_bytes < 0 ||
+      max_topic_bytes > static_cast<int64_t>(securechat::proto::kMaxTopicLen)) {
+    return Fail(Cat("--max_rooms must be 0 to ", kMaxRooms, ", --max_rooms_per_client 0 to ",
+                    kMaxRoomsPerClient, ", --max_room_members 1 to ", kMaxRoomMembers,
+                    " and --max_topic_bytes 0 to ", securechat::proto::kMaxTopicLen));
+  }
+  const securechat::RoomLimits room_limits{
+      static_cast<size_t>(max_rooms), static_cast<size_t>(max_rooms_per_client),
+      static_cast<size_t>(max_room_members), static_cast<size_t>(max_topic_bytes)};
+  // /rooms is answered at once, as the history is: the whole list must fit a client's queue.
+  if (securechat::RoomListWireBytes(room_limits) >
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_queue_bytes)) / 2) {
+    return Fail(Cat("--max_rooms=", max_rooms, " --max_topic_bytes=", max_topic_bytes,
+                    " make a room list of up to ", securechat::RoomListWireBytes(room_limits),
+                    " bytes, more than half of --max_queue_bytes (",
+                    absl::GetFlag(FLAGS_max_queue_bytes), "): lower them or raise it"));
+  }
+  // Every room keeps its own history: together they must stay a bounded part of memory.
+  const uint64_t all_history_bytes =
+      static_cast<uint64_t>(max_rooms + 1) * static_cast<uint64_t>(history_bytes);
+  if (all_history_bytes > kMaxAllHistoryBytes) {
+    return Fail(Cat("--max_rooms=", max_rooms, " rooms and #lobby, each keeping up to ",
+                    history_bytes, " bytes of history (--history_bytes), could hold ",
+                    all_history_bytes, " bytes together, more than ", kMaxAllHistoryBytes,
+                    ": lower one of them"));
   }
   const std::string motd = absl::GetFlag(FLAGS_motd);
   if (!motd.empty() && !securechat::IsValidText(motd)) {
@@ -422,6 +467,7 @@ int main(int argc, char** argv) {
   options.members = std::move(members);
   options.access = access;
   options.history = history;
+  options.rooms = room_limits;
   const size_t bans_at_start = bans.entries().size();
   options.bans = std::move(bans);
   auto listeners = securechat::net::ListenTcpAll(*addrs);
@@ -437,6 +483,11 @@ int main(int argc, char** argv) {
               " per address, ", static_cast<int64_t>(options.handshakes_per_second),
               " handshakes/s, rate ", static_cast<int64_t>(options.rate), "/s burst ",
               static_cast<int64_t>(options.burst)));
+  LogLine(Cat("rooms: ", options.rooms.max_rooms, " besides #lobby, ",
+              options.rooms.max_rooms_per_client, " per client, ", options.rooms.max_room_members,
+              " members each; history ", options.history.max_lines, " lines, ",
+              options.history.max_bytes, " bytes per room (", all_history_bytes,
+              " bytes for all at most)"));
   if (!members_path.empty() || access == securechat::Access::kMembers) {
     PrintLine(Cat("members: ", member_nicks, " nicks, ", member_keys, " keys from ", members_path,
                   "; access ", access == securechat::Access::kMembers ? "members only" : "open"));

@@ -1505,5 +1505,72 @@ TEST_F(AdversarialTest, HelloFloodAtTheHandshakeBudgetLeavesChatResponsive) {
   EXPECT_TRUE(ServerAlive());
 }
 
+// ---------------------------------------------------------------------------------------------
+// Rooms (PROTOCOL.md 6.13) against the real server with its default limits.
+
+// RoomsListed: what ROOM_LIST tells `c`, one "NAME N" a room, #lobby included.
+std::vector<std::string> RoomsListed(RawClient& c) {
+  std::vector<std::string> rooms;
+  if (!c.Send(msg::RoomList{})) {
+    ADD_FAILURE() << "send ROOM_LIST";
+    return rooms;
+  }
+  for (;;) {
+    std::optional<Record> r = c.ReadRecord(kWait);
+    if (!r.has_value()) {
+      ADD_FAILURE() << "the ROOM_LIST answer ended early";
+      return rooms;
+    }
+    const std::optional<msg::ServerMessage> m = r->Message();
+    if (const auto* info = m.has_value() ? std::get_if<msg::RoomInfo>(&*m) : nullptr) {
+      rooms.push_back(Cat(info->room, " ", info->members));
+      if (info->more == 0) {
+        return rooms;
+      }
+    }
+  }
+}
+
+// A client that asks for 10,000 rooms at once is held by the rate and then disconnected; what
+// it got in made at most --max_rooms_per_client rooms, and they went with it. A frame that
+// claims a topic of 1 MB cannot even be read: the header is refused before any of its body is
+// buffered. alice and bob chat throughout.
+TEST_F(AdversarialTest, TenThousandRoomJoinsAndAHugeTopicLeaveNothingBehind) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  ASSERT_NO_FATAL_FAILURE(JoinAliceAndBob());
+  {
+    auto mallory = RawJoin("mallory");
+    ASSERT_TRUE(mallory.ok()) << mallory.status();
+    std::vector<uint8_t> flood;
+    for (int i = 0; i < 10'000; ++i) {
+      flood = Concat(std::move(flood), (*mallory)->Seal(msg::RoomJoin{Cat("#r", i), 0, 0}));
+    }
+    // The server may close while the flood is still arriving: a failed send is expected.
+    (*mallory)->SendBytes(ByteView(flood.data(), flood.size()));
+    bool closed = false;
+    const std::vector<ErrorSeen> errors = ReadErrorsUntilClose(**mallory, &closed);
+    EXPECT_TRUE(closed) << "the flood was not disconnected";
+    ASSERT_FALSE(errors.empty());
+    EXPECT_EQ(errors.back().code, proto::ErrorCode::kRateLimited);
+    EXPECT_EQ(errors.back().fatal, 1);
+  }
+  {
+    auto huge = RawJoin("huge");
+    ASSERT_TRUE(huge.ok()) << huge.status();
+    // A RECORD header announcing 65535 bytes (a 1 MB topic would need more still), then 1 MB.
+    const std::string bytes = std::string("\x04\x00\xff\xff", 4) + std::string(1 << 20, 't');
+    (*huge)->SendBytes(bytes);
+    bool closed = false;
+    ReadErrorsUntilClose(**huge, &closed);
+    EXPECT_TRUE(closed) << "an oversized frame was read";
+  }
+  auto watcher = RawJoin("watcher");
+  ASSERT_TRUE(watcher.ok()) << watcher.status();
+  EXPECT_EQ(RoomsListed(**watcher), std::vector<std::string>{"#lobby 3"});
+  ASSERT_TRUE(alice_->WriteStdin("still here"));
+  EXPECT_TRUE(Saw(*bob_, "<alice> still here\n"));
+  EXPECT_TRUE(ServerAlive());
+}
+
 }  // namespace
 }  // namespace securechat::testing

@@ -158,6 +158,35 @@ TEST(ServerFirstContactTest, HistoryThatCannotFitAClientsQueueIsRefused) {
   }
 }
 
+// The room flags are checked at start like the history's: out of range, a room list that
+// could not be sent whole within half of --max_queue_bytes, or rooms whose histories together
+// could pass 4 GiB, and the server says which flags to change.
+TEST(ServerFirstContactTest, RoomLimitsThatCannotHoldAreRefused) {
+  for (const char* bad : {"--max_rooms=-1", "--max_rooms=100001", "--max_rooms_per_client=1001",
+                          "--max_room_members=0", "--max_topic_bytes=1025"}) {
+    auto refused = Process::Start(ProgramPath("chat-server"), {"--listen", "127.0.0.1:0", bad});
+    ASSERT_TRUE(refused.ok()) << refused.status();
+    EXPECT_TRUE(Exits(**refused, 1)) << bad << ": " << Describe(**refused);
+    EXPECT_TRUE(Contains((*refused)->err(), "--max_rooms must be 0 to 100000"))
+        << Describe(**refused);
+  }
+  auto list = Process::Start(
+      ProgramPath("chat-server"),
+      {"--listen", "127.0.0.1:0", "--max_rooms=100000", "--history=0", "--history_bytes=0"});
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_TRUE(Exits(**list, 1)) << Describe(**list);
+  EXPECT_TRUE(Contains((*list)->err(), "--max_rooms=100000 --max_topic_bytes=256 make a room list"))
+      << Describe(**list);
+  auto memory =
+      Process::Start(ProgramPath("chat-server"),
+                     {"--listen", "127.0.0.1:0", "--max_rooms=2000", "--max_topic_bytes=0",
+                      "--max_queue_bytes=67108864", "--history_bytes=4194304"});
+  ASSERT_TRUE(memory.ok()) << memory.status();
+  EXPECT_TRUE(Exits(**memory, 1)) << Describe(**memory);
+  EXPECT_TRUE(Contains((*memory)->err(), "each keeping up to 4194304 bytes of history"))
+      << Describe(**memory);
+}
+
 // client.conf holds the client's defaults (connect, nick, the server's key, paths with ~/);
 // the command line overrides them; a bad line is exit 1 naming the file and the line.
 TEST(ClientConfTest, DefaultsComeFromClientConfAndFlagsOverrideThem) {

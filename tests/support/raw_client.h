@@ -36,6 +36,8 @@ struct Seen {
   uint64_t missed = 0;             // HISTORY_END
   uint8_t history = 0;             // ROOM_LINE
   uint8_t action = 0;              // ROOM_LINE
+  uint16_t members = 0;            // ROOM_JOINED, ROOM_INFO (more: ROOM_INFO's and ROOM_USERS')
+  uint8_t event = 0;               // ROOM_EVENT (from: its nick; text: its text)
 
   bool IsError(proto::ErrorCode c, bool is_fatal) const {
     return kind == proto::Kind::kError && code == static_cast<uint16_t>(c) &&
@@ -193,6 +195,24 @@ class RawClient {
             s.epoch = v.epoch;
             s.seq = v.last_seq;
             s.missed = v.missed;
+          } else if constexpr (std::is_same_v<T, msg::RoomJoined>) {
+            s.room = std::string(v.room);
+            s.text = std::string(v.topic);
+            s.members = v.members;
+          } else if constexpr (std::is_same_v<T, msg::RoomEvent>) {
+            s.room = std::string(v.room);
+            s.event = v.event;
+            s.from = std::string(v.nick);
+            s.text = std::string(v.text);
+          } else if constexpr (std::is_same_v<T, msg::RoomInfo>) {
+            s.room = std::string(v.room);
+            s.members = v.members;
+            s.text = std::string(v.topic);
+            s.more = v.more;
+          } else if constexpr (std::is_same_v<T, msg::RoomUsers>) {
+            s.room = std::string(v.room);
+            s.more = v.more;
+            s.nicks.assign(v.nicks.begin(), v.nicks.end());
           }
         },
         m);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "securechat/base/cat.h"
+#include "securechat/base/ip_text.h"
 #include "securechat/crypto/primitives.h"
 #include "securechat/net/bans_file.h"
 #include "support/test_util.h"
@@ -189,6 +190,13 @@ TEST(BanListTest, RefusesWhatWouldNotReadBack) {
   cases.push_back({"unknown kind", with([](Ban& b) { b.kind = static_cast<Ban::Kind>(7); })});
   cases.push_back(
       {"unknown target kind", with([](Ban& b) { b.target_kind = static_cast<Ban::Target>(7); })});
+  // An address is kept only in the form the server names peers in, or it would hold no one.
+  for (const char* address : {"::ffff:10.0.0.1", "0:0::1", "10.0.0.01", "example.org", "::FFFF"}) {
+    cases.push_back({address, with([address](Ban& b) {
+                       b.target_kind = Ban::Target::kGuests;
+                       b.target = address;
+                     })});
+  }
   for (const Case& c : cases) {
     BanList list;
     EXPECT_EQ(list.Add(c.ban), BanList::AddResult::kInvalid) << c.what;
@@ -197,7 +205,8 @@ TEST(BanListTest, RefusesWhatWouldNotReadBack) {
   }
   // The longest of each field is fine.
   BanList list;
-  Ban longest = Make(Ban::Kind::kMute, Ban::Target::kAddress, std::string(128, 'a'));
+  Ban longest =
+      Make(Ban::Kind::kMute, Ban::Target::kAddress, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
   longest.by = std::string(32, 'b');
   longest.nick = std::string(32, 'n');
   longest.reason = std::string(256, 'r');
@@ -568,6 +577,23 @@ TEST(BansFileTest, ALeftoverTemporaryFileIsNeverTheBansFile) {
   list = net::LoadBans(path, 10, kNow);
   ASSERT_TRUE(list.ok()) << list.status();
   EXPECT_EQ(list->entries(), Sample().entries());
+}
+
+// One peer has one name, whatever socket it came in on: an IPv4 peer of a dual-stack listener
+// (::ffff:10.0.0.5) is named 10.0.0.5, and an operator's address is read into that form, so
+// that `/ban 10.0.0.5` and `/ban ::ffff:10.0.0.5` both hold it.
+TEST(IpTextTest, OneFormForEachAddress) {
+  in6_addr mapped{};
+  ASSERT_EQ(inet_pton(AF_INET6, "::ffff:10.0.0.5", &mapped), 1);
+  EXPECT_EQ(FormatIp(AF_INET6, &mapped), "10.0.0.5");
+  EXPECT_EQ(CanonicalIp("::FFFF:10.0.0.5"), "10.0.0.5");
+  EXPECT_EQ(CanonicalIp("10.0.0.5"), "10.0.0.5");
+  EXPECT_EQ(CanonicalIp("0:0::1"), "::1");
+  EXPECT_EQ(CanonicalIp("2001:DB8::0:1"), "2001:db8::1");
+  EXPECT_EQ(CanonicalIp("10.0.0.05"), "");
+  EXPECT_EQ(CanonicalIp("localhost"), "");
+  EXPECT_EQ(CanonicalIp(""), "");
+  EXPECT_EQ(CanonicalIp(std::string(100, '1')), "");
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "support/in_memory.h"
+#include "support/raw_client.h"
 
 namespace securechat {
 namespace {
@@ -108,6 +109,33 @@ TEST(ConsoleTest, CommandsAndMistakesAreNeverSaidToTheRoom) {
   EXPECT_TRUE(answer.notes.empty());
   net.Pump();
   EXPECT_TRUE(alice.Saw("<server> /shrug"));
+}
+
+// /rooms lists every room with its members and topic (escaped); /motd changes what WELCOME
+// carries for those who join from then on, and refuses what is not valid text.
+TEST(ConsoleTest, RoomsListsEveryRoomAndMotdChangesTheNextWelcome) {
+  InMemoryNet net;
+  auto& alice = net.Connect("alice");
+  testing::RawClient carol(net);
+  carol.Send(msg::Join{"carol"});
+  carol.Send(msg::RoomJoin{"#dev", 0, 0});
+  carol.Send(msg::RoomTopic{"#dev", "ship\xe2\x80\x8bit"});
+  net.Pump();
+  EXPECT_EQ(
+      net.core().ConsoleLine("/rooms").notes,
+      (std::vector<std::string>{"rooms (2):", "  #lobby (2)", "  #dev (1): ship\\u{200B}it"}));
+  ServerCore::ConsoleAnswer answer = net.core().ConsoleLine("/motd release on friday");
+  EXPECT_EQ(answer.notes,
+            std::vector<std::string>{"message of the day set (for those who join from now)"});
+  EXPECT_FALSE(answer.sent);
+  net.Pump();
+  EXPECT_FALSE(alice.SawContaining("release on friday"));  // not said to the room
+  auto& bob = net.Connect("bob");
+  EXPECT_TRUE(bob.SawContaining("release on friday"));
+  EXPECT_EQ(net.core().ConsoleLine("/motd bell\a").notes,
+            std::vector<std::string>{"not set: a message of the day must be valid text"});
+  EXPECT_EQ(ParseConsoleLine("/ROOMS").verb, Verb::kRooms);
+  EXPECT_EQ(ParseConsoleLine("/motd  two  spaces").arg, "two  spaces");
 }
 
 }  // namespace

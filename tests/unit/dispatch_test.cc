@@ -41,6 +41,14 @@ std::string Describe(const Seen& m) {
       return Cat("AUTH_OK ", m.from);
     case proto::Kind::kWhoisReply:
       return Cat("WHOIS_REPLY ", m.from);
+    case proto::Kind::kRoomJoined:
+      return Cat("ROOM_JOINED ", m.room);
+    case proto::Kind::kHistoryEnd:
+      return Cat("HISTORY_END ", m.room);
+    case proto::Kind::kRoomInfo:
+      return Cat("ROOM_INFO ", m.room);
+    case proto::Kind::kRoomUsers:
+      return Cat("ROOM_USERS ", m.room, " ", m.nicks.size());
     default:
       return Cat("kind ", static_cast<int>(m.kind));
   }
@@ -217,8 +225,17 @@ TEST_P(DispatchTest, Joined) {
     EXPECT_TRUE(alice_.Saw("-!- mallory left (bye now)"));
   } else if (kind == "MODERATE") {  // mallory is no operator: alice stays
     Check(mallory, {{"ERROR 14"}, ConnState::kJoined, false});
-  } else if (kind.starts_with("ROOM_")) {  // rooms are not served yet
-    Check(mallory, {{"ERROR 8"}, ConnState::kJoined, false});
+  } else if (kind == "ROOM_JOIN") {
+    Check(mallory, {{"ROOM_JOINED #dev", "HISTORY_END #dev"}, ConnState::kJoined, false});
+  } else if (kind == "ROOM_PART" || kind == "ROOM_TOPIC") {  // mallory is not in #dev
+    Check(mallory, {{"ERROR 15"}, ConnState::kJoined, false});
+  } else if (kind == "ROOM_LIST") {
+    Check(mallory, {{"ROOM_INFO #lobby"}, ConnState::kJoined, false});
+  } else if (kind == "ROOM_SAY") {  // to #lobby: a SAY
+    Check(mallory, {{}, ConnState::kJoined, true});
+    EXPECT_TRUE(alice_.Saw("<mallory> hello"));
+  } else if (kind == "ROOM_WHO") {
+    Check(mallory, {{"ROOM_USERS #lobby 2"}, ConnState::kJoined, false});
   } else {
     FAIL() << "no expectation for " << kind;
   }

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "securechat/base/cat.h"
+#include "securechat/base/ip_text.h"
 #include "securechat/crypto/primitives.h"
 #include "securechat/wire/nick.h"
 #include "securechat/wire/protocol.h"
@@ -60,6 +61,14 @@ std::string WhyInvalid(const Ban& ban) {
   }
   if (ban.target_kind == Ban::Target::kKey && !ParseFingerprintText(ban.target)) {
     return Cat("not a key fingerprint (SHA256:...): ", ban.target);
+  }
+  // An address is matched as text against the server's names of peers: one written another
+  // way (`::ffff:10.0.0.1`, `0:0::1`) would never hold anyone.
+  if (ban.target_kind != Ban::Target::kKey) {
+    if (const std::string canonical = CanonicalIp(ban.target); canonical != ban.target) {
+      return canonical.empty() ? Cat("not an IP address: ", ban.target)
+                               : Cat("write the address as ", canonical, ", not ", ban.target);
+    }
   }
   // `console` is in the nick alphabet.
   if (!IsValidNick(ban.by)) {

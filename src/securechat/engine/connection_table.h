@@ -5,6 +5,7 @@
 #ifndef SECURECHAT_ENGINE_CONNECTION_TABLE_H_
 #define SECURECHAT_ENGINE_CONNECTION_TABLE_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -108,6 +109,9 @@ struct Connection {
     uint64_t after = 0;
   };
   std::optional<HistoryAsk> history;
+  // The Rooms': the rooms besides #lobby it is in, by their names (PROTOCOL.md 6.13); at most
+  // RoomLimits::max_rooms_per_client.
+  std::vector<std::string> rooms;
   std::optional<Identity> identity;  // the Gate's: set by a successful AUTH
   // Moderation's, while joined: until when (Unix milliseconds) a mute holds it; 0: none,
   // UINT64_MAX: for good. Kept here so that a room line costs no search of the ban list.
@@ -233,6 +237,30 @@ class ConnectionTable {
   std::vector<ConnId> condemned_;  // marked, not yet taken by NextCondemned
   size_t condemned_taken_ = 0;
 };
+
+// SendNickPages sends `c` the nicks as pages of at most proto::kUsersPerPage, each a copy of
+// `page` (USERS or ROOM_USERS) with its `nicks` and `more` set: `more` is 1 on every page but
+// the last. Returns false if `c` closed on the way (its queue overflowed: the rest would be
+// thrown away).
+template <typename Page>
+bool SendNickPages(ConnectionTable& table, Connection& c, Page page,
+                   const std::vector<std::string_view>& nicks) {
+  page.nicks.reserve(std::min(nicks.size(), proto::kUsersPerPage));
+  for (size_t i = 0; i < nicks.size(); ++i) {
+    page.nicks.push_back(nicks[i]);
+    if (page.nicks.size() == proto::kUsersPerPage && i + 1 < nicks.size()) {
+      page.more = 1;
+      table.Send(c, page);
+      if (c.state() == ConnState::kClosing) {
+        return false;
+      }
+      page.nicks.clear();
+    }
+  }
+  page.more = 0;
+  table.Send(c, page);
+  return c.state() != ConnState::kClosing;
+}
 
 }  // namespace securechat
 

@@ -63,6 +63,11 @@ ConsoleCommand ParseConsoleLine(std::string_view line) {
     command.arg = SplitWord(rest, &command.reason);
   } else if (Is(word, "/bans")) {
     command.verb = ConsoleCommand::Verb::kBans;
+  } else if (Is(word, "/rooms")) {
+    command.verb = ConsoleCommand::Verb::kRooms;
+  } else if (Is(word, "/motd")) {
+    command.verb = ConsoleCommand::Verb::kMotd;
+    command.arg = rest;
   } else {
     command.verb = ConsoleCommand::Verb::kUnknown;
     command.arg = word;

@@ -20,6 +20,8 @@ struct ConsoleCommand {
     kBans,     // `/bans`: every ban and mute in force
     kMute,     // `/mute WHO [DURATION] [REASON]`, as kBan
     kUnmute,   // `/unmute WHO`
+    kRooms,    // `/rooms`: every room, its members and its topic
+    kMotd,     // `/motd [TEXT]`: `arg` the new message of the day (empty: none)
     kUnknown,  // `/anything else`: `arg` is the command word, `/` included
   };
   Verb verb = Verb::kSay;
@@ -44,13 +46,15 @@ inline constexpr std::string_view kConsoleHelp[] = {
     "  /unmute WHO                   lift the mutes set on that nick, key or address",
     "  /bans                         list the bans and mutes in force",
     "  /who                          list who is online",
+    "  /rooms                        list the rooms, with their members and topics",
+    "  /motd [TEXT]                  set the message of the day shown to those who join",
     "  /help                         this list",
     "  //TEXT                        say a line that starts with /TEXT",
 };
 
 // The command words, for completion.
 inline constexpr std::string_view kConsoleCommands[] = {
-    "/ban", "/bans", "/help", "/kick", "/mute", "/unban", "/unmute", "/who",
+    "/ban", "/bans", "/help", "/kick", "/motd", "/mute", "/rooms", "/unban", "/unmute", "/who",
 };
 
 }  // namespace securechat

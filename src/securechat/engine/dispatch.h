@@ -10,6 +10,7 @@
 #include "securechat/engine/gate.h"
 #include "securechat/engine/moderation.h"
 #include "securechat/engine/room.h"
+#include "securechat/engine/rooms.h"
 #include "securechat/engine/server_sinks.h"
 #include "securechat/wire/message.h"
 
@@ -17,12 +18,13 @@ namespace securechat {
 
 class Dispatcher {
  public:
-  // `table`, `room`, `gate`, `moderation` and `sinks` must outlive the dispatcher. More than
-  // `burst` messages refused by the rate in a row close the connection.
-  Dispatcher(ConnectionTable& table, Room& room, Gate& gate, Moderation& moderation,
+  // `table`, `room`, `rooms`, `gate`, `moderation` and `sinks` must outlive the dispatcher. More
+  // than `burst` messages refused by the rate in a row close the connection.
+  Dispatcher(ConnectionTable& table, Room& room, Rooms& rooms, Gate& gate, Moderation& moderation,
              const ServerSinks& sinks, double burst)
       : table_(table),
         room_(room),
+        rooms_(rooms),
         gate_(gate),
         moderation_(moderation),
         sinks_(sinks),
@@ -67,12 +69,29 @@ class Dispatcher {
   void Handle(Connection& c, const msg::Whois& m) { room_.Whois(c, m.nick); }
   void Handle(Connection& c, const msg::History& m) { room_.AskHistory(c, m.epoch, m.after); }
   void Handle(Connection& c, const msg::Moderate& m) { moderation_.Moderate(c, m.command); }
-  // Rooms (PROTOCOL.md 6.13): not served yet; answered as before they had kinds.
-  template <typename M>
-  requires(M::kKind >= proto::Kind::kRoomJoin &&
-           M::kKind <= proto::Kind::kRoomWho) void Handle(Connection& c, const M& /*m*/) {
-    table_.Error(c, proto::ErrorCode::kUnknownKind, "unknown message kind");
+  // Rooms (PROTOCOL.md 6.13). #lobby's lines are the Room's, as SAY's and ACTION's are; a
+  // topic is told to the room, so a mute holds it as it holds a line.
+  void Handle(Connection& c, const msg::RoomJoin& m) { rooms_.Join(c, m.room, m.epoch, m.after); }
+  void Handle(Connection& c, const msg::RoomPart& m) { rooms_.Part(c, m.room); }
+  void Handle(Connection& c, const msg::RoomList& /*m*/) { rooms_.List(c); }
+  void Handle(Connection& c, const msg::RoomTopic& m) {
+    if (moderation_.MayTalk(c)) {
+      rooms_.SetTopic(c, m.room, m.topic);
+    }
   }
+  void Handle(Connection& c, const msg::RoomSay& m) {
+    if (!moderation_.MayTalk(c)) {
+      return;
+    }
+    if (!IsLobby(m.room)) {
+      rooms_.Say(c, m.room, m.action != 0, m.text);
+    } else if (m.action != 0) {
+      room_.Action(c, m.text);
+    } else {
+      room_.Say(c, m.text);
+    }
+  }
+  void Handle(Connection& c, const msg::RoomWho& m) { rooms_.Who(c, m.room); }
   void Handle(Connection& c, const msg::Quit& m) {
     // The reason is told to the room: a muted client leaves without it.
     room_.Quit(c, moderation_.IsMuted(c) ? std::string_view() : m.reason);
@@ -81,6 +100,7 @@ class Dispatcher {
 
   ConnectionTable& table_;
   Room& room_;
+  Rooms& rooms_;
   Gate& gate_;
   Moderation& moderation_;
   const ServerSinks& sinks_;

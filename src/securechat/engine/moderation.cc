@@ -1,12 +1,11 @@
 #include "securechat/engine/moderation.h"
 
-#include <arpa/inet.h>
-
 #include <cstdint>
 #include <limits>
 #include <utility>
 
 #include "securechat/base/cat.h"
+#include "securechat/base/ip_text.h"
 #include "securechat/crypto/ed25519.h"
 #include "securechat/crypto/primitives.h"
 #include "securechat/wire/text.h"
@@ -16,24 +15,6 @@ namespace securechat {
 namespace {
 
 constexpr uint64_t kForGood = std::numeric_limits<uint64_t>::max();
-
-// CanonicalAddress is `text` as the server names peers (inet_ntop's form) if it is an IPv4 or
-// IPv6 address, and empty otherwise. inet_pton and inet_ntop are pure conversions: no I/O.
-std::string CanonicalAddress(std::string_view text) {
-  if (text.empty() || text.size() >= INET6_ADDRSTRLEN) {
-    return {};
-  }
-  const std::string s(text);
-  unsigned char bytes[sizeof(in6_addr)];
-  char out[INET6_ADDRSTRLEN];
-  for (const int family : {AF_INET, AF_INET6}) {
-    if (inet_pton(family, s.c_str(), bytes) == 1 &&
-        inet_ntop(family, bytes, out, sizeof(out)) != nullptr) {
-      return out;
-    }
-  }
-  return {};
-}
 
 std::string_view FingerprintOf(const Connection& c) {
   return c.identity ? std::string_view(c.identity->fingerprint) : std::string_view();
@@ -104,6 +85,8 @@ std::vector<std::string> Moderation::Run(const ConsoleCommand& command, const Op
     case ConsoleCommand::Verb::kSay:
     case ConsoleCommand::Verb::kHelp:
     case ConsoleCommand::Verb::kWho:
+    case ConsoleCommand::Verb::kRooms:
+    case ConsoleCommand::Verb::kMotd:
     case ConsoleCommand::Verb::kUnknown:
       break;
   }
@@ -147,7 +130,7 @@ Moderation::Targets Moderation::Resolve(std::string_view name) const {
   }
   // An address is tried before a nick: the nick alphabet has dots, so `10.0.0.1` could be
   // either, and a person online is named by nick far more often than by a nick like that.
-  if (std::string address = CanonicalAddress(name); !address.empty()) {
+  if (std::string address = CanonicalIp(name); !address.empty()) {
     t.held.emplace_back(Ban::Target::kAddress, std::move(address));
     return t;
   }
@@ -367,6 +350,8 @@ void Moderation::Moderate(Connection& c, std::string_view line) {
     case ConsoleCommand::Verb::kSay:
     case ConsoleCommand::Verb::kHelp:
     case ConsoleCommand::Verb::kWho:
+    case ConsoleCommand::Verb::kRooms:
+    case ConsoleCommand::Verb::kMotd:
     case ConsoleCommand::Verb::kUnknown:
       notes.push_back(
           "not a moderation command: MODERATE takes /kick, /ban, /unban, /mute, /unmute or /bans");

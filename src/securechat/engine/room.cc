@@ -238,23 +238,14 @@ void Room::Whisper(Connection& c, std::string_view to, std::string_view text) {
 }
 
 void Room::Who(Connection& c) {
-  msg::Users page;
-  page.nicks.reserve(std::min(size(), proto::kUsersPerPage));
-  size_t left = size();
+  std::vector<std::string_view> nicks;
+  nicks.reserve(size());
   for (const auto& [nick, member] : by_nick_) {
-    page.nicks.push_back(nick);
-    --left;
-    if (page.nicks.size() == proto::kUsersPerPage && left > 0) {
-      page.more = 1;
-      table_.Send(c, page);
-      if (c.state() == ConnState::kClosing) {
-        return;  // its queue overflowed: the rest would be thrown away
-      }
-      page.nicks.clear();
-    }
+    nicks.push_back(nick);
   }
-  page.more = 0;
-  table_.Send(c, page);
+  if (!SendNickPages(table_, c, msg::Users{}, nicks)) {
+    return;
+  }
   WhoIsWho(c);
   // One NOTICE for each away member, its reason last: a reason cannot pass for another
   // member's state, as it could inside a list.

@@ -67,6 +67,8 @@ class Room {
   // ServerSays sends an operator line to every member as CHAT from "server", as Say does.
   // Returns false (sending nothing) when the line is not valid text.
   bool ServerSays(std::string_view line);
+  // SetMotd sets the message of the day that WELCOME carries from now on (valid text or empty).
+  void SetMotd(std::string_view motd) { motd_ = std::string(motd); }
   // Clear forgets every member without telling anyone (the server is shutting down).
   void Clear();
 
@@ -123,7 +125,7 @@ class Room {
   ConnectionTable& table_;
   const ServerSinks& sinks_;
   const Gate& gate_;
-  const std::string motd_;
+  std::string motd_;
   RoomHistory history_;
   std::map<std::string, Connection*, NickLess> by_nick_;
   // By NickSkeleton, for look-alikes; the value's nick is the member's.

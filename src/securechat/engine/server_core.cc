@@ -30,8 +30,10 @@ ServerCore::ServerCore(const ServerPrivateKey& key, RandomSource& rng, ServerOpt
       admission_(AdmissionOf(options_)),
       gate_(table_, sinks_, std::move(options_.members), options_.access),
       room_(table_, sinks_, gate_, options_.motd, options_.history, options_.history_epoch),
+      rooms_(table_, sinks_, room_, gate_, options_.rooms, options_.history,
+             options_.history_epoch),
       moderation_(table_, sinks_, room_, gate_, std::move(options_.bans)),
-      dispatcher_(table_, room_, gate_, moderation_, sinks_, options_.burst) {}
+      dispatcher_(table_, room_, rooms_, gate_, moderation_, sinks_, options_.burst) {}
 
 ServerCore::~ServerCore() = default;
 
@@ -165,6 +167,7 @@ void ServerCore::FinishTeardowns() {
       c.holds_place = false;
       admission_.Depart(c.id, c.address, Mono());
     }
+    rooms_.Leave(c);  // quietly: #lobby's MEMBER_LEFT tells every member
     room_.Leave(c, gone->why);
   }
 }
@@ -197,6 +200,22 @@ ServerCore::ConsoleAnswer ServerCore::ConsoleLine(std::string_view line) {
       answer.notes.push_back(std::move(line_of_nicks));
       break;
     }
+    case ConsoleCommand::Verb::kRooms:
+      answer.notes.push_back(Cat("rooms (", rooms_.size() + 1, "):"));
+      for (std::string& room : rooms_.Describe()) {
+        answer.notes.push_back(Cat("  ", room));
+      }
+      break;
+    case ConsoleCommand::Verb::kMotd:
+      if (!command.arg.empty() && !IsValidText(command.arg)) {
+        answer.notes.push_back("not set: a message of the day must be valid text");
+      } else {
+        room_.SetMotd(command.arg);
+        answer.notes.push_back(command.arg.empty()
+                                   ? "message of the day cleared (for those who join from now)"
+                                   : "message of the day set (for those who join from now)");
+      }
+      break;
     case ConsoleCommand::Verb::kKick:
     case ConsoleCommand::Verb::kBan:
     case ConsoleCommand::Verb::kUnban:
@@ -226,6 +245,7 @@ ByteView ServerCore::RefusalBytes() {
 void ServerCore::Shutdown() {
   const uint64_t now = Mono();
   admission_.ClearHellos();
+  rooms_.Clear();
   room_.Clear();  // nobody is told of anyone leaving: everyone is
   constexpr StateSet kTold{ConnState::kEstablished, ConnState::kAuthenticated, ConnState::kJoined};
   table_.ForEach([&](Connection& c) {

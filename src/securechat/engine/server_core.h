@@ -2,9 +2,9 @@
 // events and writes out what it queues; tests and fuzzers drive it directly. It is built from
 // parts, none of which calls up into the one above it:
 //   - Dispatcher: one table that routes each client message by kind and connection state;
-//   - Moderation (kicks, bans and mutes), over the Room (what members do, and the nick rules)
-//     and the Gate (who may join), beside Admission (who may connect, and when each handshake
-//     is served), below it;
+//   - Moderation (kicks, bans and mutes), over the Room (#lobby: what members do, and the nick
+//     rules), the Rooms beside it (the other rooms) and the Gate (who may join), beside
+//     Admission (who may connect, and when each handshake is served), below it;
 //   - ConnectionTable, below them all: every connection, its state, its deadline, its output
 //     queue, and how it ends.
 // ServerCore ties them to the network layer's events and runs the teardowns and timers.
@@ -25,6 +25,7 @@
 #include "securechat/engine/members.h"
 #include "securechat/engine/moderation.h"
 #include "securechat/engine/room.h"
+#include "securechat/engine/rooms.h"
 #include "securechat/engine/server_sinks.h"
 
 namespace securechat {
@@ -48,7 +49,8 @@ struct ServerOptions {
   // so that another run's numbers are never taken for this one's. chat-server draws it from
   // the CSPRNG; the core does not, so that tests that script the core's random bytes keep them.
   uint64_t history_epoch = 1;
-  BanList bans{};  // bans and mutes in force (engine/bans.h): read from --bans, or empty
+  BanList bans{};      // bans and mutes in force (engine/bans.h): read from --bans, or empty
+  RoomLimits rooms{};  // rooms besides #lobby (PROTOCOL.md 6.13); each keeps `history` too
 };
 
 class ServerCore {
@@ -114,6 +116,8 @@ class ServerCore {
 
   size_t connection_count() const { return table_.size(); }
   size_t joined_count() const { return room_.size(); }
+  // room_count: the rooms besides #lobby.
+  size_t room_count() const { return rooms_.size(); }
   // Nicks: the nicks in the room, ordered without regard to case (the console completes them).
   std::vector<std::string> Nicks() const;
   // Addresses the core keeps state for: those with a connection, and at most
@@ -141,6 +145,7 @@ class ServerCore {
   Admission admission_;
   Gate gate_;
   Room room_;
+  Rooms rooms_;
   Moderation moderation_;
   Dispatcher dispatcher_;
   std::vector<ConnId> expired_;  // Tick's scratch list

@@ -22,6 +22,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "securechat/base/cat.h"
+#include "securechat/base/ip_text.h"
 
 namespace securechat::net {
 namespace {
@@ -49,29 +50,26 @@ absl::StatusOr<AddrInfoPtr> Resolve(const HostPort& addr, bool passive, ConnectE
 }
 
 std::string FormatHost(const sockaddr* sa) {
-  char host[INET6_ADDRSTRLEN] = "?";
   if (sa->sa_family == AF_INET) {
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, host, sizeof(host));
-  } else if (sa->sa_family == AF_INET6) {
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, host, sizeof(host));
+    return FormatIp(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr);
   }
-  return host;
+  if (sa->sa_family == AF_INET6) {
+    return FormatIp(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr);
+  }
+  return "?";
 }
 
 std::string FormatAddress(const sockaddr* sa) {
-  char host[INET6_ADDRSTRLEN] = "?";
-  uint16_t port = 0;
   if (sa->sa_family == AF_INET) {
     const auto* in = reinterpret_cast<const sockaddr_in*>(sa);
-    inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-    port = ntohs(in->sin_port);
-    return Cat(host, ":", port);
+    return Cat(FormatIp(AF_INET, &in->sin_addr), ":", ntohs(in->sin_port));
   }
   if (sa->sa_family == AF_INET6) {
     const auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
-    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-    port = ntohs(in6->sin6_port);
-    return Cat("[", host, "]:", port);
+    const std::string host = FormatIp(AF_INET6, &in6->sin6_addr);
+    // An IPv4-mapped peer is named by its IPv4 address, as FormatHost names it.
+    return host.find(':') == std::string::npos ? Cat(host, ":", ntohs(in6->sin6_port))
+                                               : Cat("[", host, "]:", ntohs(in6->sin6_port));
   }
   return "unknown";
 }
