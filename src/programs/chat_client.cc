@@ -389,16 +389,13 @@ class TerminalInput {
   // the nicks and the rooms the session knows. `runner` must outlive the input.
   explicit TerminalInput(ClientRunner& runner) : runner_(runner) {
     shown_prompt_ = Prompt();
-    securechat::tty::LineEditorOptions options;
-    options.on_hot_key = [this](securechat::tty::HotKey key) { HotKey(key); };
     editor_ = securechat::tty::LineEditor::Start(
-        shown_prompt_,
-        [this, &runner](std::string_view word, size_t word_start) {
+        shown_prompt_, [this, &runner](std::string_view word, size_t word_start) {
           return securechat::CompletionCandidates(
               word, word_start, editor_->TypedLine(), ClientSession::Commands(),
               runner.session().KnownNicks(), runner.session().KnownRooms());
-        },
-        options);
+        });
+    editor_->SetHotKeys([this](securechat::tty::HotKey key) { HotKey(key); });
   }
 
   securechat::tty::LineEditor& editor() { return *editor_; }

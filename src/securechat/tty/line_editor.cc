@@ -168,26 +168,6 @@ std::unique_ptr<LineEditor> LineEditor::Start(std::string prompt, Completer comp
   // Ctrl-R searches the input history backwards as the typing goes, as in bash (libedit's
   // readline emulation binds it too; said here so that it does not depend on that).
   rl_parse_and_bind("bind ^R em-inc-search-prev");
-  if (options.on_hot_key) {
-    editor->on_hot_key_ = options.on_hot_key;
-    // rl_add_defun binds the key it is given, the digit itself for Alt-n, and hands that key to
-    // the function whatever sequence ran it: the digit is bound back to itself, its Alt
-    // sequence to the function. libedit keeps the names' pointers: literals.
-    static constexpr const char* kAltNames[] = {
-        "securechat-alt-1", "securechat-alt-2", "securechat-alt-3",
-        "securechat-alt-4", "securechat-alt-5", "securechat-alt-6",
-        "securechat-alt-7", "securechat-alt-8", "securechat-alt-9"};
-    for (int n = 1; n <= 9; ++n) {
-      rl_add_defun(kAltNames[n - 1], HotKeyThunk, '0' + n);
-      rl_parse_and_bind(Cat("bind ", n, " ed-insert").c_str());
-      rl_parse_and_bind(Cat("bind \\e", n, " ", kAltNames[n - 1]).c_str());
-    }
-    rl_add_defun("securechat-next", HotKeyThunk, kCtrlN);
-    rl_add_defun("securechat-previous", HotKeyThunk, kCtrlP);
-    // Until SetCycleKeys(true): the history, as before.
-    rl_parse_and_bind("bind ^N ed-next-history");
-    rl_parse_and_bind("bind ^P ed-prev-history");
-  }
   rl_callback_handler_install(editor->prompt_.c_str(), OnLineThunk);
   return editor;
 }
@@ -259,6 +239,30 @@ void LineEditor::RunHotKeys() {
   for (HotKey key : keys) {
     on_hot_key_(key);
   }
+}
+
+void LineEditor::SetHotKeys(std::function<void(HotKey)> on_hot_key) {
+  if (on_hot_key_ || !on_hot_key) {
+    return;
+  }
+  on_hot_key_ = std::move(on_hot_key);
+  // rl_add_defun binds the key it is given, the digit itself for Alt-n, and hands that key to
+  // the function whatever sequence ran it: the digit is bound back to itself, its Alt
+  // sequence to the function. libedit keeps the names' pointers: literals.
+  static constexpr const char* kAltNames[] = {
+      "securechat-alt-1", "securechat-alt-2", "securechat-alt-3",
+      "securechat-alt-4", "securechat-alt-5", "securechat-alt-6",
+      "securechat-alt-7", "securechat-alt-8", "securechat-alt-9"};
+  for (int n = 1; n <= 9; ++n) {
+    rl_add_defun(kAltNames[n - 1], HotKeyThunk, '0' + n);
+    rl_parse_and_bind(Cat("bind ", n, " ed-insert").c_str());
+    rl_parse_and_bind(Cat("bind \\e", n, " ", kAltNames[n - 1]).c_str());
+  }
+  rl_add_defun("securechat-next", HotKeyThunk, kCtrlN);
+  rl_add_defun("securechat-previous", HotKeyThunk, kCtrlP);
+  // Until SetCycleKeys(true): the history, as before.
+  rl_parse_and_bind("bind ^N ed-next-history");
+  rl_parse_and_bind("bind ^P ed-prev-history");
 }
 
 void LineEditor::SetCycleKeys(bool on) {

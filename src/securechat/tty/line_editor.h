@@ -17,7 +17,7 @@
 
 namespace securechat::tty {
 
-// A key the program takes for itself instead of editing with it (LineEditorOptions::on_hot_key).
+// A key the program takes for itself instead of editing with it (LineEditor::SetHotKeys).
 enum class HotKey : uint8_t {
   kAlt1 = 1,  // Alt-1 to Alt-9 (Escape, then the digit): kAlt1 + n - 1 is Alt-n
   kAlt9 = 9,
@@ -32,10 +32,6 @@ struct LineEditorOptions {
   // SIGINT and SIGTERM, and re-reads its members file on SIGHUP) and destroys the editor
   // before it exits. SIGQUIT is the editor's either way.
   bool catch_stop_signals = true;
-  // Set: Alt-1 to Alt-9 (and Ctrl-N and Ctrl-P while SetCycleKeys(true)) are handed to it
-  // from Read, once libedit is done with the key, so that it may print and change the prompt;
-  // the line being edited stays as it was. Unset: every key keeps libedit's meaning.
-  std::function<void(HotKey)> on_hot_key;
 };
 
 // LineEditor owns the terminal on stdin and stdout while it exists. libedit keeps global
@@ -90,9 +86,14 @@ class LineEditor : public net::LineInput {
   void SetPrompt(std::string prompt);
   // AddHistory adds `line` to the history that the arrow keys recall.
   void AddHistory(const std::string& line);
-  // SetCycleKeys with `on` hands Ctrl-N and Ctrl-P to on_hot_key; off (the default), they
-  // keep libedit's meaning, the next and the previous line of the history. Nothing without
-  // on_hot_key.
+  // SetHotKeys hands Alt-1 to Alt-9 (and Ctrl-N and Ctrl-P while SetCycleKeys(true)) to
+  // `on_hot_key`, from Read once libedit is done with the key, so that it may print and change
+  // the prompt; the line being edited stays as it was. Without it every key keeps libedit's
+  // meaning. Once only.
+  void SetHotKeys(std::function<void(HotKey)> on_hot_key);
+  // SetCycleKeys with `on` hands Ctrl-N and Ctrl-P to the hot key function; off (the default),
+  // they keep libedit's meaning, the next and the previous line of the history. Nothing
+  // without SetHotKeys.
   void SetCycleKeys(bool on);
   // TypedLine is the line being edited, as typed so far.
   std::string_view TypedLine() const;
