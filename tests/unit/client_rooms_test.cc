@@ -183,9 +183,12 @@ TEST_F(RoomsTest, TheRoomPrefixAtATerminal) {
   shown_.clear();
   Send(Line("#dev", 1, "bob", "hi"));
   ASSERT_EQ(shown_.size(), 1u);
-  const Formatter f({.color = false, .timestamps = true, .bell = false},
-                    [](uint64_t) { return HourMinute{12, 0, 2023, 11, 15}; },
-                    [] { return kNoon; });
+  const Formatter f(
+      {.color = false, .timestamps = true, .bell = false},
+      [](uint64_t) {
+        return HourMinute{12, 0, 2023, 11, 15};
+      },
+      [] { return kNoon; });
   EXPECT_EQ(f.Format(shown_[0]), "[12:00] #dev <bob> hi");
 }
 
@@ -237,13 +240,13 @@ TEST_F(RoomsTest, SwitchAndKeysChooseWhereLinesGo) {
   session_.SwitchToRoom(4);
   Type("/switch #nope");
   EXPECT_EQ(session_.current_room(), "#dev");
-  EXPECT_EQ(TakePlain(), (V{"-!- lines you type now go to #dev", "#dev <alice> to dev",
-                            "-!- lines you type now go to #lobby", "#lobby <alice> to lobby",
-                            "-!- lines you type now go to #ops",
-                            "-!- lines you type now go to #lobby",
-                            "-!- lines you type now go to #dev",
-                            "-!- no room 4: you are in 3 rooms (#lobby #dev #ops)",
-                            "!! you are not in #nope; /join #nope first"}));
+  EXPECT_EQ(TakePlain(),
+            (V{"-!- lines you type now go to #dev", "#dev <alice> to dev",
+               "-!- lines you type now go to #lobby", "#lobby <alice> to lobby",
+               "-!- lines you type now go to #ops", "-!- lines you type now go to #lobby",
+               "-!- lines you type now go to #dev",
+               "-!- no room 4: you are in 3 rooms (#lobby #dev #ops)",
+               "!! you are not in #nope; /join #nope first"}));
   const auto said = server_->Got<msg::RoomSay>();
   ASSERT_EQ(said.size(), 1u);
   EXPECT_EQ(said[0].room, "#dev");
@@ -289,10 +292,9 @@ TEST_F(RoomsTest, TopicShownSetAndEscaped) {
   Send(Event("#dev", proto::RoomEvent::kTopic, "bob", hostile));
   Send(Event("#dev", proto::RoomEvent::kTopic, "bob", ""));
   Type("/topic");
-  EXPECT_EQ(TakePlain(),
-            (V{"-!- topic of #dev: old",
-               Cat("-!- bob set the topic of #dev: ", EscapeForDisplay(hostile)),
-               "-!- bob cleared the topic of #dev", "-!- #dev has no topic"}));
+  EXPECT_EQ(TakePlain(), (V{"-!- topic of #dev: old",
+                            Cat("-!- bob set the topic of #dev: ", EscapeForDisplay(hostile)),
+                            "-!- bob cleared the topic of #dev", "-!- #dev has no topic"}));
   EXPECT_EQ(EscapeForDisplay(hostile), "x \\\\x1B[2J \\u{200B}");
   Type(Cat("/topic ", std::string(proto::kMaxTopicLen + 1, 't')));
   EXPECT_EQ(server_->Got<msg::RoomTopic>().size(), 2u);
@@ -308,8 +310,8 @@ TEST_F(RoomsTest, RoomsListsEveryRoomWithItsMembersAndTopic) {
   EXPECT_EQ(Count(proto::Kind::kRoomList), 1u);
   Send(msg::RoomInfo{"#dev", 3, "release friday", 1});
   Send(msg::RoomInfo{"#lobby", 1, "", 0});
-  EXPECT_EQ(TakePlain(), (V{"-!- rooms:", "-!-   #dev (3 members): release friday",
-                            "-!-   #lobby (1 member)"}));
+  EXPECT_EQ(TakePlain(),
+            (V{"-!- rooms:", "-!-   #dev (3 members): release friday", "-!-   #lobby (1 member)"}));
   EXPECT_EQ(session_.KnownRooms(), (V{"#dev", "#lobby"}));
 }
 
@@ -363,9 +365,9 @@ TEST_F(RoomsTest, RefusalsAreShownAndTheRoomForgotten) {
   Type("/join bad!name");
   Type("/join #ops");
   Send(msg::Error{proto::ErrorCode::kRoomRefused, 0, "room refused"});
-  EXPECT_EQ(TakePlain(),
-            (V{"!! too many rooms (#dev)", "!! not sent: a room is # and 1 to 31 of A-Z a-z 0-9 _ . -",
-               "!! room refused (#ops)"}));
+  EXPECT_EQ(TakePlain(), (V{"!! too many rooms (#dev)",
+                            "!! not sent: a room is # and 1 to 31 of A-Z a-z 0-9 _ . -",
+                            "!! room refused (#ops)"}));
   EXPECT_EQ(session_.Rooms(), V{"#lobby"});
   EXPECT_EQ(session_.current_room(), "#lobby");
   // Asked for again, it can be joined.

@@ -155,10 +155,9 @@ std::vector<std::string> ClientSession::HelpLines() {
 }
 
 std::vector<std::string> ClientSession::Commands() {
-  return {"/away",   "/back",  "/ban",   "/bans",  "/help",  "/ignore",   "/join",
-          "/kick",   "/me",    "/msg",   "/mute",  "/nick",  "/part",     "/query",
-          "/quit",   "/reply", "/rooms", "/switch", "/topic", "/unban",   "/unignore",
-          "/unmute", "/who",   "/whois"};
+  return {"/away",  "/back",   "/ban",   "/bans",  "/help",     "/ignore", "/join", "/kick",
+          "/me",    "/msg",    "/mute",  "/nick",  "/part",     "/query",  "/quit", "/reply",
+          "/rooms", "/switch", "/topic", "/unban", "/unignore", "/unmute", "/who",  "/whois"};
 }
 
 std::vector<std::string> ClientSession::KnownNicks() const {
@@ -584,8 +583,8 @@ void ClientSession::HandleHistoryEnd(const msg::HistoryEnd& e) {
     // A room besides #lobby goes with its last member: a new epoch is a new room, or a
     // restarted server.
     ShowNotice(room == &lobby_
-                   ? Cat("the server restarted while you were away: what was said",
-                         InRoom(*room), " before is gone")
+                   ? Cat("the server restarted while you were away: what was said", InRoom(*room),
+                         " before is gone")
                    : Cat("what was said in ", name,
                          " before is gone (the room was empty for a while, or the server "
                          "restarted)"));
@@ -683,10 +682,10 @@ bool ClientSession::CollectPage(const std::vector<std::string_view>& nicks,
   // Bounded before anything is kept: a hostile server could otherwise send pages marked
   // "more" for ever and grow the client without limit.
   if (++*pages > kMaxWhoPages || nicks.size() > kMaxWhoNicks - into->size()) {
-    Finish(kExitConnectionLost, Cat("connection closed: the server sent more than ",
-                                    *pages > kMaxWhoPages ? Cat(kMaxWhoPages, " pages")
-                                                          : Cat(kMaxWhoNicks, " nicks"),
-                                    " in one ", answer, " answer"));
+    Finish(kExitConnectionLost,
+           Cat("connection closed: the server sent more than ",
+               *pages > kMaxWhoPages ? Cat(kMaxWhoPages, " pages") : Cat(kMaxWhoNicks, " nicks"),
+               " in one ", answer, " answer"));
     return false;
   }
   into->insert(into->end(), nicks.begin(), nicks.end());
@@ -793,8 +792,8 @@ void ClientSession::HandleError(const msg::Error& e) {
     // The server answers in order, so a refusal while a ROOM_JOIN waits is that join's, unless
     // a ROOM_* sent before it was refused too (a room just parted): then the join's own answer,
     // a ROOM_JOINED for a room no longer asked for, is dropped as unasked.
-    if (const auto it = std::find_if(rooms_.begin(), rooms_.end(),
-                                     [](const Room& r) { return !r.joined; });
+    if (const auto it =
+            std::find_if(rooms_.begin(), rooms_.end(), [](const Room& r) { return !r.joined; });
         it != rooms_.end()) {
       const std::string name = it->name;
       Refuse(Cat(Shown(e.text), " (", Shown(name), ")"));
@@ -1148,8 +1147,7 @@ std::optional<std::string> ClientSession::RoomArgument(std::string_view word) {
                          : Cat(std::string(1, proto::kRoomPrefix), word);
   if (!IsValidRoom(room)) {
     // The rule, not the name: it may be thousands of bytes long.
-    Refuse(Cat("not sent: a room is # and 1 to ", proto::kMaxRoomLen - 1,
-               " of A-Z a-z 0-9 _ . -"));
+    Refuse(Cat("not sent: a room is # and 1 to ", proto::kMaxRoomLen - 1, " of A-Z a-z 0-9 _ . -"));
     return std::nullopt;
   }
   return room;

@@ -1,7 +1,8 @@
 // ClientSession: what the terminal client does with a connection, without a socket or a
 // terminal. It joins with the chosen nick, turns typed lines into messages, turns server
 // messages into display lines (every byte from the network escaped), keeps what lasts for the
-// whole session (the nick, the nicks it has seen, the ignore list) across reconnections, and
+// whole session (the nick, the nicks it has seen, the ignore list, the rooms it is in and how
+// far it has seen each) across reconnections, and
 // decides when the program is done and with which exit code.
 #ifndef SECURECHAT_CLIENT_SESSION_H_
 #define SECURECHAT_CLIENT_SESSION_H_
@@ -137,9 +138,10 @@ class ClientSession {
 
   // Reattach starts over on a fresh connection (`conn` must outlive the session): joined,
   // finished and the exit code are reset; the nick (as last renamed), the nicks seen, the
-  // ignore list, lines not yet sent and how far the room's history was seen (history_epoch,
-  // history_seq) are kept. The next WELCOME says "rejoined" if an earlier connection was
-  // welcomed, "joined" if none was.
+  // ignore list, lines not yet sent, how far #lobby's history was seen (history_epoch,
+  // history_seq) and the other rooms, with how far each was seen (joined again after the next
+  // WELCOME) and the current room, are kept. The next WELCOME says "rejoined" if an earlier
+  // connection was welcomed, "joined" if none was.
   void Reattach(ClientConnection& conn);
 
   // Connected starts the handshake deadline of the current connection: if WELCOME has not
@@ -356,15 +358,15 @@ class ClientSession {
   std::string query_;              // /query: typed lines go to this nick; empty: the room
   std::string last_whisperer_;     // /reply goes to this nick
   Room lobby_{std::string(proto::kLobby)};
-  std::vector<Room> rooms_;                         // besides #lobby, in the order asked for
-  std::string current_room_{proto::kLobby};        // where typed lines go (Room::name)
-  std::vector<std::string> room_who_;              // ROOM_USERS nicks, as who_ for USERS
+  std::vector<Room> rooms_;                  // besides #lobby, in the order asked for
+  std::string current_room_{proto::kLobby};  // where typed lines go (Room::name)
+  std::vector<std::string> room_who_;        // ROOM_USERS nicks, as who_ for USERS
   size_t room_who_pages_ = 0;
-  std::string room_who_room_;                      // the room room_who_ is of
-  int room_lists_asked_ = 0;                       // /rooms sent and not yet answered in full
-  bool room_list_started_ = false;                 // a ROOM_INFO of the answer was shown
-  NickSet listed_rooms_;                           // names from ROOM_INFO (the nick order fits)
-  bool room_asked_ = false;  // a ROOM_* was sent on this connection: ERROR 8 is about rooms
+  std::string room_who_room_;       // the room room_who_ is of
+  int room_lists_asked_ = 0;        // /rooms sent and not yet answered in full
+  bool room_list_started_ = false;  // a ROOM_INFO of the answer was shown
+  NickSet listed_rooms_;            // names from ROOM_INFO (the nick order fits)
+  bool room_asked_ = false;         // a ROOM_* was sent on this connection: ERROR 8 is about rooms
 };
 
 }  // namespace securechat

@@ -256,7 +256,9 @@ void LineEditor::SetHotKeys(std::function<void(HotKey)> on_hot_key) {
   for (int n = 1; n <= 9; ++n) {
     rl_add_defun(kAltNames[n - 1], HotKeyThunk, '0' + n);
     rl_parse_and_bind(Cat("bind ", n, " ed-insert").c_str());
-    rl_parse_and_bind(Cat("bind \\e", n, " ", kAltNames[n - 1]).c_str());
+    // Two backslashes in the text: libedit's tokenizer takes one, and its key parser reads
+    // the \e left as Escape (with one, the tokenizer would leave "e1" and bind the letter).
+    rl_parse_and_bind(Cat("bind \\\\e", n, " ", kAltNames[n - 1]).c_str());
   }
   rl_add_defun("securechat-next", HotKeyThunk, kCtrlN);
   rl_add_defun("securechat-previous", HotKeyThunk, kCtrlP);
@@ -278,9 +280,8 @@ std::string_view LineEditor::TypedLine() const {
   if (rl_line_buffer == nullptr) {
     return {};
   }
-  return std::string_view(rl_line_buffer,
-                          std::min(static_cast<size_t>(std::max(rl_end, 0)),
-                                   std::strlen(rl_line_buffer)));
+  return std::string_view(rl_line_buffer, std::min(static_cast<size_t>(std::max(rl_end, 0)),
+                                                   std::strlen(rl_line_buffer)));
 }
 
 bool LineEditor::Read(const OnLine& on_line) {
