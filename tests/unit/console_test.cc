@@ -138,5 +138,29 @@ TEST(ConsoleTest, RoomsListsEveryRoomAndMotdChangesTheNextWelcome) {
   EXPECT_EQ(ParseConsoleLine("/motd  two  spaces").arg, "two  spaces");
 }
 
+// A mistyped duration is refused, never read as the first word of the reason: `/ban bob 1hr
+// spam` would otherwise ban bob for good "1hr spam".
+TEST(ConsoleTest, AMistypedDurationIsRefusedAndNothingIsHeld) {
+  ConsoleCommand c = ParseConsoleLine("/ban bob 1hr spamming");
+  EXPECT_EQ(c.verb, Verb::kBan);
+  EXPECT_EQ(c.duration, "1hr");
+  EXPECT_EQ(c.reason, "spamming");
+  c = ParseConsoleLine("/mute bob spamming 10m");  // no duration: all of it is the reason
+  EXPECT_EQ(c.duration, "");
+  EXPECT_EQ(c.reason, "spamming 10m");
+  InMemoryNet net;
+  auto& bob = net.Connect("bob");
+  for (const char* line : {"/ban bob 1hr spamming", "/mute bob 90", "/ban bob 0m"}) {
+    const std::vector<std::string> notes = net.core().ConsoleLine(line).notes;
+    ASSERT_EQ(notes.size(), 1u) << line;
+    EXPECT_NE(notes[0].find("is not a duration (a number and s, m, h, d or w"), std::string::npos)
+        << notes[0];
+  }
+  EXPECT_TRUE(net.core().bans().entries().empty());
+  net.Pump();
+  EXPECT_FALSE(bob.SawContaining("banned"));
+  EXPECT_FALSE(bob.SawContaining("muted"));
+}
+
 }  // namespace
 }  // namespace securechat

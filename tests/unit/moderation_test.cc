@@ -53,9 +53,9 @@ TEST(ModerationParseTest, BanAndMuteTakeAnOptionalDurationThenAReason) {
   EXPECT_EQ(c.duration, "7d");
   EXPECT_EQ(c.reason, "");
 
-  c = ParseConsoleLine("/ban bob 2hours");  // not a duration: part of the reason
-  EXPECT_EQ(c.duration, "");
-  EXPECT_EQ(c.reason, "2hours");
+  c = ParseConsoleLine("/ban bob 2hours");  // meant as a duration: kept to be refused
+  EXPECT_EQ(c.duration, "2hours");
+  EXPECT_EQ(c.reason, "");
 
   EXPECT_EQ(ParseConsoleLine("/unban bob").verb, ConsoleCommand::Verb::kUnban);
   EXPECT_EQ(ParseConsoleLine("/unmute bob").verb, ConsoleCommand::Verb::kUnmute);

@@ -1,5 +1,6 @@
 #include "securechat/engine/console.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "securechat/engine/bans.h"
 
@@ -52,7 +53,9 @@ ConsoleCommand ParseConsoleLine(std::string_view line) {
     command.arg = SplitWord(rest, &rest);
     std::string_view after;
     const std::string_view maybe = SplitWord(rest, &after);
-    if (ParseDuration(maybe) != 0) {
+    // A word that starts with a digit is meant as a duration: one that does not read as one
+    // (`1hr`, `90`) is kept for Moderation to refuse, never taken as the reason's first word.
+    if (ParseDuration(maybe) != 0 || (!maybe.empty() && absl::ascii_isdigit(maybe.front()))) {
       command.duration = maybe;
       rest = after;
     }

@@ -26,9 +26,19 @@ struct ConsoleCommand {
   };
   Verb verb = Verb::kSay;
   std::string_view arg;
-  std::string_view duration;  // a word ParseDuration reads (engine/bans.h), or empty
+  // A word ParseDuration reads (engine/bans.h), or one that starts with a digit and does
+  // not (a mistyped duration, refused), or empty.
+  std::string_view duration;
   std::string_view reason;
 };
+
+// IsModeration is true for the verbs an operator also sends from a client (MODERATE,
+// PROTOCOL.md 6.12): kick, ban, unban, bans, mute, unmute.
+constexpr bool IsModeration(ConsoleCommand::Verb v) {
+  using Verb = ConsoleCommand::Verb;
+  return v == Verb::kKick || v == Verb::kBan || v == Verb::kUnban || v == Verb::kBans ||
+         v == Verb::kMute || v == Verb::kUnmute;
+}
 
 // ParseConsoleLine reads one console line. Command words are matched without regard to case
 // (`/KICK`); the views point into `line`.

@@ -173,6 +173,10 @@ std::vector<std::string> Moderation::Hold(Ban::Kind kind, const ConsoleCommand& 
     return {ban ? "usage: /ban NICK|SHA256:FINGERPRINT|ADDRESS [DURATION] [REASON]"
                 : "usage: /mute NICK|SHA256:FINGERPRINT|ADDRESS [DURATION] [REASON]"};
   }
+  if (!command.duration.empty() && ParseDuration(command.duration) == 0) {
+    return {Cat(ban ? "not banned" : "not muted", ": ", EscapeForDisplay(command.duration),
+                " is not a duration (a number and s, m, h, d or w: 30s, 10m, 2h, 7d, 1w)")};
+  }
   const Targets t = Resolve(command.arg);
   if (!t.error.empty()) {
     return {t.error};
@@ -338,24 +342,11 @@ void Moderation::Moderate(Connection& c, std::string_view line) {
   }
   const ConsoleCommand command = ParseConsoleLine(line);
   std::vector<std::string> notes;
-  switch (command.verb) {
-    case ConsoleCommand::Verb::kKick:
-    case ConsoleCommand::Verb::kBan:
-    case ConsoleCommand::Verb::kUnban:
-    case ConsoleCommand::Verb::kBans:
-    case ConsoleCommand::Verb::kMute:
-    case ConsoleCommand::Verb::kUnmute:
-      notes = Run(command, Operator{c.nick, c.nick, false});
-      break;
-    case ConsoleCommand::Verb::kSay:
-    case ConsoleCommand::Verb::kHelp:
-    case ConsoleCommand::Verb::kWho:
-    case ConsoleCommand::Verb::kRooms:
-    case ConsoleCommand::Verb::kMotd:
-    case ConsoleCommand::Verb::kUnknown:
-      notes.push_back(
-          "not a moderation command: MODERATE takes /kick, /ban, /unban, /mute, /unmute or /bans");
-      break;
+  if (IsModeration(command.verb)) {
+    notes = Run(command, Operator{c.nick, c.nick, false});
+  } else {
+    notes.push_back(
+        "not a moderation command: MODERATE takes /kick, /ban, /unban, /mute, /unmute or /bans");
   }
   // The answer is bounded: /bans lists at most kMaxListedToMember entries to a member, so that
   // a long list cannot fill the operator's queue. Every note is built of checked parts and
