@@ -381,18 +381,21 @@ class NetEnvironment final : public ClientRunner::Environment {
 };
 
 // TerminalInput takes lines typed at a terminal: through the paste guard to the runner, into
-// the history, with the prompt showing the nick. The paste guard's question takes one key.
+// the history, with the prompt showing the nick and the room typed lines go to. The paste
+// guard's question takes one key; Alt-1..9, Ctrl-N and Ctrl-P choose the room.
 class TerminalInput {
  public:
-  // The constructor starts the line editor, which shows the prompt and completes commands and
-  // the nicks the session knows. `runner` must outlive the input.
+  // The constructor starts the line editor, which shows the prompt and completes commands,
+  // the nicks and the rooms the session knows. `runner` must outlive the input.
   explicit TerminalInput(ClientRunner& runner) : runner_(runner) {
     shown_prompt_ = Prompt();
     editor_ = securechat::tty::LineEditor::Start(
-        shown_prompt_, [&runner](std::string_view word, size_t word_start) {
-          return securechat::CompletionCandidates(word, word_start, ClientSession::Commands(),
-                                                  runner.session().KnownNicks());
+        shown_prompt_, [this, &runner](std::string_view word, size_t word_start) {
+          return securechat::CompletionCandidates(
+              word, word_start, editor_->TypedLine(), ClientSession::Commands(),
+              runner.session().KnownNicks(), runner.session().KnownRooms());
         });
+    editor_->SetHotKeys([this](securechat::tty::HotKey key) { HotKey(key); });
   }
 
   securechat::tty::LineEditor& editor() { return *editor_; }
@@ -422,13 +425,42 @@ class TerminalInput {
     return hooks;
   }
 
- private:
-  std::string Prompt() const { return Cat("[", runner_.session().nick(), "] "); }
+  // RefreshPrompt shows the nick and the room as they are now; with more than one room joined,
+  // Ctrl-N and Ctrl-P go through them (else they keep going through the input history).
   void RefreshPrompt() {
+    if (editor_ == nullptr) {
+      return;
+    }
     if (std::string prompt = Prompt(); prompt != shown_prompt_) {
       shown_prompt_ = std::move(prompt);
       editor_->SetPrompt(shown_prompt_);
     }
+    editor_->SetCycleKeys(runner_.session().Rooms().size() > 1);
+  }
+
+ private:
+  // The room is shown when it is not #lobby: a client in #lobby alone looks as it always did.
+  std::string Prompt() const {
+    const ClientSession& session = runner_.session();
+    if (session.current_room() == securechat::proto::kLobby) {
+      return Cat("[", session.nick(), "] ");
+    }
+    return Cat("[", session.nick(), " ", session.current_room(), "] ");
+  }
+  void HotKey(securechat::tty::HotKey key) {
+    ClientSession& session = runner_.session();
+    switch (key) {
+      case securechat::tty::HotKey::kNext:
+        session.SwitchRoomBy(1);
+        break;
+      case securechat::tty::HotKey::kPrevious:
+        session.SwitchRoomBy(-1);
+        break;
+      default:
+        session.SwitchToRoom(static_cast<size_t>(key));  // kAlt1 is 1, ... kAlt9 is 9
+        break;
+    }
+    RefreshPrompt();
   }
   void Apply(const securechat::PasteGuard::Result& r) {
     if (editor_->asking() && !guard_.asking()) {
@@ -519,6 +551,8 @@ int main(int argc, char** argv) {
     const std::vector<std::string> rows =
         formatter.FormatRows(l, securechat::net::TerminalColumns(STDOUT_FILENO));
     if (terminal != nullptr) {
+      // What changes the nick or the room is shown as a notice: the prompt follows it.
+      terminal->RefreshPrompt();
       terminal->editor().PrintAbove(rows);
       return;
     }

@@ -322,6 +322,57 @@ TEST_F(ChatTest, ALateComerSeesTheHistoryThenTheRoom) {
   EXPECT_EQ(bob->err(), "");
 }
 
+// Rooms (PROTOCOL.md 6.13) with the real programs: alice and bob join #dev, and what is said
+// there reaches its members only, named by its room; carol, in #lobby alone, sees #lobby's
+// lines as she always did and nothing of #dev.
+TEST_F(ChatTest, ALineInARoomReachesOnlyItsMembers) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  auto alice = Join("alice", 1);
+  ASSERT_NE(alice, nullptr);
+  auto bob = Join("bob", 2);
+  ASSERT_NE(bob, nullptr);
+  auto carol = Join("carol", 3);
+  ASSERT_NE(carol, nullptr);
+  ASSERT_TRUE(Saw(*alice, "-!- carol joined\n"));
+
+  ASSERT_TRUE(alice->WriteStdin("/join #dev"));
+  ASSERT_TRUE(Saw(*alice, "-!- joined #dev (1 member)\n-!- lines you type now go to #dev\n"));
+  ASSERT_TRUE(bob->WriteStdin("/join DEV"));
+  ASSERT_TRUE(Saw(*bob, "-!- joined #dev (2 members)\n"));
+  ASSERT_TRUE(Saw(*alice, "-!- bob joined #dev\n"));
+  ASSERT_TRUE(alice->WriteStdin("/topic release friday"));
+  EXPECT_TRUE(Saw(*bob, "-!- alice set the topic of #dev: release friday\n"));
+  ASSERT_TRUE(alice->WriteStdin("ship it"));
+  EXPECT_TRUE(Saw(*bob, "#dev <alice> ship it\n"));
+  ASSERT_TRUE(bob->WriteStdin("/who"));
+  EXPECT_TRUE(Saw(*bob, "-!- in #dev (2): alice bob\n"));
+
+  // Back to #lobby: everyone there gets it, carol as ever, bob named by its room.
+  ASSERT_TRUE(alice->WriteStdin("/switch #lobby"));
+  ASSERT_TRUE(alice->WriteStdin("lunch?"));
+  EXPECT_TRUE(Saw(*carol, "<alice> lunch?\n"));
+  EXPECT_TRUE(Saw(*bob, "#lobby <alice> lunch?\n"));
+
+  // bob leaves #dev: alice is told; bob's lines go to #lobby again, plain.
+  ASSERT_TRUE(bob->WriteStdin("/part"));
+  EXPECT_TRUE(Saw(*bob, "-!- you left #dev\n-!- lines you type now go to #lobby\n"));
+  EXPECT_TRUE(Saw(*alice, "-!- bob left #dev\n"));
+  ASSERT_TRUE(bob->WriteStdin("back in the lobby"));
+  EXPECT_TRUE(Saw(*carol, "<bob> back in the lobby\n"));
+  EXPECT_TRUE(Saw(*alice, "#lobby <bob> back in the lobby\n"));
+
+  for (Process* p : {alice.get(), bob.get(), carol.get()}) {
+    p->CloseStdin();
+    EXPECT_TRUE(Exits(*p, 0)) << Describe(*p);
+  }
+  EXPECT_FALSE(Contains(carol->out(), "#dev")) << Describe(*carol);
+  EXPECT_FALSE(Contains(carol->out(), "ship it")) << Describe(*carol);
+  EXPECT_FALSE(Contains(carol->out(), "release friday")) << Describe(*carol);
+  EXPECT_EQ(CountOf(bob->out(), "ship it"), 1u) << Describe(*bob);
+  EXPECT_FALSE(Contains(alice->out(), "<alice>")) << "a piped client never sees its own lines"
+                                                  << Describe(*alice);
+}
+
 // Lines piped in before the server's welcome are sent once the client has joined, in order;
 // /quit says goodbye at once, and nothing typed after it is sent.
 TEST_F(ChatTest, QueuedInputIsSentAfterJoinAndQuitEndsIt) {

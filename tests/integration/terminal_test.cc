@@ -446,6 +446,43 @@ TEST_F(TerminalTest, TabCompletesCommandsAndNicks) {
   EXPECT_FALSE(Contains(tmux().Screen("alice"), "waves"));
 }
 
+// Rooms at a terminal: the prompt names the current room (not #lobby), Alt-N picks the Nth
+// room joined and Ctrl-N / Ctrl-P go round them, leaving the half-typed line as it was; digits
+// still type digits; Tab completes a room; a line goes to the room chosen, named by its room.
+TEST_F(TerminalTest, AltDigitsAndCtrlNPSwitchRooms) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  ASSERT_TRUE(Open("alice", 1));
+  ASSERT_TRUE(tmux().Prompt("alice", "[alice]"));
+  ASSERT_TRUE(tmux().Type("alice", "/join #dev2"));
+  ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
+  EXPECT_TRUE(tmux().Prompt("alice", "[alice #dev2]"));
+  ASSERT_TRUE(tmux().Type("alice", "/join #ops"));
+  ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
+  EXPECT_TRUE(tmux().Prompt("alice", "[alice #ops]"));
+
+  ASSERT_TRUE(tmux().Type("alice", "half"));
+  ASSERT_TRUE(tmux().Keys("alice", {"M-2"}));
+  EXPECT_TRUE(tmux().Prompt("alice", "[alice #dev2] half"));
+  ASSERT_TRUE(tmux().Keys("alice", {"M-1"}));
+  EXPECT_TRUE(tmux().Prompt("alice", "[alice] half"));
+  ASSERT_TRUE(tmux().Keys("alice", {"C-p"}));  // round, from #lobby to the last
+  EXPECT_TRUE(tmux().Prompt("alice", "[alice #ops] half"));
+  ASSERT_TRUE(tmux().Keys("alice", {"C-n"}));
+  EXPECT_TRUE(tmux().Prompt("alice", "[alice] half"));
+  ASSERT_TRUE(tmux().Keys("alice", {"C-n"}));
+  EXPECT_TRUE(tmux().Prompt("alice", "[alice #dev2] half"));
+  EXPECT_TRUE(tmux().Shows("alice", "-!- lines you type now go to #dev2"));
+  ASSERT_TRUE(tmux().Type("alice", " 42"));
+  ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
+  EXPECT_TRUE(tmux().ShowsRow("alice", R"(\[\d\d:\d\d\] #dev2 <alice> half 42)"));
+
+  ASSERT_TRUE(tmux().Type("alice", "/switch #o"));
+  ASSERT_TRUE(tmux().Keys("alice", {"Tab"}));
+  EXPECT_TRUE(tmux().Prompt("alice", "[alice #dev2] /switch #ops"));
+  ASSERT_TRUE(tmux().Keys("alice", {"Enter"}));
+  EXPECT_TRUE(tmux().Prompt("alice", "[alice #ops]"));
+}
+
 // Ctrl-R searches the input history (libedit's incremental search): part of an earlier line
 // finds it, Enter ends the search with it on the prompt row, and Enter sends it again.
 TEST_F(TerminalTest, CtrlRSearchesInputHistory) {

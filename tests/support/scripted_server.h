@@ -9,6 +9,7 @@
 #define SECURECHAT_TESTS_SUPPORT_SCRIPTED_SERVER_H_
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <variant>
@@ -46,6 +47,7 @@ class ScriptedServer {
           msg::ClientMessage m;
           if (msg::DecodeClientMessage(plaintext, &m) == msg::DecodeStatus::kOk) {
             received_.push_back(std::visit([](const auto& x) { return x.kKind; }, m));
+            plaintexts_.emplace_back(plaintext.begin(), plaintext.end());
             if (const auto* history = std::get_if<msg::History>(&m)) {
               history_ = *history;
               if (!knows_history_ &&
@@ -99,6 +101,21 @@ class ScriptedServer {
   const std::string& joined_nick() const { return joined_nick_; }
   // The kinds of the client's messages, in the order received.
   const std::vector<proto::Kind>& received() const { return received_; }
+  // Got returns the client's messages of type T, in the order received; their views point
+  // into this server, which keeps every message it was sent.
+  template <typename T>
+  std::vector<T> Got() const {
+    std::vector<T> out;
+    for (const std::vector<uint8_t>& p : plaintexts_) {
+      msg::ClientMessage m;
+      if (msg::DecodeClientMessage(p, &m) == msg::DecodeStatus::kOk) {
+        if (const T* t = std::get_if<T>(&m)) {
+          out.push_back(*t);
+        }
+      }
+    }
+    return out;
+  }
   // The last HISTORY received (nullopt: none).
   const std::optional<msg::History>& history() const { return history_; }
   // Without `on`, HISTORY is answered ERROR 8 (unknown kind, not fatal), as a server from
@@ -114,6 +131,7 @@ class ScriptedServer {
   ServerConnection conn_;
   std::string joined_nick_;
   std::vector<proto::Kind> received_;
+  std::deque<std::vector<uint8_t>> plaintexts_;  // each message received, for Got
   std::optional<msg::History> history_;
   bool knows_history_ = true;
   std::optional<msg::HistoryEnd> history_end_;  // its room: a literal that outlives the server

@@ -51,8 +51,8 @@ size_t WordColumns(std::string_view text, size_t from) {
   return n;
 }
 
-// PlainForm is PlainLine without the history mark.
-std::string PlainForm(const DisplayLine& line) {
+// KindForm is the line as its kind shows it, without the history mark and the room.
+std::string KindForm(const DisplayLine& line) {
   switch (line.kind) {
     case DisplayLine::Kind::kChat:
     case DisplayLine::Kind::kSentChat:
@@ -69,6 +69,11 @@ std::string PlainForm(const DisplayLine& line) {
       return Cat("!! ", line.text);
   }
   return line.text;
+}
+
+// PlainForm is PlainLine without the history mark.
+std::string PlainForm(const DisplayLine& line) {
+  return line.room.empty() ? KindForm(line) : Cat(line.room, " ", KindForm(line));
 }
 
 }  // namespace
@@ -147,6 +152,9 @@ std::vector<Formatter::Run> Formatter::Runs(const DisplayLine& line, size_t* tex
     runs.push_back({"", std::string(kHistoryMark)});
   }
   auto style = [color](std::string_view sgr) { return color ? std::string(sgr) : ""; };
+  if (!line.room.empty()) {
+    runs.push_back({"", Cat(line.room, " ")});
+  }
   switch (line.kind) {
     case DisplayLine::Kind::kChat:
       runs.push_back({"", "<"});

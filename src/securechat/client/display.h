@@ -35,6 +35,10 @@ struct DisplayLine {
   // kChat and kAction: a line from the server's history, said before we joined (PROTOCOL.md
   // 6.11), shown apart from the lines said now and never a mention.
   bool history = false;
+  // kChat, kSentChat and kAction: the room the line was said in (PROTOCOL.md 6.13), escaped,
+  // shown before the line; empty: not shown. The session names the room only while more than
+  // one room is joined, so that a client in #lobby alone prints what it always printed.
+  std::string room;
 };
 
 // kHistoryMark starts a history line wherever it is shown without colour.
@@ -43,7 +47,8 @@ inline constexpr std::string_view kHistoryMark = "(history) ";
 // PlainLine returns the line as the client has always printed it: "<nick> text" (said by
 // anyone, ourselves included), "*nick* text", "-> *nick* text" (a whisper sent), "* nick text"
 // (an action), "-!- text" or "!! text"; a history line starts with kHistoryMark, so that a
-// script can tell it from a line said now.
+// script can tell it from a line said now. A line with a room starts with it: "#dev <nick>
+// text".
 std::string PlainLine(const DisplayLine& line);
 
 // MentionsNick is true if `text` contains `nick` as a whole word (ASCII case ignored). A word

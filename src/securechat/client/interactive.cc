@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "securechat/base/cat.h"
 
 namespace securechat {
@@ -83,6 +84,38 @@ std::vector<std::string> CompletionCandidates(std::string_view word, size_t word
   for (const std::string& c : command ? commands : nicks) {
     if (c.size() >= word.size() && std::string_view(c).substr(0, word.size()) == word) {
       out.push_back(Cat(c, address));
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<std::string> CompletionCandidates(std::string_view word, size_t word_start,
+                                              std::string_view line,
+                                              const std::vector<std::string>& commands,
+                                              const std::vector<std::string>& nicks,
+                                              const std::vector<std::string>& rooms) {
+  // The command the word is the argument of: the line's first word, with only spaces after it.
+  std::string command;
+  if (word_start <= line.size()) {
+    const std::string_view before = line.substr(0, word_start);
+    const size_t end = before.find(' ');
+    if (end != std::string_view::npos &&
+        before.find_first_not_of(' ', end) == std::string_view::npos) {
+      command = std::string(before.substr(0, end));
+      absl::AsciiStrToLower(&command);
+    }
+  }
+  const bool room_argument = command == "/join" || command == "/part" || command == "/switch";
+  if (!room_argument && !word.starts_with('#')) {
+    return CompletionCandidates(word, word_start, commands, nicks);
+  }
+  const std::string prefix = word.starts_with('#') ? std::string(word) : Cat("#", word);
+  std::vector<std::string> out;
+  for (const std::string& room : rooms) {
+    if (room.starts_with(prefix)) {
+      out.push_back(room);
     }
   }
   std::sort(out.begin(), out.end());

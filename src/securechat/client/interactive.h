@@ -74,6 +74,14 @@ class Backoff {
 std::vector<std::string> CompletionCandidates(std::string_view word, size_t word_start,
                                               const std::vector<std::string>& commands,
                                               const std::vector<std::string>& nicks);
+// The same with rooms (PROTOCOL.md 6.13), for a line `line` (what is typed, `word` at
+// `word_start` in it): a word that starts with '#', and the word after /join, /part or
+// /switch (in any case) with or without its '#', completes to the rooms that start with it.
+std::vector<std::string> CompletionCandidates(std::string_view word, size_t word_start,
+                                              std::string_view line,
+                                              const std::vector<std::string>& commands,
+                                              const std::vector<std::string>& nicks,
+                                              const std::vector<std::string>& rooms);
 
 }  // namespace securechat
 

@@ -1,6 +1,7 @@
 #include "securechat/client/session.h"
 
 #include <algorithm>
+#include <utility>
 #include <variant>
 
 #include "absl/strings/ascii.h"
@@ -88,8 +89,22 @@ void ClientSession::Reattach(ClientConnection& conn) {
   awaiting_auth_ = false;
   listed_member_ = false;
   history_sent_ = false;
-  history_ended_ = false;
-  history_shown_ = false;
+  // Every room is asked for again after WELCOME, after what was seen of it (HandleWelcome).
+  auto reset = [](Room& room) {
+    room.joined = false;
+    room.switch_on_join = false;
+    room.history_ended = false;
+    room.history_shown = false;
+  };
+  reset(lobby_);
+  for (Room& room : rooms_) {
+    reset(room);
+  }
+  room_who_.clear();
+  room_who_pages_ = 0;
+  room_lists_asked_ = 0;
+  room_list_started_ = false;
+  room_asked_ = false;
   finished_ = false;
   shutting_down_ = false;
   exit_code_ = kExitOk;
@@ -112,12 +127,18 @@ std::vector<std::string> ClientSession::HelpLines() {
       "-!-   /reply TEXT      send TEXT to whoever last whispered to you",
       "-!-   /query [NICK]    talk to NICK only until /query alone",
       "-!-   /me TEXT         act: shown as * NICK TEXT",
-      "-!-   /who [NICK]      list who is online (with NICK: as /whois)",
+      "-!-   /who [NICK]      list who is in the current room (with NICK: as /whois)",
       "-!-   /whois NICK      since when NICK is online, idle time, away reason, key",
       "-!-   /away [REASON]   mark yourself away (alone: back)",
       "-!-   /back            no longer away",
       "-!-   /nick NEW        change your nick",
       "-!-   /ignore [NICK]   hide NICK's messages for this session (alone: list them)",
+      "-!- rooms (everyone is in #lobby):",
+      "-!-   /join #ROOM      join ROOM (made if nobody is in it); lines you type go there",
+      "-!-   /part [#ROOM]    leave ROOM (alone: the current room)",
+      "-!-   /switch #ROOM    type lines to ROOM (also Alt-1..9, Ctrl-N, Ctrl-P)",
+      "-!-   /rooms           list the rooms, with their members and topics",
+      "-!-   /topic [TEXT]    show the current room's topic, or set it (-delete: clear it)",
       "-!- for operators (keys the server's members file marks op):",
       "-!-   /kick NICK [REASON]         remove NICK; the room is told who did it and why",
       "-!-   /ban WHO [TIME] [REASON]    keep WHO out: a nick, a SHA256: key or an address",
@@ -134,9 +155,9 @@ std::vector<std::string> ClientSession::HelpLines() {
 }
 
 std::vector<std::string> ClientSession::Commands() {
-  return {"/away",  "/back",     "/ban",    "/bans", "/help",  "/ignore", "/kick",
-          "/me",    "/msg",      "/mute",   "/nick", "/query", "/quit",   "/reply",
-          "/unban", "/unignore", "/unmute", "/who",  "/whois"};
+  return {"/away",  "/back",   "/ban",   "/bans",  "/help",     "/ignore", "/join", "/kick",
+          "/me",    "/msg",    "/mute",  "/nick",  "/part",     "/query",  "/quit", "/reply",
+          "/rooms", "/switch", "/topic", "/unban", "/unignore", "/unmute", "/who",  "/whois"};
 }
 
 std::vector<std::string> ClientSession::KnownNicks() const {
@@ -147,6 +168,102 @@ std::vector<std::string> ClientSession::KnownNicks() const {
     }
   }
   return out;
+}
+
+std::vector<std::string> ClientSession::Rooms() const {
+  std::vector<std::string> out{lobby_.name};
+  for (const Room& room : rooms_) {
+    if (room.joined) {
+      out.push_back(room.name);
+    }
+  }
+  return out;
+}
+
+bool ClientSession::RoomHistory(std::string_view room, uint64_t* epoch, uint64_t* seq) const {
+  const Room* r = FindRoom(room);
+  if (r == nullptr) {
+    return false;
+  }
+  *epoch = r->epoch;
+  *seq = r->seq;
+  return true;
+}
+
+std::vector<std::string> ClientSession::KnownRooms() const {
+  NickSet rooms(listed_rooms_);
+  for (const std::string& room : Rooms()) {
+    rooms.insert(room);
+  }
+  return std::vector<std::string>(rooms.begin(), rooms.end());
+}
+
+ClientSession::Room* ClientSession::FindRoom(std::string_view name) {
+  return const_cast<Room*>(std::as_const(*this).FindRoom(name));
+}
+
+const ClientSession::Room* ClientSession::FindRoom(std::string_view name) const {
+  if (SameNick(name, lobby_.name)) {
+    return &lobby_;
+  }
+  for (const Room& room : rooms_) {
+    if (SameNick(name, room.name)) {
+      return &room;
+    }
+  }
+  return nullptr;
+}
+
+bool ClientSession::ManyRooms() const {
+  return std::any_of(rooms_.begin(), rooms_.end(), [](const Room& r) { return r.joined; });
+}
+
+std::string ClientSession::RoomTag(const Room& room) const {
+  return ManyRooms() ? Shown(room.name) : "";
+}
+
+std::string ClientSession::InRoom(const Room& room) const {
+  return ManyRooms() ? Cat(" in ", Shown(room.name)) : "";
+}
+
+void ClientSession::SetCurrentRoom(const Room& room) {
+  current_room_ = room.name;
+  ShowNotice(Cat("lines you type now go to ", Shown(room.name)));
+}
+
+void ClientSession::SwitchToRoom(size_t n) {
+  const std::vector<std::string> rooms = Rooms();
+  if (n == 0 || n > rooms.size()) {
+    ShowNotice(Cat("no room ", n, ": you are in ", rooms.size(),
+                   rooms.size() == 1 ? " room (" : " rooms (", absl::StrJoin(rooms, " "), ")"));
+    return;
+  }
+  if (const Room* room = FindRoom(rooms[n - 1]); room != nullptr && room->name != current_room_) {
+    SetCurrentRoom(*room);
+  }
+}
+
+void ClientSession::SwitchRoomBy(int step) {
+  const std::vector<std::string> rooms = Rooms();
+  const auto at = std::find(rooms.begin(), rooms.end(), current_room_);
+  const size_t i = at == rooms.end() ? 0 : static_cast<size_t>(at - rooms.begin());
+  const size_t n = rooms.size();
+  // Round: from the last to #lobby, from #lobby back to the last.
+  const size_t next = step >= 0 ? (i + 1) % n : (i + n - 1) % n;
+  SwitchToRoom(next + 1);
+}
+
+void ClientSession::RemoveRoom(std::string_view name) {
+  const auto it = std::find_if(rooms_.begin(), rooms_.end(),
+                               [name](const Room& r) { return SameNick(r.name, name); });
+  if (it == rooms_.end()) {
+    return;
+  }
+  const bool current = SameNick(current_room_, it->name);
+  rooms_.erase(it);
+  if (current) {
+    SetCurrentRoom(lobby_);
+  }
 }
 
 void ClientSession::Show(DisplayLine::Kind kind, std::string text) {
@@ -263,18 +380,23 @@ void ClientSession::HandleMessage(const msg::ServerMessage& m) {
                  [](const msg::Pong&) {},  // it only keeps the connection alive
                  [this](const msg::Error& e) { HandleError(e); },
                  [this](const msg::MemberJoined& j) { AddKnownNick(j.nick); },
-                 [this](const msg::MemberLeft& l) { nicks_.erase(std::string(l.nick)); },
+                 [this](const msg::MemberLeft& l) {
+                   // Leaving the server leaves every room, without a ROOM_EVENT.
+                   nicks_.erase(std::string(l.nick));
+                   for (Room& room : rooms_) {
+                     room.members.erase(std::string(l.nick));
+                   }
+                 },
                  [this](const msg::MemberRenamed& r) { HandleRenamed(r); },
                  [this](const msg::AuthOk& a) { HandleAuthOk(a); },
                  [this](const msg::ActionChat& a) { HandleAction(a); },
                  [this](const msg::WhoisReply& w) { HandleWhois(w); },
                  [this](const msg::RoomLine& r) { HandleRoomLine(r); },
                  [this](const msg::HistoryEnd& e) { HandleHistoryEnd(e); },
-                 // Rooms besides #lobby (PROTOCOL.md 6.13): this client joins none yet.
-                 [](const msg::RoomJoined&) {},
-                 [](const msg::RoomEvent&) {},
-                 [](const msg::RoomInfo&) {},
-                 [](const msg::RoomUsers&) {},
+                 [this](const msg::RoomJoined& j) { HandleRoomJoined(j); },
+                 [this](const msg::RoomEvent& e) { HandleRoomEvent(e); },
+                 [this](const msg::RoomInfo& i) { HandleRoomInfo(i); },
+                 [this](const msg::RoomUsers& u) { HandleRoomUsers(u); },
              },
              m);
 }
@@ -323,7 +445,7 @@ void ClientSession::HandleAuthOk(const msg::AuthOk& a) {
 void ClientSession::SendJoin() {
   if (!history_sent_) {
     // Once a connection: the server keeps it for every JOIN until one is welcomed.
-    history_sent_ = SendOrFail(msg::History{history_epoch_, history_seq_});
+    history_sent_ = SendOrFail(msg::History{lobby_.epoch, lobby_.seq});
     if (!history_sent_) {
       return;
     }
@@ -333,6 +455,7 @@ void ClientSession::SendJoin() {
 
 void ClientSession::HandleWelcome(const msg::Welcome& w) {
   joined_ = true;
+  lobby_.joined = true;
   alternates_tried_ = 0;
   handshake_deadline_ms_.reset();
   nick_ = std::string(w.nick);
@@ -343,6 +466,14 @@ void ClientSession::HandleWelcome(const msg::Welcome& w) {
   }
   if (who_on_join_) {
     SendOrFail(msg::Who{});
+  }
+  // Back in every room we were in (or had asked for), after what we saw of each; the room
+  // that lines went to stays the current room once it is joined again.
+  for (const Room& room : rooms_) {
+    room_asked_ = true;
+    if (!SendOrFail(msg::RoomJoin{room.name, room.epoch, room.seq})) {
+      return;
+    }
   }
   FlushQueued();
 }
@@ -362,6 +493,9 @@ void ClientSession::HandleChat(const msg::Chat& c) {
   line.text = Shown(c.text);
   line.time_ms = c.time_ms;
   line.mention = !whisper && MentionsNick(c.text, nick_);
+  if (!whisper) {
+    line.room = RoomTag(lobby_);
+  }
   display_(line);
 }
 
@@ -376,62 +510,217 @@ void ClientSession::HandleAction(const msg::ActionChat& a) {
   line.text = Shown(a.text);
   line.time_ms = a.time_ms;
   line.mention = MentionsNick(a.text, nick_);
+  line.room = RoomTag(lobby_);
   display_(line);
 }
 
 void ClientSession::HandleRoomLine(const msg::RoomLine& r) {
-  if (r.room != proto::kLobby) {
-    return;  // a room this client is not in
+  Room* room = FindRoom(r.room);
+  if (room == nullptr || !room->joined) {
+    return;  // a room this client is not in: a hostile server's, or one just parted
   }
-  if (history_ended_) {
+  if (room->history_ended) {
     // Before HISTORY_END the numbers may be of another epoch; its last_seq covers them.
-    history_seq_ = std::max(history_seq_, r.seq);
+    room->seq = std::max(room->seq, r.seq);
   }
   if (r.history == 0) {
     if (SameNick(r.from, nick_)) {
       return;  // our own line, sent back for its number: shown when it went (SendText)
     }
-    if (r.action != 0) {
-      HandleAction(msg::ActionChat{r.from, r.time_ms, r.text});
-    } else {
-      HandleChat(msg::Chat{r.from, 0, r.time_ms, r.text});
+    AddKnownNick(r.from);
+    if (room != &lobby_ && room->members.size() < kMaxRoomNicks && IsValidNick(r.from)) {
+      room->members.emplace(r.from);
     }
+    if (room == &lobby_) {
+      // As the CHAT or ACTION_CHAT that a client without HISTORY is sent.
+      if (r.action != 0) {
+        HandleAction(msg::ActionChat{r.from, r.time_ms, r.text});
+      } else {
+        HandleChat(msg::Chat{r.from, 0, r.time_ms, r.text});
+      }
+      return;
+    }
+  }
+  ShowSaid(*room, r.from, r.action != 0, r.time_ms, r.text, r.history != 0);
+}
+
+void ClientSession::ShowSaid(Room& room, std::string_view from, bool action, uint64_t time_ms,
+                             std::string_view text, bool history) {
+  if (ignored_.contains(from)) {
     return;
   }
-  if (ignored_.contains(r.from)) {
-    return;
-  }
-  // Shown with its own time and set apart, never as a mention: it was said before we came.
-  // Displayed and dropped as a live line is: a server that sends history without end makes
-  // the client keep nothing more.
+  // A history line is shown with its own time and set apart, never as a mention: it was said
+  // before we came. Displayed and dropped as a live line is: a server that sends history
+  // without end makes the client keep nothing more.
   DisplayLine line;
-  line.kind = r.action != 0 ? DisplayLine::Kind::kAction : DisplayLine::Kind::kChat;
-  line.from = Shown(r.from);
-  line.text = Shown(r.text);
-  line.time_ms = r.time_ms;
-  line.history = true;
+  line.kind = action ? DisplayLine::Kind::kAction : DisplayLine::Kind::kChat;
+  line.from = Shown(from);
+  line.text = Shown(text);
+  line.time_ms = time_ms;
+  line.history = history;
+  line.mention = !history && MentionsNick(text, nick_);
+  line.room = RoomTag(room);
   display_(line);
-  history_shown_ = true;
+  if (history) {
+    room.history_shown = true;
+  }
 }
 
 void ClientSession::HandleHistoryEnd(const msg::HistoryEnd& e) {
-  if (e.room != proto::kLobby) {
+  Room* room = FindRoom(e.room);
+  if (room == nullptr || !room->joined) {
     return;
   }
-  if (history_shown_) {
-    ShowNotice("end of history");
+  const std::string name = Shown(room->name);
+  if (room->history_shown) {
+    ShowNotice(ManyRooms() ? Cat("end of history of ", name) : "end of history");
   }
   if (e.missed > 0) {
-    ShowNotice(Cat(e.missed, e.missed == 1 ? " line was" : " lines were",
-                   " said while you were away that the server no longer holds"));
+    ShowNotice(Cat(e.missed, e.missed == 1 ? " line was" : " lines were", " said", InRoom(*room),
+                   " while you were away that the server no longer holds"));
   }
-  if (history_epoch_ != 0 && e.epoch != history_epoch_) {
-    ShowNotice("the server restarted while you were away: what was said before is gone");
+  if (room->epoch != 0 && e.epoch != room->epoch) {
+    // A room besides #lobby goes with its last member: a new epoch is a new room, or a
+    // restarted server.
+    ShowNotice(room == &lobby_
+                   ? Cat("the server restarted while you were away: what was said", InRoom(*room),
+                         " before is gone")
+                   : Cat("what was said in ", name,
+                         " before is gone (the room was empty for a while, or the server "
+                         "restarted)"));
   }
-  history_epoch_ = e.epoch;
-  history_seq_ = e.last_seq;
-  history_ended_ = true;
-  history_shown_ = false;
+  room->epoch = e.epoch;
+  room->seq = e.last_seq;
+  room->history_ended = true;
+  room->history_shown = false;
+}
+
+void ClientSession::HandleRoomJoined(const msg::RoomJoined& j) {
+  Room* room = FindRoom(j.room);
+  if (room == nullptr || room == &lobby_ || room->joined) {
+    return;  // not asked for: a hostile server's
+  }
+  room->name = std::string(j.room);  // the server's spelling
+  room->topic = std::string(j.topic);
+  room->joined = true;
+  const std::string name = Shown(room->name);
+  ShowNotice(Cat(rejoining_ && !room->switch_on_join ? "rejoined " : "joined ", name, " (",
+                 j.members, j.members == 1 ? " member)" : " members)"));
+  if (!room->topic.empty()) {
+    ShowNotice(Cat("topic of ", name, ": ", Shown(room->topic)));
+  }
+  if (room->switch_on_join) {
+    room->switch_on_join = false;
+    SetCurrentRoom(*room);
+  }
+}
+
+void ClientSession::HandleRoomEvent(const msg::RoomEvent& e) {
+  Room* room = FindRoom(e.room);
+  if (room == nullptr || !room->joined) {
+    return;
+  }
+  const std::string name = Shown(room->name);
+  const std::string nick = Shown(e.nick);
+  switch (static_cast<proto::RoomEvent>(e.event)) {
+    case proto::RoomEvent::kJoined:
+      if (room == &lobby_) {
+        return;  // #lobby's joins come as MEMBER_JOINED and its NOTICE
+      }
+      AddKnownNick(e.nick);
+      if (room->members.size() < kMaxRoomNicks) {
+        room->members.emplace(e.nick);
+      }
+      ShowNotice(Cat(nick, " joined ", name));
+      return;
+    case proto::RoomEvent::kLeft:
+      if (room == &lobby_) {
+        return;
+      }
+      if (SameNick(e.nick, nick_)) {
+        // The answer to our ROOM_PART: the room and what we knew of it go.
+        ShowNotice(Cat("you left ", name));
+        RemoveRoom(e.room);
+        return;
+      }
+      room->members.erase(std::string(e.nick));
+      ShowNotice(Cat(nick, " left ", name));
+      return;
+    case proto::RoomEvent::kTopic:
+      room->topic = std::string(e.text);
+      ShowNotice(e.text.empty() ? Cat(nick, " cleared the topic of ", name)
+                                : Cat(nick, " set the topic of ", name, ": ", Shown(e.text)));
+      return;
+  }
+}
+
+void ClientSession::HandleRoomInfo(const msg::RoomInfo& i) {
+  if (room_lists_asked_ == 0) {
+    return;  // unasked: shown for nobody
+  }
+  if (!room_list_started_) {
+    room_list_started_ = true;
+    ShowNotice("rooms:");
+  }
+  if (listed_rooms_.size() < kMaxListedRooms) {
+    listed_rooms_.emplace(i.room);
+  }
+  ShowNotice(Cat("  ", Shown(i.room), " (", i.members, i.members == 1 ? " member)" : " members)",
+                 i.topic.empty() ? "" : Cat(": ", Shown(i.topic))));
+  if (const Room* room = FindRoom(i.room); room == &lobby_) {
+    lobby_.topic = std::string(i.topic);  // #lobby's topic is known only from here and events
+  }
+  if (i.more == 0) {
+    --room_lists_asked_;
+    room_list_started_ = false;
+  }
+}
+
+bool ClientSession::CollectPage(const std::vector<std::string_view>& nicks,
+                                std::vector<std::string>* into, size_t* pages,
+                                std::string_view answer) {
+  // Bounded before anything is kept: a hostile server could otherwise send pages marked
+  // "more" for ever and grow the client without limit.
+  if (++*pages > kMaxWhoPages || nicks.size() > kMaxWhoNicks - into->size()) {
+    Finish(kExitConnectionLost,
+           Cat("connection closed: the server sent more than ",
+               *pages > kMaxWhoPages ? Cat(kMaxWhoPages, " pages") : Cat(kMaxWhoNicks, " nicks"),
+               " in one ", answer, " answer"));
+    return false;
+  }
+  into->insert(into->end(), nicks.begin(), nicks.end());
+  return true;
+}
+
+void ClientSession::HandleRoomUsers(const msg::RoomUsers& u) {
+  Room* room = FindRoom(u.room);
+  if (room == nullptr || !room->joined) {
+    return;
+  }
+  if (!room_who_.empty() && !SameNick(room_who_room_, u.room)) {
+    room_who_.clear();  // pages of another room's answer: an honest server never mixes them
+    room_who_pages_ = 0;
+  }
+  room_who_room_ = room->name;
+  if (!CollectPage(u.nicks, &room_who_, &room_who_pages_, "ROOM_WHO")) {
+    return;
+  }
+  if (u.more != 0) {
+    return;
+  }
+  ShowNotice(Cat("in ", Shown(room->name), " (", room_who_.size(), "): ",
+                 absl::StrJoin(room_who_, " ", [](std::string* out, const std::string& nick) {
+                   out->append(Shown(nick));
+                 })));
+  room->members.clear();
+  for (const std::string& nick : room_who_) {
+    AddKnownNick(nick);
+    if (room->members.size() < kMaxRoomNicks && IsValidNick(nick)) {
+      room->members.insert(nick);
+    }
+  }
+  room_who_.clear();
+  room_who_pages_ = 0;
 }
 
 void ClientSession::HandleWhois(const msg::WhoisReply& w) {
@@ -452,16 +741,9 @@ void ClientSession::HandleWhois(const msg::WhoisReply& w) {
 }
 
 void ClientSession::HandleUsers(const msg::Users& u) {
-  // Bounded before anything is kept: a hostile server could otherwise send pages marked
-  // "more" for ever and grow the client without limit.
-  if (++who_pages_ > kMaxWhoPages || u.nicks.size() > kMaxWhoNicks - who_.size()) {
-    Finish(kExitConnectionLost, Cat("connection closed: the server sent more than ",
-                                    who_pages_ > kMaxWhoPages ? Cat(kMaxWhoPages, " pages")
-                                                              : Cat(kMaxWhoNicks, " nicks"),
-                                    " in one WHO answer"));
+  if (!CollectPage(u.nicks, &who_, &who_pages_, "WHO")) {
     return;
   }
-  who_.insert(who_.end(), u.nicks.begin(), u.nicks.end());
   if (u.more == 0) {
     ShowNotice(Cat("online (", who_.size(),
                    "): ", absl::StrJoin(who_, " ", [](std::string* out, const std::string& nick) {
@@ -489,6 +771,35 @@ void ClientSession::HandleError(const msg::Error& e) {
     quit_sent_ = false;
     SendOrFail(msg::Bye{});
     return;
+  }
+  if (joined_ && e.fatal == 0 && e.code == proto::ErrorCode::kUnknownKind && room_asked_) {
+    // A server from before rooms (PROTOCOL.md 6.13): #lobby is all it has. Every room asked
+    // for goes; the server's answer names only the kind it did not know.
+    Refuse("this server has no rooms besides #lobby");
+    std::vector<std::string> asked;
+    for (const Room& room : rooms_) {
+      if (!room.joined) {
+        asked.push_back(room.name);
+      }
+    }
+    for (const std::string& name : asked) {
+      RemoveRoom(name);
+    }
+    return;
+  }
+  if (joined_ && e.fatal == 0 &&
+      (e.code == proto::ErrorCode::kRoomRefused || e.code == proto::ErrorCode::kRoomLimit)) {
+    // The server answers in order, so a refusal while a ROOM_JOIN waits is that join's, unless
+    // a ROOM_* sent before it was refused too (a room just parted): then the join's own answer,
+    // a ROOM_JOINED for a room no longer asked for, is dropped as unasked.
+    if (const auto it =
+            std::find_if(rooms_.begin(), rooms_.end(), [](const Room& r) { return !r.joined; });
+        it != rooms_.end()) {
+      const std::string name = it->name;
+      Refuse(Cat(Shown(e.text), " (", Shown(name), ")"));
+      RemoveRoom(name);
+      return;
+    }
   }
   if (joined_ && e.fatal == 0) {
     Refuse(Shown(e.text));  // the answer to something we sent: it had no effect
@@ -538,6 +849,11 @@ void ClientSession::HandleRenamed(const msg::MemberRenamed& r) {
   AddKnownNick(r.new_nick);
   if (SameNick(r.old_nick, nick_)) {
     nick_ = std::string(r.new_nick);
+  }
+  for (Room& room : rooms_) {
+    if (room.members.erase(std::string(r.old_nick)) != 0) {
+      room.members.emplace(r.new_nick);
+    }
   }
   if (ignored_.erase(std::string(r.old_nick)) != 0) {
     ignored_.emplace(r.new_nick);
@@ -662,16 +978,8 @@ void ClientSession::SendText(std::string_view to, std::string_view text) {
   }
   for (std::string_view piece : pieces) {
     if (to.empty()) {
-      if (!SendOrFail(msg::Say{piece})) {
+      if (!SayInRoom(/*action=*/false, piece)) {
         return;
-      }
-      if (show_own_lines_) {
-        // The server does not echo a SAY to its sender: this is the line as it went out.
-        DisplayLine own;
-        own.kind = DisplayLine::Kind::kSentChat;
-        own.from = Shown(nick_);
-        own.text = Shown(piece);
-        display_(own);
       }
       continue;
     }
@@ -695,17 +1003,36 @@ void ClientSession::SendAction(std::string_view text) {
     return;
   }
   for (std::string_view piece : pieces) {
-    if (!SendOrFail(msg::Action{piece})) {
+    if (!SayInRoom(/*action=*/true, piece)) {
       return;
     }
-    if (show_own_lines_) {  // as a said line: the server sends no copy back
-      DisplayLine own;
-      own.kind = DisplayLine::Kind::kAction;
-      own.from = Shown(nick_);
-      own.text = Shown(piece);
-      display_(own);
-    }
   }
+}
+
+bool ClientSession::SayInRoom(bool action, std::string_view piece) {
+  const Room* room = FindRoom(current_room_);
+  if (room == nullptr) {
+    room = &lobby_;
+  }
+  // #lobby's lines go as they always went, so that nothing changes with a server from before
+  // rooms; another room's as ROOM_SAY.
+  bool sent = false;
+  if (room == &lobby_) {
+    sent = action ? SendOrFail(msg::Action{piece}) : SendOrFail(msg::Say{piece});
+  } else {
+    sent = SendOrFail(msg::RoomSay{room->name, action ? uint8_t{1} : uint8_t{0}, piece});
+  }
+  if (sent && show_own_lines_) {
+    // The line as it went out: the server sends #lobby's no copy, and another room's copy
+    // (for its number) is not shown again (HandleRoomLine).
+    DisplayLine own;
+    own.kind = action ? DisplayLine::Kind::kAction : DisplayLine::Kind::kSentChat;
+    own.from = Shown(nick_);
+    own.text = Shown(piece);
+    own.room = RoomTag(*room);
+    display_(own);
+  }
+  return sent;
 }
 
 bool ClientSession::CheckReason(std::string_view reason) {
@@ -766,8 +1093,11 @@ void ClientSession::Execute(std::string_view line) {
     const std::string_view nick = SplitWord(&rest);
     if (!rest.empty() || (command == "whois" && nick.empty())) {
       Refuse(command == "who" ? "usage: /who [NICK]" : "usage: /whois NICK");
-    } else if (nick.empty()) {
+    } else if (nick.empty() && SameNick(current_room_, lobby_.name)) {
       SendOrFail(msg::Who{});
+    } else if (nick.empty()) {
+      room_asked_ = true;
+      SendOrFail(msg::RoomWho{current_room_});
     } else if (CheckNickArgument(nick)) {
       SendOrFail(msg::Whois{nick});
     }
@@ -805,9 +1135,105 @@ void ClientSession::Execute(std::string_view line) {
       rest = {};
     }
     Leave(rest);
-  } else if (!ExecuteLocal(command, rest)) {
+  } else if (!ExecuteRoomCommand(command, rest) && !ExecuteLocal(command, rest)) {
     Refuse(Cat("unknown command /", Shown(command), "; /help lists the commands"));
   }
+}
+
+std::optional<std::string> ClientSession::RoomArgument(std::string_view word) {
+  // "dev" is taken for "#dev", as irssi takes a channel without its '#'.
+  std::string room = word.starts_with(proto::kRoomPrefix)
+                         ? std::string(word)
+                         : Cat(std::string(1, proto::kRoomPrefix), word);
+  if (!IsValidRoom(room)) {
+    // The rule, not the name: it may be thousands of bytes long.
+    Refuse(Cat("not sent: a room is # and 1 to ", proto::kMaxRoomLen - 1, " of A-Z a-z 0-9 _ . -"));
+    return std::nullopt;
+  }
+  return room;
+}
+
+bool ClientSession::ExecuteRoomCommand(std::string_view command, std::string_view rest) {
+  if (command == "join" || command == "switch") {
+    const std::string_view word = SplitWord(&rest);
+    if (word.empty() || !rest.empty()) {
+      Refuse(Cat("usage: /", command, " #ROOM"));
+      return true;
+    }
+    const std::optional<std::string> name = RoomArgument(word);
+    if (!name) {
+      return true;
+    }
+    if (const Room* room = FindRoom(*name); room != nullptr && room->joined) {
+      if (room->name == current_room_) {
+        ShowNotice(Cat("lines you type already go to ", Shown(room->name)));
+      } else {
+        SetCurrentRoom(*room);
+      }
+    } else if (room != nullptr) {
+      ShowNotice(Cat("still joining ", Shown(room->name)));
+    } else if (command == "switch") {
+      Refuse(Cat("you are not in ", *name, "; /join ", *name, " first"));
+    } else if (rooms_.size() >= kMaxRooms) {
+      Refuse(Cat("not sent: this client is in at most ", kMaxRooms,
+                 " rooms besides #lobby; /part one first"));
+    } else {
+      rooms_.emplace_back(*name);
+      rooms_.back().switch_on_join = true;
+      room_asked_ = true;
+      SendOrFail(msg::RoomJoin{rooms_.back().name, 0, 0});
+    }
+  } else if (command == "part") {
+    const std::string_view word = SplitWord(&rest);
+    if (!rest.empty()) {
+      Refuse("usage: /part [#ROOM]");
+      return true;
+    }
+    const std::optional<std::string> name =
+        word.empty() ? std::optional<std::string>(current_room_) : RoomArgument(word);
+    if (!name) {
+      return true;
+    }
+    const Room* room = FindRoom(*name);
+    if (room == &lobby_) {
+      Refuse("#lobby cannot be left: everyone is in it while connected (/quit leaves the chat)");
+    } else if (room == nullptr || !room->joined) {
+      Refuse(Cat("not sent: you are not in ", *name));
+    } else {
+      room_asked_ = true;
+      SendOrFail(msg::RoomPart{room->name});  // ROOM_EVENT "left" answers it
+    }
+  } else if (command == "rooms") {
+    if (!rest.empty()) {
+      Refuse("usage: /rooms");
+    } else {
+      room_asked_ = true;
+      room_lists_asked_ += SendOrFail(msg::RoomList{}) ? 1 : 0;
+    }
+  } else if (command == "topic") {
+    const Room* room = FindRoom(current_room_);
+    if (room == nullptr) {
+      room = &lobby_;
+    }
+    const std::string name = Shown(room->name);
+    if (rest.empty()) {
+      ShowNotice(!room->topic.empty() ? Cat("topic of ", name, ": ", Shown(room->topic))
+                 : room == &lobby_    ? "no topic of #lobby known here (/rooms lists them)"
+                                      : Cat(name, " has no topic"));
+      return true;
+    }
+    const std::string_view topic = rest == "-delete" ? std::string_view() : rest;
+    if (topic.size() > proto::kMaxTopicLen || (!topic.empty() && !IsValidText(topic))) {
+      Refuse(Cat("not sent: a topic is at most ", proto::kMaxTopicLen,
+                 " bytes, without control characters or invalid UTF-8"));
+      return true;
+    }
+    room_asked_ = true;
+    SendOrFail(msg::RoomTopic{room->name, topic});  // ROOM_EVENT "topic" answers it
+  } else {
+    return false;
+  }
+  return true;
 }
 
 bool ClientSession::CheckNickArgument(std::string_view nick) {

@@ -1,7 +1,8 @@
 // ClientSession: what the terminal client does with a connection, without a socket or a
 // terminal. It joins with the chosen nick, turns typed lines into messages, turns server
 // messages into display lines (every byte from the network escaped), keeps what lasts for the
-// whole session (the nick, the nicks it has seen, the ignore list) across reconnections, and
+// whole session (the nick, the nicks it has seen, the ignore list, the rooms it is in and how
+// far it has seen each) across reconnections, and
 // decides when the program is done and with which exit code.
 #ifndef SECURECHAT_CLIENT_SESSION_H_
 #define SECURECHAT_CLIENT_SESSION_H_
@@ -94,6 +95,14 @@ class ClientSession {
   // piped file is sent whole without ever coming near the bound.
   static constexpr size_t kMaxQueuedBytes = 1 << 20;
   static constexpr size_t kQueuedLineOverhead = sizeof(std::string);
+  // Rooms besides #lobby (PROTOCOL.md 6.13) that the client joins or asks to join: past it
+  // /join is refused here. A server keeps clients to 10 by default (--max_rooms_per_client).
+  static constexpr size_t kMaxRooms = 64;
+  // The members kept per room, for completion; as kMaxKnownNicks, new nicks past it are not
+  // added. Smaller than a WHO answer: kMaxRooms of them are kept at once.
+  static constexpr size_t kMaxRoomNicks = 4096;
+  // Room names seen in /rooms answers, kept for completing /join; past it none are added.
+  static constexpr size_t kMaxListedRooms = 1024;
 
   // `conn` must outlive the session (or its Reattach); `print` receives one plain display
   // line at a time (PlainLine). With a clock, lines are paced and keepalive PINGs are sent
@@ -129,9 +138,10 @@ class ClientSession {
 
   // Reattach starts over on a fresh connection (`conn` must outlive the session): joined,
   // finished and the exit code are reset; the nick (as last renamed), the nicks seen, the
-  // ignore list, lines not yet sent and how far the room's history was seen (history_epoch,
-  // history_seq) are kept. The next WELCOME says "rejoined" if an earlier connection was
-  // welcomed, "joined" if none was.
+  // ignore list, lines not yet sent, how far #lobby's history was seen (history_epoch,
+  // history_seq) and the other rooms, with how far each was seen (joined again after the next
+  // WELCOME) and the current room, are kept. The next WELCOME says "rejoined" if an earlier
+  // connection was welcomed, "joined" if none was.
   void Reattach(ClientConnection& conn);
 
   // Connected starts the handshake deadline of the current connection: if WELCOME has not
@@ -171,10 +181,29 @@ class ClientSession {
   // What the next HISTORY says we have seen (PROTOCOL.md 6.11): the epoch of the last
   // HISTORY_END and the largest line number since (its last_seq, then each ROOM_LINE's seq);
   // 0 and 0 before any HISTORY_END.
-  uint64_t history_epoch() const { return history_epoch_; }
-  uint64_t history_seq() const { return history_seq_; }
+  uint64_t history_epoch() const { return lobby_.epoch; }
+  uint64_t history_seq() const { return lobby_.seq; }
   // The nick we have (or asked for, before the first WELCOME), following MEMBER_RENAMED.
   const std::string& nick() const { return nick_; }
+
+  // The rooms joined, #lobby first, then the others in the order they were joined, as the
+  // server spells them; Alt-1 to Alt-9 pick from this list. A room asked for but not yet
+  // joined is not in it.
+  std::vector<std::string> Rooms() const;
+  // The room typed lines go to: #lobby unless /join or /switch chose another.
+  const std::string& current_room() const { return current_room_; }
+  // RoomHistory sets what the next ROOM_JOIN of `room` says we have seen of it (its epoch and
+  // last line number, as history_epoch() and history_seq() for #lobby) and returns true, or
+  // returns false if the client is not in `room` and has not asked to be.
+  bool RoomHistory(std::string_view room, uint64_t* epoch, uint64_t* seq) const;
+  // SwitchToRoom makes the `n`th of Rooms() (from 1) the current room, saying so; a note if
+  // there is none. SwitchRoomBy steps through Rooms() (1: the next, -1: the previous), round
+  // from the last to the first. Both are for keys (Alt-1..9, Ctrl-N, Ctrl-P).
+  void SwitchToRoom(size_t n);
+  void SwitchRoomBy(int step);
+  // KnownRooms: the rooms joined and the rooms the last /rooms answers listed, sorted, for
+  // completion; at most 1 + kMaxRooms + kMaxListedRooms.
+  std::vector<std::string> KnownRooms() const;
 
   // KnownNicks: the other nicks seen (USERS, MEMBER_JOINED, MEMBER_LEFT and MEMBER_RENAMED,
   // CHAT senders), sorted, for completion; at most kMaxKnownNicks. NOTICE text is never read:
@@ -191,6 +220,56 @@ class ClientSession {
   static std::vector<std::string> Commands();
 
  private:
+  // A room the client is in or has asked to join (PROTOCOL.md 6.13, and 6.11 for its
+  // history). #lobby is one too: joined from WELCOME until the connection ends.
+  struct Room {
+    explicit Room(std::string room) : name(std::move(room)) {}
+    std::string name;   // as the server spells it (as typed until ROOM_JOINED)
+    std::string topic;  // as received (escaped when shown); empty: none, or not known
+    NickSet members;    // valid nicks only, at most kMaxRoomNicks
+    // What the next ROOM_JOIN (HISTORY for #lobby) says was seen, kept across connections:
+    // the epoch of the last HISTORY_END and the largest line number since.
+    uint64_t epoch = 0;
+    uint64_t seq = 0;
+    bool joined = false;          // ROOM_JOINED (WELCOME for #lobby) on this connection
+    bool switch_on_join = false;  // asked by /join: it becomes the current room once joined
+    bool history_ended = false;   // HISTORY_END received on this connection
+    bool history_shown = false;   // a history line was shown since the last HISTORY_END
+  };
+  // FindRoom returns the room named `name` (in any case) that the client is in or has asked
+  // to join, or nullptr.
+  Room* FindRoom(std::string_view name);
+  const Room* FindRoom(std::string_view name) const;
+  // ManyRooms is true while a room besides #lobby is joined: room lines and notices then say
+  // which room they are of.
+  bool ManyRooms() const;
+  // RoomTag is the room's name for a DisplayLine's room, or empty while one room is joined.
+  std::string RoomTag(const Room& room) const;
+  // InRoom is " in #dev" for notices about `room`, or empty while one room is joined.
+  std::string InRoom(const Room& room) const;
+  // ShowSaid shows a line said in `room`, now or (history) before we joined it, unless its
+  // sender is ignored; a line said now may mention us.
+  void ShowSaid(Room& room, std::string_view from, bool action, uint64_t time_ms,
+                std::string_view text, bool history);
+  void HandleRoomJoined(const msg::RoomJoined& j);
+  void HandleRoomEvent(const msg::RoomEvent& e);
+  void HandleRoomInfo(const msg::RoomInfo& i);
+  void HandleRoomUsers(const msg::RoomUsers& u);
+  // CollectPage adds one USERS or ROOM_USERS page to *into, bounded by kMaxWhoPages and
+  // kMaxWhoNicks; past them the session finishes (a hostile server) and it returns false.
+  bool CollectPage(const std::vector<std::string_view>& nicks, std::vector<std::string>* into,
+                   size_t* pages, std::string_view answer);
+  // RemoveRoom forgets a room besides #lobby; if it was the current room, lines go to #lobby
+  // again, saying so.
+  void RemoveRoom(std::string_view name);
+  // SetCurrentRoom makes `room` the current room and says where typed lines go now.
+  void SetCurrentRoom(const Room& room);
+  // RoomArgument turns a typed room ("dev" or "#dev") into a room name, or refuses the
+  // command, saying why, and returns nullopt.
+  std::optional<std::string> RoomArgument(std::string_view word);
+  // ExecuteRoomCommand runs /join, /part, /rooms, /topic and /switch; false if `command` is
+  // none of them.
+  bool ExecuteRoomCommand(std::string_view command, std::string_view rest);
   void HandleMessage(const msg::ServerMessage& m);
   void HandleWelcome(const msg::Welcome& w);
   void HandleChat(const msg::Chat& c);
@@ -199,8 +278,9 @@ class ClientSession {
   void HandleUsers(const msg::Users& u);
   void HandleError(const msg::Error& e);
   void HandleAuthOk(const msg::AuthOk& a);
-  // HandleRoomLine shows a room line (PROTOCOL.md 6.11): one said now as CHAT or ACTION_CHAT
-  // would be (our own not again), one from the history as history; another room's is skipped.
+  // HandleRoomLine shows a room line (PROTOCOL.md 6.11, 6.13): one said now as CHAT or
+  // ACTION_CHAT would be (our own not again), one from the history as history; one of a room
+  // the client is not in is skipped.
   void HandleRoomLine(const msg::RoomLine& r);
   void HandleHistoryEnd(const msg::HistoryEnd& e);
   // StartSession sends AUTH (with a user key) or JOIN once the connection is established.
@@ -215,6 +295,10 @@ class ClientSession {
   void SendText(std::string_view to, std::string_view text);
   // SendAction sends `text` as one or more ACTIONs ("/me").
   void SendAction(std::string_view text);
+  // SayInRoom sends one piece of a line (or of an action) to the current room, as SAY or
+  // ACTION for #lobby and ROOM_SAY for another, and shows it if set_show_own_lines. False if
+  // the session finished.
+  bool SayInRoom(bool action, std::string_view piece);
   // CheckReason is true if `reason` may be sent as an AWAY or QUIT reason; otherwise it
   // shows why the command was not sent.
   bool CheckReason(std::string_view reason);
@@ -254,11 +338,7 @@ class ClientSession {
   bool awaiting_auth_ = false;  // AUTH sent on this connection, AUTH_OK not yet received
   bool listed_member_ = false;  // AUTH_OK named our listed nick: no alternate nicks
   std::string established_notice_;
-  uint64_t history_epoch_ = 0;  // kept across connections: see history_epoch()
-  uint64_t history_seq_ = 0;    // and history_seq()
-  bool history_sent_ = false;   // HISTORY sent on this connection
-  bool history_ended_ = false;  // HISTORY_END received on this connection
-  bool history_shown_ = false;  // a history line was shown since the last HISTORY_END
+  bool history_sent_ = false;  // HISTORY sent on this connection
   bool input_done_ = false;
   bool bye_sent_ = false;
   bool quit_sent_ = false;  // BYE was a QUIT: a server from before QUIT answers ERROR 8
@@ -277,6 +357,16 @@ class ClientSession {
   NickSet ignored_;                // CHAT from these nicks is not shown
   std::string query_;              // /query: typed lines go to this nick; empty: the room
   std::string last_whisperer_;     // /reply goes to this nick
+  Room lobby_{std::string(proto::kLobby)};
+  std::vector<Room> rooms_;                  // besides #lobby, in the order asked for
+  std::string current_room_{proto::kLobby};  // where typed lines go (Room::name)
+  std::vector<std::string> room_who_;        // ROOM_USERS nicks, as who_ for USERS
+  size_t room_who_pages_ = 0;
+  std::string room_who_room_;       // the room room_who_ is of
+  int room_lists_asked_ = 0;        // /rooms sent and not yet answered in full
+  bool room_list_started_ = false;  // a ROOM_INFO of the answer was shown
+  NickSet listed_rooms_;            // names from ROOM_INFO (the nick order fits)
+  bool room_asked_ = false;         // a ROOM_* was sent on this connection: ERROR 8 is about rooms
 };
 
 }  // namespace securechat

@@ -38,6 +38,9 @@ bool g_have_saved_termios = false;
 volatile sig_atomic_t g_resized = 0;
 volatile sig_atomic_t g_continued = 0;
 
+constexpr int kCtrlN = 'N' & 0x1f;
+constexpr int kCtrlP = 'P' & 0x1f;
+
 // How many bytes one Read hands libedit at most before going back to the select() loop.
 constexpr int kMaxBytesPerRead = 64 * 1024;
 constexpr int kHistoryLines = 500;
@@ -219,6 +222,68 @@ char* LineEditor::NextMatchThunk(const char*, int state) {
   return strdup(self->matches_[next++].c_str());
 }
 
+int LineEditor::HotKeyThunk(int, int key) {
+  // Only noted here, inside libedit: RunHotKeys hands it on once libedit has returned.
+  LineEditor* self = g_editor;
+  if (key >= '1' && key <= '9') {
+    self->hot_keys_.push_back(static_cast<HotKey>(key - '0'));
+  } else if (key == kCtrlN || key == kCtrlP) {
+    self->hot_keys_.push_back(key == kCtrlN ? HotKey::kNext : HotKey::kPrevious);
+  }
+  return 0;
+}
+
+void LineEditor::RunHotKeys() {
+  std::vector<HotKey> keys = std::move(hot_keys_);
+  hot_keys_.clear();
+  for (HotKey key : keys) {
+    on_hot_key_(key);
+  }
+}
+
+void LineEditor::SetHotKeys(std::function<void(HotKey)> on_hot_key) {
+  if (on_hot_key_ || !on_hot_key) {
+    return;
+  }
+  on_hot_key_ = std::move(on_hot_key);
+  // rl_add_defun binds the key it is given, the digit itself for Alt-n, and hands that key to
+  // the function whatever sequence ran it: the digit is bound back to itself, its Alt
+  // sequence to the function. libedit keeps the names' pointers: literals.
+  static constexpr const char* kAltNames[] = {
+      "securechat-alt-1", "securechat-alt-2", "securechat-alt-3",
+      "securechat-alt-4", "securechat-alt-5", "securechat-alt-6",
+      "securechat-alt-7", "securechat-alt-8", "securechat-alt-9"};
+  for (int n = 1; n <= 9; ++n) {
+    rl_add_defun(kAltNames[n - 1], HotKeyThunk, '0' + n);
+    rl_parse_and_bind(Cat("bind ", n, " ed-insert").c_str());
+    // Two backslashes in the text: libedit's tokenizer takes one, and its key parser reads
+    // the \e left as Escape (with one, the tokenizer would leave "e1" and bind the letter).
+    rl_parse_and_bind(Cat("bind \\\\e", n, " ", kAltNames[n - 1]).c_str());
+  }
+  rl_add_defun("securechat-next", HotKeyThunk, kCtrlN);
+  rl_add_defun("securechat-previous", HotKeyThunk, kCtrlP);
+  // Until SetCycleKeys(true): the history, as before.
+  rl_parse_and_bind("bind ^N ed-next-history");
+  rl_parse_and_bind("bind ^P ed-prev-history");
+}
+
+void LineEditor::SetCycleKeys(bool on) {
+  if (!on_hot_key_ || on == cycle_keys_) {
+    return;
+  }
+  cycle_keys_ = on;
+  rl_parse_and_bind(on ? "bind ^N securechat-next" : "bind ^N ed-next-history");
+  rl_parse_and_bind(on ? "bind ^P securechat-previous" : "bind ^P ed-prev-history");
+}
+
+std::string_view LineEditor::TypedLine() const {
+  if (rl_line_buffer == nullptr) {
+    return {};
+  }
+  return std::string_view(rl_line_buffer, std::min(static_cast<size_t>(std::max(rl_end, 0)),
+                                                   std::strlen(rl_line_buffer)));
+}
+
 bool LineEditor::Read(const OnLine& on_line) {
   if (asking()) {
     // One read: the keys pressed since the last one, for the question, not for libedit.
@@ -251,6 +316,9 @@ bool LineEditor::Read(const OnLine& on_line) {
       break;
     }
     rl_callback_read_char();
+    if (!hot_keys_.empty()) {
+      RunHotKeys();
+    }
   }
   std::vector<std::string> lines = std::move(entered_);
   entered_.clear();

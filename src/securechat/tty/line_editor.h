@@ -17,6 +17,14 @@
 
 namespace securechat::tty {
 
+// A key the program takes for itself instead of editing with it (LineEditor::SetHotKeys).
+enum class HotKey : uint8_t {
+  kAlt1 = 1,  // Alt-1 to Alt-9 (Escape, then the digit): kAlt1 + n - 1 is Alt-n
+  kAlt9 = 9,
+  kNext,      // Ctrl-N, while SetCycleKeys(true)
+  kPrevious,  // Ctrl-P, while SetCycleKeys(true)
+};
+
 struct LineEditorOptions {
   std::string program = "chat-client";  // the name ~/.editrc knows the program by
   // True: the editor catches SIGINT, SIGTERM and SIGHUP, to give the terminal back before the
@@ -78,12 +86,26 @@ class LineEditor : public net::LineInput {
   void SetPrompt(std::string prompt);
   // AddHistory adds `line` to the history that the arrow keys recall.
   void AddHistory(const std::string& line);
+  // SetHotKeys hands Alt-1 to Alt-9 (and Ctrl-N and Ctrl-P while SetCycleKeys(true)) to
+  // `on_hot_key`, from Read once libedit is done with the key, so that it may print and change
+  // the prompt; the line being edited stays as it was. Without it every key keeps libedit's
+  // meaning. Once only.
+  void SetHotKeys(std::function<void(HotKey)> on_hot_key);
+  // SetCycleKeys with `on` hands Ctrl-N and Ctrl-P to the hot key function; off (the default),
+  // they keep libedit's meaning, the next and the previous line of the history. Nothing
+  // without SetHotKeys.
+  void SetCycleKeys(bool on);
+  // TypedLine is the line being edited, as typed so far.
+  std::string_view TypedLine() const;
 
  private:
   LineEditor(std::string prompt, Completer completer);
   static void OnLineThunk(char* line);
   static char** CompleteThunk(const char* text, int start, int end);
   static char* NextMatchThunk(const char* text, int state);
+  static int HotKeyThunk(int count, int key);
+  // RunHotKeys hands the hot keys pressed since the last call to on_hot_key_.
+  void RunHotKeys();
   void ClearTyped();
   // Redraw shows the question being asked, or else the prompt and the typed text.
   void Redraw();
@@ -98,6 +120,9 @@ class LineEditor : public net::LineInput {
   std::vector<std::string> matches_;  // candidates of the completion in progress
   std::string question_;              // shown instead of the prompt while asking
   OnKeys on_keys_;                    // set while a question is asked
+  std::function<void(HotKey)> on_hot_key_;
+  std::vector<HotKey> hot_keys_;  // pressed, not yet handed to on_hot_key_
+  bool cycle_keys_ = false;
   bool eof_ = false;
 };
 
