@@ -254,6 +254,9 @@ TEST_F(RoomsTest, ListAndWhoAnswerInOrderAndFollowRenames) {
 TEST_F(RoomsTest, EveryRefusalIsAnErrorThatChangesNothing) {
   RawClient& alice = Member("alice");
   Ask(alice, msg::RoomJoin{"#dev", 0, 0});
+  // The messages only view their fields: these outlive them.
+  const std::string room33 = Cat("#", std::string(32, 'x'));
+  const std::string topic257(257, 't');
   const struct {
     msg::ClientMessage m;
     const char* answer;
@@ -261,7 +264,7 @@ TEST_F(RoomsTest, EveryRefusalIsAnErrorThatChangesNothing) {
       {msg::RoomJoin{"dev", 0, 0}, "ERROR 15"},                           // no #
       {msg::RoomJoin{"#", 0, 0}, "ERROR 15"},                             // no name
       {msg::RoomJoin{"#a b", 0, 0}, "ERROR 15"},                          // outside the alphabet
-      {msg::RoomJoin{Cat("#", std::string(32, 'x')), 0, 0}, "ERROR 15"},  // 33 bytes
+      {msg::RoomJoin{room33, 0, 0}, "ERROR 15"},  // 33 bytes
       {msg::RoomJoin{"#lobby", 0, 0}, "ERROR 15"},                        // in it from JOIN
       {msg::RoomJoin{"#DEV", 0, 0}, "ERROR 15"},                          // already in it
       {msg::RoomPart{"#Lobby"}, "ERROR 15"},                              // never left
@@ -271,7 +274,7 @@ TEST_F(RoomsTest, EveryRefusalIsAnErrorThatChangesNothing) {
       {msg::RoomTopic{"#ops", "x"}, "ERROR 15"},
       {msg::RoomSay{"#dev", 0, ""}, "ERROR 7"},  // not a valid text
       {msg::RoomSay{"#dev", 0, "a\x1b[2J"}, "ERROR 7"},
-      {msg::RoomTopic{"#dev", std::string(257, 't')}, "ERROR 7"},  // over --max_topic_bytes
+      {msg::RoomTopic{"#dev", topic257}, "ERROR 7"},  // over --max_topic_bytes
       {msg::RoomTopic{"#dev", "bell\a"}, "ERROR 7"},
       {msg::RoomTopic{"#lobby", "mine now"}, "ERROR 14"},  // #lobby: operators only
   };
