@@ -349,14 +349,16 @@ int main(int argc, char** argv) {
                     " bytes, more than half of --max_queue_bytes (",
                     absl::GetFlag(FLAGS_max_queue_bytes), "): lower them or raise it"));
   }
-  // Every room keeps its own history: together they must stay a bounded part of memory.
-  const uint64_t all_history_bytes =
-      static_cast<uint64_t>(max_rooms + 1) * static_cast<uint64_t>(history_bytes);
+  // Every room keeps its own history: together they must stay a bounded part of memory,
+  // each line's bookkeeping counted with its bytes.
+  const uint64_t all_history_bytes = static_cast<uint64_t>(max_rooms + 1) *
+                                     static_cast<uint64_t>(securechat::HistoryMemoryBytes(history));
   if (all_history_bytes > kMaxAllHistoryBytes) {
     return Fail(Cat("--max_rooms=", max_rooms, " rooms and #lobby, each keeping up to ",
-                    history_bytes, " bytes of history (--history_bytes), could hold ",
-                    all_history_bytes, " bytes together, more than ", kMaxAllHistoryBytes,
-                    ": lower one of them"));
+                    history_lines, " lines in ", history_bytes,
+                    " bytes of history (--history, --history_bytes), could hold ",
+                    all_history_bytes, " bytes together with their bookkeeping, more than ",
+                    kMaxAllHistoryBytes, ": lower one of them"));
   }
   const std::string motd = absl::GetFlag(FLAGS_motd);
   if (!motd.empty() && !securechat::IsValidText(motd)) {

@@ -183,8 +183,18 @@ TEST(ServerFirstContactTest, RoomLimitsThatCannotHoldAreRefused) {
                       "--max_queue_bytes=67108864", "--history_bytes=4194304"});
   ASSERT_TRUE(memory.ok()) << memory.status();
   EXPECT_TRUE(Exits(**memory, 1)) << Describe(**memory);
-  EXPECT_TRUE(Contains((*memory)->err(), "each keeping up to 4194304 bytes of history"))
+  EXPECT_TRUE(Contains((*memory)->err(), "each keeping up to 50 lines in 4194304 bytes of history"))
       << Describe(**memory);
+  // Lines cost memory beyond their bytes: a hundred thousand empty-ish lines in each of 2001
+  // rooms are refused although their text alone would be nothing.
+  auto lines =
+      Process::Start(ProgramPath("chat-server"),
+                     {"--listen", "127.0.0.1:0", "--max_rooms=2000", "--max_topic_bytes=0",
+                      "--max_queue_bytes=67108864", "--history=100000", "--history_bytes=0"});
+  ASSERT_TRUE(lines.ok()) << lines.status();
+  EXPECT_TRUE(Exits(**lines, 1)) << Describe(**lines);
+  EXPECT_TRUE(Contains((*lines)->err(), "each keeping up to 100000 lines in 0 bytes of history"))
+      << Describe(**lines);
 }
 
 // client.conf holds the client's defaults (connect, nick, the server's key, paths with ~/);

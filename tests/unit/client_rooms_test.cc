@@ -385,6 +385,9 @@ TEST_F(RoomsTest, AServerWithoutRoomsIsSaidSo) {
   EXPECT_EQ(Count(proto::Kind::kSay), 1u);
 }
 
+// Rooms are joined again one at a time, the room lines go to first, each after what was seen
+// of it: a refusal (ERROR 15 or 16 names no room) is then always the one join's, and ten rooms
+// do not spend the rate, or the server's queue for us, at once.
 TEST_F(RoomsTest, ReconnectRejoinsEveryRoomAfterWhatWasSeen) {
   Join();
   JoinRoom("#dev");
@@ -392,34 +395,67 @@ TEST_F(RoomsTest, ReconnectRejoinsEveryRoomAfterWhatWasSeen) {
   Send(Line("#dev", 11, "bob", "last seen"));
   JoinRoom("#ops");
   Send(msg::HistoryEnd{"#ops", 77, 3, 0});
-  session_.SwitchToRoom(2);
-  ASSERT_EQ(session_.current_room(), "#dev");
+  session_.SwitchToRoom(3);
+  ASSERT_EQ(session_.current_room(), "#ops");
   Reconnect();
-  const auto joins = server_->Got<msg::RoomJoin>();
+  auto joins = server_->Got<msg::RoomJoin>();
+  ASSERT_EQ(joins.size(), 1u);
+  EXPECT_EQ(joins[0].room, "#ops");
+  EXPECT_EQ(joins[0].epoch, 77u);
+  EXPECT_EQ(joins[0].after, 3u);
+  Type("hello ops");  // its join went first: the server takes the line after it
+  ASSERT_EQ(server_->Got<msg::RoomSay>().size(), 1u);
+  TakePlain();
+  Type("/switch #dev");  // not joined again yet: lines cannot go there
+  EXPECT_EQ(TakePlain(), V{"-!- still joining #dev"});
+  Send(msg::RoomJoined{"#ops", "", 1});
+  joins = server_->Got<msg::RoomJoin>();
   ASSERT_EQ(joins.size(), 2u);
-  EXPECT_EQ(joins[0].room, "#dev");
-  EXPECT_EQ(joins[0].epoch, kDevEpoch);
-  EXPECT_EQ(joins[0].after, 11u);
-  EXPECT_EQ(joins[1].room, "#ops");
-  EXPECT_EQ(joins[1].epoch, 77u);
-  EXPECT_EQ(joins[1].after, 3u);
+  EXPECT_EQ(joins[1].room, "#dev");
+  EXPECT_EQ(joins[1].epoch, kDevEpoch);
+  EXPECT_EQ(joins[1].after, 11u);
+  Send(msg::HistoryEnd{"#ops", 78, 0, 0});  // emptied and made again
   Send(msg::RoomJoined{"#dev", "", 2});
   Send(Line("#dev", 12, "bob", "while away", /*history=*/true));
   Send(msg::HistoryEnd{"#dev", kDevEpoch, 30, 4});
-  Send(msg::RoomJoined{"#ops", "", 1});
-  Send(msg::HistoryEnd{"#ops", 78, 0, 0});  // emptied and made again
   EXPECT_EQ(TakePlain(),
-            (V{"-!- rejoined #dev (2 members)", "(history) #dev <bob> while away",
-               "-!- end of history of #dev",
-               "-!- 4 lines were said in #dev while you were away that the server no longer holds",
-               "-!- rejoined #ops (1 member)",
+            (V{"-!- rejoined #ops (1 member)",
                "-!- what was said in #ops before is gone (the room was empty for a while, or the "
-               "server restarted)"}));
-  EXPECT_EQ(session_.current_room(), "#dev") << "lines still go where they went";
+               "server restarted)",
+               "-!- rejoined #dev (2 members)", "(history) #dev <bob> while away",
+               "-!- end of history of #dev",
+               "-!- 4 lines were said in #dev while you were away that the server no longer "
+               "holds"}));
+  EXPECT_EQ(session_.current_room(), "#ops") << "lines still go where they went";
   uint64_t epoch = 0;
   uint64_t seq = 0;
   ASSERT_TRUE(session_.RoomHistory("#dev", &epoch, &seq));
   EXPECT_EQ(seq, 30u);
+  EXPECT_EQ(server_->Got<msg::RoomJoin>().size(), 2u);  // nothing more to join
+}
+
+// A second /part before the first is answered is refused here, and nothing more is sent to a
+// room being left; a ROOM_JOINED for a room we do not follow (one whose refusal we took for
+// another's, or a hostile server's) is left at once, quietly.
+TEST_F(RoomsTest, ARoomBeingLeftGetsNothingMoreAndAnUnaskedRoomIsLeft) {
+  Join();
+  JoinRoom("#dev");
+  TakePlain();
+  Type("/part");
+  Type("/part #dev");
+  Type("still here?");
+  Type("/topic new");
+  EXPECT_EQ(TakePlain(),
+            (V{"!! not sent: you are already leaving #dev", "!! not sent: you are leaving #dev",
+               "!! not sent: you are leaving #dev"}));
+  EXPECT_EQ(server_->Got<msg::RoomPart>().size(), 1u);
+  EXPECT_TRUE(server_->Got<msg::RoomSay>().empty());
+  EXPECT_TRUE(server_->Got<msg::RoomTopic>().empty());
+  Send(msg::RoomJoined{"#elsewhere", "", 3});
+  const auto parts = server_->Got<msg::RoomPart>();
+  ASSERT_EQ(parts.size(), 2u);
+  EXPECT_EQ(parts[1].room, "#elsewhere");
+  EXPECT_EQ(session_.Rooms(), (V{"#lobby", "#dev"}));
 }
 
 TEST_F(RoomsTest, AFailedRejoinGoesBackToLobby) {

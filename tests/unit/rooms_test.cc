@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -261,14 +262,14 @@ TEST_F(RoomsTest, EveryRefusalIsAnErrorThatChangesNothing) {
     msg::ClientMessage m;
     const char* answer;
   } cases[] = {
-      {msg::RoomJoin{"dev", 0, 0}, "ERROR 15"},                           // no #
-      {msg::RoomJoin{"#", 0, 0}, "ERROR 15"},                             // no name
-      {msg::RoomJoin{"#a b", 0, 0}, "ERROR 15"},                          // outside the alphabet
-      {msg::RoomJoin{room33, 0, 0}, "ERROR 15"},  // 33 bytes
-      {msg::RoomJoin{"#lobby", 0, 0}, "ERROR 15"},                        // in it from JOIN
-      {msg::RoomJoin{"#DEV", 0, 0}, "ERROR 15"},                          // already in it
-      {msg::RoomPart{"#Lobby"}, "ERROR 15"},                              // never left
-      {msg::RoomPart{"#ops"}, "ERROR 15"},  // not in it (nor does it exist)
+      {msg::RoomJoin{"dev", 0, 0}, "ERROR 15"},     // no #
+      {msg::RoomJoin{"#", 0, 0}, "ERROR 15"},       // no name
+      {msg::RoomJoin{"#a b", 0, 0}, "ERROR 15"},    // outside the alphabet
+      {msg::RoomJoin{room33, 0, 0}, "ERROR 15"},    // 33 bytes
+      {msg::RoomJoin{"#lobby", 0, 0}, "ERROR 15"},  // in it from JOIN
+      {msg::RoomJoin{"#DEV", 0, 0}, "ERROR 15"},    // already in it
+      {msg::RoomPart{"#Lobby"}, "ERROR 15"},        // never left
+      {msg::RoomPart{"#ops"}, "ERROR 15"},          // not in it (nor does it exist)
       {msg::RoomSay{"#ops", 0, "x"}, "ERROR 15"},
       {msg::RoomWho{"#ops"}, "ERROR 15"},
       {msg::RoomTopic{"#ops", "x"}, "ERROR 15"},
@@ -432,6 +433,69 @@ TEST_F(RoomsTest, AnOversizedTopicIsRefusedAndTheOldOneStays) {
   Ask(alice, msg::RoomTopic{"#dev", "short"});
   EXPECT_EQ(Ask(alice, msg::RoomTopic{"#dev", std::string(16'000, 't')}), Lines{"ERROR 7"});
   EXPECT_EQ(Ask(alice, msg::RoomList{}).front(), "ROOM_INFO #dev 1 [short] more 1");
+}
+
+// Four rooms with a full history each, joined at once (a client coming back rejoins every room
+// in one go): together they are more than the client's queue takes, so each is sent only the
+// newest lines that fit what is left of half the queue, the rest counted as missed, and the
+// client stays connected. Sent whole, they closed it as a client that does not read, again at
+// every reconnection.
+class RoomsHistoryBudgetTest : public RoomsTest {
+ protected:
+  static ServerOptions BudgetOptions() {
+    ServerOptions options = Options();
+    options.max_queue_bytes = 64 * 1024;
+    options.history = {.max_lines = 8, .max_bytes = 28 * 1024};  // one fits half the queue
+    return options;
+  }
+  RoomsHistoryBudgetTest() : RoomsTest(BudgetOptions()) {}
+};
+
+TEST_F(RoomsHistoryBudgetTest, RejoiningManyFullRoomsAtOnceIsSentWhatFitsAndTheRestCounted) {
+  ASSERT_LE(HistoryWireBytes(BudgetOptions().history), BudgetOptions().max_queue_bytes / 2);
+  RawClient& bob = Member("bob");
+  const std::vector<std::string> rooms = {"#r1", "#r2", "#r3", "#r4"};
+  const std::string text(3'400, 'x');
+  for (const std::string& room : rooms) {
+    Ask(bob, msg::RoomJoin{room, 0, 0});
+    for (int i = 0; i < 8; ++i) {
+      bob.Send(msg::RoomSay{room, 0, text});
+    }
+    bob.Read();
+  }
+  RawClient& alice = Member("alice");
+  for (const std::string& room : rooms) {
+    alice.Queue(msg::RoomJoin{room, 0, 0});
+  }
+  alice.Deliver();
+  std::map<std::string, uint64_t> shown;
+  std::map<std::string, uint64_t> missed;
+  for (const Seen& m : alice.Read()) {
+    EXPECT_NE(m.kind, proto::Kind::kError) << Describe(m);
+    if (m.kind == proto::Kind::kRoomLine) {
+      ++shown[m.room];
+    } else if (m.kind == proto::Kind::kHistoryEnd) {
+      missed[m.room] = m.missed;
+    }
+  }
+  EXPECT_EQ(net_.core().StateOf(alice.id()), ConnState::kJoined);
+  ASSERT_EQ(missed.size(), rooms.size());
+  EXPECT_EQ(shown["#r1"], 8u);  // the first room finds the queue empty
+  EXPECT_EQ(missed["#r1"], 0u);
+  uint64_t left_out = 0;
+  for (const std::string& room : rooms) {
+    EXPECT_EQ(shown[room] + missed[room], 8u) << room;  // every line shown or counted
+    left_out += missed[room];
+  }
+  EXPECT_GT(left_out, 0u);
+  // What was left out is not lost to the room: the next joiner of #r4, alone, gets it all.
+  RawClient& carol = Member("carol");
+  carol.Send(msg::RoomJoin{"#r4", 0, 0});
+  uint64_t carol_lines = 0;
+  for (const Seen& m : carol.Read()) {
+    carol_lines += m.kind == proto::Kind::kRoomLine ? 1 : 0;
+  }
+  EXPECT_EQ(carol_lines, 8u);
 }
 
 TEST(RoomListWireBytesTest, DefaultsFitHalfTheDefaultQueue) {

@@ -89,16 +89,25 @@ void ClientSession::Reattach(ClientConnection& conn) {
   awaiting_auth_ = false;
   listed_member_ = false;
   history_sent_ = false;
-  // Every room is asked for again after WELCOME, after what was seen of it (HandleWelcome).
+  // Every room is asked for again after WELCOME, after what was seen of it (HandleWelcome),
+  // except one we were leaving: whether the server took our ROOM_PART or not, we are out.
   auto reset = [](Room& room) {
     room.joined = false;
+    room.join_sent = false;
     room.switch_on_join = false;
     room.history_ended = false;
     room.history_shown = false;
   };
   reset(lobby_);
+  std::vector<std::string> parting;
   for (Room& room : rooms_) {
     reset(room);
+    if (room.parting) {
+      parting.push_back(room.name);
+    }
+  }
+  for (const std::string& name : parting) {
+    RemoveRoom(name);
   }
   room_who_.clear();
   room_who_pages_ = 0;
@@ -238,14 +247,16 @@ void ClientSession::SwitchToRoom(size_t n) {
                    rooms.size() == 1 ? " room (" : " rooms (", absl::StrJoin(rooms, " "), ")"));
     return;
   }
-  if (const Room* room = FindRoom(rooms[n - 1]); room != nullptr && room->name != current_room_) {
+  if (const Room* room = FindRoom(rooms[n - 1]);
+      room != nullptr && !SameNick(room->name, current_room_)) {
     SetCurrentRoom(*room);
   }
 }
 
 void ClientSession::SwitchRoomBy(int step) {
   const std::vector<std::string> rooms = Rooms();
-  const auto at = std::find(rooms.begin(), rooms.end(), current_room_);
+  const auto at = std::find_if(rooms.begin(), rooms.end(),
+                               [this](const std::string& r) { return SameNick(r, current_room_); });
   const size_t i = at == rooms.end() ? 0 : static_cast<size_t>(at - rooms.begin());
   const size_t n = rooms.size();
   // Round: from the last to #lobby, from #lobby back to the last.
@@ -467,15 +478,36 @@ void ClientSession::HandleWelcome(const msg::Welcome& w) {
   if (who_on_join_) {
     SendOrFail(msg::Who{});
   }
-  // Back in every room we were in (or had asked for), after what we saw of each; the room
-  // that lines went to stays the current room once it is joined again.
-  for (const Room& room : rooms_) {
-    room_asked_ = true;
-    if (!SendOrFail(msg::RoomJoin{room.name, room.epoch, room.seq})) {
-      return;
+  // Back in every room we were in (or had asked for), after what we saw of each, one at a
+  // time (SendNextJoin), the current room first; it stays the current room.
+  SendNextJoin();
+  FlushQueued();
+}
+
+void ClientSession::SendNextJoin() {
+  Room* next = nullptr;
+  for (Room& room : rooms_) {
+    if (room.join_sent && !room.joined) {
+      return;  // its answer comes first
+    }
+    if (!room.join_sent && (next == nullptr || SameNick(room.name, current_room_))) {
+      next = &room;
     }
   }
-  FlushQueued();
+  if (next == nullptr) {
+    return;
+  }
+  room_asked_ = true;
+  next->join_sent = SendOrFail(msg::RoomJoin{next->name, next->epoch, next->seq});
+}
+
+bool ClientSession::MaySendTo(const Room& room, std::string_view what) {
+  if (&room == &lobby_ || (room.join_sent && !room.parting)) {
+    return true;
+  }
+  Refuse(room.parting ? Cat(what, ": you are leaving ", Shown(room.name))
+                      : Cat(what, ": ", Shown(room.name), " is not joined yet"));
+  return false;
 }
 
 void ClientSession::HandleChat(const msg::Chat& c) {
@@ -597,8 +629,17 @@ void ClientSession::HandleHistoryEnd(const msg::HistoryEnd& e) {
 
 void ClientSession::HandleRoomJoined(const msg::RoomJoined& j) {
   Room* room = FindRoom(j.room);
-  if (room == nullptr || room == &lobby_ || room->joined) {
-    return;  // not asked for: a hostile server's
+  if (room == nullptr && joined_) {  // FindRoom finds #lobby in any case
+    // Not asked for, or asked for and then taken for refused: the server has us in a room we
+    // do not follow, where we would hold a place and never hear a line. Leave it, quietly.
+    SendOrFail(msg::RoomPart{j.room});
+    return;
+  }
+  if (room == nullptr || room == &lobby_ || room->joined || !room->join_sent) {
+    return;  // not asked for on this connection: a hostile server's
+  }
+  if (SameNick(current_room_, room->name)) {
+    current_room_ = std::string(j.room);  // the room lines go to, as the server spells it
   }
   room->name = std::string(j.room);  // the server's spelling
   room->topic = std::string(j.topic);
@@ -613,6 +654,7 @@ void ClientSession::HandleRoomJoined(const msg::RoomJoined& j) {
     room->switch_on_join = false;
     SetCurrentRoom(*room);
   }
+  SendNextJoin();
 }
 
 void ClientSession::HandleRoomEvent(const msg::RoomEvent& e) {
@@ -792,12 +834,13 @@ void ClientSession::HandleError(const msg::Error& e) {
     // The server answers in order, so a refusal while a ROOM_JOIN waits is that join's, unless
     // a ROOM_* sent before it was refused too (a room just parted): then the join's own answer,
     // a ROOM_JOINED for a room no longer asked for, is dropped as unasked.
-    if (const auto it =
-            std::find_if(rooms_.begin(), rooms_.end(), [](const Room& r) { return !r.joined; });
+    if (const auto it = std::find_if(rooms_.begin(), rooms_.end(),
+                                     [](const Room& r) { return r.join_sent && !r.joined; });
         it != rooms_.end()) {
       const std::string name = it->name;
       Refuse(Cat(Shown(e.text), " (", Shown(name), ")"));
       RemoveRoom(name);
+      SendNextJoin();
       return;
     }
   }
@@ -1014,6 +1057,9 @@ bool ClientSession::SayInRoom(bool action, std::string_view piece) {
   if (room == nullptr) {
     room = &lobby_;
   }
+  if (!MaySendTo(*room, "not sent")) {
+    return false;
+  }
   // #lobby's lines go as they always went, so that nothing changes with a server from before
   // rooms; another room's as ROOM_SAY.
   bool sent = false;
@@ -1096,8 +1142,11 @@ void ClientSession::Execute(std::string_view line) {
     } else if (nick.empty() && SameNick(current_room_, lobby_.name)) {
       SendOrFail(msg::Who{});
     } else if (nick.empty()) {
-      room_asked_ = true;
-      SendOrFail(msg::RoomWho{current_room_});
+      const Room* room = FindRoom(current_room_);
+      if (room != nullptr && MaySendTo(*room, "not asked")) {
+        room_asked_ = true;
+        SendOrFail(msg::RoomWho{room->name});
+      }
     } else if (CheckNickArgument(nick)) {
       SendOrFail(msg::Whois{nick});
     }
@@ -1165,7 +1214,7 @@ bool ClientSession::ExecuteRoomCommand(std::string_view command, std::string_vie
       return true;
     }
     if (const Room* room = FindRoom(*name); room != nullptr && room->joined) {
-      if (room->name == current_room_) {
+      if (SameNick(room->name, current_room_)) {
         ShowNotice(Cat("lines you type already go to ", Shown(room->name)));
       } else {
         SetCurrentRoom(*room);
@@ -1180,8 +1229,7 @@ bool ClientSession::ExecuteRoomCommand(std::string_view command, std::string_vie
     } else {
       rooms_.emplace_back(*name);
       rooms_.back().switch_on_join = true;
-      room_asked_ = true;
-      SendOrFail(msg::RoomJoin{rooms_.back().name, 0, 0});
+      SendNextJoin();  // at once, unless another join is still unanswered
     }
   } else if (command == "part") {
     const std::string_view word = SplitWord(&rest);
@@ -1194,14 +1242,16 @@ bool ClientSession::ExecuteRoomCommand(std::string_view command, std::string_vie
     if (!name) {
       return true;
     }
-    const Room* room = FindRoom(*name);
+    Room* room = FindRoom(*name);
     if (room == &lobby_) {
       Refuse("#lobby cannot be left: everyone is in it while connected (/quit leaves the chat)");
     } else if (room == nullptr || !room->joined) {
       Refuse(Cat("not sent: you are not in ", *name));
+    } else if (room->parting) {
+      Refuse(Cat("not sent: you are already leaving ", Shown(room->name)));
     } else {
       room_asked_ = true;
-      SendOrFail(msg::RoomPart{room->name});  // ROOM_EVENT "left" answers it
+      room->parting = SendOrFail(msg::RoomPart{room->name});  // ROOM_EVENT "left" answers it
     }
   } else if (command == "rooms") {
     if (!rest.empty()) {
@@ -1220,6 +1270,9 @@ bool ClientSession::ExecuteRoomCommand(std::string_view command, std::string_vie
       ShowNotice(!room->topic.empty() ? Cat("topic of ", name, ": ", Shown(room->topic))
                  : room == &lobby_    ? "no topic of #lobby known here (/rooms lists them)"
                                       : Cat(name, " has no topic"));
+      return true;
+    }
+    if (!MaySendTo(*room, "not sent")) {
       return true;
     }
     const std::string_view topic = rest == "-delete" ? std::string_view() : rest;

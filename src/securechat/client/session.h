@@ -232,10 +232,21 @@ class ClientSession {
     uint64_t epoch = 0;
     uint64_t seq = 0;
     bool joined = false;          // ROOM_JOINED (WELCOME for #lobby) on this connection
+    bool join_sent = false;       // its ROOM_JOIN went out on this connection
+    bool parting = false;         // its ROOM_PART went out: nothing more is sent to it
     bool switch_on_join = false;  // asked by /join: it becomes the current room once joined
     bool history_ended = false;   // HISTORY_END received on this connection
     bool history_shown = false;   // a history line was shown since the last HISTORY_END
   };
+  // SendNextJoin sends the ROOM_JOIN of the next room asked for, the current room first,
+  // unless one is still unanswered: one at a time, so that a refusal (ERROR 15 or 16, which
+  // name no room) is always that join's, and so that a client coming back to ten rooms does
+  // not spend its rate, and the server's queue for it, all at once.
+  void SendNextJoin();
+  // MaySendTo is true when `room` may be sent a line, a topic or a WHO: #lobby, or a room whose
+  // ROOM_JOIN went out (the server handles it first) and that is not being left. Otherwise it
+  // says why not, with `what` ("not sent") first.
+  bool MaySendTo(const Room& room, std::string_view what);
   // FindRoom returns the room named `name` (in any case) that the client is in or has asked
   // to join, or nullptr.
   Room* FindRoom(std::string_view name);

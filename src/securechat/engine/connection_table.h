@@ -167,6 +167,14 @@ class ConnectionTable {
   ByteView Encode(const msg::ServerMessage& m);
   // SendEncoded queues a message Encode made for `c`: only sealed, with c's keys.
   void SendEncoded(Connection& c, ByteView encoded);
+  // HistoryBudget is how many bytes of history `c` may be sent now: what keeps its queue within
+  // half of max_queue_bytes (the other half is for what happens meanwhile). chat-server checks
+  // that one full history fits that half, so a client that joins one room gets it whole.
+  size_t HistoryBudget(const Connection& c) const {
+    const size_t half = limits_.max_queue_bytes / 2;
+    const size_t queued = c.conn.output().size();
+    return queued < half ? half - queued : 0;
+  }
   // Error queues a non-fatal ERROR; Fatal queues a fatal one, logs it, and closes `c` after
   // flushing. FatalLogged is Fatal for a caller that has logged the refusal itself, under a
   // kind of line the log rate limits (the Gate's "auth" lines): a flood of refusals then

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,16 @@ inline constexpr size_t kHistoryLineWireOverhead = 1 + (2 + proto::kMaxRoomLen) 
 // can check it fits that client's output queue (chat-server keeps it within half).
 constexpr size_t HistoryWireBytes(const HistoryLimits& limits) {
   return limits.max_bytes + limits.max_lines * kHistoryLineWireOverhead;
+}
+
+// What a kept line costs the server in memory beyond its nick and text: the Line itself in
+// the deque, and an allocator's header for each of its two strings. A bound, not a
+// measurement: chat-server uses it to refuse limits whose histories could outgrow memory.
+inline constexpr size_t kHistoryLineMemoryOverhead = 160;
+
+// HistoryMemoryBytes bounds what one full history holds in memory.
+constexpr size_t HistoryMemoryBytes(const HistoryLimits& limits) {
+  return limits.max_bytes + limits.max_lines * kHistoryLineMemoryOverhead;
 }
 
 class RoomHistory {
@@ -61,14 +72,40 @@ class RoomHistory {
   // can be counted.
   template <typename F>
   void ForEachUnseen(uint64_t epoch, uint64_t after, F f) const {
-    const bool same = epoch == epoch_;
-    for (const Line& line : lines_) {
-      if (!same || line.seq > after) {
-        f(line);
-      }
-    }
+    ForEachUnseenWithin(epoch, after, std::numeric_limits<size_t>::max(), f);
   }
   uint64_t Missed(uint64_t epoch, uint64_t after) const;
+  // ForEachUnseenWithin is ForEachUnseen for a client whose output queue has `budget` bytes to
+  // spare: only the newest unseen lines whose wire size (kHistoryLineWireOverhead each, beside
+  // nick and text) fits the budget, oldest first. Returns how many older unseen lines it left
+  // out, which the client is told it missed. A client that rejoins ten rooms at once after a
+  // reconnection would otherwise be sent ten full histories in one turn, past its queue limit,
+  // and closed as a client that does not read, again at every try.
+  template <typename F>
+  uint64_t ForEachUnseenWithin(uint64_t epoch, uint64_t after, size_t budget, F f) const {
+    const bool same = epoch == epoch_;
+    // Lines are kept in number order, so the unseen ones are the last: walk back from the
+    // newest while each fits what is left of the budget.
+    size_t first = lines_.size();
+    size_t used = 0;
+    while (first > 0) {
+      const Line& line = lines_[first - 1];
+      const size_t cost = Cost(line) + kHistoryLineWireOverhead;
+      if ((same && line.seq <= after) || cost > budget - used) {
+        break;
+      }
+      used += cost;
+      --first;
+    }
+    uint64_t left_out = 0;
+    for (size_t i = 0; i < first; ++i) {
+      left_out += !same || lines_[i].seq > after ? 1 : 0;
+    }
+    for (size_t i = first; i < lines_.size(); ++i) {
+      f(lines_[i]);
+    }
+    return left_out;
+  }
 
   uint64_t epoch() const { return epoch_; }
   uint64_t last_seq() const { return last_seq_; }

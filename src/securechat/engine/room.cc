@@ -342,18 +342,20 @@ void Room::AskHistory(Connection& c, uint64_t epoch, uint64_t after) {
 
 void Room::SendHistory(Connection& c) {
   const Connection::HistoryAsk ask = *c.history;
-  // The history is bounded in bytes well below a client's queue limit (chat-server checks
-  // its flags), so a reading client always takes it whole; a client whose queue overflows
-  // anyway is closing, and the rest would be thrown away.
-  history_.ForEachUnseen(ask.epoch, ask.after, [&](const RoomHistory::Line& line) {
-    if (c.state() != ConnState::kClosing) {
-      table_.Send(c,
-                  msg::RoomLine{proto::kLobby, line.seq, line.time_ms, line.from,
-                                line.action ? uint8_t{1} : uint8_t{0}, /*history=*/1, line.text});
-    }
-  });
+  // The history is bounded in bytes within half a client's queue (chat-server checks its
+  // flags), and the queue is nearly empty at JOIN, so a reading client takes it whole; the
+  // budget is the same rule as for the other rooms' (Rooms::SendHistory). A client whose queue
+  // overflows anyway is closing, and the rest would be thrown away.
+  const uint64_t left_out = history_.ForEachUnseenWithin(
+      ask.epoch, ask.after, table_.HistoryBudget(c), [&](const RoomHistory::Line& line) {
+        if (c.state() != ConnState::kClosing) {
+          table_.Send(
+              c, msg::RoomLine{proto::kLobby, line.seq, line.time_ms, line.from,
+                               line.action ? uint8_t{1} : uint8_t{0}, /*history=*/1, line.text});
+        }
+      });
   table_.Send(c, msg::HistoryEnd{proto::kLobby, history_.epoch(), history_.last_seq(),
-                                 history_.Missed(ask.epoch, ask.after)});
+                                 history_.Missed(ask.epoch, ask.after) + left_out});
 }
 
 void Room::SayInRoom(const msg::ServerMessage& legacy, std::string_view from, bool action,

@@ -124,17 +124,19 @@ void Rooms::Join(Connection& c, std::string_view room, uint64_t epoch, uint64_t 
 }
 
 void Rooms::SendHistory(Connection& c, const Channel& ch, uint64_t epoch, uint64_t after) {
-  // Bounded in bytes well below a client's queue limit, as #lobby's (chat-server checks its
-  // flags); a client whose queue overflows anyway is closing, and the rest is thrown away.
-  ch.history.ForEachUnseen(epoch, after, [&](const RoomHistory::Line& line) {
-    if (c.state() != ConnState::kClosing) {
-      table_.Send(c,
-                  msg::RoomLine{ch.name, line.seq, line.time_ms, line.from,
-                                line.action ? uint8_t{1} : uint8_t{0}, /*history=*/1, line.text});
-    }
-  });
+  // Within what the client's queue can take now (it may be rejoining many rooms at once): the
+  // lines left out are counted as missed. A client whose queue overflows anyway is closing,
+  // and the rest is thrown away.
+  const uint64_t left_out = ch.history.ForEachUnseenWithin(
+      epoch, after, table_.HistoryBudget(c), [&](const RoomHistory::Line& line) {
+        if (c.state() != ConnState::kClosing) {
+          table_.Send(
+              c, msg::RoomLine{ch.name, line.seq, line.time_ms, line.from,
+                               line.action ? uint8_t{1} : uint8_t{0}, /*history=*/1, line.text});
+        }
+      });
   table_.Send(c, msg::HistoryEnd{ch.name, ch.history.epoch(), ch.history.last_seq(),
-                                 ch.history.Missed(epoch, after)});
+                                 ch.history.Missed(epoch, after) + left_out});
 }
 
 void Rooms::Part(Connection& c, std::string_view room) {

@@ -57,6 +57,7 @@ class ServerConnection {
 
   State state() const { return state_; }
   OutputQueue& output() { return output_; }
+  const OutputQueue& output() const { return output_; }
   const char* close_reason() const { return close_reason_; }
   size_t buffered_input() const { return frames_.buffered(); }
   // transcript_hash is the handshake's th once established (zero before): what a user key
