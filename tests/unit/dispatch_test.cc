@@ -72,6 +72,8 @@ void PrintTo(const KindCase& k, std::ostream* os) { *os << k.name; }
 // AUTH's fields, which the message only views: they live as long as the table.
 const std::string kFakeKey(proto::kEd25519PublicLen, 'k');
 const std::string kFakeSignature(proto::kEd25519SignatureLen, 's');
+// FILE_OFFER's hash (a SHA-256 by its length only).
+const std::string kFakeHash(proto::kFileHashLen, 'h');
 
 // One message of every client kind. "alice" is a member in every test.
 const KindCase kKinds[] = {
@@ -96,6 +98,11 @@ const KindCase kKinds[] = {
     {"ROOM_TOPIC", msg::RoomTopic{"#dev", "release friday"}},
     {"ROOM_SAY", msg::RoomSay{"#lobby", 0, "hello"}},
     {"ROOM_WHO", msg::RoomWho{"#lobby"}},
+    {"FILE_OFFER", msg::FileOffer{7, "alice", "report.pdf", 3, kFakeHash}},
+    {"FILE_ACCEPT", msg::FileAccept{1}},
+    {"FILE_CANCEL", msg::FileCancel{1, "changed my mind"}},
+    {"FILE_CHUNK", msg::FileChunk{1, 0, "abc"}},
+    {"FILE_DONE", msg::FileDone{1}},
 };
 
 // Every kind is here once: a new kind fails this until its expected answers are written.
@@ -236,6 +243,8 @@ TEST_P(DispatchTest, Joined) {
     EXPECT_TRUE(alice_.Saw("<mallory> hello"));
   } else if (kind == "ROOM_WHO") {
     Check(mallory, {{"ROOM_USERS #lobby 2"}, ConnState::kJoined, false});
+  } else if (kind.starts_with("FILE_")) {  // decoded, not served yet (PROTOCOL.md 6.14)
+    Check(mallory, {{"ERROR 8"}, ConnState::kJoined, false});
   } else {
     FAIL() << "no expectation for " << kind;
   }

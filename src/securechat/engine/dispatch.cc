@@ -58,6 +58,11 @@ constexpr Route kRoutes[] = {
     {proto::Kind::kRoomTopic, kMember, kCharged, kJoinFirst},
     {proto::Kind::kRoomSay, kMember, kCharged, kJoinFirst},
     {proto::Kind::kRoomWho, kMember, kCharged, kJoinFirst},
+    {proto::Kind::kFileOffer, kMember, kCharged, kJoinFirst},
+    {proto::Kind::kFileAccept, kMember, kCharged, kJoinFirst},
+    {proto::Kind::kFileCancel, kMember, kCharged, kJoinFirst},
+    {proto::Kind::kFileChunk, kMember, kCharged, kJoinFirst},
+    {proto::Kind::kFileDone, kMember, kCharged, kJoinFirst},
 };
 static_assert(std::size(kRoutes) == std::variant_size_v<msg::ClientMessage>,
               "one row per client message kind");

@@ -92,6 +92,13 @@ class Dispatcher {
     }
   }
   void Handle(Connection& c, const msg::RoomWho& m) { rooms_.Who(c, m.room); }
+  // File transfer (PROTOCOL.md 6.14): decoded, not yet served. Until the transfer engine
+  // lands, each is answered as a kind this server does not know, as before.
+  template <typename M>
+  requires(static_cast<uint8_t>(M::kKind) >= 0x10 &&
+           static_cast<uint8_t>(M::kKind) <= 0x1F) void Handle(Connection& c, const M& /*m*/) {
+    table_.Error(c, proto::ErrorCode::kUnknownKind, "unknown message kind");
+  }
   void Handle(Connection& c, const msg::Quit& m) {
     // The reason is told to the room: a muted client leaves without it.
     room_.Quit(c, moderation_.IsMuted(c) ? std::string_view() : m.reason);
