@@ -469,6 +469,31 @@ def server_engine_seeds():
     for peer, name in ((0, "#a"), (0, "#b"), (0, "#c"), (1, "#a"), (2, "#A"), (2, "#c")):
         rooms.record(peer, b"\x33" + chunk(name) + u64(0) + u64(0))
     s("rooms", 8, rooms.drain(0).drain(1).drain(2).bye(0).drain(1).drain(2).reap())
+    # File transfer (PROTOCOL.md 6.14): an offer from alice to bob, accepted, streamed in
+    # chunks past the fuzzer's small window, done; then offers past its limits, a cancel, a
+    # chunk out of order, and an offer left to expire.
+    def u32(v):
+        return struct.pack(">I", v)
+
+    def offer(tag, to, name, size):
+        return b"\x11" + u32(tag) + chunk(to) + chunk(name) + u64(size) + chunk(b"h" * 32)
+
+    def file_chunk(i, offset, data):
+        return b"\x14" + u32(i) + u64(offset) + chunk(data)
+
+    files = (Ops().accept(0).accept(1).accept(2).hello(0).hello(1).hello(2)
+             .join(0, 0).join(1, 1).join(2, 2).drain(0).drain(1).drain(2)
+             .record(0, offer(1, "bob", "report.pdf", 40)).drain(0).drain(1)
+             .record(1, b"\x12" + u32(1)).drain(0))
+    for at in range(0, 40, 8):
+        files.record(0, file_chunk(1, at, bytes(range(at, at + 8))))
+    files.drain(1).record(1, b"\x15" + u32(1)).drain(0).drain(1)
+    for tag in range(2, 6):
+        files.record(0, offer(tag, "carol", "a", 4))
+    files.record(2, b"\x13" + u32(2) + chunk("no")).record(2, b"\x12" + u32(3))
+    files.record(0, file_chunk(3, 1, b"x")).record(0, file_chunk(3, 0, b"late"))
+    files.record(1, offer(9, "alice", "../x", 1)).record(1, offer(10, "alice", "b", 49))
+    s("files", 8, files.drain(0).drain(1).drain(2).long_tick(1).drain(0).drain(2).reap())
 
 
 # --- client_engine: flags u8, client script[96], server[64] if flags&1, then operations ---

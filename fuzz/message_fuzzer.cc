@@ -133,6 +133,29 @@ void CheckServerMessage(const msg::ServerMessage& m) {
                      FUZZ_CHECK(IsValidNick(nick));
                    }
                  },
+                 [](const msg::FileOffered&) {},  // two u32s: any values are a layout
+                 [](const msg::FileIncoming& incoming) {
+                   FUZZ_CHECK(IsValidNick(incoming.from));
+                   // A name a receiver may show and start its safe name from: one line of
+                   // text, no path separator, never `.` or `..`.
+                   FUZZ_CHECK(IsValidText(incoming.name) &&
+                              incoming.name.size() <= proto::kMaxFileNameLen);
+                   FUZZ_CHECK(incoming.name.find('/') == std::string_view::npos &&
+                              incoming.name.find('\\') == std::string_view::npos);
+                   FUZZ_CHECK(incoming.name != "." && incoming.name != "..");
+                   FUZZ_CHECK(incoming.hash.size() == proto::kFileHashLen);
+                   CheckEscaped(incoming.name);
+                 },
+                 [](const msg::FileAccepted&) {},
+                 [](const msg::FileData& data) {
+                   FUZZ_CHECK(!data.data.empty() && data.data.size() <= proto::kMaxChunkLen);
+                 },
+                 [](const msg::FileEnd& end) {
+                   FUZZ_CHECK(end.why >= 1 && end.why <= proto::kMaxFileEnd);
+                   FUZZ_CHECK(end.reason.empty() || (end.reason.size() <= proto::kMaxReasonLen &&
+                                                     IsValidText(end.reason)));
+                   CheckEscaped(end.reason);
+                 },
              },
              m);
 }
@@ -174,6 +197,17 @@ void CheckClientMessage(const msg::ClientMessage& m) {
                    CheckEscaped(say.text);
                  },
                  [](const msg::RoomWho& who) { CheckEscaped(who.room); },
+                 [](const msg::FileOffer& offer) {
+                   CheckEscaped(offer.to);
+                   CheckEscaped(offer.name);
+                   FUZZ_CHECK(offer.hash.size() == proto::kFileHashLen);
+                 },
+                 [](const msg::FileAccept&) {},
+                 [](const msg::FileCancel& cancel) { CheckEscaped(cancel.reason); },
+                 [](const msg::FileChunk& chunk) {
+                   FUZZ_CHECK(!chunk.data.empty() && chunk.data.size() <= proto::kMaxChunkLen);
+                 },
+                 [](const msg::FileDone&) {},
              },
              m);
 }

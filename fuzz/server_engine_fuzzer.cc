@@ -182,6 +182,14 @@ class Harness {
     // Small room limits, so that each is reached (PROTOCOL.md 6.13).
     o.rooms = RoomLimits{
         .max_rooms = 2, .max_rooms_per_client = 2, .max_room_members = 2, .max_topic_bytes = 16};
+    // Small transfer limits too, and a window that a few chunks fill (at most half the queue,
+    // as chat-server requires).
+    o.transfers = TransferLimits{.max_file_bytes = 48,
+                                 .max_transfers = 3,
+                                 .max_transfers_per_client = 2,
+                                 .max_offers_per_minute = 4,
+                                 .offer_timeout_ms = 5'000,
+                                 .file_window = 64};
     return o;
   }
 
@@ -305,11 +313,13 @@ class Harness {
         msg::EncodeMessage(msg::History{epoch, after}, &plaintext);
         break;
       }
-      default:  // 12: BYE, or (kind 129 and up) a room message
+      default:  // 12: BYE, or (kind 0x80 to 0xBF) a room message, or (0xC0 and up) a file one
         if (kind < 0x80) {
           msg::EncodeMessage(msg::Bye{}, &plaintext);
-        } else {
+        } else if (kind < 0xC0) {
           RoomTemplate(input, text, &plaintext);
+        } else {
+          FileTemplate(input, nick, text, &plaintext);
         }
         break;
     }
@@ -350,6 +360,47 @@ class Harness {
       }
       default:
         msg::EncodeMessage(msg::RoomWho{room()}, plaintext);
+        break;
+    }
+  }
+
+  // FileTemplate encodes one of the file messages (PROTOCOL.md 6.14) into *plaintext: offers
+  // to the templates' nicks under names valid or not, and answers and chunks naming the first
+  // few transfer ids (the server numbers them from 1), at offsets near the stream's.
+  template <typename Nick, typename Text>
+  static void FileTemplate(Input& input, Nick nick, Text text, std::vector<uint8_t>* plaintext) {
+    static constexpr std::string_view kNames[] = {"report.pdf", "..",           "../../etc/passwd",
+                                                  "a\\b",       "\x1b]0;x\x07", ".hidden"};
+    static const std::string kHash(proto::kFileHashLen, 'h');
+    const uint32_t id = input.U8() % 6;
+    switch (input.U8() % 5) {
+      case 0: {
+        const uint32_t tag = input.U8();
+        const std::string_view to = nick();
+        const std::string_view name = kNames[input.U8() % std::size(kNames)];
+        const uint8_t how = input.U8();
+        const uint64_t size = how < 0xF0 ? how % 64 : input.U64();
+        msg::EncodeMessage(msg::FileOffer{tag, to, name, size, kHash}, plaintext);
+        break;
+      }
+      case 1:
+        msg::EncodeMessage(msg::FileAccept{id}, plaintext);
+        break;
+      case 2:  // a reason, or none
+        msg::EncodeMessage(msg::FileCancel{id, input.U8() % 2 == 0 ? std::string_view() : text()},
+                           plaintext);
+        break;
+      case 3: {
+        const uint64_t offset = input.U8() % 64;
+        std::string_view data = AsText(input.Bytes(1 + input.U8() % 24));
+        if (data.empty()) {
+          data = "x";  // a chunk holds at least one byte (layout)
+        }
+        msg::EncodeMessage(msg::FileChunk{id, offset, data}, plaintext);
+        break;
+      }
+      default:
+        msg::EncodeMessage(msg::FileDone{id}, plaintext);
         break;
     }
   }
@@ -419,6 +470,15 @@ class Harness {
     FUZZ_CHECK(core_.bans().entries().size() <= core_.bans().max_entries());
     FUZZ_CHECK(core_.connection_count() <= peers_.size());
     FUZZ_CHECK(core_.room_count() <= options_.rooms.max_rooms);
+    FUZZ_CHECK(core_.transfer_count() <= options_.transfers.max_transfers);
+    // A connection is held unread only for a receiver whose queue holds a window.
+    size_t fullest = 0;
+    for (auto& p : peers_) {
+      fullest = std::max(fullest, core_.Pending(p->id).size());
+    }
+    for (auto& p : peers_) {
+      FUZZ_CHECK(core_.WantsRead(p->id) || fullest >= options_.transfers.file_window);
+    }
     for (auto& p : peers_) {
       // A queue may pass its limit by the one record that makes the server drop it.
       FUZZ_CHECK(core_.Pending(p->id).size() <= options_.max_queue_bytes + proto::kMaxFrameLen);

@@ -856,7 +856,7 @@ TEST_F(AdversarialTest, ClientThatNeverReadsIsDroppedAndMemoryStaysBounded) {
   constexpr int64_t kMaxQueueBytes = 256 * 1024;
   ASSERT_NO_FATAL_FAILURE(
       StartTestServer({Cat("--max_queue_bytes=", kMaxQueueBytes), "--history_bytes=65536",
-                       "--rate=0", "--idle_timeout=60s"}));
+                       "--file_window=65536", "--rate=0", "--idle_timeout=60s"}));
   auto sloth = RawJoin("sloth", RawClient::Options{.rcvbuf = 4096});
   ASSERT_TRUE(sloth.ok()) << sloth.status();
   const int sloth_id = ConnectionId(**sloth);

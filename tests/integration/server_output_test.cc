@@ -131,7 +131,8 @@ TEST_F(ServerOutputTest, LogPipeNobodyReadsDoesNotStopTheServer) {
   const std::string& log = server().err();
   static const std::regex kWholeLine(
       "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z "
-      "(limits: .*|rooms: .*|connect #[0-9]+ from 127\\.0\\.0\\.1:[0-9]+|error #[0-9]+: bad frame "
+      "(limits: .*|rooms: .*|files: .*|connect #[0-9]+ from 127\\.0\\.0\\.1:[0-9]+|error #[0-9]+: "
+      "bad frame "
       "header|"
       "join #[0-9]+ as (alice|bob)|[0-9]+ connect lines? suppressed|[0-9]+ log lines? dropped)");
   std::vector<std::string> lines = absl::StrSplit(log, '\n');

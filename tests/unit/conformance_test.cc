@@ -447,6 +447,28 @@ Json ClientFields(const msg::ClientMessage& m, std::string* kind) {
           [&](const msg::RoomWho& who) {
             return named("ROOM_WHO", {{"room", std::string(who.room)}});
           },
+          [&](const msg::FileOffer& offer) {
+            return named("FILE_OFFER", {{"tag", offer.tag},
+                                        {"to", std::string(offer.to)},
+                                        {"name", std::string(offer.name)},
+                                        {"size", offer.size},
+                                        {"hash", ToHex(AsBytes(offer.hash))}});
+          },
+          [&](const msg::FileAccept& accept) {
+            return named("FILE_ACCEPT", {{"id", accept.id}});
+          },
+          [&](const msg::FileCancel& cancel) {
+            return named("FILE_CANCEL",
+                         {{"id", cancel.id}, {"reason", std::string(cancel.reason)}});
+          },
+          [&](const msg::FileChunk& chunk) {
+            return named(
+                "FILE_CHUNK",
+                {{"id", chunk.id}, {"offset", chunk.offset}, {"data", ToHex(AsBytes(chunk.data))}});
+          },
+          [&](const msg::FileDone& done) {
+            return named("FILE_DONE", {{"id", done.id}});
+          },
       },
       m);
 }
@@ -553,6 +575,30 @@ Json ServerFields(const msg::ServerMessage& m, std::string* kind) {
             return named(
                 "ROOM_USERS",
                 {{"room", std::string(users.room)}, {"more", users.more}, {"nicks", nicks}});
+          },
+          [&](const msg::FileOffered& offered) {
+            return named("FILE_OFFERED", {{"tag", offered.tag}, {"id", offered.id}});
+          },
+          [&](const msg::FileIncoming& incoming) {
+            return named("FILE_INCOMING", {{"id", incoming.id},
+                                           {"from", std::string(incoming.from)},
+                                           {"name", std::string(incoming.name)},
+                                           {"size", incoming.size},
+                                           {"hash", ToHex(AsBytes(incoming.hash))}});
+          },
+          [&](const msg::FileAccepted& accepted) {
+            return named("FILE_ACCEPTED", {{"id", accepted.id}});
+          },
+          [&](const msg::FileData& data) {
+            return named(
+                "FILE_DATA",
+                {{"id", data.id}, {"offset", data.offset}, {"data", ToHex(AsBytes(data.data))}});
+          },
+          [&](const msg::FileEnd& end) {
+            return named("FILE_END", {{"id", end.id},
+                                      {"tag", end.tag},
+                                      {"why", end.why},
+                                      {"reason", std::string(end.reason)}});
           },
       },
       m);

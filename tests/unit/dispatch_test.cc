@@ -49,6 +49,8 @@ std::string Describe(const Seen& m) {
       return Cat("ROOM_INFO ", m.room);
     case proto::Kind::kRoomUsers:
       return Cat("ROOM_USERS ", m.room, " ", m.nicks.size());
+    case proto::Kind::kFileOffered:
+      return Cat("FILE_OFFERED tag ", m.tag, " id ", m.id);
     default:
       return Cat("kind ", static_cast<int>(m.kind));
   }
@@ -72,6 +74,8 @@ void PrintTo(const KindCase& k, std::ostream* os) { *os << k.name; }
 // AUTH's fields, which the message only views: they live as long as the table.
 const std::string kFakeKey(proto::kEd25519PublicLen, 'k');
 const std::string kFakeSignature(proto::kEd25519SignatureLen, 's');
+// FILE_OFFER's hash (a SHA-256 by its length only).
+const std::string kFakeHash(proto::kFileHashLen, 'h');
 
 // One message of every client kind. "alice" is a member in every test.
 const KindCase kKinds[] = {
@@ -96,6 +100,11 @@ const KindCase kKinds[] = {
     {"ROOM_TOPIC", msg::RoomTopic{"#dev", "release friday"}},
     {"ROOM_SAY", msg::RoomSay{"#lobby", 0, "hello"}},
     {"ROOM_WHO", msg::RoomWho{"#lobby"}},
+    {"FILE_OFFER", msg::FileOffer{7, "alice", "report.pdf", 3, kFakeHash}},
+    {"FILE_ACCEPT", msg::FileAccept{1}},
+    {"FILE_CANCEL", msg::FileCancel{1, "changed my mind"}},
+    {"FILE_CHUNK", msg::FileChunk{1, 0, "abc"}},
+    {"FILE_DONE", msg::FileDone{1}},
 };
 
 // Every kind is here once: a new kind fails this until its expected answers are written.
@@ -236,6 +245,12 @@ TEST_P(DispatchTest, Joined) {
     EXPECT_TRUE(alice_.Saw("<mallory> hello"));
   } else if (kind == "ROOM_WHO") {
     Check(mallory, {{"ROOM_USERS #lobby 2"}, ConnState::kJoined, false});
+  } else if (kind == "FILE_OFFER") {
+    // alice is sent FILE_INCOMING, which her client does not show yet (its file transfer part
+    // is a separate change: when it lands, alice hears the offer here).
+    Check(mallory, {{"FILE_OFFERED tag 7 id 1"}, ConnState::kJoined, false});
+  } else if (kind.starts_with("FILE_")) {  // transfer 1 does not exist (PROTOCOL.md 6.14)
+    Check(mallory, {{"ERROR 17"}, ConnState::kJoined, false});
   } else {
     FAIL() << "no expectation for " << kind;
   }

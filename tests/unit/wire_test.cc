@@ -347,8 +347,8 @@ TEST(MessageTest, KnownKindsAreTheTable) {
     EXPECT_EQ(msg::DecodeServerMessage(bytes, &s) == msg::DecodeStatus::kUnknownKind, !server)
         << kind;
   }
-  EXPECT_EQ(msg::kClientKinds.size(), 20u);
-  EXPECT_EQ(msg::kServerKinds.size(), 18u);
+  EXPECT_EQ(msg::kClientKinds.size(), 25u);
+  EXPECT_EQ(msg::kServerKinds.size(), 23u);
   // The kinds the v1 and membership vectors take as unknown stay unknown: 0x08 after the
   // first client kinds, 0x8B after the membership kinds.
   EXPECT_FALSE(msg::IsKnownKind(msg::kClientKinds, 0x08));
@@ -376,6 +376,109 @@ TEST(MessageTest, KnownKindsAreTheTable) {
   EXPECT_FALSE(msg::IsKnownKind(msg::kServerKinds, 0x87));
   EXPECT_FALSE(msg::IsKnownKind(msg::kServerKinds, 0x8B));
   EXPECT_TRUE(msg::IsKnownKind(msg::kServerKinds, 0x8A));
+  // File transfer (6.14): 0x11 to 0x15 and 0x91 to 0x95; the range's ends stay unknown (the
+  // v1 vectors' unknown-kind-10 and unknown-kind-1f, and unknown-server-kind-10-reserved).
+  for (uint8_t kind = 0x11; kind <= 0x15; ++kind) {
+    EXPECT_TRUE(msg::IsKnownKind(msg::kClientKinds, kind)) << int{kind};
+    EXPECT_TRUE(msg::IsKnownKind(msg::kServerKinds, kind + 0x80)) << int{kind};
+  }
+  EXPECT_FALSE(msg::IsKnownKind(msg::kClientKinds, 0x10));
+  EXPECT_FALSE(msg::IsKnownKind(msg::kClientKinds, 0x16));
+  EXPECT_FALSE(msg::IsKnownKind(msg::kClientKinds, 0x1F));
+  EXPECT_FALSE(msg::IsKnownKind(msg::kServerKinds, 0x10));
+  EXPECT_FALSE(msg::IsKnownKind(msg::kServerKinds, 0x90));
+  EXPECT_FALSE(msg::IsKnownKind(msg::kServerKinds, 0x9F));
+}
+
+// File transfer messages (PROTOCOL.md 6.14): the bytes of each, and the layout rules of the
+// hash (32 bytes) and a chunk (1 to kMaxChunkLen bytes), which both directions share.
+TEST(MessageTest, FileMessagesHaveTheirBytesAndTheirLayoutRules) {
+  const std::string hash(proto::kFileHashLen, '\x11');
+  const std::string hash_hex = std::string(2 * proto::kFileHashLen, '1');
+  std::vector<uint8_t> bytes;
+  msg::EncodeMessage(msg::ClientMessage(msg::FileOffer{7, "bob", "a.txt", 3, hash}), &bytes);
+  EXPECT_EQ(testing::ToHex(bytes),
+            "11"
+            "00000007"
+            "0003626f62"
+            "0005612e747874"
+            "0000000000000003"
+            "0020" +
+                hash_hex);
+  msg::ClientMessage c;
+  ASSERT_EQ(msg::DecodeClientMessage(bytes, &c), msg::DecodeStatus::kOk);
+  EXPECT_EQ(std::get<msg::FileOffer>(c).name, "a.txt");
+  bytes.clear();
+  msg::EncodeMessage(msg::ClientMessage(msg::FileChunk{5, 16, "xyz"}), &bytes);
+  EXPECT_EQ(testing::ToHex(bytes),
+            "14"
+            "00000005"
+            "0000000000000010"
+            "0003"
+            "78797a");
+  bytes.clear();
+  msg::EncodeMessage(msg::ServerMessage(msg::FileEnd{5, 0, 1, ""}), &bytes);
+  EXPECT_EQ(testing::ToHex(bytes),
+            "95"
+            "00000005"
+            "00000000"
+            "01"
+            "0000");
+
+  // Layout: a hash of 31 or 33 bytes, an empty chunk and one past kMaxChunkLen are malformed
+  // both ways.
+  for (size_t n : {proto::kFileHashLen - 1, proto::kFileHashLen + 1}) {
+    bytes.clear();
+    msg::EncodeMessage(msg::ClientMessage(msg::FileOffer{1, "bob", "a", 1, std::string(n, 'h')}),
+                       &bytes);
+    EXPECT_EQ(msg::DecodeClientMessage(bytes, &c), msg::DecodeStatus::kMalformed) << n;
+  }
+  const std::string longest(proto::kMaxChunkLen, 'd');
+  const std::string too_long(proto::kMaxChunkLen + 1, 'd');
+  for (const std::string* data : {&longest, &too_long}) {
+    bytes.clear();
+    msg::EncodeMessage(msg::ClientMessage(msg::FileChunk{1, 0, *data}), &bytes);
+    EXPECT_EQ(msg::DecodeClientMessage(bytes, &c) == msg::DecodeStatus::kOk, data == &longest);
+    // The longest chunk fills a record's plaintext exactly.
+    if (data == &longest) {
+      EXPECT_EQ(bytes.size(), proto::kMaxPlaintextLen);
+    }
+    bytes.clear();
+    msg::ServerMessage s;
+    msg::EncodeMessage(msg::ServerMessage(msg::FileData{1, 0, *data}), &bytes);
+    EXPECT_EQ(msg::DecodeServerMessage(bytes, &s) == msg::DecodeStatus::kOk, data == &longest);
+  }
+  bytes.clear();
+  msg::EncodeMessage(msg::ClientMessage(msg::FileChunk{1, 0, ""}), &bytes);
+  EXPECT_EQ(msg::DecodeClientMessage(bytes, &c), msg::DecodeStatus::kMalformed);
+
+  // A server message is judged whole: FILE_INCOMING's name must be a valid file name, and
+  // FILE_END's why 1 to 8 and its reason empty or a reason.
+  msg::ServerMessage s;
+  for (const char* name : {"report.pdf", ".hidden", "a b", "\xc3\xa9t\xc3\xa9.txt"}) {
+    bytes.clear();
+    msg::EncodeMessage(msg::ServerMessage(msg::FileIncoming{1, "alice", name, 3, hash}), &bytes);
+    EXPECT_EQ(msg::DecodeServerMessage(bytes, &s), msg::DecodeStatus::kOk) << name;
+  }
+  for (const std::string& name :
+       {std::string(), std::string("."), std::string(".."), std::string("../etc/passwd"),
+        std::string("a\\b"), std::string("\x1b]0;x\x07"), std::string("a\nb"),
+        std::string(proto::kMaxFileNameLen + 1, 'n'),
+        std::string("\xe2\x80\xae"
+                    "fdp.exe")}) {
+    bytes.clear();
+    msg::EncodeMessage(msg::ServerMessage(msg::FileIncoming{1, "alice", name, 3, hash}), &bytes);
+    EXPECT_EQ(msg::DecodeServerMessage(bytes, &s), msg::DecodeStatus::kMalformed) << name;
+  }
+  EXPECT_TRUE(IsValidFileName(std::string(proto::kMaxFileNameLen, 'n')));
+  for (uint8_t why : {0, 9}) {
+    bytes.clear();
+    msg::EncodeMessage(msg::ServerMessage(msg::FileEnd{1, 0, why, ""}), &bytes);
+    EXPECT_EQ(msg::DecodeServerMessage(bytes, &s), msg::DecodeStatus::kMalformed) << int{why};
+  }
+  bytes.clear();
+  msg::EncodeMessage(msg::ServerMessage(msg::FileEnd{1, 0, 8, std::string(257, 'r')}), &bytes);
+  EXPECT_EQ(msg::DecodeServerMessage(bytes, &s), msg::DecodeStatus::kMalformed);
 }
 
 TEST(TextTest, EscapeForDisplayNeutralisesTerminalControls) {

@@ -408,6 +408,13 @@ void ClientSession::HandleMessage(const msg::ServerMessage& m) {
                  [this](const msg::RoomEvent& e) { HandleRoomEvent(e); },
                  [this](const msg::RoomInfo& i) { HandleRoomInfo(i); },
                  [this](const msg::RoomUsers& u) { HandleRoomUsers(u); },
+                 // File transfer (PROTOCOL.md 6.14): this client offers nothing yet, so it is
+                 // offered nothing it could take; skipped as kinds it does not know.
+                 [](const msg::FileOffered&) {},
+                 [](const msg::FileIncoming&) {},
+                 [](const msg::FileAccepted&) {},
+                 [](const msg::FileData&) {},
+                 [](const msg::FileEnd&) {},
              },
              m);
 }

@@ -55,6 +55,12 @@ bool Meets(Rule rule, std::string_view s) {
       return IsValidRoom(s);
     case Rule::kTopic:
       return s.empty() || (s.size() <= proto::kMaxTopicLen && IsValidText(s));
+    case Rule::kFileHash:
+      return s.size() == proto::kFileHashLen;
+    case Rule::kChunk:
+      return !s.empty() && s.size() <= proto::kMaxChunkLen;
+    case Rule::kFileName:
+      return IsValidFileName(s);
   }
   return false;
 }
@@ -70,6 +76,10 @@ bool ReadField(Reader& r, M* m, Str<kMember, kRule>) {
 template <typename M, auto kMember>
 bool ReadField(Reader& r, M* m, U16<kMember>) {
   return r.ReadU16(&(m->*kMember));
+}
+template <typename M, auto kMember>
+bool ReadField(Reader& r, M* m, U32<kMember>) {
+  return r.ReadU32(&(m->*kMember));
 }
 template <typename M, auto kMember>
 bool ReadField(Reader& r, M* m, U64<kMember>) {
@@ -120,6 +130,10 @@ void WriteField(Writer& w, const M& m, Str<kMember, kRule>) {
 template <typename M, auto kMember>
 void WriteField(Writer& w, const M& m, U16<kMember>) {
   w.U16(m.*kMember);
+}
+template <typename M, auto kMember>
+void WriteField(Writer& w, const M& m, U32<kMember>) {
+  w.U32(m.*kMember);
 }
 template <typename M, auto kMember>
 void WriteField(Writer& w, const M& m, U64<kMember>) {

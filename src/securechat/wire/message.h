@@ -43,11 +43,16 @@ enum class Rule {
   kEd25519PublicOrEmpty,  // empty or exactly 32 bytes (WHOIS_REPLY's key)
   kRoom,                  // a valid room name (`#lobby`)
   kTopic,                 // empty or a valid text of at most kMaxTopicLen bytes
+  kFileHash,              // exactly 32 bytes (a SHA-256: a layout rule)
+  kChunk,                 // 1 to kMaxChunkLen bytes (a file chunk: a layout rule)
+  kFileName,              // a valid file name (proto::kMaxFileNameLen; IsValidFileName)
 };
 template <auto kMember, Rule kRule = Rule::kAny>
 struct Str {};  // u16 length || bytes
 template <auto kMember>
 struct U16 {};
+template <auto kMember>
+struct U32 {};
 template <auto kMember>
 struct U64 {};
 template <auto kMember>
@@ -185,9 +190,54 @@ struct RoomWho {  // who is in `room`: ROOM_USERS pages
   using Layout = Fields<Str<&RoomWho::room>>;
 };
 
+// File transfer (PROTOCOL.md 6.14). The sender offers a file to one member; the server numbers
+// the transfer and tells the receiver; the receiver accepts (or cancels: declines); the sender
+// streams it in chunks the server relays under flow control; the receiver checks size and
+// hash and says FILE_DONE, or cancels. The offer's name is judged by the server (FILE_END
+// refused), the hash and chunk lengths are layout.
+//
+// FILE_OFFER: offer `name` (`size` bytes, SHA-256 `hash`) to `to`. `tag` is the sender's own
+// number for the offer, given back in FILE_OFFERED or FILE_END so that it can tell its offers
+// apart before they have an id.
+struct FileOffer {
+  static constexpr proto::Kind kKind = proto::Kind::kFileOffer;
+  uint32_t tag = 0;
+  std::string_view to;
+  std::string_view name;
+  uint64_t size = 0;
+  std::string_view hash;  // 32 bytes
+  using Layout = Fields<U32<&FileOffer::tag>, Str<&FileOffer::to>, Str<&FileOffer::name>,
+                        U64<&FileOffer::size>, Str<&FileOffer::hash, Rule::kFileHash>>;
+};
+struct FileAccept {  // the receiver takes transfer `id`: the sender may stream
+  static constexpr proto::Kind kKind = proto::Kind::kFileAccept;
+  uint32_t id = 0;
+  using Layout = Fields<U32<&FileAccept::id>>;
+};
+struct FileCancel {  // either side stops transfer `id` (the receiver, before accepting: declines)
+  static constexpr proto::Kind kKind = proto::Kind::kFileCancel;
+  uint32_t id = 0;
+  std::string_view reason;  // empty or a reason (as AWAY's): judged by the server
+  using Layout = Fields<U32<&FileCancel::id>, Str<&FileCancel::reason>>;
+};
+struct FileChunk {  // the sender's next bytes of transfer `id`, at `offset`
+  static constexpr proto::Kind kKind = proto::Kind::kFileChunk;
+  uint32_t id = 0;
+  uint64_t offset = 0;
+  std::string_view data;  // 1 to kMaxChunkLen bytes
+  using Layout =
+      Fields<U32<&FileChunk::id>, U64<&FileChunk::offset>, Str<&FileChunk::data, Rule::kChunk>>;
+};
+struct FileDone {  // the receiver has every byte of `id`, checked size and hash, and kept it
+  static constexpr proto::Kind kKind = proto::Kind::kFileDone;
+  uint32_t id = 0;
+  using Layout = Fields<U32<&FileDone::id>>;
+};
+
 using ClientMessage =
     std::variant<Join, Say, Whisper, Who, Nick, Ping, Bye, Auth, Action, Away, Whois, Quit, History,
-                 Moderate, RoomJoin, RoomPart, RoomList, RoomTopic, RoomSay, RoomWho>;
+                 Moderate, RoomJoin, RoomPart, RoomList, RoomTopic, RoomSay, RoomWho, FileOffer,
+                 FileAccept, FileCancel, FileChunk, FileDone>;
 
 // Server to client.
 struct Welcome {
@@ -351,10 +401,60 @@ struct RoomUsers {
                         NickList<&RoomUsers::nicks>>;
 };
 
+// File transfer, server to client (PROTOCOL.md 6.14).
+//
+// FILE_OFFERED: to the sender, the server took its offer `tag` as transfer `id` and told the
+// receiver.
+struct FileOffered {
+  static constexpr proto::Kind kKind = proto::Kind::kFileOffered;
+  uint32_t tag = 0;
+  uint32_t id = 0;
+  using Layout = Fields<U32<&FileOffered::tag>, U32<&FileOffered::id>>;
+};
+// FILE_INCOMING: to the receiver, `from` offers it a file.
+struct FileIncoming {
+  static constexpr proto::Kind kKind = proto::Kind::kFileIncoming;
+  uint32_t id = 0;
+  std::string_view from;
+  std::string_view name;
+  uint64_t size = 0;
+  std::string_view hash;  // 32 bytes
+  using Layout = Fields<U32<&FileIncoming::id>, Str<&FileIncoming::from, Rule::kNick>,
+                        Str<&FileIncoming::name, Rule::kFileName>, U64<&FileIncoming::size>,
+                        Str<&FileIncoming::hash, Rule::kFileHash>>;
+};
+// FILE_ACCEPTED: to the sender, the receiver took transfer `id`: stream it from offset 0.
+struct FileAccepted {
+  static constexpr proto::Kind kKind = proto::Kind::kFileAccepted;
+  uint32_t id = 0;
+  using Layout = Fields<U32<&FileAccepted::id>>;
+};
+// FILE_DATA: to the receiver, the next bytes of transfer `id`, relayed from a FILE_CHUNK.
+struct FileData {
+  static constexpr proto::Kind kKind = proto::Kind::kFileData;
+  uint32_t id = 0;
+  uint64_t offset = 0;
+  std::string_view data;
+  using Layout =
+      Fields<U32<&FileData::id>, U64<&FileData::offset>, Str<&FileData::data, Rule::kChunk>>;
+};
+// FILE_END: to both sides, transfer `id` is over (proto::FileEnd says how). The sender's copy
+// carries its offer's `tag`, the receiver's 0; a refused offer has id 0.
+struct FileEnd {
+  static constexpr proto::Kind kKind = proto::Kind::kFileEnd;
+  uint32_t id = 0;
+  uint32_t tag = 0;
+  uint8_t why = 0;
+  std::string_view reason;
+  using Layout =
+      Fields<U32<&FileEnd::id>, U32<&FileEnd::tag>, Enum<&FileEnd::why, proto::kMaxFileEnd>,
+             Str<&FileEnd::reason, Rule::kReason>>;
+};
+
 using ServerMessage =
     std::variant<Welcome, Chat, Notice, Users, Pong, Error, MemberJoined, MemberLeft, MemberRenamed,
                  AuthOk, ActionChat, WhoisReply, RoomLine, HistoryEnd, RoomJoined, RoomEvent,
-                 RoomInfo, RoomUsers>;
+                 RoomInfo, RoomUsers, FileOffered, FileIncoming, FileAccepted, FileData, FileEnd>;
 
 // The kinds of a message variant, in the variant's order.
 template <typename Variant>

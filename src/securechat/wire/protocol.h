@@ -158,6 +158,19 @@ enum class Kind : uint8_t {
   kRoomEvent = 0xB4,
   kRoomInfo = 0xB5,
   kRoomUsers = 0xB6,
+  // File transfer (PROTOCOL.md 6.14), from the range reserved for it (client 0x10 to 0x1F,
+  // server 0x90 to 0x9F). The ranges' ends stay unused: the v1 vectors take 0x10 and 0x1F as
+  // unknown client kinds and 0x10 as an unknown server kind.
+  kFileOffer = 0x11,
+  kFileAccept = 0x12,
+  kFileCancel = 0x13,
+  kFileChunk = 0x14,
+  kFileDone = 0x15,
+  kFileOffered = 0x91,
+  kFileIncoming = 0x92,
+  kFileAccepted = 0x93,
+  kFileData = 0x94,
+  kFileEnd = 0x95,
 };
 
 enum class ErrorCode : uint16_t {
@@ -170,15 +183,18 @@ enum class ErrorCode : uint16_t {
   kBadText = 7,
   kUnknownKind = 8,
   kShuttingDown = 9,
-  kAuthFailed = 10,   // a bad signature, or a key that may not join: fatal
-  kRemoved = 11,      // an operator removed the client (/kick at the console): fatal
-  kBanned = 12,       // a ban holds the client (PROTOCOL.md 6.12): fatal, at JOIN or at once
-  kMuted = 13,        // a mute holds the client: its room line was not said
-  kNotOperator = 14,  // MODERATE from a client the members file does not mark `op`; a
-                      // ROOM_TOPIC from a client that may not set the room's topic
-  kRoomRefused = 15,  // a ROOM_* message naming an invalid room, or one the client is not
-                      // in (or, for ROOM_JOIN, is in); ROOM_PART of #lobby (PROTOCOL.md 6.13)
-  kRoomLimit = 16,    // ROOM_JOIN past a server limit: rooms, rooms per client, room size
+  kAuthFailed = 10,      // a bad signature, or a key that may not join: fatal
+  kRemoved = 11,         // an operator removed the client (/kick at the console): fatal
+  kBanned = 12,          // a ban holds the client (PROTOCOL.md 6.12): fatal, at JOIN or at once
+  kMuted = 13,           // a mute holds the client: its room line was not said
+  kNotOperator = 14,     // MODERATE from a client the members file does not mark `op`; a
+                         // ROOM_TOPIC from a client that may not set the room's topic
+  kRoomRefused = 15,     // a ROOM_* message naming an invalid room, or one the client is not
+                         // in (or, for ROOM_JOIN, is in); ROOM_PART of #lobby (PROTOCOL.md 6.13)
+  kRoomLimit = 16,       // ROOM_JOIN past a server limit: rooms, rooms per client, room size
+  kNoSuchTransfer = 17,  // FILE_ACCEPT, FILE_CANCEL, FILE_CHUNK or FILE_DONE naming a transfer
+                         // the client is not the right side of, or not in a state that allows
+                         // it (PROTOCOL.md 6.14)
 };
 
 inline constexpr size_t kMaxTextLen = 4096;
@@ -213,6 +229,28 @@ inline constexpr size_t kUsersPerPage = 256;
 static_assert(1 + 1 + 2 + kUsersPerPage * (2 + kMaxNickLen) <= kMaxPlaintextLen);
 // ROOM_USERS is USERS with the room's name first.
 static_assert(1 + 2 + kMaxRoomLen + 1 + 2 + kUsersPerPage * (2 + kMaxNickLen) <= kMaxPlaintextLen);
+
+// File transfer (PROTOCOL.md 6.14). A file name on the wire: a valid text of at most
+// kMaxFileNameLen bytes with no `/` or backslash, and not `.` or `..`; a receiver still makes its
+// own safe name of it. The hash is the SHA-256 of the whole file.
+inline constexpr size_t kMaxFileNameLen = 255;
+inline constexpr size_t kFileHashLen = 32;
+// FILE_CHUNK and FILE_DATA: kind u8 || id u32 || offset u64 || data str. A chunk holds 1 to
+// kMaxChunkLen bytes, as many as fill one record's plaintext.
+inline constexpr size_t kChunkHeaderLen = 1 + 4 + 8 + 2;
+inline constexpr size_t kMaxChunkLen = kMaxPlaintextLen - kChunkHeaderLen;
+// FILE_END's `why`: how a transfer ended, told to both sides.
+enum class FileEnd : uint8_t {
+  kDone = 1,               // the receiver has every byte, checked, and kept the file
+  kDeclined = 2,           // the receiver said no to the offer
+  kSenderCancelled = 3,    // the sender stopped it (`reason` says why)
+  kReceiverCancelled = 4,  // the receiver stopped it (`reason` says why: its disk, the hash)
+  kExpired = 5,            // nobody answered the offer in time
+  kGone = 6,               // the other side left the server
+  kBroken = 7,             // the sender broke the stream: a chunk out of order or past the size
+  kRefused = 8,            // the server refused the offer (id 0; `reason` says why)
+};
+inline constexpr uint8_t kMaxFileEnd = 8;
 
 }  // namespace securechat::proto
 

@@ -209,6 +209,11 @@ bool IsValidRoom(std::string_view room) {
          room.front() == proto::kRoomPrefix && IsValidNick(room.substr(1));
 }
 
+bool IsValidFileName(std::string_view name) {
+  return name.size() <= proto::kMaxFileNameLen && IsValidText(name) && name != "." &&
+         name != ".." && name.find_first_of("/\\") == std::string_view::npos;
+}
+
 bool IsReservedNick(std::string_view nick) {
   const std::string skeleton = NickSkeleton(nick);
   return skeleton.empty() || skeleton == NickSkeleton(proto::kServerNick);

@@ -39,6 +39,11 @@ bool IsValidNick(std::string_view nick);
 // IsValidRoom: a room name, `#` and then 1 to 31 bytes of the nick alphabet (PROTOCOL.md 6.11).
 bool IsValidRoom(std::string_view room);
 
+// IsValidFileName: a file name as FILE_OFFER and FILE_INCOMING carry it (PROTOCOL.md 6.14): a
+// valid text of at most proto::kMaxFileNameLen bytes, with no `/` or backslash, and neither
+// `.` nor `..`. Not yet a safe name to write under: the receiver still makes one of it.
+bool IsValidFileName(std::string_view name);
+
 // IsReservedNick: a nick no client may take: one that looks like "server" (its NickSkeleton
 // is that of "server": `Server`, `5erver`, `server_`) or that is punctuation only (`-`).
 bool IsReservedNick(std::string_view nick);
