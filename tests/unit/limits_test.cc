@@ -4,6 +4,7 @@
 
 #include "securechat/wire/frame.h"
 #include "support/in_memory.h"
+#include "support/raw_client.h"
 
 namespace securechat {
 namespace {
@@ -111,6 +112,52 @@ TEST(LimitsTest, ClientThatStopsReadingIsDroppedAtTheQueueCap) {
   bool logged = false;
   for (const auto& l : net.log) logged |= l.find("not reading") != std::string::npos;
   EXPECT_TRUE(logged);
+}
+
+// Flow control keeps file data within a window of a receiver's queue, not chat: a receiver
+// that stops reading is dropped at the queue cap like any other, and its sender is told it is
+// gone (FILE_END 6) and read again.
+TEST(LimitsTest, AReceiverThatStopsReadingIsDroppedAtTheQueueCapAndItsSenderTold) {
+  ServerOptions options{.max_queue_bytes = 128 * 1024, .rate = 0};
+  options.transfers.file_window = 64 * 1024;
+  InMemoryNet net(options);
+  testing::RawClient alice(net);
+  testing::RawClient bob(net);
+  testing::RawClient carol(net);
+  for (auto [c, nick] : {std::pair{&alice, "alice"}, {&bob, "bob"}, {&carol, "carol"}}) {
+    c->Send(msg::Join{nick});
+  }
+  const std::string hash(proto::kFileHashLen, 'h');
+  alice.Send(msg::FileOffer{1, "bob", "big.iso", 1 << 20, hash});
+  const std::vector<testing::Seen> offered = alice.Read();
+  ASSERT_EQ(offered.back().kind, proto::Kind::kFileOffered);
+  const uint32_t id = offered.back().id;
+  bob.Send(msg::FileAccept{id});
+  bob.Read();  // the last thing bob reads
+  carol.Read();
+  alice.Read();
+  const std::string chunk(proto::kMaxChunkLen, 'c');
+  uint64_t offset = 0;
+  while (net.core().WantsRead(alice.id())) {
+    ASSERT_LT(offset, uint64_t{1} << 20);
+    alice.Send(msg::FileChunk{id, offset, chunk});
+    offset += chunk.size();
+  }
+  EXPECT_EQ(alice.Read().size(), 0u);
+  const std::string line(4000, 'x');
+  for (int i = 0; i < 100 && !bob.closed(); ++i) {
+    carol.Send(msg::Whisper{"bob", line});
+    carol.Read();  // carol reads her copies
+  }
+  EXPECT_TRUE(bob.closed());
+  const std::vector<testing::Seen> told = alice.Read();
+  ASSERT_FALSE(told.empty());
+  EXPECT_EQ(told.front().kind, proto::Kind::kFileEnd);
+  EXPECT_EQ(told.front().id, id);
+  EXPECT_EQ(told.front().tag, 1u);
+  EXPECT_EQ(told.front().why, static_cast<uint8_t>(proto::FileEnd::kGone));
+  EXPECT_TRUE(net.core().WantsRead(alice.id()));
+  EXPECT_EQ(net.core().transfer_count(), 0u);
 }
 
 TEST(LimitsTest, HandshakeBudgetDefersHellosWithoutStarvingTheRoom) {
