@@ -1,7 +1,10 @@
 // File transfer (PROTOCOL.md 6.14) with the real programs: chat-client offers a file, another
 // chat-client accepts it through chat-server, and the bytes that land in --download_dir are the
 // bytes sent; a second file of the same name does not replace the first; a declined offer is
-// told to the sender.
+// told to the sender; a sender killed halfway leaves nothing behind.
+#include <signal.h>
+
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -96,6 +99,20 @@ TEST_F(FilesTest, ADeclinedOfferIsToldToTheSender) {
   ASSERT_TRUE(bob_->WriteStdin("/decline 1"));
   ASSERT_TRUE(Saw(*bob_, "-!- file 1: declined notes.txt from alice\n"));
   ASSERT_TRUE(Saw(*alice_, "-!- file 1: bob declined notes.txt\n"));
+}
+
+// A sender killed halfway: the receiver is told that the sender left, and nothing of the file
+// stays in the download folder.
+TEST_F(FilesTest, ASenderKilledHalfwayLeavesNothingBehind) {
+  const std::string path = dir_.File("big.bin");
+  WriteAll(path, Content(64 << 20, 3));
+  ASSERT_TRUE(alice_->WriteStdin(Cat("/send bob ", path)));
+  ASSERT_TRUE(Saw(*bob_, "): /accept 1 or /decline 1\n"));
+  ASSERT_TRUE(bob_->WriteStdin("/accept 1"));
+  ASSERT_TRUE(Saw(*bob_, "-!- file 1: big.bin 10% ("));
+  ASSERT_TRUE(alice_->Signal(SIGKILL));
+  ASSERT_TRUE(Saw(*bob_, "!! file 1: big.bin stopped: alice left\n", 30s));
+  EXPECT_TRUE(std::filesystem::is_empty(downloads_)) << "the partial file is removed";
 }
 
 }  // namespace

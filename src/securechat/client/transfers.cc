@@ -277,6 +277,7 @@ void FileTransfers::Accept(Transfer& t, std::string folder) {
 }
 
 void FileTransfers::Cancel(Transfer& t) {
+  t.temp.reset();  // the partial file is gone before anyone is told
   if (t.dir == Dir::kIn && t.state == Transfer::State::kOffered) {
     host_.send(msg::FileCancel{t.id, ""});
     Show(Cat(t.Label(), "declined ", Shown(t.name), " from ", t.peer));
@@ -472,6 +473,7 @@ void FileTransfers::HandleEnd(const msg::FileEnd& m) {
     }
     return;  // one we ended ourselves, or none of ours
   }
+  t->temp.reset();  // the partial file is gone before anyone is told
   const std::string reason = m.reason.empty() ? "" : Cat(": ", Shown(m.reason));
   const std::string name = Shown(t->name);
   const std::string label = t->Label();
@@ -590,6 +592,9 @@ bool FileTransfers::Busy() const {
 }
 
 void FileTransfers::ConnectionLost() {
+  for (const auto& t : transfers_) {
+    t->temp.reset();  // the partial files are gone before anyone is told
+  }
   for (const auto& t : transfers_) {
     if (!t->cancel_on_id) {
       ShowError(Cat(t->Label(), Shown(t->name), " stopped: the connection was lost"));
