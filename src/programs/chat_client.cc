@@ -27,6 +27,7 @@
 #include "securechat/crypto/keys.h"
 #include "securechat/net/client_loop.h"
 #include "securechat/net/files.h"
+#include "securechat/net/local_files.h"
 #include "securechat/net/server_key.h"
 #include "securechat/net/socket.h"
 #include "securechat/net/ssh_agent.h"
@@ -69,6 +70,9 @@ ABSL_FLAG(std::string, identity, "",
 ABSL_FLAG(absl::Duration, connect_timeout, absl::Seconds(10),
           "how long to wait for the server to answer the TCP connection; past it the client "
           "gives up (exit 2, or another try with --reconnect)");
+ABSL_FLAG(std::string, download_dir, "~/Downloads/securechat",
+          "where files you /accept are kept (made, mode 0700, when the first one comes); "
+          "/accept N FOLDER puts one elsewhere");
 ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
           "how long the server may take from connect to welcoming us; past it the connection "
           "counts as lost (and is retried with --reconnect)");
@@ -92,21 +96,11 @@ void PrintLine(std::string_view line) {
   std::fflush(stdout);
 }
 
-// ExpandHome turns a leading "~/" into $HOME's folder, as a shell would have if the path had
-// not come after "--flag=" or from client.conf.
-std::string ExpandHome(const std::string& path) {
-  const char* home = std::getenv("HOME");
-  if (path.starts_with("~/") && home != nullptr && home[0] == '/') {
-    return Cat(home, path.substr(1));
-  }
-  return path;
-}
-
 // The flags client.conf may set, by the names the command line uses.
 constexpr std::string_view kConfFlags[] = {
-    "connect",  "nick",      "server_key",  "server_fingerprint", "trust_on_first_use",
-    "identity", "reconnect", "strict_nick", "handshake_timeout",  "color",
-    "bell",
+    "connect",  "nick",         "server_key",  "server_fingerprint", "trust_on_first_use",
+    "identity", "reconnect",    "strict_nick", "handshake_timeout",  "color",
+    "bell",     "download_dir",
 };
 constexpr size_t kMaxClientConfBytes = 64 * 1024;
 constexpr size_t kMaxClientConfLineBytes = 1024;
@@ -190,7 +184,7 @@ class AgentUserKey final : public securechat::UserKey {
 // LoadIdentity reads the key --identity names into config->identity (or leaves it null for a
 // guest). Returns nullopt on success, or the exit code to stop with, having said why.
 std::optional<int> LoadIdentity(Config* config) {
-  std::string path = ExpandHome(absl::GetFlag(FLAGS_identity));
+  std::string path = securechat::net::ExpandHome(absl::GetFlag(FLAGS_identity));
   if (path == "none") {
     return std::nullopt;
   }
@@ -243,7 +237,7 @@ std::optional<int> LoadIdentity(Config* config) {
 // ReadServerKeyFlags reads --server_key, or how to judge a key the server sends. Returns
 // nullopt if they are good, or the exit code to stop with, having said why on stderr.
 std::optional<int> ReadServerKeyFlags(Config* config) {
-  const std::string path = ExpandHome(absl::GetFlag(FLAGS_server_key));
+  const std::string path = securechat::net::ExpandHome(absl::GetFlag(FLAGS_server_key));
   const std::string fingerprint = absl::GetFlag(FLAGS_server_fingerprint);
   config->trust.trust_on_first_use = absl::GetFlag(FLAGS_trust_on_first_use);
   if (!path.empty()) {
@@ -440,12 +434,16 @@ class TerminalInput {
 
  private:
   // The room is shown when it is not #lobby: a client in #lobby alone looks as it always did.
+  // The progress of a file transfer is shown in it while one is under way, so that it is
+  // redrawn in place, with the line being typed, never between the chat's lines.
   std::string Prompt() const {
-    const ClientSession& session = runner_.session();
+    ClientSession& session = runner_.session();
+    const std::string status = session.TransferStatus();
+    const std::string progress = status.empty() ? "" : Cat(" | ", status);
     if (session.current_room() == securechat::proto::kLobby) {
-      return Cat("[", session.nick(), "] ");
+      return Cat("[", session.nick(), progress, "] ");
     }
-    return Cat("[", session.nick(), " ", session.current_room(), "] ");
+    return Cat("[", session.nick(), " ", session.current_room(), progress, "] ");
   }
   void HotKey(securechat::tty::HotKey key) {
     ClientSession& session = runner_.session();
@@ -475,11 +473,10 @@ class TerminalInput {
     if (r.ask > 0) {
       // One key answers; the line being edited (a paste's last line, without its newline)
       // waits under the question and comes back after it.
-      editor_->AskKey(Cat("send ", r.ask, " pasted lines? [y/N] "),
-                      [this](std::string_view keys) {
-                        Apply(guard_.Key(keys));
-                        RefreshPrompt();
-                      });
+      editor_->AskKey(Cat("send ", r.ask, " pasted lines? [y/N] "), [this](std::string_view keys) {
+        Apply(guard_.Key(keys));
+        RefreshPrompt();
+      });
     }
   }
 
@@ -507,6 +504,7 @@ int main(int argc, char** argv) {
       "                   [--server_key=PEM | --server_fingerprint=SHA256:... |\n"
       "                    --trust_on_first_use] [--reconnect] [--bell]\n"
       "                   [--nocolor] [--handshake_timeout=10s]\n"
+      "                   [--download_dir=~/Downloads/securechat]\n"
       "                   [--identity=~/.config/securechat/id_ed25519|agent|none]\n"
       "Type a line to say it to the room; /help lists the commands. At a terminal, lines can\n"
       "be edited, Up and Down recall earlier ones, Ctrl-R searches them and Tab completes\n"
@@ -562,6 +560,7 @@ int main(int argc, char** argv) {
   };
 
   securechat::OsRandom rng;
+  securechat::net::LocalFileSystem files;  // outlives the runner's session, which uses it
   ClientRunner runner(server_key, rng,
                       {.reconnect = config.reconnect, .address = absl::GetFlag(FLAGS_connect)},
                       config.nick, std::move(display), securechat::net::MonotonicMs);
@@ -571,6 +570,8 @@ int main(int argc, char** argv) {
   runner.session().set_handshake_timeout_ms(config.handshake_timeout_ms);
   runner.session().set_alternate_nicks(!config.strict_nick);
   runner.session().set_user_key(config.identity.get());
+  runner.session().set_files(&files, absl::GetFlag(FLAGS_download_dir));
+  runner.session().set_progress_in_place(interactive);
 
   std::unique_ptr<securechat::net::FdLineInput> pipe_input;
   securechat::net::LineInput* input = nullptr;

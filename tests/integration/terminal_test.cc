@@ -985,5 +985,32 @@ TEST_F(TofuTerminalTest, ChangedKeyIsRefusedWithoutAsking) {
   EXPECT_EQ(KnownText(), old_line) << "the file is left alone";
 }
 
+// A file being received shows its progress in the prompt, redrawn in place while bob types:
+// his half-typed line stays where it was, and the status goes once the file is saved.
+TEST_F(TerminalTest, FileProgressIsShownInThePromptWithoutDisturbingTyping) {
+  ASSERT_NO_FATAL_FAILURE(StartTestServer());
+  ASSERT_TRUE(Open("bob", 1, Cat("--download_dir=", ShellQuote(dir_.File("dl")))));
+  auto alice =
+      JoinChat("alice", TestKeyPath("test_rsa2048_public.pem"), server_.address, /*online=*/2);
+  ASSERT_NE(alice, nullptr);
+  const std::string path = dir_.File("big.bin");
+  {
+    std::ofstream out(path, std::ios::binary);
+    const std::string block(1 << 20, 'x');
+    for (int i = 0; i < 32; ++i) {
+      out << block;
+    }
+  }
+  ASSERT_TRUE(alice->WriteStdin(Cat("/send bob ", path)));
+  ASSERT_TRUE(tmux().Shows("bob", "/decline 1"));  // the offer takes three rows at 80 columns
+  ASSERT_TRUE(tmux().Type("bob", "/accept 1"));
+  ASSERT_TRUE(tmux().Keys("bob", {"Enter"}));
+  ASSERT_TRUE(tmux().Type("bob", "half"));
+  EXPECT_TRUE(tmux().ShowsRow("bob", R"(\[bob \| file 1: [0-9]+% of 33\.5 MB, .*B/s.*\] half)"));
+  ASSERT_TRUE(tmux().Shows("bob", "saved as", 60s));
+  EXPECT_TRUE(tmux().Prompt("bob", "[bob] half"));
+  EXPECT_EQ(CountOf(tmux().Screen("bob"), "% ("), 0u) << "no progress lines at a terminal";
+}
+
 }  // namespace
 }  // namespace securechat::testing

@@ -73,13 +73,25 @@ ClientSession::ClientSession(ClientConnection& conn, std::string nick, Printer p
           std::move(clock)) {}
 
 ClientSession::ClientSession(ClientConnection& conn, std::string nick, Display display, Clock clock)
-    : conn_(&conn), nick_(std::move(nick)), display_(std::move(display)), clock_(std::move(clock)) {
+    : conn_(&conn),
+      transfers_(FileTransfers::Host{
+          .send = [this](const msg::ClientMessage& m) { return SendOrFail(m); },
+          .show = [this](DisplayLine::Kind kind, std::string text) { Show(kind, std::move(text)); },
+          .refuse = [this](std::string text) { Refuse(std::move(text)); },
+          .unsent = [this] { return conn_->output().size(); },
+          .clock = clock,
+      }),
+      nick_(std::move(nick)),
+      display_(std::move(display)),
+      clock_(std::move(clock)) {
   if (clock_) {
     last_sent_ms_ = clock_();
   }
 }
 
 void ClientSession::Reattach(ClientConnection& conn) {
+  // The server ended every transfer when the old connection went.
+  transfers_.ConnectionLost();
   conn_ = &conn;
   rejoining_ = rejoining_ || joined_;
   joined_ = false;
@@ -156,6 +168,12 @@ std::vector<std::string> ClientSession::HelpLines() {
       "-!-   /unmute WHO                 let WHO say room lines again",
       "-!-   /bans                       list the bans and mutes in force",
       "-!-   /unignore NICK   show NICK's messages again",
+      "-!- files (sent through the server, checked against their SHA-256):",
+      "-!-   /send NICK PATH  offer the file at PATH to NICK",
+      "-!-   /accept N [DIR]  take offered file N (into DIR, else --download_dir)",
+      "-!-   /decline N       say no to offered file N",
+      "-!-   /cancel N        stop file N, either way",
+      "-!-   /transfers       list the files offered, sent and received",
       "-!-   /quit [REASON]   leave the chat, telling the room why",
       "-!-   /help            show this list",
       "-!-   //TEXT           say TEXT starting with a slash",
@@ -164,9 +182,10 @@ std::vector<std::string> ClientSession::HelpLines() {
 }
 
 std::vector<std::string> ClientSession::Commands() {
-  return {"/away",  "/back",   "/ban",   "/bans",  "/help",     "/ignore", "/join", "/kick",
-          "/me",    "/msg",    "/mute",  "/nick",  "/part",     "/query",  "/quit", "/reply",
-          "/rooms", "/switch", "/topic", "/unban", "/unignore", "/unmute", "/who",  "/whois"};
+  return {"/accept", "/away",     "/back",   "/ban",   "/bans", "/cancel", "/decline", "/help",
+          "/ignore", "/join",     "/kick",   "/me",    "/msg",  "/mute",   "/nick",    "/part",
+          "/query",  "/quit",     "/reply",  "/rooms", "/send", "/switch", "/topic",   "/transfers",
+          "/unban",  "/unignore", "/unmute", "/who",   "/whois"};
 }
 
 std::vector<std::string> ClientSession::KnownNicks() const {
@@ -353,6 +372,7 @@ void ClientSession::Received(ByteView bytes) {
 }
 
 void ClientSession::ServerClosed() {
+  transfers_.ConnectionLost();
   if (bye_sent_) {
     if (refused_lines_ == 0) {
       Finish(kExitOk, "");
@@ -408,13 +428,17 @@ void ClientSession::HandleMessage(const msg::ServerMessage& m) {
                  [this](const msg::RoomEvent& e) { HandleRoomEvent(e); },
                  [this](const msg::RoomInfo& i) { HandleRoomInfo(i); },
                  [this](const msg::RoomUsers& u) { HandleRoomUsers(u); },
-                 // File transfer (PROTOCOL.md 6.14): this client offers nothing yet, so it is
-                 // offered nothing it could take; skipped as kinds it does not know.
-                 [](const msg::FileOffered&) {},
-                 [](const msg::FileIncoming&) {},
-                 [](const msg::FileAccepted&) {},
-                 [](const msg::FileData&) {},
-                 [](const msg::FileEnd&) {},
+                 // File transfer (PROTOCOL.md 6.14).
+                 [this](const msg::FileOffered& o) { transfers_.HandleOffered(o); },
+                 [this](const msg::FileIncoming& i) { transfers_.HandleIncoming(i); },
+                 [this](const msg::FileAccepted& a) { transfers_.HandleAccepted(a); },
+                 [this](const msg::FileData& d) { transfers_.HandleData(d); },
+                 [this](const msg::FileEnd& e) {
+                   transfers_.HandleEnd(e);
+                   if (input_done_ && joined_) {
+                     FlushQueued();  // the goodbye may have waited for this transfer
+                   }
+                 },
              },
              m);
 }
@@ -977,14 +1001,21 @@ void ClientSession::FlushQueued() {
     }
     Execute(line);
   }
-  if (input_done_ && queued_.empty() && !bye_sent_ && !finished_) {
+  // Piped input that ended says goodbye once its files have gone (or been received).
+  if (input_done_ && queued_.empty() && !bye_sent_ && !finished_ && !transfers_.Busy()) {
     SendOrFail(msg::Bye{});
     bye_sent_ = true;
   }
 }
 
 void ClientSession::Tick() {
-  if (finished_ || !clock_) {
+  if (finished_) {
+    return;
+  }
+  if (joined_) {
+    transfers_.Pump();
+  }
+  if (!clock_) {
     return;
   }
   if (!joined_) {
@@ -1002,7 +1033,13 @@ void ClientSession::Tick() {
 }
 
 std::optional<uint64_t> ClientSession::MsUntilTick() {
-  if (finished_ || !clock_) {
+  if (finished_) {
+    return std::nullopt;
+  }
+  if (joined_ && transfers_.WantsPump()) {
+    return 0;  // the output has drained below FileTransfers::kMaxUnsent: the next chunks
+  }
+  if (!clock_) {
     return std::nullopt;
   }
   const uint64_t now = clock_();
@@ -1191,7 +1228,8 @@ void ClientSession::Execute(std::string_view line) {
       rest = {};
     }
     Leave(rest);
-  } else if (!ExecuteRoomCommand(command, rest) && !ExecuteLocal(command, rest)) {
+  } else if (!ExecuteRoomCommand(command, rest) && !transfers_.Command(command, rest) &&
+             !ExecuteLocal(command, rest)) {
     Refuse(Cat("unknown command /", Shown(command), "; /help lists the commands"));
   }
 }

@@ -19,6 +19,8 @@
 #include <vector>
 
 #include "securechat/client/display.h"
+#include "securechat/client/files.h"
+#include "securechat/client/transfers.h"
 #include "securechat/crypto/auth.h"
 #include "securechat/engine/client_connection.h"
 #include "securechat/engine/token_bucket.h"
@@ -135,6 +137,19 @@ class ClientSession {
   // before it joins; without one (the default) it joins as a guest. `key` must outlive the
   // session. Signing may block briefly (ssh-agent is asked over a local socket).
   void set_user_key(UserKey* key) { user_key_ = key; }
+
+  // File transfer (PROTOCOL.md 6.14): without a file system (the default) /send and /accept
+  // are refused and offers are declined. `files` must outlive the session; files accepted
+  // without a folder go to `download_dir`.
+  void set_files(FileSystem* files, std::string download_dir) {
+    transfers_.set_files(files, std::move(download_dir));
+  }
+  // With `on`, transfer progress is kept for TransferStatus (a terminal shows it in place)
+  // instead of printed as a line every 10%.
+  void set_progress_in_place(bool on) { transfers_.set_progress_in_place(on); }
+  // TransferStatus is a short line about the transfers under way, changed at most 4 times a
+  // second; empty when none is (FileTransfers::Status).
+  std::string TransferStatus() { return transfers_.Status(); }
 
   // Reattach starts over on a fresh connection (`conn` must outlive the session): joined,
   // finished and the exit code are reset; the nick (as last renamed), the nicks seen, the
@@ -333,6 +348,7 @@ class ClientSession {
   bool CheckNickArgument(std::string_view nick);
 
   ClientConnection* conn_;
+  FileTransfers transfers_;
   std::string nick_;
   Display display_;
   Clock clock_;

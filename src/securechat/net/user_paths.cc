@@ -47,4 +47,12 @@ absl::StatusOr<std::string> PrepareUserConfigDir() {
   return dir;
 }
 
+std::string ExpandHome(const std::string& path) {
+  const char* home = std::getenv("HOME");
+  if (path.starts_with("~/") && home != nullptr && home[0] == '/') {
+    return Cat(home, path.substr(1));
+  }
+  return path;
+}
+
 }  // namespace securechat::net

@@ -23,6 +23,10 @@ absl::StatusOr<std::string> UserConfigDir();
 // other users could replace files in it). Returns the folder.
 absl::StatusOr<std::string> PrepareUserConfigDir();
 
+// ExpandHome turns a leading "~/" into $HOME's folder, as a shell would have if the path had
+// not come after "--flag=", from client.conf or from a typed command.
+std::string ExpandHome(const std::string& path);
+
 }  // namespace securechat::net
 
 #endif  // SECURECHAT_NET_USER_PATHS_H_

@@ -133,6 +133,8 @@ bool IsBlank(uint32_t cp) {
 
 }  // namespace
 
+bool IsHiddenCodePoint(uint32_t cp) { return IsForbiddenCodePoint(cp) || IsInvisibleCodePoint(cp); }
+
 std::vector<std::string_view> SplitText(std::string_view text) {
   std::vector<std::string_view> pieces;
   size_t start = 0;

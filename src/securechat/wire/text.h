@@ -48,6 +48,11 @@ bool IsValidFileName(std::string_view name);
 // is that of "server": `Server`, `5erver`, `server_`) or that is punctuation only (`-`).
 bool IsReservedNick(std::string_view nick);
 
+// IsHiddenCodePoint: a code point that EscapeForDisplay would make visible (a control, a
+// bidirectional formatting character, or one a terminal draws as nothing); SafeFileName drops
+// them.
+bool IsHiddenCodePoint(uint32_t cp);
+
 // EscapeForDisplay returns `s` with every byte that a terminal could act on, and every code
 // point that it would draw as nothing, made visible: C0 controls, DEL, C1 controls and
 // bidirectional formatting characters, every Default_Ignorable_Code_Point and
