@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Writes the seed corpora fuzz/corpus/<target>/seed-* from the conformance vectors
 (tests/vectors/securechat-v1/*.json, and the project's own messages.json of
-securechat-membership, -auth, -commands, -history, -moderation and -rooms for the message
-target), the test keys and hand-written edge cases.
+securechat-membership, -auth, -commands, -history, -moderation, -rooms and -files for the
+message target), the test keys and hand-written edge cases.
 
 Each seed is laid out as the target's comment says (the fuzz/<target>_fuzzer.cc header). The
 script is deterministic except for the pem seeds made with the openssl command (encrypted and
@@ -42,6 +42,10 @@ def u8(v):
 
 def u16(v):
     return struct.pack(">H", v)
+
+
+def u32(v):
+    return struct.pack(">I", v)
 
 
 def u64(v):
@@ -90,6 +94,8 @@ MODERATION = load("messages.json",
                   os.path.join(ROOT, "tests", "vectors", "securechat-moderation"))
 # ... and for rooms (PROTOCOL.md 6.13).
 ROOMS = load("messages.json", os.path.join(ROOT, "tests", "vectors", "securechat-rooms"))
+# ... and for file transfer (PROTOCOL.md 6.14).
+FILES = load("messages.json", os.path.join(ROOT, "tests", "vectors", "securechat-files"))
 C2S = REC["sequences"][0]
 S2C = REC["sequences"][1]
 assert C2S["direction"] == "c2s" and S2C["direction"] == "s2c"
@@ -135,7 +141,7 @@ def frame_seeds():
 
 
 def message_seeds():
-    own = [MEMBERSHIP, AUTH_MSG, COMMANDS, HISTORY, MODERATION, ROOMS]
+    own = [MEMBERSHIP, AUTH_MSG, COMMANDS, HISTORY, MODERATION, ROOMS, FILES]
     for v in MSG["valid"] + [v for o in own for v in o["valid"]]:
         seed("message", "valid-" + v["name"], h(v["bytes"]))
     for v in MSG["invalid"] + [v for o in own for v in o["invalid"]]:
@@ -472,9 +478,6 @@ def server_engine_seeds():
     # File transfer (PROTOCOL.md 6.14): an offer from alice to bob, accepted, streamed in
     # chunks past the fuzzer's small window, done; then offers past its limits, a cancel, a
     # chunk out of order, and an offer left to expire.
-    def u32(v):
-        return struct.pack(">I", v)
-
     def offer(tag, to, name, size):
         return b"\x11" + u32(tag) + chunk(to) + chunk(name) + u64(size) + chunk(b"h" * 32)
 
@@ -494,6 +497,24 @@ def server_engine_seeds():
     files.record(0, file_chunk(3, 1, b"x")).record(0, file_chunk(3, 0, b"late"))
     files.record(1, offer(9, "alice", "../x", 1)).record(1, offer(10, "alice", "b", 49))
     s("files", 8, files.drain(0).drain(1).drain(2).long_tick(1).drain(0).drain(2).reap())
+
+    # File transfer (PROTOCOL.md 6.14): every valid client file vector before JOIN (ERROR 2);
+    # then 6.14's worked exchange between alice and bob under the ids a server that numbers
+    # from 1 gives (offer, accept, the chunk, done), an offer bob declines, and every valid
+    # client file vector from both; then alice leaves.
+    file_msgs = [h(v["bytes"]) for v in FILES["valid"] if v["direction"] == "c2s"]
+    offer = h(next(v["bytes"] for v in FILES["valid"] if v["name"] == "file-offer"))
+    files = Ops().accept(0).accept(1).hello(0).hello(1)
+    for m in file_msgs:
+        files.record(0, m)
+    files.join(0, 0).join(1, 1).drain(0).drain(1)
+    files.record(0, offer).drain(0).drain(1).record(1, b"\x12" + u32(1)).drain(0)
+    files.record(0, b"\x14" + u32(1) + u64(0) + chunk(b"hello\n")).drain(1)
+    files.record(1, b"\x15" + u32(1)).drain(0).drain(1)
+    files.record(0, offer).record(1, b"\x13" + u32(2) + chunk("no thanks")).drain(0).drain(1)
+    for m in file_msgs:
+        files.record(0, m).record(1, m)
+    s("files-vectors", 8, files.drain(0).drain(1).bye(0).drain(1).reap())
 
 
 # --- client_engine: flags u8, client script[96], server[64] if flags&1, then operations ---

@@ -249,8 +249,9 @@ enum class FileEnd : uint8_t {
   kGone = 6,               // the other side left the server
   kBroken = 7,             // the sender broke the stream: a chunk out of order or past the size
   kRefused = 8,            // the server refused the offer (id 0; `reason` says why)
+  kStalled = 9,            // the receiver took no data for too long while the sender was held
 };
-inline constexpr uint8_t kMaxFileEnd = 8;
+inline constexpr uint8_t kMaxFileEnd = 9;
 
 }  // namespace securechat::proto
 
