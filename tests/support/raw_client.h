@@ -38,6 +38,14 @@ struct Seen {
   uint8_t action = 0;              // ROOM_LINE
   uint16_t members = 0;            // ROOM_JOINED, ROOM_INFO (more: ROOM_INFO's and ROOM_USERS')
   uint8_t event = 0;               // ROOM_EVENT (from: its nick; text: its text)
+  // File transfer (PROTOCOL.md 6.14): FILE_INCOMING's from, name (text) and hash (data);
+  // FILE_DATA's data; FILE_END's why and reason (text).
+  uint32_t id = 0;      // every FILE_* kind
+  uint32_t tag = 0;     // FILE_OFFERED, FILE_END
+  uint64_t size = 0;    // FILE_INCOMING
+  uint64_t offset = 0;  // FILE_DATA
+  uint8_t why = 0;      // FILE_END
+  std::string data;     // FILE_DATA; FILE_INCOMING's hash
 
   bool IsError(proto::ErrorCode c, bool is_fatal) const {
     return kind == proto::Kind::kError && code == static_cast<uint16_t>(c) &&
@@ -213,6 +221,26 @@ class RawClient {
             s.room = std::string(v.room);
             s.more = v.more;
             s.nicks.assign(v.nicks.begin(), v.nicks.end());
+          } else if constexpr (std::is_same_v<T, msg::FileOffered>) {
+            s.tag = v.tag;
+            s.id = v.id;
+          } else if constexpr (std::is_same_v<T, msg::FileIncoming>) {
+            s.id = v.id;
+            s.from = std::string(v.from);
+            s.text = std::string(v.name);
+            s.size = v.size;
+            s.data = std::string(v.hash);
+          } else if constexpr (std::is_same_v<T, msg::FileAccepted>) {
+            s.id = v.id;
+          } else if constexpr (std::is_same_v<T, msg::FileData>) {
+            s.id = v.id;
+            s.offset = v.offset;
+            s.data = std::string(v.data);
+          } else if constexpr (std::is_same_v<T, msg::FileEnd>) {
+            s.id = v.id;
+            s.tag = v.tag;
+            s.why = v.why;
+            s.text = std::string(v.reason);
           }
         },
         m);

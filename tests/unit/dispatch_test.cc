@@ -49,6 +49,8 @@ std::string Describe(const Seen& m) {
       return Cat("ROOM_INFO ", m.room);
     case proto::Kind::kRoomUsers:
       return Cat("ROOM_USERS ", m.room, " ", m.nicks.size());
+    case proto::Kind::kFileOffered:
+      return Cat("FILE_OFFERED tag ", m.tag, " id ", m.id);
     default:
       return Cat("kind ", static_cast<int>(m.kind));
   }
@@ -243,8 +245,12 @@ TEST_P(DispatchTest, Joined) {
     EXPECT_TRUE(alice_.Saw("<mallory> hello"));
   } else if (kind == "ROOM_WHO") {
     Check(mallory, {{"ROOM_USERS #lobby 2"}, ConnState::kJoined, false});
-  } else if (kind.starts_with("FILE_")) {  // decoded, not served yet (PROTOCOL.md 6.14)
-    Check(mallory, {{"ERROR 8"}, ConnState::kJoined, false});
+  } else if (kind == "FILE_OFFER") {
+    // alice is sent FILE_INCOMING, which her client does not show yet (its file transfer part
+    // is a separate change: when it lands, alice hears the offer here).
+    Check(mallory, {{"FILE_OFFERED tag 7 id 1"}, ConnState::kJoined, false});
+  } else if (kind.starts_with("FILE_")) {  // transfer 1 does not exist (PROTOCOL.md 6.14)
+    Check(mallory, {{"ERROR 17"}, ConnState::kJoined, false});
   } else {
     FAIL() << "no expectation for " << kind;
   }

@@ -112,6 +112,17 @@ struct Connection {
   // The Rooms': the rooms besides #lobby it is in, by their names (PROTOCOL.md 6.13); at most
   // RoomLimits::max_rooms_per_client.
   std::vector<std::string> rooms;
+  // The Transfers' (PROTOCOL.md 6.14): the transfers it is a side of, by id (at most
+  // TransferLimits::max_transfers_per_client); its offers' bucket, made at its first offer;
+  // and the streaming transfers it sent that ended lately (at most
+  // Transfers::kMaxEndedPerClient), each with the bytes of late chunks dropped for it since.
+  std::vector<uint32_t> transfers;
+  std::optional<TokenBucket> offers;
+  struct EndedSend {
+    uint32_t id = 0;
+    uint64_t dropped = 0;
+  };
+  std::vector<EndedSend> ended_sends;
   std::optional<Identity> identity;  // the Gate's: set by a successful AUTH
   // Moderation's, while joined: until when (Unix milliseconds) a mute holds it; 0: none,
   // UINT64_MAX: for good. Kept here so that a room line costs no search of the ban list.

@@ -32,7 +32,9 @@ constexpr Refusal kAlreadyJoined{proto::ErrorCode::kMalformed, true, "already jo
 constexpr Refusal kAuthOnce{proto::ErrorCode::kMalformed, true, "AUTH comes once, before JOIN"};
 constexpr Refusal kHistoryFirst{proto::ErrorCode::kMalformed, true, "HISTORY comes before JOIN"};
 // Every record counts against the rate, whatever it holds (unknown kinds, malformed ones,
-// anything before JOIN): each costs the server an answer. BYE alone is free.
+// anything before JOIN): each costs the server an answer. BYE and QUIT are free, and so is a
+// FILE_CHUNK of a transfer its sender streams, which flow control paces instead (and a late
+// one of a transfer that ended, dropped unanswered up to a bound: Transfers::ChargeChunk).
 constexpr bool kCharged = true;
 constexpr bool kFree = false;
 
@@ -61,6 +63,7 @@ constexpr Route kRoutes[] = {
     {proto::Kind::kFileOffer, kMember, kCharged, kJoinFirst},
     {proto::Kind::kFileAccept, kMember, kCharged, kJoinFirst},
     {proto::Kind::kFileCancel, kMember, kCharged, kJoinFirst},
+    // Charged, but a chunk of a transfer the sender streams is free (Dispatcher::Charged).
     {proto::Kind::kFileChunk, kMember, kCharged, kJoinFirst},
     {proto::Kind::kFileDone, kMember, kCharged, kJoinFirst},
 };
@@ -96,7 +99,9 @@ void Dispatcher::Dispatch(Connection& c, ByteView plaintext) {
   msg::ClientMessage m;
   const msg::DecodeStatus status = msg::DecodeClientMessage(plaintext, &m);
   const Route* route = status == msg::DecodeStatus::kOk ? &RouteFor(m) : nullptr;
-  if ((route == nullptr || route->charged) && !TakeToken(c)) {
+  bool drop = false;
+  const bool charged = route == nullptr || Charged(c, m, route->charged, &drop);
+  if (drop || (charged && !TakeToken(c))) {
     return;
   }
   switch (status) {
@@ -118,6 +123,26 @@ void Dispatcher::Dispatch(Connection& c, ByteView plaintext) {
     return;
   }
   std::visit([this, &c](const auto& message) { Handle(c, message); }, m);
+}
+
+bool Dispatcher::Charged(Connection& c, const msg::ClientMessage& m, bool charged_by_row,
+                         bool* drop) {
+  const auto* chunk = std::get_if<msg::FileChunk>(&m);
+  // Only a joined member has transfers; before JOIN a chunk is charged and refused as any
+  // member's message is.
+  if (chunk == nullptr || c.state() != ConnState::kJoined) {
+    return charged_by_row;
+  }
+  switch (transfers_.ChargeChunk(c, *chunk)) {
+    case Transfers::ChunkCharge::kFree:
+      return false;
+    case Transfers::ChunkCharge::kDropped:
+      *drop = true;
+      return false;
+    case Transfers::ChunkCharge::kCharged:
+      break;
+  }
+  return charged_by_row;
 }
 
 bool Dispatcher::TakeToken(Connection& c) {

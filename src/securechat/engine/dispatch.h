@@ -12,19 +12,21 @@
 #include "securechat/engine/room.h"
 #include "securechat/engine/rooms.h"
 #include "securechat/engine/server_sinks.h"
+#include "securechat/engine/transfers.h"
 #include "securechat/wire/message.h"
 
 namespace securechat {
 
 class Dispatcher {
  public:
-  // `table`, `room`, `rooms`, `gate`, `moderation` and `sinks` must outlive the dispatcher. More
-  // than `burst` messages refused by the rate in a row close the connection.
-  Dispatcher(ConnectionTable& table, Room& room, Rooms& rooms, Gate& gate, Moderation& moderation,
-             const ServerSinks& sinks, double burst)
+  // `table`, `room`, `rooms`, `transfers`, `gate`, `moderation` and `sinks` must outlive the
+  // dispatcher. More than `burst` messages refused by the rate in a row close the connection.
+  Dispatcher(ConnectionTable& table, Room& room, Rooms& rooms, Transfers& transfers, Gate& gate,
+             Moderation& moderation, const ServerSinks& sinks, double burst)
       : table_(table),
         room_(room),
         rooms_(rooms),
+        transfers_(transfers),
         gate_(gate),
         moderation_(moderation),
         sinks_(sinks),
@@ -36,6 +38,10 @@ class Dispatcher {
   void Dispatch(Connection& c, ByteView plaintext);
 
  private:
+  // Charged is true if message `m` (decoded) from `c` takes a token: its row says so, except
+  // for a FILE_CHUNK Transfers::ChargeChunk calls free. *drop is set for a late chunk of an
+  // ended transfer, to be dropped unanswered.
+  bool Charged(Connection& c, const msg::ClientMessage& m, bool charged_by_row, bool* drop);
   // TakeToken charges one message to `c`'s rate; false (and an ERROR 6) when it is over.
   bool TakeToken(Connection& c);
   void Handle(Connection& c, const msg::Join& m) {
@@ -92,13 +98,15 @@ class Dispatcher {
     }
   }
   void Handle(Connection& c, const msg::RoomWho& m) { rooms_.Who(c, m.room); }
-  // File transfer (PROTOCOL.md 6.14): decoded, not yet served. Until the transfer engine
-  // lands, each is answered as a kind this server does not know, as before.
-  template <typename M>
-  requires(static_cast<uint8_t>(M::kKind) >= 0x10 &&
-           static_cast<uint8_t>(M::kKind) <= 0x1F) void Handle(Connection& c, const M& /*m*/) {
-    table_.Error(c, proto::ErrorCode::kUnknownKind, "unknown message kind");
+  // File transfer (PROTOCOL.md 6.14). A mute holds an offer, told as the offer's refusal (so
+  // that the client can tie it to its tag), not as ERROR 13.
+  void Handle(Connection& c, const msg::FileOffer& m) {
+    transfers_.Offer(c, m, moderation_.IsMuted(c));
   }
+  void Handle(Connection& c, const msg::FileAccept& m) { transfers_.Accept(c, m.id); }
+  void Handle(Connection& c, const msg::FileCancel& m) { transfers_.Cancel(c, m.id, m.reason); }
+  void Handle(Connection& c, const msg::FileChunk& m) { transfers_.Chunk(c, m); }
+  void Handle(Connection& c, const msg::FileDone& m) { transfers_.Done(c, m.id); }
   void Handle(Connection& c, const msg::Quit& m) {
     // The reason is told to the room: a muted client leaves without it.
     room_.Quit(c, moderation_.IsMuted(c) ? std::string_view() : m.reason);
@@ -108,6 +116,7 @@ class Dispatcher {
   ConnectionTable& table_;
   Room& room_;
   Rooms& rooms_;
+  Transfers& transfers_;
   Gate& gate_;
   Moderation& moderation_;
   const ServerSinks& sinks_;

@@ -32,8 +32,9 @@ ServerCore::ServerCore(const ServerPrivateKey& key, RandomSource& rng, ServerOpt
       room_(table_, sinks_, gate_, options_.motd, options_.history, options_.history_epoch),
       rooms_(table_, sinks_, room_, gate_, options_.rooms, options_.history,
              options_.history_epoch),
+      transfers_(table_, sinks_, room_, options_.transfers),
       moderation_(table_, sinks_, room_, gate_, std::move(options_.bans)),
-      dispatcher_(table_, room_, rooms_, gate_, moderation_, sinks_, options_.burst) {}
+      dispatcher_(table_, room_, rooms_, transfers_, gate_, moderation_, sinks_, options_.burst) {}
 
 ServerCore::~ServerCore() = default;
 
@@ -167,7 +168,8 @@ void ServerCore::FinishTeardowns() {
       c.holds_place = false;
       admission_.Depart(c.id, c.address, Mono());
     }
-    rooms_.Leave(c);  // quietly: #lobby's MEMBER_LEFT tells every member
+    transfers_.Leave(c);  // the other side of each is told
+    rooms_.Leave(c);      // quietly: #lobby's MEMBER_LEFT tells every member
     room_.Leave(c, gone->why);
   }
 }
@@ -245,6 +247,7 @@ ByteView ServerCore::RefusalBytes() {
 void ServerCore::Shutdown() {
   const uint64_t now = Mono();
   admission_.ClearHellos();
+  transfers_.Clear();
   rooms_.Clear();
   room_.Clear();  // nobody is told of anyone leaving: everyone is
   constexpr StateSet kTold{ConnState::kEstablished, ConnState::kAuthenticated, ConnState::kJoined};
@@ -285,6 +288,7 @@ void ServerCore::Tick() {
         break;
     }
   }
+  transfers_.Expire(now);
   FinishTeardowns();
   admission_.ForgetUnused(now);
 }
@@ -292,11 +296,18 @@ void ServerCore::Tick() {
 std::optional<uint64_t> ServerCore::MsUntilTick() {
   const uint64_t now = Mono();
   const std::optional<uint64_t> hello = admission_.MsUntilHandshake(now);
-  const std::optional<uint64_t> deadline = table_.MsUntilDeadline(now);
-  if (hello && deadline) {
-    return std::min(*hello, *deadline);
+  std::optional<uint64_t> soonest = table_.MsUntilDeadline(now);
+  for (const std::optional<uint64_t> ms : {hello, transfers_.MsUntilExpiry(now)}) {
+    if (ms) {
+      soonest = std::min(soonest.value_or(*ms), *ms);
+    }
   }
-  return hello ? hello : deadline;
+  return soonest;
+}
+
+bool ServerCore::WantsRead(ConnId id) const {
+  const Connection* c = table_.Find(id);
+  return c == nullptr || transfers_.WantsRead(*c);
 }
 
 void ServerCore::Forget(ConnId id) {

@@ -3,7 +3,8 @@
 // parts, none of which calls up into the one above it:
 //   - Dispatcher: one table that routes each client message by kind and connection state;
 //   - Moderation (kicks, bans and mutes), over the Room (#lobby: what members do, and the nick
-//     rules), the Rooms beside it (the other rooms) and the Gate (who may join), beside
+//     rules), the Rooms and the Transfers beside it (the other rooms; files sent from member to
+//     member) and the Gate (who may join), beside
 //     Admission (who may connect, and when each handshake is served), below it;
 //   - ConnectionTable, below them all: every connection, its state, its deadline, its output
 //     queue, and how it ends.
@@ -27,6 +28,7 @@
 #include "securechat/engine/room.h"
 #include "securechat/engine/rooms.h"
 #include "securechat/engine/server_sinks.h"
+#include "securechat/engine/transfers.h"
 
 namespace securechat {
 
@@ -51,6 +53,7 @@ struct ServerOptions {
   uint64_t history_epoch = 1;
   BanList bans{};      // bans and mutes in force (engine/bans.h): read from --bans, or empty
   RoomLimits rooms{};  // rooms besides #lobby (PROTOCOL.md 6.13); each keeps `history` too
+  TransferLimits transfers{};  // file transfer (PROTOCOL.md 6.14)
 };
 
 class ServerCore {
@@ -109,6 +112,10 @@ class ServerCore {
   // For the network layer: what to write, what was written, and when to close.
   ByteView Pending(ConnId id) const { return table_.Pending(id); }
   void Consumed(ConnId id, size_t n) { table_.Consumed(id, n); }
+  // WantsRead is false while the network layer must not read connection `id` (nor watch it
+  // for reading): it streams a file to a receiver that has a window's worth of output queued
+  // (flow control, PROTOCOL.md 6.14). The receiver's draining makes it true again.
+  bool WantsRead(ConnId id) const;
   // ShouldClose is true once the connection is closed and its output is flushed.
   bool ShouldClose(ConnId id) const { return table_.ShouldClose(id); }
   // Forget drops a connection the network layer has closed.
@@ -118,6 +125,8 @@ class ServerCore {
   size_t joined_count() const { return room_.size(); }
   // room_count: the rooms besides #lobby.
   size_t room_count() const { return rooms_.size(); }
+  // transfer_count: live file transfers, offers not yet answered included.
+  size_t transfer_count() const { return transfers_.size(); }
   // Nicks: the nicks in the room, ordered without regard to case (the console completes them).
   std::vector<std::string> Nicks() const;
   // Addresses the core keeps state for: those with a connection, and at most
@@ -146,6 +155,7 @@ class ServerCore {
   Gate gate_;
   Room room_;
   Rooms rooms_;
+  Transfers transfers_;
   Moderation moderation_;
   Dispatcher dispatcher_;
   std::vector<ConnId> expired_;  // Tick's scratch list

@@ -250,13 +250,20 @@ int Loop::Run() {
         Watch(out->fd(), &wr, &max_fd);
       }
     }
+    // A connection the core does not want read (flow control: it streams a file to a
+    // receiver whose queue is full) is not watched for reading, and its buffered input waits:
+    // the receiver it waits for is watched for writing, and its draining ends this wait on a
+    // later turn, which asks the core again.
     bool buffered_input = false;
     for (const auto& [id, stream] : streams_) {
-      Watch(stream->fd(), &rd, &max_fd);
+      const bool wanted = core_.WantsRead(id);
+      if (wanted) {
+        Watch(stream->fd(), &rd, &max_fd);
+      }
       if (!core_.Pending(id).empty()) {
         Watch(stream->fd(), &wr, &max_fd);
       }
-      buffered_input = buffered_input || stream->HasBufferedInput();
+      buffered_input = buffered_input || (wanted && stream->HasBufferedInput());
     }
     // Sleep until the next timer of the core, the end of an accept pause, or (stopping) a
     // short poll for the flush.
@@ -312,7 +319,8 @@ int Loop::Run() {
       ReadConsole();
     }
     for (auto& [id, stream] : streams_) {
-      if (FD_ISSET(stream->fd(), &rd) || stream->HasBufferedInput()) {
+      // Asked again: what an earlier connection sent this turn may have filled a receiver.
+      if ((FD_ISSET(stream->fd(), &rd) || stream->HasBufferedInput()) && core_.WantsRead(id)) {
         ReadFrom(id, *stream);
       }
     }
