@@ -3,7 +3,7 @@
 # bench/README.md reports: chat-bench (Google Benchmark) and the chat-loadgen runs against a
 # real chat-server on 127.0.0.1. Each run writes JSON to OUT_DIR (default
 # build/bench-results/<UTC time>); bench/compare.py OLD_DIR NEW_DIR puts two runs side by side.
-# Takes about three minutes after the build. Timings mean little while other work loads the machine: the load
+# Takes about four minutes after the build (the 1 GiB files run, with its scp, about 45 s). Timings mean little while other work loads the machine: the load
 # average is printed before and after, and recorded in every JSON file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
