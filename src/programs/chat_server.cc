@@ -74,6 +74,21 @@ ABSL_FLAG(int64_t, max_rooms_per_client, 10, "rooms besides #lobby one client is
 ABSL_FLAG(int64_t, max_room_members, 1000,
           "members of one room besides #lobby (1 to 100000; #lobby is bounded by --max_clients)");
 ABSL_FLAG(int64_t, max_topic_bytes, 256, "longest room topic in bytes (0 to 1024)");
+ABSL_FLAG(int64_t, max_file_bytes, int64_t{1} << 30,
+          "largest file one member may send another through the server, in bytes");
+ABSL_FLAG(int64_t, max_transfers, 64,
+          "file transfers at once on the server, offers not yet answered included (0 to 100000; "
+          "0: no file transfer)");
+ABSL_FLAG(int64_t, max_transfers_per_client, 4,
+          "file transfers one client is a side of at once, as sender or receiver (0 to 1000)");
+ABSL_FLAG(int64_t, max_offers_per_minute, 10,
+          "file offers one connection may make a minute "
+          "(0 to 10000)");
+ABSL_FLAG(absl::Duration, offer_timeout, absl::Seconds(120),
+          "a file offer nobody answers in this time expires");
+ABSL_FLAG(int64_t, file_window, 256 * 1024,
+          "bytes of a file queued for its receiver before the server stops reading the sender; "
+          "at most half of --max_queue_bytes");
 ABSL_FLAG(std::string, members, "",
           "members file: `NICK KEYTYPE BASE64 [op]` a line (a .pub line's first two fields "
           "after the nick); each listed nick only for its keys' holders. SIGHUP re-reads it");
@@ -104,6 +119,11 @@ constexpr int64_t kMaxRooms = 100'000;
 constexpr int64_t kMaxRoomsPerClient = 1'000;
 constexpr int64_t kMaxRoomMembers = 100'000;
 constexpr uint64_t kMaxAllHistoryBytes = uint64_t{4} << 30;
+
+// Upper bounds for the file transfer flags.
+constexpr int64_t kMaxTransfers = 100'000;
+constexpr int64_t kMaxTransfersPerClient = 1'000;
+constexpr int64_t kMaxOffersPerMinute = 10'000;
 
 // HistoryEpoch draws the random, non-zero epoch of this run's history (PROTOCOL.md 6.11).
 uint64_t HistoryEpoch(securechat::RandomSource& rng) {
@@ -276,7 +296,9 @@ int main(int argc, char** argv) {
       "Limits: --max_clients --max_per_address --handshake_timeout --idle_timeout\n"
       "        --max_queue_bytes --rate --burst --handshakes_per_second --log_rate\n"
       "        --history --history_bytes --max_bans --max_rooms --max_rooms_per_client\n"
-      "        --max_room_members --max_topic_bytes (see below).\n"
+      "        --max_room_members --max_topic_bytes --max_file_bytes --max_transfers\n"
+      "        --max_transfers_per_client --max_offers_per_minute --offer_timeout\n"
+      "        --file_window (see below).\n"
       "Lines typed on stdin go to every client as CHAT from 'server'; /help lists the console's\n"
       "commands. At a terminal, lines are edited under a prompt: Up, Down and Ctrl-R recall\n"
       "earlier ones, Tab completes commands, Ctrl-D closes the console. SIGINT or SIGTERM\n"
@@ -358,6 +380,41 @@ int main(int argc, char** argv) {
                     all_history_bytes, " bytes together, more than ", kMaxAllHistoryBytes,
                     ": lower one of them"));
   }
+  const int64_t max_file_bytes = absl::GetFlag(FLAGS_max_file_bytes);
+  const int64_t max_transfers = absl::GetFlag(FLAGS_max_transfers);
+  const int64_t max_transfers_per_client = absl::GetFlag(FLAGS_max_transfers_per_client);
+  const int64_t max_offers_per_minute = absl::GetFlag(FLAGS_max_offers_per_minute);
+  if (max_file_bytes < 0 || max_transfers < 0 || max_transfers > kMaxTransfers ||
+      max_transfers_per_client < 0 || max_transfers_per_client > kMaxTransfersPerClient ||
+      max_offers_per_minute < 0 || max_offers_per_minute > kMaxOffersPerMinute) {
+    return Fail(Cat("--max_file_bytes must be at least 0, --max_transfers 0 to ", kMaxTransfers,
+                    ", --max_transfers_per_client 0 to ", kMaxTransfersPerClient,
+                    " and --max_offers_per_minute 0 to ", kMaxOffersPerMinute));
+  }
+  if (absl::GetFlag(FLAGS_offer_timeout) <= absl::ZeroDuration()) {
+    return Fail("--offer_timeout must be a positive duration, like 120s");
+  }
+  // The window holds at least one chunk's record, and file data alone never fills more than
+  // half of a receiver's queue: the server reads a sender 16 KiB at a time, so a queue holds
+  // at most a window, 16 KiB and one record of file data, and chat still fits beside it.
+  const int64_t file_window = absl::GetFlag(FLAGS_file_window);
+  const int64_t max_queue_bytes = absl::GetFlag(FLAGS_max_queue_bytes);
+  if (file_window < static_cast<int64_t>(securechat::proto::kMaxFrameLen) ||
+      file_window > max_queue_bytes / 2) {
+    return Fail(Cat("--file_window=", file_window, " must be at least one record (",
+                    securechat::proto::kMaxFrameLen,
+                    " bytes) and at most half of --max_queue_bytes (", max_queue_bytes,
+                    "): a receiver's queue must hold a window of file data, "
+                    "what the server reads at once, and chat beside it"));
+  }
+  securechat::TransferLimits transfer_limits;
+  transfer_limits.max_file_bytes = static_cast<uint64_t>(max_file_bytes);
+  transfer_limits.max_transfers = static_cast<size_t>(max_transfers);
+  transfer_limits.max_transfers_per_client = static_cast<size_t>(max_transfers_per_client);
+  transfer_limits.max_offers_per_minute = static_cast<size_t>(max_offers_per_minute);
+  transfer_limits.offer_timeout_ms =
+      static_cast<uint64_t>(absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_offer_timeout)));
+  transfer_limits.file_window = static_cast<size_t>(file_window);
   const std::string motd = absl::GetFlag(FLAGS_motd);
   if (!motd.empty() && !securechat::IsValidText(motd)) {
     return Fail(Cat("--motd must be at most ", securechat::proto::kMaxTextLen,
@@ -468,6 +525,7 @@ int main(int argc, char** argv) {
   options.access = access;
   options.history = history;
   options.rooms = room_limits;
+  options.transfers = transfer_limits;
   const size_t bans_at_start = bans.entries().size();
   options.bans = std::move(bans);
   auto listeners = securechat::net::ListenTcpAll(*addrs);
@@ -488,6 +546,11 @@ int main(int argc, char** argv) {
               " members each; history ", options.history.max_lines, " lines, ",
               options.history.max_bytes, " bytes per room (", all_history_bytes,
               " bytes for all at most)"));
+  LogLine(Cat("files: at most ", transfer_limits.max_file_bytes, " bytes each, ",
+              transfer_limits.max_transfers, " transfers, ",
+              transfer_limits.max_transfers_per_client, " per client, ",
+              transfer_limits.max_offers_per_minute, " offers a minute; window ",
+              transfer_limits.file_window, " bytes"));
   if (!members_path.empty() || access == securechat::Access::kMembers) {
     PrintLine(Cat("members: ", member_nicks, " nicks, ", member_keys, " keys from ", members_path,
                   "; access ", access == securechat::Access::kMembers ? "members only" : "open"));

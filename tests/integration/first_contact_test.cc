@@ -187,6 +187,27 @@ TEST(ServerFirstContactTest, RoomLimitsThatCannotHoldAreRefused) {
       << Describe(**memory);
 }
 
+// The file transfer flags are checked at start: out of range, or a window that would not
+// leave a receiver's queue room for chat beside a window of file data.
+TEST(ServerFirstContactTest, FileLimitsThatCannotHoldAreRefused) {
+  for (const char* bad : {"--max_file_bytes=-1", "--max_transfers=100001",
+                          "--max_transfers_per_client=-1", "--max_offers_per_minute=10001"}) {
+    auto refused = Process::Start(ProgramPath("chat-server"), {"--listen", "127.0.0.1:0", bad});
+    ASSERT_TRUE(refused.ok()) << refused.status();
+    EXPECT_TRUE(Exits(**refused, 1)) << bad << ": " << Describe(**refused);
+    EXPECT_TRUE(Contains((*refused)->err(), "--max_file_bytes must be at least 0"))
+        << Describe(**refused);
+  }
+  auto window = Process::Start(ProgramPath("chat-server"),
+                               {"--listen", "127.0.0.1:0", "--file_window=524289"});
+  ASSERT_TRUE(window.ok()) << window.status();
+  EXPECT_TRUE(Exits(**window, 1)) << Describe(**window);
+  EXPECT_TRUE(Contains((*window)->err(),
+                       "--file_window=524289 must be at least one record (16452 bytes) and at "
+                       "most half of --max_queue_bytes (1048576)"))
+      << Describe(**window);
+}
+
 // client.conf holds the client's defaults (connect, nick, the server's key, paths with ~/);
 // the command line overrides them; a bad line is exit 1 naming the file and the line.
 TEST(ClientConfTest, DefaultsComeFromClientConfAndFlagsOverrideThem) {
