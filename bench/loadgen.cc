@@ -99,6 +99,9 @@ ABSL_FLAG(int, fill_lines, 50,
 ABSL_FLAG(int, rounds, 1, "rooms: loads of the rooms and of the one room, taken in turn");
 ABSL_FLAG(int64_t, file_bytes, int64_t{1} << 30, "files: bytes of the file sent (F)");
 ABSL_FLAG(double, chat_rate, 20, "files: chat lines per second said during the transfer");
+ABSL_FLAG(double, receive_mb_per_second, 0,
+          "files: the receiver reads at most this many MB (10^6 bytes) per second during the "
+          "transfer, as a slow link would; 0: as fast as it can");
 ABSL_FLAG(bool, scp, true,
           "files: also time scp of F bytes to 127.0.0.1 through a private sshd "
           "(--scp_script), when /usr/sbin/sshd is installed");
@@ -354,7 +357,14 @@ struct Client {
   std::vector<uint64_t> next_seq;        // per sender: the next sequence number expected
   uint64_t chats = 0;                    // chats received and verified
   bool want_out = false;                 // registered for EPOLLOUT
-  bool dirty = false;                    // in the flush list
+  // Reading paced at read_rate bytes per second (0: as fast as it comes), as a slow link
+  // would: the bytes it may read now, when that was last refilled, and whether EPOLLIN is off
+  // until it may read again.
+  double read_rate = 0;
+  double read_allowance = 0;
+  int64_t read_refill_ns = 0;
+  bool read_paused = false;
+  bool dirty = false;  // in the flush list
 };
 
 class Driver {
@@ -454,6 +464,9 @@ class Driver {
           wait_ns = std::clamp<int64_t>(*t - now, 0, wait_ns);
         }
       }
+      if (!paused_.empty()) {
+        wait_ns = std::min<int64_t>(wait_ns, 1'000'000);
+      }
       timespec ts{static_cast<time_t>(wait_ns / 1'000'000'000),
                   static_cast<long>(wait_ns % 1'000'000'000)};
       const int n =
@@ -482,6 +495,7 @@ class Driver {
           MarkDirty(c);
         }
       }
+      ResumeReading(NowNs());
       if (on_tick) {
         on_tick(NowNs());
       }
@@ -518,12 +532,59 @@ class Driver {
     MarkDirty(c);
   }
 
+  // A paced client reads while it is allowed at least kMinRead bytes (about a record), then
+  // waits until it is allowed kReadBurst (16 records) again.
+  static constexpr double kReadBurst = 256 * 1024;
+  static constexpr double kMinRead = 16 * 1024;
+
+  // Refill adds to a paced client's allowance what its rate has earned since the last refill.
+  static void Refill(Client& c, int64_t now) {
+    c.read_allowance =
+        std::min(kReadBurst, c.read_allowance +
+                                 c.read_rate * static_cast<double>(now - c.read_refill_ns) / 1e9);
+    c.read_refill_ns = now;
+  }
+
+  // ResumeReading turns EPOLLIN back on for the paced clients that may read a burst again.
+  void ResumeReading(int64_t now) {
+    for (size_t i = 0; i < paused_.size();) {
+      Client& c = *paused_[i];
+      Refill(c, now);
+      if (c.fd >= 0 && c.read_rate > 0 && c.read_allowance < kReadBurst) {
+        ++i;
+        continue;
+      }
+      c.read_paused = false;
+      UpdateEvents(c);
+      paused_[i] = paused_.back();
+      paused_.pop_back();
+    }
+  }
+
   void Readable(Client& c) {
+    if (c.read_paused) {  // an event reported before its reading was paused
+      return;
+    }
     for (;;) {
-      const ssize_t n = recv(c.fd, read_buf_.data(), read_buf_.size(), 0);
+      size_t want = read_buf_.size();
+      if (c.read_rate > 0) {
+        Refill(c, NowNs());
+        // Less than a record: wait for a burst rather than read it a few bytes at a time.
+        if (c.read_allowance < kMinRead) {
+          c.read_paused = true;
+          UpdateEvents(c);
+          paused_.push_back(&c);
+          return;
+        }
+        want = std::min(want, static_cast<size_t>(c.read_allowance));
+      }
+      const ssize_t n = recv(c.fd, read_buf_.data(), want, 0);
+      if (n > 0 && c.read_rate > 0) {
+        c.read_allowance -= static_cast<double>(n);
+      }
       if (n > 0) {
         Feed(c, ByteView(read_buf_.data(), static_cast<size_t>(n)), NowNs());
-        if (static_cast<size_t>(n) < read_buf_.size() || c.fd < 0 || !failure_.empty()) {
+        if (static_cast<size_t>(n) < want || c.fd < 0 || !failure_.empty()) {
           return;
         }
         continue;
@@ -671,8 +732,18 @@ class Driver {
       return;
     }
     c.want_out = want;
+    UpdateEvents(c);
+  }
+
+  // UpdateEvents registers `c` for what it waits for: EPOLLIN unless its reading is paused,
+  // EPOLLOUT while its output is blocked.
+  void UpdateEvents(Client& c) {
+    if (c.fd < 0) {
+      return;
+    }
     epoll_event ev{};
-    ev.events = want ? EPOLLIN | EPOLLOUT : EPOLLIN;
+    ev.events = (c.read_paused ? 0u : static_cast<uint32_t>(EPOLLIN)) |
+                (c.want_out ? static_cast<uint32_t>(EPOLLOUT) : 0u);
     ev.data.ptr = &c;
     epoll_ctl(epoll_, EPOLL_CTL_MOD, c.fd, &ev);
   }
@@ -720,6 +791,7 @@ class Driver {
   sockaddr_in addr_{};
   std::vector<std::unique_ptr<Client>> clients_;
   std::vector<Client*> dirty_;
+  std::vector<Client*> paused_;  // paced clients whose EPOLLIN is off
   // InjectFault passes on `line` (a CHAT, a ROOM_LINE or a FILE_DATA, whose bytes are its
   // member `Field`) to `pass` as a wrong server would have delivered it.
   template <auto Field, typename Line, typename Pass>
@@ -1802,7 +1874,8 @@ void OnFileMessage(Driver& d, FileRun& run, Client& c, const msg::ServerMessage&
 }
 
 bool FilesFlagsValid() {
-  return absl::GetFlag(FLAGS_file_bytes) >= 0 && absl::GetFlag(FLAGS_chat_rate) > 0;
+  return absl::GetFlag(FLAGS_file_bytes) >= 0 && absl::GetFlag(FLAGS_chat_rate) > 0 &&
+         absl::GetFlag(FLAGS_receive_mb_per_second) >= 0;
 }
 
 Json Files(Driver& d, const Common& common) {
@@ -1883,6 +1956,7 @@ Json Files(Driver& d, const Common& common) {
         run.sent += n;
       }
     };
+    run.receiver->read_rate = absl::GetFlag(FLAGS_receive_mb_per_second) * 1e6;
     d.Send(*run.sender,
            msg::FileOffer{FileRun::kTag, run.receiver->nick, FileRun::kName, run.size, run.hash});
     if (!d.Run([&] { return run.end_ns != 0; }, common.deadline)) {
@@ -1892,6 +1966,7 @@ Json Files(Driver& d, const Common& common) {
       run.first_chunk_ns = run.end_ns;
     }
   }
+  run.receiver->read_rate = 0;
   // The last lines said reach both listeners.
   if (!d.Run([&] { return run.heard_at_receiver == run.said && run.heard_at_sender == run.said; },
              common.deadline)) {
@@ -1902,6 +1977,7 @@ Json Files(Driver& d, const Common& common) {
   const double secs = static_cast<double>(run.end_ns - run.first_chunk_ns) / 1e9;
   const double mbps = secs > 0 ? static_cast<double>(run.size) / 1e6 / secs : 0;
   out["file_bytes"] = run.size;
+  out["receive_mb_per_second"] = absl::GetFlag(FLAGS_receive_mb_per_second);
   out["chunks"] = (run.size + proto::kMaxChunkLen - 1) / proto::kMaxChunkLen;
   out["hash_verified"] = true;
   out["seconds"] = secs;
@@ -2063,6 +2139,7 @@ int main(int argc, char** argv) {
   params["auth"] = absl::GetFlag(FLAGS_auth);
   params["file_bytes"] = absl::GetFlag(FLAGS_file_bytes);
   params["chat_rate"] = absl::GetFlag(FLAGS_chat_rate);
+  params["receive_mb_per_second"] = absl::GetFlag(FLAGS_receive_mb_per_second);
   params["scp"] = absl::GetFlag(FLAGS_scp);
   doc["params"] = std::move(params);
 
