@@ -31,9 +31,8 @@
 // every line of it, its sender included); any difference, error or unexpected close fails the run
 // (exit code 1, "verified": false, and the throughput figure reported as 0); in the files mode
 // each FILE_DATA must come at the offset the receiver expects and the whole file must have the
-// SHA-256 offered. --fault makes
-// the generator itself alter, drop or duplicate one delivery, so that ctest can check that
-// the verifier notices (LoadgenCatches.*).
+// SHA-256 offered. --fault makes the generator itself alter, drop or duplicate one delivery,
+// so that ctest can check that the verifier notices (LoadgenCatches.*).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -101,7 +100,7 @@ ABSL_FLAG(int64_t, file_bytes, int64_t{1} << 30, "files: bytes of the file sent 
 ABSL_FLAG(double, chat_rate, 20, "files: chat lines per second said during the transfer");
 ABSL_FLAG(double, receive_mb_per_second, 0,
           "files: the receiver reads at most this many MB (10^6 bytes) per second during the "
-          "transfer, as a slow link would; 0: as fast as it can");
+          "transfer, as a receiver that reads slowly would; 0: as fast as it can");
 ABSL_FLAG(bool, scp, true,
           "files: also time scp of F bytes to 127.0.0.1 through a private sshd "
           "(--scp_script), when /usr/sbin/sshd is installed");
@@ -357,9 +356,9 @@ struct Client {
   std::vector<uint64_t> next_seq;        // per sender: the next sequence number expected
   uint64_t chats = 0;                    // chats received and verified
   bool want_out = false;                 // registered for EPOLLOUT
-  // Reading paced at read_rate bytes per second (0: as fast as it comes), as a slow link
-  // would: the bytes it may read now, when that was last refilled, and whether EPOLLIN is off
-  // until it may read again.
+  // Reading paced at read_rate bytes per second (0: as fast as it comes), as a receiver
+  // that reads slowly would: the bytes it may read now, when that was last refilled, and whether
+  // EPOLLIN is off until it may read again.
   double read_rate = 0;
   double read_allowance = 0;
   int64_t read_refill_ns = 0;
