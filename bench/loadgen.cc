@@ -18,13 +18,21 @@
 //               every room's history is full; then every client saying lines at a fixed rate,
 //               and in turn, the same deliveries per second in one room of all N from fewer
 //               senders: deliveries per second of each and their ratio.
+//   files       one file of F bytes (--file_bytes, default 1 GiB) from a sender to a receiver
+//               (FILE_OFFER, FILE_ACCEPT, FILE_CHUNK relayed as FILE_DATA, FILE_DONE) while a
+//               third client says --chat_rate lines per second: MB/s from the first chunk
+//               sent to the last FILE_END done received, the chat's latency at the receiver
+//               during the transfer, the server's RSS idle and at its peak during it, and scp
+//               of as many bytes to 127.0.0.1 in the same run (bench/scp_baseline.sh) when
+//               sshd is installed, with the ratio.
 //
 // Every delivery is verified: each receiver must get, from each sender, exactly the messages
 // it sent, in order, byte for byte (in the rooms mode: each room's members, and nobody else,
 // every line of it, its sender included); any difference, error or unexpected close fails the run
-// (exit code 1, "verified": false, and the throughput figure reported as 0). --fault makes
-// the generator itself alter, drop or duplicate one delivery, so that ctest can check that
-// the verifier notices (LoadgenCatches.*).
+// (exit code 1, "verified": false, and the throughput figure reported as 0); in the files mode
+// each FILE_DATA must come at the offset the receiver expects and the whole file must have the
+// SHA-256 offered. --fault makes the generator itself alter, drop or duplicate one delivery,
+// so that ctest can check that the verifier notices (LoadgenCatches.*).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -47,6 +55,7 @@
 #include <ctime>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -64,11 +73,12 @@
 #include "securechat/crypto/auth.h"
 #include "securechat/crypto/ed25519.h"
 #include "securechat/crypto/keys.h"
+#include "securechat/crypto/primitives.h"
 #include "securechat/crypto/random.h"
 #include "securechat/engine/client_connection.h"
 #include "securechat/wire/message.h"
 
-ABSL_FLAG(std::string, mode, "throughput", "throughput, latency, idle, handshake or rooms");
+ABSL_FLAG(std::string, mode, "throughput", "throughput, latency, idle, handshake, rooms or files");
 ABSL_FLAG(int, receivers, 50, "throughput, latency: receiving clients (R)");
 ABSL_FLAG(int, senders, 1, "throughput, latency: sending clients (S); they receive too");
 ABSL_FLAG(int64_t, messages, 20000, "throughput: messages per sender (M)");
@@ -86,6 +96,16 @@ ABSL_FLAG(int, history, 50, "rooms: the server's --history, lines kept per room"
 ABSL_FLAG(int, fill_lines, 50,
           "rooms: lines of B bytes said in each room before its memory is measured");
 ABSL_FLAG(int, rounds, 1, "rooms: loads of the rooms and of the one room, taken in turn");
+ABSL_FLAG(int64_t, file_bytes, int64_t{1} << 30, "files: bytes of the file sent (F)");
+ABSL_FLAG(double, chat_rate, 20, "files: chat lines per second said during the transfer");
+ABSL_FLAG(double, receive_mb_per_second, 0,
+          "files: the receiver reads at most this many MB (10^6 bytes) per second during the "
+          "transfer, as a receiver that reads slowly would; 0: as fast as it can");
+ABSL_FLAG(bool, scp, true,
+          "files: also time scp of F bytes to 127.0.0.1 through a private sshd "
+          "(--scp_script), when /usr/sbin/sshd is installed");
+ABSL_FLAG(std::string, scp_script, SECURECHAT_SOURCE_DIR "/bench/scp_baseline.sh",
+          "files: the script that times scp");
 ABSL_FLAG(int, connections, 4000, "handshake: connections to make");
 ABSL_FLAG(int, in_flight, 16, "handshake, idle, rooms: connections being set up at once (K)");
 ABSL_FLAG(int, key_bits, 2048, "RSA key size of the server key chat-keygen makes");
@@ -99,7 +119,8 @@ ABSL_FLAG(double, timeout, 300, "fail if the run takes longer than this many sec
 ABSL_FLAG(std::string, json, "", "also write the results as JSON to this file");
 ABSL_FLAG(std::string, fault, "",
           "for testing the verifier: alter, drop or duplicate the 50th CHAT or ROOM_LINE the "
-          "clients receive, as a wrong server would; the run must then fail");
+          "clients receive (files: the 50th FILE_DATA), as a wrong server would; the run must "
+          "then fail");
 
 namespace securechat::loadgen {
 namespace {
@@ -335,7 +356,14 @@ struct Client {
   std::vector<uint64_t> next_seq;        // per sender: the next sequence number expected
   uint64_t chats = 0;                    // chats received and verified
   bool want_out = false;                 // registered for EPOLLOUT
-  bool dirty = false;                    // in the flush list
+  // Reading paced at read_rate bytes per second (0: as fast as it comes), as a receiver
+  // that reads slowly would: the bytes it may read now, when that was last refilled, and whether
+  // EPOLLIN is off until it may read again.
+  double read_rate = 0;
+  double read_allowance = 0;
+  int64_t read_refill_ns = 0;
+  bool read_paused = false;
+  bool dirty = false;  // in the flush list
 };
 
 class Driver {
@@ -345,6 +373,8 @@ class Driver {
   std::function<void(Client&, const msg::RoomLine&, int64_t now_ns)> on_room_line;
   // ROOM_JOINED and HISTORY_END, the answers to ROOM_JOIN.
   std::function<void(Client&, const msg::ServerMessage&)> on_room_answer;
+  // The file kinds: FILE_OFFERED, FILE_INCOMING, FILE_ACCEPTED, FILE_DATA and FILE_END.
+  std::function<void(Client&, const msg::ServerMessage&, int64_t now_ns)> on_file;
   std::function<void(Client&)> on_closed;  // EOF after our BYE
   std::function<void(int64_t now_ns)> on_tick;
   std::function<std::optional<int64_t>()> next_timer_ns;
@@ -433,6 +463,9 @@ class Driver {
           wait_ns = std::clamp<int64_t>(*t - now, 0, wait_ns);
         }
       }
+      if (!paused_.empty()) {
+        wait_ns = std::min<int64_t>(wait_ns, 1'000'000);
+      }
       timespec ts{static_cast<time_t>(wait_ns / 1'000'000'000),
                   static_cast<long>(wait_ns % 1'000'000'000)};
       const int n =
@@ -461,6 +494,7 @@ class Driver {
           MarkDirty(c);
         }
       }
+      ResumeReading(NowNs());
       if (on_tick) {
         on_tick(NowNs());
       }
@@ -475,8 +509,12 @@ class Driver {
     }
   }
 
-  // set_fault makes the driver mishandle one CHAT (see --fault).
-  void set_fault(std::string fault) { fault_ = std::move(fault); }
+  // set_fault makes the driver mishandle one CHAT or ROOM_LINE, or with `file_data` one
+  // FILE_DATA instead (see --fault).
+  void set_fault(std::string fault, bool file_data) {
+    fault_ = std::move(fault);
+    fault_files_ = file_data;
+  }
   const std::string& error() const { return failure_; }
   int open_count() const { return open_; }
 
@@ -493,12 +531,59 @@ class Driver {
     MarkDirty(c);
   }
 
+  // A paced client reads while it is allowed at least kMinRead bytes (about a record), then
+  // waits until it is allowed kReadBurst (16 records) again.
+  static constexpr double kReadBurst = 256 * 1024;
+  static constexpr double kMinRead = 16 * 1024;
+
+  // Refill adds to a paced client's allowance what its rate has earned since the last refill.
+  static void Refill(Client& c, int64_t now) {
+    c.read_allowance =
+        std::min(kReadBurst, c.read_allowance +
+                                 c.read_rate * static_cast<double>(now - c.read_refill_ns) / 1e9);
+    c.read_refill_ns = now;
+  }
+
+  // ResumeReading turns EPOLLIN back on for the paced clients that may read a burst again.
+  void ResumeReading(int64_t now) {
+    for (size_t i = 0; i < paused_.size();) {
+      Client& c = *paused_[i];
+      Refill(c, now);
+      if (c.fd >= 0 && c.read_rate > 0 && c.read_allowance < kReadBurst) {
+        ++i;
+        continue;
+      }
+      c.read_paused = false;
+      UpdateEvents(c);
+      paused_[i] = paused_.back();
+      paused_.pop_back();
+    }
+  }
+
   void Readable(Client& c) {
+    if (c.read_paused) {  // an event reported before its reading was paused
+      return;
+    }
     for (;;) {
-      const ssize_t n = recv(c.fd, read_buf_.data(), read_buf_.size(), 0);
+      size_t want = read_buf_.size();
+      if (c.read_rate > 0) {
+        Refill(c, NowNs());
+        // Less than a record: wait for a burst rather than read it a few bytes at a time.
+        if (c.read_allowance < kMinRead) {
+          c.read_paused = true;
+          UpdateEvents(c);
+          paused_.push_back(&c);
+          return;
+        }
+        want = std::min(want, static_cast<size_t>(c.read_allowance));
+      }
+      const ssize_t n = recv(c.fd, read_buf_.data(), want, 0);
+      if (n > 0 && c.read_rate > 0) {
+        c.read_allowance -= static_cast<double>(n);
+      }
       if (n > 0) {
         Feed(c, ByteView(read_buf_.data(), static_cast<size_t>(n)), NowNs());
-        if (static_cast<size_t>(n) < read_buf_.size() || c.fd < 0 || !failure_.empty()) {
+        if (static_cast<size_t>(n) < want || c.fd < 0 || !failure_.empty()) {
           return;
         }
         continue;
@@ -579,8 +664,9 @@ class Driver {
         Fail(Cat(c.nick, ": unexpected CHAT from ", chat->from));
         return;
       }
-      if (++chats_ == kFaultAt && !fault_.empty()) {
-        InjectFault(*chat, [&](const msg::Chat& faulty) { on_chat(c, faulty, now); });
+      if (!fault_files_ && ++chats_ == kFaultAt && !fault_.empty()) {
+        InjectFault<&msg::Chat::text>(*chat,
+                                      [&](const msg::Chat& faulty) { on_chat(c, faulty, now); });
         return;
       }
       on_chat(c, *chat, now);
@@ -589,8 +675,9 @@ class Driver {
         Fail(Cat(c.nick, ": unexpected ROOM_LINE in ", line->room, " from ", line->from));
         return;
       }
-      if (++chats_ == kFaultAt && !fault_.empty()) {
-        InjectFault(*line, [&](const msg::RoomLine& faulty) { on_room_line(c, faulty, now); });
+      if (!fault_files_ && ++chats_ == kFaultAt && !fault_.empty()) {
+        InjectFault<&msg::RoomLine::text>(
+            *line, [&](const msg::RoomLine& faulty) { on_room_line(c, faulty, now); });
         return;
       }
       on_room_line(c, *line, now);
@@ -601,6 +688,22 @@ class Driver {
         return;
       }
       on_room_answer(c, m);
+    } else if (std::holds_alternative<msg::FileOffered>(m) ||
+               std::holds_alternative<msg::FileIncoming>(m) ||
+               std::holds_alternative<msg::FileAccepted>(m) ||
+               std::holds_alternative<msg::FileData>(m) ||
+               std::holds_alternative<msg::FileEnd>(m)) {
+      if (c.phase != Phase::kJoined || !on_file) {
+        Fail(Cat(c.nick, ": an unexpected file message (kind ", m.index(), " of the variant)"));
+        return;
+      }
+      const auto* data = std::get_if<msg::FileData>(&m);
+      if (data != nullptr && fault_files_ && ++file_data_ == kFaultAt && !fault_.empty()) {
+        InjectFault<&msg::FileData::data>(
+            *data, [&](const msg::FileData& faulty) { on_file(c, faulty, now); });
+        return;
+      }
+      on_file(c, m, now);
     } else if (const auto* welcome = std::get_if<msg::Welcome>(&m)) {
       if (c.phase != Phase::kJoining || welcome->nick != c.nick) {
         Fail(Cat(c.nick, ": unexpected WELCOME"));
@@ -628,8 +731,18 @@ class Driver {
       return;
     }
     c.want_out = want;
+    UpdateEvents(c);
+  }
+
+  // UpdateEvents registers `c` for what it waits for: EPOLLIN unless its reading is paused,
+  // EPOLLOUT while its output is blocked.
+  void UpdateEvents(Client& c) {
+    if (c.fd < 0) {
+      return;
+    }
     epoll_event ev{};
-    ev.events = want ? EPOLLIN | EPOLLOUT : EPOLLIN;
+    ev.events = (c.read_paused ? 0u : static_cast<uint32_t>(EPOLLIN)) |
+                (c.want_out ? static_cast<uint32_t>(EPOLLOUT) : 0u);
     ev.data.ptr = &c;
     epoll_ctl(epoll_, EPOLL_CTL_MOD, c.fd, &ev);
   }
@@ -677,15 +790,16 @@ class Driver {
   sockaddr_in addr_{};
   std::vector<std::unique_ptr<Client>> clients_;
   std::vector<Client*> dirty_;
-  // InjectFault passes on `line` (a CHAT or a ROOM_LINE) to `pass` as a wrong server would
-  // have delivered it.
-  template <typename Line, typename Pass>
+  std::vector<Client*> paused_;  // paced clients whose EPOLLIN is off
+  // InjectFault passes on `line` (a CHAT, a ROOM_LINE or a FILE_DATA, whose bytes are its
+  // member `Field`) to `pass` as a wrong server would have delivered it.
+  template <auto Field, typename Line, typename Pass>
   void InjectFault(const Line& line, const Pass& pass) {
     if (fault_ == "alter") {
-      std::string text(line.text);
+      std::string text(line.*Field);
       text.back() = static_cast<char>(text.back() ^ 1);
       Line altered = line;
-      altered.text = text;
+      altered.*Field = text;
       pass(altered);
     } else if (fault_ == "duplicate") {
       pass(line);
@@ -699,7 +813,9 @@ class Driver {
   std::vector<uint8_t> read_buf_;
   std::string failure_;
   std::string fault_;
-  uint64_t chats_ = 0;  // CHATs and ROOM_LINEs received by all clients
+  bool fault_files_ = false;  // the fault is done to a FILE_DATA rather than a line
+  uint64_t chats_ = 0;        // CHATs and ROOM_LINEs received by all clients
+  uint64_t file_data_ = 0;    // FILE_DATAs received by all clients
   int open_ = 0;
 };
 
@@ -929,18 +1045,21 @@ class Pacer {
   uint64_t next_ = 0;
 };
 
+// PercentileMs is the p-th quantile of `latencies` (ns, not empty, reordered), in ms.
+double PercentileMs(std::vector<int64_t>& latencies, double p) {
+  const size_t i = std::min(latencies.size() - 1,
+                            static_cast<size_t>(p * static_cast<double>(latencies.size())));
+  std::nth_element(latencies.begin(), latencies.begin() + static_cast<ptrdiff_t>(i),
+                   latencies.end());
+  return static_cast<double>(latencies[i]) / 1e6;
+}
+
 // AddLatencies writes the percentiles of `latencies` (ns, reordered) to `out`, in ms.
 void AddLatencies(std::vector<int64_t>& latencies, Json& out) {
   if (latencies.empty()) {
     return;
   }
-  auto pct = [&](double p) {
-    const size_t i = std::min(latencies.size() - 1,
-                              static_cast<size_t>(p * static_cast<double>(latencies.size())));
-    std::nth_element(latencies.begin(), latencies.begin() + static_cast<ptrdiff_t>(i),
-                     latencies.end());
-    return static_cast<double>(latencies[i]) / 1e6;
-  };
+  auto pct = [&](double p) { return PercentileMs(latencies, p); };
   out["p50_ms"] = pct(0.50);
   out["p99_ms"] = pct(0.99);
   out["p999_ms"] = pct(0.999);
@@ -1529,6 +1648,379 @@ Json Rooms(Driver& d, const Common& common) {
   return out;
 }
 
+// ---------------------------------------------------------------------------------------
+// The files mode: one file of F bytes from a sender to a receiver through the server
+// (FILE_OFFER, FILE_ACCEPT, FILE_CHUNKs relayed as FILE_DATA, FILE_DONE), while a third client
+// says a chat line at a fixed rate that the receiver times; the server's memory idle and at
+// its peak during the transfer; and the same number of bytes through scp to 127.0.0.1.
+
+// FileBytes is the file's content: a deterministic pseudo-random stream, word i (8 bytes)
+// being SplitMix64 of i. Nothing is read from disk, the sender makes any part of it on demand,
+// and its SHA-256 is computed before it is offered, as a client hashes a file before it offers
+// it.
+void FileBytes(uint64_t offset, absl::Span<uint8_t> out) {
+  size_t i = 0;
+  while (i < out.size()) {
+    const uint64_t pos = offset + i;
+    uint64_t z = (pos / 8 + 1) * 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    const size_t skip = pos % 8;
+    const size_t n = std::min<size_t>(8 - skip, out.size() - i);
+    std::memcpy(out.data() + i, reinterpret_cast<const uint8_t*>(&z) + skip, n);
+    i += n;
+  }
+}
+
+// FileHash is the SHA-256 of the first `size` bytes of FileBytes' stream, or "" if OpenSSL
+// fails.
+std::string FileHash(uint64_t size) {
+  Sha256 sha;
+  std::vector<uint8_t> block(1 << 20);
+  for (uint64_t off = 0; off < size; off += block.size()) {
+    const auto n = static_cast<size_t>(std::min<uint64_t>(block.size(), size - off));
+    FileBytes(off, absl::MakeSpan(block.data(), n));
+    if (!sha.Update(ByteView(block.data(), n))) {
+      return "";
+    }
+  }
+  Sha256Digest digest{};
+  if (!sha.Final(&digest)) {
+    return "";
+  }
+  return std::string(reinterpret_cast<const char*>(digest.data()), digest.size());
+}
+
+// ChatLine is the chatter's line `seq`, which carries the time it was sent; ParseChatLine
+// gives both back, or nullopt for any other text.
+std::string ChatLine(uint64_t seq, int64_t sent_ns) { return Cat("line ", seq, " sent ", sent_ns); }
+std::optional<std::pair<uint64_t, int64_t>> ParseChatLine(std::string_view text) {
+  uint64_t seq = 0;
+  int64_t sent = 0;
+  constexpr std::string_view kLine = "line ", kSent = " sent ";
+  if (text.substr(0, kLine.size()) != kLine) {
+    return std::nullopt;
+  }
+  const char* end = text.data() + text.size();
+  auto [p, ec] = std::from_chars(text.data() + kLine.size(), end, seq);
+  if (ec != std::errc() ||
+      std::string_view(p, static_cast<size_t>(end - p)).substr(0, kSent.size()) != kSent) {
+    return std::nullopt;
+  }
+  auto [q, ec2] = std::from_chars(p + kSent.size(), end, sent);
+  if (ec2 != std::errc() || q != end) {
+    return std::nullopt;
+  }
+  return std::make_pair(seq, sent);
+}
+
+// ScpBaseline runs bench/scp_baseline.sh for `bytes` and returns what it says: the seconds
+// scp took, or why there is no figure (`*why`).
+std::optional<double> ScpBaseline(uint64_t bytes, std::string* why) {
+  TempDir dir;
+  const std::string log = dir.File("scp.log");
+  int pipe_fds[2];
+  if (dir.path().empty() || pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    *why = "cannot make a temporary directory or a pipe";
+    return std::nullopt;
+  }
+  const pid_t pid =
+      Spawn({"/bin/bash", absl::GetFlag(FLAGS_scp_script), Cat(bytes)}, pipe_fds[1], log);
+  close(pipe_fds[1]);
+  std::string out;
+  char buf[256];
+  for (ssize_t n; (n = read(pipe_fds[0], buf, sizeof(buf))) != 0;) {
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      break;
+    }
+    out.append(buf, static_cast<size_t>(n));
+  }
+  close(pipe_fds[0]);
+  int status = 0;
+  const bool exited = pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status);
+  const std::string errors = ReadFile(log);
+  unlink(log.c_str());
+  while (!out.empty() && out.back() == '\n') {
+    out.pop_back();
+  }
+  constexpr std::string_view kSeconds = "seconds=";
+  if (exited && WEXITSTATUS(status) == 0 && out.compare(0, kSeconds.size(), kSeconds) == 0) {
+    char* end = nullptr;
+    const double secs = std::strtod(out.c_str() + kSeconds.size(), &end);
+    if (end != nullptr && *end == '\0' && secs > 0) {
+      return secs;
+    }
+  }
+  constexpr std::string_view kUnavailable = "unavailable: ";
+  if (exited && WEXITSTATUS(status) == 0 &&
+      out.compare(0, kUnavailable.size(), kUnavailable) == 0) {
+    *why = out.substr(kUnavailable.size());
+  } else {
+    *why = Cat("scp_baseline.sh failed: ", out, errors);
+  }
+  return std::nullopt;
+}
+
+// FileRun is what the files mode's clients have done so far.
+struct FileRun {
+  static constexpr uint32_t kTag = 7;
+  static constexpr std::string_view kName = "loadgen.bin";
+  Client* sender = nullptr;
+  Client* receiver = nullptr;
+  Client* chatter = nullptr;
+  uint64_t size = 0;
+  std::string hash;          // SHA-256 of the file, 32 bytes
+  uint32_t offered_id = 0;   // from FILE_OFFERED, at the sender
+  uint32_t incoming_id = 0;  // from FILE_INCOMING, at the receiver
+  bool streaming = false;    // the sender has FILE_ACCEPTED
+  uint64_t sent = 0;         // bytes the sender has sealed into FILE_CHUNKs
+  uint64_t received = 0;     // bytes the receiver has taken as FILE_DATA, in order
+  Sha256 received_sha;
+  bool sender_done = false;  // FILE_END done at the sender
+  bool receiver_done = false;
+  int64_t first_chunk_ns = 0;
+  int64_t end_ns = 0;  // when the second FILE_END done arrived
+  // The chatter's lines: said, and the next each listener (receiver, sender) expects.
+  uint64_t said = 0;
+  uint64_t heard_at_receiver = 0;
+  uint64_t heard_at_sender = 0;
+  std::vector<int64_t> latencies;  // at the receiver, of lines sent during the transfer
+  int64_t rss_peak_kib = 0;        // VmRSS sampled during the transfer
+  int64_t last_sample_ns = 0;
+};
+
+// FinishReceiving checks the whole file at the receiver: FILE_DONE if its SHA-256 is the
+// offer's, else FILE_CANCEL and a failed run.
+void FinishReceiving(Driver& d, FileRun& run) {
+  Sha256Digest digest{};
+  if (!run.received_sha.Final(&digest)) {
+    d.Fail("SHA-256 failed");
+    return;
+  }
+  if (std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()) != run.hash) {
+    d.Send(*run.receiver, msg::FileCancel{run.incoming_id, "hash mismatch"});
+    d.Fail(Cat(run.receiver->nick, ": the SHA-256 of the ", run.received,
+               " bytes received is not what was offered"));
+    return;
+  }
+  d.Send(*run.receiver, msg::FileDone{run.incoming_id});
+}
+
+// OnFileMessage checks one file message at the sender or the receiver against the one
+// transfer of the run, and answers it as a client does.
+void OnFileMessage(Driver& d, FileRun& run, Client& c, const msg::ServerMessage& m, int64_t now) {
+  const bool at_sender = &c == run.sender;
+  if (const auto* end = std::get_if<msg::FileEnd>(&m)) {
+    const uint32_t id = at_sender ? run.offered_id : run.incoming_id;
+    const uint32_t tag = at_sender ? FileRun::kTag : 0;
+    if (end->id != id || end->tag != tag ||
+        end->why != static_cast<uint8_t>(proto::FileEnd::kDone) ||
+        (!at_sender && &c != run.receiver)) {
+      d.Fail(Cat(c.nick, ": FILE_END id ", end->id, " tag ", end->tag, " why ",
+                 static_cast<int>(end->why), " (", end->reason, ")"));
+      return;
+    }
+    (at_sender ? run.sender_done : run.receiver_done) = true;
+    if (run.sender_done && run.receiver_done) {
+      run.end_ns = now;
+    }
+  } else if (const auto* offered = std::get_if<msg::FileOffered>(&m); offered && at_sender) {
+    if (offered->tag != FileRun::kTag || offered->id == 0 || run.offered_id != 0) {
+      d.Fail(Cat(c.nick, ": FILE_OFFERED tag ", offered->tag, " id ", offered->id));
+    }
+    run.offered_id = offered->id;
+  } else if (const auto* accepted = std::get_if<msg::FileAccepted>(&m); accepted && at_sender) {
+    if (accepted->id != run.offered_id || run.streaming) {
+      d.Fail(Cat(c.nick, ": FILE_ACCEPTED id ", accepted->id));
+    }
+    run.streaming = true;
+  } else if (const auto* in = std::get_if<msg::FileIncoming>(&m); in && &c == run.receiver) {
+    if (in->id == 0 || run.incoming_id != 0 || in->from != run.sender->nick ||
+        in->name != FileRun::kName || in->size != run.size || in->hash != run.hash) {
+      d.Fail(Cat(c.nick, ": FILE_INCOMING id ", in->id, " from ", in->from, " of ", in->size,
+                 " bytes is not the offer"));
+      return;
+    }
+    run.incoming_id = in->id;
+    d.Send(c, msg::FileAccept{in->id});
+    if (run.size == 0) {
+      FinishReceiving(d, run);
+    }
+  } else if (const auto* data = std::get_if<msg::FileData>(&m); data && &c == run.receiver) {
+    if (data->id != run.incoming_id || data->offset != run.received ||
+        data->data.size() > run.size - run.received) {
+      d.Fail(Cat(c.nick, ": FILE_DATA id ", data->id, " at offset ", data->offset, " of ",
+                 data->data.size(), " bytes, expected offset ", run.received, " of ", run.size));
+      return;
+    }
+    if (!run.received_sha.Update(
+            ByteView(reinterpret_cast<const uint8_t*>(data->data.data()), data->data.size()))) {
+      d.Fail("SHA-256 failed");
+      return;
+    }
+    run.received += data->data.size();
+    if (run.received == run.size) {
+      FinishReceiving(d, run);
+    }
+  } else {
+    d.Fail(Cat(c.nick, ": a file message meant for the other side (kind ", m.index(),
+               " of the variant)"));
+  }
+}
+
+bool FilesFlagsValid() {
+  return absl::GetFlag(FLAGS_file_bytes) >= 0 && absl::GetFlag(FLAGS_chat_rate) > 0 &&
+         absl::GetFlag(FLAGS_receive_mb_per_second) >= 0;
+}
+
+Json Files(Driver& d, const Common& common) {
+  const pid_t pid = common.server->pid();
+  Json out;
+  out["mb_per_second"] = 0;
+  FileRun run;
+  run.size = static_cast<uint64_t>(absl::GetFlag(FLAGS_file_bytes));
+  run.hash = FileHash(run.size);
+  if (run.hash.size() != proto::kFileHashLen) {
+    d.Fail("cannot hash the file");
+    return out;
+  }
+  std::vector<Client*> clients;  // f0 sends, f1 receives, f2 chats
+  if (!JoinMany(d, "f", 3, 3, common.deadline, &clients)) {
+    return out;
+  }
+  run.sender = clients[0];
+  run.receiver = clients[1];
+  run.chatter = clients[2];
+  d.on_chat = [&](Client& c, const msg::Chat& chat, int64_t now) {
+    const auto line = ParseChatLine(chat.text);
+    uint64_t& next = &c == run.receiver ? run.heard_at_receiver : run.heard_at_sender;
+    if (&c == run.chatter || chat.from != run.chatter->nick || chat.flags != 0 || !line ||
+        line->first != next || next >= run.said) {
+      d.Fail(Cat(c.nick, ": CHAT from ", chat.from, " is not the chatter's next line (", next,
+                 " of ", run.said, " said)"));
+      return;
+    }
+    ++next;
+    // During the transfer: sent after its first chunk and before its end.
+    if (&c == run.receiver && run.first_chunk_ns != 0 && line->second >= run.first_chunk_ns &&
+        (run.end_ns == 0 || line->second < run.end_ns)) {
+      run.latencies.push_back(now - line->second);
+    }
+  };
+  d.on_file = [&](Client& c, const msg::ServerMessage& m, int64_t now) {
+    OnFileMessage(d, run, c, m, now);
+  };
+  // The idle server, with its three clients joined; then its peak RSS is reset (clear_refs 5,
+  // Linux 4.0 and later), so that VmHWM afterwards is the transfer's peak, not the start's.
+  if (!Settle(d, 500'000'000, common.deadline)) {
+    return out;
+  }
+  const int64_t rss_idle = StatusKiB(pid, "VmRSS");
+  const bool hwm_reset = static_cast<bool>(std::ofstream(Cat("/proc/", pid, "/clear_refs")) << "5");
+  run.rss_peak_kib = rss_idle;
+  const double cpu0 = CpuSeconds(pid);
+  const double self0 = SelfCpuSeconds();
+  {
+    // The chatter says its lines from now until the transfer is over; the sender streams
+    // once accepted, keeping at most kSendQueue bytes sealed and not yet written, so that the
+    // chatter's lines and the reads are served between its chunks.
+    constexpr size_t kSendQueue = 256 * 1024;
+    const double chat_rate = absl::GetFlag(FLAGS_chat_rate);
+    Pacer pacer(d, std::numeric_limits<uint64_t>::max(), chat_rate, [&](uint64_t k) {
+      d.Send(*run.chatter, msg::Say{ChatLine(k, NowNs())});
+      run.said = k + 1;
+    });
+    std::vector<uint8_t> chunk(proto::kMaxChunkLen);
+    // The pacer's own tick, then the sender's and the memory's.
+    d.on_tick = [&, pace = d.on_tick](int64_t now) {
+      pace(now);
+      if (now - run.last_sample_ns >= 5'000'000 && run.first_chunk_ns != 0) {
+        run.last_sample_ns = now;
+        run.rss_peak_kib = std::max(run.rss_peak_kib, StatusKiB(pid, "VmRSS"));
+      }
+      while (run.streaming && run.sent < run.size &&
+             run.sender->conn->output().size() < kSendQueue && d.error().empty()) {
+        const auto n = static_cast<size_t>(std::min<uint64_t>(chunk.size(), run.size - run.sent));
+        FileBytes(run.sent, absl::MakeSpan(chunk.data(), n));
+        if (run.sent == 0) {
+          run.first_chunk_ns = NowNs();
+        }
+        d.Send(*run.sender,
+               msg::FileChunk{run.offered_id, run.sent,
+                              std::string_view(reinterpret_cast<const char*>(chunk.data()), n)});
+        run.sent += n;
+      }
+    };
+    run.receiver->read_rate = absl::GetFlag(FLAGS_receive_mb_per_second) * 1e6;
+    d.Send(*run.sender,
+           msg::FileOffer{FileRun::kTag, run.receiver->nick, FileRun::kName, run.size, run.hash});
+    if (!d.Run([&] { return run.end_ns != 0; }, common.deadline)) {
+      return out;
+    }
+    if (run.size == 0) {
+      run.first_chunk_ns = run.end_ns;
+    }
+  }
+  run.receiver->read_rate = 0;
+  // The last lines said reach both listeners.
+  if (!d.Run([&] { return run.heard_at_receiver == run.said && run.heard_at_sender == run.said; },
+             common.deadline)) {
+    return out;
+  }
+  const int64_t hwm = StatusKiB(pid, "VmHWM");
+  const int64_t rss_peak = hwm_reset ? std::max(run.rss_peak_kib, hwm) : run.rss_peak_kib;
+  const double secs = static_cast<double>(run.end_ns - run.first_chunk_ns) / 1e9;
+  const double mbps = secs > 0 ? static_cast<double>(run.size) / 1e6 / secs : 0;
+  out["file_bytes"] = run.size;
+  out["receive_mb_per_second"] = absl::GetFlag(FLAGS_receive_mb_per_second);
+  out["chunks"] = (run.size + proto::kMaxChunkLen - 1) / proto::kMaxChunkLen;
+  out["hash_verified"] = true;
+  out["seconds"] = secs;
+  out["mb_per_second"] = mbps;
+  out["mib_per_second"] = secs > 0 ? static_cast<double>(run.size) / 1048576.0 / secs : 0;
+  Json chat;
+  chat["rate"] = absl::GetFlag(FLAGS_chat_rate);
+  chat["lines_during_transfer"] = run.latencies.size();
+  chat["lines_said"] = run.said;
+  AddLatencies(run.latencies, chat);
+  const double p99 = run.latencies.empty() ? 0 : PercentileMs(run.latencies, 0.99);
+  out["chat"] = std::move(chat);
+  out["server_rss_idle_kib"] = rss_idle;
+  out["server_rss_peak_kib"] = rss_peak;
+  out["server_rss_peak_over_idle_kib"] = rss_peak - rss_idle;
+  out["server_rss_peak_from"] = hwm_reset ? "VmHWM reset before the transfer, and VmRSS every 5 ms"
+                                          : "VmRSS every 5 ms (VmHWM could not be reset)";
+  out["server_cpu_seconds"] = CpuSeconds(pid) - cpu0;
+  out["loadgen_cpu_seconds"] = SelfCpuSeconds() - self0;
+
+  Json targets;
+  // A transfer shorter than the chatter's interval has no lines to judge.
+  if (!run.latencies.empty()) {
+    targets["chat_p99_under_50_ms"] = p99 < 50;
+  }
+  targets["server_rss_peak_under_idle_plus_2_mib"] = rss_peak - rss_idle < 2048;
+  if (absl::GetFlag(FLAGS_scp)) {
+    std::string why;
+    Json scp;
+    if (const std::optional<double> scp_secs = ScpBaseline(run.size, &why)) {
+      const double scp_mbps = static_cast<double>(run.size) / 1e6 / *scp_secs;
+      scp["seconds"] = *scp_secs;
+      scp["mb_per_second"] = scp_mbps;
+      out["ratio_to_scp"] = mbps / scp_mbps;
+      targets["at_least_half_of_scp"] = mbps >= 0.5 * scp_mbps;
+    } else {
+      scp["unavailable"] = why;
+    }
+    out["scp"] = std::move(scp);
+  }
+  out["targets"] = std::move(targets);
+  return out;
+}
+
 }  // namespace
 }  // namespace securechat::loadgen
 
@@ -1536,7 +2028,7 @@ int main(int argc, char** argv) {
   using namespace securechat::loadgen;
   absl::SetProgramUsageMessage(
       "drives a real chat-server on 127.0.0.1 and verifies every delivery.\n"
-      "usage: chat-loadgen --mode=throughput|latency|idle|handshake|rooms [--json=FILE] "
+      "usage: chat-loadgen --mode=throughput|latency|idle|handshake|rooms|files [--json=FILE] "
       "[options]");
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   if (rest.size() > 1) {
@@ -1551,11 +2043,8 @@ int main(int argc, char** argv) {
   }
   const std::string mode = absl::GetFlag(FLAGS_mode);
   const std::map<std::string, std::function<Json(Driver&, const Common&)>> modes = {
-      {"throughput", Throughput},
-      {"latency", Latency},
-      {"idle", Idle},
-      {"handshake", Handshake},
-      {"rooms", Rooms}};
+      {"throughput", Throughput}, {"latency", Latency}, {"idle", Idle},
+      {"handshake", Handshake},   {"rooms", Rooms},     {"files", Files}};
   auto run = modes.find(mode);
   const int bytes = absl::GetFlag(FLAGS_bytes);
   const std::string fault = absl::GetFlag(FLAGS_fault);
@@ -1563,7 +2052,7 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_receivers) < 0 || absl::GetFlag(FLAGS_window) < 1 ||
       absl::GetFlag(FLAGS_in_flight) < 1 || absl::GetFlag(FLAGS_rate) <= 0 ||
       !(fault.empty() || fault == "alter" || fault == "drop" || fault == "duplicate") ||
-      (mode == "rooms" && !RoomsFlagsValid())) {
+      (mode == "rooms" && !RoomsFlagsValid()) || (mode == "files" && !FilesFlagsValid())) {
     std::fprintf(stderr, "chat-loadgen: bad flags (see --help)\n");
     return 2;
   }
@@ -1586,6 +2075,10 @@ int main(int argc, char** argv) {
     server_flags.push_back(Cat("--max_rooms=", absl::GetFlag(FLAGS_rooms) + 1));
     server_flags.push_back(Cat("--max_room_members=", std::max(1000, clients)));
     server_flags.push_back(Cat("--history=", absl::GetFlag(FLAGS_history)));
+  }
+  // The files mode's file may be larger than the server's default limit (1 GiB).
+  if (mode == "files" && absl::GetFlag(FLAGS_file_bytes) > (int64_t{1} << 30)) {
+    server_flags.push_back(Cat("--max_file_bytes=", absl::GetFlag(FLAGS_file_bytes)));
   }
   for (const std::string& f : absl::GetFlag(FLAGS_server_flags)) {
     server_flags.push_back(f);
@@ -1643,6 +2136,10 @@ int main(int argc, char** argv) {
   params["in_flight"] = absl::GetFlag(FLAGS_in_flight);
   params["key_bits"] = absl::GetFlag(FLAGS_key_bits);
   params["auth"] = absl::GetFlag(FLAGS_auth);
+  params["file_bytes"] = absl::GetFlag(FLAGS_file_bytes);
+  params["chat_rate"] = absl::GetFlag(FLAGS_chat_rate);
+  params["receive_mb_per_second"] = absl::GetFlag(FLAGS_receive_mb_per_second);
+  params["scp"] = absl::GetFlag(FLAGS_scp);
   doc["params"] = std::move(params);
 
   Server server;
@@ -1654,7 +2151,7 @@ int main(int argc, char** argv) {
     Common common{&server, NowNs() + static_cast<int64_t>(absl::GetFlag(FLAGS_timeout) * 1e9),
                   std::move(user_keys)};
     Driver driver(server.public_key(), server.port());
-    driver.set_fault(absl::GetFlag(FLAGS_fault));
+    driver.set_fault(absl::GetFlag(FLAGS_fault), mode == "files");
     results = run->second(driver, common);
     error = driver.error();
     if (error.empty() && !server.Alive()) {
@@ -1666,8 +2163,9 @@ int main(int argc, char** argv) {
   doc["error"] = error;
   if (!error.empty()) {
     // A wrong or failing server scores nothing.
-    for (const char* k : {"deliveries_per_second", "all_deliveries_per_second",
-                          "connections_per_second", "one_room_deliveries_per_second", "ratio"}) {
+    for (const char* k :
+         {"deliveries_per_second", "all_deliveries_per_second", "connections_per_second",
+          "one_room_deliveries_per_second", "ratio", "mb_per_second", "ratio_to_scp"}) {
       if (results.contains(k)) {
         results[k] = 0;
       }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what securechat needs to build, test, fuzz and benchmark, from Debian packages.
 # Idempotent: when everything is present it only checks, in well under a second.
+# Packages named as arguments are installed too (ci/bench.sh: openssh-server, for scp's baseline).
 set -euo pipefail
 
 packages=(
@@ -15,6 +16,7 @@ packages=(
   llvm-14                   # llvm-profdata-14 and llvm-cov-14 for ci/coverage.sh
   valgrind                  # memcheck and valgrind/memcheck.h for the constant-time check
 )
+packages+=("$@")
 
 missing=()
 for p in "${packages[@]}"; do
