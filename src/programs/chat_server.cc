@@ -86,6 +86,9 @@ ABSL_FLAG(int64_t, max_offers_per_minute, 10,
           "(0 to 10000)");
 ABSL_FLAG(absl::Duration, offer_timeout, absl::Seconds(120),
           "a file offer nobody answers in this time expires");
+ABSL_FLAG(absl::Duration, file_stall_timeout, absl::Seconds(30),
+          "a file transfer whose receiver takes no data for this long, while its sender is "
+          "held back, ends as stalled");
 ABSL_FLAG(int64_t, file_window, 256 * 1024,
           "bytes of a file queued for its receiver before the server stops reading the sender; "
           "at most half of --max_queue_bytes");
@@ -298,7 +301,7 @@ int main(int argc, char** argv) {
       "        --history --history_bytes --max_bans --max_rooms --max_rooms_per_client\n"
       "        --max_room_members --max_topic_bytes --max_file_bytes --max_transfers\n"
       "        --max_transfers_per_client --max_offers_per_minute --offer_timeout\n"
-      "        --file_window (see below).\n"
+      "        --file_window --file_stall_timeout (see below).\n"
       "Lines typed on stdin go to every client as CHAT from 'server'; /help lists the console's\n"
       "commands. At a terminal, lines are edited under a prompt: Up, Down and Ctrl-R recall\n"
       "earlier ones, Tab completes commands, Ctrl-D closes the console. SIGINT or SIGTERM\n"
@@ -393,8 +396,9 @@ int main(int argc, char** argv) {
                     ", --max_transfers_per_client 0 to ", kMaxTransfersPerClient,
                     " and --max_offers_per_minute 0 to ", kMaxOffersPerMinute));
   }
-  if (absl::GetFlag(FLAGS_offer_timeout) <= absl::ZeroDuration()) {
-    return Fail("--offer_timeout must be a positive duration, like 120s");
+  if (absl::GetFlag(FLAGS_offer_timeout) <= absl::ZeroDuration() ||
+      absl::GetFlag(FLAGS_file_stall_timeout) <= absl::ZeroDuration()) {
+    return Fail("--offer_timeout and --file_stall_timeout must be positive durations, like 120s");
   }
   // The window holds at least one chunk's record, and file data alone never fills more than
   // half of a receiver's queue: the server reads a sender 16 KiB at a time, so a queue holds
@@ -417,6 +421,8 @@ int main(int argc, char** argv) {
   transfer_limits.offer_timeout_ms =
       static_cast<uint64_t>(absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_offer_timeout)));
   transfer_limits.file_window = static_cast<size_t>(file_window);
+  transfer_limits.stall_timeout_ms =
+      static_cast<uint64_t>(absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_file_stall_timeout)));
   const std::string motd = absl::GetFlag(FLAGS_motd);
   if (!motd.empty() && !securechat::IsValidText(motd)) {
     return Fail(Cat("--motd must be at most ", securechat::proto::kMaxTextLen,

@@ -51,6 +51,8 @@ std::string Describe(const Seen& m) {
       return Cat("ROOM_USERS ", m.room, " ", m.nicks.size());
     case proto::Kind::kFileOffered:
       return Cat("FILE_OFFERED tag ", m.tag, " id ", m.id);
+    case proto::Kind::kFileEnd:
+      return Cat("FILE_END ", m.id, " why ", static_cast<int>(m.why));
     default:
       return Cat("kind ", static_cast<int>(m.kind));
   }
@@ -246,9 +248,10 @@ TEST_P(DispatchTest, Joined) {
   } else if (kind == "ROOM_WHO") {
     Check(mallory, {{"ROOM_USERS #lobby 2"}, ConnState::kJoined, false});
   } else if (kind == "FILE_OFFER") {
-    // alice is sent FILE_INCOMING, which her client does not show yet (its file transfer part
-    // is a separate change: when it lands, alice hears the offer here).
-    Check(mallory, {{"FILE_OFFERED tag 7 id 1"}, ConnState::kJoined, false});
+    // alice is offered the file; her client here has no file system to keep it in, so it
+    // says so and declines, and mallory is told.
+    Check(mallory, {{"FILE_OFFERED tag 7 id 1", "FILE_END 1 why 2"}, ConnState::kJoined, true});
+    EXPECT_TRUE(alice_.SawContaining("mallory offered report.pdf; declined"));
   } else if (kind.starts_with("FILE_")) {  // transfer 1 does not exist (PROTOCOL.md 6.14)
     Check(mallory, {{"ERROR 17"}, ConnState::kJoined, false});
   } else {

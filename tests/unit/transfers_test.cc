@@ -32,6 +32,7 @@ constexpr int kDeclined = static_cast<int>(proto::FileEnd::kDeclined);
 constexpr int kSenderCancelled = static_cast<int>(proto::FileEnd::kSenderCancelled);
 constexpr int kReceiverCancelled = static_cast<int>(proto::FileEnd::kReceiverCancelled);
 constexpr int kExpired = static_cast<int>(proto::FileEnd::kExpired);
+constexpr int kStalled = static_cast<int>(proto::FileEnd::kStalled);
 constexpr int kGone = static_cast<int>(proto::FileEnd::kGone);
 constexpr int kBroken = static_cast<int>(proto::FileEnd::kBroken);
 
@@ -506,6 +507,7 @@ class FlowControlTest : public TransfersTest {
     return options;
   }
   FlowControlTest() : TransfersTest(FlowOptions()) {}
+  explicit FlowControlTest(ServerOptions options) : TransfersTest(std::move(options)) {}
 
   // Wire holds bytes a client has sent that the server has not read yet, as a socket does,
   // and hands them over as the server's loop would: 16 KiB at a time, only while the server
@@ -614,6 +616,54 @@ TEST_F(FlowControlTest, TheSenderIsReadOnceTheTransferEnds) {
   // bob, not reading, cancels: alice's chunks in flight are then dropped without an answer.
   bob.Send(msg::FileCancel{id, "changed my mind"});
   EXPECT_TRUE(net_.core().WantsRead(alice.id()));
+}
+
+// A receiver that takes nothing cannot hold its sender for ever: after the stall timeout the
+// transfer ends as stalled, for both, and the sender is read again. Meanwhile the sender, which
+// the server does not read, is not taken for idle, even past its idle timeout.
+class StallTest : public FlowControlTest {
+ protected:
+  static ServerOptions StallOptions() {
+    ServerOptions options = FlowOptions();
+    options.idle_timeout_ms = 20'000;  // shorter than the stall timeout (30 s)
+    return options;
+  }
+  StallTest() : FlowControlTest(StallOptions()) {}
+};
+
+TEST_F(StallTest, AReceiverThatTakesNothingEndsTheTransferNotTheSender) {
+  RawClient& alice = Member("alice");
+  RawClient& bob = Member("bob");
+  const size_t size = 1 << 20;
+  const uint32_t id = Streaming(alice, bob, "bob", "alice", size);
+  Wire wire;
+  const std::string file = Pattern(size);
+  for (size_t at = 0; at < size; at += proto::kMaxChunkLen) {
+    Put(alice, wire,
+        msg::FileChunk{id, at, std::string_view(file).substr(at, proto::kMaxChunkLen)});
+  }
+  while (Turn(alice, wire)) {
+  }
+  ASSERT_FALSE(net_.core().WantsRead(alice.id()));
+  net_.Advance(0);  // the loop's turn after the read: the hold starts
+  const std::optional<uint64_t> wait = net_.core().MsUntilTick();
+  ASSERT_TRUE(wait.has_value());
+  EXPECT_LE(*wait, 20'000u);
+  net_.Advance(15'000);
+  bob.Send(msg::Ping{"still here"});  // bob is not idle either; he just does not read
+  net_.Advance(14'999);
+  EXPECT_EQ(net_.core().StateOf(alice.id()), ConnState::kJoined) << "held, not idle";
+  EXPECT_FALSE(net_.core().WantsRead(alice.id()));
+  EXPECT_EQ(Said(alice), Lines{});
+  net_.Advance(1);
+  EXPECT_TRUE(net_.core().WantsRead(alice.id()));
+  EXPECT_EQ(Said(alice), Lines{SenderEnd(id, 7, kStalled, "the receiver took no data for 30 s")});
+  const std::vector<Seen> seen = bob.Read();
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back().kind, proto::Kind::kFileEnd);
+  EXPECT_EQ(seen.back().why, kStalled);
+  EXPECT_EQ(net_.core().transfer_count(), 0u);
+  EXPECT_EQ(net_.core().StateOf(alice.id()), ConnState::kJoined);
 }
 
 // The rate: chunks of a stream are free, and late ones are dropped free up to a window.

@@ -471,7 +471,7 @@ TEST(MessageTest, FileMessagesHaveTheirBytesAndTheirLayoutRules) {
     EXPECT_EQ(msg::DecodeServerMessage(bytes, &s), msg::DecodeStatus::kMalformed) << name;
   }
   EXPECT_TRUE(IsValidFileName(std::string(proto::kMaxFileNameLen, 'n')));
-  for (uint8_t why : {0, 10}) {
+  for (const uint8_t why : {uint8_t{0}, uint8_t{proto::kMaxFileEnd + 1}}) {
     bytes.clear();
     msg::EncodeMessage(msg::ServerMessage(msg::FileEnd{1, 0, why, ""}), &bytes);
     EXPECT_EQ(msg::DecodeServerMessage(bytes, &s), msg::DecodeStatus::kMalformed) << int{why};

@@ -334,8 +334,14 @@ void FileTransfers::List() {
 
 void FileTransfers::HandleOffered(const msg::FileOffered& m) {
   Transfer* t = FindByTag(m.tag);
-  if (t == nullptr || m.id == 0 || FindById(m.id, Dir::kOut) != nullptr) {
-    return;  // not an offer of ours waiting for its id: a hostile server's
+  if (m.id == 0 || FindById(m.id, Dir::kOut) != nullptr) {
+    return;  // nothing a server could mean: a hostile server's
+  }
+  if (t == nullptr) {
+    // An offer we no longer wait for (PROTOCOL.md 6.14): it would hold a place on the server
+    // for a transfer nobody here follows.
+    host_.send(msg::FileCancel{m.id, ""});
+    return;
   }
   t->id = m.id;
   t->state = Transfer::State::kOffered;
@@ -506,6 +512,12 @@ void FileTransfers::HandleEnd(const msg::FileEnd& m) {
       break;
     case proto::FileEnd::kRefused:
       ShowError(Cat(label, "the server refused the offer of ", name, " to ", t->peer, reason));
+      break;
+    case proto::FileEnd::kStalled:
+      ShowError(
+          Cat(label, name, " stopped: ",
+              ours ? Cat(t->peer, " took no data for too long") : "we took no data for too long",
+              reason));
       break;
     default:
       ShowError(Cat(label, name, " stopped by the server (", static_cast<int>(m.why), ")", reason));

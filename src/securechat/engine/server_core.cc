@@ -266,6 +266,9 @@ void ServerCore::Shutdown() {
 void ServerCore::Tick() {
   const uint64_t now = Mono();
   RunPendingHandshakes(now);
+  // Transfers first: a sender held back by its receiver is not read, and its idle deadline is
+  // restarted here before it could be taken for silence.
+  transfers_.Expire(now);
   expired_.clear();
   table_.Expired(now, &expired_);
   for (const ConnId id : expired_) {
@@ -288,7 +291,6 @@ void ServerCore::Tick() {
         break;
     }
   }
-  transfers_.Expire(now);
   FinishTeardowns();
   admission_.ForgetUnused(now);
 }

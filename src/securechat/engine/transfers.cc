@@ -30,6 +30,8 @@ std::string_view EndName(proto::FileEnd why) {
       return "broken";
     case proto::FileEnd::kRefused:
       return "refused";
+    case proto::FileEnd::kStalled:
+      return "stalled";
   }
   return "?";
 }
@@ -213,13 +215,16 @@ bool Transfers::WantsRead(const Connection& c) const {
     if (it == live_.end()) {
       continue;  // cannot happen: an ended transfer leaves both sides' lists
     }
-    const Transfer& t = it->second;
-    if (t.sender == &c && t.accepted && t.relayed < t.size &&
-        t.receiver->conn.output().size() >= limits_.file_window) {
+    if (it->second.sender == &c && Holds(it->second)) {
       return false;
     }
   }
   return true;
+}
+
+bool Transfers::Holds(const Transfer& t) const {
+  return t.accepted && t.relayed < t.size &&
+         t.receiver->conn.output().size() >= limits_.file_window;
 }
 
 void Transfers::End(Transfer& t, proto::FileEnd why, std::string_view reason,
@@ -260,23 +265,47 @@ void Transfers::Leave(Connection& c) {
 
 void Transfers::Expire(uint64_t now) {
   std::vector<uint32_t> expired;
-  for (const auto& [id, t] : live_) {
-    if (!t.accepted && t.expires_ms <= now) {
-      expired.push_back(id);
+  std::vector<uint32_t> stalled;
+  for (auto& [id, t] : live_) {
+    if (!t.accepted) {
+      if (t.expires_ms <= now) {
+        expired.push_back(id);
+      }
+    } else if (!Holds(t)) {
+      t.held_since_ms = 0;
+    } else if (t.held_since_ms == 0) {
+      t.held_since_ms = now;
+      table_.Touch(*t.sender, now);
+    } else if (now - t.held_since_ms >= limits_.stall_timeout_ms) {
+      stalled.push_back(id);
+    } else {
+      table_.Touch(*t.sender, now);  // it is not read: its silence is not its own
     }
   }
   for (const uint32_t id : expired) {
     End(live_.at(id), proto::FileEnd::kExpired, "nobody answered the offer in time");
+  }
+  for (const uint32_t id : stalled) {
+    End(live_.at(id), proto::FileEnd::kStalled,
+        Cat("the receiver took no data for ", limits_.stall_timeout_ms / 1000, " s"));
   }
 }
 
 std::optional<uint64_t> Transfers::MsUntilExpiry(uint64_t now) const {
   std::optional<uint64_t> soonest;
   for (const auto& [id, t] : live_) {
+    uint64_t at = 0;
     if (!t.accepted) {
-      const uint64_t ms = t.expires_ms > now ? t.expires_ms - now : 0;
-      soonest = std::min(soonest.value_or(ms), ms);
+      at = t.expires_ms;
+    } else if (t.held_since_ms != 0) {
+      at = t.held_since_ms + limits_.stall_timeout_ms;
+    } else if (Holds(t)) {
+      at = now;  // held since this turn: Expire starts its clock
+    } else {
+      continue;
     }
+    const uint64_t ms = at > now ? at - now : 0;
+    soonest = std::min(soonest.value_or(ms), ms);
   }
   return soonest;
 }

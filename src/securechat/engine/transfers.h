@@ -39,6 +39,10 @@ struct TransferLimits {
   // half of a client's output queue (chat-server refuses to start otherwise), so that file
   // data alone never overflows a receiver's queue.
   size_t file_window = 256 * 1024;
+  // A sender held back this long by one transfer (its receiver does not take the data) ends
+  // that transfer as stalled, so that a receiver that stops reading cannot hold its sender,
+  // which the server does not read meanwhile, for ever (--file_stall_timeout).
+  uint64_t stall_timeout_ms = 30'000;
 };
 
 class Transfers {
@@ -83,9 +87,13 @@ class Transfers {
   // Leave ends every transfer `c` is a side of, telling the other side (FILE_END gone): `c`
   // is leaving the server.
   void Leave(Connection& c);
-  // Expire ends the offers nobody answered in time (FILE_END expired to both sides).
+  // Expire ends the offers nobody answered in time (FILE_END expired to both sides) and the
+  // transfers that held their sender back for stall_timeout_ms (FILE_END stalled). A sender
+  // held back is not read, so the time does not count against its idle deadline: each call
+  // restarts the deadline of every sender held back (ConnectionTable::Touch).
   void Expire(uint64_t now);
-  // MsUntilExpiry is how long until the next offer expires (nullopt: no offer is waiting).
+  // MsUntilExpiry is how long until Expire has work: the next offer to expire or transfer to
+  // stall (nullopt: none).
   std::optional<uint64_t> MsUntilExpiry(uint64_t now) const;
   // Clear forgets every transfer without telling anyone (the server is shutting down).
   void Clear();
@@ -105,8 +113,12 @@ class Transfers {
     uint64_t size = 0;
     uint64_t relayed = 0;  // bytes relayed to the receiver so far
     bool accepted = false;
-    uint64_t expires_ms = 0;  // while not accepted
+    uint64_t expires_ms = 0;     // while not accepted
+    uint64_t held_since_ms = 0;  // since when it holds its sender back; 0: it does not
   };
+  // Holds is true while `t` holds its sender back: streaming, with its receiver's queue at
+  // the window.
+  bool Holds(const Transfer& t) const;
 
   // Refuse answers offer `m` of `c` with FILE_END refused and `reason`.
   void Refuse(Connection& c, const msg::FileOffer& m, std::string_view reason);
