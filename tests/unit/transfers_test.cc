@@ -526,6 +526,14 @@ class FlowControlTest : public TransfersTest {
     wire.read += n;
     return true;
   }
+  // Chunks is `file` as the sender's chunks of transfer `id`, on the wire unread.
+  static Wire Chunks(RawClient& c, uint32_t id, std::string_view file) {
+    Wire wire;
+    for (size_t at = 0; at < file.size(); at += proto::kMaxChunkLen) {
+      Put(c, wire, msg::FileChunk{id, at, file.substr(at, proto::kMaxChunkLen)});
+    }
+    return wire;
+  }
   static void Put(RawClient& c, Wire& wire, const msg::ClientMessage& m) {
     const std::vector<uint8_t> sealed = c.Seal(m);
     wire.bytes.insert(wire.bytes.end(), sealed.begin(), sealed.end());
@@ -582,12 +590,7 @@ TEST_F(FlowControlTest, ChatToTheReceiverWaitsBehindAtMostAWindow) {
   RawClient& carol = Member("carol");
   const size_t size = 1 << 20;
   const uint32_t id = Streaming(alice, bob, "bob", "alice", size);
-  Wire wire;
-  const std::string file = Pattern(size);
-  for (size_t at = 0; at < size; at += proto::kMaxChunkLen) {
-    Put(alice, wire,
-        msg::FileChunk{id, at, std::string_view(file).substr(at, proto::kMaxChunkLen)});
-  }
+  Wire wire = Chunks(alice, id, Pattern(size));
   while (Turn(alice, wire)) {
   }
   carol.Send(msg::Whisper{"bob", "lunch?"});
@@ -636,12 +639,7 @@ TEST_F(StallTest, AReceiverThatTakesNothingEndsTheTransferNotTheSender) {
   RawClient& bob = Member("bob");
   const size_t size = 1 << 20;
   const uint32_t id = Streaming(alice, bob, "bob", "alice", size);
-  Wire wire;
-  const std::string file = Pattern(size);
-  for (size_t at = 0; at < size; at += proto::kMaxChunkLen) {
-    Put(alice, wire,
-        msg::FileChunk{id, at, std::string_view(file).substr(at, proto::kMaxChunkLen)});
-  }
+  Wire wire = Chunks(alice, id, Pattern(size));
   while (Turn(alice, wire)) {
   }
   ASSERT_FALSE(net_.core().WantsRead(alice.id()));
