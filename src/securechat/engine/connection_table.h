@@ -115,12 +115,15 @@ struct Connection {
   // The Transfers' (PROTOCOL.md 6.14): the transfers it is a side of, by id (at most
   // TransferLimits::max_transfers_per_client); its offers' bucket, made at its first offer;
   // and the streaming transfers it sent that ended lately (at most
-  // Transfers::kMaxEndedPerClient), each with the bytes of late chunks dropped for it since.
+  // Transfers::kMaxEndedPerClient), each with where its late chunks go on.
   std::vector<uint32_t> transfers;
   std::optional<TokenBucket> offers;
+  // A transfer it sent that ended after it was accepted: the chunks it still had on the way
+  // are dropped free while they go on where the relayed ones stopped, within the file's size.
   struct EndedSend {
     uint32_t id = 0;
-    uint64_t dropped = 0;
+    uint64_t next = 0;  // the offset the next late chunk starts at
+    uint64_t size = 0;  // the offered size: no honest chunk goes past it
   };
   std::vector<EndedSend> ended_sends;
   std::optional<Identity> identity;  // the Gate's: set by a successful AUTH

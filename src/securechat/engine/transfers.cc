@@ -198,10 +198,12 @@ Transfers::ChunkCharge Transfers::ChargeChunk(Connection& c, const msg::FileChun
     if (ended.id != m.id) {
       continue;
     }
-    // What the sender had sent before it heard of the end: at most a window's worth, since
-    // flow control held it there. Past that it is not a late chunk but a flood.
-    if (ended.dropped + m.data.size() <= limits_.file_window) {
-      ended.dropped += m.data.size();
+    // What the sender sent before it heard of the end: its socket's and ours can hold
+    // megabytes of it, far more than a window. An honest sender's late chunks go on in order
+    // from where the relayed ones stopped and never pass the offered size, so that much is
+    // free and no more: a replay or a chunk past the size is a flood, charged and refused.
+    if (m.offset == ended.next && m.data.size() <= ended.size - ended.next) {
+      ended.next += m.data.size();
       return ChunkCharge::kDropped;
     }
     return ChunkCharge::kCharged;
@@ -235,12 +237,13 @@ void Transfers::End(Transfer& t, proto::FileEnd why, std::string_view reason,
   if (&sender != gone) {
     table_.Send(sender, msg::FileEnd{t.id, t.tag, how, reason});
     if (t.accepted) {
-      // The chunks it sent before it heard of the end are dropped, up to a window's worth.
+      // The chunks it sent before it heard of the end are dropped, from where they stopped to
+      // the file's size (ChargeChunk).
       std::vector<Connection::EndedSend>& ended = sender.ended_sends;
       if (ended.size() >= kMaxEndedPerClient) {
         ended.erase(ended.begin());
       }
-      ended.push_back({t.id, 0});
+      ended.push_back({t.id, t.relayed, t.size});
     }
   }
   if (&receiver != gone) {

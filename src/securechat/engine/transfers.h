@@ -76,8 +76,10 @@ class Transfers {
     kDropped,  // in flight when a transfer `c` sent ended: dropped unanswered, no token
     kCharged,  // anything else: a token, and then Chunk answers it
   };
-  // ChargeChunk says which, and counts the bytes of a dropped chunk against its transfer's
-  // allowance (one window's worth).
+  // ChargeChunk says which. A late chunk is dropped free only if it goes on in order from where
+  // the relayed data (or the last late chunk) stopped, within the offered size; the sender's
+  // socket and ours can hold megabytes of them, and an honest sender must not be disconnected
+  // for its own cancel's or its receiver's.
   ChunkCharge ChargeChunk(Connection& c, const msg::FileChunk& m);
 
   // WantsRead is false while `c` streams a transfer whose receiver has file_window bytes or
