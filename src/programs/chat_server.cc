@@ -405,13 +405,13 @@ int main(int argc, char** argv) {
   // at most a window, 16 KiB and one record of file data, and chat still fits beside it.
   const int64_t file_window = absl::GetFlag(FLAGS_file_window);
   const int64_t max_queue_bytes = absl::GetFlag(FLAGS_max_queue_bytes);
-  if (file_window < static_cast<int64_t>(securechat::proto::kMaxFrameLen) ||
-      file_window > max_queue_bytes / 2) {
-    return Fail(Cat("--file_window=", file_window, " must be at least one record (",
-                    securechat::proto::kMaxFrameLen,
-                    " bytes) and at most half of --max_queue_bytes (", max_queue_bytes,
-                    "): a receiver's queue must hold a window of file data, "
-                    "what the server reads at once, and chat beside it"));
+  const int64_t record = static_cast<int64_t>(securechat::proto::kMaxFrameLen);
+  if (file_window < record || file_window > max_queue_bytes / 2 ||
+      file_window + 2 * record > max_queue_bytes) {
+    return Fail(Cat("--file_window=", file_window, " must be at least one record (", record,
+                    " bytes), at most half of --max_queue_bytes (", max_queue_bytes,
+                    ") and leave two records beside it: a receiver's queue must hold a window "
+                    "of file data, what the server reads at once, and chat beside it"));
   }
   securechat::TransferLimits transfer_limits;
   transfer_limits.max_file_bytes = static_cast<uint64_t>(max_file_bytes);

@@ -213,9 +213,18 @@ TEST(ServerFirstContactTest, FileLimitsThatCannotHoldAreRefused) {
   ASSERT_TRUE(window.ok()) << window.status();
   EXPECT_TRUE(Exits(**window, 1)) << Describe(**window);
   EXPECT_TRUE(Contains((*window)->err(),
-                       "--file_window=524289 must be at least one record (16452 bytes) and at "
+                       "--file_window=524289 must be at least one record (16452 bytes), at "
                        "most half of --max_queue_bytes (1048576)"))
       << Describe(**window);
+  // Half of a small queue leaves no room for what the server reads at once beside it.
+  auto small =
+      Process::Start(ProgramPath("chat-server"),
+                     {"--listen", "127.0.0.1:0", "--max_queue_bytes=40000", "--file_window=20000",
+                      "--history=0", "--history_bytes=0", "--max_rooms=0"});
+  ASSERT_TRUE(small.ok()) << small.status();
+  EXPECT_TRUE(Exits(**small, 1)) << Describe(**small);
+  EXPECT_TRUE(Contains((*small)->err(), "--file_window=20000 must be at least one record"))
+      << Describe(**small);
 }
 
 // client.conf holds the client's defaults (connect, nick, the server's key, paths with ~/);

@@ -473,6 +473,22 @@ class SendTest : public FilesTest {
   std::string content_;
 };
 
+// A server from before file transfer answers FILE_OFFER with ERROR 8: the offer is dropped and
+// the user told, so that it holds no place among our offers; and a FILE_OFFERED for a tag we
+// no longer wait for is cancelled at once (PROTOCOL.md 6.14).
+TEST_F(SendTest, AServerWithoutFilesIsSaidSoAndAnUnwaitedOfferIsCancelled) {
+  const uint32_t tag = Offer();
+  Take();
+  Send(msg::Error{proto::ErrorCode::kUnknownKind, 0, "unknown message kind"});
+  EXPECT_EQ(Take(), V{"!! this server does not relay files: not sent"});
+  Type("/transfers");
+  EXPECT_EQ(Take(), V{"-!- no file transfers"});
+  Send(msg::FileOffered{tag, 5});
+  const auto cancels = server_.Got<msg::FileCancel>();
+  ASSERT_EQ(cancels.size(), 1u);
+  EXPECT_EQ(cancels[0].id, 5u);
+}
+
 TEST_F(SendTest, SendsInChunksOnlyWhileTheOutputIsSmall) {
   const uint32_t tag = Offer();
   const auto offers = server_.Got<msg::FileOffer>();

@@ -667,6 +667,28 @@ TEST_F(StallTest, AReceiverThatTakesNothingEndsTheTransferNotTheSender) {
   EXPECT_EQ(net_.core().StateOf(alice.id()), ConnState::kJoined);
 }
 
+// A receiver that takes data, however slowly, is not stalled: each time the sender is read
+// again the stall clock starts over.
+TEST_F(StallTest, AReceiverThatTakesDataSlowlyIsNotStalled) {
+  RawClient& alice = Member("alice");
+  RawClient& bob = Member("bob");
+  const uint32_t id = Streaming(alice, bob, "bob", "alice", 1 << 20);
+  Wire wire = Chunks(alice, id, Pattern(1 << 20));
+  while (Turn(alice, wire)) {
+  }
+  net_.Advance(0);
+  for (int i = 0; i < 10; ++i) {  // 50 s, five seconds a step
+    net_.Advance(5'000);
+    bob.Send(msg::Ping{"here"});
+    net_.core().Consumed(bob.id(), 40 * 1024);  // bob takes a little, below the window
+    ASSERT_TRUE(Turn(alice, wire)) << i;        // so alice is read again
+    while (Turn(alice, wire)) {
+    }
+  }
+  EXPECT_EQ(net_.core().transfer_count(), 1u);
+  EXPECT_EQ(Said(alice), Lines{});
+}
+
 // The rate: chunks of a stream are free, and late ones are dropped free up to a window.
 class ChunkRateTest : public TransfersTest {
  protected:

@@ -845,6 +845,12 @@ void ClientSession::HandleError(const msg::Error& e) {
     SendOrFail(msg::Bye{});
     return;
   }
+  if (joined_ && e.fatal == 0 && e.code == proto::ErrorCode::kUnknownKind &&
+      transfers_.NotRelayed()) {
+    // A server from before file transfer (PROTOCOL.md 6.14): our offers were never taken.
+    Refuse("this server does not relay files: not sent");
+    return;
+  }
   if (joined_ && e.fatal == 0 && e.code == proto::ErrorCode::kUnknownKind && room_asked_) {
     // A server from before rooms (PROTOCOL.md 6.13): #lobby is all it has. Every room asked
     // for goes; the server's answer names only the kind it did not know.

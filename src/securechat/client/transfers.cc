@@ -603,6 +603,14 @@ bool FileTransfers::Busy() const {
   });
 }
 
+bool FileTransfers::NotRelayed() {
+  const size_t before = transfers_.size();
+  std::erase_if(transfers_, [](const auto& t) {
+    return t->dir == Dir::kOut && t->state == Transfer::State::kAwaitingId;
+  });
+  return transfers_.size() != before;
+}
+
 void FileTransfers::ConnectionLost() {
   for (const auto& t : transfers_) {
     t->temp.reset();  // the partial files are gone before anyone is told

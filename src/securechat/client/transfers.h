@@ -85,6 +85,10 @@ class FileTransfers {
   // Busy: a transfer of ours is offered or under way, or a file is being received; the session
   // does not say goodbye at the end of piped input until it is not.
   bool Busy() const;
+  // NotRelayed takes the offers still waiting for their id as refused by a server that does not
+  // know the file messages (its ERROR 8, PROTOCOL.md 6.14 "Compatibility"): they are dropped,
+  // so that they hold no place and piped input can end. Returns whether there was one.
+  bool NotRelayed();
   // ConnectionLost ends every transfer (the server ends them when a side leaves), saying so;
   // partial files are removed.
   void ConnectionLost();

@@ -147,14 +147,15 @@ void Transfers::Accept(Connection& c, uint32_t id) {
 }
 
 void Transfers::Cancel(Connection& c, uint32_t id, std::string_view reason) {
-  if (!IsValidReason(reason)) {
-    table_.Error(c, proto::ErrorCode::kBadText,
-                 Cat("reason invalid or too long (at most ", proto::kMaxReasonLen, " bytes)"));
-    return;
-  }
+  // The transfer first, then the reason (PROTOCOL.md 7.1).
   Transfer* t = Find(id);
   if (t == nullptr || (t->sender != &c && t->receiver != &c)) {
     table_.Error(c, proto::ErrorCode::kNoSuchTransfer, "no such transfer of yours");
+    return;
+  }
+  if (!IsValidReason(reason)) {
+    table_.Error(c, proto::ErrorCode::kBadText,
+                 Cat("reason invalid or too long (at most ", proto::kMaxReasonLen, " bytes)"));
     return;
   }
   const proto::FileEnd why = t->sender == &c ? proto::FileEnd::kSenderCancelled
@@ -178,6 +179,7 @@ void Transfers::Chunk(Connection& c, const msg::FileChunk& m) {
     return;
   }
   t->relayed += m.data.size();
+  t->held_since_ms = 0;  // the sender was read: whatever held it is over, for now
   table_.Send(*t->receiver, msg::FileData{m.id, m.offset, m.data});
 }
 
@@ -236,7 +238,7 @@ void Transfers::End(Transfer& t, proto::FileEnd why, std::string_view reason,
   Connection& receiver = *t.receiver;
   if (&sender != gone) {
     table_.Send(sender, msg::FileEnd{t.id, t.tag, how, reason});
-    if (t.accepted) {
+    if (t.accepted && t.relayed < t.size) {
       // The chunks it sent before it heard of the end are dropped, from where they stopped to
       // the file's size (ChargeChunk).
       std::vector<Connection::EndedSend>& ended = sender.ended_sends;

@@ -134,7 +134,10 @@ std::string NumberedName(const std::string& name, int n) {
   }
   std::string_view stem = name;
   std::string_view extension;
-  if (const size_t dot = name.rfind('.'); dot != std::string::npos && dot > 0) {
+  // An extension as SafeFileName keeps one; a longer "extension" is part of the stem, so that
+  // the number always fits.
+  if (const size_t dot = name.rfind('.');
+      dot != std::string::npos && dot > 0 && name.size() - dot <= kMaxKeptExtension) {
     stem = std::string_view(name).substr(0, dot);
     extension = std::string_view(name).substr(dot);
   }
