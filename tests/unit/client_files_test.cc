@@ -401,6 +401,24 @@ TEST_F(FilesTest, OffersPastTheBoundAreDeclined) {
   EXPECT_EQ(Take(), V{});
 }
 
+// Only a hostile server ends a file still arriving as done: it is not kept, and the user is
+// told, not left with a transfer that silently vanished.
+TEST_F(FilesTest, DoneFromTheServerBeforeTheFileIsWholeKeepsNothingAndSaysSo) {
+  Join();
+  const std::string content = Content(40'000);
+  Offer(4, "half.bin", content);
+  Type("/accept 1");
+  Stream(4, content.substr(0, 20'000));
+  Take();
+  ASSERT_FALSE(files_.temps.empty());
+  Send(msg::FileEnd{4, 0, static_cast<uint8_t>(proto::FileEnd::kDone), ""});
+  EXPECT_EQ(Take(), V{"!! file 1: half.bin from bob not kept: the server ended it as done "
+                      "before all of it came"});
+  EXPECT_TRUE(files_.temps.empty());
+  EXPECT_TRUE(files_.kept.empty());
+  EXPECT_TRUE(server_.Got<msg::FileDone>().empty());
+}
+
 TEST_F(FilesTest, ConnectionLostRemovesPartialFiles) {
   Join();
   const std::string content = Content(50'000);
@@ -590,6 +608,57 @@ TEST_F(SendTest, PipedInputSaysGoodbyeOnlyOnceItsFileIsThrough) {
   EXPECT_EQ(Byes(), 0);
   Send(msg::FileEnd{3, tag, static_cast<uint8_t>(proto::FileEnd::kDone), ""});
   EXPECT_EQ(Byes(), 1);
+}
+
+// A file larger than FileTransfers::kHashPerTurn is hashed a piece per turn of the loop: the
+// chat goes on meanwhile, /transfers says how far it got, and the offer leaves once the whole
+// file is hashed, with the right SHA-256.
+TEST_F(SendTest, ALargeFileIsHashedBetweenTurnsWhileChatGoesOn) {
+  const std::string big = Content(3 * FileTransfers::kHashPerTurn + 5);
+  files_.readable["/home/alice/big.iso"] = big;
+  Type("/send bob /home/alice/big.iso");
+  EXPECT_EQ(Take(), V{"-!- file 1: reading big.iso (3.1 MB) to hash it before it is offered to "
+                      "bob; /cancel 1 stops it"});
+  EXPECT_TRUE(server_.Got<msg::FileOffer>().empty()) << "not offered before it is hashed";
+  EXPECT_EQ(session_.MsUntilTick(), std::optional<uint64_t>(0)) << "the loop comes back at once";
+  Type("still here");
+  ASSERT_EQ(server_.Got<msg::Say>().size(), 1u) << "a line typed meanwhile goes out at once";
+  session_.Tick();
+  Pump();
+  EXPECT_TRUE(server_.Got<msg::FileOffer>().empty());
+  Type("/transfers");
+  EXPECT_EQ(Take(), V{"-!- file 1: big.iso (3.1 MB) to bob: reading it to hash it, 66%"});
+  Drain();
+  const auto offers = server_.Got<msg::FileOffer>();
+  ASSERT_EQ(offers.size(), 1u);
+  EXPECT_EQ(offers[0].size, big.size());
+  EXPECT_EQ(offers[0].hash, Hash(big));
+  EXPECT_EQ(offers[0].name, "big.iso");
+  EXPECT_LE(files_.largest_read, FileTransfers::kHashReadLen);
+  EXPECT_EQ(Take(), V{"-!- offering big.iso (3.1 MB) to bob: file 1, /cancel 1 stops it"});
+  EXPECT_NE(session_.MsUntilTick(), std::optional<uint64_t>(0)) << "nothing more to do";
+}
+
+TEST_F(SendTest, AFileCancelledOrChangedWhileHashedIsNeverOffered) {
+  const std::string big = Content(2 * FileTransfers::kHashPerTurn + 5);
+  files_.readable["/home/alice/big.iso"] = big;
+  Type("/send bob /home/alice/big.iso");
+  Type("/cancel 1");
+  Drain();
+  Type("/transfers");
+  EXPECT_EQ(Take(),
+            (V{"-!- file 1: reading big.iso (2.0 MB) to hash it before it is offered to "
+               "bob; /cancel 1 stops it",
+               "-!- file 1: cancelled big.iso before it was offered", "-!- no file transfers"}));
+  Type("/send bob /home/alice/big.iso");
+  files_.readable["/home/alice/big.iso"] = big.substr(0, 100);  // cut short while it is read
+  Drain();
+  EXPECT_EQ(Take(), (V{"-!- file 2: reading big.iso (2.0 MB) to hash it before it is offered to "
+                       "bob; /cancel 2 stops it",
+                       "!! file 2: not sent: big.iso changed while it was read"}));
+  EXPECT_TRUE(server_.Got<msg::FileOffer>().empty());
+  EXPECT_TRUE(Cancels().empty()) << "nothing to cancel on the server";
+  EXPECT_FALSE(session_.MsUntilTick() == std::optional<uint64_t>(0));
 }
 
 TEST(SafeFileNameTest, KeepsOnlyASafeBaseName) {

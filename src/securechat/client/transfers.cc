@@ -50,6 +50,7 @@ std::string_view BaseName(std::string_view path) {
 
 struct FileTransfers::Transfer {
   enum class State {
+    kHashing,     // ours: the file is being read to hash it; nothing sent yet
     kAwaitingId,  // ours: FILE_OFFER sent, FILE_OFFERED not yet received
     kOffered,     // ours: waiting for the receiver; theirs: waiting for /accept or /decline
     kStreaming,   // ours: being sent; theirs: being received
@@ -70,7 +71,8 @@ struct FileTransfers::Transfer {
   uint64_t tenths_shown = 0;           // Progress's last 10% step shown
   std::unique_ptr<FileReader> reader;  // ours
   std::unique_ptr<TempFile> temp;      // theirs, while received
-  std::unique_ptr<Sha256> hasher;      // theirs, while received
+  std::unique_ptr<Sha256> hasher;      // ours while hashed; theirs while received
+  uint64_t hashed = 0;                 // ours: bytes hashed so far
   std::string folder;                  // theirs: where it is received
 
   bool live() const { return id != 0; }
@@ -194,49 +196,81 @@ void FileTransfers::Send(std::string_view rest) {
     host_.refuse(Cat("not sent: ", Why(reader.status())));
     return;
   }
-  // The SHA-256 of the whole file, read as it will be sent: in pieces, never whole in memory.
-  Sha256 hasher;
-  std::vector<uint8_t> buf(kHashReadLen);
-  uint64_t hashed = 0;
-  for (;;) {
-    absl::StatusOr<size_t> got = (*reader)->ReadAt(hashed, absl::MakeSpan(buf));
-    if (!got.ok()) {
-      host_.refuse(Cat("not sent: ", Why(got.status())));
-      return;
-    }
-    if (*got == 0) {
-      break;
-    }
-    if (!hasher.Update(absl::MakeConstSpan(buf.data(), *got))) {
-      host_.refuse("not sent: OpenSSL failed to hash the file");
-      return;
-    }
-    hashed += *got;
-  }
-  Sha256Digest digest{};
-  if (hashed != size || !hasher.Final(&digest)) {
-    host_.refuse(Cat("not sent: ", Shown(path), " changed while it was read"));
-    return;
-  }
   auto t = std::make_unique<Transfer>();
   t->dir = Dir::kOut;
+  t->state = Transfer::State::kHashing;
   t->number = next_number_++;
-  t->tag = next_tag_++;
-  if (next_tag_ == 0) {
-    next_tag_ = 1;
-  }
   t->peer = std::string(to);
   // The name the receiver sees is the safe form of ours: a valid file name on the wire.
   t->name = SafeFileName(BaseName(path));
   t->size = size;
-  t->hash = std::string(AsText(absl::MakeConstSpan(digest)));
   t->reader = std::move(*reader);
-  if (!host_.send(msg::FileOffer{t->tag, t->peer, t->name, t->size, t->hash})) {
+  t->hasher = std::make_unique<Sha256>();
+  t->start_ms = Now();
+  Transfer& sent = *t;
+  transfers_.push_back(std::move(t));
+  // A small file is hashed and offered at once; a large one in the turns of the loop (Pump),
+  // so that chat goes on while it is read.
+  if (!HashSome(sent, kHashPerTurn, /*typed=*/true)) {
     return;
   }
-  Show(Cat("offering ", Shown(t->name), " (", FormatBytes(size), ") to ", t->peer, ": file ",
-           t->number, ", /cancel ", t->number, " stops it"));
-  transfers_.push_back(std::move(t));
+  if (sent.state == Transfer::State::kHashing) {
+    Show(Cat(sent.Label(), "reading ", Shown(sent.name), " (", FormatBytes(size),
+             ") to hash it before it is offered to ", sent.peer, "; /cancel ", sent.number,
+             " stops it"));
+  }
+}
+
+bool FileTransfers::HashSome(Transfer& t, uint64_t budget, bool typed) {
+  // The SHA-256 of the whole file, read as it will be sent: in pieces, never whole in memory.
+  std::vector<uint8_t>& buf = hash_buf_;
+  buf.resize(kHashReadLen);
+  bool end = false;
+  for (uint64_t read = 0; read < budget && !end;) {
+    const absl::StatusOr<size_t> got = t.reader->ReadAt(t.hashed, absl::MakeSpan(buf));
+    if (!got.ok()) {
+      return StopHashing(t, Why(got.status()), typed);
+    }
+    end = *got == 0;
+    if (!t.hasher->Update(absl::MakeConstSpan(buf.data(), *got))) {
+      return StopHashing(t, "OpenSSL failed to hash the file", typed);
+    }
+    t.hashed += *got;
+    read += *got;
+    end = end || t.hashed > t.size;  // it grew while it was read
+  }
+  if (!end) {
+    return true;  // more in the next turn
+  }
+  Sha256Digest digest{};
+  if (t.hashed != t.size || !t.hasher->Final(&digest)) {
+    return StopHashing(t, Cat(Shown(t.name), " changed while it was read"), typed);
+  }
+  t.hasher.reset();
+  t.hash = std::string(AsText(absl::MakeConstSpan(digest)));
+  t.state = Transfer::State::kAwaitingId;
+  t.tag = next_tag_++;
+  if (next_tag_ == 0) {
+    next_tag_ = 1;
+  }
+  status_ms_ = 0;
+  if (!host_.send(msg::FileOffer{t.tag, t.peer, t.name, t.size, t.hash})) {
+    return false;
+  }
+  Show(Cat("offering ", Shown(t.name), " (", FormatBytes(t.size), ") to ", t.peer, ": file ",
+           t.number, ", /cancel ", t.number, " stops it"));
+  return true;
+}
+
+bool FileTransfers::StopHashing(Transfer& t, std::string_view why, bool typed) {
+  if (typed) {
+    next_number_ = t.number;  // never shown: the next /send takes it
+    host_.refuse(Cat("not sent: ", why));
+  } else {
+    ShowError(Cat(t.Label(), "not sent: ", why));
+  }
+  Erase(&t);
+  return false;
 }
 
 void FileTransfers::Accept(Transfer& t, std::string folder) {
@@ -278,7 +312,9 @@ void FileTransfers::Accept(Transfer& t, std::string folder) {
 
 void FileTransfers::Cancel(Transfer& t) {
   t.temp.reset();  // the partial file is gone before anyone is told
-  if (t.dir == Dir::kIn && t.state == Transfer::State::kOffered) {
+  if (t.state == Transfer::State::kHashing) {
+    Show(Cat(t.Label(), "cancelled ", Shown(t.name), " before it was offered"));
+  } else if (t.dir == Dir::kIn && t.state == Transfer::State::kOffered) {
     host_.send(msg::FileCancel{t.id, ""});
     Show(Cat(t.Label(), "declined ", Shown(t.name), " from ", t.peer));
   } else if (t.id == 0) {
@@ -308,6 +344,9 @@ void FileTransfers::List() {
     if (t.dir == Dir::kOut) {
       what = Cat(Shown(t.name), " (", size, ") to ", t.peer, ": ");
       switch (t.state) {
+        case Transfer::State::kHashing:
+          what += Cat("reading it to hash it, ", HashedPercent(t), "%");
+          break;
         case Transfer::State::kAwaitingId:
         case Transfer::State::kOffered:
           what += "offered, waiting for an answer";
@@ -489,8 +528,13 @@ void FileTransfers::HandleEnd(const msg::FileEnd& m) {
       if (ours) {
         Show(Cat(label, t->peer, " has ", name, " (", FormatBytes(t->size), ", SHA-256 checked",
                  Rate(*t), ")"));
+      } else {
+        // A file we received whole was saved and forgotten (Complete): this one is not whole.
+        // Only a server that breaks the protocol says so; its partial file is already gone.
+        ShowError(Cat(label, name, " from ", t->peer,
+                      " not kept: the server ended it as done before all of it came"));
       }
-      break;  // ours received: shown when it was saved (Complete)
+      break;
     case proto::FileEnd::kDeclined:
       Show(Cat(label, t->peer, " declined ", name, reason));
       break;
@@ -539,6 +583,10 @@ void FileTransfers::Progress(Transfer& t) {
            FormatBytes(t.size), Rate(t), ")"));
 }
 
+uint64_t FileTransfers::HashedPercent(const Transfer& t) {
+  return t.size == 0 ? 100 : std::min(t.hashed, t.size) * 100 / t.size;
+}
+
 std::string FileTransfers::Rate(const Transfer& t) const {
   if (!host_.clock) {
     return "";
@@ -553,6 +601,13 @@ std::string FileTransfers::Rate(const Transfer& t) const {
 }
 
 void FileTransfers::Pump() {
+  // The oldest file being hashed gets a bounded share of this turn.
+  for (const auto& p : transfers_) {
+    if (p->state == Transfer::State::kHashing) {
+      HashSome(*p, kHashPerTurn, /*typed=*/false);
+      break;  // HashSome may have erased it
+    }
+  }
   while (host_.unsent() < kMaxUnsent) {
     Transfer* t = nullptr;
     for (size_t i = 0; i < transfers_.size() && t == nullptr; ++i) {
@@ -591,10 +646,12 @@ void FileTransfers::Pump() {
 }
 
 bool FileTransfers::WantsPump() const {
-  return host_.unsent() < kMaxUnsent &&
-         std::any_of(transfers_.begin(), transfers_.end(), [](const auto& t) {
-           return t->dir == Dir::kOut && t->state == Transfer::State::kStreaming;
-         });
+  const auto in = [this](Transfer::State state) {
+    return std::any_of(transfers_.begin(), transfers_.end(),
+                       [state](const auto& t) { return t->dir == Dir::kOut && t->state == state; });
+  };
+  return in(Transfer::State::kHashing) ||
+         (host_.unsent() < kMaxUnsent && in(Transfer::State::kStreaming));
 }
 
 bool FileTransfers::Busy() const {
@@ -637,14 +694,17 @@ std::string FileTransfers::Status() {
   size_t more = 0;
   for (const auto& p : transfers_) {
     const Transfer& t = *p;
-    if (t.state != Transfer::State::kStreaming || t.size == 0) {
+    const bool hashing = t.state == Transfer::State::kHashing;
+    if ((t.state != Transfer::State::kStreaming && !hashing) || t.size == 0) {
       continue;
     }
     if (!status_.empty()) {
       ++more;
       continue;
     }
-    status_ = Cat(t.Label(), t.done * 100 / t.size, "% of ", FormatBytes(t.size), Rate(t));
+    status_ = hashing
+                  ? Cat(t.Label(), "hashing, ", HashedPercent(t), "% of ", FormatBytes(t.size))
+                  : Cat(t.Label(), t.done * 100 / t.size, "% of ", FormatBytes(t.size), Rate(t));
   }
   if (more > 0) {
     status_ += Cat(" (+", more, ")");
