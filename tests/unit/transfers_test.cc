@@ -486,16 +486,30 @@ TEST_F(TransferLimitsTest, TheServerHoldsAtMostMaxTransfers) {
   RawClient& sink2 = Member("sink2");
   RawClient& sink3 = Member("sink3");
   RawClient* sinks[] = {&sink1, &sink2, &sink3};
+  RawClient* s0 = nullptr;
+  uint32_t first_id = 0;
   for (int i = 0; i < 5; ++i) {
     RawClient& s = Member(Cat("s", i));
     RawClient& to = *sinks[i % 3];
-    Offered(s, to, Cat("sink", i % 3 + 1), Cat("s", i), 1);
+    const uint32_t id = Offered(s, to, Cat("sink", i % 3 + 1), Cat("s", i), 1);
+    if (i == 0) {
+      s0 = &s;
+      first_id = id;
+    }
   }
   EXPECT_EQ(net_.core().transfer_count(), 5u);
   RawClient& late = Member("late");
-  EXPECT_EQ(Ask(late, msg::FileOffer{9, "sink3", "a", 1, kHash}),
-            Lines{Refused(9, "the server has too many transfers; try again later")});
+  // More refusals than late's offers per minute: a refused offer costs none of them.
+  for (uint32_t tag = 9; tag < 9 + 6; ++tag) {
+    EXPECT_EQ(Ask(late, msg::FileOffer{tag, "sink3", "a", 1, kHash}),
+              Lines{Refused(tag, "the server has too many transfers; try again later")});
+  }
   EXPECT_EQ(Said(sink3), Lines{});
+  // Once a transfer ends, late's offer is taken at once.
+  s0->Send(msg::FileCancel{first_id, ""});
+  Said(*s0);
+  Said(sink1);
+  Offered(late, sink3, "sink3", "late", 1, 20);
 }
 
 // Flow control: a receiver that stops reading holds its sender's input, and nothing else.

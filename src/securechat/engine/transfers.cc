@@ -105,6 +105,12 @@ void Transfers::Offer(Connection& c, const msg::FileOffer& m, bool muted) {
            Cat(receiver->nick, " already has ", limits_.max_transfers_per_client, " transfers"));
     return;
   }
+  if (live_.size() >= limits_.max_transfers) {
+    Refuse(c, m, "the server has too many transfers; try again later");
+    return;
+  }
+  // Last, so that only an offer that is taken counts against the sender's rate: one refused
+  // because the server is full leaves its token for when it is not.
   const uint64_t now = sinks_.Mono();
   if (!c.offers) {
     const auto per_minute = static_cast<double>(limits_.max_offers_per_minute);
@@ -113,10 +119,6 @@ void Transfers::Offer(Connection& c, const msg::FileOffer& m, bool muted) {
   // A bucket of rate 0 never refuses: no offers at all is refused here.
   if (limits_.max_offers_per_minute == 0 || !c.offers->Take(now)) {
     Refuse(c, m, Cat("too many offers: at most ", limits_.max_offers_per_minute, " a minute"));
-    return;
-  }
-  if (live_.size() >= limits_.max_transfers) {
-    Refuse(c, m, "the server has too many transfers; try again later");
     return;
   }
   const uint32_t id = NextId();
