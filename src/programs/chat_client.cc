@@ -429,21 +429,20 @@ class TerminalInput {
       shown_prompt_ = std::move(prompt);
       editor_->SetPrompt(shown_prompt_);
     }
+    // The progress of file transfers, on its own row over the prompt, redrawn in place, with
+    // the line being typed, never between the chat's lines.
+    editor_->SetStatus(runner_.session().TransferStatus());
     editor_->SetCycleKeys(runner_.session().Rooms().size() > 1);
   }
 
  private:
   // The room is shown when it is not #lobby: a client in #lobby alone looks as it always did.
-  // The progress of a file transfer is shown in it while one is under way, so that it is
-  // redrawn in place, with the line being typed, never between the chat's lines.
   std::string Prompt() const {
     ClientSession& session = runner_.session();
-    const std::string status = session.TransferStatus();
-    const std::string progress = status.empty() ? "" : Cat(" | ", status);
     if (session.current_room() == securechat::proto::kLobby) {
-      return Cat("[", session.nick(), progress, "] ");
+      return Cat("[", session.nick(), "] ");
     }
-    return Cat("[", session.nick(), " ", session.current_room(), progress, "] ");
+    return Cat("[", session.nick(), " ", session.current_room(), "] ");
   }
   void HotKey(securechat::tty::HotKey key) {
     ClientSession& session = runner_.session();

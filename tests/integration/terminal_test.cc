@@ -985,9 +985,10 @@ TEST_F(TofuTerminalTest, ChangedKeyIsRefusedWithoutAsking) {
   EXPECT_EQ(KnownText(), old_line) << "the file is left alone";
 }
 
-// A file being received shows its progress in the prompt, redrawn in place while bob types:
-// his half-typed line stays where it was, and the status goes once the file is saved.
-TEST_F(TerminalTest, FileProgressIsShownInThePromptWithoutDisturbingTyping) {
+// A file being received shows its progress on a status row over the prompt, redrawn in place
+// while bob types: his half-typed line stays where it was, the prompt keeps its width, and the
+// status row goes once the file is saved.
+TEST_F(TerminalTest, FileProgressIsAStatusRowOverThePromptThatDoesNotDisturbTyping) {
   ASSERT_NO_FATAL_FAILURE(StartTestServer());
   ASSERT_TRUE(Open("bob", 1, Cat("--download_dir=", ShellQuote(dir_.File("dl")))));
   auto alice =
@@ -1006,7 +1007,16 @@ TEST_F(TerminalTest, FileProgressIsShownInThePromptWithoutDisturbingTyping) {
   ASSERT_TRUE(tmux().Type("bob", "/accept 1"));
   ASSERT_TRUE(tmux().Keys("bob", {"Enter"}));
   ASSERT_TRUE(tmux().Type("bob", "half"));
-  EXPECT_TRUE(tmux().ShowsRow("bob", R"(\[bob \| file 1: [0-9]+% of 33\.5 MB, .*B/s.*\] half)"));
+  // The status row sits right over the prompt, which is the prompt and the typed text only.
+  const std::regex status(R"(file 1: \[[#-]{10}\] [0-9]+%, [0-9.]+ [kM]?B of 33\.5 MB, .*B/s.*)");
+  EXPECT_TRUE(tmux().WaitFor(
+      "bob",
+      [&](const std::string& screen) {
+        const std::vector<std::string> rows = Lines(screen);
+        return rows.size() >= 2 && rows.back() == "[bob] half" &&
+               std::regex_match(rows[rows.size() - 2], status);
+      },
+      "the status row over the prompt \"[bob] half\""));
   ASSERT_TRUE(tmux().Shows("bob", "saved as", 60s));
   EXPECT_TRUE(tmux().Prompt("bob", "[bob] half"));
   EXPECT_EQ(CountOf(tmux().Screen("bob"), "% ("), 0u) << "no progress lines at a terminal";

@@ -452,12 +452,14 @@ TEST_F(FilesTest, ProgressInPlaceIsAStatusChangedFourTimesASecond) {
   Offer(7, "a.bin", content);
   Type("/accept 1");
   Take();
-  EXPECT_EQ(session_.TransferStatus(), "file 1: 0% of 100.0 kB, 0 B/s");
+  EXPECT_EQ(session_.TransferStatus(), "file 1: [----------] 0%, 0 B of 100.0 kB, 0 B/s");
   now_ += 100;
   Send(msg::FileData{7, 0, content.substr(0, 16'000)});
-  EXPECT_EQ(session_.TransferStatus(), "file 1: 0% of 100.0 kB, 0 B/s") << "not yet 250 ms";
+  EXPECT_EQ(session_.TransferStatus(), "file 1: [----------] 0%, 0 B of 100.0 kB, 0 B/s")
+      << "not yet 250 ms";
   now_ += 150;
-  EXPECT_EQ(session_.TransferStatus(), "file 1: 16% of 100.0 kB, 64.0 kB/s, 1 s left");
+  EXPECT_EQ(session_.TransferStatus(),
+            "file 1: [#---------] 16%, 16.0 kB of 100.0 kB, 64.0 kB/s, 1 s left");
   Stream(7, content, 16'000, 0, 16'000);
   const V lines = Take();
   ASSERT_EQ(lines.size(), 1u) << "no progress lines";
@@ -620,6 +622,7 @@ TEST_F(SendTest, ALargeFileIsHashedBetweenTurnsWhileChatGoesOn) {
   EXPECT_EQ(Take(), V{"-!- file 1: reading big.iso (3.1 MB) to hash it before it is offered to "
                       "bob; /cancel 1 stops it"});
   EXPECT_TRUE(server_.Got<msg::FileOffer>().empty()) << "not offered before it is hashed";
+  EXPECT_EQ(session_.TransferStatus(), "file 1: hashing [###-------] 33%, 1.0 MB of 3.1 MB");
   EXPECT_EQ(session_.MsUntilTick(), std::optional<uint64_t>(0)) << "the loop comes back at once";
   Type("still here");
   ASSERT_EQ(server_.Got<msg::Say>().size(), 1u) << "a line typed meanwhile goes out at once";

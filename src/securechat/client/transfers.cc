@@ -46,6 +46,14 @@ std::string_view BaseName(std::string_view path) {
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
+// Bar is a progress bar of kBarCells cells, "[####------]", in plain ASCII: it draws the same
+// on every terminal and font.
+constexpr uint64_t kBarCells = 10;
+std::string Bar(uint64_t done, uint64_t size) {
+  const uint64_t full = size == 0 ? kBarCells : std::min(done, size) * kBarCells / size;
+  return Cat("[", std::string(full, '#'), std::string(kBarCells - full, '-'), "]");
+}
+
 }  // namespace
 
 struct FileTransfers::Transfer {
@@ -702,9 +710,9 @@ std::string FileTransfers::Status() {
       ++more;
       continue;
     }
-    status_ = hashing
-                  ? Cat(t.Label(), "hashing, ", HashedPercent(t), "% of ", FormatBytes(t.size))
-                  : Cat(t.Label(), t.done * 100 / t.size, "% of ", FormatBytes(t.size), Rate(t));
+    const uint64_t done = hashing ? std::min(t.hashed, t.size) : t.done;
+    status_ = Cat(t.Label(), hashing ? "hashing " : "", Bar(done, t.size), " ", done * 100 / t.size,
+                  "%, ", FormatBytes(done), " of ", FormatBytes(t.size), hashing ? "" : Rate(t));
   }
   if (more > 0) {
     status_ += Cat(" (+", more, ")");

@@ -97,8 +97,10 @@ class FileTransfers {
   // ConnectionLost ends every transfer (the server ends them when a side leaves), saying so;
   // partial files are removed.
   void ConnectionLost();
-  // Status is a short line about the transfers under way ("file 3: 42% of 2.1 MB, 1.2 MB/s,
-  // 3 s left"), changed at most every kStatusEveryMs; empty when none is.
+  // Status is a short line about the transfers under way, with a bar ("file 3: [####------]
+  // 42%, 882.0 kB of 2.1 MB, 1.2 MB/s, 3 s left"; "file 4: hashing [#---------] 12%, ..."
+  // while a file is read before it is offered), changed at most every kStatusEveryMs; empty
+  // when none is.
   std::string Status();
 
  private:

@@ -174,7 +174,7 @@ std::unique_ptr<LineEditor> LineEditor::Start(std::string prompt, Completer comp
 
 LineEditor::~LineEditor() {
   rl_callback_handler_remove();
-  WriteOut("\r\x1b[J");
+  WriteOut(status_shown_ ? "\r\x1b[A\x1b[J" : "\r\x1b[J");
   if (g_have_saved_termios) {
     tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_termios);
   }
@@ -195,6 +195,7 @@ void LineEditor::OnLineThunk(char* line) {
   self->entered_.emplace_back(line);
   std::free(line);
   self->EraseEntered(self->entered_.back());
+  self->DrawStatus();
   // libedit leaves its unbuffered (callback) mode when it hands over a line; installing the
   // handler again resumes it and shows a fresh prompt.
   rl_callback_handler_install(self->prompt_.c_str(), OnLineThunk);
@@ -332,9 +333,9 @@ bool LineEditor::Read(const OnLine& on_line) {
   return true;
 }
 
-// ClearTyped moves the cursor to the start of the prompt's first row and clears from there to
-// the end of the screen: the prompt and the typed text (or the question) are gone, and the
-// rows above are kept.
+// ClearTyped moves the cursor to the start of the prompt's first row (or of the status row
+// above it) and clears from there to the end of the screen: the status, the prompt and the
+// typed text (or the question) are gone, and the rows above are kept.
 void LineEditor::ClearTyped() {
   const int cols = ScreenColumns();
   // How many rows the prompt and the text before the cursor take above the cursor's row.
@@ -346,9 +347,14 @@ void LineEditor::ClearTyped() {
       asking()
           ? Columns(question_)
           : Columns(prompt_) + (typed > 0 ? Columns(std::string_view(rl_line_buffer, typed)) : 0);
+  size_t up = cols > 0 ? before / static_cast<size_t>(cols) : 0;
+  if (status_shown_) {
+    ++up;
+    status_shown_ = false;
+  }
   std::string out = "\r";
-  if (cols > 0 && before >= static_cast<size_t>(cols)) {
-    out += Cat("\x1b[", before / static_cast<size_t>(cols), "A");
+  if (up > 0) {
+    out += Cat("\x1b[", up, "A");
   }
   out += "\x1b[J";
   WriteOut(out);
@@ -360,11 +366,46 @@ void LineEditor::ClearTyped() {
 void LineEditor::EraseEntered(std::string_view line) {
   const int cols = ScreenColumns();
   const size_t columns = Columns(prompt_) + Columns(line);
-  const size_t rows = cols > 0 ? columns / static_cast<size_t>(cols) + 1 : 1;
+  const size_t rows =
+      (cols > 0 ? columns / static_cast<size_t>(cols) + 1 : 1) + (status_shown_ ? 1 : 0);
+  status_shown_ = false;
   WriteOut(Cat("\r\x1b[", rows, "A\x1b[J"));
 }
 
+void LineEditor::DrawStatus() {
+  if (status_.empty()) {
+    return;
+  }
+  // One column short of the width: a row that reaches the last column would wrap on some
+  // terminals and put the prompt a row lower than ClearTyped counts.
+  const int cols = ScreenColumns();
+  std::string_view row = status_;
+  if (cols > 1) {
+    while (Columns(row) > static_cast<size_t>(cols - 1)) {
+      // The last character, whole: its continuation bytes, then its first byte.
+      while (!row.empty() && (static_cast<unsigned char>(row.back()) & 0xC0) == 0x80) {
+        row.remove_suffix(1);
+      }
+      if (!row.empty()) {
+        row.remove_suffix(1);
+      }
+    }
+  }
+  WriteOut(Cat(row, "\r\n"));
+  status_shown_ = true;
+}
+
+void LineEditor::SetStatus(std::string row) {
+  if (row == status_) {
+    return;
+  }
+  ClearTyped();
+  status_ = std::move(row);
+  Redraw();
+}
+
 void LineEditor::Redraw() {
+  DrawStatus();
   if (asking()) {
     WriteOut(question_);
   } else {
@@ -376,6 +417,7 @@ void LineEditor::RedrawAfterSignals() {
   if (g_continued) {
     g_continued = 0;
     WriteOut("\r\n");
+    status_shown_ = false;  // the shell wrote over the screen meanwhile
     Redraw();
   }
 }
@@ -397,7 +439,7 @@ void LineEditor::SetPrompt(std::string prompt) {
   prompt_ = std::move(prompt);
   rl_set_prompt(prompt_.c_str());
   if (!asking()) {
-    rl_forced_update_display();
+    Redraw();
   }
 }
 
@@ -408,7 +450,7 @@ void LineEditor::AskKey(std::string question, OnKeys on_keys) {
   tcflush(fd_, TCIFLUSH);
   question_ = std::move(question);
   on_keys_ = std::move(on_keys);
-  WriteOut(question_);
+  Redraw();
 }
 
 void LineEditor::EndAsk() {
@@ -418,7 +460,7 @@ void LineEditor::EndAsk() {
   ClearTyped();
   question_.clear();
   on_keys_ = nullptr;
-  rl_forced_update_display();
+  Redraw();
 }
 
 void LineEditor::AddHistory(const std::string& line) { add_history(line.c_str()); }

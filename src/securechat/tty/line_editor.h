@@ -84,6 +84,11 @@ class LineEditor : public net::LineInput {
   void RedrawAfterSignals();
   // SetPrompt changes the prompt and redraws it.
   void SetPrompt(std::string prompt);
+  // SetStatus shows `row` (no newlines, no terminal sequences) on a row of its own right above
+  // the prompt, cut to the terminal's width, and redraws it in place when it changes; the
+  // line being typed stays as it was, and lines printed above go above it. Empty: no status
+  // row.
+  void SetStatus(std::string row);
   // AddHistory adds `line` to the history that the arrow keys recall.
   void AddHistory(const std::string& line);
   // SetHotKeys hands Alt-1 to Alt-9 (and Ctrl-N and Ctrl-P while SetCycleKeys(true)) to
@@ -107,8 +112,12 @@ class LineEditor : public net::LineInput {
   // RunHotKeys hands the hot keys pressed since the last call to on_hot_key_.
   void RunHotKeys();
   void ClearTyped();
-  // Redraw shows the question being asked, or else the prompt and the typed text.
+  // Redraw shows the status row, if any, then the question being asked, or else the prompt
+  // and the typed text.
   void Redraw();
+  // DrawStatus writes the status row and moves to the start of the row under it, where the
+  // prompt goes.
+  void DrawStatus();
   // EraseEntered takes the line just entered off the screen; libedit has left the cursor at
   // the start of the row under it.
   void EraseEntered(std::string_view line);
@@ -119,6 +128,8 @@ class LineEditor : public net::LineInput {
   std::vector<std::string> entered_;  // lines libedit handed over during one Read
   std::vector<std::string> matches_;  // candidates of the completion in progress
   std::string question_;              // shown instead of the prompt while asking
+  std::string status_;                // SetStatus's row
+  bool status_shown_ = false;         // the status row is on the screen above the prompt
   OnKeys on_keys_;                    // set while a question is asked
   std::function<void(HotKey)> on_hot_key_;
   std::vector<HotKey> hot_keys_;  // pressed, not yet handed to on_hot_key_
