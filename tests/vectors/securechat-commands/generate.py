@@ -3,17 +3,25 @@
 
 The bytes are built here from PROTOCOL.md 6.1 and 6.10 alone (kind u8, then each field; a
 `str` is a u16 big-endian length and its bytes, a `u64` eight bytes big-endian, a `u8` one
-byte), with Python's struct module and nothing from the C++ code, so that the conformance test
-checks the implementation against a second reading of the document. The output has the layout
-of securechat-v1/messages.json (see its README) and is the same byte for byte every time:
+byte), with Python's struct module (through ../vectorlib.py) and nothing from the C++ code, so
+that the conformance test checks the implementation against a second reading of the document.
+The output has the layout of securechat-v1/messages.json (see its README) and is the same byte
+for byte every time:
 
     python3 tests/vectors/securechat-commands/generate.py > \
         tests/vectors/securechat-commands/messages.json
 """
 
-import json
-import struct
+import os
 import sys
+
+# vectorlib.py, the helpers the generators here share, is in the folder above this one: put it
+# on the import path so that the script runs from any folder, and leave no __pycache__ behind.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from vectorlib import (BAD_TEXT, INVALID_NICK, MALFORMED, MAX_REASON, NICK_32,  # noqa: E402
+                       NO_SUCH_USER, UNKNOWN_KIND, U64_MAX, ignore, refused, reject, s, u64,
+                       valid_case, write_messages)
 
 ACTION = 0x09
 AWAY = 0x0A
@@ -23,47 +31,15 @@ ACTION_CHAT = 0x8C
 WHOIS_REPLY = 0x8D
 NAMES = {ACTION: "ACTION", AWAY: "AWAY", WHOIS: "WHOIS", QUIT: "QUIT",
          ACTION_CHAT: "ACTION_CHAT", WHOIS_REPLY: "WHOIS_REPLY"}
-# ERROR codes (PROTOCOL.md 6.4).
-MALFORMED = 1
-INVALID_NICK = 4
-NO_SUCH_USER = 5
-BAD_TEXT = 7
-UNKNOWN_KIND = 8
-MAX_REASON = 256
-
-
-def s(text):
-    """A `str`: u16 big-endian length, then the bytes (UTF-8 for text)."""
-    raw = text.encode("utf-8") if isinstance(text, str) else text
-    return struct.pack(">H", len(raw)) + raw
-
-
-def u64(n):
-    return struct.pack(">Q", n)
 
 
 def valid(name, kind, fields, body):
-    direction = "c2s" if kind < 0x80 else "s2c"
-    return {"name": name, "direction": direction, "kind": kind, "kind_name": NAMES[kind],
-            "fields": fields, "bytes": (bytes([kind]) + body).hex(), "basis": "spec"}
-
-
-def reject(name, raw):
-    """A server message a client must close on."""
-    return {"name": name, "direction": "s2c", "bytes": raw.hex(), "verdict": "reject",
-            "basis": "spec"}
-
-
-def refused(name, raw, code, fatal):
-    """A client message the server answers with ERROR `code`."""
-    return {"name": name, "direction": "c2s", "bytes": raw.hex(), "verdict": "reject",
-            "basis": "spec", "error_code": code, "fatal": fatal}
+    return valid_case(name, kind, NAMES[kind], fields, body)
 
 
 # RFC 8032 section 7.1, TEST 1: a public key to stand for a user key.
 KEY = bytes.fromhex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
 REASON_256 = "r" * MAX_REASON
-NICK_32 = "Az09_.-Az09_.-Az09_.-Az09_.-abcd"
 TIME = 1700000000123
 
 
@@ -91,14 +67,14 @@ VALID = [
     valid("action-chat", ACTION_CHAT, {"from": "alice", "time_ms": TIME, "text": "waves"},
           s("alice") + u64(TIME) + s("waves")),
     valid("action-chat-time-max", ACTION_CHAT,
-          {"from": NICK_32, "time_ms": 2**64 - 1, "text": "x"},
-          s(NICK_32) + u64(2**64 - 1) + s("x")),
+          {"from": NICK_32, "time_ms": U64_MAX, "text": "x"},
+          s(NICK_32) + u64(U64_MAX) + s("x")),
 ]
 body, fields = whois_reply("bob", 3723000, 300000, "", b"", 0)
 VALID.append(valid("whois-reply-guest", WHOIS_REPLY, fields, body))
 body, fields = whois_reply("alice", 0, 0, "lunch", KEY, 1)
 VALID.append(valid("whois-reply-member-away", WHOIS_REPLY, fields, body))
-body, fields = whois_reply("carol", 2**64 - 1, 2**64 - 1, REASON_256, KEY, 0)
+body, fields = whois_reply("carol", U64_MAX, U64_MAX, REASON_256, KEY, 0)
 VALID.append(valid("whois-reply-guest-key-limits", WHOIS_REPLY, fields, body))
 
 INVALID = []
@@ -129,8 +105,7 @@ INVALID += [
     reject("whois-reply-no-member", wr + head + s("") + s(KEY)),
     reject("whois-reply-trailing-byte", wr + head + s("") + s(KEY) + b"\x01\x00"),
     # The kind after them is still unknown to a client: skipped.
-    {"name": "unknown-server-kind-8e", "direction": "s2c", "bytes": "8e0003626f62",
-     "verdict": "ignore", "basis": "spec"},
+    ignore("unknown-server-kind-8e", bytes([0x8E]) + s("bob")),
 ]
 # Client messages the server refuses, the connection going on unless the error is fatal.
 INVALID += [
@@ -156,6 +131,4 @@ for kind in (ACTION_CHAT, WHOIS_REPLY):
     INVALID.append(refused("unknown-kind-%02x" % kind, bytes([kind]) + s("alice"),
                            UNKNOWN_KIND, False))
 
-json.dump({"protocol": "securechat v1, everyday commands (PROTOCOL.md 6.10)",
-           "valid": VALID, "invalid": INVALID}, sys.stdout, indent=1, ensure_ascii=False)
-sys.stdout.write("\n")
+write_messages("securechat v1, everyday commands (PROTOCOL.md 6.10)", VALID, INVALID)

@@ -3,10 +3,10 @@
 
 The bytes are built here from PROTOCOL.md 6.1 to 6.5, 6.14, 7.1, 8 and 10 alone (kind u8, then
 each field; a `str` is a u16 big-endian length and its bytes, a `u64` eight bytes big-endian, a
-`u32` four, a `u8` one), with Python's struct and hashlib modules and nothing from the C++ code,
-so that the conformance test checks the implementation against a second reading of the
-document. The output has the layout of securechat-v1/messages.json (see its README) and is the
-same byte for byte every time:
+`u32` four, a `u8` one), with Python's struct module (through ../vectorlib.py) and hashlib and
+nothing from the C++ code, so that the conformance test checks the implementation against a
+second reading of the document. The output has the layout of securechat-v1/messages.json (see
+its README) and is the same byte for byte every time:
 
     python3 tests/vectors/securechat-files/generate.py > \
         tests/vectors/securechat-files/messages.json
@@ -18,11 +18,18 @@ neither is written.
 """
 
 import hashlib
-import json
 import os
 import re
 import struct
 import sys
+
+# vectorlib.py, the helpers the generators here share, is in the folder above this one: put it
+# on the import path so that the script runs from any folder, and leave no __pycache__ behind.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from vectorlib import (MALFORMED, MAX_REASON, NICK_32, U32_MAX, U64_MAX,  # noqa: E402
+                       UNKNOWN_KIND, check_examples, ignore, printed_examples, protocol_text,
+                       refused, reject, s, u8, u32, u64, valid_case, write_messages)
 
 FILE_OFFER = 0x11
 FILE_ACCEPT = 0x12
@@ -41,59 +48,11 @@ NAMES = {FILE_OFFER: "FILE_OFFER", FILE_ACCEPT: "FILE_ACCEPT", FILE_CANCEL: "FIL
 # FILE_END's `why` (6.14).
 WHY = {1: "done", 2: "declined", 3: "sender-cancelled", 4: "receiver-cancelled", 5: "expired",
        6: "gone", 7: "broken", 8: "refused", 9: "stalled"}
-# ERROR codes (6.4).
-MALFORMED = 1
-UNKNOWN_KIND = 8
 MAX_NAME = 255         # a file name's bytes (6.14)
 HASH_LEN = 32          # SHA-256 (6.14)
 MAX_PLAINTEXT = 16384  # a record's plaintext (5, 10)
 MAX_CHUNK = MAX_PLAINTEXT - (1 + 4 + 8 + 2)  # kind, id, offset, length: 16369 (6.14)
-MAX_REASON = 256       # a reason's bytes (6.1)
-U32_MAX = 2**32 - 1
-U64_MAX = 2**64 - 1
 assert MAX_CHUNK == 16369
-
-
-def s(text):
-    """A `str`: u16 big-endian length, then the bytes (UTF-8 for text)."""
-    raw = text.encode("utf-8") if isinstance(text, str) else text
-    return struct.pack(">H", len(raw)) + raw
-
-
-def u64(n):
-    return struct.pack(">Q", n)
-
-
-def u32(n):
-    return struct.pack(">I", n)
-
-
-def u8(n):
-    return struct.pack(">B", n)
-
-
-def valid(name, kind, fields, body, basis="spec"):
-    direction = "c2s" if kind < 0x80 else "s2c"
-    return {"name": name, "direction": direction, "kind": kind, "kind_name": NAMES[kind],
-            "fields": fields, "bytes": (bytes([kind]) + body).hex(), "basis": basis}
-
-
-def reject(name, raw):
-    """A server message a client must close on."""
-    return {"name": name, "direction": "s2c", "bytes": raw.hex(), "verdict": "reject",
-            "basis": "spec"}
-
-
-def ignore(name, raw):
-    """A server message of a kind a client does not know: skipped."""
-    return {"name": name, "direction": "s2c", "bytes": raw.hex(), "verdict": "ignore",
-            "basis": "spec"}
-
-
-def refused(name, raw, code, fatal, basis="spec"):
-    """A client message the server answers with ERROR `code`."""
-    return {"name": name, "direction": "c2s", "bytes": raw.hex(), "verdict": "reject",
-            "basis": basis, "error_code": code, "fatal": fatal}
 
 
 # The values of PROTOCOL.md 6.14's examples: the file notes.txt, "hello" and a line feed.
@@ -101,15 +60,12 @@ CONTENT = b"hello\n"
 HASH = hashlib.sha256(CONTENT).digest()
 EMPTY_HASH = hashlib.sha256(b"").digest()
 NAME = "notes.txt"
-# The longest nick (32 bytes), every kind of byte of its alphabet.
-NICK_32 = "Az09_.-Az09_.-Az09_.-Az09_.-abcd"
 # The longest name and reason, each ending with a 3-byte character so that no byte is cut.
 NAME_255 = "n" * (MAX_NAME - 3) + "\u20ac"
 REASON_256 = "r" * (MAX_REASON - 3) + "\u20ac"
 # The longest chunk: every byte value, over and over.
 DATA_MAX = bytes(i % 256 for i in range(MAX_CHUNK))
-assert len(NICK_32) == 32 and len(NAME_255.encode()) == MAX_NAME
-assert len(REASON_256.encode()) == MAX_REASON
+assert len(NAME_255.encode()) == MAX_NAME and len(REASON_256.encode()) == MAX_REASON
 
 
 def file_offer(tag, to, name, size, hash_):
@@ -149,7 +105,7 @@ VALID = []
 
 def add(name, kind, built, basis="spec"):
     body, fields = built
-    VALID.append(valid(name, kind, fields, body, basis))
+    VALID.append(valid_case(name, kind, NAMES[kind], fields, body, basis))
 
 
 # The eleven examples printed in PROTOCOL.md 6.14, first: the document shows their bytes.
@@ -411,51 +367,15 @@ for name, kind, built in [("file-offered", FILE_OFFERED, file_offered(1, 3)),
     INVALID.append(refused(name + "-from-a-client", bytes([kind]) + built[0], UNKNOWN_KIND,
                            False))
 
-
-def document_examples():
-    """The examples PROTOCOL.md 6.14 prints, as {name: hex}, and the SHA-256 the text gives
-    for `<hash>`: each example starts a line with its name and its bytes in groups; a line of
-    groups alone goes on with the bytes."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
-                        "PROTOCOL.md")
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    marker = "tests/vectors/securechat-files/messages.json`:"
-    intro = text[:text.index(marker)]
-    stated = re.findall(r"whose SHA-256 is\s+`([0-9a-f]{64})`", intro)[-1]
-    block = text[text.index(marker):]
-    block = block[block.index("```") + 3:]
-    block = block[:block.index("```")]
-    examples = {}
-    name = None
-    for line in block.replace("<hash>", stated).splitlines():
-        tokens = line.split()
-        if not tokens:
-            continue
-        if re.fullmatch(r"[a-z][a-z-]*", tokens[0]) and len(tokens) > 1 and all(
-                re.fullmatch(r"[0-9a-f]+", t) for t in tokens[1:]):
-            name = tokens[0]
-            examples[name] = "".join(tokens[1:])
-        elif name is not None and all(re.fullmatch(r"[0-9a-f]+", t) for t in tokens):
-            examples[name] += "".join(tokens)
-        else:
-            name = None  # the example's reading: its bytes are done
-    return examples, stated
-
-
-printed, stated_hash = document_examples()
+# The document and the vectors say the same thing, or neither is written: the SHA-256 the text
+# gives for its example file (`<hash>` in the examples) must be hashlib's, and the examples the
+# bytes built here.
+DOC = protocol_text()
+MARKER = "tests/vectors/securechat-files/messages.json`:"
+stated_hash = re.findall(r"whose SHA-256 is\s+`([0-9a-f]{64})`", DOC[:DOC.index(MARKER)])[-1]
 if stated_hash != HASH.hex():
     sys.exit("PROTOCOL.md 6.14 gives %s as the SHA-256 of its example file, hashlib %s"
              % (stated_hash, HASH.hex()))
-ours = {v["name"]: v["bytes"] for v in VALID[:EXAMPLES]}
-if printed != ours:
-    for n in sorted(set(printed) | set(ours)):
-        if printed.get(n) != ours.get(n):
-            sys.stderr.write("%s: PROTOCOL.md %s, built %s\n" % (n, printed.get(n), ours.get(n)))
-    sys.exit("PROTOCOL.md 6.14's examples differ from the bytes built here")
-names = [v["name"] for v in VALID + INVALID]
-assert len(names) == len(set(names)), "case names are unique"
-
-json.dump({"protocol": "securechat v1, file transfer (PROTOCOL.md 6.14)",
-           "valid": VALID, "invalid": INVALID}, sys.stdout, indent=1, ensure_ascii=False)
-sys.stdout.write("\n")
+check_examples(printed_examples(DOC.replace("<hash>", stated_hash), MARKER), VALID[:EXAMPLES],
+               "6.14")
+write_messages("securechat v1, file transfer (PROTOCOL.md 6.14)", VALID, INVALID)

@@ -3,77 +3,39 @@
 
 The bytes are built here from PROTOCOL.md 6.1, 6.5 and 6.11 alone (kind u8, then each field;
 a `str` is a u16 big-endian length and its bytes, a `u64` eight bytes big-endian, a `u8` one
-byte), with Python's struct module and nothing from the C++ code, so that the conformance test
-checks the implementation against a second reading of the document. The output has the layout
-of securechat-v1/messages.json (see its README) and is the same byte for byte every time:
+byte), with Python's struct module (through ../vectorlib.py) and nothing from the C++ code, so
+that the conformance test checks the implementation against a second reading of the document.
+The output has the layout of securechat-v1/messages.json (see its README) and is the same byte
+for byte every time:
 
     python3 tests/vectors/securechat-history/generate.py > \
         tests/vectors/securechat-history/messages.json
 """
 
-import json
+import os
 import struct
 import sys
+
+# vectorlib.py, the helpers the generators here share, is in the folder above this one: put it
+# on the import path so that the script runs from any folder, and leave no __pycache__ behind.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from vectorlib import (MALFORMED, MAX_TEXT, NICK_32, ROOM_32, UNKNOWN_KIND,  # noqa: E402
+                       U64_MAX, ignore, refused, reject, s, u8, u64, valid_case, write_messages)
 
 HISTORY = 0x31
 ROOM_LINE = 0xB1
 HISTORY_END = 0xB2
 NAMES = {HISTORY: "HISTORY", ROOM_LINE: "ROOM_LINE", HISTORY_END: "HISTORY_END"}
-# ERROR codes (PROTOCOL.md 6.4).
-MALFORMED = 1
-UNKNOWN_KIND = 8
-MAX_TEXT = 4096
-U64_MAX = 2**64 - 1
-
-
-def s(text):
-    """A `str`: u16 big-endian length, then the bytes (UTF-8 for text)."""
-    raw = text.encode("utf-8") if isinstance(text, str) else text
-    return struct.pack(">H", len(raw)) + raw
-
-
-def u64(n):
-    return struct.pack(">Q", n)
-
-
-def u8(n):
-    return struct.pack(">B", n)
-
-
-def valid(name, kind, fields, body):
-    direction = "c2s" if kind < 0x80 else "s2c"
-    return {"name": name, "direction": direction, "kind": kind, "kind_name": NAMES[kind],
-            "fields": fields, "bytes": (bytes([kind]) + body).hex(), "basis": "spec"}
-
-
-def reject(name, raw):
-    """A server message a client must close on."""
-    return {"name": name, "direction": "s2c", "bytes": raw.hex(), "verdict": "reject",
-            "basis": "spec"}
-
-
-def ignore(name, raw):
-    """A server message of a kind a client does not know: skipped."""
-    return {"name": name, "direction": "s2c", "bytes": raw.hex(), "verdict": "ignore",
-            "basis": "spec"}
-
-
-def refused(name, raw, code, fatal):
-    """A client message the server answers with ERROR `code`."""
-    return {"name": name, "direction": "c2s", "bytes": raw.hex(), "verdict": "reject",
-            "basis": "spec", "error_code": code, "fatal": fatal}
 
 
 # The values of PROTOCOL.md 6.11's examples.
 LOBBY = "#lobby"
 EPOCH = 0x5EC0C4A7F00D1234
 TIME = 1700000000123
-# The longest room (`#` and 31 bytes) and nick (32 bytes), every byte of the alphabet's kinds.
-ROOM_32 = "#" + "Az09_.-Az09_.-Az09_.-Az09_.-abc"
-NICK_32 = "Az09_.-Az09_.-Az09_.-Az09_.-abcd"
 # The longest text: 4096 bytes, ending with a 3-byte character so that no byte is cut.
 TEXT_4096 = "t" * (MAX_TEXT - 3) + "\u20ac"
-assert len(ROOM_32) == 32 and len(NICK_32) == 32 and len(TEXT_4096.encode()) == MAX_TEXT
+assert len(TEXT_4096.encode()) == MAX_TEXT
 
 
 def history(epoch, after):
@@ -96,7 +58,7 @@ VALID = []
 
 def add(name, kind, built):
     body, fields = built
-    VALID.append(valid(name, kind, fields, body))
+    VALID.append(valid_case(name, kind, NAMES[kind], fields, body))
 
 
 # The six examples printed in PROTOCOL.md 6.11, first: the document shows their bytes.
@@ -227,6 +189,4 @@ INVALID.append(refused("room-line-from-a-client", rl + body, UNKNOWN_KIND, False
 body, _ = history_end(LOBBY, EPOCH, 42, 0)
 INVALID.append(refused("history-end-from-a-client", he + body, UNKNOWN_KIND, False))
 
-json.dump({"protocol": "securechat v1, history (PROTOCOL.md 6.11)",
-           "valid": VALID, "invalid": INVALID}, sys.stdout, indent=1, ensure_ascii=False)
-sys.stdout.write("\n")
+write_messages("securechat v1, history (PROTOCOL.md 6.11)", VALID, INVALID)

@@ -2,46 +2,36 @@
 """Writes messages.json: the project's own vectors for the membership messages.
 
 The bytes are built here from PROTOCOL.md 6.1 and 6.8 alone (kind u8, then each field; a
-`nick` is a u16 big-endian length and its bytes), with Python's struct module and nothing from
-the C++ code, so that the conformance test checks the implementation against a second reading
-of the document. The output has the layout of securechat-v1/messages.json (see its README) and
-is the same byte for byte every time:
+`nick` is a u16 big-endian length and its bytes), with Python's struct module (through
+../vectorlib.py) and nothing from the C++ code, so that the conformance test checks the
+implementation against a second reading of the document. The output has the layout of
+securechat-v1/messages.json (see its README) and is the same byte for byte every time:
 
     python3 tests/vectors/securechat-membership/generate.py > \
         tests/vectors/securechat-membership/messages.json
 """
 
-import json
-import struct
+import os
 import sys
+
+# vectorlib.py, the helpers the generators here share, is in the folder above this one: put it
+# on the import path so that the script runs from any folder, and leave no __pycache__ behind.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from vectorlib import (NICK_32, UNKNOWN_KIND, ignore, refused, reject, s,  # noqa: E402
+                       valid_case, write_messages)
 
 MEMBER_JOINED = 0x88
 MEMBER_LEFT = 0x89
 MEMBER_RENAMED = 0x8A
 NAMES = {MEMBER_JOINED: "MEMBER_JOINED", MEMBER_LEFT: "MEMBER_LEFT",
          MEMBER_RENAMED: "MEMBER_RENAMED"}
-# The server's answer to a kind it does not know (PROTOCOL.md 6.4): ERROR 8, not fatal.
-UNKNOWN_KIND = 8
-
-
-def s(text):
-    """A `str`: u16 big-endian length, then the bytes (UTF-8 for text)."""
-    raw = text.encode("utf-8") if isinstance(text, str) else text
-    return struct.pack(">H", len(raw)) + raw
 
 
 def valid(name, kind, fields, body):
-    return {"name": name, "direction": "s2c", "kind": kind, "kind_name": NAMES[kind],
-            "fields": fields, "bytes": (bytes([kind]) + body).hex(), "basis": "spec"}
+    return valid_case(name, kind, NAMES[kind], fields, body)
 
 
-def reject(name, raw):
-    """A server message a client must close on."""
-    return {"name": name, "direction": "s2c", "bytes": raw.hex(), "verdict": "reject",
-            "basis": "spec"}
-
-
-NICK_32 = "Az09_.-Az09_.-Az09_.-Az09_.-abcd"
 NICK_33 = NICK_32 + "e"
 
 VALID = [
@@ -79,15 +69,11 @@ INVALID += [
     reject("member-renamed-trailing-byte",
            bytes([MEMBER_RENAMED]) + s("bob") + s("robert") + b"\x00"),
     # The next kind after them is still unknown to a client: skipped.
-    {"name": "unknown-server-kind-8b", "direction": "s2c", "bytes": "8b0003626f62",
-     "verdict": "ignore", "basis": "spec"},
+    ignore("unknown-server-kind-8b", bytes([0x8B]) + s("bob")),
 ]
 # They are server kinds: a client that sends one gets ERROR 8, and the connection goes on.
 for kind in (MEMBER_JOINED, MEMBER_LEFT, MEMBER_RENAMED):
-    INVALID.append({"name": "unknown-kind-%02x" % kind, "direction": "c2s",
-                    "bytes": (bytes([kind]) + s("alice")).hex(), "verdict": "reject",
-                    "basis": "spec", "error_code": UNKNOWN_KIND, "fatal": False})
+    INVALID.append(refused("unknown-kind-%02x" % kind, bytes([kind]) + s("alice"), UNKNOWN_KIND,
+                           False))
 
-json.dump({"protocol": "securechat v1, membership messages (PROTOCOL.md 6.8)",
-           "valid": VALID, "invalid": INVALID}, sys.stdout, indent=1, ensure_ascii=False)
-sys.stdout.write("\n")
+write_messages("securechat v1, membership messages (PROTOCOL.md 6.8)", VALID, INVALID)

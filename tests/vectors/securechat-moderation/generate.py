@@ -2,42 +2,31 @@
 """Writes messages.json: the project's own vectors for moderation.
 
 The bytes are built here from PROTOCOL.md 6.1, 6.5 and 6.12 alone (kind u8, then each field;
-a `str` is a u16 big-endian length and its bytes), with Python's struct module and nothing
-from the C++ code, so that the conformance test checks the implementation against a second
-reading of the document. The output has the layout of securechat-v1/messages.json (see its
-README) and is the same byte for byte every time:
+a `str` is a u16 big-endian length and its bytes), with Python's struct module (through
+../vectorlib.py) and nothing from the C++ code, so that the conformance test checks the
+implementation against a second reading of the document. The output has the layout of
+securechat-v1/messages.json (see its README) and is the same byte for byte every time:
 
     python3 tests/vectors/securechat-moderation/generate.py > \
         tests/vectors/securechat-moderation/messages.json
 """
 
-import json
+import os
 import struct
 import sys
 
+# vectorlib.py, the helpers the generators here share, is in the folder above this one: put it
+# on the import path so that the script runs from any folder, and leave no __pycache__ behind.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from vectorlib import (BAD_TEXT, MALFORMED, MAX_TEXT, refused, s,  # noqa: E402
+                       valid_case, write_messages)
+
 MODERATE = 0x32
-# ERROR codes (PROTOCOL.md 6.4).
-MALFORMED = 1
-BAD_TEXT = 7
-MAX_TEXT = 4096
-
-
-def s(text):
-    """A `str`: u16 big-endian length, then the bytes (UTF-8 for text)."""
-    raw = text.encode("utf-8") if isinstance(text, str) else text
-    return struct.pack(">H", len(raw)) + raw
 
 
 def valid(name, command):
-    return {"name": name, "direction": "c2s", "kind": MODERATE, "kind_name": "MODERATE",
-            "fields": {"command": command}, "bytes": (bytes([MODERATE]) + s(command)).hex(),
-            "basis": "spec"}
-
-
-def refused(name, raw, code, fatal):
-    """A client message the server answers with ERROR `code`."""
-    return {"name": name, "direction": "c2s", "bytes": raw.hex(), "verdict": "reject",
-            "basis": "spec", "error_code": code, "fatal": fatal}
+    return valid_case(name, MODERATE, "MODERATE", {"command": command}, s(command))
 
 
 # The longest command: 4096 bytes, a line that is not one of the six commands, ending with a
@@ -87,6 +76,4 @@ INVALID = [
     refused("moderate-bidi-u202e", m + s("/ban troll \u202e"), BAD_TEXT, False),
 ]
 
-json.dump({"protocol": "securechat v1, moderation (PROTOCOL.md 6.12)",
-           "valid": VALID, "invalid": INVALID}, sys.stdout, indent=1, ensure_ascii=False)
-sys.stdout.write("\n")
+write_messages("securechat v1, moderation (PROTOCOL.md 6.12)", VALID, INVALID)

@@ -3,10 +3,10 @@
 
 The bytes are built here from PROTOCOL.md 6.1, 6.4, 6.5, 6.11, 6.13, 7.1 and 8 alone (kind u8,
 then each field; a `str` is a u16 big-endian length and its bytes, a `u64` eight bytes
-big-endian, a `u16` two, a `u8` one), with Python's struct module and nothing from the C++
-code, so that the conformance test checks the implementation against a second reading of the
-document. The output has the layout of securechat-v1/messages.json (see its README) and is the
-same byte for byte every time:
+big-endian, a `u16` two, a `u8` one), with Python's struct module (through ../vectorlib.py)
+and nothing from the C++ code, so that the conformance test checks the implementation against a
+second reading of the document. The output has the layout of securechat-v1/messages.json (see
+its README) and is the same byte for byte every time:
 
     python3 tests/vectors/securechat-rooms/generate.py > \
         tests/vectors/securechat-rooms/messages.json
@@ -15,11 +15,18 @@ Before writing, it reads the examples PROTOCOL.md 6.13 prints and stops if any d
 the bytes built here: the document and the vectors say the same thing, or neither is written.
 """
 
-import json
 import os
-import re
 import struct
 import sys
+
+# vectorlib.py, the helpers the generators here share, is in the folder above this one: put it
+# on the import path so that the script runs from any folder, and leave no __pycache__ behind.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from vectorlib import (BAD_TEXT, MALFORMED, MAX_TEXT, NICK_32, ROOM_32,  # noqa: E402
+                       ROOM_REFUSED, U16_MAX, U64_MAX, UNKNOWN_KIND, check_examples, ignore,
+                       printed_examples, protocol_text, refused, reject, s, u8, u16, u64,
+                       valid_case, write_messages)
 
 ROOM_JOIN = 0x33
 ROOM_PART = 0x34
@@ -37,74 +44,20 @@ NAMES = {ROOM_JOIN: "ROOM_JOIN", ROOM_PART: "ROOM_PART", ROOM_LIST: "ROOM_LIST",
          ROOM_USERS: "ROOM_USERS"}
 # ROOM_EVENT's events (6.13).
 JOINED, LEFT, TOPIC = 1, 2, 3
-# ERROR codes (6.4).
-MALFORMED = 1
-BAD_TEXT = 7
-UNKNOWN_KIND = 8
-ROOM_REFUSED = 15
-MAX_TEXT = 4096
 MAX_TOPIC = 1024        # the protocol's bound on a topic (6.1, 6.13)
 SERVER_MAX_TOPIC = 256  # this server's default --max_topic_bytes (6.13, 7.6): its choice
-U16_MAX = 2**16 - 1
-U64_MAX = 2**64 - 1
-
-
-def s(text):
-    """A `str`: u16 big-endian length, then the bytes (UTF-8 for text)."""
-    raw = text.encode("utf-8") if isinstance(text, str) else text
-    return struct.pack(">H", len(raw)) + raw
-
-
-def u64(n):
-    return struct.pack(">Q", n)
-
-
-def u16(n):
-    return struct.pack(">H", n)
-
-
-def u8(n):
-    return struct.pack(">B", n)
-
-
-def valid(name, kind, fields, body, basis="spec"):
-    direction = "c2s" if kind < 0x80 else "s2c"
-    return {"name": name, "direction": direction, "kind": kind, "kind_name": NAMES[kind],
-            "fields": fields, "bytes": (bytes([kind]) + body).hex(), "basis": basis}
-
-
-def reject(name, raw):
-    """A server message a client must close on."""
-    return {"name": name, "direction": "s2c", "bytes": raw.hex(), "verdict": "reject",
-            "basis": "spec"}
-
-
-def ignore(name, raw):
-    """A server message of a kind a client does not know: skipped."""
-    return {"name": name, "direction": "s2c", "bytes": raw.hex(), "verdict": "ignore",
-            "basis": "spec"}
-
-
-def refused(name, raw, code, fatal, basis="spec"):
-    """A client message the server answers with ERROR `code`."""
-    return {"name": name, "direction": "c2s", "bytes": raw.hex(), "verdict": "reject",
-            "basis": basis, "error_code": code, "fatal": fatal}
 
 
 # The values of PROTOCOL.md 6.13's examples.
 LOBBY = "#lobby"
 DEV = "#dev"
 TOPIC_TEXT = "release friday"
-# The longest room (`#` and 31 bytes) and nick (32 bytes), every byte of the alphabet's kinds.
-ROOM_32 = "#" + "Az09_.-Az09_.-Az09_.-Az09_.-abc"
-NICK_32 = "Az09_.-Az09_.-Az09_.-Az09_.-abcd"
 # The longest topic and text, each ending with a 3-byte character so that no byte is cut.
 TOPIC_1024 = "t" * (MAX_TOPIC - 3) + "\u20ac"
 TOPIC_256 = "t" * (SERVER_MAX_TOPIC - 3) + "\u20ac"
 TEXT_4096 = "t" * (MAX_TEXT - 3) + "\u20ac"
 # 256 distinct nicks of 32 bytes, in the order WHO sorts them (7.3): a full ROOM_USERS page.
 NICKS_256 = ["n%03d" % i + "x" * 28 for i in range(256)]
-assert len(ROOM_32) == 32 and len(NICK_32) == 32
 assert len(TOPIC_1024.encode()) == MAX_TOPIC and len(TOPIC_256.encode()) == SERVER_MAX_TOPIC
 assert len(TEXT_4096.encode()) == MAX_TEXT and all(len(n) == 32 for n in NICKS_256)
 
@@ -150,7 +103,7 @@ VALID = []
 
 def add(name, kind, built, basis="spec"):
     body, fields = built
-    VALID.append(valid(name, kind, fields, body, basis))
+    VALID.append(valid_case(name, kind, NAMES[kind], fields, body, basis))
 
 
 # The twelve examples printed in PROTOCOL.md 6.13, first: the document shows their bytes.
@@ -401,43 +354,7 @@ for name, kind, built in [("room-joined", ROOM_JOINED, room_joined(DEV, TOPIC_TE
     INVALID.append(refused(name + "-from-a-client", bytes([kind]) + built[0], UNKNOWN_KIND,
                            False))
 
-
-def document_examples():
-    """The examples PROTOCOL.md 6.13 prints, as {name: hex}: each starts a line with its name
-    and its bytes in groups; a line of groups alone goes on with the bytes."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
-                        "PROTOCOL.md")
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    marker = "tests/vectors/securechat-rooms/messages.json`:"
-    block = text[text.index(marker):]
-    block = block[block.index("```") + 3:]
-    block = block[:block.index("```")]
-    examples = {}
-    name = None
-    for line in block.splitlines():
-        tokens = line.split()
-        if not tokens:
-            continue
-        if re.fullmatch(r"[a-z][a-z-]*", tokens[0]) and tokens[0] not in ("text",) and all(
-                re.fullmatch(r"[0-9a-f]+", t) for t in tokens[1:]) and len(tokens) > 1:
-            name = tokens[0]
-            examples[name] = "".join(tokens[1:])
-        elif name is not None and all(re.fullmatch(r"[0-9a-f]+", t) for t in tokens):
-            examples[name] += "".join(tokens)
-        else:
-            name = None  # the example's reading: its bytes are done
-    return examples
-
-
-printed = document_examples()
-ours = {v["name"]: v["bytes"] for v in VALID[:EXAMPLES]}
-if printed != ours:
-    for n in sorted(set(printed) | set(ours)):
-        if printed.get(n) != ours.get(n):
-            sys.stderr.write("%s: PROTOCOL.md %s, built %s\n" % (n, printed.get(n), ours.get(n)))
-    sys.exit("PROTOCOL.md 6.13's examples differ from the bytes built here")
-
-json.dump({"protocol": "securechat v1, rooms (PROTOCOL.md 6.13)",
-           "valid": VALID, "invalid": INVALID}, sys.stdout, indent=1, ensure_ascii=False)
-sys.stdout.write("\n")
+# The document and the vectors say the same thing, or neither is written.
+check_examples(printed_examples(protocol_text(), "tests/vectors/securechat-rooms/messages.json`:"),
+               VALID[:EXAMPLES], "6.13")
+write_messages("securechat v1, rooms (PROTOCOL.md 6.13)", VALID, INVALID)
