@@ -227,9 +227,8 @@ TEST_F(FilesAttackTest, MoreBytesThanOfferedBreakTheTransfer) {
       << "nothing of the chunk reaches the receiver";
 
   // Ten bytes relayed whole, then one more: the transfer was complete, waiting for the
-  // receiver's FILE_DONE, and the extra chunk passes the size. This server reads 6.14's rule
-  // (offset plus length must not pass the size) as applying to a complete transfer too and
-  // breaks it, rather than answering ERROR 17 as for a transfer no longer streaming.
+  // receiver's FILE_DONE, and the extra chunk passes the size, which ends it as broken
+  // (PROTOCOL.md 6.14).
   id = Streaming(*mallory, *bob, "bob", 10, /*tag=*/2);
   ASSERT_NE(id, 0u);
   ASSERT_TRUE(mallory->Send(msg::FileChunk{id, 0, "0123456789"}));
