@@ -15,6 +15,7 @@ packages=(
   clang libclang-rt-14-dev  # the fuzz preset: clang 14 and libFuzzer
   llvm-14                   # llvm-profdata-14 and llvm-cov-14 for ci/coverage.sh
   valgrind                  # memcheck and valgrind/memcheck.h for the constant-time check
+  python3                   # ci/coverage.sh reads llvm-cov's JSON summary with it
 )
 packages+=("$@")
 
