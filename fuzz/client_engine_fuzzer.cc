@@ -11,13 +11,22 @@
 // Input: flags u8 (bit 0: real handshake first; bit 1: a clock, so lines are paced), the
 // client's 96 random bytes, with bit 0 the server's 64 (server_random, X25519 key), then
 // operations until the input ends, each an opcode u8 and its arguments (see Run below).
+//
+// The session has a file system in memory (FuzzFiles), so that offers can be accepted and
+// files received and kept: a file is kept only under a safe name, and a file being received
+// never holds more than it was offered.
+#include <algorithm>
+#include <map>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "fuzz_util.h"
 #include "handshake_util.h"
+#include "securechat/client/files.h"
 #include "securechat/client/session.h"
+#include "securechat/crypto/primitives.h"
 #include "securechat/engine/client_connection.h"
 #include "securechat/wire/frame.h"
 #include "securechat/wire/message.h"
@@ -29,8 +38,87 @@ namespace {
 constexpr int kMaxOperations = 200;
 // The server messages SendTemplate makes: WELCOME, CHAT, NOTICE, USERS, PONG, ERROR,
 // MEMBER_JOINED, MEMBER_LEFT, ACTION_CHAT, WHOIS_REPLY, MEMBER_RENAMED, ROOM_LINE,
-// HISTORY_END.
-constexpr uint8_t kTemplates = 13;
+// HISTORY_END, FILE_INCOMING, FILE_DATA, FILE_END, FILE_OFFERED, FILE_ACCEPTED.
+constexpr uint8_t kTemplates = 18;
+
+// The bytes of every file in this harness, offered or sent: byte i of a file is Pattern(i),
+// so that FILE_DATA at any offset can carry what an offer's hash promised.
+constexpr size_t kMaxFile = 64 * 1024;
+uint8_t Pattern(size_t i) { return static_cast<uint8_t>(i * 131 + i / 7); }
+
+// Typed lines that an empty input would rarely find: the file commands.
+constexpr std::string_view kCommands[] = {"/accept 1", "/accept 2 /other", "/decline 1",
+                                          "/cancel 1", "/cancel 2",        "/send bob /f",
+                                          "/transfers"};
+
+// FuzzFiles is a file system in memory: /f (kMaxFile bytes of Pattern) to send, and files
+// received into any folder, with room for kMaxFile bytes. A file being received never holds
+// more than that, and one is kept only under a name that is already safe.
+class FuzzFiles final : public FileSystem {
+ public:
+  class Temp final : public TempFile {
+   public:
+    explicit Temp(FuzzFiles& fs) : fs_(fs) { ++fs_.open_temps; }
+    ~Temp() override { --fs_.open_temps; }
+    absl::Status Write(absl::Span<const uint8_t> data) override {
+      size_ += data.size();
+      FUZZ_CHECK(size_ <= kMaxFile);  // the client never writes past the offered size
+      return absl::OkStatus();
+    }
+    absl::Status Sync() override { return absl::OkStatus(); }
+    absl::StatusOr<std::string> Publish(std::string_view name) override {
+      FUZZ_CHECK(IsValidFileName(name) && SafeFileName(name) == name);
+      FUZZ_CHECK(!published_);
+      published_ = true;
+      return std::string(name);
+    }
+
+   private:
+    FuzzFiles& fs_;
+    size_t size_ = 0;
+    bool published_ = false;
+  };
+
+  class Reader final : public FileReader {
+   public:
+    absl::StatusOr<size_t> ReadAt(uint64_t offset, absl::Span<uint8_t> buf) override {
+      const size_t n = offset >= kMaxFile ? 0 : std::min<size_t>(buf.size(), kMaxFile - offset);
+      for (size_t i = 0; i < n; ++i) {
+        buf[i] = Pattern(offset + i);
+      }
+      return n;
+    }
+  };
+
+  absl::StatusOr<std::unique_ptr<FileReader>> OpenForReading(const std::string& path,
+                                                             uint64_t* size) override {
+    if (path != "/f") {
+      return absl::NotFoundError("no such file");
+    }
+    *size = kMaxFile;
+    return std::make_unique<Reader>();
+  }
+  // Room for one file of kMaxFile: a larger offer is refused at /accept, so the check in
+  // Temp::Write holds whatever the offers say.
+  absl::StatusOr<uint64_t> FreeBytes(const std::string&) override { return kMaxFile; }
+  absl::StatusOr<std::unique_ptr<TempFile>> CreateTemp(const std::string&) override {
+    return std::make_unique<Temp>(*this);
+  }
+
+  int open_temps = 0;
+};
+
+// PatternHash is the SHA-256 of the first `size` bytes of Pattern.
+std::string PatternHash(size_t size) {
+  std::vector<uint8_t> bytes(size);
+  for (size_t i = 0; i < size; ++i) {
+    bytes[i] = Pattern(i);
+  }
+  Sha256 h;
+  Sha256Digest d{};
+  FUZZ_CHECK(h.Update(bytes) && h.Final(&d));
+  return std::string(d.begin(), d.end());
+}
 
 class Harness {
  public:
@@ -42,6 +130,7 @@ class Harness {
             conn_, "alice", [](std::string_view line) { FUZZ_CHECK(DisplayLineIsSafe(line)); },
             (flags & 2) ? ClientSession::Clock([this] { return mono_ms_; })
                         : ClientSession::Clock()) {
+    session_.set_files(&files_, "/dl");
     FUZZ_CHECK(conn_.Start());
     const ByteView hello = conn_.output().pending();
     hello_.assign(hello.begin(), hello.end());
@@ -66,9 +155,12 @@ class Harness {
         case 2:
           SendTemplate(input);
           break;
-        case 3:
-          session_.InputLine(AsText(input.Chunk()));
+        case 3: {  // a typed line; a one-byte line below 7 is a file command
+          const ByteView line = input.Chunk();
+          session_.InputLine(line.size() == 1 && line[0] < std::size(kCommands) ? kCommands[line[0]]
+                                                                                : AsText(line));
           break;
+        }
         case 4:
           session_.InputEof();
           break;
@@ -89,6 +181,7 @@ class Harness {
     }
     CheckOutput();
     if (session_.finished()) {
+      FUZZ_CHECK(files_.open_temps == 0);  // no partial file outlives the session
       FUZZ_CHECK(session_.exit_code() >= kExitOk && session_.exit_code() <= kExitAuthRefused);
       FUZZ_CHECK(DisplayLineIsSafe(session_.final_message()));
     }
@@ -202,6 +295,47 @@ class Harness {
         msg::EncodeMessage(line, &plaintext);
         break;
       }
+      case 13: {  // FILE_INCOMING, with a hash of the pattern that size or of another
+        static constexpr std::string_view kNames[] = {"a.txt", "../../etc/passwd", "\x1b]0;x\x07",
+                                                      ".bashrc", ".."};
+        const uint32_t id = input.U8() % 4;
+        const std::string_view from = nick();
+        const uint8_t n = input.U8();
+        const std::string_view name = n < std::size(kNames) ? kNames[n] : AsText(input.Chunk());
+        const uint64_t size = input.U8() % 2 == 0 ? input.U16() % (kMaxFile + 1) : input.U64();
+        hash_ = input.U8() % 2 == 0 ? PatternHash(std::min<uint64_t>(size, kMaxFile))
+                                    : std::string(AsText(input.Bytes(32)));
+        msg::EncodeMessage(msg::FileIncoming{id, from, name, size, hash_}, &plaintext);
+        break;
+      }
+      case 14: {  // FILE_DATA of the pattern, where the last one of that id ended or anywhere
+        const uint32_t id = input.U8() % 4;
+        uint64_t& next = next_offset_[id];
+        const uint64_t offset = input.U8() % 4 != 0 ? next : input.U64() % (kMaxFile + 2);
+        const size_t len = 1 + input.U16() % proto::kMaxChunkLen;
+        std::string data(len, '\0');
+        for (size_t i = 0; i < len; ++i) {
+          data[i] = static_cast<char>(Pattern(offset + i));
+        }
+        next = offset + len;
+        msg::EncodeMessage(msg::FileData{id, offset, data}, &plaintext);
+        break;
+      }
+      case 15: {
+        const uint32_t id = input.U8() % 4;
+        const uint32_t tag = input.U8() % 4;
+        const uint8_t why = input.U8() % 11;
+        msg::EncodeMessage(msg::FileEnd{id, tag, why, text()}, &plaintext);
+        break;
+      }
+      case 16: {
+        const uint32_t tag = input.U8() % 4;
+        msg::EncodeMessage(msg::FileOffered{tag, input.U8() % 4u}, &plaintext);
+        break;
+      }
+      case 17:
+        msg::EncodeMessage(msg::FileAccepted{input.U8() % 4u}, &plaintext);
+        break;
       default: {
         msg::HistoryEnd end;
         end.room = room();
@@ -250,12 +384,26 @@ class Harness {
         FUZZ_CHECK(quit->reason.size() <= proto::kMaxReasonLen && IsValidText(quit->reason));
       } else if (const auto* whois = std::get_if<msg::Whois>(&m)) {
         FUZZ_CHECK(IsValidNick(whois->nick));
+      } else if (const auto* offer = std::get_if<msg::FileOffer>(&m)) {
+        FUZZ_CHECK(IsValidFileName(offer->name) && SafeFileName(offer->name) == offer->name);
+        FUZZ_CHECK(offer->size == kMaxFile && offer->hash == PatternHash(kMaxFile));
+      } else if (const auto* chunk = std::get_if<msg::FileChunk>(&m)) {
+        FUZZ_CHECK(!chunk->data.empty() && chunk->data.size() <= proto::kMaxChunkLen);
+        FUZZ_CHECK(chunk->offset + chunk->data.size() <= kMaxFile);
+        for (size_t i = 0; i < chunk->data.size(); ++i) {
+          FUZZ_CHECK(static_cast<uint8_t>(chunk->data[i]) == Pattern(chunk->offset + i));
+        }
+      } else if (const auto* cancel = std::get_if<msg::FileCancel>(&m)) {
+        FUZZ_CHECK(cancel->reason.empty() || IsValidText(cancel->reason));
       }
     }
     // A client writes whole records.
     FUZZ_CHECK(frames_.buffered() == 0);
   }
 
+  FuzzFiles files_;                           // outlives the session, which uses it
+  std::string hash_;                          // the last FILE_INCOMING's, which its message views
+  std::map<uint32_t, uint64_t> next_offset_;  // FILE_DATA's next offset per id (ids 0 to 3)
   std::vector<uint8_t> script_;
   ScriptedRandom rng_;
   ScriptedRandom server_rng_;
