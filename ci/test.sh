@@ -7,8 +7,8 @@
 # runs under valgrind, and every fuzz target runs for FUZZ_SECONDS (20 s here; ci/fuzz.sh
 # alone defaults to 60), two at a time.
 #
-# ci/test.sh --quick: only the first of these, the release build and its tests (about 5 minutes
-# from scratch here, well under one after a small change), for the edit-test loop.
+# ci/test.sh --quick: only the first of these, the release build and its tests (about 9 minutes
+# from scratch on 2 quiet cores, well under one after a small change), for the edit-test loop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ci/install-deps.sh
