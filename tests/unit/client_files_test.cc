@@ -275,7 +275,7 @@ TEST_F(FilesTest, DataOutOfOrderPastTheSizeOrUnaskedIsRefused) {
   EXPECT_EQ(Cancels()[2].id, 3u);
   EXPECT_EQ(Cancels()[2].reason, "data before the offer was accepted");
   EXPECT_EQ(Take(), (V{"!! file 1: a from bob not kept: data came out of order (at 10, expected 0)",
-                       "-!- file 2: b 60% (60 B of 100 B, 60.0 kB/s, 0 s left)",
+                       "-!- file 2: b 60% (60 B of 100 B, 60.0 kB/s, 1 s left)",
                        "!! file 2: b from bob not kept: more data came than the 100 B offered",
                        "!! file 3: c from bob not kept: data came before you accepted it"}));
   EXPECT_TRUE(files_.temps.empty());
@@ -303,7 +303,7 @@ TEST_F(FilesTest, AFullDiskIsToldAndCleanedUp) {
   Stream(5, content);
   ASSERT_EQ(Cancels().size(), 1u);
   EXPECT_EQ(Cancels()[0].reason, "the receiver's disk is full");
-  EXPECT_EQ(Take(), (V{"-!- file 1: big.iso 40% (16.3 kB of 40.0 kB, 16.3 MB/s, 0 s left)",
+  EXPECT_EQ(Take(), (V{"-!- file 1: big.iso 40% (16.3 kB of 40.0 kB, 16.3 MB/s, 1 s left)",
                        "!! file 1: big.iso from bob not kept: cannot write it: cannot write to "
                        "/dl: No space left on device"}));
   EXPECT_TRUE(files_.temps.empty());
@@ -440,8 +440,8 @@ TEST_F(FilesTest, ProgressEveryTenPercentWithSpeedAndTimeLeft) {
   Stream(7, content, 5'000, 100);  // 50 kB/s
   const V lines = Take();
   ASSERT_EQ(lines.size(), 10u);
-  EXPECT_EQ(lines[0], "-!- file 1: a.bin 10% (10.0 kB of 100.0 kB, 50.0 kB/s, 1 s left)");
-  EXPECT_EQ(lines[8], "-!- file 1: a.bin 90% (90.0 kB of 100.0 kB, 50.0 kB/s, 0 s left)");
+  EXPECT_EQ(lines[0], "-!- file 1: a.bin 10% (10.0 kB of 100.0 kB, 50.0 kB/s, 2 s left)");
+  EXPECT_EQ(lines[8], "-!- file 1: a.bin 90% (90.0 kB of 100.0 kB, 50.0 kB/s, 1 s left)");
   EXPECT_TRUE(lines[9].starts_with("-!- file 1: a.bin from bob saved as /dl/a.bin")) << lines[9];
 }
 
@@ -459,7 +459,7 @@ TEST_F(FilesTest, ProgressInPlaceIsAStatusChangedFourTimesASecond) {
       << "not yet 250 ms";
   now_ += 150;
   EXPECT_EQ(session_.TransferStatus(),
-            "file 1: [#---------] 16%, 16.0 kB of 100.0 kB, 64.0 kB/s, 1 s left");
+            "file 1: [#---------] 16%, 16.0 kB of 100.0 kB, 64.0 kB/s, 2 s left");
   Stream(7, content, 16'000, 0, 16'000);
   const V lines = Take();
   ASSERT_EQ(lines.size(), 1u) << "no progress lines";

@@ -603,7 +603,9 @@ std::string FileTransfers::Rate(const Transfer& t) const {
   const uint64_t per_second = t.done * 1000 / elapsed;
   std::string out = Cat(", ", FormatBytes(per_second), "/s");
   if (t.done < t.size && per_second > 0) {
-    out += Cat(", ", FormatElapsed((t.size - t.done) * 1000 / per_second), " left");
+    // Rounded up to a whole second: "0 s left" is not something a person can wait for.
+    const uint64_t left_ms = (t.size - t.done) * 1000 / per_second;
+    out += Cat(", ", FormatElapsed(std::max<uint64_t>(1, (left_ms + 999) / 1000) * 1000), " left");
   }
   return out;
 }
